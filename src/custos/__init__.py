@@ -1,0 +1,3 @@
+"""Custos: video monitoring with the law's guarantees enforced by the software."""
+
+__version__ = "0.1.0"

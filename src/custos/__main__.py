@@ -1,0 +1,5 @@
+"""Allow `python -m custos`."""
+
+from custos.cli import main
+
+main()

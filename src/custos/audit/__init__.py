@@ -1,0 +1,1 @@
+"""Audit: every action leaves an entry, written in the same transaction as the action."""

@@ -1,0 +1,1 @@
+"""The camera registry: what is filmed, by whom, where, and for what stated purpose."""

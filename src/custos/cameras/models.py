@@ -1,0 +1,30 @@
+"""The camera table."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from custos.cameras.policy import CameraCategory, CameraStatus
+from custos.db import Base, string_enum
+
+
+class Camera(Base):
+    """A registered camera and the facts the law asks about it."""
+
+    __tablename__ = "cameras"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    source_url: Mapped[str] = mapped_column(sa.String(2048))
+    category: Mapped[CameraCategory] = mapped_column(string_enum(CameraCategory, "category", 32))
+    region: Mapped[str] = mapped_column(sa.String(128), index=True)
+    operator_org: Mapped[str] = mapped_column(sa.String(256), default="")
+    location: Mapped[str] = mapped_column(sa.String(256), default="")
+    purpose: Mapped[str] = mapped_column(sa.Text, default="")
+    tags: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    status: Mapped[CameraStatus] = mapped_column(string_enum(CameraStatus, "status", 16))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

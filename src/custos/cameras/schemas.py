@@ -1,0 +1,112 @@
+"""Pydantic shapes of camera input and output."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from custos.cameras.policy import (
+    INITIAL_STATUSES,
+    CameraCategory,
+    CameraStatus,
+    SensitivityTag,
+    camera_name_problem,
+    normalise_source,
+    redact_source,
+)
+
+
+class CameraCreate(BaseModel):
+    """A camera to register."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="Short unique name: lowercase letters, digits, '.', '_', '-'.")
+    source_url: str = Field(
+        description="rtsp://, rtsps://, http(s):// URL, or an absolute file path."
+    )
+    category: CameraCategory
+    region: str = Field(min_length=1, max_length=128)
+    operator_org: str = Field(default="", max_length=256)
+    location: str = Field(default="", max_length=256)
+    purpose: str = Field(default="", max_length=4000, description="The stated purpose.")
+    tags: list[SensitivityTag] = Field(default_factory=list)
+    status: CameraStatus = Field(
+        default=CameraStatus.ACTIVE, description="draft or active at registration."
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, value: str) -> str:
+        problem = camera_name_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("source_url")
+    @classmethod
+    def _check_source(cls, value: str) -> str:
+        return normalise_source(value)
+
+    @field_validator("tags")
+    @classmethod
+    def _dedupe_tags(cls, value: list[SensitivityTag]) -> list[SensitivityTag]:
+        return sorted(set(value))
+
+    @field_validator("status")
+    @classmethod
+    def _check_initial_status(cls, value: CameraStatus) -> CameraStatus:
+        if value not in INITIAL_STATUSES:
+            raise ValueError("a new camera starts as draft or active")
+        return value
+
+
+class CameraUpdate(BaseModel):
+    """Changes to a camera's description; the name and status change elsewhere."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source_url: str | None = None
+    category: CameraCategory | None = None
+    region: str | None = Field(default=None, min_length=1, max_length=128)
+    operator_org: str | None = Field(default=None, max_length=256)
+    location: str | None = Field(default=None, max_length=256)
+    purpose: str | None = Field(default=None, max_length=4000)
+    tags: list[SensitivityTag] | None = None
+
+    @field_validator("source_url")
+    @classmethod
+    def _check_optional_source(cls, value: str | None) -> str | None:
+        return None if value is None else normalise_source(value)
+
+
+class StatusChange(BaseModel):
+    """Why a camera is suspended or activated."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(default="", max_length=1000)
+
+
+class CameraOut(BaseModel):
+    """A camera as shown to users; credentials in the source are masked."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    name: str
+    source_url: str
+    category: CameraCategory
+    region: str
+    operator_org: str
+    location: str
+    purpose: str
+    tags: list[SensitivityTag]
+    status: CameraStatus
+    created_at: datetime
+    updated_at: datetime
+
+    @field_validator("source_url")
+    @classmethod
+    def _mask(cls, value: str) -> str:
+        return redact_source(value)

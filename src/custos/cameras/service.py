@@ -1,0 +1,102 @@
+"""Registering and changing cameras; every change is audited in its own transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from custos.audit import service as audit
+from custos.audit.policy import Action
+from custos.audit.service import Actor
+from custos.cameras import policy
+from custos.cameras.models import Camera
+from custos.cameras.policy import CameraStatus
+from custos.cameras.schemas import CameraCreate, CameraUpdate
+from custos.clock import Clock
+from custos.errors import Conflict, NotFound
+
+
+def list_cameras(session: Session, status: CameraStatus | None = None) -> list[Camera]:
+    """All cameras by name, optionally only those with `status`."""
+    query = sa.select(Camera).order_by(Camera.name)
+    if status is not None:
+        query = query.where(Camera.status == status)
+    return list(session.scalars(query))
+
+
+def get_camera(session: Session, name: str) -> Camera:
+    """The camera called `name`, or NotFound."""
+    camera = session.scalar(sa.select(Camera).where(Camera.name == name))
+    if camera is None:
+        raise NotFound(f"no camera named '{name}'")
+    return camera
+
+
+def register_camera(session: Session, clock: Clock, actor: Actor, data: CameraCreate) -> Camera:
+    """Add a camera to the registry."""
+    if session.scalar(sa.select(Camera.id).where(Camera.name == data.name)) is not None:
+        raise Conflict(f"a camera named '{data.name}' exists already")
+    now = clock.now()
+    camera = Camera(
+        name=data.name, source_url=data.source_url, category=data.category, region=data.region,
+        operator_org=data.operator_org, location=data.location, purpose=data.purpose,
+        tags=[tag.value for tag in data.tags], status=data.status, created_at=now, updated_at=now,
+    )
+    session.add(camera)
+    session.flush()
+    audit.record(session, clock, actor, Action.CONFIGURE, "camera.registered",
+                 object_type="camera", object_id=camera.name, details=_described(camera))
+    session.commit()
+    return camera
+
+
+def update_camera(
+    session: Session, clock: Clock, actor: Actor, name: str, changes: CameraUpdate
+) -> Camera:
+    """Change a camera's description; the audit entry lists the fields that changed."""
+    camera = get_camera(session, name)
+    changed: dict[str, Any] = {}
+    for field, value in changes.model_dump(exclude_unset=True, exclude_none=True).items():
+        stored = sorted({tag.value for tag in value}) if field == "tags" else value
+        if getattr(camera, field) != stored:
+            setattr(camera, field, stored)
+            changed[field] = policy.redact_source(stored) if field == "source_url" else stored
+    if not changed:
+        return camera
+    camera.updated_at = clock.now()
+    audit.record(session, clock, actor, Action.CONFIGURE, "camera.updated",
+                 object_type="camera", object_id=name, details={"changed": changed})
+    session.commit()
+    return camera
+
+
+def set_status(
+    session: Session, clock: Clock, actor: Actor, name: str, target: CameraStatus, reason: str = ""
+) -> Camera:
+    """Move a camera to `target` status if the lifecycle allows it."""
+    camera = get_camera(session, name)
+    problem = policy.transition_problem(camera.status, target)
+    if problem:
+        raise Conflict(problem)
+    previous = camera.status
+    camera.status = target
+    camera.updated_at = clock.now()
+    audit.record(session, clock, actor, Action.CONFIGURE, f"camera.{_verb(target)}",
+                 object_type="camera", object_id=name,
+                 details={"from": previous.value, "to": target.value, "reason": reason})
+    session.commit()
+    return camera
+
+
+def _verb(target: CameraStatus) -> str:
+    return {CameraStatus.ACTIVE: "activated", CameraStatus.SUSPENDED: "suspended",
+            CameraStatus.DRAFT: "drafted"}[target]
+
+
+def _described(camera: Camera) -> dict[str, Any]:
+    return {
+        "source": policy.redact_source(camera.source_url), "category": camera.category.value,
+        "region": camera.region, "status": camera.status.value, "tags": camera.tags,
+    }

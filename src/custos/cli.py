@@ -1,0 +1,479 @@
+"""The `custos` command: thin commands over the services, and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from custos import __version__
+from custos.audit.service import Actor
+from custos.cameras import service as cameras
+from custos.cameras.policy import CameraCategory, CameraStatus, SensitivityTag
+from custos.cameras.schemas import CameraCreate, CameraOut
+from custos.config import FolderBlobLocation, Settings, load_settings
+from custos.db import create_engine, migrate, session_factory
+from custos.errors import (
+    ConfigError,
+    Conflict,
+    CustosError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    NotInitialised,
+    PolicyViolation,
+    StorageError,
+    TamperDetected,
+    Unauthenticated,
+)
+from custos.runtime import Runtime
+from custos.storage.keys import create_kek
+from custos.users import service as users
+from custos.users.policy import Role
+from custos.users.schemas import UserOut
+
+INITIAL_PASSWORD_FILE = "initial-admin-password"
+
+# Exit codes, one per kind of failure (docs/cli.md lists them).
+EXIT_CODES: dict[type[CustosError], int] = {
+    TamperDetected: 1,
+    ConfigError: 3,
+    NotInitialised: 3,
+    InvalidInput: 4,
+    NotFound: 5,
+    Conflict: 6,
+    Unauthenticated: 7,
+    Forbidden: 7,
+    PolicyViolation: 7,
+    StorageError: 8,
+}
+
+app = typer.Typer(
+    name="custos", no_args_is_help=True, add_completion=False,
+    help="Custos: video monitoring with the law's guarantees enforced by the software.",
+)
+user_app = typer.Typer(no_args_is_help=True, help="Accounts and their credentials.")
+camera_app = typer.Typer(no_args_is_help=True, help="The camera registry.")
+app.add_typer(user_app, name="user")
+app.add_typer(camera_app, name="camera")
+
+out = Console(soft_wrap=True, highlight=False)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+class State:
+    """What the commands share: the settings, loaded on first use so `--help` always works."""
+
+    def __init__(self, config: Path | None) -> None:
+        self.config = config
+        self._settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        """The settings, loaded once."""
+        if self._settings is None:
+            self._settings = load_settings(self.config)
+        return self._settings
+
+
+def _state(ctx: typer.Context) -> State:
+    state: State = ctx.ensure_object(State) if ctx.obj is None else ctx.obj
+    return state
+
+
+def _actor() -> Actor:
+    """Commands act as the local operating-system user."""
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):
+        who = str(os.getuid())
+    return Actor(name=f"cli:{who}", client_address="local")
+
+
+def _open(ctx: typer.Context) -> Runtime:
+    return Runtime.open(_state(ctx).settings)
+
+
+def _print_json(data: Any) -> None:
+    out.print_json(json.dumps(data, default=str))
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="Settings file (TOML); also CUSTOS_CONFIG.",
+                     show_default=False),
+    ] = None,
+) -> None:
+    ctx.obj = State(config)
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    out.print(__version__)
+
+
+def _initialise(settings: Settings) -> tuple[bool, str | None]:
+    """Create the data folder, key file, blob folder and schema; returns (key created, password)."""
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    created_key = create_kek(settings.kek_path)
+    location = settings.blob_location
+    if isinstance(location, FolderBlobLocation):
+        location.path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    engine = create_engine(settings.database)
+    try:
+        migrate(engine)
+        with session_factory(engine)() as session:
+            password = users.ensure_first_admin(session, _clock())
+    finally:
+        engine.dispose()
+    if password is not None:
+        _write_secret(settings.data_dir / INITIAL_PASSWORD_FILE, password)
+    return created_key, password
+
+
+def _clock() -> Any:
+    from custos.clock import SystemClock
+
+    return SystemClock()
+
+
+def _write_secret(path: Path, secret: str) -> None:
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secret + "\n")
+
+
+def _shown_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@app.command()
+def init(ctx: typer.Context) -> None:
+    """Set up the data folder, key file, blob store and database; safe to run again."""
+    settings = _state(ctx).settings
+    created_key, password = _initialise(settings)
+    out.print(f"data folder   {settings.data_dir.resolve()}")
+    out.print(f"database      {_shown_url(settings.database)} (schema up to date)")
+    out.print(f"blob store    {settings.blob_location}")
+    out.print(f"key file      {settings.kek_path} ({'created' if created_key else 'kept'})")
+    if password is not None:
+        out.print(f"first admin   {users.FIRST_ADMIN} / {password}  (one-time password, also in "
+                  f"{settings.data_dir / INITIAL_PASSWORD_FILE})")
+
+
+def _serve(runtime: Runtime, host: str, port: int) -> None:
+    import uvicorn
+
+    from custos.web.app import create_app
+
+    try:
+        uvicorn.run(create_app(runtime), host=host, port=port, log_level="info",
+                    proxy_headers=False, server_header=False)
+    finally:
+        runtime.close()
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Run the web server."""
+    runtime = _open(ctx)
+    typer.echo(f"Custos is serving at {_url(host, port)}")
+    _serve(runtime, host, port)
+
+
+def _url(host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104 - display only
+    return f"http://{shown}:{port}/"
+
+
+DEMO_CAMERAS: tuple[dict[str, Any], ...] = (
+    {"name": "plaza-north", "category": CameraCategory.PUBLIC_SAFETY, "region": "Almaty",
+     "location": "Republic Square, north side", "operator_org": "City Public Safety Centre",
+     "purpose": "Public order on the square during events", "tags": []},
+    {"name": "school-gate", "category": CameraCategory.PUBLIC_SAFETY, "region": "Almaty",
+     "location": "School No. 12, main gate", "operator_org": "City Public Safety Centre",
+     "purpose": "Road safety at the crossing by the school gate",
+     "tags": [SensitivityTag.SCHOOL]},
+    {"name": "ministry-lobby", "category": CameraCategory.STATE_BODY, "region": "Astana",
+     "location": "Ministry building, public lobby", "operator_org": "Ministry security service",
+     "purpose": "Protection of a state building", "tags": []},
+)
+
+
+def register_demo_cameras(session: Session, settings: Settings) -> list[str]:
+    """Register the demo cameras that are missing; returns the names added."""
+    clips = (settings.data_dir / "demo").resolve()
+    added = []
+    for spec in DEMO_CAMERAS:
+        try:
+            cameras.get_camera(session, spec["name"])
+        except NotFound:
+            data = CameraCreate(source_url=str(clips / f"{spec['name']}.mp4"), **spec)
+            cameras.register_camera(session, _clock(), _actor(), data)
+            added.append(spec["name"])
+    return added
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Initialise, register the demo cameras, print where to sign in, and serve."""
+    settings = _state(ctx).settings
+    _initialise(settings)
+    runtime = Runtime.open(settings)
+    with runtime.sessions() as session:
+        register_demo_cameras(session, settings)
+        password_file = settings.data_dir / INITIAL_PASSWORD_FILE
+        password = password_file.read_text().strip() if password_file.exists() else None
+        usable = password is not None and users.password_works(session, users.FIRST_ADMIN, password)
+    typer.echo("Custos demo is ready.")
+    typer.echo(f"  URL:       {_url(host, port)}")
+    typer.echo(f"  User:      {users.FIRST_ADMIN}")
+    if usable:
+        typer.echo(f"  Password:  {password}")
+        typer.echo("  (one-time password: you will be asked to choose your own)")
+    else:
+        typer.echo("  Password:  changed since set-up; `custos user reset-password admin` "
+                   "issues a new one-time password")
+    _serve(runtime, host, port)
+
+
+# --- users -------------------------------------------------------------------------------------
+
+
+@user_app.command("add")
+def user_add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Sign-in name.")],
+    role: Annotated[Role, typer.Option(help="The user's role.", case_sensitive=False)],
+    display_name: Annotated[str, typer.Option(help="Full name shown on pages.")] = "",
+    token: Annotated[bool, typer.Option(
+        "--token", help="Service account: issue an API token instead of a password.")] = False,
+) -> None:
+    """Create an account and print its one-time password (or its API token)."""
+    runtime = _open(ctx)
+    with runtime.sessions() as session:
+        user, password = users.create_user(
+            session, runtime.clock, _actor(), name=name, role=role, display_name=display_name,
+            with_password=not token,
+        )
+        if token:
+            secret, _expires = users.issue_token(session, runtime.clock, _actor(), user.name,
+                                                 label="created with the account")
+            out.print(f"token for {user.name} ({role.value}): {secret}")
+        else:
+            out.print(f"one-time password for {user.name} ({role.value}): {password}")
+    runtime.close()
+
+
+@user_app.command("list")
+def user_list(
+    ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False
+) -> None:
+    """List accounts."""
+    runtime = _open(ctx)
+    with runtime.sessions() as session:
+        rows = [UserOut.model_validate(u) for u in users.list_users(session)]
+    runtime.close()
+    if as_json:
+        _print_json([row.model_dump(mode="json") for row in rows])
+        return
+    table = Table("name", "role", "state", "display name", "created")
+    for row in rows:
+        table.add_row(row.name, row.role.value, "active" if row.active else "disabled",
+                      row.display_name, row.created_at.strftime("%Y-%m-%d %H:%M"))
+    out.print(table)
+
+
+def _user_change(ctx: typer.Context, name: str, active: bool) -> None:
+    runtime = _open(ctx)
+    with runtime.sessions() as session:
+        users.set_active(session, runtime.clock, _actor(), name, active)
+    runtime.close()
+    out.print(f"{name} {'enabled' if active else 'disabled'}")
+
+
+@user_app.command("disable")
+def user_disable(ctx: typer.Context, name: str) -> None:
+    """Disable an account; its sessions and tokens end at once."""
+    _user_change(ctx, name, False)
+
+
+@user_app.command("enable")
+def user_enable(ctx: typer.Context, name: str) -> None:
+    """Enable a disabled account."""
+    _user_change(ctx, name, True)
+
+
+@user_app.command("reset-password")
+def user_reset_password(ctx: typer.Context, name: str) -> None:
+    """Give an account a new one-time password and print it."""
+    runtime = _open(ctx)
+    with runtime.sessions() as session:
+        password = users.reset_password(session, runtime.clock, _actor(), name)
+    runtime.close()
+    out.print(f"one-time password for {name}: {password}")
+
+
+@user_app.command("token")
+def user_token(
+    ctx: typer.Context, name: str,
+    label: Annotated[str, typer.Option(help="What the token is for.")] = "",
+    days: Annotated[int, typer.Option(min=1, max=3650, help="Lifetime in days.")] = 90,
+) -> None:
+    """Issue an API token for an account and print it."""
+    runtime = _open(ctx)
+    with runtime.sessions() as session:
+        secret, expires = users.issue_token(session, runtime.clock, _actor(), name, label=label,
+                                            days=days)
+    runtime.close()
+    out.print(f"token for {name} (expires {expires:%Y-%m-%d}): {secret}")
+
+
+# --- cameras -----------------------------------------------------------------------------------
+
+
+@camera_app.command("add")
+def camera_add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Option(help="Short unique name.")],
+    url: Annotated[str, typer.Option(help="rtsp://, http(s):// URL or absolute file path.")],
+    category: Annotated[CameraCategory, typer.Option(help="Legal category.",
+                                                     case_sensitive=False)],
+    region: Annotated[str, typer.Option(help="Region the camera is in.")],
+    purpose: Annotated[str, typer.Option(help="Stated purpose.")] = "",
+    operator_org: Annotated[str, typer.Option(help="Operating organisation.")] = "",
+    location: Annotated[str, typer.Option(help="Where the camera is.")] = "",
+    tag: Annotated[list[SensitivityTag] | None, typer.Option(
+        help="Sensitive site tag; repeat for several.", case_sensitive=False)] = None,
+    draft: Annotated[bool, typer.Option("--draft", help="Register without recording.")] = False,
+) -> None:
+    """Register a camera."""
+    try:
+        data = CameraCreate(
+            name=name, source_url=url, category=category, region=region, purpose=purpose,
+            operator_org=operator_org, location=location, tags=tag or [],
+            status=CameraStatus.DRAFT if draft else CameraStatus.ACTIVE,
+        )
+    except Exception as error:  # pydantic ValidationError: say which option is wrong
+        raise InvalidInput(_validation_text(error)) from None
+    runtime = _open(ctx)
+    with runtime.sessions() as session:
+        camera = cameras.register_camera(session, runtime.clock, _actor(), data)
+        out.print(f"registered camera {camera.name} ({camera.status.value})")
+    runtime.close()
+
+
+def _validation_text(error: Exception) -> str:
+    from pydantic import ValidationError
+
+    if not isinstance(error, ValidationError):
+        raise error
+    option = {"source_url": "url", "tags": "tag"}
+    return "; ".join(
+        f"--{option.get(str(item['loc'][0]), str(item['loc'][0])).replace('_', '-')}: "
+        f"{item['msg'].removeprefix('Value error, ')}"
+        for item in error.errors()
+    )
+
+
+@camera_app.command("list")
+def camera_list(
+    ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False
+) -> None:
+    """List registered cameras."""
+    runtime = _open(ctx)
+    with runtime.sessions() as session:
+        rows = [CameraOut.model_validate(c) for c in cameras.list_cameras(session)]
+    runtime.close()
+    if as_json:
+        _print_json([row.model_dump(mode="json") for row in rows])
+        return
+    table = Table("name", "status", "category", "region", "tags", "source")
+    for row in rows:
+        table.add_row(row.name, row.status.value, row.category.value, row.region,
+                      ",".join(tag.value for tag in row.tags), row.source_url)
+    out.print(table)
+
+
+def _camera_status(ctx: typer.Context, name: str, target: CameraStatus, reason: str) -> None:
+    runtime = _open(ctx)
+    with runtime.sessions() as session:
+        cameras.set_status(session, runtime.clock, _actor(), name, target, reason)
+    runtime.close()
+    out.print(f"camera {name} is {target.value}")
+
+
+@camera_app.command("suspend")
+def camera_suspend(
+    ctx: typer.Context, name: str,
+    reason: Annotated[str, typer.Option(help="Why recording stops.")] = "",
+) -> None:
+    """Stop a camera from recording."""
+    _camera_status(ctx, name, CameraStatus.SUSPENDED, reason)
+
+
+@camera_app.command("activate")
+def camera_activate(
+    ctx: typer.Context, name: str,
+    reason: Annotated[str, typer.Option(help="Why recording starts.")] = "",
+) -> None:
+    """Let a draft or suspended camera record."""
+    _camera_status(ctx, name, CameraStatus.ACTIVE, reason)
+
+
+# --- entry point -------------------------------------------------------------------------------
+
+
+def exit_code(error: CustosError) -> int:
+    """The exit code of an error, by its nearest listed class."""
+    for cls in type(error).__mro__:
+        if cls in EXIT_CODES:
+            return EXIT_CODES[cls]
+    return 1
+
+
+def run(argv: Sequence[str]) -> int:
+    """Run the command line `argv`; returns the exit code. Errors are printed, not raised."""
+    try:
+        result = app(args=list(argv), prog_name="custos", standalone_mode=False)
+    except CustosError as error:
+        err.print(f"[bold red]error:[/] {escape(error.message)}")
+        return exit_code(error)
+    except click.ClickException as error:
+        error.show()
+        return error.exit_code
+    except click.exceptions.Exit as error:
+        return error.exit_code
+    except click.exceptions.Abort:
+        err.print("aborted")
+        return 130
+    return result if isinstance(result, int) else 0
+
+
+def main() -> None:
+    """Console-script entry point."""
+    sys.exit(run(sys.argv[1:]))

@@ -1,0 +1,134 @@
+"""FastAPI dependencies shared by every router: the database session and who the caller is.
+
+Every route declares what it admits, in exactly one of two ways:
+`caller: Annotated[Caller, admits(Permission.X)]` (the roles come from `users.policy`), or
+`dependencies=[PUBLIC]` for the few routes open to anyone. A test walks all routes and fails
+on any that declares neither.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from custos.audit import service as audit
+from custos.audit.policy import Action, Outcome
+from custos.audit.service import Actor
+from custos.errors import Forbidden, PasswordChangeRequired, Unauthenticated
+from custos.runtime import Runtime
+from custos.users import service as users
+from custos.users.policy import Permission, Role, admitted_roles
+from custos.users.service import Principal
+
+SESSION_COOKIE = "custos_session"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_runtime(request: Request) -> Runtime:
+    """The runtime the app was built with."""
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_db(runtime: RuntimeDep) -> Iterator[Session]:
+    """One database session per request."""
+    with runtime.sessions() as session:
+        yield session
+
+
+DbSession = Annotated[Session, Depends(get_db)]
+
+
+def client_address(request: Request) -> str | None:
+    """The peer address of the request."""
+    return request.client.host if request.client else None
+
+
+def current_principal(request: Request, runtime: RuntimeDep, db: DbSession) -> Principal:
+    """Who is calling: from `Authorization: Bearer`, else from the session cookie."""
+    header = request.headers.get("authorization")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated("use the header 'Authorization: Bearer <token>'")
+        return users.principal_from_token(db, runtime.clock, token.strip())
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        principal = users.principal_from_cookie(db, runtime.clock, cookie)
+        if request.method not in SAFE_METHODS:
+            _refuse_cross_site(request)
+        return principal
+    raise Unauthenticated("sign in, or send an API token")
+
+
+def _refuse_cross_site(request: Request) -> None:
+    # The cookie is SameSite=Strict already; checking Origin too stops cross-site form posts
+    # from older browsers and from sibling subdomains.
+    origin = request.headers.get("origin")
+    if origin and urlsplit(origin).netloc != request.headers.get("host"):
+        raise Forbidden("cross-site request refused")
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The admitted caller of a route: who they are, and how they appear in the audit log."""
+
+    principal: Principal
+    actor: Actor
+
+    @property
+    def role(self) -> Role:
+        """The caller's role."""
+        return self.principal.role
+
+
+class Admits:
+    """Dependency that admits only the roles of one permission; a refusal is audited."""
+
+    def __init__(self, permission: Permission) -> None:
+        self.permission = permission
+        self.roles = admitted_roles(permission)
+
+    def __call__(
+        self, request: Request, runtime: RuntimeDep, db: DbSession,
+        principal: Annotated[Principal, Depends(current_principal)],
+    ) -> Caller:
+        """Return the caller if their role is admitted, else raise Forbidden."""
+        actor = principal.actor(client_address(request))
+        if (
+            principal.must_change_password
+            and principal.via == "session"
+            and self.permission is not Permission.OWN_ACCOUNT
+        ):
+            raise PasswordChangeRequired("choose your own password before going on")
+        if principal.role not in self.roles:
+            audit.record(db, runtime.clock, actor, Action.AUTHENTICATE, "access.denied",
+                         object_type="route", object_id=request.url.path,
+                         outcome=Outcome.DENIED,
+                         details={"method": request.method, "permission": self.permission.value})
+            db.commit()
+            raise Forbidden(
+                f"the {principal.role} role is not admitted here "
+                f"(admitted: {', '.join(sorted(self.roles))})"
+            )
+        return Caller(principal=principal, actor=actor)
+
+
+def admits(permission: Permission) -> Any:
+    """`Depends` on an Admits check, for use in `Annotated[Caller, admits(...)]`."""
+    return Depends(Admits(permission))
+
+
+def public() -> None:
+    """Marks a route as open to anyone, deliberately."""
+
+
+PUBLIC = Depends(public)

@@ -1,0 +1,163 @@
+"""The BlobStore protocol and its local implementations: a folder on disk and memory (for tests).
+
+Keys are relative, slash-separated names of lowercase letters, digits, '.', '_' and '-'.
+Writes are atomic: a reader sees the whole blob or none of it, even after a crash.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Protocol
+
+from custos.config import BlobLocation, FolderBlobLocation
+from custos.errors import ConfigError, InvalidInput, StorageError
+
+_KEY = re.compile(r"^[a-z0-9_.-]+(/[a-z0-9_.-]+)*$")
+
+
+def check_key(key: str) -> str:
+    """Return `key` if it is a valid blob key, else raise InvalidInput."""
+    if not _KEY.match(key) or any(part in (".", "..") for part in key.split("/")):
+        raise InvalidInput(f"invalid blob key {key!r}")
+    return key
+
+
+class BlobStore(Protocol):
+    """Where sealed blobs are kept; implementations: folder, S3, memory."""
+
+    def put(self, key: str, data: bytes) -> None:
+        """Store `data` under `key`, replacing what was there, atomically."""
+        ...
+
+    def get(self, key: str) -> bytes:
+        """The bytes under `key`; StorageError if there are none."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Remove `key`; removing a missing key is not an error."""
+        ...
+
+    def exists(self, key: str) -> bool:
+        """Whether `key` holds a blob."""
+        ...
+
+    def keys(self, prefix: str = "") -> Iterator[str]:
+        """Every key that starts with `prefix`, in no set order."""
+        ...
+
+
+class MemoryBlobStore:
+    """Blobs in a dict: the test double of the real stores."""
+
+    def __init__(self) -> None:
+        self.blobs: dict[str, bytes] = {}
+
+    def put(self, key: str, data: bytes) -> None:
+        """Store `data` under `key`."""
+        self.blobs[check_key(key)] = bytes(data)
+
+    def get(self, key: str) -> bytes:
+        """The bytes under `key`."""
+        try:
+            return self.blobs[check_key(key)]
+        except KeyError:
+            raise StorageError(f"blob {key} is missing") from None
+
+    def delete(self, key: str) -> None:
+        """Remove `key` if present."""
+        self.blobs.pop(check_key(key), None)
+
+    def exists(self, key: str) -> bool:
+        """Whether `key` holds a blob."""
+        return check_key(key) in self.blobs
+
+    def keys(self, prefix: str = "") -> Iterator[str]:
+        """Keys starting with `prefix`."""
+        return iter([key for key in self.blobs if key.startswith(prefix)])
+
+
+class FolderBlobStore:
+    """Blobs as files under a root folder; writes go through a temporary file, fsync and rename."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _path(self, key: str) -> Path:
+        return self.root.joinpath(*check_key(key).split("/"))
+
+    def put(self, key: str, data: bytes) -> None:
+        """Write atomically and durably: temp file, fsync, rename, fsync the folder."""
+        path = self._path(key)
+        temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.partial")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with temporary.open("wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, path)
+            _fsync_folder(path.parent)
+        except OSError as error:
+            temporary.unlink(missing_ok=True)
+            raise _storage_error(error, f"cannot write blob {key}") from error
+
+    def get(self, key: str) -> bytes:
+        """Read the whole blob."""
+        try:
+            return self._path(key).read_bytes()
+        except FileNotFoundError:
+            raise StorageError(f"blob {key} is missing from {self.root}") from None
+        except OSError as error:
+            raise _storage_error(error, f"cannot read blob {key}") from error
+
+    def delete(self, key: str) -> None:
+        """Unlink the file and make the removal durable."""
+        path = self._path(key)
+        try:
+            path.unlink(missing_ok=True)
+            if path.parent.exists():
+                _fsync_folder(path.parent)
+        except OSError as error:
+            raise _storage_error(error, f"cannot delete blob {key}") from error
+
+    def exists(self, key: str) -> bool:
+        """Whether the file exists."""
+        return self._path(key).is_file()
+
+    def keys(self, prefix: str = "") -> Iterator[str]:
+        """Walk the folder for keys starting with `prefix`, skipping unfinished writes."""
+        if not self.root.exists():
+            return
+        for path in sorted(self.root.rglob("*")):
+            if path.is_file() and not path.name.startswith("."):
+                key = path.relative_to(self.root).as_posix()
+                if key.startswith(prefix):
+                    yield key
+
+
+def _fsync_folder(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _storage_error(error: OSError, what: str) -> StorageError:
+    if error.errno == errno.ENOSPC:
+        return StorageError(f"{what}: the disk is full")
+    return StorageError(f"{what}: {error.strerror or error}")
+
+
+def open_blob_store(location: BlobLocation) -> BlobStore:
+    """The store for a configured location."""
+    if isinstance(location, FolderBlobLocation):
+        return FolderBlobStore(location.path)
+    raise ConfigError(
+        f"blob_url s3://{location.bucket}: the S3 blob store is not available in this version"
+    )

@@ -1,0 +1,10 @@
+"""Every table of every domain, imported in one place so Alembic and the drift check see them all."""
+
+from custos.audit.models import AuditEntry
+from custos.cameras.models import Camera
+from custos.db import Base
+from custos.users.models import ApiToken, LoginSession, User
+
+metadata = Base.metadata
+
+__all__ = ["ApiToken", "AuditEntry", "Camera", "LoginSession", "User", "metadata"]

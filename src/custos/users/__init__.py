@@ -1,0 +1,1 @@
+"""Users, roles and credentials: who may do what."""

@@ -1,0 +1,140 @@
+"""Pure rules on roles and sign-in: which role is admitted to which permission, when a login is blocked.
+
+The permission table is the single place that says which roles a route admits. Separation of
+duties is checked on the table itself: no role that administers the system, inspects it or
+audits it may ever be admitted to footage.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    """The roles of DESIGN.md §2; the public is the absence of a role."""
+
+    OPERATOR = "operator"
+    INVESTIGATOR = "investigator"
+    APPROVER = "approver"
+    DPO = "dpo"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+class Permission(StrEnum):
+    """What a route needs; each maps to the roles it admits."""
+
+    OWN_ACCOUNT = "own_account"
+    VIEW_CAMERAS = "view_cameras"
+    MANAGE_CAMERAS = "manage_cameras"
+    MANAGE_USERS = "manage_users"
+    VIEW_LIVE = "view_live"
+    REVIEW_FOOTAGE = "review_footage"
+
+
+ALL_ROLES: frozenset[Role] = frozenset(Role)
+
+PERMISSION_ROLES: Mapping[Permission, frozenset[Role]] = {
+    Permission.OWN_ACCOUNT: ALL_ROLES,
+    Permission.VIEW_CAMERAS: ALL_ROLES,
+    Permission.MANAGE_CAMERAS: frozenset({Role.ADMIN, Role.OPERATOR}),
+    Permission.MANAGE_USERS: frozenset({Role.ADMIN}),
+    # Footage: live views with privacy zones for operators; recorded footage only for
+    # investigators, and a later check demands a live grant on top of the role.
+    Permission.VIEW_LIVE: frozenset({Role.OPERATOR}),
+    Permission.REVIEW_FOOTAGE: frozenset({Role.INVESTIGATOR}),
+}
+
+FOOTAGE_PERMISSIONS: frozenset[Permission] = frozenset(
+    {Permission.VIEW_LIVE, Permission.REVIEW_FOOTAGE}
+)
+
+# Roles that must never see footage (DESIGN.md §2, "never does").
+ROLES_BARRED_FROM_FOOTAGE: frozenset[Role] = frozenset({Role.ADMIN, Role.DPO, Role.AUDITOR})
+
+
+def check_separation_of_duties(table: Mapping[Permission, frozenset[Role]]) -> None:
+    """Raise ValueError if the table admits a barred role to footage or leaves a permission out."""
+    missing = set(Permission) - set(table)
+    if missing:
+        raise ValueError(f"permissions without roles: {sorted(missing)}")
+    for permission in FOOTAGE_PERMISSIONS:
+        barred = table[permission] & ROLES_BARRED_FROM_FOOTAGE
+        if barred:
+            raise ValueError(
+                f"{permission} admits {sorted(barred)}, who must never see footage"
+            )
+
+
+check_separation_of_duties(PERMISSION_ROLES)
+
+
+def admitted_roles(permission: Permission) -> frozenset[Role]:
+    """The roles a permission admits."""
+    return PERMISSION_ROLES[permission]
+
+
+def is_admitted(role: Role, permission: Permission) -> bool:
+    """Whether `role` is admitted to `permission`."""
+    return role in PERMISSION_ROLES[permission]
+
+
+# --- names and passwords -------------------------------------------------------------------
+
+USERNAME_PATTERN = re.compile(r"^[a-z][a-z0-9._-]{1,63}$")
+MIN_PASSWORD_LENGTH = 12
+
+
+def username_problem(name: str) -> str | None:
+    """Why `name` cannot be a user name, or None if it can."""
+    if not USERNAME_PATTERN.match(name):
+        return (
+            "must be 2-64 characters: a lowercase letter, then lowercase letters, "
+            "digits, '.', '_' or '-'"
+        )
+    return None
+
+
+def password_problem(password: str, name: str) -> str | None:
+    """Why `password` is not acceptable for user `name`, or None if it is."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"must be at least {MIN_PASSWORD_LENGTH} characters"
+    if name.lower() in password.lower():
+        return "must not contain the user name"
+    return None
+
+
+# --- sign-in throttling ---------------------------------------------------------------------
+
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class LoginState:
+    """Failed sign-ins in a row and the time until which the account is locked."""
+
+    failed_logins: int
+    locked_until: datetime | None
+
+
+def is_locked(state: LoginState, now: datetime) -> bool:
+    """Whether a sign-in attempt must be refused without even checking the password."""
+    return state.locked_until is not None and now < state.locked_until
+
+
+def after_failed_login(state: LoginState, now: datetime) -> LoginState:
+    """The state after one more failure: every MAX_FAILED_LOGINS-th failure locks for LOCKOUT."""
+    failures = state.failed_logins + 1
+    if failures >= MAX_FAILED_LOGINS:
+        return LoginState(failed_logins=0, locked_until=now + LOCKOUT)
+    return LoginState(failed_logins=failures, locked_until=state.locked_until)
+
+
+def after_successful_login(_state: LoginState) -> LoginState:
+    """A successful sign-in clears the failure count."""
+    return LoginState(failed_logins=0, locked_until=None)

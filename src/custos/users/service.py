@@ -1,0 +1,303 @@
+"""Accounts, sign-in, sessions and tokens; each public function is one audited transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.orm import Session
+
+from custos.audit import service as audit
+from custos.audit.policy import Action, Outcome
+from custos.audit.service import Actor
+from custos.clock import Clock
+from custos.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PasswordChangeRequired,
+    Unauthenticated,
+)
+from custos.users import policy
+from custos.users.models import ApiToken, LoginSession, User
+from custos.users.policy import LoginState, Role
+
+TOKEN_PREFIX = "cst_"
+FIRST_ADMIN = "admin"
+
+_hasher = PasswordHasher()
+# Verifying against this keeps a sign-in for an unknown name as slow as one for a known name.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The signed-in caller of a request."""
+
+    user_id: int
+    name: str
+    role: Role
+    via: str
+    must_change_password: bool = False
+
+    def actor(self, client_address: str | None = None) -> Actor:
+        """This principal as the actor of an audit entry."""
+        return Actor(
+            name=self.name, role=self.role.value, user_id=self.user_id,
+            client_address=client_address,
+        )
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def generate_password(name: str) -> str:
+    """A random password of 20 URL-safe characters (120 bits) acceptable for user `name`."""
+    while True:
+        password = secrets.token_urlsafe(15)
+        if policy.password_problem(password, name) is None:
+            return password
+
+
+def _set_password(user: User, password: str, now: datetime, *, temporary: bool) -> None:
+    problem = policy.password_problem(password, user.name)
+    if problem:
+        raise InvalidInput(f"password {problem}", field="password")
+    user.password_hash = _hasher.hash(password)
+    user.password_changed_at = now
+    # A password someone else has seen is good for one sign-in: its owner must replace it.
+    user.must_change_password = temporary
+
+
+def get_user(session: Session, name: str) -> User:
+    """The user called `name`, or NotFound."""
+    user = session.scalar(sa.select(User).where(User.name == name))
+    if user is None:
+        raise NotFound(f"no user named '{name}'")
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    """All users, by name."""
+    return list(session.scalars(sa.select(User).order_by(User.name)))
+
+
+def create_user(
+    session: Session, clock: Clock, actor: Actor, *, name: str, role: Role, display_name: str = "",
+    with_password: bool = True,
+) -> tuple[User, str | None]:
+    """Create an account; returns the user and its one-time password (None for token-only)."""
+    problem = policy.username_problem(name)
+    if problem:
+        raise InvalidInput(f"user name {problem}", field="name")
+    if session.scalar(sa.select(User.id).where(User.name == name)) is not None:
+        raise Conflict(f"a user named '{name}' exists already")
+    now = clock.now()
+    user = User(name=name, role=role, display_name=display_name, created_at=now, active=True,
+                failed_logins=0, must_change_password=False)
+    password = generate_password(name) if with_password else None
+    if password is not None:
+        _set_password(user, password, now, temporary=True)
+    session.add(user)
+    session.flush()
+    audit.record(session, clock, actor, Action.CONFIGURE, "user.created", object_type="user",
+                 object_id=name, details={"role": role.value, "password": with_password})
+    session.commit()
+    return user, password
+
+
+def ensure_first_admin(session: Session, clock: Clock) -> str | None:
+    """Create the first admin if there is no admin at all; returns its password, or None."""
+    has_admin = session.scalar(sa.select(User.id).where(User.role == Role.ADMIN).limit(1))
+    if has_admin is not None:
+        return None
+    _user, password = create_user(
+        session, clock, audit.SYSTEM, name=FIRST_ADMIN, role=Role.ADMIN,
+        display_name="First administrator",
+    )
+    assert password is not None
+    return password
+
+
+def set_active(session: Session, clock: Clock, actor: Actor, name: str, active: bool) -> User:
+    """Enable or disable an account; disabling ends its sessions and tokens at once."""
+    user = get_user(session, name)
+    if actor.user_id == user.id and not active:
+        raise Conflict("you cannot disable your own account")
+    user.active = active
+    if not active:
+        _end_sessions(session, user, clock.now(), revoke_tokens=True)
+    audit.record(session, clock, actor, Action.CONFIGURE,
+                 "user.enabled" if active else "user.disabled", object_type="user", object_id=name)
+    session.commit()
+    return user
+
+
+def _end_sessions(session: Session, user: User, now: datetime, *, revoke_tokens: bool) -> None:
+    session.execute(
+        sa.update(LoginSession)
+        .where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
+        .values(ended_at=now)
+    )
+    if revoke_tokens:
+        session.execute(
+            sa.update(ApiToken)
+            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+
+
+def reset_password(session: Session, clock: Clock, actor: Actor, name: str) -> str:
+    """Give `name` a one-time password, end their sessions, unlock; returns the password."""
+    user = get_user(session, name)
+    now = clock.now()
+    password = generate_password(name)
+    _set_password(user, password, now, temporary=True)
+    user.failed_logins, user.locked_until = 0, None
+    _end_sessions(session, user, now, revoke_tokens=False)
+    audit.record(session, clock, actor, Action.CONFIGURE, "user.password_reset",
+                 object_type="user", object_id=name)
+    session.commit()
+    return password
+
+
+def change_own_password(
+    session: Session, clock: Clock, principal: Principal, actor: Actor, current: str, new: str
+) -> None:
+    """Change the caller's own password after checking the current one."""
+    user = session.get(User, principal.user_id)
+    if user is None or not _password_matches(user.password_hash, current):
+        audit.record(session, clock, actor, Action.CONFIGURE, "user.password_changed",
+                     object_type="user", object_id=principal.name, outcome=Outcome.DENIED)
+        session.commit()
+        raise Forbidden("the current password is wrong")
+    if new == current:
+        raise InvalidInput("the new password must differ from the current one", field="password")
+    _set_password(user, new, clock.now(), temporary=False)
+    audit.record(session, clock, actor, Action.CONFIGURE, "user.password_changed",
+                 object_type="user", object_id=principal.name)
+    session.commit()
+
+
+def _password_matches(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def password_works(session: Session, name: str, password: str) -> bool:
+    """Whether `password` is the current password of active user `name` (no audit, no session)."""
+    user = session.scalar(sa.select(User).where(User.name == name))
+    return user is not None and user.active and _password_matches(user.password_hash, password)
+
+
+def login(
+    session: Session, clock: Clock, name: str, password: str, client_address: str | None,
+    lifetime: timedelta,
+) -> tuple[Principal, str]:
+    """Check a password and open a session; returns the principal and the cookie value.
+
+    A failure is audited and committed before Unauthenticated is raised, so that failed
+    sign-ins are on record even though the sign-in itself did not happen.
+    """
+    now = clock.now()
+    attempt = Actor(name=name[:128], client_address=client_address)
+    user = session.scalar(sa.select(User).where(User.name == name))
+    state = LoginState(user.failed_logins, user.locked_until) if user else LoginState(0, None)
+    if user is not None and policy.is_locked(state, now):
+        audit.record(session, clock, attempt, Action.AUTHENTICATE, "login.blocked",
+                     object_type="user", object_id=name, outcome=Outcome.DENIED,
+                     details={"locked_until": str(user.locked_until)})
+        session.commit()
+        raise Unauthenticated("too many failed sign-ins; try again later")
+    matches = _password_matches(user.password_hash if user else None, password)
+    if user is None or not matches or not user.active:
+        if user is not None:
+            state = policy.after_failed_login(state, now)
+            user.failed_logins, user.locked_until = state.failed_logins, state.locked_until
+        reason = "unknown user" if user is None else ("disabled" if matches else "wrong password")
+        audit.record(session, clock, attempt, Action.AUTHENTICATE, "login.failed",
+                     object_type="user", object_id=name, outcome=Outcome.FAILURE,
+                     details={"reason": reason})
+        session.commit()
+        raise Unauthenticated("wrong user name or password")
+    state = policy.after_successful_login(state)
+    user.failed_logins, user.locked_until = state.failed_logins, state.locked_until
+    if _hasher.check_needs_rehash(user.password_hash or ""):
+        user.password_hash = _hasher.hash(password)
+    cookie = secrets.token_urlsafe(32)
+    session.add(LoginSession(user_id=user.id, token_hash=_digest(cookie), created_at=now,
+                             expires_at=now + lifetime, client_address=client_address))
+    principal = Principal(user_id=user.id, name=user.name, role=user.role, via="session",
+                          must_change_password=user.must_change_password)
+    audit.record(session, clock, principal.actor(client_address), Action.AUTHENTICATE, "login",
+                 object_type="user", object_id=name)
+    session.commit()
+    return principal, cookie
+
+
+def logout(session: Session, clock: Clock, cookie: str, client_address: str | None) -> None:
+    """End the session behind `cookie`, if it is still open."""
+    row = session.scalar(sa.select(LoginSession).where(LoginSession.token_hash == _digest(cookie)))
+    if row is None or row.ended_at is not None:
+        return
+    row.ended_at = clock.now()
+    user = row.user
+    audit.record(session, clock, Actor(user.name, user.role.value, user.id, client_address),
+                 Action.AUTHENTICATE, "logout", object_type="user", object_id=user.name)
+    session.commit()
+
+
+def principal_from_cookie(session: Session, clock: Clock, cookie: str) -> Principal:
+    """The principal of an open, unexpired session, or Unauthenticated."""
+    row = session.scalar(sa.select(LoginSession).where(LoginSession.token_hash == _digest(cookie)))
+    if row is None or row.ended_at is not None or row.expires_at <= clock.now():
+        raise Unauthenticated("the session has ended; sign in again")
+    if not row.user.active:
+        raise Unauthenticated("the account is disabled")
+    return Principal(user_id=row.user.id, name=row.user.name, role=row.user.role, via="session",
+                     must_change_password=row.user.must_change_password)
+
+
+def principal_from_token(session: Session, clock: Clock, token: str) -> Principal:
+    """The principal of a live API token, or Unauthenticated."""
+    if not token.startswith(TOKEN_PREFIX):
+        raise Unauthenticated("malformed API token")
+    row = session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _digest(token)))
+    now = clock.now()
+    if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at <= now):
+        raise Unauthenticated("the API token is unknown, revoked or expired")
+    if not row.user.active:
+        raise Unauthenticated("the account is disabled")
+    return Principal(user_id=row.user.id, name=row.user.name, role=row.user.role, via="token")
+
+
+def issue_token(
+    session: Session, clock: Clock, actor: Actor, name: str, *, label: str = "",
+    days: int | None = 90,
+) -> tuple[str, datetime | None]:
+    """Create an API token for `name`; returns the token (shown once) and its expiry."""
+    user = get_user(session, name)
+    if not user.active:
+        raise Conflict(f"user '{name}' is disabled")
+    if actor.user_id == user.id and user.must_change_password:
+        # Otherwise a one-time password could be turned into a lasting credential.
+        raise PasswordChangeRequired("choose your own password before issuing tokens")
+    now = clock.now()
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    expires = now + timedelta(days=days) if days is not None else None
+    session.add(ApiToken(user_id=user.id, token_hash=_digest(token), label=label,
+                         created_at=now, expires_at=expires))
+    audit.record(session, clock, actor, Action.CONFIGURE, "user.token_issued",
+                 object_type="user", object_id=name,
+                 details={"label": label, "expires_at": None if expires is None else str(expires)})
+    session.commit()
+    return token, expires

@@ -1,0 +1,94 @@
+"""REST API of accounts: the caller's own, and all of them for admins."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Response, status
+
+from custos.deps import Caller, DbSession, RuntimeDep, admits
+from custos.users import service
+from custos.users.policy import Permission
+from custos.users.schemas import (
+    PasswordChange,
+    PasswordIssued,
+    TokenCreate,
+    TokenIssued,
+    UserCreate,
+    UserCreated,
+    UserOut,
+)
+
+router = APIRouter(prefix="/api", tags=["users"])
+
+Self = Annotated[Caller, admits(Permission.OWN_ACCOUNT)]
+Admin = Annotated[Caller, admits(Permission.MANAGE_USERS)]
+
+
+@router.get("/me", response_model=UserOut)
+def me(db: DbSession, caller: Self) -> UserOut:
+    """The caller's own account."""
+    return UserOut.model_validate(service.get_user(db, caller.principal.name))
+
+
+@router.post("/me/password", status_code=status.HTTP_204_NO_CONTENT)
+def change_password(
+    change: PasswordChange, db: DbSession, runtime: RuntimeDep, caller: Self
+) -> Response:
+    """Change the caller's own password."""
+    service.change_own_password(db, runtime.clock, caller.principal, caller.actor,
+                                change.current_password, change.new_password)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/me/tokens", response_model=TokenIssued, status_code=status.HTTP_201_CREATED)
+def issue_own_token(
+    request: TokenCreate, db: DbSession, runtime: RuntimeDep, caller: Self
+) -> TokenIssued:
+    """Issue an API token for the caller; it is shown once."""
+    token, expires = service.issue_token(db, runtime.clock, caller.actor, caller.principal.name,
+                                         label=request.label, days=request.days)
+    return TokenIssued(token=token, expires_at=expires)
+
+
+@router.get("/users", response_model=list[UserOut])
+def list_users(db: DbSession, _caller: Admin) -> list[UserOut]:
+    """Every account."""
+    return [UserOut.model_validate(u) for u in service.list_users(db)]
+
+
+@router.post("/users", response_model=UserCreated, status_code=status.HTTP_201_CREATED)
+def create_user(
+    data: UserCreate, db: DbSession, runtime: RuntimeDep, caller: Admin
+) -> UserCreated:
+    """Create an account; the one-time password is in the answer and nowhere else."""
+    user, password = service.create_user(db, runtime.clock, caller.actor, name=data.name,
+                                         role=data.role, display_name=data.display_name)
+    assert password is not None
+    return UserCreated(user=UserOut.model_validate(user), password=password)
+
+
+@router.get("/users/{name}", response_model=UserOut)
+def get_user(name: str, db: DbSession, _caller: Admin) -> UserOut:
+    """One account."""
+    return UserOut.model_validate(service.get_user(db, name))
+
+
+@router.post("/users/{name}/disable", response_model=UserOut)
+def disable_user(name: str, db: DbSession, runtime: RuntimeDep, caller: Admin) -> UserOut:
+    """Disable an account and end its sessions and tokens."""
+    return UserOut.model_validate(service.set_active(db, runtime.clock, caller.actor, name, False))
+
+
+@router.post("/users/{name}/enable", response_model=UserOut)
+def enable_user(name: str, db: DbSession, runtime: RuntimeDep, caller: Admin) -> UserOut:
+    """Enable a disabled account."""
+    return UserOut.model_validate(service.set_active(db, runtime.clock, caller.actor, name, True))
+
+
+@router.post("/users/{name}/reset-password", response_model=PasswordIssued)
+def reset_password(
+    name: str, db: DbSession, runtime: RuntimeDep, caller: Admin
+) -> PasswordIssued:
+    """Give an account a one-time password that must be changed at the next sign-in."""
+    return PasswordIssued(password=service.reset_password(db, runtime.clock, caller.actor, name))

@@ -1,0 +1,81 @@
+"""The app factory: builds the FastAPI app around a runtime it is given."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from importlib import resources
+
+import sqlalchemy as sa
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from custos import __version__
+from custos.cameras import views as camera_views
+from custos.deps import PUBLIC, DbSession
+from custos.runtime import Runtime
+from custos.users import views as user_views
+from custos.web import errors, pages
+from custos.web.metrics import WebMetrics
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    """A Custos web app serving `runtime`'s database and storage."""
+    app = FastAPI(
+        title="Custos", version=__version__, docs_url=None, redoc_url=None,
+        description="Video monitoring with the law's guarantees enforced by the software.",
+    )
+    app.state.runtime = runtime
+    metrics = WebMetrics()
+    app.state.metrics = metrics
+
+    @app.middleware("http")
+    async def _security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    metrics.install(app)
+    errors.install(app)
+    app.include_router(_system_router(metrics))
+    app.include_router(user_views.router)
+    app.include_router(camera_views.router)
+    app.include_router(pages.router)
+    app.mount(
+        "/static", StaticFiles(directory=str(resources.files("custos.web") / "static")),
+        name="static",
+    )
+    return app
+
+
+def _system_router(metrics: WebMetrics) -> APIRouter:
+    router = APIRouter(tags=["system"])
+
+    @router.get("/healthz", dependencies=[PUBLIC])
+    def healthz(db: DbSession) -> JSONResponse:
+        """Liveness and database reachability, for load balancers and supervisors."""
+        try:
+            db.execute(sa.text("SELECT 1"))
+        except sa.exc.SQLAlchemyError as error:
+            return JSONResponse({"status": "unavailable", "database": str(error.__class__.__name__)},
+                                status_code=503)
+        return JSONResponse({"status": "ok", "version": __version__})
+
+    @router.get("/metrics", dependencies=[PUBLIC], include_in_schema=False)
+    def prometheus_metrics() -> Response:
+        """Prometheus metrics (no personal data)."""
+        return metrics.exposition()
+
+    return router

@@ -1,0 +1,17 @@
+"""Jinja2 templates shipped inside the package, rendered with a few shared helpers."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import Response
+
+templates = Jinja2Templates(directory=str(resources.files("custos.web") / "templates"))
+
+
+def render(request: Request, name: str, status_code: int = 200, **context: Any) -> Response:
+    """Render template `name` with `context`."""
+    return templates.TemplateResponse(request, name, context, status_code=status_code)
