@@ -52,7 +52,7 @@ def record(
         details=details or {},
     )
     session.add(entry)
-    session.flush([entry])
+    session.flush()
     return entry
 
 

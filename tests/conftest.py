@@ -1,0 +1,136 @@
+"""Fixtures: a migrated database on SQLite and on PostgreSQL, each test inside a rolled-back transaction."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from custos.clock import FrozenClock
+from custos.config import Settings
+from custos.db import create_engine, migrate, session_factory
+from custos.runtime import Runtime
+from custos.storage.blobs import MemoryBlobStore
+from custos.users import service as users
+from custos.users.policy import Role
+from custos.web.app import create_app
+from helpers import TESTER
+
+# The server the PostgreSQL half of the suite runs on; `make test` starts it if it is down.
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+
+@pytest.fixture(autouse=True)
+def _no_custos_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings in the developer's shell must not leak into tests."""
+    for key in list(os.environ):
+        if key.upper().startswith("CUSTOS_"):
+            monkeypatch.delenv(key)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """A freshly migrated database of each kind, shared by the tests of one kind."""
+    if request.param == "sqlite":
+        engine = create_engine(f"sqlite:///{tmp_path_factory.mktemp('db') / 'custos.db'}")
+        migrate(engine)
+        yield engine
+        engine.dispose()
+        return
+    name = f"custos_test_{os.getpid()}"
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    engine = create_engine(
+        sa.make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    )
+    migrate(engine)
+    yield engine
+    engine.dispose()
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+    admin.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    """One connection whose outer transaction is rolled back after the test."""
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        yield connection
+        transaction.rollback()
+
+
+@pytest.fixture
+def sessions(connection: Connection) -> sessionmaker[Session]:
+    """Sessions bound to the test connection: their commits only release savepoints."""
+    return session_factory(connection)
+
+
+@pytest.fixture
+def db(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    """A session for the test body."""
+    with sessions() as session:
+        yield session
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    """Time stands still at noon on 2026-11-30 unless a test moves it."""
+    return FrozenClock(datetime(2026, 11, 30, 12, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Defaults, with the data folder in a temporary place."""
+    return Settings(data_dir=tmp_path_factory.mktemp("data"))
+
+
+@pytest.fixture
+def runtime(settings: Settings, sessions: sessionmaker[Session], clock: FrozenClock) -> Runtime:
+    """A runtime over the test database, memory blobs and the frozen clock."""
+    return Runtime(settings=settings, sessions=sessions, blobs=MemoryBlobStore(), clock=clock)
+
+
+@pytest.fixture
+def app(runtime: Runtime) -> FastAPI:
+    """The web app over the test runtime."""
+    return create_app(runtime)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    """An HTTPS client (the session cookie is Secure) that does not follow redirects."""
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as client:
+        yield client
+
+
+@pytest.fixture
+def make_user(db: Session, clock: FrozenClock) -> Callable[..., tuple[str, str]]:
+    """Create a user with `role`; returns (name, API token)."""
+    counter = iter(range(1_000_000))
+
+    def _make(role: Role, name: str | None = None) -> tuple[str, str]:
+        name = name or f"{role.value}{next(counter)}"
+        users.create_user(db, clock, TESTER, name=name, role=role, with_password=False)
+        token, _ = users.issue_token(db, clock, TESTER, name)
+        return name, token
+
+    return _make
+
+
+@pytest.fixture
+def tokens(make_user: Callable[..., tuple[str, str]]) -> dict[Role, str]:
+    """One API token per role."""
+    return {role: make_user(role)[1] for role in Role}

@@ -1,0 +1,71 @@
+"""Blob stores: the folder store and the memory store honour the same protocol; writes are atomic."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from custos.errors import InvalidInput, StorageError
+from custos.storage.blobs import BlobStore, FolderBlobStore, MemoryBlobStore
+
+
+@pytest.fixture(params=["folder", "memory"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
+    return FolderBlobStore(tmp_path / "blobs") if request.param == "folder" else MemoryBlobStore()
+
+
+def test_put_get_delete(store: BlobStore) -> None:
+    store.put("cam-1/2026/11/30/seg-0001.bin", b"sealed bytes")
+    assert store.exists("cam-1/2026/11/30/seg-0001.bin")
+    assert store.get("cam-1/2026/11/30/seg-0001.bin") == b"sealed bytes"
+    store.put("cam-1/2026/11/30/seg-0001.bin", b"replaced")
+    assert store.get("cam-1/2026/11/30/seg-0001.bin") == b"replaced"
+    store.delete("cam-1/2026/11/30/seg-0001.bin")
+    store.delete("cam-1/2026/11/30/seg-0001.bin")  # deleting twice is fine
+    assert not store.exists("cam-1/2026/11/30/seg-0001.bin")
+    with pytest.raises(StorageError, match="missing"):
+        store.get("cam-1/2026/11/30/seg-0001.bin")
+
+
+def test_keys_by_prefix(store: BlobStore) -> None:
+    for key in ("a/1", "a/2", "b/1"):
+        store.put(key, key.encode())
+    assert sorted(store.keys("a/")) == ["a/1", "a/2"]
+    assert sorted(store.keys()) == ["a/1", "a/2", "b/1"]
+
+
+@pytest.mark.parametrize("key", ["../escape", "/abs", "a//b", "A/B", "a/./b", "", "a/"])
+def test_keys_that_could_escape_are_refused(store: BlobStore, key: str) -> None:
+    with pytest.raises(InvalidInput, match="invalid blob key"):
+        store.put(key, b"x")
+
+
+def test_folder_store_leaves_no_partial_file_behind(tmp_path: Path) -> None:
+    store = FolderBlobStore(tmp_path)
+    store.put("x/y", b"data")
+    assert [p.name for p in (tmp_path / "x").iterdir()] == ["y"]
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real 64 KiB filesystem, to fill up."""
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], check=True)
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+
+
+def test_full_disk_is_a_clear_error_and_keeps_what_was_stored(tiny_disk: Path) -> None:
+    store = FolderBlobStore(tiny_disk)
+    store.put("kept", b"k" * 16_000)
+    with pytest.raises(StorageError, match="cannot write blob big: the disk is full"):
+        store.put("big", b"b" * 200_000)
+    assert store.get("kept") == b"k" * 16_000
+    assert sorted(store.keys()) == ["kept"]
+    assert [p.name for p in tiny_disk.iterdir()] == ["kept"]

@@ -1,0 +1,87 @@
+"""The database layer: migrations match the models, timestamps round-trip, schema checks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from custos.audit.models import AuditEntry
+from custos.db import create_engine, migrate, require_current_schema
+from custos.errors import NotInitialised
+from custos.tables import metadata
+
+
+def test_models_and_migrations_do_not_drift(connection: Connection) -> None:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    differences = compare_metadata(context, metadata)
+    assert differences == [], f"models and migrations differ: {differences}"
+
+
+def test_drift_check_notices_a_missing_column(connection: Connection) -> None:
+    # The drift check is only worth something if it fails when the schema lags the models.
+    extended = sa.MetaData()
+    for table in metadata.tables.values():
+        table.to_metadata(extended)
+    sa.Table("cameras", extended, sa.Column("pan_tilt_zoom", sa.Boolean()), extend_existing=True)
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    assert any(diff[0] == "add_column" for diff in compare_metadata(context, extended))
+
+
+def test_timestamps_come_back_aware_and_equal(db: Session) -> None:
+    almaty = timezone(timedelta(hours=5))
+    at = datetime(2026, 1, 5, 17, 30, 12, 345678, tzinfo=almaty)
+    entry = AuditEntry(at=at, actor="t", action="configure", event="x", outcome="success", details={})
+    db.add(entry)
+    db.flush()
+    db.expire_all()
+    loaded = db.get(AuditEntry, entry.seq)
+    assert loaded is not None
+    assert loaded.at == at
+    assert loaded.at.tzinfo == UTC
+
+
+def test_naive_timestamps_are_refused(db: Session) -> None:
+    db.add(AuditEntry(at=datetime(2026, 1, 1), actor="t", action="a", event="x", outcome="o", details={}))  # noqa: DTZ001
+    with pytest.raises(sa.exc.StatementError, match="naive datetime"):
+        db.flush()
+
+
+def test_empty_database_is_reported_as_not_initialised(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    with pytest.raises(NotInitialised, match="run `custos init`"):
+        require_current_schema(engine)
+    migrate(engine)
+    require_current_schema(engine)
+    engine.dispose()
+
+
+def test_sqlite_runs_with_wal_foreign_keys_and_secure_delete(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'pragmas.db'}")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert connection.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+    engine.dispose()
+
+
+def test_sqlite_transactions_roll_back_savepoints(tmp_path: Path) -> None:
+    # pysqlite alone would have auto-committed the first insert; the recipe in db.py must not.
+    engine = create_engine(f"sqlite:///{tmp_path / 'tx.db'}")
+    with engine.connect() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+        connection.commit()
+        with connection.begin():
+            connection.exec_driver_sql("INSERT INTO t VALUES (1)")
+            nested = connection.begin_nested()
+            connection.exec_driver_sql("INSERT INTO t VALUES (2)")
+            nested.rollback()
+        assert connection.exec_driver_sql("SELECT x FROM t").scalars().all() == [1]
+    engine.dispose()

@@ -1,0 +1,156 @@
+"""Accounts and credentials against a real database: every change audited, secrets never stored."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from custos.clock import FrozenClock
+from custos.errors import Conflict, Forbidden, InvalidInput, PasswordChangeRequired, Unauthenticated
+from custos.users import policy
+from custos.users import service as users
+from custos.users.models import ApiToken, LoginSession, User
+from custos.users.policy import Role
+from helpers import TESTER, audit_events
+
+HOUR = timedelta(hours=1)
+
+
+def _login(db: Session, clock: FrozenClock, name: str, password: str) -> tuple[users.Principal, str]:
+    return users.login(db, clock, name, password, "10.0.0.9", HOUR)
+
+
+def test_created_user_has_a_hashed_one_time_password(db: Session, clock: FrozenClock) -> None:
+    user, password = users.create_user(db, clock, TESTER, name="alice", role=Role.INVESTIGATOR)
+    assert password is not None and len(password) == 20
+    assert user.password_hash is not None and user.password_hash.startswith("$argon2id$")
+    assert password not in user.password_hash
+    assert user.must_change_password
+    [entry] = audit_events(db, event="user.created")
+    assert entry.object_id == "alice" and entry.details["role"] == "investigator"
+
+
+def test_duplicate_and_malformed_names_are_refused(db: Session, clock: FrozenClock) -> None:
+    users.create_user(db, clock, TESTER, name="bob", role=Role.OPERATOR)
+    with pytest.raises(Conflict, match="exists already"):
+        users.create_user(db, clock, TESTER, name="bob", role=Role.OPERATOR)
+    with pytest.raises(InvalidInput, match="user name"):
+        users.create_user(db, clock, TESTER, name="Bob Smith", role=Role.OPERATOR)
+
+
+def test_login_opens_a_session_and_is_audited(db: Session, clock: FrozenClock) -> None:
+    _user, password = users.create_user(db, clock, TESTER, name="carol", role=Role.APPROVER)
+    assert password is not None
+    principal, cookie = _login(db, clock, "carol", password)
+    assert principal.role is Role.APPROVER and principal.must_change_password
+    stored = db.scalars(sa.select(LoginSession.token_hash)).all()
+    assert cookie not in stored and len(stored) == 1
+    assert users.principal_from_cookie(db, clock, cookie).name == "carol"
+    [entry] = audit_events(db, event="login")
+    assert (entry.actor, entry.client_address, entry.action) == ("carol", "10.0.0.9", "authenticate")
+
+
+def test_failed_logins_are_audited_and_lock_the_account(db: Session, clock: FrozenClock) -> None:
+    _user, password = users.create_user(db, clock, TESTER, name="dave", role=Role.OPERATOR)
+    assert password is not None
+    for _ in range(policy.MAX_FAILED_LOGINS):
+        with pytest.raises(Unauthenticated, match="wrong user name or password"):
+            _login(db, clock, "dave", "not-the-password")
+    with pytest.raises(Unauthenticated, match="too many failed sign-ins"):
+        _login(db, clock, "dave", password)
+    failures = audit_events(db, event="login.failed")
+    assert len(failures) == policy.MAX_FAILED_LOGINS
+    assert {f.outcome for f in failures} == {"failure"}
+    assert audit_events(db, event="login.blocked")[0].outcome == "denied"
+    clock.advance(policy.LOCKOUT)
+    assert _login(db, clock, "dave", password)[0].name == "dave"
+
+
+def test_unknown_user_fails_like_a_wrong_password(db: Session, clock: FrozenClock) -> None:
+    with pytest.raises(Unauthenticated, match="wrong user name or password"):
+        _login(db, clock, "nobody", "whatever-it-is")
+    assert audit_events(db, event="login.failed")[0].details == {"reason": "unknown user"}
+
+
+def test_session_expires_and_logout_ends_it(db: Session, clock: FrozenClock) -> None:
+    _user, password = users.create_user(db, clock, TESTER, name="erin", role=Role.AUDITOR)
+    assert password is not None
+    _principal, cookie = _login(db, clock, "erin", password)
+    clock.advance(HOUR)
+    with pytest.raises(Unauthenticated):
+        users.principal_from_cookie(db, clock, cookie)
+    _principal, cookie = _login(db, clock, "erin", password)
+    users.logout(db, clock, cookie, None)
+    with pytest.raises(Unauthenticated):
+        users.principal_from_cookie(db, clock, cookie)
+    assert len(audit_events(db, event="logout")) == 1
+
+
+def test_own_password_change_clears_the_one_time_flag(db: Session, clock: FrozenClock) -> None:
+    _user, password = users.create_user(db, clock, TESTER, name="fay", role=Role.DPO)
+    assert password is not None
+    principal, _ = _login(db, clock, "fay", password)
+    with pytest.raises(PasswordChangeRequired):
+        users.issue_token(db, clock, principal.actor(), "fay")
+    with pytest.raises(Forbidden, match="current password is wrong"):
+        users.change_own_password(db, clock, principal, principal.actor(), "wrong", "a-new-long-password")
+    with pytest.raises(InvalidInput, match="at least 12"):
+        users.change_own_password(db, clock, principal, principal.actor(), password, "short")
+    users.change_own_password(db, clock, principal, principal.actor(), password, "a-new-long-password")
+    principal, _ = _login(db, clock, "fay", "a-new-long-password")
+    assert not principal.must_change_password
+    assert [e.outcome for e in audit_events(db, event="user.password_changed")] == ["denied", "success"]
+
+
+def test_tokens_are_stored_hashed_and_expire(db: Session, clock: FrozenClock) -> None:
+    users.create_user(db, clock, TESTER, name="svc", role=Role.AUDITOR, with_password=False)
+    token, expires = users.issue_token(db, clock, TESTER, "svc", label="ci", days=1)
+    assert token.startswith("cst_") and expires == clock.now() + timedelta(days=1)
+    assert token not in db.scalars(sa.select(ApiToken.token_hash)).all()
+    assert users.principal_from_token(db, clock, token).via == "token"
+    clock.advance(timedelta(days=1))
+    with pytest.raises(Unauthenticated, match="expired"):
+        users.principal_from_token(db, clock, token)
+    with pytest.raises(Unauthenticated, match="malformed"):
+        users.principal_from_token(db, clock, "not-a-token")
+
+
+def test_disabling_ends_sessions_and_tokens(db: Session, clock: FrozenClock) -> None:
+    _user, password = users.create_user(db, clock, TESTER, name="gus", role=Role.OPERATOR)
+    assert password is not None
+    _principal, cookie = _login(db, clock, "gus", password)
+    users.change_own_password(db, clock, users.principal_from_cookie(db, clock, cookie), TESTER,
+                              password, "a-private-phrase-1")
+    token, _ = users.issue_token(db, clock, TESTER, "gus")
+    users.set_active(db, clock, TESTER, "gus", False)
+    for check in (lambda: users.principal_from_cookie(db, clock, cookie),
+                  lambda: users.principal_from_token(db, clock, token),
+                  lambda: _login(db, clock, "gus", "a-private-phrase-1")):
+        with pytest.raises(Unauthenticated):
+            check()
+    assert audit_events(db, event="login.failed")[-1].details == {"reason": "disabled"}
+
+
+def test_admin_cannot_disable_themself(db: Session, clock: FrozenClock) -> None:
+    admin, _ = users.create_user(db, clock, TESTER, name="root2", role=Role.ADMIN)
+    me = users.Principal(user_id=admin.id, name="root2", role=Role.ADMIN, via="session")
+    with pytest.raises(Conflict, match="your own account"):
+        users.set_active(db, clock, me.actor(), "root2", False)
+
+
+def test_reset_password_issues_a_new_one_time_password(db: Session, clock: FrozenClock) -> None:
+    users.create_user(db, clock, TESTER, name="hal", role=Role.INVESTIGATOR)
+    new = users.reset_password(db, clock, TESTER, "hal")
+    principal, _ = _login(db, clock, "hal", new)
+    assert principal.must_change_password
+    assert len(audit_events(db, event="user.password_reset")) == 1
+
+
+def test_first_admin_is_created_once(db: Session, clock: FrozenClock) -> None:
+    if db.scalar(sa.select(User.id).where(User.role == Role.ADMIN)) is None:
+        assert users.ensure_first_admin(db, clock) is not None
+    assert users.ensure_first_admin(db, clock) is None
+    assert db.scalar(sa.select(sa.func.count()).where(User.name == users.FIRST_ADMIN)) == 1

@@ -1,0 +1,254 @@
+"""Every route × every role: no credentials → 401, a role not admitted → 403, an admitted role → 2xx.
+
+The table below is the specification of who may call what. A route missing from it, or
+declaring other roles than it says, fails the suite.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from custos.cameras import service as cameras
+from custos.cameras.schemas import CameraCreate
+from custos.clock import FrozenClock
+from custos.deps import Admits, public
+from custos.users import service as users
+from custos.users.policy import Role
+from helpers import TESTER, audit_events, bearer
+
+ALL = frozenset(Role)
+ADMIN = frozenset({Role.ADMIN})
+CAMERA_MANAGERS = frozenset({Role.ADMIN, Role.OPERATOR})
+OWN_PASSWORD = "matrix own password"
+_names = itertools.count()
+
+
+@dataclass
+class Ctx:
+    """What a request builder may use: the database, the clock, the caller's user name."""
+
+    db: Session
+    clock: FrozenClock
+    caller: str | None
+
+
+@dataclass
+class Request:
+    url: str
+    json: Any = None
+    data: dict[str, Any] | None = None
+
+
+def _camera(ctx: Ctx, status: str = "active") -> str:
+    name = f"matrix-cam-{next(_names)}"
+    cameras.register_camera(ctx.db, ctx.clock, TESTER, CameraCreate.model_validate(
+        {"name": name, "source_url": "rtsp://cam.example/live", "category": "other",
+         "region": "Almaty", "status": status}))
+    return name
+
+
+def _user(ctx: Ctx, active: bool = True) -> str:
+    name = f"matrix-user-{next(_names)}"
+    users.create_user(ctx.db, ctx.clock, TESTER, name=name, role=Role.OPERATOR)
+    if not active:
+        users.set_active(ctx.db, ctx.clock, TESTER, name, False)
+    return name
+
+
+def _with_own_password(ctx: Ctx) -> None:
+    """Give the caller a known password of their own (token users have none)."""
+    if ctx.caller is None:
+        return
+    temporary = users.reset_password(ctx.db, ctx.clock, TESTER, ctx.caller)
+    user = users.get_user(ctx.db, ctx.caller)
+    principal = users.Principal(user_id=user.id, name=user.name, role=user.role, via="session")
+    users.change_own_password(ctx.db, ctx.clock, principal, TESTER, temporary, OWN_PASSWORD)
+
+
+def _password_change(ctx: Ctx, page: bool) -> Request:
+    _with_own_password(ctx)
+    if page:
+        return Request("/account/password", data={
+            "current_password": OWN_PASSWORD, "new_password": "another long secret",
+            "confirm_password": "another long secret"})
+    return Request("/api/me/password", json={
+        "current_password": OWN_PASSWORD, "new_password": "another long secret"})
+
+
+def _login_form(ctx: Ctx) -> Request:
+    name = _user(ctx)
+    password = users.reset_password(ctx.db, ctx.clock, TESTER, name)
+    return Request("/login", data={"name": name, "password": password, "next": "/cameras"})
+
+
+def _new_camera_body(_ctx: Ctx) -> dict[str, Any]:
+    return {"name": f"new-cam-{next(_names)}", "source_url": "rtsp://cam.example/x",
+            "category": "public_safety", "region": "Astana"}
+
+
+@dataclass
+class Route:
+    method: str
+    path: str
+    roles: frozenset[Role] | None  # None: public
+    build: Callable[[Ctx], Request] = field(default=lambda ctx: Request(""))
+    page: bool = False
+
+    def request(self, ctx: Ctx) -> Request:
+        built = self.build(ctx)
+        return built if built.url else Request(self.path, built.json, built.data)
+
+
+ROUTES: list[Route] = [
+    # system and sign-in: public
+    Route("GET", "/healthz", None),
+    Route("GET", "/metrics", None),
+    Route("GET", "/", None, page=True),
+    Route("GET", "/login", None, page=True),
+    Route("POST", "/login", None, _login_form, page=True),
+    Route("POST", "/logout", None, page=True),
+    # own account
+    Route("GET", "/api/me", ALL),
+    Route("POST", "/api/me/password", ALL, lambda ctx: _password_change(ctx, page=False)),
+    Route("POST", "/api/me/tokens", ALL, lambda ctx: Request("/api/me/tokens", json={"label": "x"})),
+    Route("GET", "/account", ALL, page=True),
+    Route("POST", "/account/password", ALL, lambda ctx: _password_change(ctx, page=True), page=True),
+    Route("POST", "/account/tokens", ALL, lambda ctx: Request("/account/tokens", data={"label": "x"}),
+          page=True),
+    # users: admins only
+    Route("GET", "/api/users", ADMIN),
+    Route("POST", "/api/users", ADMIN,
+          lambda ctx: Request("/api/users", json={"name": f"new-{next(_names)}", "role": "auditor"})),
+    Route("GET", "/api/users/{name}", ADMIN, lambda ctx: Request(f"/api/users/{_user(ctx)}")),
+    Route("POST", "/api/users/{name}/disable", ADMIN,
+          lambda ctx: Request(f"/api/users/{_user(ctx)}/disable")),
+    Route("POST", "/api/users/{name}/enable", ADMIN,
+          lambda ctx: Request(f"/api/users/{_user(ctx, active=False)}/enable")),
+    Route("POST", "/api/users/{name}/reset-password", ADMIN,
+          lambda ctx: Request(f"/api/users/{_user(ctx)}/reset-password")),
+    Route("GET", "/users", ADMIN, page=True),
+    Route("POST", "/users", ADMIN,
+          lambda ctx: Request("/users", data={"name": f"new-{next(_names)}", "role": "dpo"}), page=True),
+    Route("POST", "/users/{name}/disable", ADMIN,
+          lambda ctx: Request(f"/users/{_user(ctx)}/disable"), page=True),
+    Route("POST", "/users/{name}/enable", ADMIN,
+          lambda ctx: Request(f"/users/{_user(ctx, active=False)}/enable"), page=True),
+    Route("POST", "/users/{name}/reset-password", ADMIN,
+          lambda ctx: Request(f"/users/{_user(ctx)}/reset-password"), page=True),
+    # cameras: everyone reads the registry, admins and operators change it
+    Route("GET", "/api/cameras", ALL),
+    Route("GET", "/api/cameras/{name}", ALL, lambda ctx: Request(f"/api/cameras/{_camera(ctx)}")),
+    Route("POST", "/api/cameras", CAMERA_MANAGERS,
+          lambda ctx: Request("/api/cameras", json=_new_camera_body(ctx))),
+    Route("PATCH", "/api/cameras/{name}", CAMERA_MANAGERS,
+          lambda ctx: Request(f"/api/cameras/{_camera(ctx)}", json={"location": "moved"})),
+    Route("POST", "/api/cameras/{name}/suspend", CAMERA_MANAGERS,
+          lambda ctx: Request(f"/api/cameras/{_camera(ctx)}/suspend", json={"reason": "test"})),
+    Route("POST", "/api/cameras/{name}/activate", CAMERA_MANAGERS,
+          lambda ctx: Request(f"/api/cameras/{_camera(ctx, 'draft')}/activate", json={})),
+    Route("GET", "/cameras", ALL, page=True),
+    Route("POST", "/cameras", CAMERA_MANAGERS,
+          lambda ctx: Request("/cameras", data=_new_camera_body(ctx)), page=True),
+    Route("POST", "/cameras/{name}/suspend", CAMERA_MANAGERS,
+          lambda ctx: Request(f"/cameras/{_camera(ctx)}/suspend", data={"reason": "t"}), page=True),
+    Route("POST", "/cameras/{name}/activate", CAMERA_MANAGERS,
+          lambda ctx: Request(f"/cameras/{_camera(ctx, 'draft')}/activate"), page=True),
+]
+
+ROUTE_IDS = [f"{r.method} {r.path}" for r in ROUTES]
+
+
+def _declared(app: FastAPI) -> dict[tuple[str, str], frozenset[Role] | None | str]:
+    """What each route of the app declares: admitted roles, None for public, or 'nothing'."""
+    declared: dict[tuple[str, str], frozenset[Role] | None | str] = {}
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if not isinstance(route, APIRoute):
+            continue
+        found: list[frozenset[Role] | None] = []
+        stack = [route.dependant]
+        while stack:
+            dependant = stack.pop()
+            if isinstance(dependant.call, Admits):
+                found.append(dependant.call.roles)
+            elif dependant.call is public:
+                found.append(None)
+            stack.extend(dependant.dependencies)
+        for method in route.methods:
+            declared[(method, route.path)] = found[0] if len(found) == 1 else f"{len(found)} declarations"
+    return declared
+
+
+def test_every_route_is_in_the_table_and_declares_its_roles(app: FastAPI) -> None:
+    declared = _declared(app)
+    assert set(declared) == {(r.method, r.path) for r in ROUTES}
+    for route in ROUTES:
+        assert declared[(route.method, route.path)] == route.roles, f"{route.method} {route.path}"
+
+
+def test_nothing_else_is_served_but_the_schema_and_static_files(app: FastAPI) -> None:
+    others = {c.path for c in iter_route_contexts(app.routes) if not isinstance(c.original_route, APIRoute)}
+    assert others == {"/openapi.json", "/static"}
+
+
+def _call(client: TestClient, route: Route, req: Request, headers: dict[str, str], follow: bool) -> int:
+    if route.page:
+        headers = {**headers, "Accept": "text/html"}
+    response = client.request(route.method, req.url, json=req.json, data=req.data,
+                              headers=headers, follow_redirects=follow)
+    return response.status_code
+
+
+def _token_of(ctx: Ctx, make_user: Callable[..., tuple[str, str]], role: Role) -> str:
+    name, token = make_user(role)
+    ctx.caller = name
+    return token
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=ROUTE_IDS)
+def test_no_credentials(route: Route, client: TestClient, db: Session, clock: FrozenClock) -> None:
+    req = route.request(Ctx(db, clock, None))
+    status = _call(client, route, req, {}, follow=False)
+    if route.roles is None:
+        assert status < 400
+    else:
+        assert status == 401
+
+
+@pytest.mark.parametrize("route", [r for r in ROUTES if r.roles is not None],
+                         ids=[i for r, i in zip(ROUTES, ROUTE_IDS, strict=True) if r.roles is not None])
+@pytest.mark.parametrize("role", list(Role), ids=[r.value for r in Role])
+def test_role(route: Route, role: Role, client: TestClient, db: Session, clock: FrozenClock,
+              make_user: Callable[..., tuple[str, str]]) -> None:
+    assert route.roles is not None
+    ctx = Ctx(db, clock, None)
+    token = _token_of(ctx, make_user, role)
+    req = route.request(ctx)
+    status = _call(client, route, req, bearer(token), follow=True)
+    if role in route.roles:
+        assert 200 <= status < 300, f"{role} should be admitted, got {status}"
+    else:
+        assert status == 403
+        denied = audit_events(db, event="access.denied", actor=ctx.caller)
+        assert [e.object_id for e in denied] == [req.url]
+
+
+def test_bad_or_revoked_token_is_401(client: TestClient, db: Session, clock: FrozenClock,
+                                     make_user: Callable[..., tuple[str, str]]) -> None:
+    name, token = make_user(Role.ADMIN)
+    assert client.get("/api/me", headers=bearer("cst_forged")).status_code == 401
+    assert client.get("/api/me", headers={"Authorization": f"Basic {token}"}).status_code == 401
+    users.set_active(db, clock, TESTER, name, False)
+    response = client.get("/api/me", headers=bearer(token))
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+
