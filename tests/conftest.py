@@ -1,4 +1,4 @@
-"""Fixtures: a migrated database on SQLite and on PostgreSQL, each test inside a rolled-back transaction."""
+"""Fixtures: SQLite and PostgreSQL, migrated; each test runs in a rolled-back transaction."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
-import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Connection, Engine
@@ -21,13 +20,7 @@ from custos.storage.blobs import MemoryBlobStore
 from custos.users import service as users
 from custos.users.policy import Role
 from custos.web.app import create_app
-from helpers import TESTER
-
-# The server the PostgreSQL half of the suite runs on; `make test` starts it if it is down.
-POSTGRES_ADMIN_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
-
+from helpers import TESTER, create_postgres_database, drop_postgres_database
 
 
 @pytest.fixture(autouse=True)
@@ -39,7 +32,9 @@ def _no_custos_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+def engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
     """A freshly migrated database of each kind, shared by the tests of one kind."""
     if request.param == "sqlite":
         engine = create_engine(f"sqlite:///{tmp_path_factory.mktemp('db') / 'custos.db'}")
@@ -48,19 +43,11 @@ def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         engine.dispose()
         return
     name = f"custos_test_{os.getpid()}"
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    engine = create_engine(
-        sa.make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    )
+    engine = create_engine(create_postgres_database(name))
     migrate(engine)
     yield engine
     engine.dispose()
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
-    admin.dispose()
+    drop_postgres_database(name)
 
 
 @pytest.fixture

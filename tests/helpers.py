@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import sqlalchemy as sa
@@ -9,6 +10,11 @@ from sqlalchemy.orm import Session
 
 from custos.audit.models import AuditEntry
 from custos.audit.service import Actor
+
+# The server the PostgreSQL half of the suite runs on; `make test` starts it if it is down.
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
 TESTER = Actor(name="tester", role="admin", client_address="127.0.0.1")
 
@@ -24,3 +30,21 @@ def audit_events(db: Session, **where: Any) -> list[AuditEntry]:
     for column, value in where.items():
         query = query.where(getattr(AuditEntry, column) == value)
     return list(db.scalars(query))
+
+
+def create_postgres_database(name: str) -> str:
+    """Create an empty PostgreSQL database (dropping any old one); returns its URL."""
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    return sa.make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_postgres_database(name: str) -> None:
+    """Drop a database made by create_postgres_database."""
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()

@@ -6,11 +6,19 @@ from pathlib import Path
 
 import pytest
 
-from custos.config import FolderBlobLocation, S3BlobLocation, Settings, load_settings, parse_blob_url
+from custos.config import (
+    FolderBlobLocation,
+    S3BlobLocation,
+    Settings,
+    load_settings,
+    parse_blob_url,
+)
 from custos.errors import ConfigError
 
 
-def test_defaults_put_everything_in_the_data_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_defaults_put_everything_in_the_data_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CUSTOS_DATA_DIR", str(tmp_path))
     settings = load_settings()
     assert settings.database == f"sqlite:///{tmp_path.resolve()}/custos.db"
@@ -19,7 +27,9 @@ def test_defaults_put_everything_in_the_data_folder(tmp_path: Path, monkeypatch:
     assert settings.policy == "kz-nvms"
 
 
-def test_environment_overrides_the_settings_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_environment_overrides_the_settings_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     config = tmp_path / "custos.toml"
     config.write_text('policy = "eu-edpb"\nsession_hours = 2\n')
     monkeypatch.setenv("CUSTOS_CONFIG", str(config))
@@ -79,7 +89,9 @@ def test_bad_value_names_the_key_and_the_variable(
 def test_bad_value_in_file_names_the_file(tmp_path: Path) -> None:
     config = tmp_path / "custos.toml"
     config.write_text("session_hours = 0\n")
-    with pytest.raises(ConfigError, match=r"invalid setting 'session_hours' \(from .*custos\.toml\)"):
+    with pytest.raises(
+        ConfigError, match=r"invalid setting 'session_hours' \(from .*custos\.toml\)"
+    ):
         load_settings(config)
 
 

@@ -37,7 +37,9 @@ def test_drift_check_notices_a_missing_column(connection: Connection) -> None:
 def test_timestamps_come_back_aware_and_equal(db: Session) -> None:
     almaty = timezone(timedelta(hours=5))
     at = datetime(2026, 1, 5, 17, 30, 12, 345678, tzinfo=almaty)
-    entry = AuditEntry(at=at, actor="t", action="configure", event="x", outcome="success", details={})
+    entry = AuditEntry(
+        at=at, actor="t", action="configure", event="x", outcome="success", details={}
+    )
     db.add(entry)
     db.flush()
     db.expire_all()
@@ -48,7 +50,11 @@ def test_timestamps_come_back_aware_and_equal(db: Session) -> None:
 
 
 def test_naive_timestamps_are_refused(db: Session) -> None:
-    db.add(AuditEntry(at=datetime(2026, 1, 1), actor="t", action="a", event="x", outcome="o", details={}))  # noqa: DTZ001
+    db.add(
+        AuditEntry(
+            at=datetime(2026, 1, 1), actor="t", action="a", event="x", outcome="o", details={}
+        )
+    )
     with pytest.raises(sa.exc.StatementError, match="naive datetime"):
         db.flush()
 

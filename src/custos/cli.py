@@ -1,4 +1,4 @@
-"""The `custos` command: thin commands over the services, and the one place errors become exit codes."""
+"""The `custos` command: thin commands over services; the one place errors become exit codes."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -44,7 +43,7 @@ from custos.users import service as users
 from custos.users.policy import Role
 from custos.users.schemas import UserOut
 
-INITIAL_PASSWORD_FILE = "initial-admin-password"
+INITIAL_PASSWORD_FILE = "initial-admin-password"  # noqa: S105 - a file name
 
 # Exit codes, one per kind of failure (docs/cli.md lists them).
 EXIT_CODES: dict[type[CustosError], int] = {
@@ -61,7 +60,9 @@ EXIT_CODES: dict[type[CustosError], int] = {
 }
 
 app = typer.Typer(
-    name="custos", no_args_is_help=True, add_completion=False,
+    name="custos",
+    no_args_is_help=True,
+    add_completion=False,
     help="Custos: video monitoring with the law's guarantees enforced by the software.",
 )
 user_app = typer.Typer(no_args_is_help=True, help="Accounts and their credentials.")
@@ -115,8 +116,9 @@ def _root(
     ctx: typer.Context,
     config: Annotated[
         Path | None,
-        typer.Option("--config", help="Settings file (TOML); also CUSTOS_CONFIG.",
-                     show_default=False),
+        typer.Option(
+            "--config", help="Settings file (TOML); also CUSTOS_CONFIG.", show_default=False
+        ),
     ] = None,
 ) -> None:
     ctx.obj = State(config)
@@ -173,8 +175,10 @@ def init(ctx: typer.Context) -> None:
     out.print(f"blob store    {settings.blob_location}")
     out.print(f"key file      {settings.kek_path} ({'created' if created_key else 'kept'})")
     if password is not None:
-        out.print(f"first admin   {users.FIRST_ADMIN} / {password}  (one-time password, also in "
-                  f"{settings.data_dir / INITIAL_PASSWORD_FILE})")
+        out.print(
+            f"first admin   {users.FIRST_ADMIN} / {password}  (one-time password, also in "
+            f"{settings.data_dir / INITIAL_PASSWORD_FILE})"
+        )
 
 
 def _serve(runtime: Runtime, host: str, port: int) -> None:
@@ -183,8 +187,14 @@ def _serve(runtime: Runtime, host: str, port: int) -> None:
     from custos.web.app import create_app
 
     try:
-        uvicorn.run(create_app(runtime), host=host, port=port, log_level="info",
-                    proxy_headers=False, server_header=False)
+        uvicorn.run(
+            create_app(runtime),
+            host=host,
+            port=port,
+            log_level="info",
+            proxy_headers=False,
+            server_header=False,
+        )
     finally:
         runtime.close()
 
@@ -207,16 +217,33 @@ def _url(host: str, port: int) -> str:
 
 
 DEMO_CAMERAS: tuple[dict[str, Any], ...] = (
-    {"name": "plaza-north", "category": CameraCategory.PUBLIC_SAFETY, "region": "Almaty",
-     "location": "Republic Square, north side", "operator_org": "City Public Safety Centre",
-     "purpose": "Public order on the square during events", "tags": []},
-    {"name": "school-gate", "category": CameraCategory.PUBLIC_SAFETY, "region": "Almaty",
-     "location": "School No. 12, main gate", "operator_org": "City Public Safety Centre",
-     "purpose": "Road safety at the crossing by the school gate",
-     "tags": [SensitivityTag.SCHOOL]},
-    {"name": "ministry-lobby", "category": CameraCategory.STATE_BODY, "region": "Astana",
-     "location": "Ministry building, public lobby", "operator_org": "Ministry security service",
-     "purpose": "Protection of a state building", "tags": []},
+    {
+        "name": "plaza-north",
+        "category": CameraCategory.PUBLIC_SAFETY,
+        "region": "Almaty",
+        "location": "Republic Square, north side",
+        "operator_org": "City Public Safety Centre",
+        "purpose": "Public order on the square during events",
+        "tags": [],
+    },
+    {
+        "name": "school-gate",
+        "category": CameraCategory.PUBLIC_SAFETY,
+        "region": "Almaty",
+        "location": "School No. 12, main gate",
+        "operator_org": "City Public Safety Centre",
+        "purpose": "Road safety at the crossing by the school gate",
+        "tags": [SensitivityTag.SCHOOL],
+    },
+    {
+        "name": "ministry-lobby",
+        "category": CameraCategory.STATE_BODY,
+        "region": "Astana",
+        "location": "Ministry building, public lobby",
+        "operator_org": "Ministry security service",
+        "purpose": "Protection of a state building",
+        "tags": [],
+    },
 )
 
 
@@ -256,8 +283,10 @@ def demo(
         typer.echo(f"  Password:  {password}")
         typer.echo("  (one-time password: you will be asked to choose your own)")
     else:
-        typer.echo("  Password:  changed since set-up; `custos user reset-password admin` "
-                   "issues a new one-time password")
+        typer.echo(
+            "  Password:  changed since set-up; `custos user reset-password admin` "
+            "issues a new one-time password"
+        )
     _serve(runtime, host, port)
 
 
@@ -270,19 +299,27 @@ def user_add(
     name: Annotated[str, typer.Argument(help="Sign-in name.")],
     role: Annotated[Role, typer.Option(help="The user's role.", case_sensitive=False)],
     display_name: Annotated[str, typer.Option(help="Full name shown on pages.")] = "",
-    token: Annotated[bool, typer.Option(
-        "--token", help="Service account: issue an API token instead of a password.")] = False,
+    token: Annotated[
+        bool,
+        typer.Option("--token", help="Service account: issue an API token instead of a password."),
+    ] = False,
 ) -> None:
     """Create an account and print its one-time password (or its API token)."""
     runtime = _open(ctx)
     with runtime.sessions() as session:
         user, password = users.create_user(
-            session, runtime.clock, _actor(), name=name, role=role, display_name=display_name,
+            session,
+            runtime.clock,
+            _actor(),
+            name=name,
+            role=role,
+            display_name=display_name,
             with_password=not token,
         )
         if token:
-            secret, _expires = users.issue_token(session, runtime.clock, _actor(), user.name,
-                                                 label="created with the account")
+            secret, _expires = users.issue_token(
+                session, runtime.clock, _actor(), user.name, label="created with the account"
+            )
             out.print(f"token for {user.name} ({role.value}): {secret}")
         else:
             out.print(f"one-time password for {user.name} ({role.value}): {password}")
@@ -290,9 +327,7 @@ def user_add(
 
 
 @user_app.command("list")
-def user_list(
-    ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False
-) -> None:
+def user_list(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List accounts."""
     runtime = _open(ctx)
     with runtime.sessions() as session:
@@ -303,8 +338,13 @@ def user_list(
         return
     table = Table("name", "role", "state", "display name", "created")
     for row in rows:
-        table.add_row(row.name, row.role.value, "active" if row.active else "disabled",
-                      row.display_name, row.created_at.strftime("%Y-%m-%d %H:%M"))
+        table.add_row(
+            row.name,
+            row.role.value,
+            "active" if row.active else "disabled",
+            row.display_name,
+            row.created_at.strftime("%Y-%m-%d %H:%M"),
+        )
     out.print(table)
 
 
@@ -340,15 +380,17 @@ def user_reset_password(ctx: typer.Context, name: str) -> None:
 
 @user_app.command("token")
 def user_token(
-    ctx: typer.Context, name: str,
+    ctx: typer.Context,
+    name: str,
     label: Annotated[str, typer.Option(help="What the token is for.")] = "",
     days: Annotated[int, typer.Option(min=1, max=3650, help="Lifetime in days.")] = 90,
 ) -> None:
     """Issue an API token for an account and print it."""
     runtime = _open(ctx)
     with runtime.sessions() as session:
-        secret, expires = users.issue_token(session, runtime.clock, _actor(), name, label=label,
-                                            days=days)
+        secret, expires = users.issue_token(
+            session, runtime.clock, _actor(), name, label=label, days=days
+        )
     runtime.close()
     out.print(f"token for {name} (expires {expires:%Y-%m-%d}): {secret}")
 
@@ -361,21 +403,28 @@ def camera_add(
     ctx: typer.Context,
     name: Annotated[str, typer.Option(help="Short unique name.")],
     url: Annotated[str, typer.Option(help="rtsp://, http(s):// URL or absolute file path.")],
-    category: Annotated[CameraCategory, typer.Option(help="Legal category.",
-                                                     case_sensitive=False)],
+    category: Annotated[CameraCategory, typer.Option(help="Legal category.", case_sensitive=False)],
     region: Annotated[str, typer.Option(help="Region the camera is in.")],
     purpose: Annotated[str, typer.Option(help="Stated purpose.")] = "",
     operator_org: Annotated[str, typer.Option(help="Operating organisation.")] = "",
     location: Annotated[str, typer.Option(help="Where the camera is.")] = "",
-    tag: Annotated[list[SensitivityTag] | None, typer.Option(
-        help="Sensitive site tag; repeat for several.", case_sensitive=False)] = None,
+    tag: Annotated[
+        list[SensitivityTag] | None,
+        typer.Option(help="Sensitive site tag; repeat for several.", case_sensitive=False),
+    ] = None,
     draft: Annotated[bool, typer.Option("--draft", help="Register without recording.")] = False,
 ) -> None:
     """Register a camera."""
     try:
         data = CameraCreate(
-            name=name, source_url=url, category=category, region=region, purpose=purpose,
-            operator_org=operator_org, location=location, tags=tag or [],
+            name=name,
+            source_url=url,
+            category=category,
+            region=region,
+            purpose=purpose,
+            operator_org=operator_org,
+            location=location,
+            tags=tag or [],
             status=CameraStatus.DRAFT if draft else CameraStatus.ACTIVE,
         )
     except Exception as error:  # pydantic ValidationError: say which option is wrong
@@ -414,8 +463,14 @@ def camera_list(
         return
     table = Table("name", "status", "category", "region", "tags", "source")
     for row in rows:
-        table.add_row(row.name, row.status.value, row.category.value, row.region,
-                      ",".join(tag.value for tag in row.tags), row.source_url)
+        table.add_row(
+            row.name,
+            row.status.value,
+            row.category.value,
+            row.region,
+            ",".join(tag.value for tag in row.tags),
+            row.source_url,
+        )
     out.print(table)
 
 
@@ -429,7 +484,8 @@ def _camera_status(ctx: typer.Context, name: str, target: CameraStatus, reason: 
 
 @camera_app.command("suspend")
 def camera_suspend(
-    ctx: typer.Context, name: str,
+    ctx: typer.Context,
+    name: str,
     reason: Annotated[str, typer.Option(help="Why recording stops.")] = "",
 ) -> None:
     """Stop a camera from recording."""
@@ -438,7 +494,8 @@ def camera_suspend(
 
 @camera_app.command("activate")
 def camera_activate(
-    ctx: typer.Context, name: str,
+    ctx: typer.Context,
+    name: str,
     reason: Annotated[str, typer.Option(help="Why recording starts.")] = "",
 ) -> None:
     """Let a draft or suspended camera record."""
@@ -463,14 +520,18 @@ def run(argv: Sequence[str]) -> int:
     except CustosError as error:
         err.print(f"[bold red]error:[/] {escape(error.message)}")
         return exit_code(error)
-    except click.ClickException as error:
-        error.show()
-        return error.exit_code
-    except click.exceptions.Exit as error:
-        return error.exit_code
-    except click.exceptions.Abort:
+    except typer.Exit as error:
+        return int(error.exit_code)
+    except typer.Abort:
         err.print("aborted")
         return 130
+    except typer.TyperException as error:  # usage errors: unknown option, bad choice, ...
+        show = getattr(error, "show", None)
+        if callable(show):
+            show()
+        else:
+            err.print(f"error: {escape(error.format_message())}")
+        return error.exit_code
     return result if isinstance(result, int) else 0
 
 

@@ -196,8 +196,7 @@ def _refuse_unknown_environment() -> None:
     unknown = sorted(k for k in _upper_environment() if k.startswith(ENV_PREFIX) and k not in known)
     if unknown:
         raise ConfigError(
-            f"unknown setting {unknown[0]} in the environment "
-            f"(known: {', '.join(sorted(known))})"
+            f"unknown setting {unknown[0]} in the environment (known: {', '.join(sorted(known))})"
         )
 
 

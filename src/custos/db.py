@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 from importlib import resources
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from alembic import command
@@ -20,7 +21,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
-from custos.errors import NotInitialised
+from custos.errors import NotInitialised, StorageError
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -53,7 +54,11 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
 def string_enum(enum: type[StrEnum], name: str, length: int) -> sa.Enum:
     """An enum column stored as its string values, with a CHECK constraint on every backend."""
     return sa.Enum(
-        enum, name=name, native_enum=False, length=length, create_constraint=True,
+        enum,
+        name=name,
+        native_enum=False,
+        length=length,
+        create_constraint=True,
         values_callable=lambda members: [member.value for member in members],
     )
 
@@ -62,7 +67,7 @@ class Base(DeclarativeBase):
     """Declarative base of every table."""
 
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime}
 
 
 def create_engine(url: str, **kwargs: Any) -> Engine:
@@ -97,7 +102,9 @@ def _configure_sqlite(engine: Engine) -> None:
 
 def session_factory(engine: Engine | Connection) -> sessionmaker[Session]:
     """A session factory whose sessions keep loaded objects usable after commit."""
-    return sessionmaker(bind=engine, expire_on_commit=False, join_transaction_mode="create_savepoint")
+    return sessionmaker(
+        bind=engine, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
 
 
 def alembic_config() -> Config:
@@ -121,9 +128,16 @@ def migrate(connectable: Engine | Connection) -> None:
 
 def require_current_schema(engine: Engine) -> None:
     """Raise NotInitialised unless the database is at the newest migration."""
+    shown = engine.url.render_as_string(hide_password=True)
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and database and not Path(database).exists():
+        raise NotInitialised(f"there is no database at {database}; run `custos init` first")
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    with engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_revision()
+    try:
+        with engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+    except sa.exc.OperationalError as error:
+        raise StorageError(f"cannot open the database {shown}: {error.orig}") from None
     if current is None:
         raise NotInitialised("the database has no Custos schema; run `custos init` first")
     if current != head:

@@ -98,7 +98,10 @@ class Admits:
         self.roles = admitted_roles(permission)
 
     def __call__(
-        self, request: Request, runtime: RuntimeDep, db: DbSession,
+        self,
+        request: Request,
+        runtime: RuntimeDep,
+        db: DbSession,
         principal: Annotated[Principal, Depends(current_principal)],
     ) -> Caller:
         """Return the caller if their role is admitted, else raise Forbidden."""
@@ -110,10 +113,17 @@ class Admits:
         ):
             raise PasswordChangeRequired("choose your own password before going on")
         if principal.role not in self.roles:
-            audit.record(db, runtime.clock, actor, Action.AUTHENTICATE, "access.denied",
-                         object_type="route", object_id=request.url.path,
-                         outcome=Outcome.DENIED,
-                         details={"method": request.method, "permission": self.permission.value})
+            audit.record(
+                db,
+                runtime.clock,
+                actor,
+                Action.AUTHENTICATE,
+                "access.denied",
+                object_type="route",
+                object_id=request.url.path,
+                outcome=Outcome.DENIED,
+                details={"method": request.method, "permission": self.permission.value},
+            )
             db.commit()
             raise Forbidden(
                 f"the {principal.role} role is not admitted here "

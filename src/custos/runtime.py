@@ -33,8 +33,10 @@ class Runtime:
             engine.dispose()
             raise
         return cls(
-            settings=settings, sessions=session_factory(engine),
-            blobs=open_blob_store(settings.blob_location), clock=clock or SystemClock(),
+            settings=settings,
+            sessions=session_factory(engine),
+            blobs=open_blob_store(settings.blob_location),
+            clock=clock or SystemClock(),
             engine=engine,
         )
 

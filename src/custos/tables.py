@@ -1,4 +1,4 @@
-"""Every table of every domain, imported in one place so Alembic and the drift check see them all."""
+"""Every table of every domain, imported in one place so Alembic and the drift check see all."""
 
 from custos.audit.models import AuditEntry
 from custos.cameras.models import Camera

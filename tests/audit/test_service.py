@@ -1,4 +1,4 @@
-"""Audit entries: written with the action, append-only, and an action fails when its entry cannot be written."""
+"""Audit entries: written with the action, append-only; no entry written means no action."""
 
 from __future__ import annotations
 
@@ -16,37 +16,53 @@ from helpers import TESTER, audit_events
 
 
 def _break_audit_writes(db: Session) -> None:
-    """Make every audit insert fail inside this test's transaction, as a full or broken log would."""
+    """Make every audit insert fail in this test's transaction, as a broken log would."""
     if db.get_bind().dialect.name == "sqlite":
-        db.execute(sa.text(
-            "CREATE TRIGGER audit_down BEFORE INSERT ON audit_entries "
-            "BEGIN SELECT RAISE(ABORT, 'audit log unavailable'); END"
-        ))
+        db.execute(
+            sa.text(
+                "CREATE TRIGGER audit_down BEFORE INSERT ON audit_entries "
+                "BEGIN SELECT RAISE(ABORT, 'audit log unavailable'); END"
+            )
+        )
     else:
-        db.execute(sa.text(
-            "CREATE FUNCTION audit_down() RETURNS trigger LANGUAGE plpgsql AS $$ "
-            "BEGIN RAISE EXCEPTION 'audit log unavailable'; END $$"
-        ))
-        db.execute(sa.text(
-            "CREATE TRIGGER audit_down BEFORE INSERT ON audit_entries "
-            "FOR EACH ROW EXECUTE FUNCTION audit_down()"
-        ))
+        db.execute(
+            sa.text(
+                "CREATE FUNCTION audit_down() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                "BEGIN RAISE EXCEPTION 'audit log unavailable'; END $$"
+            )
+        )
+        db.execute(
+            sa.text(
+                "CREATE TRIGGER audit_down BEFORE INSERT ON audit_entries "
+                "FOR EACH ROW EXECUTE FUNCTION audit_down()"
+            )
+        )
 
 
 def _camera(name: str) -> CameraCreate:
-    return CameraCreate(name=name, source_url="rtsp://cam.example/stream",
-                        category=CameraCategory.PUBLIC_SAFETY, region="Almaty")
+    return CameraCreate(
+        name=name,
+        source_url="rtsp://cam.example/stream",
+        category=CameraCategory.PUBLIC_SAFETY,
+        region="Almaty",
+    )
 
 
 def test_action_and_entry_are_written_together(db: Session, clock: FrozenClock) -> None:
     cameras.register_camera(db, clock, TESTER, _camera("together"))
     [entry] = audit_events(db, event="camera.registered")
     assert (entry.actor, entry.action, entry.object_id, entry.outcome) == (
-        "tester", "configure", "together", "success")
+        "tester",
+        "configure",
+        "together",
+        "success",
+    )
     assert entry.at == clock.now()
 
 
-def test_action_fails_when_its_audit_entry_cannot_be_written(db: Session, clock: FrozenClock) -> None:
+def test_action_fails_when_its_audit_entry_cannot_be_written(
+    db: Session, clock: FrozenClock
+) -> None:
     _break_audit_writes(db)
     with pytest.raises(sa.exc.DBAPIError, match="audit log unavailable"):
         cameras.register_camera(db, clock, TESTER, _camera("unaudited"))
@@ -54,11 +70,16 @@ def test_action_fails_when_its_audit_entry_cannot_be_written(db: Session, clock:
     assert db.scalar(sa.select(Camera).where(Camera.name == "unaudited")) is None
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE audit_entries SET actor = 'someone else'",
-    "DELETE FROM audit_entries",
-])
-def test_database_refuses_to_rewrite_the_audit_log(db: Session, clock: FrozenClock, statement: str) -> None:
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_entries SET actor = 'someone else'",
+        "DELETE FROM audit_entries",
+    ],
+)
+def test_database_refuses_to_rewrite_the_audit_log(
+    db: Session, clock: FrozenClock, statement: str
+) -> None:
     cameras.register_camera(db, clock, TESTER, _camera("kept"))
     with pytest.raises(sa.exc.DBAPIError, match="append-only"):
         db.execute(sa.text(statement))
@@ -68,5 +89,6 @@ def test_entries_are_numbered_in_order(db: Session, clock: FrozenClock) -> None:
     for name in ("one", "two", "three"):
         cameras.register_camera(db, clock, TESTER, _camera(name))
     seqs = [e.seq for e in audit_events(db, event="camera.registered")]
-    assert seqs == sorted(seqs) and len(set(seqs)) == 3
+    assert seqs == sorted(seqs)
+    assert len(set(seqs)) == 3
     assert db.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) >= 3

@@ -17,15 +17,30 @@ from helpers import TESTER, audit_events
 
 
 def _create(name: str = "gate", **extra: object) -> CameraCreate:
-    fields: dict[str, object] = {"name": name, "source_url": "rtsp://op:s3cret@10.1.1.1/live",
-                                 "category": "public_safety", "region": "Almaty", **extra}
+    fields: dict[str, object] = {
+        "name": name,
+        "source_url": "rtsp://op:s3cret@10.1.1.1/live",
+        "category": "public_safety",
+        "region": "Almaty",
+        **extra,
+    }
     return CameraCreate.model_validate(fields)
 
 
-def test_register_stores_every_fact_and_audits_without_the_password(db: Session, clock: FrozenClock) -> None:
-    camera = cameras.register_camera(db, clock, TESTER, _create(
-        tags=["school", "school", "medical"], purpose="Crossing safety", location="Gate 1",
-        operator_org="City"))
+def test_register_stores_every_fact_and_audits_without_the_password(
+    db: Session, clock: FrozenClock
+) -> None:
+    camera = cameras.register_camera(
+        db,
+        clock,
+        TESTER,
+        _create(
+            tags=["school", "school", "medical"],
+            purpose="Crossing safety",
+            location="Gate 1",
+            operator_org="City",
+        ),
+    )
     assert camera.status is CameraStatus.ACTIVE
     assert camera.tags == ["medical", "school"]
     [entry] = audit_events(db, event="camera.registered")
@@ -40,14 +55,19 @@ def test_duplicate_name_is_a_conflict(db: Session, clock: FrozenClock) -> None:
         cameras.register_camera(db, clock, TESTER, _create("dup"))
 
 
-@pytest.mark.parametrize(("field", "value", "message"), [
-    ("category", "traffic", "state_body"),
-    ("source_url", "ftp://x/y", "unsupported source"),
-    ("tags", ["prison"], "school"),
-    ("status", "suspended", "draft or active"),
-    ("region", "", "at least 1 character"),
-])
-def test_invalid_registration_is_refused_with_the_reason(field: str, value: object, message: str) -> None:
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("category", "traffic", "state_body"),
+        ("source_url", "ftp://x/y", "unsupported source"),
+        ("tags", ["prison"], "school"),
+        ("status", "suspended", "draft or active"),
+        ("region", "", "at least 1 character"),
+    ],
+)
+def test_invalid_registration_is_refused_with_the_reason(
+    field: str, value: object, message: str
+) -> None:
     with pytest.raises(ValidationError, match=message):
         _create(**{field: value})
 
@@ -55,9 +75,15 @@ def test_invalid_registration_is_refused_with_the_reason(field: str, value: obje
 def test_update_audits_only_what_changed(db: Session, clock: FrozenClock) -> None:
     cameras.register_camera(db, clock, TESTER, _create("upd"))
     clock.advance(timedelta(minutes=5))
-    camera = cameras.update_camera(db, clock, TESTER, "upd", CameraUpdate(
-        region="Almaty", location="Corner", tags=[SensitivityTag.WORSHIP]))
-    assert camera.updated_at == clock.now() and camera.location == "Corner"
+    camera = cameras.update_camera(
+        db,
+        clock,
+        TESTER,
+        "upd",
+        CameraUpdate(region="Almaty", location="Corner", tags=[SensitivityTag.WORSHIP]),
+    )
+    assert camera.updated_at == clock.now()
+    assert camera.location == "Corner"
     [entry] = audit_events(db, event="camera.updated")
     assert entry.details == {"changed": {"location": "Corner", "tags": ["worship"]}}
     cameras.update_camera(db, clock, TESTER, "upd", CameraUpdate(location="Corner"))
@@ -71,8 +97,11 @@ def test_suspend_and_activate(db: Session, clock: FrozenClock) -> None:
     cameras.set_status(db, clock, TESTER, "life", CameraStatus.ACTIVE, "DPIA approved")
     cameras.set_status(db, clock, TESTER, "life", CameraStatus.SUSPENDED, "court order")
     assert [c.name for c in cameras.list_cameras(db, CameraStatus.SUSPENDED)] == ["life"]
-    events = [(e.event, e.details["reason"]) for e in audit_events(db, object_type="camera")
-              if e.event != "camera.registered"]
+    events = [
+        (e.event, e.details["reason"])
+        for e in audit_events(db, object_type="camera")
+        if e.event != "camera.registered"
+    ]
     assert events == [("camera.activated", "DPIA approved"), ("camera.suspended", "court order")]
 
 
@@ -82,4 +111,9 @@ def test_unknown_camera(db: Session) -> None:
 
 
 def test_categories_are_the_law_s_three_plus_other() -> None:
-    assert {c.value for c in CameraCategory} == {"state_body", "terror_vulnerable", "public_safety", "other"}
+    assert {c.value for c in CameraCategory} == {
+        "state_body",
+        "terror_vulnerable",
+        "public_safety",
+        "other",
+    }

@@ -1,4 +1,4 @@
-"""Blob stores: the folder store and the memory store honour the same protocol; writes are atomic."""
+"""Blob stores: folder and memory stores honour the same protocol; writes are atomic."""
 
 from __future__ import annotations
 

@@ -39,7 +39,9 @@ def test_every_permission_is_in_the_table() -> None:
     assert set(PERMISSION_ROLES) == set(Permission) == set(EXPECTED_ROLES)
 
 
-@given(st.sampled_from(sorted(ROLES_BARRED_FROM_FOOTAGE)), st.sampled_from(sorted(FOOTAGE_PERMISSIONS)))
+@given(
+    st.sampled_from(sorted(ROLES_BARRED_FROM_FOOTAGE)), st.sampled_from(sorted(FOOTAGE_PERMISSIONS))
+)
 def test_admin_dpo_and_auditor_never_reach_footage(role: Role, permission: Permission) -> None:
     assert not policy.is_admitted(role, permission)
 
@@ -58,19 +60,33 @@ def test_a_table_missing_a_permission_is_refused() -> None:
         policy.check_separation_of_duties(table)
 
 
-@pytest.mark.parametrize(("name", "ok"), [
-    ("admin", True), ("j.smith", True), ("ops-2", True), ("a", False), ("Admin", False),
-    ("1abc", False), ("with space", False), ("x" * 65, False), ("", False), ("ivan/../x", False),
-])
+@pytest.mark.parametrize(
+    ("name", "ok"),
+    [
+        ("admin", True),
+        ("j.smith", True),
+        ("ops-2", True),
+        ("a", False),
+        ("Admin", False),
+        ("1abc", False),
+        ("with space", False),
+        ("x" * 65, False),
+        ("", False),
+        ("ivan/../x", False),
+    ],
+)
 def test_user_names(name: str, ok: bool) -> None:
     assert (policy.username_problem(name) is None) is ok
 
 
-@pytest.mark.parametrize(("password", "problem"), [
-    ("short", "at least 12"),
-    ("my-name-is-alice!", "user name"),
-    ("correct horse battery", None),
-])
+@pytest.mark.parametrize(
+    ("password", "problem"),
+    [
+        ("short", "at least 12"),
+        ("my-name-is-alice!", "user name"),
+        ("correct horse battery", None),
+    ],
+)
 def test_passwords(password: str, problem: str | None) -> None:
     found = policy.password_problem(password, "alice")
     assert (found is None) if problem is None else (problem in (found or ""))
@@ -95,7 +111,9 @@ def test_lock_never_comes_before_the_threshold(failures: int) -> None:
         state = policy.after_failed_login(state, NOW)
         if locked_after is None and policy.is_locked(state, NOW):
             locked_after = attempt
-    assert locked_after == (policy.MAX_FAILED_LOGINS if failures >= policy.MAX_FAILED_LOGINS else None)
+    assert locked_after == (
+        policy.MAX_FAILED_LOGINS if failures >= policy.MAX_FAILED_LOGINS else None
+    )
 
 
 def test_success_clears_failures() -> None:

@@ -19,18 +19,23 @@ from helpers import TESTER, audit_events
 HOUR = timedelta(hours=1)
 
 
-def _login(db: Session, clock: FrozenClock, name: str, password: str) -> tuple[users.Principal, str]:
+def _login(
+    db: Session, clock: FrozenClock, name: str, password: str
+) -> tuple[users.Principal, str]:
     return users.login(db, clock, name, password, "10.0.0.9", HOUR)
 
 
 def test_created_user_has_a_hashed_one_time_password(db: Session, clock: FrozenClock) -> None:
     user, password = users.create_user(db, clock, TESTER, name="alice", role=Role.INVESTIGATOR)
-    assert password is not None and len(password) == 20
-    assert user.password_hash is not None and user.password_hash.startswith("$argon2id$")
+    assert password is not None
+    assert len(password) == 20
+    assert user.password_hash is not None
+    assert user.password_hash.startswith("$argon2id$")
     assert password not in user.password_hash
     assert user.must_change_password
     [entry] = audit_events(db, event="user.created")
-    assert entry.object_id == "alice" and entry.details["role"] == "investigator"
+    assert entry.object_id == "alice"
+    assert entry.details["role"] == "investigator"
 
 
 def test_duplicate_and_malformed_names_are_refused(db: Session, clock: FrozenClock) -> None:
@@ -45,12 +50,18 @@ def test_login_opens_a_session_and_is_audited(db: Session, clock: FrozenClock) -
     _user, password = users.create_user(db, clock, TESTER, name="carol", role=Role.APPROVER)
     assert password is not None
     principal, cookie = _login(db, clock, "carol", password)
-    assert principal.role is Role.APPROVER and principal.must_change_password
+    assert principal.role is Role.APPROVER
+    assert principal.must_change_password
     stored = db.scalars(sa.select(LoginSession.token_hash)).all()
-    assert cookie not in stored and len(stored) == 1
+    assert cookie not in stored
+    assert len(stored) == 1
     assert users.principal_from_cookie(db, clock, cookie).name == "carol"
     [entry] = audit_events(db, event="login")
-    assert (entry.actor, entry.client_address, entry.action) == ("carol", "10.0.0.9", "authenticate")
+    assert (entry.actor, entry.client_address, entry.action) == (
+        "carol",
+        "10.0.0.9",
+        "authenticate",
+    )
 
 
 def test_failed_logins_are_audited_and_lock_the_account(db: Session, clock: FrozenClock) -> None:
@@ -96,19 +107,27 @@ def test_own_password_change_clears_the_one_time_flag(db: Session, clock: Frozen
     with pytest.raises(PasswordChangeRequired):
         users.issue_token(db, clock, principal.actor(), "fay")
     with pytest.raises(Forbidden, match="current password is wrong"):
-        users.change_own_password(db, clock, principal, principal.actor(), "wrong", "a-new-long-password")
+        users.change_own_password(
+            db, clock, principal, principal.actor(), "wrong", "a-new-long-password"
+        )
     with pytest.raises(InvalidInput, match="at least 12"):
         users.change_own_password(db, clock, principal, principal.actor(), password, "short")
-    users.change_own_password(db, clock, principal, principal.actor(), password, "a-new-long-password")
+    users.change_own_password(
+        db, clock, principal, principal.actor(), password, "a-new-long-password"
+    )
     principal, _ = _login(db, clock, "fay", "a-new-long-password")
     assert not principal.must_change_password
-    assert [e.outcome for e in audit_events(db, event="user.password_changed")] == ["denied", "success"]
+    assert [e.outcome for e in audit_events(db, event="user.password_changed")] == [
+        "denied",
+        "success",
+    ]
 
 
 def test_tokens_are_stored_hashed_and_expire(db: Session, clock: FrozenClock) -> None:
     users.create_user(db, clock, TESTER, name="svc", role=Role.AUDITOR, with_password=False)
     token, expires = users.issue_token(db, clock, TESTER, "svc", label="ci", days=1)
-    assert token.startswith("cst_") and expires == clock.now() + timedelta(days=1)
+    assert token.startswith("cst_")
+    assert expires == clock.now() + timedelta(days=1)
     assert token not in db.scalars(sa.select(ApiToken.token_hash)).all()
     assert users.principal_from_token(db, clock, token).via == "token"
     clock.advance(timedelta(days=1))
@@ -122,13 +141,21 @@ def test_disabling_ends_sessions_and_tokens(db: Session, clock: FrozenClock) -> 
     _user, password = users.create_user(db, clock, TESTER, name="gus", role=Role.OPERATOR)
     assert password is not None
     _principal, cookie = _login(db, clock, "gus", password)
-    users.change_own_password(db, clock, users.principal_from_cookie(db, clock, cookie), TESTER,
-                              password, "a-private-phrase-1")
+    users.change_own_password(
+        db,
+        clock,
+        users.principal_from_cookie(db, clock, cookie),
+        TESTER,
+        password,
+        "a-private-phrase-1",
+    )
     token, _ = users.issue_token(db, clock, TESTER, "gus")
     users.set_active(db, clock, TESTER, "gus", False)
-    for check in (lambda: users.principal_from_cookie(db, clock, cookie),
-                  lambda: users.principal_from_token(db, clock, token),
-                  lambda: _login(db, clock, "gus", "a-private-phrase-1")):
+    for check in (
+        lambda: users.principal_from_cookie(db, clock, cookie),
+        lambda: users.principal_from_token(db, clock, token),
+        lambda: _login(db, clock, "gus", "a-private-phrase-1"),
+    ):
         with pytest.raises(Unauthenticated):
             check()
     assert audit_events(db, event="login.failed")[-1].details == {"reason": "disabled"}

@@ -1,4 +1,4 @@
-"""Every route × every role: no credentials → 401, a role not admitted → 403, an admitted role → 2xx.
+"""Every route × every role: no credentials → 401, role not admitted → 403, admitted role → 2xx.
 
 The table below is the specification of who may call what. A route missing from it, or
 declaring other roles than it says, fails the suite.
@@ -50,9 +50,20 @@ class Request:
 
 def _camera(ctx: Ctx, status: str = "active") -> str:
     name = f"matrix-cam-{next(_names)}"
-    cameras.register_camera(ctx.db, ctx.clock, TESTER, CameraCreate.model_validate(
-        {"name": name, "source_url": "rtsp://cam.example/live", "category": "other",
-         "region": "Almaty", "status": status}))
+    cameras.register_camera(
+        ctx.db,
+        ctx.clock,
+        TESTER,
+        CameraCreate.model_validate(
+            {
+                "name": name,
+                "source_url": "rtsp://cam.example/live",
+                "category": "other",
+                "region": "Almaty",
+                "status": status,
+            }
+        ),
+    )
     return name
 
 
@@ -77,11 +88,18 @@ def _with_own_password(ctx: Ctx) -> None:
 def _password_change(ctx: Ctx, page: bool) -> Request:
     _with_own_password(ctx)
     if page:
-        return Request("/account/password", data={
-            "current_password": OWN_PASSWORD, "new_password": "another long secret",
-            "confirm_password": "another long secret"})
-    return Request("/api/me/password", json={
-        "current_password": OWN_PASSWORD, "new_password": "another long secret"})
+        return Request(
+            "/account/password",
+            data={
+                "current_password": OWN_PASSWORD,
+                "new_password": "another long secret",
+                "confirm_password": "another long secret",
+            },
+        )
+    return Request(
+        "/api/me/password",
+        json={"current_password": OWN_PASSWORD, "new_password": "another long secret"},
+    )
 
 
 def _login_form(ctx: Ctx) -> Request:
@@ -91,8 +109,12 @@ def _login_form(ctx: Ctx) -> Request:
 
 
 def _new_camera_body(_ctx: Ctx) -> dict[str, Any]:
-    return {"name": f"new-cam-{next(_names)}", "source_url": "rtsp://cam.example/x",
-            "category": "public_safety", "region": "Astana"}
+    return {
+        "name": f"new-cam-{next(_names)}",
+        "source_url": "rtsp://cam.example/x",
+        "category": "public_safety",
+        "region": "Astana",
+    }
 
 
 @dataclass
@@ -119,57 +141,133 @@ ROUTES: list[Route] = [
     # own account
     Route("GET", "/api/me", ALL),
     Route("POST", "/api/me/password", ALL, lambda ctx: _password_change(ctx, page=False)),
-    Route("POST", "/api/me/tokens", ALL, lambda ctx: Request("/api/me/tokens", json={"label": "x"})),
+    Route(
+        "POST", "/api/me/tokens", ALL, lambda ctx: Request("/api/me/tokens", json={"label": "x"})
+    ),
     Route("GET", "/account", ALL, page=True),
-    Route("POST", "/account/password", ALL, lambda ctx: _password_change(ctx, page=True), page=True),
-    Route("POST", "/account/tokens", ALL, lambda ctx: Request("/account/tokens", data={"label": "x"}),
-          page=True),
+    Route(
+        "POST", "/account/password", ALL, lambda ctx: _password_change(ctx, page=True), page=True
+    ),
+    Route(
+        "POST",
+        "/account/tokens",
+        ALL,
+        lambda ctx: Request("/account/tokens", data={"label": "x"}),
+        page=True,
+    ),
     # users: admins only
     Route("GET", "/api/users", ADMIN),
-    Route("POST", "/api/users", ADMIN,
-          lambda ctx: Request("/api/users", json={"name": f"new-{next(_names)}", "role": "auditor"})),
+    Route(
+        "POST",
+        "/api/users",
+        ADMIN,
+        lambda ctx: Request("/api/users", json={"name": f"new-{next(_names)}", "role": "auditor"}),
+    ),
     Route("GET", "/api/users/{name}", ADMIN, lambda ctx: Request(f"/api/users/{_user(ctx)}")),
-    Route("POST", "/api/users/{name}/disable", ADMIN,
-          lambda ctx: Request(f"/api/users/{_user(ctx)}/disable")),
-    Route("POST", "/api/users/{name}/enable", ADMIN,
-          lambda ctx: Request(f"/api/users/{_user(ctx, active=False)}/enable")),
-    Route("POST", "/api/users/{name}/reset-password", ADMIN,
-          lambda ctx: Request(f"/api/users/{_user(ctx)}/reset-password")),
+    Route(
+        "POST",
+        "/api/users/{name}/disable",
+        ADMIN,
+        lambda ctx: Request(f"/api/users/{_user(ctx)}/disable"),
+    ),
+    Route(
+        "POST",
+        "/api/users/{name}/enable",
+        ADMIN,
+        lambda ctx: Request(f"/api/users/{_user(ctx, active=False)}/enable"),
+    ),
+    Route(
+        "POST",
+        "/api/users/{name}/reset-password",
+        ADMIN,
+        lambda ctx: Request(f"/api/users/{_user(ctx)}/reset-password"),
+    ),
     Route("GET", "/users", ADMIN, page=True),
-    Route("POST", "/users", ADMIN,
-          lambda ctx: Request("/users", data={"name": f"new-{next(_names)}", "role": "dpo"}), page=True),
-    Route("POST", "/users/{name}/disable", ADMIN,
-          lambda ctx: Request(f"/users/{_user(ctx)}/disable"), page=True),
-    Route("POST", "/users/{name}/enable", ADMIN,
-          lambda ctx: Request(f"/users/{_user(ctx, active=False)}/enable"), page=True),
-    Route("POST", "/users/{name}/reset-password", ADMIN,
-          lambda ctx: Request(f"/users/{_user(ctx)}/reset-password"), page=True),
+    Route(
+        "POST",
+        "/users",
+        ADMIN,
+        lambda ctx: Request("/users", data={"name": f"new-{next(_names)}", "role": "dpo"}),
+        page=True,
+    ),
+    Route(
+        "POST",
+        "/users/{name}/disable",
+        ADMIN,
+        lambda ctx: Request(f"/users/{_user(ctx)}/disable"),
+        page=True,
+    ),
+    Route(
+        "POST",
+        "/users/{name}/enable",
+        ADMIN,
+        lambda ctx: Request(f"/users/{_user(ctx, active=False)}/enable"),
+        page=True,
+    ),
+    Route(
+        "POST",
+        "/users/{name}/reset-password",
+        ADMIN,
+        lambda ctx: Request(f"/users/{_user(ctx)}/reset-password"),
+        page=True,
+    ),
     # cameras: everyone reads the registry, admins and operators change it
     Route("GET", "/api/cameras", ALL),
     Route("GET", "/api/cameras/{name}", ALL, lambda ctx: Request(f"/api/cameras/{_camera(ctx)}")),
-    Route("POST", "/api/cameras", CAMERA_MANAGERS,
-          lambda ctx: Request("/api/cameras", json=_new_camera_body(ctx))),
-    Route("PATCH", "/api/cameras/{name}", CAMERA_MANAGERS,
-          lambda ctx: Request(f"/api/cameras/{_camera(ctx)}", json={"location": "moved"})),
-    Route("POST", "/api/cameras/{name}/suspend", CAMERA_MANAGERS,
-          lambda ctx: Request(f"/api/cameras/{_camera(ctx)}/suspend", json={"reason": "test"})),
-    Route("POST", "/api/cameras/{name}/activate", CAMERA_MANAGERS,
-          lambda ctx: Request(f"/api/cameras/{_camera(ctx, 'draft')}/activate", json={})),
+    Route(
+        "POST",
+        "/api/cameras",
+        CAMERA_MANAGERS,
+        lambda ctx: Request("/api/cameras", json=_new_camera_body(ctx)),
+    ),
+    Route(
+        "PATCH",
+        "/api/cameras/{name}",
+        CAMERA_MANAGERS,
+        lambda ctx: Request(f"/api/cameras/{_camera(ctx)}", json={"location": "moved"}),
+    ),
+    Route(
+        "POST",
+        "/api/cameras/{name}/suspend",
+        CAMERA_MANAGERS,
+        lambda ctx: Request(f"/api/cameras/{_camera(ctx)}/suspend", json={"reason": "test"}),
+    ),
+    Route(
+        "POST",
+        "/api/cameras/{name}/activate",
+        CAMERA_MANAGERS,
+        lambda ctx: Request(f"/api/cameras/{_camera(ctx, 'draft')}/activate", json={}),
+    ),
     Route("GET", "/cameras", ALL, page=True),
-    Route("POST", "/cameras", CAMERA_MANAGERS,
-          lambda ctx: Request("/cameras", data=_new_camera_body(ctx)), page=True),
-    Route("POST", "/cameras/{name}/suspend", CAMERA_MANAGERS,
-          lambda ctx: Request(f"/cameras/{_camera(ctx)}/suspend", data={"reason": "t"}), page=True),
-    Route("POST", "/cameras/{name}/activate", CAMERA_MANAGERS,
-          lambda ctx: Request(f"/cameras/{_camera(ctx, 'draft')}/activate"), page=True),
+    Route(
+        "POST",
+        "/cameras",
+        CAMERA_MANAGERS,
+        lambda ctx: Request("/cameras", data=_new_camera_body(ctx)),
+        page=True,
+    ),
+    Route(
+        "POST",
+        "/cameras/{name}/suspend",
+        CAMERA_MANAGERS,
+        lambda ctx: Request(f"/cameras/{_camera(ctx)}/suspend", data={"reason": "t"}),
+        page=True,
+    ),
+    Route(
+        "POST",
+        "/cameras/{name}/activate",
+        CAMERA_MANAGERS,
+        lambda ctx: Request(f"/cameras/{_camera(ctx, 'draft')}/activate"),
+        page=True,
+    ),
 ]
 
 ROUTE_IDS = [f"{r.method} {r.path}" for r in ROUTES]
 
 
-def _declared(app: FastAPI) -> dict[tuple[str, str], frozenset[Role] | None | str]:
+def _declared(app: FastAPI) -> dict[tuple[str, str], frozenset[Role] | str | None]:
     """What each route of the app declares: admitted roles, None for public, or 'nothing'."""
-    declared: dict[tuple[str, str], frozenset[Role] | None | str] = {}
+    declared: dict[tuple[str, str], frozenset[Role] | str | None] = {}
     for context in iter_route_contexts(app.routes):
         route = context.original_route
         if not isinstance(route, APIRoute):
@@ -184,7 +282,9 @@ def _declared(app: FastAPI) -> dict[tuple[str, str], frozenset[Role] | None | st
                 found.append(None)
             stack.extend(dependant.dependencies)
         for method in route.methods:
-            declared[(method, route.path)] = found[0] if len(found) == 1 else f"{len(found)} declarations"
+            declared[(method, route.path)] = (
+                found[0] if len(found) == 1 else f"{len(found)} declarations"
+            )
     return declared
 
 
@@ -196,15 +296,27 @@ def test_every_route_is_in_the_table_and_declares_its_roles(app: FastAPI) -> Non
 
 
 def test_nothing_else_is_served_but_the_schema_and_static_files(app: FastAPI) -> None:
-    others = {c.path for c in iter_route_contexts(app.routes) if not isinstance(c.original_route, APIRoute)}
+    others = {
+        c.path
+        for c in iter_route_contexts(app.routes)
+        if not isinstance(c.original_route, APIRoute)
+    }
     assert others == {"/openapi.json", "/static"}
 
 
-def _call(client: TestClient, route: Route, req: Request, headers: dict[str, str], follow: bool) -> int:
+def _call(
+    client: TestClient, route: Route, req: Request, headers: dict[str, str], follow: bool
+) -> int:
     if route.page:
         headers = {**headers, "Accept": "text/html"}
-    response = client.request(route.method, req.url, json=req.json, data=req.data,
-                              headers=headers, follow_redirects=follow)
+    response = client.request(
+        route.method,
+        req.url,
+        json=req.json,
+        data=req.data,
+        headers=headers,
+        follow_redirects=follow,
+    )
     return response.status_code
 
 
@@ -224,11 +336,20 @@ def test_no_credentials(route: Route, client: TestClient, db: Session, clock: Fr
         assert status == 401
 
 
-@pytest.mark.parametrize("route", [r for r in ROUTES if r.roles is not None],
-                         ids=[i for r, i in zip(ROUTES, ROUTE_IDS, strict=True) if r.roles is not None])
+@pytest.mark.parametrize(
+    "route",
+    [r for r in ROUTES if r.roles is not None],
+    ids=[i for r, i in zip(ROUTES, ROUTE_IDS, strict=True) if r.roles is not None],
+)
 @pytest.mark.parametrize("role", list(Role), ids=[r.value for r in Role])
-def test_role(route: Route, role: Role, client: TestClient, db: Session, clock: FrozenClock,
-              make_user: Callable[..., tuple[str, str]]) -> None:
+def test_role(
+    route: Route,
+    role: Role,
+    client: TestClient,
+    db: Session,
+    clock: FrozenClock,
+    make_user: Callable[..., tuple[str, str]],
+) -> None:
     assert route.roles is not None
     ctx = Ctx(db, clock, None)
     token = _token_of(ctx, make_user, role)
@@ -242,8 +363,9 @@ def test_role(route: Route, role: Role, client: TestClient, db: Session, clock: 
         assert [e.object_id for e in denied] == [req.url]
 
 
-def test_bad_or_revoked_token_is_401(client: TestClient, db: Session, clock: FrozenClock,
-                                     make_user: Callable[..., tuple[str, str]]) -> None:
+def test_bad_or_revoked_token_is_401(
+    client: TestClient, db: Session, clock: FrozenClock, make_user: Callable[..., tuple[str, str]]
+) -> None:
     name, token = make_user(Role.ADMIN)
     assert client.get("/api/me", headers=bearer("cst_forged")).status_code == 401
     assert client.get("/api/me", headers={"Authorization": f"Basic {token}"}).status_code == 401
@@ -251,4 +373,3 @@ def test_bad_or_revoked_token_is_401(client: TestClient, db: Session, clock: Fro
     response = client.get("/api/me", headers=bearer(token))
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
-

@@ -16,7 +16,9 @@ class AuditEntry(Base):
 
     __tablename__ = "audit_entries"
 
-    seq: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
+    seq: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True
+    )
     at: Mapped[datetime]
     actor: Mapped[str] = mapped_column(sa.String(128))
     actor_role: Mapped[str | None] = mapped_column(sa.String(32))

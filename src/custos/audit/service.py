@@ -1,4 +1,4 @@
-"""Writing audit entries inside the caller's transaction, so an entry and its action stand or fall together."""
+"""Audit entries written in the caller's transaction: entry and action stand or fall together."""
 
 from __future__ import annotations
 

@@ -40,14 +40,30 @@ def register_camera(session: Session, clock: Clock, actor: Actor, data: CameraCr
         raise Conflict(f"a camera named '{data.name}' exists already")
     now = clock.now()
     camera = Camera(
-        name=data.name, source_url=data.source_url, category=data.category, region=data.region,
-        operator_org=data.operator_org, location=data.location, purpose=data.purpose,
-        tags=[tag.value for tag in data.tags], status=data.status, created_at=now, updated_at=now,
+        name=data.name,
+        source_url=data.source_url,
+        category=data.category,
+        region=data.region,
+        operator_org=data.operator_org,
+        location=data.location,
+        purpose=data.purpose,
+        tags=[tag.value for tag in data.tags],
+        status=data.status,
+        created_at=now,
+        updated_at=now,
     )
     session.add(camera)
     session.flush()
-    audit.record(session, clock, actor, Action.CONFIGURE, "camera.registered",
-                 object_type="camera", object_id=camera.name, details=_described(camera))
+    audit.record(
+        session,
+        clock,
+        actor,
+        Action.CONFIGURE,
+        "camera.registered",
+        object_type="camera",
+        object_id=camera.name,
+        details=_described(camera),
+    )
     session.commit()
     return camera
 
@@ -59,15 +75,24 @@ def update_camera(
     camera = get_camera(session, name)
     changed: dict[str, Any] = {}
     for field, value in changes.model_dump(exclude_unset=True, exclude_none=True).items():
-        stored = sorted({tag.value for tag in value}) if field == "tags" else value
-        if getattr(camera, field) != stored:
-            setattr(camera, field, stored)
-            changed[field] = policy.redact_source(stored) if field == "source_url" else stored
+        new: Any = sorted({tag.value for tag in value}) if field == "tags" else value
+        if getattr(camera, field) == new:
+            continue
+        setattr(camera, field, new)
+        changed[field] = policy.redact_source(new) if field == "source_url" else new
     if not changed:
         return camera
     camera.updated_at = clock.now()
-    audit.record(session, clock, actor, Action.CONFIGURE, "camera.updated",
-                 object_type="camera", object_id=name, details={"changed": changed})
+    audit.record(
+        session,
+        clock,
+        actor,
+        Action.CONFIGURE,
+        "camera.updated",
+        object_type="camera",
+        object_id=name,
+        details={"changed": changed},
+    )
     session.commit()
     return camera
 
@@ -83,20 +108,33 @@ def set_status(
     previous = camera.status
     camera.status = target
     camera.updated_at = clock.now()
-    audit.record(session, clock, actor, Action.CONFIGURE, f"camera.{_verb(target)}",
-                 object_type="camera", object_id=name,
-                 details={"from": previous.value, "to": target.value, "reason": reason})
+    audit.record(
+        session,
+        clock,
+        actor,
+        Action.CONFIGURE,
+        f"camera.{_verb(target)}",
+        object_type="camera",
+        object_id=name,
+        details={"from": previous.value, "to": target.value, "reason": reason},
+    )
     session.commit()
     return camera
 
 
 def _verb(target: CameraStatus) -> str:
-    return {CameraStatus.ACTIVE: "activated", CameraStatus.SUSPENDED: "suspended",
-            CameraStatus.DRAFT: "drafted"}[target]
+    return {
+        CameraStatus.ACTIVE: "activated",
+        CameraStatus.SUSPENDED: "suspended",
+        CameraStatus.DRAFT: "drafted",
+    }[target]
 
 
 def _described(camera: Camera) -> dict[str, Any]:
     return {
-        "source": policy.redact_source(camera.source_url), "category": camera.category.value,
-        "region": camera.region, "status": camera.status.value, "tags": camera.tags,
+        "source": policy.redact_source(camera.source_url),
+        "category": camera.category.value,
+        "region": camera.region,
+        "status": camera.status.value,
+        "tags": camera.tags,
     }

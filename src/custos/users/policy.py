@@ -1,4 +1,4 @@
-"""Pure rules on roles and sign-in: which role is admitted to which permission, when a login is blocked.
+"""Pure rules on roles and sign-in: who is admitted to which permission, when sign-in is blocked.
 
 The permission table is the single place that says which roles a route admits. Separation of
 duties is checked on the table itself: no role that administers the system, inspects it or
@@ -65,9 +65,7 @@ def check_separation_of_duties(table: Mapping[Permission, frozenset[Role]]) -> N
     for permission in FOOTAGE_PERMISSIONS:
         barred = table[permission] & ROLES_BARRED_FROM_FOOTAGE
         if barred:
-            raise ValueError(
-                f"{permission} admits {sorted(barred)}, who must never see footage"
-            )
+            raise ValueError(f"{permission} admits {sorted(barred)}, who must never see footage")
 
 
 check_separation_of_duties(PERMISSION_ROLES)

@@ -28,7 +28,7 @@ from custos.users import policy
 from custos.users.models import ApiToken, LoginSession, User
 from custos.users.policy import LoginState, Role
 
-TOKEN_PREFIX = "cst_"
+TOKEN_PREFIX = "cst_"  # noqa: S105 - a prefix, not a secret
 FIRST_ADMIN = "admin"
 
 _hasher = PasswordHasher()
@@ -49,7 +49,9 @@ class Principal:
     def actor(self, client_address: str | None = None) -> Actor:
         """This principal as the actor of an audit entry."""
         return Actor(
-            name=self.name, role=self.role.value, user_id=self.user_id,
+            name=self.name,
+            role=self.role.value,
+            user_id=self.user_id,
             client_address=client_address,
         )
 
@@ -90,7 +92,13 @@ def list_users(session: Session) -> list[User]:
 
 
 def create_user(
-    session: Session, clock: Clock, actor: Actor, *, name: str, role: Role, display_name: str = "",
+    session: Session,
+    clock: Clock,
+    actor: Actor,
+    *,
+    name: str,
+    role: Role,
+    display_name: str = "",
     with_password: bool = True,
 ) -> tuple[User, str | None]:
     """Create an account; returns the user and its one-time password (None for token-only)."""
@@ -100,15 +108,30 @@ def create_user(
     if session.scalar(sa.select(User.id).where(User.name == name)) is not None:
         raise Conflict(f"a user named '{name}' exists already")
     now = clock.now()
-    user = User(name=name, role=role, display_name=display_name, created_at=now, active=True,
-                failed_logins=0, must_change_password=False)
+    user = User(
+        name=name,
+        role=role,
+        display_name=display_name,
+        created_at=now,
+        active=True,
+        failed_logins=0,
+        must_change_password=False,
+    )
     password = generate_password(name) if with_password else None
     if password is not None:
         _set_password(user, password, now, temporary=True)
     session.add(user)
     session.flush()
-    audit.record(session, clock, actor, Action.CONFIGURE, "user.created", object_type="user",
-                 object_id=name, details={"role": role.value, "password": with_password})
+    audit.record(
+        session,
+        clock,
+        actor,
+        Action.CONFIGURE,
+        "user.created",
+        object_type="user",
+        object_id=name,
+        details={"role": role.value, "password": with_password},
+    )
     session.commit()
     return user, password
 
@@ -119,7 +142,11 @@ def ensure_first_admin(session: Session, clock: Clock) -> str | None:
     if has_admin is not None:
         return None
     _user, password = create_user(
-        session, clock, audit.SYSTEM, name=FIRST_ADMIN, role=Role.ADMIN,
+        session,
+        clock,
+        audit.SYSTEM,
+        name=FIRST_ADMIN,
+        role=Role.ADMIN,
         display_name="First administrator",
     )
     assert password is not None
@@ -134,8 +161,15 @@ def set_active(session: Session, clock: Clock, actor: Actor, name: str, active: 
     user.active = active
     if not active:
         _end_sessions(session, user, clock.now(), revoke_tokens=True)
-    audit.record(session, clock, actor, Action.CONFIGURE,
-                 "user.enabled" if active else "user.disabled", object_type="user", object_id=name)
+    audit.record(
+        session,
+        clock,
+        actor,
+        Action.CONFIGURE,
+        "user.enabled" if active else "user.disabled",
+        object_type="user",
+        object_id=name,
+    )
     session.commit()
     return user
 
@@ -162,8 +196,15 @@ def reset_password(session: Session, clock: Clock, actor: Actor, name: str) -> s
     _set_password(user, password, now, temporary=True)
     user.failed_logins, user.locked_until = 0, None
     _end_sessions(session, user, now, revoke_tokens=False)
-    audit.record(session, clock, actor, Action.CONFIGURE, "user.password_reset",
-                 object_type="user", object_id=name)
+    audit.record(
+        session,
+        clock,
+        actor,
+        Action.CONFIGURE,
+        "user.password_reset",
+        object_type="user",
+        object_id=name,
+    )
     session.commit()
     return password
 
@@ -174,15 +215,30 @@ def change_own_password(
     """Change the caller's own password after checking the current one."""
     user = session.get(User, principal.user_id)
     if user is None or not _password_matches(user.password_hash, current):
-        audit.record(session, clock, actor, Action.CONFIGURE, "user.password_changed",
-                     object_type="user", object_id=principal.name, outcome=Outcome.DENIED)
+        audit.record(
+            session,
+            clock,
+            actor,
+            Action.CONFIGURE,
+            "user.password_changed",
+            object_type="user",
+            object_id=principal.name,
+            outcome=Outcome.DENIED,
+        )
         session.commit()
         raise Forbidden("the current password is wrong")
     if new == current:
         raise InvalidInput("the new password must differ from the current one", field="password")
     _set_password(user, new, clock.now(), temporary=False)
-    audit.record(session, clock, actor, Action.CONFIGURE, "user.password_changed",
-                 object_type="user", object_id=principal.name)
+    audit.record(
+        session,
+        clock,
+        actor,
+        Action.CONFIGURE,
+        "user.password_changed",
+        object_type="user",
+        object_id=principal.name,
+    )
     session.commit()
 
 
@@ -200,7 +256,11 @@ def password_works(session: Session, name: str, password: str) -> bool:
 
 
 def login(
-    session: Session, clock: Clock, name: str, password: str, client_address: str | None,
+    session: Session,
+    clock: Clock,
+    name: str,
+    password: str,
+    client_address: str | None,
     lifetime: timedelta,
 ) -> tuple[Principal, str]:
     """Check a password and open a session; returns the principal and the cookie value.
@@ -213,9 +273,17 @@ def login(
     user = session.scalar(sa.select(User).where(User.name == name))
     state = LoginState(user.failed_logins, user.locked_until) if user else LoginState(0, None)
     if user is not None and policy.is_locked(state, now):
-        audit.record(session, clock, attempt, Action.AUTHENTICATE, "login.blocked",
-                     object_type="user", object_id=name, outcome=Outcome.DENIED,
-                     details={"locked_until": str(user.locked_until)})
+        audit.record(
+            session,
+            clock,
+            attempt,
+            Action.AUTHENTICATE,
+            "login.blocked",
+            object_type="user",
+            object_id=name,
+            outcome=Outcome.DENIED,
+            details={"locked_until": str(user.locked_until)},
+        )
         session.commit()
         raise Unauthenticated("too many failed sign-ins; try again later")
     matches = _password_matches(user.password_hash if user else None, password)
@@ -224,9 +292,17 @@ def login(
             state = policy.after_failed_login(state, now)
             user.failed_logins, user.locked_until = state.failed_logins, state.locked_until
         reason = "unknown user" if user is None else ("disabled" if matches else "wrong password")
-        audit.record(session, clock, attempt, Action.AUTHENTICATE, "login.failed",
-                     object_type="user", object_id=name, outcome=Outcome.FAILURE,
-                     details={"reason": reason})
+        audit.record(
+            session,
+            clock,
+            attempt,
+            Action.AUTHENTICATE,
+            "login.failed",
+            object_type="user",
+            object_id=name,
+            outcome=Outcome.FAILURE,
+            details={"reason": reason},
+        )
         session.commit()
         raise Unauthenticated("wrong user name or password")
     state = policy.after_successful_login(state)
@@ -234,12 +310,31 @@ def login(
     if _hasher.check_needs_rehash(user.password_hash or ""):
         user.password_hash = _hasher.hash(password)
     cookie = secrets.token_urlsafe(32)
-    session.add(LoginSession(user_id=user.id, token_hash=_digest(cookie), created_at=now,
-                             expires_at=now + lifetime, client_address=client_address))
-    principal = Principal(user_id=user.id, name=user.name, role=user.role, via="session",
-                          must_change_password=user.must_change_password)
-    audit.record(session, clock, principal.actor(client_address), Action.AUTHENTICATE, "login",
-                 object_type="user", object_id=name)
+    session.add(
+        LoginSession(
+            user_id=user.id,
+            token_hash=_digest(cookie),
+            created_at=now,
+            expires_at=now + lifetime,
+            client_address=client_address,
+        )
+    )
+    principal = Principal(
+        user_id=user.id,
+        name=user.name,
+        role=user.role,
+        via="session",
+        must_change_password=user.must_change_password,
+    )
+    audit.record(
+        session,
+        clock,
+        principal.actor(client_address),
+        Action.AUTHENTICATE,
+        "login",
+        object_type="user",
+        object_id=name,
+    )
     session.commit()
     return principal, cookie
 
@@ -251,8 +346,15 @@ def logout(session: Session, clock: Clock, cookie: str, client_address: str | No
         return
     row.ended_at = clock.now()
     user = row.user
-    audit.record(session, clock, Actor(user.name, user.role.value, user.id, client_address),
-                 Action.AUTHENTICATE, "logout", object_type="user", object_id=user.name)
+    audit.record(
+        session,
+        clock,
+        Actor(user.name, user.role.value, user.id, client_address),
+        Action.AUTHENTICATE,
+        "logout",
+        object_type="user",
+        object_id=user.name,
+    )
     session.commit()
 
 
@@ -263,8 +365,13 @@ def principal_from_cookie(session: Session, clock: Clock, cookie: str) -> Princi
         raise Unauthenticated("the session has ended; sign in again")
     if not row.user.active:
         raise Unauthenticated("the account is disabled")
-    return Principal(user_id=row.user.id, name=row.user.name, role=row.user.role, via="session",
-                     must_change_password=row.user.must_change_password)
+    return Principal(
+        user_id=row.user.id,
+        name=row.user.name,
+        role=row.user.role,
+        via="session",
+        must_change_password=row.user.must_change_password,
+    )
 
 
 def principal_from_token(session: Session, clock: Clock, token: str) -> Principal:
@@ -281,7 +388,12 @@ def principal_from_token(session: Session, clock: Clock, token: str) -> Principa
 
 
 def issue_token(
-    session: Session, clock: Clock, actor: Actor, name: str, *, label: str = "",
+    session: Session,
+    clock: Clock,
+    actor: Actor,
+    name: str,
+    *,
+    label: str = "",
     days: int | None = 90,
 ) -> tuple[str, datetime | None]:
     """Create an API token for `name`; returns the token (shown once) and its expiry."""
@@ -294,10 +406,24 @@ def issue_token(
     now = clock.now()
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     expires = now + timedelta(days=days) if days is not None else None
-    session.add(ApiToken(user_id=user.id, token_hash=_digest(token), label=label,
-                         created_at=now, expires_at=expires))
-    audit.record(session, clock, actor, Action.CONFIGURE, "user.token_issued",
-                 object_type="user", object_id=name,
-                 details={"label": label, "expires_at": None if expires is None else str(expires)})
+    session.add(
+        ApiToken(
+            user_id=user.id,
+            token_hash=_digest(token),
+            label=label,
+            created_at=now,
+            expires_at=expires,
+        )
+    )
+    audit.record(
+        session,
+        clock,
+        actor,
+        Action.CONFIGURE,
+        "user.token_issued",
+        object_type="user",
+        object_id=name,
+        details={"label": label, "expires_at": None if expires is None else str(expires)},
+    )
     session.commit()
     return token, expires

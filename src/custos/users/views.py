@@ -36,8 +36,14 @@ def change_password(
     change: PasswordChange, db: DbSession, runtime: RuntimeDep, caller: Self
 ) -> Response:
     """Change the caller's own password."""
-    service.change_own_password(db, runtime.clock, caller.principal, caller.actor,
-                                change.current_password, change.new_password)
+    service.change_own_password(
+        db,
+        runtime.clock,
+        caller.principal,
+        caller.actor,
+        change.current_password,
+        change.new_password,
+    )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -46,8 +52,14 @@ def issue_own_token(
     request: TokenCreate, db: DbSession, runtime: RuntimeDep, caller: Self
 ) -> TokenIssued:
     """Issue an API token for the caller; it is shown once."""
-    token, expires = service.issue_token(db, runtime.clock, caller.actor, caller.principal.name,
-                                         label=request.label, days=request.days)
+    token, expires = service.issue_token(
+        db,
+        runtime.clock,
+        caller.actor,
+        caller.principal.name,
+        label=request.label,
+        days=request.days,
+    )
     return TokenIssued(token=token, expires_at=expires)
 
 
@@ -58,12 +70,16 @@ def list_users(db: DbSession, _caller: Admin) -> list[UserOut]:
 
 
 @router.post("/users", response_model=UserCreated, status_code=status.HTTP_201_CREATED)
-def create_user(
-    data: UserCreate, db: DbSession, runtime: RuntimeDep, caller: Admin
-) -> UserCreated:
+def create_user(data: UserCreate, db: DbSession, runtime: RuntimeDep, caller: Admin) -> UserCreated:
     """Create an account; the one-time password is in the answer and nowhere else."""
-    user, password = service.create_user(db, runtime.clock, caller.actor, name=data.name,
-                                         role=data.role, display_name=data.display_name)
+    user, password = service.create_user(
+        db,
+        runtime.clock,
+        caller.actor,
+        name=data.name,
+        role=data.role,
+        display_name=data.display_name,
+    )
     assert password is not None
     return UserCreated(user=UserOut.model_validate(user), password=password)
 
@@ -87,8 +103,6 @@ def enable_user(name: str, db: DbSession, runtime: RuntimeDep, caller: Admin) ->
 
 
 @router.post("/users/{name}/reset-password", response_model=PasswordIssued)
-def reset_password(
-    name: str, db: DbSession, runtime: RuntimeDep, caller: Admin
-) -> PasswordIssued:
+def reset_password(name: str, db: DbSession, runtime: RuntimeDep, caller: Admin) -> PasswordIssued:
     """Give an account a one-time password that must be changed at the next sign-in."""
     return PasswordIssued(password=service.reset_password(db, runtime.clock, caller.actor, name))

@@ -31,7 +31,10 @@ SECURITY_HEADERS = {
 def create_app(runtime: Runtime) -> FastAPI:
     """A Custos web app serving `runtime`'s database and storage."""
     app = FastAPI(
-        title="Custos", version=__version__, docs_url=None, redoc_url=None,
+        title="Custos",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
         description="Video monitoring with the law's guarantees enforced by the software.",
     )
     app.state.runtime = runtime
@@ -54,7 +57,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(camera_views.router)
     app.include_router(pages.router)
     app.mount(
-        "/static", StaticFiles(directory=str(resources.files("custos.web") / "static")),
+        "/static",
+        StaticFiles(directory=str(resources.files("custos.web") / "static")),
         name="static",
     )
     return app
@@ -69,8 +73,10 @@ def _system_router(metrics: WebMetrics) -> APIRouter:
         try:
             db.execute(sa.text("SELECT 1"))
         except sa.exc.SQLAlchemyError as error:
-            return JSONResponse({"status": "unavailable", "database": str(error.__class__.__name__)},
-                                status_code=503)
+            return JSONResponse(
+                {"status": "unavailable", "database": str(error.__class__.__name__)},
+                status_code=503,
+            )
         return JSONResponse({"status": "ok", "version": __version__})
 
     @router.get("/metrics", dependencies=[PUBLIC], include_in_schema=False)

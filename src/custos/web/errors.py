@@ -1,4 +1,4 @@
-"""The one place where a Custos error becomes an HTTP status, as JSON for programs or a page for people."""
+"""The one place a Custos error becomes an HTTP status: JSON for programs, a page for people."""
 
 from __future__ import annotations
 
@@ -80,10 +80,22 @@ def install(app: FastAPI) -> None:
             if isinstance(error, PasswordChangeRequired):
                 return RedirectResponse("/account", status_code=303)
             if isinstance(error, Unauthenticated):
-                return render(request, "login.html", status_code=401,
-                              next=request.url.path, error=None, principal=None)
-            return render(request, "error.html", status_code=status, status=status,
-                          message=error.message, principal=None)
+                return render(
+                    request,
+                    "login.html",
+                    status_code=401,
+                    next=request.url.path,
+                    error=None,
+                    principal=None,
+                )
+            return render(
+                request,
+                "error.html",
+                status_code=status,
+                status=status,
+                message=error.message,
+                principal=None,
+            )
         body: dict[str, object] = {"error": code_of(error), "detail": error.message}
         if isinstance(error, InvalidInput) and error.field:
             body["field"] = error.field

@@ -16,11 +16,15 @@ class WebMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "custos_http_requests", "HTTP requests handled", ["method", "route", "status"],
+            "custos_http_requests",
+            "HTTP requests handled",
+            ["method", "route", "status"],
             registry=self.registry,
         )
         self.latency = Histogram(
-            "custos_http_request_seconds", "Time to answer an HTTP request", ["method", "route"],
+            "custos_http_request_seconds",
+            "Time to answer an HTTP request",
+            ["method", "route"],
             registry=self.registry,
         )
 

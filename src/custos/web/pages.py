@@ -12,7 +12,15 @@ from pydantic import ValidationError
 from custos.cameras import service as cameras
 from custos.cameras.policy import CameraCategory, CameraStatus, SensitivityTag
 from custos.cameras.schemas import CameraCreate, CameraOut
-from custos.deps import PUBLIC, SESSION_COOKIE, Caller, DbSession, RuntimeDep, admits, client_address
+from custos.deps import (
+    PUBLIC,
+    SESSION_COOKIE,
+    Caller,
+    DbSession,
+    RuntimeDep,
+    admits,
+    client_address,
+)
 from custos.errors import Conflict, CustosError, InvalidInput, Unauthenticated
 from custos.users import service as users
 from custos.users.policy import Permission, Role, is_admitted
@@ -61,25 +69,44 @@ def login_page(request: Request, next: str = "/cameras") -> Response:
 
 @router.post("/login", dependencies=[PUBLIC])
 def login(
-    request: Request, db: DbSession, runtime: RuntimeDep,
-    name: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
+    request: Request,
+    db: DbSession,
+    runtime: RuntimeDep,
+    name: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/cameras",
 ) -> Response:
     """Check the password, open a session, set the cookie."""
     settings = runtime.settings
     try:
         principal, cookie = users.login(
-            db, runtime.clock, name.strip(), password, client_address(request),
+            db,
+            runtime.clock,
+            name.strip(),
+            password,
+            client_address(request),
             timedelta(hours=settings.session_hours),
         )
     except Unauthenticated as error:
-        return render(request, "login.html", status_code=401, next=_safe_next(next),
-                      error=error.message, principal=None, name=name)
+        return render(
+            request,
+            "login.html",
+            status_code=401,
+            next=_safe_next(next),
+            error=error.message,
+            principal=None,
+            name=name,
+        )
     target = "/account" if principal.must_change_password else _safe_next(next)
     response = _see_other(target)
     response.set_cookie(
-        SESSION_COOKIE, cookie, max_age=int(settings.session_hours * 3600), path="/",
-        secure=settings.cookie_secure, httponly=True, samesite="strict",
+        SESSION_COOKIE,
+        cookie,
+        max_age=int(settings.session_hours * 3600),
+        path="/",
+        secure=settings.cookie_secure,
+        httponly=True,
+        samesite="strict",
     )
     return response
 
@@ -96,15 +123,24 @@ def logout(request: Request, db: DbSession, runtime: RuntimeDep) -> Response:
 
 
 def _cameras_page(
-    request: Request, db: DbSession, caller: Caller, status_code: int = 200,
-    errors: dict[str, str] | None = None, form: dict[str, object] | None = None,
+    request: Request,
+    db: DbSession,
+    caller: Caller,
+    status_code: int = 200,
+    errors: dict[str, str] | None = None,
+    form: dict[str, object] | None = None,
 ) -> Response:
     return render(
-        request, "cameras.html", status_code=status_code, principal=caller.principal,
+        request,
+        "cameras.html",
+        status_code=status_code,
+        principal=caller.principal,
         cameras=[CameraOut.model_validate(c) for c in cameras.list_cameras(db)],
         can_manage=is_admitted(caller.role, Permission.MANAGE_CAMERAS),
-        categories=list(CameraCategory), tags=list(SensitivityTag),
-        errors=errors or {}, form=form or {},
+        categories=list(CameraCategory),
+        tags=list(SensitivityTag),
+        errors=errors or {},
+        form=form or {},
     )
 
 
@@ -116,17 +152,29 @@ def cameras_page(request: Request, db: DbSession, caller: Viewer) -> Response:
 
 @router.post("/cameras")
 def register_camera(
-    request: Request, db: DbSession, runtime: RuntimeDep, caller: CameraManager,
-    name: Annotated[str, Form()] = "", source_url: Annotated[str, Form()] = "",
-    category: Annotated[str, Form()] = "", region: Annotated[str, Form()] = "",
-    operator_org: Annotated[str, Form()] = "", location: Annotated[str, Form()] = "",
-    purpose: Annotated[str, Form()] = "", tags: Annotated[list[str] | None, Form()] = None,
+    request: Request,
+    db: DbSession,
+    runtime: RuntimeDep,
+    caller: CameraManager,
+    name: Annotated[str, Form()] = "",
+    source_url: Annotated[str, Form()] = "",
+    category: Annotated[str, Form()] = "",
+    region: Annotated[str, Form()] = "",
+    operator_org: Annotated[str, Form()] = "",
+    location: Annotated[str, Form()] = "",
+    purpose: Annotated[str, Form()] = "",
+    tags: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
     """Register a camera from the form; errors come back beside the fields."""
     form: dict[str, object] = {
-        "name": name.strip(), "source_url": source_url.strip(), "category": category,
-        "region": region.strip(), "operator_org": operator_org.strip(),
-        "location": location.strip(), "purpose": purpose.strip(), "tags": tags or [],
+        "name": name.strip(),
+        "source_url": source_url.strip(),
+        "category": category,
+        "region": region.strip(),
+        "operator_org": operator_org.strip(),
+        "location": location.strip(),
+        "purpose": purpose.strip(),
+        "tags": tags or [],
     }
     try:
         data = CameraCreate.model_validate(form)
@@ -134,14 +182,23 @@ def register_camera(
     except ValidationError as error:
         return _cameras_page(request, db, caller, 422, validation_messages(error), form)
     except (Conflict, InvalidInput) as error:
-        return _cameras_page(request, db, caller, 409 if isinstance(error, Conflict) else 422,
-                             {"name": error.message}, form)
+        return _cameras_page(
+            request,
+            db,
+            caller,
+            409 if isinstance(error, Conflict) else 422,
+            {"name": error.message},
+            form,
+        )
     return _see_other("/cameras")
 
 
 @router.post("/cameras/{name}/suspend")
 def suspend_camera(
-    name: str, db: DbSession, runtime: RuntimeDep, caller: CameraManager,
+    name: str,
+    db: DbSession,
+    runtime: RuntimeDep,
+    caller: CameraManager,
     reason: Annotated[str, Form()] = "",
 ) -> Response:
     """Suspend a camera from the registry page."""
@@ -151,7 +208,10 @@ def suspend_camera(
 
 @router.post("/cameras/{name}/activate")
 def activate_camera(
-    name: str, db: DbSession, runtime: RuntimeDep, caller: CameraManager,
+    name: str,
+    db: DbSession,
+    runtime: RuntimeDep,
+    caller: CameraManager,
     reason: Annotated[str, Form()] = "",
 ) -> Response:
     """Activate a camera from the registry page."""
@@ -160,13 +220,23 @@ def activate_camera(
 
 
 def _users_page(
-    request: Request, db: DbSession, caller: Caller, status_code: int = 200,
-    errors: dict[str, str] | None = None, issued: tuple[str, str] | None = None,
+    request: Request,
+    db: DbSession,
+    caller: Caller,
+    status_code: int = 200,
+    errors: dict[str, str] | None = None,
+    issued: tuple[str, str] | None = None,
     form: dict[str, str] | None = None,
 ) -> Response:
     return render(
-        request, "users.html", status_code=status_code, principal=caller.principal,
-        users=users.list_users(db), roles=list(Role), errors=errors or {}, issued=issued,
+        request,
+        "users.html",
+        status_code=status_code,
+        principal=caller.principal,
+        users=users.list_users(db),
+        roles=list(Role),
+        errors=errors or {},
+        issued=issued,
         form=form or {},
     )
 
@@ -179,16 +249,26 @@ def users_page(request: Request, db: DbSession, caller: Admin) -> Response:
 
 @router.post("/users")
 def create_user(
-    request: Request, db: DbSession, runtime: RuntimeDep, caller: Admin,
-    name: Annotated[str, Form()] = "", role: Annotated[str, Form()] = "",
+    request: Request,
+    db: DbSession,
+    runtime: RuntimeDep,
+    caller: Admin,
+    name: Annotated[str, Form()] = "",
+    role: Annotated[str, Form()] = "",
     display_name: Annotated[str, Form()] = "",
 ) -> Response:
     """Create an account and show its one-time password once."""
     form = {"name": name.strip(), "role": role, "display_name": display_name.strip()}
     try:
         data = UserCreate.model_validate(form)
-        user, password = users.create_user(db, runtime.clock, caller.actor, name=data.name,
-                                           role=data.role, display_name=data.display_name)
+        user, password = users.create_user(
+            db,
+            runtime.clock,
+            caller.actor,
+            name=data.name,
+            role=data.role,
+            display_name=data.display_name,
+        )
     except ValidationError as error:
         return _users_page(request, db, caller, 422, validation_messages(error), form=form)
     except Conflict as error:
@@ -221,12 +301,21 @@ def reset_password(
 
 
 def _account_page(
-    request: Request, db: DbSession, caller: Caller, status_code: int = 200,
-    error: str | None = None, token: str | None = None,
+    request: Request,
+    db: DbSession,
+    caller: Caller,
+    status_code: int = 200,
+    error: str | None = None,
+    token: str | None = None,
 ) -> Response:
     return render(
-        request, "account.html", status_code=status_code, principal=caller.principal,
-        user=users.get_user(db, caller.principal.name), error=error, token=token,
+        request,
+        "account.html",
+        status_code=status_code,
+        principal=caller.principal,
+        user=users.get_user(db, caller.principal.name),
+        error=error,
+        token=token,
     )
 
 
@@ -238,16 +327,21 @@ def account_page(request: Request, db: DbSession, caller: Self) -> Response:
 
 @router.post("/account/password")
 def change_password(
-    request: Request, db: DbSession, runtime: RuntimeDep, caller: Self,
-    current_password: Annotated[str, Form()] = "", new_password: Annotated[str, Form()] = "",
+    request: Request,
+    db: DbSession,
+    runtime: RuntimeDep,
+    caller: Self,
+    current_password: Annotated[str, Form()] = "",
+    new_password: Annotated[str, Form()] = "",
     confirm_password: Annotated[str, Form()] = "",
 ) -> Response:
     """Change the caller's own password."""
     if new_password != confirm_password:
         return _account_page(request, db, caller, 422, error="the two new passwords differ")
     try:
-        users.change_own_password(db, runtime.clock, caller.principal, caller.actor,
-                                  current_password, new_password)
+        users.change_own_password(
+            db, runtime.clock, caller.principal, caller.actor, current_password, new_password
+        )
     except CustosError as error:
         return _account_page(request, db, caller, 422, error=error.message)
     return _see_other("/cameras")
@@ -255,10 +349,14 @@ def change_password(
 
 @router.post("/account/tokens")
 def issue_token(
-    request: Request, db: DbSession, runtime: RuntimeDep, caller: Self,
+    request: Request,
+    db: DbSession,
+    runtime: RuntimeDep,
+    caller: Self,
     label: Annotated[str, Form()] = "",
 ) -> Response:
     """Issue an API token for the caller and show it once."""
-    token, _expires = users.issue_token(db, runtime.clock, caller.actor, caller.principal.name,
-                                        label=label.strip()[:128])
+    token, _expires = users.issue_token(
+        db, runtime.clock, caller.actor, caller.principal.name, label=label.strip()[:128]
+    )
     return _account_page(request, db, caller, 201, token=token)

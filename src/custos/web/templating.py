@@ -12,6 +12,6 @@ from starlette.responses import Response
 templates = Jinja2Templates(directory=str(resources.files("custos.web") / "templates"))
 
 
-def render(request: Request, name: str, status_code: int = 200, **context: Any) -> Response:
-    """Render template `name` with `context`."""
-    return templates.TemplateResponse(request, name, context, status_code=status_code)
+def render(request: Request, template: str, /, status_code: int = 200, **context: Any) -> Response:
+    """Render `template` with `context`."""
+    return templates.TemplateResponse(request, template, context, status_code=status_code)

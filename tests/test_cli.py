@@ -1,0 +1,185 @@
+"""The `custos` command: set-up, users, cameras, and a clear exit code for every kind of mistake."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from custos import cli
+from helpers import create_postgres_database, drop_postgres_database
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def data_dir(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
+    """A fresh data folder, and with PostgreSQL a fresh database too."""
+    data = tmp_path / "data"
+    monkeypatch.setenv("CUSTOS_DATA_DIR", str(data))
+    if request.param == "sqlite":
+        yield data
+        return
+    name = f"custos_cli_{uuid.uuid4().hex[:12]}"
+    monkeypatch.setenv("CUSTOS_DATABASE_URL", create_postgres_database(name))
+    yield data
+    drop_postgres_database(name)
+
+
+def custos(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = cli.run(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_init_is_idempotent(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = custos(capsys, "init")
+    assert code == 0
+    assert "first admin   admin / " in out
+    key = (data_dir / "keys" / "kek.key").read_bytes()
+    assert stat.S_IMODE((data_dir / "keys" / "kek.key").stat().st_mode) == 0o600
+    password = (data_dir / "initial-admin-password").read_text().strip()
+    assert password in out
+    code, out, _ = custos(capsys, "init")
+    assert code == 0
+    assert "first admin" not in out
+    assert "(kept)" in out
+    assert (data_dir / "keys" / "kek.key").read_bytes() == key
+    code, out, _ = custos(capsys, "user", "list", "--json")
+    assert [u["name"] for u in json.loads(out)] == ["admin"]
+
+
+def test_commands_before_init_say_so(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = custos(capsys, "camera", "list")
+    assert code == 3
+    assert "custos init" in err
+
+
+def test_users(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    custos(capsys, "init")
+    code, out, _ = custos(capsys, "user", "add", "ivan", "--role", "investigator")
+    assert code == 0
+    assert "one-time password for ivan (investigator): " in out
+    code, out, _ = custos(capsys, "user", "add", "watchdog", "--role", "auditor", "--token")
+    assert code == 0
+    assert "token for watchdog (auditor): cst_" in out
+    code, _, err = custos(capsys, "user", "add", "ivan", "--role", "operator")
+    assert code == 6
+    assert "exists already" in err
+    code, _, err = custos(capsys, "user", "add", "eve", "--role", "superuser")
+    assert code == 2
+    assert "superuser" in err
+    assert custos(capsys, "user", "disable", "ivan")[0] == 0
+    code, out, _ = custos(capsys, "user", "list", "--json")
+    assert {u["name"]: u["active"] for u in json.loads(out)} == {
+        "admin": True,
+        "ivan": False,
+        "watchdog": True,
+    }
+    code, out, _ = custos(capsys, "user", "reset-password", "ghost")
+    assert code == 5
+
+
+def test_cameras(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    custos(capsys, "init")
+    code, out, _ = custos(
+        capsys,
+        "camera",
+        "add",
+        "--name",
+        "plaza",
+        "--url",
+        "rtsp://10.0.0.2/live",
+        "--category",
+        "public_safety",
+        "--region",
+        "Almaty",
+        "--purpose",
+        "Events on the square",
+        "--tag",
+        "worship",
+    )
+    assert code == 0
+    assert "registered camera plaza (active)" in out
+    code, out, _ = custos(capsys, "camera", "list", "--json")
+    [camera] = json.loads(out)
+    assert (camera["name"], camera["status"], camera["tags"], camera["purpose"]) == (
+        "plaza",
+        "active",
+        ["worship"],
+        "Events on the square",
+    )
+    code, out, _ = custos(capsys, "camera", "suspend", "plaza", "--reason", "maintenance")
+    assert code == 0
+    assert "plaza is suspended" in out
+    code, _, err = custos(capsys, "camera", "suspend", "plaza")
+    assert code == 6
+    assert "a suspended camera cannot become suspended" in err
+    code, _, err = custos(capsys, "camera", "suspend", "nowhere")
+    assert code == 5
+    assert "no camera named 'nowhere'" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["--category", "traffic"], 2, "traffic"),
+        (["--url", "ftp://10.0.0.2/live"], 4, "--url: unsupported source with 'ftp'"),
+        (["--url", "relative/clip.mp4"], 4, "--url: unsupported source with no scheme"),
+        (["--name", "Not OK"], 4, "--name: must be 1-64 characters"),
+        (["--tag", "prison"], 2, "prison"),
+    ],
+)
+def test_invalid_camera_is_refused(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], args: list[str], code: int, message: str
+) -> None:
+    custos(capsys, "init")
+    base = {
+        "--name": "cam",
+        "--url": "rtsp://10.0.0.2/live",
+        "--category": "other",
+        "--region": "R",
+    }
+    for option, value in zip(args[::2], args[1::2], strict=True):
+        base[option] = value
+    argv = [part for pair in base.items() for part in pair]
+    got, _, err = custos(capsys, "camera", "add", *argv)
+    assert got == code
+    assert message in err
+    assert json.loads(custos(capsys, "camera", "list", "--json")[1]) == []
+
+
+def _run_custos(*argv: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("CUSTOS_")}
+    return subprocess.run(
+        [sys.executable, "-m", "custos", *argv],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_unknown_variable_stops_the_real_command(tmp_path: Path) -> None:
+    result = _run_custos("init", env={"CUSTOS_DATA_DIR": str(tmp_path), "CUSTOS_RETENTION": "30"})
+    assert result.returncode == 3
+    assert "unknown setting CUSTOS_RETENTION" in result.stderr
+    assert not (tmp_path / "custos.db").exists()
+
+
+def test_bad_settings_file_stops_the_real_command(tmp_path: Path) -> None:
+    config = tmp_path / "custos.toml"
+    config.write_text(f'data_dir = "{tmp_path}"\nsession_hours = "long"\n')
+    result = _run_custos("--config", str(config), "init", env={})
+    assert result.returncode == 3
+    assert "invalid setting 'session_hours'" in result.stderr
+    assert "custos.toml" in result.stderr
+    assert not (tmp_path / "custos.db").exists()

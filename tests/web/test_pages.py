@@ -1,0 +1,225 @@
+"""Pages as a browser uses them: sign-in with the session cookie, forms, errors beside fields."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from custos.cameras import service as cameras
+from custos.clock import FrozenClock
+from custos.users import service as users
+from custos.users.policy import Role
+from helpers import TESTER, audit_events
+
+HTML = {"Accept": "text/html"}
+
+
+def _sign_in(client: TestClient, name: str, password: str) -> str:
+    response = client.post("/login", data={"name": name, "password": password, "next": "/cameras"})
+    assert response.status_code == 303, response.text
+    return response.headers["location"]
+
+
+@pytest.fixture
+def operator(db: Session, clock: FrozenClock) -> tuple[str, str]:
+    """An operator who has already chosen a password."""
+    user, temporary = users.create_user(db, clock, TESTER, name="olga", role=Role.OPERATOR)
+    assert temporary is not None
+    principal = users.Principal(user_id=user.id, name="olga", role=Role.OPERATOR, via="session")
+    users.change_own_password(db, clock, principal, TESTER, temporary, "a quiet river at dusk")
+    return "olga", "a quiet river at dusk"
+
+
+def test_unauthenticated_page_shows_the_sign_in_form_with_401(client: TestClient) -> None:
+    response = client.get("/cameras", headers=HTML)
+    assert response.status_code == 401
+    assert '<form method="post" action="/login">' in response.text
+    assert 'name="next" value="/cameras"' in response.text
+
+
+def test_session_cookie_is_secure_httponly_strict(
+    client: TestClient, operator: tuple[str, str]
+) -> None:
+    response = client.post("/login", data={"name": operator[0], "password": operator[1]})
+    cookie = response.headers["set-cookie"].lower()
+    for attribute in ("httponly", "secure", "samesite=strict", "path=/"):
+        assert attribute in cookie
+
+
+def test_sign_in_then_see_the_registry(
+    client: TestClient, operator: tuple[str, str], db: Session
+) -> None:
+    assert _sign_in(client, *operator) == "/cameras"
+    page = client.get("/cameras", headers=HTML)
+    assert page.status_code == 200
+    assert "Register a camera" in page.text
+    assert "olga" in page.text
+    assert "operator" in page.text
+    assert audit_events(db, event="login")[-1].actor == "olga"
+
+
+def test_wrong_password_shows_the_form_again(client: TestClient, operator: tuple[str, str]) -> None:
+    response = client.post(
+        "/login", data={"name": operator[0], "password": "guess", "next": "/cameras"}
+    )
+    assert response.status_code == 401
+    assert "wrong user name or password" in response.text
+    assert 'value="olga"' in response.text
+
+
+def test_sign_in_never_redirects_off_site(client: TestClient, operator: tuple[str, str]) -> None:
+    response = client.post(
+        "/login",
+        data={"name": operator[0], "password": operator[1], "next": "//evil.example/phish"},
+    )
+    assert response.headers["location"] == "/cameras"
+
+
+def test_register_a_camera_through_the_form(
+    client: TestClient, operator: tuple[str, str], db: Session
+) -> None:
+    _sign_in(client, *operator)
+    response = client.post(
+        "/cameras",
+        headers=HTML,
+        data={
+            "name": "tram-stop",
+            "source_url": "rtsp://10.2.0.8/live",
+            "category": "public_safety",
+            "region": "Almaty",
+            "purpose": "Platform safety",
+            "tags": ["residential", "school"],
+        },
+    )
+    assert response.status_code == 303
+    camera = cameras.get_camera(db, "tram-stop")
+    assert camera.tags == ["residential", "school"]
+    assert 'data-camera="tram-stop"' in client.get("/cameras", headers=HTML).text
+
+
+def test_form_errors_are_shown_beside_the_fields_and_keep_the_input(
+    client: TestClient, operator: tuple[str, str], db: Session
+) -> None:
+    _sign_in(client, *operator)
+    response = client.post(
+        "/cameras",
+        headers=HTML,
+        data={
+            "name": "bad-cam",
+            "source_url": "ftp://10.2.0.8/live",
+            "category": "public_safety",
+            "region": "",
+        },
+    )
+    assert response.status_code == 422
+    assert "unsupported source with &#39;ftp&#39;" in response.text
+    assert "at least 1 character" in response.text
+    assert 'value="bad-cam"' in response.text
+    assert cameras.list_cameras(db) == []
+
+
+def test_cross_site_form_post_is_refused(client: TestClient, operator: tuple[str, str]) -> None:
+    _sign_in(client, *operator)
+    response = client.post(
+        "/cameras",
+        headers={**HTML, "Origin": "https://evil.example"},
+        data={
+            "name": "csrf-cam",
+            "source_url": "rtsp://x.example/a",
+            "category": "other",
+            "region": "X",
+        },
+    )
+    assert response.status_code == 403
+    assert "cross-site request refused" in response.text
+
+
+def test_one_time_password_leads_to_the_account_page_first(
+    client: TestClient, db: Session, clock: FrozenClock
+) -> None:
+    _user, temporary = users.create_user(db, clock, TESTER, name="ivan", role=Role.INVESTIGATOR)
+    assert temporary is not None
+    assert _sign_in(client, "ivan", temporary) == "/account"
+    blocked = client.get("/cameras", headers=HTML)
+    assert (blocked.status_code, blocked.headers["location"]) == (303, "/account")
+    assert client.get("/api/cameras").json()["error"] == "password_change_required"
+    assert "Choose your own password" in client.get("/account", headers=HTML).text
+    changed = client.post(
+        "/account/password",
+        headers=HTML,
+        data={
+            "current_password": temporary,
+            "new_password": "chosen by the owner",
+            "confirm_password": "chosen by the owner",
+        },
+    )
+    assert changed.status_code == 303
+    assert client.get("/cameras", headers=HTML).status_code == 200
+
+
+def test_mismatched_new_passwords_are_refused(
+    client: TestClient, operator: tuple[str, str]
+) -> None:
+    _sign_in(client, *operator)
+    response = client.post(
+        "/account/password",
+        headers=HTML,
+        data={
+            "current_password": operator[1],
+            "new_password": "one long phrase",
+            "confirm_password": "another",
+        },
+    )
+    assert response.status_code == 422
+    assert "differ" in response.text
+
+
+def test_admin_adds_a_user_and_sees_the_password_once(
+    client: TestClient, db: Session, clock: FrozenClock
+) -> None:
+    admin, temporary = users.create_user(db, clock, TESTER, name="ada", role=Role.ADMIN)
+    assert temporary is not None
+    users.change_own_password(
+        db,
+        clock,
+        users.Principal(admin.id, "ada", Role.ADMIN, "session"),
+        TESTER,
+        temporary,
+        "the admin's own phrase",
+    )
+    _sign_in(client, "ada", "the admin's own phrase")
+    response = client.post("/users", headers=HTML, data={"name": "newbie", "role": "approver"})
+    assert response.status_code == 201
+    assert "One-time password for <strong>newbie</strong>" in response.text
+    assert users.get_user(db, "newbie").role is Role.APPROVER
+    again = client.get("/users", headers=HTML)
+    assert "One-time password" not in again.text
+
+
+def test_logout_ends_the_session(
+    client: TestClient, operator: tuple[str, str], db: Session
+) -> None:
+    _sign_in(client, *operator)
+    assert client.post("/logout").headers["location"] == "/login"
+    assert client.get("/cameras", headers=HTML).status_code == 401
+    assert audit_events(db, event="logout")[-1].actor == "olga"
+
+
+def test_security_headers_on_every_answer(client: TestClient) -> None:
+    response = client.get("/login")
+    assert "default-src 'self'" in response.headers["content-security-policy"]
+    assert response.headers["x-frame-options"] == "DENY"
+
+
+def test_static_stylesheet_is_served(client: TestClient) -> None:
+    response = client.get("/static/custos.css")
+    assert response.status_code == 200
+    assert "text/css" in response.headers["content-type"]
+
+
+def test_make_user_fixture_roles(make_user: Callable[..., tuple[str, str]], db: Session) -> None:
+    name, _token = make_user(Role.DPO)
+    assert users.get_user(db, name).role is Role.DPO
