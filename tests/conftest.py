@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, sync_playwright
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,7 +21,7 @@ from custos.storage.blobs import MemoryBlobStore
 from custos.users import service as users
 from custos.users.policy import Role
 from custos.web.app import create_app
-from helpers import TESTER, create_postgres_database, drop_postgres_database
+from helpers import CHROMIUM, TESTER, create_postgres_database, drop_postgres_database
 
 
 @pytest.fixture(autouse=True)
@@ -121,3 +122,16 @@ def make_user(db: Session, clock: FrozenClock) -> Callable[..., tuple[str, str]]
 def tokens(make_user: Callable[..., tuple[str, str]]) -> dict[Role, str]:
     """One API token per role."""
     return {role: make_user(role)[1] for role in Role}
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Headless Debian Chromium driven by Playwright (`make test` installs the package)."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()

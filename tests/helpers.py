@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,6 +16,8 @@ from custos.audit.service import Actor
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
+
+CHROMIUM = "/usr/bin/chromium"
 
 TESTER = Actor(name="tester", role="admin", client_address="127.0.0.1")
 
@@ -48,3 +51,11 @@ def drop_postgres_database(name: str) -> None:
     with admin.connect() as connection:
         connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.dispose()
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port

@@ -37,6 +37,7 @@ from custos.errors import (
     TamperDetected,
     Unauthenticated,
 )
+from custos.logs import configure_logging
 from custos.runtime import Runtime
 from custos.storage.keys import create_kek
 from custos.users import service as users
@@ -186,12 +187,13 @@ def _serve(runtime: Runtime, host: str, port: int) -> None:
 
     from custos.web.app import create_app
 
+    configure_logging(runtime.settings.log_format)
     try:
         uvicorn.run(
             create_app(runtime),
             host=host,
             port=port,
-            log_level="info",
+            log_config=None,
             proxy_headers=False,
             server_header=False,
         )

@@ -23,7 +23,8 @@ SECURITY_HEADERS = {
     "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    # same-origin, not no-referrer: with no-referrer browsers send "Origin: null" on form posts.
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
 
