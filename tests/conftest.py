@@ -18,6 +18,7 @@ from custos.config import Settings
 from custos.db import create_engine, migrate, session_factory
 from custos.runtime import Runtime
 from custos.storage.blobs import MemoryBlobStore
+from custos.storage.crypto import Sealer
 from custos.users import service as users
 from custos.users.policy import Role
 from custos.web.app import create_app
@@ -88,7 +89,13 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture
 def runtime(settings: Settings, sessions: sessionmaker[Session], clock: FrozenClock) -> Runtime:
     """A runtime over the test database, memory blobs and the frozen clock."""
-    return Runtime(settings=settings, sessions=sessions, blobs=MemoryBlobStore(), clock=clock)
+    return Runtime(
+        settings=settings,
+        sessions=sessions,
+        blobs=MemoryBlobStore(),
+        sealer=Sealer(os.urandom(32)),
+        clock=clock,
+    )
 
 
 @pytest.fixture

@@ -5,7 +5,9 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
@@ -22,6 +24,7 @@ from custos.audit.service import Actor
 from custos.cameras import service as cameras
 from custos.cameras.policy import CameraCategory, CameraStatus, SensitivityTag
 from custos.cameras.schemas import CameraCreate, CameraOut
+from custos.clock import SystemClock
 from custos.config import FolderBlobLocation, Settings, load_settings
 from custos.db import create_engine, migrate, session_factory
 from custos.errors import (
@@ -38,8 +41,13 @@ from custos.errors import (
     Unauthenticated,
 )
 from custos.logs import configure_logging
+from custos.recording import service as recording
+from custos.recording.media import make_clip
+from custos.recording.supervisor import RecordingSupervisor
 from custos.runtime import Runtime
+from custos.storage.blobs import open_blob_store
 from custos.storage.keys import create_kek
+from custos.storage.s3 import S3BlobStore
 from custos.users import service as users
 from custos.users.policy import Role
 from custos.users.schemas import UserOut
@@ -68,8 +76,12 @@ app = typer.Typer(
 )
 user_app = typer.Typer(no_args_is_help=True, help="Accounts and their credentials.")
 camera_app = typer.Typer(no_args_is_help=True, help="The camera registry.")
+segments_app = typer.Typer(no_args_is_help=True, help="The recorded segments and their gaps.")
+storage_app = typer.Typer(no_args_is_help=True, help="The blob store.")
 app.add_typer(user_app, name="user")
 app.add_typer(camera_app, name="camera")
+app.add_typer(segments_app, name="segments")
+app.add_typer(storage_app, name="storage")
 
 out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -132,28 +144,26 @@ def version() -> None:
 
 
 def _initialise(settings: Settings) -> tuple[bool, str | None]:
-    """Create the data folder, key file, blob folder and schema; returns (key created, password)."""
+    """Create the data folder, key file, blob store and schema; returns (key created, password)."""
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     created_key = create_kek(settings.kek_path)
     location = settings.blob_location
     if isinstance(location, FolderBlobLocation):
         location.path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    else:
+        store = open_blob_store(settings)
+        assert isinstance(store, S3BlobStore)
+        store.ensure_bucket()
     engine = create_engine(settings.database)
     try:
         migrate(engine)
         with session_factory(engine)() as session:
-            password = users.ensure_first_admin(session, _clock())
+            password = users.ensure_first_admin(session, SystemClock())
     finally:
         engine.dispose()
     if password is not None:
         _write_secret(settings.data_dir / INITIAL_PASSWORD_FILE, password)
     return created_key, password
-
-
-def _clock() -> Any:
-    from custos.clock import SystemClock
-
-    return SystemClock()
 
 
 def _write_secret(path: Path, secret: str) -> None:
@@ -182,12 +192,19 @@ def init(ctx: typer.Context) -> None:
         )
 
 
-def _serve(runtime: Runtime, host: str, port: int) -> None:
+def _serve(runtime: Runtime, host: str, port: int, record: bool) -> None:
+    """Run the web server, and the recorders beside it in a thread of their own."""
     import uvicorn
 
     from custos.web.app import create_app
 
     configure_logging(runtime.settings.log_format)
+    stop = threading.Event()
+    recording = threading.Thread(
+        target=RecordingSupervisor(runtime).run, args=(stop,), name="recording", daemon=True
+    )
+    if record:
+        recording.start()
     try:
         uvicorn.run(
             create_app(runtime),
@@ -198,6 +215,9 @@ def _serve(runtime: Runtime, host: str, port: int) -> None:
             server_header=False,
         )
     finally:
+        stop.set()
+        if record:
+            recording.join(timeout=120)
         runtime.close()
 
 
@@ -206,17 +226,20 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    record: Annotated[bool, typer.Option(help="Run the recorders of active cameras too.")] = True,
 ) -> None:
-    """Run the web server."""
+    """Run the web server and the recorders."""
     runtime = _open(ctx)
     typer.echo(f"Custos is serving at {_url(host, port)}")
-    _serve(runtime, host, port)
+    _serve(runtime, host, port, record)
 
 
 def _url(host: str, port: int) -> str:
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104 - display only
     return f"http://{shown}:{port}/"
 
+
+DEMO_CLIP_SECONDS = 30
 
 DEMO_CAMERAS: tuple[dict[str, Any], ...] = (
     {
@@ -250,15 +273,22 @@ DEMO_CAMERAS: tuple[dict[str, Any], ...] = (
 
 
 def register_demo_cameras(session: Session, settings: Settings) -> list[str]:
-    """Register the demo cameras that are missing; returns the names added."""
+    """Make the demo clips and register the demo cameras that are missing; returns those added."""
     clips = (settings.data_dir / "demo").resolve()
+    clips.mkdir(parents=True, exist_ok=True)
     added = []
-    for spec in DEMO_CAMERAS:
+    for phase, spec in enumerate(DEMO_CAMERAS):
+        clip = clips / f"{spec['name']}.mp4"
+        if not clip.exists():
+            # Synthetic pictures (no person in them), looped by the recorder like a live feed.
+            partial = clip.with_suffix(".partial.mp4")
+            make_clip(partial, DEMO_CLIP_SECONDS, phase=phase * 40)
+            partial.replace(clip)
         try:
             cameras.get_camera(session, spec["name"])
         except NotFound:
             data = CameraCreate(source_url=str(clips / f"{spec['name']}.mp4"), **spec)
-            cameras.register_camera(session, _clock(), _actor(), data)
+            cameras.register_camera(session, SystemClock(), _actor(), data)
             added.append(spec["name"])
     return added
 
@@ -269,7 +299,7 @@ def demo(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
-    """Initialise, register the demo cameras, print where to sign in, and serve."""
+    """Initialise, register the demo cameras, print where to sign in, serve and record."""
     settings = _state(ctx).settings
     _initialise(settings)
     runtime = Runtime.open(settings)
@@ -289,7 +319,30 @@ def demo(
             "  Password:  changed since set-up; `custos user reset-password admin` "
             "issues a new one-time password"
         )
-    _serve(runtime, host, port)
+    _serve(runtime, host, port, record=True)
+
+
+@app.command()
+def record(
+    ctx: typer.Context,
+    seconds: Annotated[
+        float | None,
+        typer.Option("--for", min=1, help="Stop after this many seconds (default: until Ctrl-C)."),
+    ] = None,
+) -> None:
+    """Record every active camera in the foreground; stopping seals the segments in progress."""
+    runtime = _open(ctx)
+    configure_logging(runtime.settings.log_format)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    supervisor = RecordingSupervisor(runtime)
+    try:
+        supervisor.run(stop, duration=seconds)
+    finally:
+        runtime.close()
+    for recorder in supervisor.finished:
+        out.print(f"{recorder.feed.name}: {recorder.segments_stored} segments stored")
 
 
 # --- users -------------------------------------------------------------------------------------
@@ -502,6 +555,146 @@ def camera_activate(
 ) -> None:
     """Let a draft or suspended camera record."""
     _camera_status(ctx, name, CameraStatus.ACTIVE, reason)
+
+
+# --- segments and storage ----------------------------------------------------------------------
+
+
+@segments_app.command("list")
+def segments_list(
+    ctx: typer.Context,
+    camera: Annotated[str | None, typer.Option(help="Only this camera.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List stored segments: times, size, codec and hash (never their content)."""
+    runtime = _open(ctx)
+    with runtime.sessions() as session:
+        rows = recording.list_segments(session, camera)
+    runtime.close()
+    data = [
+        {
+            "id": segment.id,
+            "camera": name,
+            "started_at": segment.started_at.isoformat(),
+            "ended_at": segment.ended_at.isoformat(),
+            "duration_s": round(segment.duration_s, 6),
+            "frames": segment.frames,
+            "bytes": segment.bytes,
+            "codec": segment.codec,
+            "width": segment.width,
+            "height": segment.height,
+            "audio": segment.has_audio,
+            "sha256": segment.sha256,
+            "key_id": segment.key_id,
+        }
+        for segment, name in rows
+    ]
+    if as_json:
+        _print_json(data)
+        return
+    table = Table("camera", "start (UTC)", "seconds", "frames", "bytes", "codec", "size", "id")
+    for row in data:
+        table.add_row(
+            str(row["camera"]),
+            str(row["started_at"])[:23],
+            f"{row['duration_s']:.2f}",
+            str(row["frames"]),
+            str(row["bytes"]),
+            str(row["codec"]),
+            f"{row['width']}x{row['height']}",
+            str(row["id"]),
+        )
+    out.print(table)
+
+
+@segments_app.command("gaps")
+def segments_gaps(
+    ctx: typer.Context,
+    camera: Annotated[str | None, typer.Option(help="Only this camera.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List the gaps in recording and why they happened."""
+    runtime = _open(ctx)
+    with runtime.sessions() as session:
+        rows = recording.list_gaps(session, camera)
+    runtime.close()
+    data = [
+        {
+            "camera": name,
+            "started_at": gap.started_at.isoformat(),
+            "ended_at": gap.ended_at.isoformat() if gap.ended_at else None,
+            "reason": gap.reason,
+        }
+        for gap, name in rows
+    ]
+    if as_json:
+        _print_json(data)
+        return
+    table = Table("camera", "from (UTC)", "to (UTC)", "reason")
+    for row in data:
+        table.add_row(
+            str(row["camera"]),
+            str(row["started_at"])[:23],
+            str(row["ended_at"] or "still open")[:23],
+            str(row["reason"]),
+        )
+    out.print(table)
+
+
+@storage_app.command("check")
+def storage_check(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    decode: Annotated[
+        bool, typer.Option(help="Also decode every frame (slower, catches more).")
+    ] = True,
+) -> None:
+    """Open every stored segment in memory: blob present, hash, key, decryption, decoding."""
+    from rich.progress import Progress
+
+    runtime = _open(ctx)
+    with runtime.sessions() as session:
+        total = len(recording.list_segments(session))
+        with Progress(console=err, transient=True, disable=as_json) as progress:
+            task = progress.add_task("checking segments", total=total)
+            results = list(
+                recording.check_segments(
+                    session,
+                    runtime.sealer,
+                    runtime.blobs,
+                    decode=decode,
+                    progress=lambda: progress.advance(task),
+                )
+            )
+    runtime.close()
+    bad = [r for r in results if r.problem is not None]
+    if as_json:
+        _print_json(
+            {
+                "checked": len(results),
+                "good": len(results) - len(bad),
+                "bad": [
+                    {
+                        "segment": r.segment_id,
+                        "camera": r.camera,
+                        "started_at": r.started_at.isoformat(),
+                        "problem": r.problem,
+                    }
+                    for r in bad
+                ],
+            }
+        )
+    else:
+        out.print(
+            f"{len(results)} segments checked, {len(results) - len(bad)} good, {len(bad)} bad"
+        )
+        for result in bad:
+            out.print(
+                f"BAD {result.segment_id} ({result.camera}, "
+                f"{result.started_at:%Y-%m-%d %H:%M:%S}): {result.problem}"
+            )
+    if bad:
+        raise TamperDetected(f"{len(bad)} bad segment(s): " + ", ".join(r.segment_id for r in bad))
 
 
 # --- entry point -------------------------------------------------------------------------------

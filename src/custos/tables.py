@@ -3,8 +3,19 @@
 from custos.audit.models import AuditEntry
 from custos.cameras.models import Camera
 from custos.db import Base
+from custos.recording.models import DataKey, RecordingGap, Segment
 from custos.users.models import ApiToken, LoginSession, User
 
 metadata = Base.metadata
 
-__all__ = ["ApiToken", "AuditEntry", "Camera", "LoginSession", "User", "metadata"]
+__all__ = [
+    "ApiToken",
+    "AuditEntry",
+    "Camera",
+    "DataKey",
+    "LoginSession",
+    "RecordingGap",
+    "Segment",
+    "User",
+    "metadata",
+]

@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from custos.cameras.policy import CameraCategory, CameraStatus
+from custos.cameras.policy import DEFAULT_SEGMENT_SECONDS, CameraCategory, CameraStatus
 from custos.db import Base, string_enum
 
 
@@ -25,6 +25,8 @@ class Camera(Base):
     location: Mapped[str] = mapped_column(sa.String(256), default="")
     purpose: Mapped[str] = mapped_column(sa.Text, default="")
     tags: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    record_audio: Mapped[bool] = mapped_column(default=False)
+    segment_seconds: Mapped[int] = mapped_column(default=DEFAULT_SEGMENT_SECONDS)
     status: Mapped[CameraStatus] = mapped_column(string_enum(CameraStatus, "status", 16))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

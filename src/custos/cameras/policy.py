@@ -43,6 +43,10 @@ ALLOWED_TRANSITIONS: dict[CameraStatus, frozenset[CameraStatus]] = {
 
 INITIAL_STATUSES = frozenset({CameraStatus.DRAFT, CameraStatus.ACTIVE})
 
+MIN_SEGMENT_SECONDS = 2
+MAX_SEGMENT_SECONDS = 60
+DEFAULT_SEGMENT_SECONDS = 10
+
 NETWORK_SCHEMES = ("rtsp", "rtsps", "http", "https")
 CAMERA_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 

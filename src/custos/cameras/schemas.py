@@ -7,7 +7,10 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from custos.cameras.policy import (
+    DEFAULT_SEGMENT_SECONDS,
     INITIAL_STATUSES,
+    MAX_SEGMENT_SECONDS,
+    MIN_SEGMENT_SECONDS,
     CameraCategory,
     CameraStatus,
     SensitivityTag,
@@ -32,6 +35,13 @@ class CameraCreate(BaseModel):
     location: str = Field(default="", max_length=256)
     purpose: str = Field(default="", max_length=4000, description="The stated purpose.")
     tags: list[SensitivityTag] = Field(default_factory=list)
+    record_audio: bool = Field(default=False, description="Keep the sound; dropped by default.")
+    segment_seconds: int = Field(
+        default=DEFAULT_SEGMENT_SECONDS,
+        ge=MIN_SEGMENT_SECONDS,
+        le=MAX_SEGMENT_SECONDS,
+        description="Length of stored segments; cut at the first keyframe after it.",
+    )
     status: CameraStatus = Field(
         default=CameraStatus.ACTIVE, description="draft or active at registration."
     )
@@ -74,6 +84,10 @@ class CameraUpdate(BaseModel):
     location: str | None = Field(default=None, max_length=256)
     purpose: str | None = Field(default=None, max_length=4000)
     tags: list[SensitivityTag] | None = None
+    record_audio: bool | None = None
+    segment_seconds: int | None = Field(
+        default=None, ge=MIN_SEGMENT_SECONDS, le=MAX_SEGMENT_SECONDS
+    )
 
     @field_validator("source_url")
     @classmethod
@@ -102,6 +116,8 @@ class CameraOut(BaseModel):
     location: str
     purpose: str
     tags: list[SensitivityTag]
+    record_audio: bool
+    segment_seconds: int
     status: CameraStatus
     created_at: datetime
     updated_at: datetime

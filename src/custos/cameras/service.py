@@ -48,6 +48,8 @@ def register_camera(session: Session, clock: Clock, actor: Actor, data: CameraCr
         location=data.location,
         purpose=data.purpose,
         tags=[tag.value for tag in data.tags],
+        record_audio=data.record_audio,
+        segment_seconds=data.segment_seconds,
         status=data.status,
         created_at=now,
         updated_at=now,

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
-from custos.config import BlobLocation, FolderBlobLocation
-from custos.errors import ConfigError, InvalidInput, StorageError
+from custos.config import FolderBlobLocation, Settings
+from custos.errors import InvalidInput, StorageError
 
 _KEY = re.compile(r"^[a-z0-9_.-]+(/[a-z0-9_.-]+)*$")
 
@@ -30,7 +30,7 @@ def check_key(key: str) -> str:
 class BlobStore(Protocol):
     """Where sealed blobs are kept; implementations: folder, S3, memory."""
 
-    def put(self, key: str, data: bytes) -> None:
+    def put(self, key: str, data: bytes | memoryview) -> None:
         """Store `data` under `key`, replacing what was there, atomically."""
         ...
 
@@ -57,7 +57,7 @@ class MemoryBlobStore:
     def __init__(self) -> None:
         self.blobs: dict[str, bytes] = {}
 
-    def put(self, key: str, data: bytes) -> None:
+    def put(self, key: str, data: bytes | memoryview) -> None:
         """Store `data` under `key`."""
         self.blobs[check_key(key)] = bytes(data)
 
@@ -90,7 +90,7 @@ class FolderBlobStore:
     def _path(self, key: str) -> Path:
         return self.root.joinpath(*check_key(key).split("/"))
 
-    def put(self, key: str, data: bytes) -> None:
+    def put(self, key: str, data: bytes | memoryview) -> None:
         """Write atomically and durably: temp file, fsync, rename, fsync the folder."""
         path = self._path(key)
         temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.partial")
@@ -154,10 +154,19 @@ def _storage_error(error: OSError, what: str) -> StorageError:
     return StorageError(f"{what}: {error.strerror or error}")
 
 
-def open_blob_store(location: BlobLocation) -> BlobStore:
-    """The store for a configured location."""
+def open_blob_store(settings: Settings) -> BlobStore:
+    """The store the settings name: a local folder, or an S3 bucket."""
+    location = settings.blob_location
     if isinstance(location, FolderBlobLocation):
         return FolderBlobStore(location.path)
-    raise ConfigError(
-        f"blob_url s3://{location.bucket}: the S3 blob store is not available in this version"
+    from custos.storage.s3 import S3BlobStore  # boto3 loads only when S3 is used
+
+    secret = settings.s3_secret_access_key
+    return S3BlobStore.connect(
+        location.bucket,
+        location.prefix,
+        endpoint_url=settings.s3_endpoint_url,
+        region=settings.s3_region,
+        access_key_id=settings.s3_access_key_id,
+        secret_access_key=secret.get_secret_value() if secret is not None else None,
     )

@@ -1,0 +1,1 @@
+"""Recording: live cameras into sealed, indexed segments."""

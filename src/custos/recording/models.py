@@ -1,0 +1,59 @@
+"""Tables of recording: the segment index, the keys that open segments, the gaps between them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from custos.db import Base
+
+
+class DataKey(Base):
+    """A segment's data key, wrapped under the key-encryption key; deleting it destroys it."""
+
+    __tablename__ = "data_keys"
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    wrapped_key: Mapped[bytes] = mapped_column(sa.LargeBinary(64))
+    nonce: Mapped[bytes] = mapped_column(sa.LargeBinary(16))
+    kek_id: Mapped[str] = mapped_column(sa.String(16))
+    created_at: Mapped[datetime]
+
+
+class Segment(Base):
+    """One stored piece of a recording: camera, time, format, and the hash of its ciphertext."""
+
+    __tablename__ = "segments"
+    __table_args__ = (sa.Index("ix_segments_camera_id_started_at", "camera_id", "started_at"),)
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    camera_id: Mapped[int] = mapped_column(sa.ForeignKey("cameras.id"))
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime]
+    duration_s: Mapped[float]
+    frames: Mapped[int]
+    bytes: Mapped[int] = mapped_column(sa.BigInteger)
+    codec: Mapped[str] = mapped_column(sa.String(32))
+    width: Mapped[int]
+    height: Mapped[int]
+    has_audio: Mapped[bool] = mapped_column(default=False)
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    blob_key: Mapped[str] = mapped_column(sa.String(256), unique=True)
+    key_id: Mapped[str | None] = mapped_column(sa.ForeignKey("data_keys.id"), unique=True)
+    sealed_at: Mapped[datetime]
+
+    key: Mapped[DataKey | None] = relationship()
+
+
+class RecordingGap(Base):
+    """A stretch of time in which a camera that should have been recording was not, and why."""
+
+    __tablename__ = "recording_gaps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    camera_id: Mapped[int] = mapped_column(sa.ForeignKey("cameras.id"), index=True)
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    reason: Mapped[str] = mapped_column(sa.String(512))

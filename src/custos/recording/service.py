@@ -1,0 +1,281 @@
+"""Storing what recorders produce: seal, store the blob, then index and audit it together."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import socket
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
+
+from custos.audit import service as audit
+from custos.audit.policy import Action
+from custos.audit.service import Actor
+from custos.cameras.models import Camera
+from custos.cameras.policy import CameraStatus
+from custos.clock import Clock
+from custos.errors import CustosError, NotFound, StorageError, TamperDetected
+from custos.recording.media import SegmentFile, probe_video
+from custos.recording.models import DataKey, RecordingGap, Segment
+from custos.recording.policy import associated_data, blob_key
+from custos.storage.blobs import BlobStore
+from custos.storage.crypto import CiphertextBuffer, Sealer
+
+log = logging.getLogger(__name__)
+
+
+def recorder_actor() -> Actor:
+    """Recorders act as the system, named after the machine they run on."""
+    return Actor(name=f"recorder@{socket.gethostname()}", role="system")
+
+
+@dataclass(frozen=True)
+class CameraFeed:
+    """What a recorder needs to know of a camera, read when it starts."""
+
+    id: int
+    name: str
+    source: str
+    record_audio: bool
+    segment_seconds: int
+
+
+def active_feeds(session: Session) -> list[CameraFeed]:
+    """The cameras that should be recording now."""
+    cameras = session.scalars(
+        sa.select(Camera).where(Camera.status == CameraStatus.ACTIVE).order_by(Camera.name)
+    )
+    return [
+        CameraFeed(c.id, c.name, c.source_url, c.record_audio, c.segment_seconds) for c in cameras
+    ]
+
+
+class SegmentWriter:
+    """Seals finished segments, stores their blobs, and indexes them with their audit entries."""
+
+    def __init__(
+        self, sessions: sessionmaker[Session], clock: Clock, sealer: Sealer, blobs: BlobStore
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._sealer = sealer
+        self._blobs = blobs
+        self._ciphertext = CiphertextBuffer()
+        self._actor = recorder_actor()
+
+    def store(self, feed: CameraFeed, segment: SegmentFile, started_at: datetime) -> Segment:
+        """Seal and keep one segment; the blob is written before the index row that names it."""
+        segment_id = uuid.uuid4().hex
+        sealed = self._sealer.seal(
+            segment.data, associated_data(segment_id, feed.id), into=self._ciphertext
+        )
+        key = blob_key(feed.id, started_at, segment_id)
+        self._blobs.put(key, sealed.ciphertext)
+        now = self._clock.now()
+        row = Segment(
+            id=segment_id,
+            camera_id=feed.id,
+            started_at=started_at,
+            ended_at=started_at + timedelta(seconds=segment.duration),
+            duration_s=segment.duration,
+            frames=segment.frames,
+            bytes=len(sealed.ciphertext),
+            codec=segment.codec,
+            width=segment.width,
+            height=segment.height,
+            has_audio=segment.has_audio,
+            sha256=sealed.sha256,
+            blob_key=key,
+            key_id=segment_id,
+            sealed_at=now,
+        )
+        try:
+            with self._sessions() as session:
+                session.add(
+                    DataKey(
+                        id=segment_id,
+                        wrapped_key=sealed.wrapped_key,
+                        nonce=sealed.nonce,
+                        kek_id=sealed.kek_id,
+                        created_at=now,
+                    )
+                )
+                session.flush()
+                session.add(row)
+                audit.record(
+                    session,
+                    self._clock,
+                    self._actor,
+                    Action.COLLECT,
+                    "recording.segment_sealed",
+                    object_type="segment",
+                    object_id=segment_id,
+                    details={
+                        "camera": feed.name,
+                        "started_at": started_at.isoformat(),
+                        "duration_s": round(segment.duration, 3),
+                        "bytes": len(sealed.ciphertext),
+                        "sha256": sealed.sha256,
+                    },
+                )
+                session.commit()
+        except Exception:
+            # No index row names the blob: remove it rather than leave an orphan behind.
+            self._blobs.delete(key)
+            raise
+        return row
+
+    def open_gap(self, feed: CameraFeed, started_at: datetime, reason: str) -> int:
+        """Record that `feed` stopped delivering at `started_at`, and why."""
+        with self._sessions() as session:
+            gap = RecordingGap(camera_id=feed.id, started_at=started_at, reason=reason[:512])
+            session.add(gap)
+            session.flush()
+            audit.record(
+                session,
+                self._clock,
+                self._actor,
+                Action.COLLECT,
+                "recording.gap_opened",
+                object_type="camera",
+                object_id=feed.name,
+                details={"gap": gap.id, "since": started_at.isoformat(), "reason": reason[:512]},
+            )
+            session.commit()
+            return gap.id
+
+    def close_gap(self, feed: CameraFeed, gap_id: int, ended_at: datetime) -> None:
+        """Record that `feed` delivers again from `ended_at`."""
+        with self._sessions() as session:
+            gap = session.get(RecordingGap, gap_id)
+            if gap is None:
+                raise NotFound(f"no recording gap {gap_id}")
+            gap.ended_at = ended_at
+            audit.record(
+                session,
+                self._clock,
+                self._actor,
+                Action.COLLECT,
+                "recording.gap_closed",
+                object_type="camera",
+                object_id=feed.name,
+                details={
+                    "gap": gap_id,
+                    "until": ended_at.isoformat(),
+                    "seconds": round((ended_at - gap.started_at).total_seconds(), 3),
+                },
+            )
+            session.commit()
+
+    def recorder_event(self, feed: CameraFeed, event: str, **details: object) -> None:
+        """Audit a recorder starting or stopping."""
+        with self._sessions() as session:
+            audit.record(
+                session,
+                self._clock,
+                self._actor,
+                Action.COLLECT,
+                event,
+                object_type="camera",
+                object_id=feed.name,
+                details={
+                    "source_scheme": feed.source.split("://")[0]
+                    if "://" in feed.source
+                    else "file",
+                    **details,
+                },
+            )
+            session.commit()
+
+
+def list_segments(
+    session: Session,
+    camera: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[tuple[Segment, str]]:
+    """Stored segments with their camera's name, oldest first."""
+    query = (
+        sa.select(Segment, Camera.name)
+        .join(Camera, Camera.id == Segment.camera_id)
+        .order_by(Segment.camera_id, Segment.started_at)
+    )
+    if camera is not None:
+        if session.scalar(sa.select(Camera.id).where(Camera.name == camera)) is None:
+            raise NotFound(f"no camera named '{camera}'")
+        query = query.where(Camera.name == camera)
+    if since is not None:
+        query = query.where(Segment.ended_at > since)
+    if until is not None:
+        query = query.where(Segment.started_at < until)
+    return [(segment, name) for segment, name in session.execute(query)]
+
+
+def list_gaps(session: Session, camera: str | None = None) -> list[tuple[RecordingGap, str]]:
+    """Recording gaps with their camera's name, oldest first."""
+    query = (
+        sa.select(RecordingGap, Camera.name)
+        .join(Camera, Camera.id == RecordingGap.camera_id)
+        .order_by(RecordingGap.camera_id, RecordingGap.started_at)
+    )
+    if camera is not None:
+        query = query.where(Camera.name == camera)
+    return [(gap, name) for gap, name in session.execute(query)]
+
+
+def open_segment(sealer: Sealer, blobs: BlobStore, segment: Segment) -> bytes:
+    """Fetch and decrypt a segment in memory, checking its hash first."""
+    if segment.key is None:
+        raise NotFound(f"segment {segment.id} has no key: it has been erased")
+    ciphertext = blobs.get(segment.blob_key)
+    if hashlib.sha256(ciphertext).hexdigest() != segment.sha256:
+        raise TamperDetected(f"segment {segment.id}: the stored blob does not match its hash")
+    return sealer.open(
+        ciphertext,
+        segment.key.wrapped_key,
+        segment.key.nonce,
+        associated_data(segment.id, segment.camera_id),
+    )
+
+
+@dataclass(frozen=True)
+class SegmentCheck:
+    """The result of checking one stored segment."""
+
+    segment_id: str
+    camera: str
+    started_at: datetime
+    problem: str | None
+
+
+def check_segments(
+    session: Session,
+    sealer: Sealer,
+    blobs: BlobStore,
+    *,
+    decode: bool = True,
+    progress: Callable[[], None] | None = None,
+) -> Iterator[SegmentCheck]:
+    """Check every stored segment: blob present, hash, key, decryption and (optionally) decoding."""
+    for segment, camera in list_segments(session):
+        if segment.key_id is None:
+            continue  # erased on purpose; nothing left to check
+        problem = None
+        try:
+            plaintext = open_segment(sealer, blobs, segment)
+            if decode:
+                frames = probe_video(plaintext)["frames"]
+                if frames != segment.frames:
+                    problem = f"decodes to {frames} frames, the index says {segment.frames}"
+        except (CustosError, StorageError) as error:
+            problem = error.message
+        except Exception as error:  # a decoder error from a corrupt file
+            problem = f"does not decode: {error}"
+        if progress is not None:
+            progress()
+        yield SegmentCheck(segment.id, camera, segment.started_at, problem)

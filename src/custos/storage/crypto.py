@@ -1,0 +1,105 @@
+"""Sealing: a fresh AES-256-GCM key per blob, wrapped under the key-encryption key (RFC 3394).
+
+Destroying the wrapped key destroys the blob: without it the ciphertext is noise, wherever
+copies of it went. The associated data binds a blob to what it claims to be (its segment id and
+camera), so a blob moved to another row fails to open.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
+
+from custos.errors import TamperDetected
+
+DATA_KEY_BYTES = 32
+NONCE_BYTES = 12
+TAG_BYTES = 16
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """A sealed blob and what is needed to open it again."""
+
+    ciphertext: bytes | memoryview
+    sha256: str
+    wrapped_key: bytes
+    nonce: bytes
+    kek_id: str
+
+
+class CiphertextBuffer:
+    """Reusable memory for ciphertext; it grows by replacement, so earlier views stay valid."""
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+
+    def view(self, size: int) -> memoryview:
+        """A writable view of `size` bytes."""
+        if len(self._buffer) < size:
+            self._buffer = bytearray(max(size, 2 * len(self._buffer)))
+        return memoryview(self._buffer)[:size]
+
+
+def kek_id(kek: bytes) -> str:
+    """A short public name for a key-encryption key (it reveals nothing of the key)."""
+    return hmac.new(kek, b"custos key-encryption key id", hashlib.sha256).hexdigest()[:16]
+
+
+class Sealer:
+    """Seals and opens blobs under one key-encryption key."""
+
+    def __init__(self, kek: bytes) -> None:
+        if len(kek) != DATA_KEY_BYTES:
+            raise ValueError("the key-encryption key must be 32 bytes")
+        self._kek = kek
+        self.kek_id = kek_id(kek)
+
+    def seal(
+        self,
+        plaintext: bytes | memoryview,
+        associated_data: bytes,
+        into: CiphertextBuffer | None = None,
+    ) -> Sealed:
+        """Encrypt under a fresh data key; the plaintext is never copied or written anywhere.
+
+        With `into`, the ciphertext is written into that reusable buffer (grown if too small)
+        and returned as a view of it, valid until the buffer is used again.
+        """
+        data_key = AESGCM.generate_key(bit_length=256)
+        nonce = os.urandom(NONCE_BYTES)
+        cipher = AESGCM(data_key)
+        ciphertext: bytes | memoryview
+        if into is None:
+            ciphertext = cipher.encrypt(nonce, plaintext, associated_data)
+        else:
+            ciphertext = into.view(len(plaintext) + TAG_BYTES)
+            cipher.encrypt_into(nonce, plaintext, associated_data, ciphertext)
+        return Sealed(
+            ciphertext=ciphertext,
+            sha256=hashlib.sha256(ciphertext).hexdigest(),
+            wrapped_key=aes_key_wrap(self._kek, data_key),
+            nonce=nonce,
+            kek_id=self.kek_id,
+        )
+
+    def open(
+        self, ciphertext: bytes, wrapped_key: bytes, nonce: bytes, associated_data: bytes
+    ) -> bytes:
+        """Decrypt; TamperDetected if the key, the ciphertext or the binding does not check out."""
+        try:
+            data_key = aes_key_unwrap(self._kek, wrapped_key)
+        except InvalidUnwrap:
+            raise TamperDetected(
+                "the data key does not unwrap under this key-encryption key"
+            ) from None
+        try:
+            return AESGCM(data_key).decrypt(nonce, ciphertext, associated_data)
+        except InvalidTag:
+            raise TamperDetected("the ciphertext or its binding has been altered") from None

@@ -1,0 +1,64 @@
+"""A live H.264 RTSP camera for tests: GStreamer's RTSP server, TCP and UDP.
+
+Runs under the system Python (/usr/bin/python3), which has the GObject bindings:
+    /usr/bin/python3 rtsp_camera.py PORT [--path /cam] [--fps 15] [--size 640x360] [--gop 15]
+                                         [--transport tcp|udp|both]
+Prints "ready rtsp://127.0.0.1:PORT/cam" once it listens; stops on SIGTERM.
+"""
+
+import argparse
+import signal
+import sys
+
+import gi
+
+gi.require_version("Gst", "1.0")
+gi.require_version("GstRtsp", "1.0")
+gi.require_version("GstRtspServer", "1.0")
+from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
+
+TRANSPORTS = {
+    "tcp": GstRtsp.RTSPLowerTrans.TCP,
+    "udp": GstRtsp.RTSPLowerTrans.UDP,
+    "both": GstRtsp.RTSPLowerTrans.TCP | GstRtsp.RTSPLowerTrans.UDP,
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("port", type=int)
+    parser.add_argument("--path", default="/cam")
+    parser.add_argument("--fps", type=int, default=15)
+    parser.add_argument("--size", default="640x360")
+    parser.add_argument("--gop", type=int, default=15, help="frames between keyframes")
+    parser.add_argument("--transport", choices=sorted(TRANSPORTS), default="both")
+    args = parser.parse_args()
+    width, height = args.size.split("x")
+
+    Gst.init(None)
+    server = GstRtspServer.RTSPServer()
+    server.set_address("127.0.0.1")
+    server.set_service(str(args.port))
+    factory = GstRtspServer.RTSPMediaFactory()
+    factory.set_launch(
+        f"( videotestsrc is-live=true pattern=ball ! "
+        f"video/x-raw,width={width},height={height},framerate={args.fps}/1 ! "
+        f"x264enc tune=zerolatency speed-preset=ultrafast key-int-max={args.gop} ! "
+        f"video/x-h264,profile=baseline ! rtph264pay name=pay0 pt=96 config-interval=1 )"
+    )
+    factory.set_shared(True)
+    factory.set_protocols(TRANSPORTS[args.transport])
+    server.get_mount_points().add_factory(args.path, factory)
+    if server.attach(None) == 0:
+        sys.exit(f"cannot listen on port {args.port}")
+    loop = GLib.MainLoop()
+    signal.signal(signal.SIGTERM, lambda *_: loop.quit())
+    signal.signal(signal.SIGINT, lambda *_: loop.quit())
+    # Let Python's signal handlers run while the GLib loop waits.
+    GLib.timeout_add(200, lambda: True)
+    print(f"ready rtsp://127.0.0.1:{args.port}{args.path}", flush=True)
+    loop.run()
+
+
+if __name__ == "__main__":
+    main()
