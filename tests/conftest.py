@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
@@ -19,10 +24,11 @@ from custos.db import create_engine, migrate, session_factory
 from custos.runtime import Runtime
 from custos.storage.blobs import MemoryBlobStore
 from custos.storage.crypto import Sealer
+from custos.storage.s3 import S3BlobStore
 from custos.users import service as users
 from custos.users.policy import Role
 from custos.web.app import create_app
-from helpers import CHROMIUM, TESTER, create_postgres_database, drop_postgres_database
+from helpers import CHROMIUM, TESTER, free_port, create_postgres_database, drop_postgres_database
 
 
 @pytest.fixture(autouse=True)
@@ -129,6 +135,47 @@ def make_user(db: Session, clock: FrozenClock) -> Callable[..., tuple[str, str]]
 def tokens(make_user: Callable[..., tuple[str, str]]) -> dict[Role, str]:
     """One API token per role."""
     return {role: make_user(role)[1] for role in Role}
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """moto's standalone S3 server, over real HTTP on 127.0.0.1."""
+    port = free_port()
+    log = (tmp_path_factory.mktemp("moto") / "moto.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                pytest.fail(f"moto's S3 server did not start (see {log.name})")
+            time.sleep(0.2)
+    yield endpoint
+    server.terminate()
+    server.wait(timeout=10)
+    log.close()
+
+
+@pytest.fixture
+def s3_store(s3_endpoint: str) -> S3BlobStore:
+    """An S3 blob store in a fresh bucket on the moto server."""
+    store = S3BlobStore.connect(
+        f"test-{uuid.uuid4().hex[:12]}",
+        "custos",
+        endpoint_url=s3_endpoint,
+        region="us-east-1",
+        access_key_id="testing",
+        secret_access_key="testing",
+    )
+    assert store.ensure_bucket()
+    return store
 
 
 @pytest.fixture(scope="session")

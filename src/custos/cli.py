@@ -25,8 +25,7 @@ from custos.cameras import service as cameras
 from custos.cameras.policy import CameraCategory, CameraStatus, SensitivityTag
 from custos.cameras.schemas import CameraCreate, CameraOut
 from custos.clock import SystemClock
-from custos.config import FolderBlobLocation, Settings, load_settings
-from custos.db import create_engine, migrate, session_factory
+from custos.config import Settings, load_settings
 from custos.errors import (
     ConfigError,
     Conflict,
@@ -44,15 +43,10 @@ from custos.logs import configure_logging
 from custos.recording import service as recording
 from custos.recording.media import make_clip
 from custos.recording.supervisor import RecordingSupervisor
-from custos.runtime import Runtime
-from custos.storage.blobs import open_blob_store
-from custos.storage.keys import create_kek
-from custos.storage.s3 import S3BlobStore
+from custos.runtime import INITIAL_PASSWORD_FILE, Runtime, initialise
 from custos.users import service as users
 from custos.users.policy import Role
 from custos.users.schemas import UserOut
-
-INITIAL_PASSWORD_FILE = "initial-admin-password"  # noqa: S105 - a file name
 
 # Exit codes, one per kind of failure (docs/cli.md lists them).
 EXIT_CODES: dict[type[CustosError], int] = {
@@ -143,35 +137,6 @@ def version() -> None:
     out.print(__version__)
 
 
-def _initialise(settings: Settings) -> tuple[bool, str | None]:
-    """Create the data folder, key file, blob store and schema; returns (key created, password)."""
-    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    created_key = create_kek(settings.kek_path)
-    location = settings.blob_location
-    if isinstance(location, FolderBlobLocation):
-        location.path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    else:
-        store = open_blob_store(settings)
-        assert isinstance(store, S3BlobStore)
-        store.ensure_bucket()
-    engine = create_engine(settings.database)
-    try:
-        migrate(engine)
-        with session_factory(engine)() as session:
-            password = users.ensure_first_admin(session, SystemClock())
-    finally:
-        engine.dispose()
-    if password is not None:
-        _write_secret(settings.data_dir / INITIAL_PASSWORD_FILE, password)
-    return created_key, password
-
-
-def _write_secret(path: Path, secret: str) -> None:
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as handle:
-        handle.write(secret + "\n")
-
-
 def _shown_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
@@ -180,7 +145,8 @@ def _shown_url(url: str) -> str:
 def init(ctx: typer.Context) -> None:
     """Set up the data folder, key file, blob store and database; safe to run again."""
     settings = _state(ctx).settings
-    created_key, password = _initialise(settings)
+    done = initialise(settings)
+    created_key, password = done.key_created, done.admin_password
     out.print(f"data folder   {settings.data_dir.resolve()}")
     out.print(f"database      {_shown_url(settings.database)} (schema up to date)")
     out.print(f"blob store    {settings.blob_location}")
@@ -301,7 +267,7 @@ def demo(
 ) -> None:
     """Initialise, register the demo cameras, print where to sign in, serve and record."""
     settings = _state(ctx).settings
-    _initialise(settings)
+    initialise(settings)
     runtime = Runtime.open(settings)
     with runtime.sessions() as session:
         register_demo_cameras(session, settings)

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from custos.clock import Clock, SystemClock
-from custos.config import Settings
-from custos.db import create_engine, require_current_schema, session_factory
+from custos.config import FolderBlobLocation, Settings
+from custos.db import create_engine, migrate, require_current_schema, session_factory
 from custos.storage.blobs import BlobStore, open_blob_store
 from custos.storage.crypto import Sealer
-from custos.storage.keys import load_kek
+from custos.storage.keys import create_kek, load_kek
+from custos.storage.s3 import S3BlobStore
+from custos.users import service as users
+
+INITIAL_PASSWORD_FILE = "initial-admin-password"  # noqa: S105 - a file name
 
 
 @dataclass
@@ -50,3 +56,40 @@ class Runtime:
         """Release database connections."""
         if self.engine is not None:
             self.engine.dispose()
+
+
+@dataclass(frozen=True)
+class Initialised:
+    """What `initialise` did."""
+
+    key_created: bool
+    admin_password: str | None
+
+
+def initialise(settings: Settings, clock: Clock | None = None) -> Initialised:
+    """Create the data folder, key file, blob store and schema, and the first admin; idempotent."""
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    key_created = create_kek(settings.kek_path)
+    location = settings.blob_location
+    if isinstance(location, FolderBlobLocation):
+        location.path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    else:
+        store = open_blob_store(settings)
+        assert isinstance(store, S3BlobStore)
+        store.ensure_bucket()
+    engine = create_engine(settings.database)
+    try:
+        migrate(engine)
+        with session_factory(engine)() as session:
+            password = users.ensure_first_admin(session, clock or SystemClock())
+    finally:
+        engine.dispose()
+    if password is not None:
+        _write_secret(settings.data_dir / INITIAL_PASSWORD_FILE, password)
+    return Initialised(key_created, password)
+
+
+def _write_secret(path: Path, secret: str) -> None:
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secret + "\n")

@@ -10,10 +10,14 @@ import pytest
 
 from custos.errors import InvalidInput, StorageError
 from custos.storage.blobs import BlobStore, FolderBlobStore, MemoryBlobStore
+from custos.storage.s3 import S3BlobStore
 
 
-@pytest.fixture(params=["folder", "memory"])
+@pytest.fixture(params=["folder", "memory", "s3"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
+    if request.param == "s3":
+        s3: BlobStore = request.getfixturevalue("s3_store")
+        return s3
     return FolderBlobStore(tmp_path / "blobs") if request.param == "folder" else MemoryBlobStore()
 
 
@@ -69,3 +73,23 @@ def test_full_disk_is_a_clear_error_and_keeps_what_was_stored(tiny_disk: Path) -
     assert store.get("kept") == b"k" * 16_000
     assert sorted(store.keys()) == ["kept"]
     assert [p.name for p in tiny_disk.iterdir()] == ["kept"]
+
+
+def test_s3_objects_live_under_the_prefix(s3_store: S3BlobStore) -> None:
+    s3_store.put("cameras/1/seg", memoryview(b"sealed"))
+    listed = s3_store._client.list_objects_v2(Bucket=s3_store.bucket)["Contents"]
+    assert [item["Key"] for item in listed] == ["custos/cameras/1/seg"]
+    assert not s3_store.ensure_bucket()  # exists already
+
+
+def test_s3_unreachable_is_a_storage_error() -> None:
+    store = S3BlobStore.connect(
+        "nowhere",
+        "",
+        endpoint_url="http://127.0.0.1:9",
+        region="us-east-1",
+        access_key_id="x",
+        secret_access_key="y",
+    )
+    with pytest.raises(StorageError, match="cannot write blob k"):
+        store.put("k", b"data")

@@ -251,8 +251,9 @@ def make_clip(
     gop: int | None = None,
     preset: str = "veryfast",
     phase: int = 0,
+    audio: bool = False,
 ) -> None:
-    """Write a synthetic H.264 MP4: moving bars and a bouncing block, no real person in it."""
+    """Write a synthetic H.264 MP4: moving bars and a bouncing block (and a tone, if asked)."""
     frame_count = round(seconds * fps)
     x = np.arange(width, dtype=np.int32)
     y = np.arange(height, dtype=np.int32)[:, None]
@@ -261,7 +262,15 @@ def make_clip(
         stream = output.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.bit_rate = bit_rate
-        stream.options = {"preset": preset, "g": str(gop or fps * 2), "bf": "0"}
+        # Keyframes every `gop` frames exactly (no scene-cut ones), no B-frames: like a camera.
+        stream.options = {
+            "preset": preset,
+            "g": str(gop or fps * 2),
+            "bf": "0",
+            "sc_threshold": "0",
+        }
+        if audio:
+            _write_tone(output, seconds)
         for index in range(phase, phase + frame_count):
             luma = ((x + index * 4) % 256 * 0.6 + (y * 255 // height) * 0.4).astype(np.uint8)
             left = (index * 7) % max(1, width - block)
@@ -273,3 +282,19 @@ def make_clip(
             frame.pts = index - phase
             output.mux(stream.encode(frame))
         output.mux(stream.encode(None))
+
+
+def _write_tone(output: OutputContainer, seconds: float, rate: int = 48_000) -> None:
+    """Add a 440 Hz AAC tone of `seconds` to `output`; FFmpeg interleaves it with the video."""
+    stream = output.add_stream("aac", rate=rate, layout="mono")
+    samples_per_frame = 1024
+    total = int(seconds * rate)
+    for start in range(0, total, samples_per_frame):
+        count = min(samples_per_frame, total - start)
+        t = (np.arange(start, start + count) / rate).astype(np.float32)
+        tone = (0.2 * np.sin(2 * np.pi * 440 * t)).astype(np.float32).reshape(1, -1)
+        frame = av.AudioFrame.from_ndarray(tone, format="fltp", layout="mono")
+        frame.sample_rate = rate
+        frame.pts = start
+        output.mux(stream.encode(frame))
+    output.mux(stream.encode(None))
