@@ -28,7 +28,7 @@ from custos.storage.s3 import S3BlobStore
 from custos.users import service as users
 from custos.users.policy import Role
 from custos.web.app import create_app
-from helpers import CHROMIUM, TESTER, free_port, create_postgres_database, drop_postgres_database
+from helpers import CHROMIUM, TESTER, create_postgres_database, drop_postgres_database, free_port
 
 
 @pytest.fixture(autouse=True)

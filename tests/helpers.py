@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import av
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from custos.audit.models import AuditEntry
 from custos.audit.service import Actor
+from custos.cameras import service as cameras
+from custos.cameras.schemas import CameraCreate
+from custos.recording.media import Segmenter, SegmentFile
+from custos.runtime import Runtime
 
 # The server the PostgreSQL half of the suite runs on; `make test` starts it if it is down.
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -18,6 +28,8 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 
 CHROMIUM = "/usr/bin/chromium"
+RTSP_CAMERA = Path(__file__).resolve().parent / "support" / "rtsp_camera.py"
+SYSTEM_PYTHON = "/usr/bin/python3"  # the Python with GStreamer's bindings (python3-gi)
 
 TESTER = Actor(name="tester", role="admin", client_address="127.0.0.1")
 
@@ -59,3 +71,92 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+def register_camera(runtime: Runtime, name: str, source: str, **extra: object) -> int:
+    """Register an active camera; returns its id."""
+    with runtime.sessions() as session:
+        camera = cameras.register_camera(
+            session,
+            runtime.clock,
+            TESTER,
+            CameraCreate.model_validate(
+                {
+                    "name": name,
+                    "source_url": source,
+                    "category": "public_safety",
+                    "region": "Almaty",
+                    **extra,
+                }
+            ),
+        )
+        return camera.id
+
+
+def segments_of(clip: Path, target: float) -> list[SegmentFile]:
+    """The segments a recorder would cut from `clip`, each with its own copy of the data."""
+    found = []
+    with av.open(str(clip)) as container:
+        segmenter = Segmenter(container.streams.video[0], None, target)
+        for packet in container.demux(video=0):
+            finished = segmenter.push(packet)
+            if finished is not None:
+                found.append(
+                    SegmentFile(**{**finished.__dict__, "data": memoryview(bytes(finished.data))})
+                )
+        last = segmenter.flush()
+        assert last is not None
+        found.append(SegmentFile(**{**last.__dict__, "data": memoryview(bytes(last.data))}))
+    return found
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll `condition` until true, or fail naming `what`."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+class RtspCamera:
+    """GStreamer's RTSP server with a live H.264 test picture; can be stopped and restarted."""
+
+    def __init__(self, port: int, transport: str = "both", fps: int = 15) -> None:
+        self.port = port
+        self.transport = transport
+        self.fps = fps
+        self.process: subprocess.Popen[str] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"rtsp://127.0.0.1:{self.port}/cam"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                SYSTEM_PYTHON,
+                str(RTSP_CAMERA),
+                str(self.port),
+                "--transport",
+                self.transport,
+                "--fps",
+                str(self.fps),
+                "--gop",
+                str(self.fps),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line.startswith("ready"):
+            self.process.kill()
+            pytest.fail(f"the RTSP camera did not start: {line}{self.process.stdout.read()}")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()  # an abrupt loss, as when a camera loses power
+            self.process.wait(timeout=10)
+        self.process = None

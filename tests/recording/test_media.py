@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
+import itertools
 import subprocess
 from pathlib import Path
 
 import av
 import pytest
 
-from custos.recording.media import MemoryFile, SegmentFile, Segmenter, make_clip, probe_video
+from custos.recording.media import MemoryFile, Segmenter, SegmentFile, make_clip, probe_video
 
 
 def _segments(clip: Path, target: float, audio: bool = False) -> list[SegmentFile]:
@@ -45,7 +46,7 @@ def test_cuts_at_keyframes_into_contiguous_standalone_pieces(clip: Path, tmp_pat
     segments = _segments(clip, 4)
     assert [round(s.duration, 3) for s in segments] == [4.0, 4.0, 4.0]
     assert sum(s.frames for s in segments) == 180
-    for previous, following in zip(segments, segments[1:], strict=False):
+    for previous, following in itertools.pairwise(segments):
         assert following.start == pytest.approx(previous.start + previous.duration, abs=1e-9)
     for index, segment in enumerate(segments):
         path = tmp_path / f"{index}.mp4"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -59,3 +59,43 @@ def test_binding_differs_per_segment_and_camera() -> None:
     assert policy.associated_data("a", 1) != policy.associated_data("a", 2)
     assert policy.associated_data("a", 1) != policy.associated_data("b", 1)
     assert policy.associated_data("a", 12) != policy.associated_data("a1", 2)
+
+
+T0 = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+
+
+def test_timeline_ignores_the_probing_burst() -> None:
+    timeline = policy.Timeline()
+    # 27 frames read ahead while probing arrive at once; then one frame every 1/15 s.
+    for frame in range(27):
+        timeline.observe(frame / 15, T0)
+    for frame in range(27, 60):
+        timeline.observe(frame / 15, T0 + timedelta(seconds=(frame - 27) / 15 + 0.05))
+    # The burst arrived late; the steady frames arrived 50 ms after filming.
+    assert abs(timeline.wall(27 / 15) - (T0 + timedelta(seconds=0.05))) < timedelta(milliseconds=1)
+
+
+@given(st.lists(st.tuples(st.floats(0, 1000), st.floats(0, 5)), min_size=1, max_size=50))
+def test_timeline_never_places_a_packet_after_it_arrived(
+    packets: list[tuple[float, float]],
+) -> None:
+    timeline = policy.Timeline()
+    for seconds, delay in packets:
+        timeline.observe(seconds, T0 + timedelta(seconds=seconds + delay))
+    for seconds, delay in packets:
+        assert timeline.wall(seconds) <= T0 + timedelta(seconds=seconds + delay, microseconds=1)
+
+
+def test_timeline_is_fixed_after_the_first_conversion() -> None:
+    timeline = policy.Timeline()
+    timeline.observe(0.0, T0 + timedelta(seconds=1))
+    first = timeline.wall(0.0)
+    timeline.observe(5.0, T0)  # would have moved the estimate by 6 s
+    assert timeline.fixed
+    assert timeline.wall(0.0) == first
+
+
+def test_timeline_with_a_start_continues_from_it() -> None:
+    timeline = policy.Timeline(start=T0)
+    timeline.observe(0.0, T0 + timedelta(hours=1))
+    assert timeline.wall(2.5) == T0 + timedelta(seconds=2.5)

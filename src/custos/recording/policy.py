@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 
 def should_cut(elapsed: float, target: float, is_keyframe: bool) -> bool:
@@ -39,3 +39,43 @@ def blob_key(camera_id: int, started_at: datetime, segment_id: str) -> str:
 def associated_data(segment_id: str, camera_id: int) -> bytes:
     """What a sealed segment is bound to; opening it under any other binding fails."""
     return f"custos-segment-v1\x00{segment_id}\x00{camera_id}".encode()
+
+
+class Timeline:
+    """Maps a source's own timestamps (seconds) to wall-clock time.
+
+    A packet may arrive late (network delay, or the burst FFmpeg reads ahead while probing a
+    stream) but never before it was filmed, so the earliest arrival relative to its timestamp
+    is the best estimate of the offset. The estimate is fixed at the first conversion, so the
+    segments of one connection stay exactly contiguous. A timeline given a `start` (a file
+    looping on from where its last pass ended) is fixed from its first packet.
+    """
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._start = start
+        self._offset: float | None = None
+        self._fixed = False
+
+    @property
+    def fixed(self) -> bool:
+        """Whether the offset is settled; later observations change nothing."""
+        return self._fixed
+
+    def observe(self, source_seconds: float, arrival: datetime) -> None:
+        """Take note of a packet stamped `source_seconds` that arrived at `arrival`."""
+        if self._fixed:
+            return
+        if self._start is not None:
+            self._offset = self._start.timestamp() - source_seconds
+            self._fixed = True
+            return
+        candidate = arrival.timestamp() - source_seconds
+        if self._offset is None or candidate < self._offset:
+            self._offset = candidate
+
+    def wall(self, source_seconds: float) -> datetime:
+        """The wall-clock time of `source_seconds`; fixes the estimate from now on."""
+        if self._offset is None:
+            raise ValueError("no packet observed yet")
+        self._fixed = True
+        return datetime.fromtimestamp(self._offset + source_seconds, UTC)

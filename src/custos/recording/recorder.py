@@ -10,14 +10,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import av
 from av.container import InputContainer
 
 from custos.clock import Clock
 from custos.recording.media import Segmenter, SegmentFile, open_source
-from custos.recording.policy import Backoff, transports_for
+from custos.recording.policy import Backoff, Timeline, transports_for
 from custos.recording.service import CameraFeed, SegmentWriter
 
 log = logging.getLogger(__name__)
@@ -121,21 +121,26 @@ class CameraRecorder:
             segmenter = Segmenter(video, audio, self.feed.segment_seconds)
             streams = [video] if audio is None else [video, audio]
             reason: str | None = "the stream ended"
-            # Source time → wall time: a file loop continues where the last one ended.
+            # A file loop continues the time line where the previous pass ended.
             resume = self._last_end if (self._is_file and self._gap is None) else None
-            anchor: tuple[float, datetime, float] | None = None
+            timeline = Timeline(start=resume or (self._clock.now() if self._is_file else None))
+            pace_from: tuple[float, float] | None = None
+            video_index, time_base = video.index, float(video.time_base or 0)
             try:
                 for packet in container.demux(streams):
                     if self._stop.is_set():
                         break
-                    if anchor is None and packet.pts is not None:
-                        seconds = float(packet.pts * packet.time_base)
-                        anchor = (seconds, resume or self._clock.now(), time.monotonic())
-                    if self._realtime and anchor is not None and packet.pts is not None:
-                        self._pace(float(packet.pts * packet.time_base), anchor)
+                    pts = packet.pts
+                    if pts is not None and packet.stream_index == video_index:
+                        seconds = pts * time_base
+                        if not timeline.fixed:
+                            timeline.observe(seconds, self._clock.now())
+                        if self._realtime:
+                            pace_from = pace_from or (seconds, time.monotonic())
+                            self._pace(seconds, pace_from)
                     finished = segmenter.push(packet)
-                    if finished is not None and anchor is not None:
-                        self._store(finished, anchor)
+                    if finished is not None:
+                        self._store(finished, timeline)
                 else:
                     if self._is_file:
                         reason = None
@@ -143,17 +148,18 @@ class CameraRecorder:
                 reason = describe(error)
             finally:
                 last = segmenter.flush()
-                if last is not None and anchor is not None:
-                    self._store(last, anchor)
+                if last is not None:
+                    self._store(last, timeline)
             return reason
 
-    def _pace(self, seconds: float, anchor: tuple[float, datetime, float]) -> None:
-        delay = anchor[2] + (seconds - anchor[0]) - time.monotonic()
+    def _pace(self, seconds: float, start: tuple[float, float]) -> None:
+        """Hold a file's packet back until its moment comes, as a live camera would."""
+        delay = start[1] + (seconds - start[0]) - time.monotonic()
         if delay > 0:
             self._stop.wait(delay)
 
-    def _store(self, segment: SegmentFile, anchor: tuple[float, datetime, float]) -> None:
-        started_at = anchor[1] + timedelta(seconds=segment.start - anchor[0])
+    def _store(self, segment: SegmentFile, timeline: Timeline) -> None:
+        started_at = timeline.wall(segment.start)
         attempt = 0
         while True:
             try:

@@ -1,0 +1,256 @@
+"""Recorders against real cameras: GStreamer's RTSP server over TCP and UDP, and looping files.
+
+These run in real time: a live camera cannot be recorded faster than it films.
+"""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from custos.cameras import service as cameras
+from custos.cameras.policy import CameraStatus
+from custos.recording import service as recording
+from custos.recording.models import Segment
+from custos.recording.policy import Backoff
+from custos.recording.recorder import CameraRecorder
+from custos.recording.service import CameraFeed, SegmentWriter
+from custos.recording.supervisor import RecordingSupervisor
+from custos.runtime import Runtime
+from helpers import TESTER, RtspCamera, audit_events, register_camera, wait_for
+
+FRAME = timedelta(seconds=1 / 15)
+# Live timestamps are estimated from arrival times: good to about a frame plus network jitter.
+CLOCK_TOLERANCE = timedelta(seconds=0.25)
+PLAINTEXT_MP4_BOXES = (b"ftyp", b"moov", b"mdat", b"moof")
+
+
+def _fast_recorders(
+    runtime: Runtime,
+) -> Callable[[CameraFeed, SegmentWriter, threading.Event], CameraRecorder]:
+    def make(feed: CameraFeed, writer: SegmentWriter, stop: threading.Event) -> CameraRecorder:
+        return CameraRecorder(
+            feed,
+            writer,
+            runtime.clock,
+            stop,
+            backoff=Backoff(first=0.5, cap=2),
+            open_timeout=5,
+            read_timeout=3,
+        )
+
+    return make
+
+
+class Recording:
+    """A supervisor running in the background for one test."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.stop = threading.Event()
+        self.supervisor = RecordingSupervisor(
+            runtime, poll_seconds=0.5, recorder_factory=_fast_recorders(runtime)
+        )
+        self.thread = threading.Thread(target=self.supervisor.run, args=(self.stop,))
+
+    def __enter__(self) -> Recording:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop.set()
+        self.thread.join(timeout=60)
+        assert not self.thread.is_alive()
+
+    def segments(self, camera: str) -> list[Segment]:
+        with self.runtime.sessions() as session:
+            return [segment for segment, _ in recording.list_segments(session, camera)]
+
+
+@pytest.fixture
+def recording_of(live_runtime: Runtime) -> Callable[[], Recording]:
+    return lambda: Recording(live_runtime)
+
+
+def _decrypted_to_files(runtime: Runtime, segments: list[Segment], folder: Path) -> list[Path]:
+    paths = []
+    with runtime.sessions() as session:
+        for segment in segments:
+            row = session.get(Segment, segment.id)
+            assert row is not None
+            path = folder / f"{segment.id}.mp4"
+            path.write_bytes(recording.open_segment(runtime.sealer, runtime.blobs, row))
+            paths.append(path)
+    return paths
+
+
+def _ffprobe_frames(path: Path) -> tuple[str, int]:
+    out = subprocess.run(
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-count_frames",
+            "-select_streams",
+            "v:0",
+            "-show_entries",
+            "stream=codec_name,nb_read_frames",
+            "-of",
+            "csv=p=0",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    codec, frames = out.split(",")
+    return codec, int(frames)
+
+
+def _plaintext_boxes(folder: Path) -> list[str]:
+    """Files holding what looks like an MP4 box header: a plausible size, then a box type."""
+    found = []
+    for path in folder.rglob("*"):
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        for box in PLAINTEXT_MP4_BOXES:
+            start = data.find(box)
+            while start != -1:
+                if (
+                    start >= 4
+                    and 8 <= int.from_bytes(data[start - 4 : start], "big") <= len(data) + 2**32
+                ):
+                    found.append(f"{path.name}:{start}:{box.decode()}")
+                    break
+                start = data.find(box, start + 1)
+    return found
+
+
+def _assert_contiguous(segments: list[Segment]) -> None:
+    for previous, following in itertools.pairwise(segments):
+        assert abs(following.started_at - previous.ended_at) <= FRAME, (previous.id, following.id)
+
+
+def test_records_a_live_rtsp_camera_over_tcp(
+    live_runtime: Runtime,
+    rtsp_camera: Callable[..., RtspCamera],
+    recording_of: Callable[[], Recording],
+    tmp_path: Path,
+) -> None:
+    camera = rtsp_camera("tcp")
+    register_camera(live_runtime, "live-tcp", camera.url, segment_seconds=10)
+    with recording_of() as run:
+        time.sleep(33)
+    segments = run.segments("live-tcp")
+    assert len(segments) >= 3
+    assert sum(s.duration_s for s in segments) >= 29
+    _assert_contiguous(segments)
+    for segment, path in zip(
+        segments, _decrypted_to_files(live_runtime, segments, tmp_path), strict=True
+    ):
+        assert _ffprobe_frames(path) == ("h264", segment.frames)
+        assert (segment.width, segment.height) == (640, 360)
+    assert _plaintext_boxes(live_runtime.settings.data_dir) == []
+    with live_runtime.sessions() as session:
+        assert len(audit_events(session, event="recording.segment_sealed")) == len(segments)
+        assert [e.object_id for e in audit_events(session, event="recording.started")] == [
+            "live-tcp"
+        ]
+        assert [e.object_id for e in audit_events(session, event="recording.stopped")] == [
+            "live-tcp"
+        ]
+        assert recording.list_gaps(session) == []
+
+
+def test_recording_resumes_after_an_outage_and_the_gap_is_a_row(
+    live_runtime: Runtime,
+    rtsp_camera: Callable[..., RtspCamera],
+    recording_of: Callable[[], Recording],
+) -> None:
+    camera = rtsp_camera("tcp")
+    register_camera(live_runtime, "flaky", camera.url, segment_seconds=2)
+    with recording_of() as run:
+        wait_for(lambda: len(run.segments("flaky")) >= 3, 30, "three segments before the outage")
+        camera.stop()
+        lost_at = datetime.now(UTC)
+        time.sleep(4)
+        camera.start()
+        back_at = datetime.now(UTC)
+        wait_for(
+            lambda: any(s.started_at > back_at for s in run.segments("flaky")),
+            30,
+            "a segment after the outage",
+        )
+        time.sleep(2.5)
+    segments = run.segments("flaky")
+    with live_runtime.sessions() as session:
+        [(gap, _)] = recording.list_gaps(session, "flaky")
+        assert len(audit_events(session, event="recording.gap_opened")) == 1
+        assert len(audit_events(session, event="recording.gap_closed")) == 1
+    assert gap.ended_at is not None
+    assert gap.started_at <= lost_at + CLOCK_TOLERANCE
+    assert back_at <= gap.ended_at + CLOCK_TOLERANCE
+    assert gap.started_at < gap.ended_at
+    before = [s for s in segments if s.ended_at <= gap.started_at]
+    after = [s for s in segments if s.started_at >= gap.ended_at]
+    assert len(before) + len(after) == len(segments)
+    assert before[-1].ended_at == gap.started_at  # the gap starts exactly where recording stopped
+    assert after[0].started_at == gap.ended_at  # ... and ends where it resumed
+    assert lost_at - before[-1].ended_at < timedelta(seconds=1.5)  # the piece in progress was kept
+    _assert_contiguous(before)
+    _assert_contiguous(after)
+
+
+def test_udp_only_camera_is_recorded_after_tcp_is_refused(
+    live_runtime: Runtime,
+    rtsp_camera: Callable[..., RtspCamera],
+    recording_of: Callable[[], Recording],
+) -> None:
+    camera = rtsp_camera("udp")
+    register_camera(live_runtime, "udp-only", camera.url, segment_seconds=2)
+    with recording_of() as run:
+        wait_for(lambda: len(run.segments("udp-only")) >= 2, 30, "segments over UDP")
+        [recorder] = run.supervisor.recorders
+        assert recorder._transport == "udp"
+    with live_runtime.sessions() as session:
+        assert recording.list_gaps(session) == []
+
+
+def test_file_camera_loops_like_a_live_feed_without_gaps(
+    live_runtime: Runtime, clip: Path, recording_of: Callable[[], Recording]
+) -> None:
+    register_camera(live_runtime, "demo-loop", str(clip), segment_seconds=2)
+    with recording_of() as run:
+        wait_for(lambda: len(run.segments("demo-loop")) >= 4, 20, "a loop of the clip")
+    segments = run.segments("demo-loop")
+    assert sum(s.duration_s for s in segments) > 6  # past the end of the 6 s clip
+    _assert_contiguous(segments)
+    with live_runtime.sessions() as session:
+        assert recording.list_gaps(session) == []
+
+
+def test_suspending_a_camera_stops_its_recorder(
+    live_runtime: Runtime, clip: Path, recording_of: Callable[[], Recording]
+) -> None:
+    register_camera(live_runtime, "to-suspend", str(clip), segment_seconds=2)
+    with recording_of() as run:
+        wait_for(lambda: len(run.segments("to-suspend")) >= 1, 20, "the first segment")
+        with live_runtime.sessions() as session:
+            cameras.set_status(
+                session, live_runtime.clock, TESTER, "to-suspend", CameraStatus.SUSPENDED
+            )
+        wait_for(lambda: run.supervisor.recorders == [], 10, "the recorder to stop")
+        stopped_with = len(run.segments("to-suspend"))
+        time.sleep(3)
+        assert len(run.segments("to-suspend")) == stopped_with
+    with live_runtime.sessions() as session:
+        [stopped] = audit_events(session, event="recording.stopped")
+        assert stopped.details["segments"] == stopped_with

@@ -1,0 +1,140 @@
+"""Storing segments in a real database: sealed blob first, then index, key and audit together."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from custos.cameras import service as cameras
+from custos.cameras.policy import CameraStatus
+from custos.errors import TamperDetected
+from custos.recording import service as recording
+from custos.recording.models import DataKey, Segment
+from custos.recording.service import CameraFeed, SegmentWriter
+from custos.runtime import Runtime
+from custos.storage.blobs import MemoryBlobStore
+from helpers import TESTER, audit_events, register_camera, segments_of
+
+
+@pytest.fixture
+def feed(runtime: Runtime) -> CameraFeed:
+    camera_id = register_camera(runtime, "gate", "rtsp://10.0.0.1/live")
+    return CameraFeed(camera_id, "gate", "rtsp://10.0.0.1/live", False, 2)
+
+
+@pytest.fixture
+def writer(runtime: Runtime) -> SegmentWriter:
+    return SegmentWriter(runtime.sessions, runtime.clock, runtime.sealer, runtime.blobs)
+
+
+def test_store_seals_indexes_and_audits(
+    runtime: Runtime, writer: SegmentWriter, feed: CameraFeed, clip: Path, db: Session
+) -> None:
+    segment = segments_of(clip, 2)[0]
+    start = runtime.clock.now()
+    row = writer.store(feed, segment, start)
+    stored = db.get(Segment, row.id)
+    assert stored is not None
+    assert (stored.started_at, stored.ended_at) == (start, start + timedelta(seconds=2))
+    assert (stored.codec, stored.width, stored.height, stored.frames) == ("h264", 640, 360, 30)
+    blobs = runtime.blobs
+    assert isinstance(blobs, MemoryBlobStore)
+    ciphertext = blobs.blobs[stored.blob_key]
+    assert hashlib.sha256(ciphertext).hexdigest() == stored.sha256
+    assert stored.bytes == len(ciphertext) == len(segment.data) + 16
+    assert b"ftyp" not in ciphertext
+    assert recording.open_segment(runtime.sealer, blobs, stored) == bytes(segment.data)
+    [entry] = audit_events(db, event="recording.segment_sealed")
+    assert (entry.action, entry.object_id, entry.details["sha256"]) == (
+        "collect",
+        row.id,
+        stored.sha256,
+    )
+    assert db.get(DataKey, row.id) is not None
+
+
+def test_failed_index_write_leaves_no_blob_and_no_row(
+    runtime: Runtime, writer: SegmentWriter, feed: CameraFeed, clip: Path, db: Session
+) -> None:
+    if db.get_bind().dialect.name == "sqlite":
+        db.execute(
+            sa.text(
+                "CREATE TRIGGER down BEFORE INSERT ON audit_entries "
+                "BEGIN SELECT RAISE(ABORT, 'audit log unavailable'); END"
+            )
+        )
+    else:
+        db.execute(
+            sa.text(
+                "CREATE FUNCTION down() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                "BEGIN RAISE EXCEPTION 'audit log unavailable'; END $$"
+            )
+        )
+        db.execute(
+            sa.text(
+                "CREATE TRIGGER down BEFORE INSERT ON audit_entries "
+                "FOR EACH ROW EXECUTE FUNCTION down()"
+            )
+        )
+    db.commit()
+    with pytest.raises(sa.exc.DBAPIError, match="audit log unavailable"):
+        writer.store(feed, segments_of(clip, 2)[0], runtime.clock.now())
+    assert db.scalar(sa.select(sa.func.count()).select_from(Segment)) == 0
+    assert db.scalar(sa.select(sa.func.count()).select_from(DataKey)) == 0
+    assert list(runtime.blobs.keys()) == []
+
+
+def test_gaps_are_rows_with_audit_entries(
+    runtime: Runtime, writer: SegmentWriter, feed: CameraFeed, db: Session
+) -> None:
+    since = runtime.clock.now()
+    gap_id = writer.open_gap(feed, since, "ConnectionRefusedError: [Errno 111]")
+    writer.close_gap(feed, gap_id, since + timedelta(seconds=42))
+    [(gap, camera)] = recording.list_gaps(db, "gate")
+    assert camera == "gate"
+    assert (gap.ended_at - gap.started_at).total_seconds() == 42
+    assert gap.reason.startswith("ConnectionRefusedError")
+    opened, closed = (
+        audit_events(db, event="recording.gap_opened"),
+        audit_events(db, event="recording.gap_closed"),
+    )
+    assert opened[0].details["gap"] == closed[0].details["gap"] == gap_id
+    assert closed[0].details["seconds"] == 42
+
+
+def test_check_finds_every_kind_of_damage(
+    runtime: Runtime, writer: SegmentWriter, feed: CameraFeed, clip: Path, db: Session
+) -> None:
+    pieces = segments_of(clip, 2)
+    start = runtime.clock.now()
+    rows = [
+        writer.store(feed, piece, start + timedelta(seconds=2 * i))
+        for i, piece in enumerate(pieces)
+    ]
+    blobs = runtime.blobs
+    assert isinstance(blobs, MemoryBlobStore)
+    assert all(c.problem is None for c in recording.check_segments(db, runtime.sealer, blobs))
+    flipped = bytearray(blobs.blobs[rows[0].blob_key])
+    flipped[len(flipped) // 2] ^= 0x01
+    blobs.blobs[rows[0].blob_key] = bytes(flipped)
+    blobs.delete(rows[1].blob_key)
+    problems = {
+        c.segment_id: c.problem for c in recording.check_segments(db, runtime.sealer, blobs)
+    }
+    assert problems[rows[0].id] == f"segment {rows[0].id}: the stored blob does not match its hash"
+    assert "missing" in (problems[rows[1].id] or "")
+    assert problems[rows[2].id] is None
+    with pytest.raises(TamperDetected):
+        recording.open_segment(runtime.sealer, blobs, db.get(Segment, rows[0].id))  # type: ignore[arg-type]
+
+
+def test_only_active_cameras_are_fed(runtime: Runtime, feed: CameraFeed, db: Session) -> None:
+    register_camera(runtime, "draft-cam", "rtsp://10.0.0.2/live", status="draft")
+    assert [f.name for f in recording.active_feeds(db)] == ["gate"]
+    cameras.set_status(db, runtime.clock, TESTER, "gate", CameraStatus.SUSPENDED)
+    assert recording.active_feeds(db) == []
