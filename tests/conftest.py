@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from custos.clock import FrozenClock
 from custos.config import Settings
 from custos.db import create_engine, migrate, session_factory
+from custos.recording.media import make_clip
 from custos.runtime import Runtime
 from custos.storage.blobs import MemoryBlobStore
 from custos.storage.crypto import Sealer
@@ -176,6 +178,14 @@ def s3_store(s3_endpoint: str) -> S3BlobStore:
     )
     assert store.ensure_bucket()
     return store
+
+
+@pytest.fixture(scope="session")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 6 s synthetic H.264 clip at 15 fps with a keyframe every second."""
+    path = tmp_path_factory.mktemp("clip") / "clip.mp4"
+    make_clip(path, 6, fps=15, gop=15)
+    return path
 
 
 @pytest.fixture(scope="session")

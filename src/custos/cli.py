@@ -22,7 +22,12 @@ from sqlalchemy.orm import Session
 from custos import __version__
 from custos.audit.service import Actor
 from custos.cameras import service as cameras
-from custos.cameras.policy import CameraCategory, CameraStatus, SensitivityTag
+from custos.cameras.policy import (
+    DEFAULT_SEGMENT_SECONDS,
+    CameraCategory,
+    CameraStatus,
+    SensitivityTag,
+)
 from custos.cameras.schemas import CameraCreate, CameraOut
 from custos.clock import SystemClock
 from custos.config import Settings, load_settings
@@ -300,12 +305,16 @@ def record(
     runtime = _open(ctx)
     configure_logging(runtime.settings.log_format)
     stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+    previous = {
+        signum: signal.signal(signum, lambda *_: stop.set())
+        for signum in (signal.SIGINT, signal.SIGTERM)
+    }
     supervisor = RecordingSupervisor(runtime)
     try:
         supervisor.run(stop, duration=seconds)
     finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
         runtime.close()
     for recorder in supervisor.finished:
         out.print(f"{recorder.feed.name}: {recorder.segments_stored} segments stored")
@@ -434,10 +443,18 @@ def camera_add(
         typer.Option(help="Sensitive site tag; repeat for several.", case_sensitive=False),
     ] = None,
     draft: Annotated[bool, typer.Option("--draft", help="Register without recording.")] = False,
+    audio: Annotated[
+        bool, typer.Option("--audio", help="Keep the sound (dropped by default).")
+    ] = False,
+    segment_seconds: Annotated[
+        int, typer.Option(help="Length of stored segments, 2-60 s.")
+    ] = DEFAULT_SEGMENT_SECONDS,
 ) -> None:
     """Register a camera."""
     try:
         data = CameraCreate(
+            record_audio=audio,
+            segment_seconds=segment_seconds,
             name=name,
             source_url=url,
             category=category,

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from custos.config import Settings
-from custos.recording.media import make_clip
 from custos.runtime import Runtime, initialise
 from helpers import RtspCamera, free_port
 
@@ -37,11 +36,3 @@ def live_runtime(tmp_path: Path) -> Iterator[Runtime]:
     runtime = Runtime.open(settings)
     yield runtime
     runtime.close()
-
-
-@pytest.fixture(scope="session")
-def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 6 s synthetic H.264 clip at 15 fps with a keyframe every second."""
-    path = tmp_path_factory.mktemp("clip") / "clip.mp4"
-    make_clip(path, 6, fps=15, gop=15)
-    return path

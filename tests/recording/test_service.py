@@ -112,10 +112,12 @@ def test_check_finds_every_kind_of_damage(
 ) -> None:
     pieces = segments_of(clip, 2)
     start = runtime.clock.now()
-    rows = [
+    stored = [
         writer.store(feed, piece, start + timedelta(seconds=2 * i))
         for i, piece in enumerate(pieces)
     ]
+    rows = [db.get(Segment, s.id) for s in stored]
+    assert all(rows)
     blobs = runtime.blobs
     assert isinstance(blobs, MemoryBlobStore)
     assert all(c.problem is None for c in recording.check_segments(db, runtime.sealer, blobs))
@@ -130,7 +132,7 @@ def test_check_finds_every_kind_of_damage(
     assert "missing" in (problems[rows[1].id] or "")
     assert problems[rows[2].id] is None
     with pytest.raises(TamperDetected):
-        recording.open_segment(runtime.sealer, blobs, db.get(Segment, rows[0].id))  # type: ignore[arg-type]
+        recording.open_segment(runtime.sealer, blobs, rows[0])  # type: ignore[arg-type]
 
 
 def test_only_active_cameras_are_fed(runtime: Runtime, feed: CameraFeed, db: Session) -> None:

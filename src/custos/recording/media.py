@@ -170,7 +170,10 @@ class Segmenter:
         self._current ^= 1
         target = self._files[self._current]
         target.reset()
-        self._output = av.open(target, mode="w", format="mp4", buffer_size=1 << 20)
+        # flush_packets=0: write to the buffer in large blocks, not once per packet.
+        self._output = av.open(
+            target, mode="w", format="mp4", buffer_size=1 << 20, options={"flush_packets": "0"}
+        )
         self._out_video = self._output.add_stream_from_template(self._video)
         if self._audio is not None:
             self._out_audio = self._output.add_stream_from_template(self._audio)

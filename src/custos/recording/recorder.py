@@ -45,6 +45,7 @@ class CameraRecorder:
         open_timeout: float = 10.0,
         read_timeout: float = 10.0,
         realtime_files: bool = True,
+        loop_files: bool = True,
     ) -> None:
         self.feed = feed
         self._writer = writer
@@ -56,6 +57,7 @@ class CameraRecorder:
         # A file source stands in for a camera: played in real time and looped, like a live feed.
         self._is_file = feed.source.startswith("/")
         self._realtime = realtime_files and self._is_file
+        self._loop = loop_files
         self._transport: str | None = None
         self._last_end: datetime | None = None
         self._gap: int | None = None
@@ -72,6 +74,8 @@ class CameraRecorder:
                 if self._stop.is_set():
                     break
                 if reason is None:
+                    if not self._loop:
+                        break
                     continue  # a file source came to its end: loop it without a gap
                 if self.segments_stored > stored_before:
                     attempt = 0

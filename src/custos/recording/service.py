@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,6 +28,9 @@ from custos.storage.blobs import BlobStore
 from custos.storage.crypto import CiphertextBuffer, Sealer
 
 log = logging.getLogger(__name__)
+
+_INSERT_KEY = sa.insert(cast(sa.Table, DataKey.__table__))
+_INSERT_SEGMENT = sa.insert(cast(sa.Table, Segment.__table__))
 
 
 def recorder_actor() -> Actor:
@@ -55,6 +59,15 @@ def active_feeds(session: Session) -> list[CameraFeed]:
     ]
 
 
+@dataclass(frozen=True)
+class StoredSegment:
+    """What the recorder needs back from a stored segment."""
+
+    id: str
+    started_at: datetime
+    ended_at: datetime
+
+
 class SegmentWriter:
     """Seals finished segments, stores their blobs, and indexes them with their audit entries."""
 
@@ -68,7 +81,7 @@ class SegmentWriter:
         self._ciphertext = CiphertextBuffer()
         self._actor = recorder_actor()
 
-    def store(self, feed: CameraFeed, segment: SegmentFile, started_at: datetime) -> Segment:
+    def store(self, feed: CameraFeed, segment: SegmentFile, started_at: datetime) -> StoredSegment:
         """Seal and keep one segment; the blob is written before the index row that names it."""
         segment_id = uuid.uuid4().hex
         sealed = self._sealer.seal(
@@ -77,36 +90,40 @@ class SegmentWriter:
         key = blob_key(feed.id, started_at, segment_id)
         self._blobs.put(key, sealed.ciphertext)
         now = self._clock.now()
-        row = Segment(
-            id=segment_id,
-            camera_id=feed.id,
-            started_at=started_at,
-            ended_at=started_at + timedelta(seconds=segment.duration),
-            duration_s=segment.duration,
-            frames=segment.frames,
-            bytes=len(sealed.ciphertext),
-            codec=segment.codec,
-            width=segment.width,
-            height=segment.height,
-            has_audio=segment.has_audio,
-            sha256=sealed.sha256,
-            blob_key=key,
-            key_id=segment_id,
-            sealed_at=now,
-        )
+        ended_at = started_at + timedelta(seconds=segment.duration)
         try:
             with self._sessions() as session:
-                session.add(
-                    DataKey(
-                        id=segment_id,
-                        wrapped_key=sealed.wrapped_key,
-                        nonce=sealed.nonce,
-                        kek_id=sealed.kek_id,
-                        created_at=now,
-                    )
+                # Core INSERTs, compiled once: this runs for every segment of every camera.
+                session.execute(
+                    _INSERT_KEY,
+                    {
+                        "id": segment_id,
+                        "wrapped_key": sealed.wrapped_key,
+                        "nonce": sealed.nonce,
+                        "kek_id": sealed.kek_id,
+                        "created_at": now,
+                    },
                 )
-                session.flush()
-                session.add(row)
+                session.execute(
+                    _INSERT_SEGMENT,
+                    {
+                        "id": segment_id,
+                        "camera_id": feed.id,
+                        "started_at": started_at,
+                        "ended_at": ended_at,
+                        "duration_s": segment.duration,
+                        "frames": segment.frames,
+                        "bytes": len(sealed.ciphertext),
+                        "codec": segment.codec,
+                        "width": segment.width,
+                        "height": segment.height,
+                        "has_audio": segment.has_audio,
+                        "sha256": sealed.sha256,
+                        "blob_key": key,
+                        "key_id": segment_id,
+                        "sealed_at": now,
+                    },
+                )
                 audit.record(
                     session,
                     self._clock,
@@ -128,7 +145,7 @@ class SegmentWriter:
             # No index row names the blob: remove it rather than leave an orphan behind.
             self._blobs.delete(key)
             raise
-        return row
+        return StoredSegment(segment_id, started_at, ended_at)
 
     def open_gap(self, feed: CameraFeed, started_at: datetime, reason: str) -> int:
         """Record that `feed` stopped delivering at `started_at`, and why."""
