@@ -7,6 +7,7 @@ demo cameras. Screenshots go to tests/artifacts/demo/.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -46,7 +47,7 @@ def _copy_as_cloned(target: Path) -> None:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """A running `make demo`; yields what it printed: url, user, password."""
+    """A running `make demo`; yields what it printed (url, user, password) and its folder."""
     checkout = tmp_path_factory.mktemp("fresh-clone")
     _copy_as_cloned(checkout)
     environment = {
@@ -63,7 +64,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
         text=True,
         start_new_session=True,
     )
-    printed: dict[str, str] = {}
+    printed: dict[str, str] = {"checkout": str(checkout)}
     transcript: list[str] = []
     deadline = time.monotonic() + INSTALL_TIMEOUT
     try:
@@ -128,3 +129,32 @@ def test_make_demo_serves_the_printed_url_and_the_printed_credentials_work(
     page.get_by_role("link", name="Users").click()
     expect(page.locator('tr[data-user="admin"]')).to_be_visible()
     page.close()
+
+
+@pytest.mark.slow
+def test_make_demo_records_the_demo_cameras(demo: dict[str, str]) -> None:
+    custos = Path(demo["checkout"]) / ".venv" / "bin" / "custos"
+    deadline = time.monotonic() + 60
+    while True:
+        listed = subprocess.run(
+            [str(custos), "segments", "list", "--json"],
+            cwd=demo["checkout"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        cameras = {segment["camera"] for segment in json.loads(listed)}
+        if cameras == {"plaza-north", "school-gate", "ministry-lobby"}:
+            break
+        if time.monotonic() > deadline:
+            pytest.fail(f"demo cameras with segments after a minute: {sorted(cameras)}")
+        time.sleep(2)
+    check = subprocess.run(
+        [str(custos), "storage", "check"],
+        cwd=demo["checkout"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert " 0 bad" in check.stdout

@@ -220,8 +220,14 @@ def test_udp_only_camera_is_recorded_after_tcp_is_refused(
         wait_for(lambda: len(run.segments("udp-only")) >= 2, 30, "segments over UDP")
         [recorder] = run.supervisor.recorders
         assert recorder._transport == "udp"
+    segments = run.segments("udp-only")
+    _assert_contiguous(segments)
     with live_runtime.sessions() as session:
-        assert recording.list_gaps(session) == []
+        # GStreamer sometimes answers the UDP set-up right after the refused TCP one with a 503;
+        # the recorder then retries. Any such gap must be closed before the first segment.
+        for gap, _ in recording.list_gaps(session):
+            assert gap.ended_at is not None
+            assert gap.ended_at <= segments[0].started_at
 
 
 def test_file_camera_loops_like_a_live_feed_without_gaps(

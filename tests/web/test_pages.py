@@ -92,11 +92,14 @@ def test_register_a_camera_through_the_form(
             "region": "Almaty",
             "purpose": "Platform safety",
             "tags": ["residential", "school"],
+            "segment_seconds": "6",
+            "record_audio": "1",
         },
     )
     assert response.status_code == 303
     camera = cameras.get_camera(db, "tram-stop")
     assert camera.tags == ["residential", "school"]
+    assert (camera.segment_seconds, camera.record_audio) == (6, True)
     assert 'data-camera="tram-stop"' in client.get("/cameras", headers=HTML).text
 
 

@@ -164,6 +164,8 @@ def register_camera(
     location: Annotated[str, Form()] = "",
     purpose: Annotated[str, Form()] = "",
     tags: Annotated[list[str] | None, Form()] = None,
+    segment_seconds: Annotated[str, Form()] = "10",
+    record_audio: Annotated[str, Form()] = "",
 ) -> Response:
     """Register a camera from the form; errors come back beside the fields."""
     form: dict[str, object] = {
@@ -175,6 +177,8 @@ def register_camera(
         "location": location.strip(),
         "purpose": purpose.strip(),
         "tags": tags or [],
+        "segment_seconds": segment_seconds.strip(),
+        "record_audio": bool(record_audio),
     }
     try:
         data = CameraCreate.model_validate(form)
