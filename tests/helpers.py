@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -160,3 +161,27 @@ class RtspCamera:
             self.process.kill()  # an abrupt loss, as when a camera loses power
             self.process.wait(timeout=10)
         self.process = None
+
+
+def ffprobe_video(path: Path) -> dict[str, str]:
+    """What ffprobe reads from the first video stream of `path`, counting every frame."""
+    out = subprocess.run(
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-count_frames",
+            "-select_streams",
+            "v:0",
+            "-of",
+            "json",
+            "-show_entries",
+            "stream=codec_name,nb_read_frames,start_time,width,height",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    stream: dict[str, str] = json.loads(out)["streams"][0]
+    return stream

@@ -8,7 +8,8 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -115,8 +116,14 @@ def _actor() -> Actor:
     return Actor(name=f"cli:{who}", client_address="local")
 
 
-def _open(ctx: typer.Context) -> Runtime:
-    return Runtime.open(_state(ctx).settings)
+@contextmanager
+def _opened(ctx: typer.Context) -> Iterator[Runtime]:
+    """The runtime for one command, closed however the command ends."""
+    runtime = Runtime.open(_state(ctx).settings)
+    try:
+        yield runtime
+    finally:
+        runtime.close()
 
 
 def _print_json(data: Any) -> None:
@@ -189,7 +196,6 @@ def _serve(runtime: Runtime, host: str, port: int, record: bool) -> None:
         stop.set()
         if record:
             recording.join(timeout=120)
-        runtime.close()
 
 
 @app.command()
@@ -200,9 +206,9 @@ def serve(
     record: Annotated[bool, typer.Option(help="Run the recorders of active cameras too.")] = True,
 ) -> None:
     """Run the web server and the recorders."""
-    runtime = _open(ctx)
-    typer.echo(f"Custos is serving at {_url(host, port)}")
-    _serve(runtime, host, port, record)
+    with _opened(ctx) as runtime:
+        typer.echo(f"Custos is serving at {_url(host, port)}")
+        _serve(runtime, host, port, record)
 
 
 def _url(host: str, port: int) -> str:
@@ -273,24 +279,26 @@ def demo(
     """Initialise, register the demo cameras, print where to sign in, serve and record."""
     settings = _state(ctx).settings
     initialise(settings)
-    runtime = Runtime.open(settings)
-    with runtime.sessions() as session:
-        register_demo_cameras(session, settings)
-        password_file = settings.data_dir / INITIAL_PASSWORD_FILE
-        password = password_file.read_text().strip() if password_file.exists() else None
-        usable = password is not None and users.password_works(session, users.FIRST_ADMIN, password)
-    typer.echo("Custos demo is ready.")
-    typer.echo(f"  URL:       {_url(host, port)}")
-    typer.echo(f"  User:      {users.FIRST_ADMIN}")
-    if usable:
-        typer.echo(f"  Password:  {password}")
-        typer.echo("  (one-time password: you will be asked to choose your own)")
-    else:
-        typer.echo(
-            "  Password:  changed since set-up; `custos user reset-password admin` "
-            "issues a new one-time password"
-        )
-    _serve(runtime, host, port, record=True)
+    with _opened(ctx) as runtime:
+        with runtime.sessions() as session:
+            register_demo_cameras(session, settings)
+            password_file = settings.data_dir / INITIAL_PASSWORD_FILE
+            password = password_file.read_text().strip() if password_file.exists() else None
+            usable = password is not None and users.password_works(
+                session, users.FIRST_ADMIN, password
+            )
+        typer.echo("Custos demo is ready.")
+        typer.echo(f"  URL:       {_url(host, port)}")
+        typer.echo(f"  User:      {users.FIRST_ADMIN}")
+        if usable:
+            typer.echo(f"  Password:  {password}")
+            typer.echo("  (one-time password: you will be asked to choose your own)")
+        else:
+            typer.echo(
+                "  Password:  changed since set-up; `custos user reset-password admin` "
+                "issues a new one-time password"
+            )
+        _serve(runtime, host, port, record=True)
 
 
 @app.command()
@@ -302,20 +310,19 @@ def record(
     ] = None,
 ) -> None:
     """Record every active camera in the foreground; stopping seals the segments in progress."""
-    runtime = _open(ctx)
-    configure_logging(runtime.settings.log_format)
     stop = threading.Event()
-    previous = {
-        signum: signal.signal(signum, lambda *_: stop.set())
-        for signum in (signal.SIGINT, signal.SIGTERM)
-    }
-    supervisor = RecordingSupervisor(runtime)
-    try:
-        supervisor.run(stop, duration=seconds)
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-        runtime.close()
+    with _opened(ctx) as runtime:
+        configure_logging(runtime.settings.log_format)
+        previous = {
+            signum: signal.signal(signum, lambda *_: stop.set())
+            for signum in (signal.SIGINT, signal.SIGTERM)
+        }
+        supervisor = RecordingSupervisor(runtime)
+        try:
+            supervisor.run(stop, duration=seconds)
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
     for recorder in supervisor.finished:
         out.print(f"{recorder.feed.name}: {recorder.segments_stored} segments stored")
 
@@ -335,8 +342,7 @@ def user_add(
     ] = False,
 ) -> None:
     """Create an account and print its one-time password (or its API token)."""
-    runtime = _open(ctx)
-    with runtime.sessions() as session:
+    with _opened(ctx) as runtime, runtime.sessions() as session:
         user, password = users.create_user(
             session,
             runtime.clock,
@@ -353,16 +359,13 @@ def user_add(
             out.print(f"token for {user.name} ({role.value}): {secret}")
         else:
             out.print(f"one-time password for {user.name} ({role.value}): {password}")
-    runtime.close()
 
 
 @user_app.command("list")
 def user_list(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List accounts."""
-    runtime = _open(ctx)
-    with runtime.sessions() as session:
+    with _opened(ctx) as runtime, runtime.sessions() as session:
         rows = [UserOut.model_validate(u) for u in users.list_users(session)]
-    runtime.close()
     if as_json:
         _print_json([row.model_dump(mode="json") for row in rows])
         return
@@ -379,10 +382,8 @@ def user_list(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json"
 
 
 def _user_change(ctx: typer.Context, name: str, active: bool) -> None:
-    runtime = _open(ctx)
-    with runtime.sessions() as session:
+    with _opened(ctx) as runtime, runtime.sessions() as session:
         users.set_active(session, runtime.clock, _actor(), name, active)
-    runtime.close()
     out.print(f"{name} {'enabled' if active else 'disabled'}")
 
 
@@ -401,10 +402,8 @@ def user_enable(ctx: typer.Context, name: str) -> None:
 @user_app.command("reset-password")
 def user_reset_password(ctx: typer.Context, name: str) -> None:
     """Give an account a new one-time password and print it."""
-    runtime = _open(ctx)
-    with runtime.sessions() as session:
+    with _opened(ctx) as runtime, runtime.sessions() as session:
         password = users.reset_password(session, runtime.clock, _actor(), name)
-    runtime.close()
     out.print(f"one-time password for {name}: {password}")
 
 
@@ -416,12 +415,10 @@ def user_token(
     days: Annotated[int, typer.Option(min=1, max=3650, help="Lifetime in days.")] = 90,
 ) -> None:
     """Issue an API token for an account and print it."""
-    runtime = _open(ctx)
-    with runtime.sessions() as session:
+    with _opened(ctx) as runtime, runtime.sessions() as session:
         secret, expires = users.issue_token(
             session, runtime.clock, _actor(), name, label=label, days=days
         )
-    runtime.close()
     out.print(f"token for {name} (expires {expires:%Y-%m-%d}): {secret}")
 
 
@@ -467,11 +464,9 @@ def camera_add(
         )
     except Exception as error:  # pydantic ValidationError: say which option is wrong
         raise InvalidInput(_validation_text(error)) from None
-    runtime = _open(ctx)
-    with runtime.sessions() as session:
+    with _opened(ctx) as runtime, runtime.sessions() as session:
         camera = cameras.register_camera(session, runtime.clock, _actor(), data)
         out.print(f"registered camera {camera.name} ({camera.status.value})")
-    runtime.close()
 
 
 def _validation_text(error: Exception) -> str:
@@ -492,10 +487,8 @@ def camera_list(
     ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False
 ) -> None:
     """List registered cameras."""
-    runtime = _open(ctx)
-    with runtime.sessions() as session:
+    with _opened(ctx) as runtime, runtime.sessions() as session:
         rows = [CameraOut.model_validate(c) for c in cameras.list_cameras(session)]
-    runtime.close()
     if as_json:
         _print_json([row.model_dump(mode="json") for row in rows])
         return
@@ -513,10 +506,8 @@ def camera_list(
 
 
 def _camera_status(ctx: typer.Context, name: str, target: CameraStatus, reason: str) -> None:
-    runtime = _open(ctx)
-    with runtime.sessions() as session:
+    with _opened(ctx) as runtime, runtime.sessions() as session:
         cameras.set_status(session, runtime.clock, _actor(), name, target, reason)
-    runtime.close()
     out.print(f"camera {name} is {target.value}")
 
 
@@ -550,10 +541,8 @@ def segments_list(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """List stored segments: times, size, codec and hash (never their content)."""
-    runtime = _open(ctx)
-    with runtime.sessions() as session:
+    with _opened(ctx) as runtime, runtime.sessions() as session:
         rows = recording.list_segments(session, camera)
-    runtime.close()
     data = [
         {
             "id": segment.id,
@@ -597,10 +586,8 @@ def segments_gaps(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """List the gaps in recording and why they happened."""
-    runtime = _open(ctx)
-    with runtime.sessions() as session:
+    with _opened(ctx) as runtime, runtime.sessions() as session:
         rows = recording.list_gaps(session, camera)
-    runtime.close()
     data = [
         {
             "camera": name,
@@ -635,8 +622,7 @@ def storage_check(
     """Open every stored segment in memory: blob present, hash, key, decryption, decoding."""
     from rich.progress import Progress
 
-    runtime = _open(ctx)
-    with runtime.sessions() as session:
+    with _opened(ctx) as runtime, runtime.sessions() as session:
         total = len(recording.list_segments(session))
         with Progress(console=err, transient=True, disable=as_json) as progress:
             task = progress.add_task("checking segments", total=total)
@@ -649,7 +635,6 @@ def storage_check(
                     progress=lambda: progress.advance(task),
                 )
             )
-    runtime.close()
     bad = [r for r in results if r.problem is not None]
     if as_json:
         _print_json(

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import io
 import itertools
-import subprocess
 from pathlib import Path
 
 import av
 import pytest
 
 from custos.recording.media import MemoryFile, Segmenter, SegmentFile, make_clip, probe_video
+from helpers import ffprobe_video
 
 
 def _segments(clip: Path, target: float, audio: bool = False) -> list[SegmentFile]:
@@ -51,25 +51,12 @@ def test_cuts_at_keyframes_into_contiguous_standalone_pieces(clip: Path, tmp_pat
     for index, segment in enumerate(segments):
         path = tmp_path / f"{index}.mp4"
         path.write_bytes(segment.data)
-        probe = subprocess.run(
-            [
-                "ffprobe",
-                "-v",
-                "error",
-                "-count_frames",
-                "-select_streams",
-                "v:0",
-                "-show_entries",
-                "stream=codec_name,nb_read_frames,start_time",
-                "-of",
-                "csv=p=0",
-                str(path),
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        assert probe == "h264,0.000000,60"
+        probe = ffprobe_video(path)
+        assert (probe["codec_name"], probe["start_time"], probe["nb_read_frames"]) == (
+            "h264",
+            "0.000000",
+            "60",
+        )
 
 
 def test_video_is_copied_not_reencoded(clip: Path) -> None:

@@ -6,7 +6,6 @@ These run in real time: a live camera cannot be recorded faster than it films.
 from __future__ import annotations
 
 import itertools
-import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -24,7 +23,7 @@ from custos.recording.recorder import CameraRecorder
 from custos.recording.service import CameraFeed, SegmentWriter
 from custos.recording.supervisor import RecordingSupervisor
 from custos.runtime import Runtime
-from helpers import TESTER, RtspCamera, audit_events, register_camera, wait_for
+from helpers import TESTER, RtspCamera, audit_events, ffprobe_video, register_camera, wait_for
 
 FRAME = timedelta(seconds=1 / 15)
 # Live timestamps are estimated from arrival times: good to about a frame plus network jitter.
@@ -91,29 +90,6 @@ def _decrypted_to_files(runtime: Runtime, segments: list[Segment], folder: Path)
     return paths
 
 
-def _ffprobe_frames(path: Path) -> tuple[str, int]:
-    out = subprocess.run(
-        [
-            "ffprobe",
-            "-v",
-            "error",
-            "-count_frames",
-            "-select_streams",
-            "v:0",
-            "-show_entries",
-            "stream=codec_name,nb_read_frames",
-            "-of",
-            "csv=p=0",
-            str(path),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    codec, frames = out.split(",")
-    return codec, int(frames)
-
-
 def _plaintext_boxes(folder: Path) -> list[str]:
     """Files holding what looks like an MP4 box header: a plausible size, then a box type."""
     found = []
@@ -156,7 +132,8 @@ def test_records_a_live_rtsp_camera_over_tcp(
     for segment, path in zip(
         segments, _decrypted_to_files(live_runtime, segments, tmp_path), strict=True
     ):
-        assert _ffprobe_frames(path) == ("h264", segment.frames)
+        probe = ffprobe_video(path)
+        assert (probe["codec_name"], int(probe["nb_read_frames"])) == ("h264", segment.frames)
         assert (segment.width, segment.height) == (640, 360)
     assert _plaintext_boxes(live_runtime.settings.data_dir) == []
     with live_runtime.sessions() as session:

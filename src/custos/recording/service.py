@@ -143,7 +143,10 @@ class SegmentWriter:
                 session.commit()
         except Exception:
             # No index row names the blob: remove it rather than leave an orphan behind.
-            self._blobs.delete(key)
+            try:
+                self._blobs.delete(key)
+            except StorageError as cleanup:
+                log.error("orphan blob %s left behind: %s", key, cleanup.message)
             raise
         return StoredSegment(segment_id, started_at, ended_at)
 
@@ -200,12 +203,7 @@ class SegmentWriter:
                 event,
                 object_type="camera",
                 object_id=feed.name,
-                details={
-                    "source_scheme": feed.source.split("://")[0]
-                    if "://" in feed.source
-                    else "file",
-                    **details,
-                },
+                details=details,
             )
             session.commit()
 
