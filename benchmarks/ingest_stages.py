@@ -1,0 +1,99 @@
+"""Where ingest CPU goes: each stage of the recording path added in turn, beside the ffmpeg anchor.
+
+Same input as benchmarks/ingest.py. Stages: demux only; + cut into MP4 segments in memory;
++ AES-256-GCM and SHA-256 of every byte; + write each blob to a file; + fsync each blob.
+CPU is user + system, median of --repeat runs, each after `settle`. Prints one JSON line.
+
+    .venv/bin/python benchmarks/ingest_stages.py [--minutes 10] [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import tempfile
+from pathlib import Path
+
+import av
+from ingest import ffmpeg_cpu, make_input, settle
+
+from custos.recording.media import Segmenter, SegmentFile
+from custos.storage.crypto import CiphertextBuffer, Sealer
+
+STAGES = ("demux", "segment", "seal", "write", "fsync")
+
+
+def run_stage(source: Path, stage: int, out: Path) -> float:
+    """CPU seconds of the recording path up to and including STAGES[stage]."""
+    out.mkdir(parents=True)
+    sealer, buffer = Sealer(os.urandom(32)), CiphertextBuffer()
+    written = 0
+
+    def handle(segment: SegmentFile) -> None:
+        nonlocal written
+        if stage < 2:
+            return
+        sealed = sealer.seal(segment.data, b"custos-segment-v1", into=buffer)
+        if stage < 3:
+            return
+        with (out / str(written)).open("wb") as handle_file:
+            handle_file.write(sealed.ciphertext)
+            if stage >= 4:
+                handle_file.flush()
+                os.fsync(handle_file.fileno())
+        written += 1
+
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    with av.open(str(source)) as container:
+        video = container.streams.video[0]
+        segmenter = Segmenter(video, None, 10) if stage >= 1 else None
+        for packet in container.demux(video):
+            if segmenter is not None:
+                finished = segmenter.push(packet)
+                if finished is not None:
+                    handle(finished)
+        if segmenter is not None:
+            last = segmenter.flush()
+            if last is not None:
+                handle(last)
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--minutes", type=float, default=10)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "custos-bench")
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    source = make_input(args.work, args.minutes)
+    samples: dict[str, list[float]] = {name: [] for name in ("ffmpeg", *STAGES)}
+    for attempt in range(args.repeat):
+        run = args.work / f"stages-{os.getpid()}-{attempt}"
+        settle(source)
+        samples["ffmpeg"].append(ffmpeg_cpu(source, run / "ffmpeg"))
+        for index, name in enumerate(STAGES):
+            settle(source)
+            samples[name].append(run_stage(source, index, run / name))
+        shutil.rmtree(run)
+    medians = {name: round(statistics.median(values), 3) for name, values in samples.items()}
+    print(
+        json.dumps(
+            {
+                "benchmark": "ingest_stages",
+                "cpu_s_median": medians,
+                "ratio_to_ffmpeg": {
+                    k: round(v / medians["ffmpeg"], 2) for k, v in medians.items() if k != "ffmpeg"
+                },
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
