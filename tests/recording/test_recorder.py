@@ -17,13 +17,21 @@ import pytest
 from custos.cameras import service as cameras
 from custos.cameras.policy import CameraStatus
 from custos.recording import service as recording
-from custos.recording.models import Segment
+from custos.recording.models import RecordingGap, Segment
 from custos.recording.policy import Backoff
 from custos.recording.recorder import CameraRecorder
 from custos.recording.service import CameraFeed, SegmentWriter
 from custos.recording.supervisor import RecordingSupervisor
 from custos.runtime import Runtime
-from helpers import TESTER, RtspCamera, audit_events, ffprobe_video, register_camera, wait_for
+from helpers import (
+    TESTER,
+    RtspCamera,
+    audit_events,
+    ffprobe_video,
+    free_port,
+    register_camera,
+    wait_for,
+)
 
 FRAME = timedelta(seconds=1 / 15)
 # Live timestamps are estimated from arrival times: good to about a frame plus network jitter.
@@ -237,3 +245,32 @@ def test_suspending_a_camera_stops_its_recorder(
     with live_runtime.sessions() as session:
         [stopped] = audit_events(session, event="recording.stopped")
         assert stopped.details["segments"] == stopped_with
+
+
+def test_unreachable_camera_is_a_gap_closed_when_recording_stops(live_runtime: Runtime) -> None:
+    source = f"rtsp://127.0.0.1:{free_port()}/nobody-home"
+    camera_id = register_camera(live_runtime, "dark", source)
+    feed = CameraFeed(camera_id, "dark", source, False, 10)
+    writer = SegmentWriter(
+        live_runtime.sessions, live_runtime.clock, live_runtime.sealer, live_runtime.blobs
+    )
+    stop = threading.Event()
+    recorder = CameraRecorder(
+        feed, writer, live_runtime.clock, stop, backoff=Backoff(first=0.2, cap=0.5), open_timeout=2
+    )
+    thread = threading.Thread(target=recorder.run)
+    thread.start()
+
+    def gaps() -> list[tuple[RecordingGap, str]]:
+        with live_runtime.sessions() as session:
+            return recording.list_gaps(session, "dark")
+
+    wait_for(lambda: len(gaps()) == 1, 10, "the gap row")
+    assert gaps()[0][0].ended_at is None
+    assert "refused" in gaps()[0][0].reason.lower()
+    time.sleep(1.5)  # several more attempts: still one gap
+    stop.set()
+    thread.join(timeout=10)
+    [(gap, _)] = gaps()
+    assert gap.ended_at is not None
+    assert (gap.ended_at - gap.started_at) >= timedelta(seconds=1.5)

@@ -88,6 +88,9 @@ class CameraRecorder:
                 self._stop.wait(self._backoff.delay(attempt))
                 attempt += 1
         finally:
+            if self._gap is not None:  # stopped while the camera was away: the gap ends here
+                self._writer.close_gap(self.feed, self._gap, self._clock.now())
+                self._gap = None
             self._writer.recorder_event(
                 self.feed, "recording.stopped", segments=self.segments_stored
             )
