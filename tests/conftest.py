@@ -102,6 +102,7 @@ def runtime(settings: Settings, sessions: sessionmaker[Session], clock: FrozenCl
         sessions=sessions,
         blobs=MemoryBlobStore(),
         sealer=Sealer(os.urandom(32)),
+        log_key=os.urandom(32),
         clock=clock,
     )
 

@@ -12,7 +12,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from custos.audit.models import AuditEntry
+from custos.users.models import User
+from custos.users.policy import Role
 from custos.db import create_engine, migrate, require_current_schema
 from custos.errors import NotInitialised
 from custos.tables import metadata
@@ -34,27 +35,33 @@ def test_drift_check_notices_a_missing_column(connection: Connection) -> None:
     assert any(diff[0] == "add_column" for diff in compare_metadata(context, extended))
 
 
+def _user(at: datetime) -> User:
+    return User(
+        name=f"u{at.microsecond}",
+        display_name="",
+        role=Role.AUDITOR,
+        active=True,
+        created_at=at,
+        must_change_password=False,
+        failed_logins=0,
+    )
+
+
 def test_timestamps_come_back_aware_and_equal(db: Session) -> None:
     almaty = timezone(timedelta(hours=5))
     at = datetime(2026, 1, 5, 17, 30, 12, 345678, tzinfo=almaty)
-    entry = AuditEntry(
-        at=at, actor="t", action="configure", event="x", outcome="success", details={}
-    )
-    db.add(entry)
+    user = _user(at)
+    db.add(user)
     db.flush()
     db.expire_all()
-    loaded = db.get(AuditEntry, entry.seq)
+    loaded = db.get(User, user.id)
     assert loaded is not None
-    assert loaded.at == at
-    assert loaded.at.tzinfo == UTC
+    assert loaded.created_at == at
+    assert loaded.created_at.tzinfo == UTC
 
 
 def test_naive_timestamps_are_refused(db: Session) -> None:
-    db.add(
-        AuditEntry(
-            at=datetime(2026, 1, 1), actor="t", action="a", event="x", outcome="o", details={}
-        )
-    )
+    db.add(_user(datetime(2026, 1, 1)))  # noqa: DTZ001
     with pytest.raises(sa.exc.StatementError, match="naive datetime"):
         db.flush()
 

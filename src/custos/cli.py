@@ -21,7 +21,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from custos import __version__
+from custos.audit import checkpoint as checkpoints
+from custos.audit import witness
 from custos.audit.service import Actor
+from custos.audit.verify import export_bundle, verify_bundle, verify_log
 from custos.cameras import service as cameras
 from custos.cameras.policy import (
     DEFAULT_SEGMENT_SECONDS,
@@ -45,6 +48,7 @@ from custos.errors import (
     TamperDetected,
     Unauthenticated,
 )
+from custos.jobs import sign_checkpoints
 from custos.logs import configure_logging
 from custos.recording import service as recording
 from custos.recording.media import make_clip
@@ -76,11 +80,13 @@ app = typer.Typer(
 )
 user_app = typer.Typer(no_args_is_help=True, help="Accounts and their credentials.")
 camera_app = typer.Typer(no_args_is_help=True, help="The camera registry.")
+audit_app = typer.Typer(no_args_is_help=True, help="The verifiable audit log.")
 segments_app = typer.Typer(no_args_is_help=True, help="The recorded segments and their gaps.")
 storage_app = typer.Typer(no_args_is_help=True, help="The blob store.")
 app.add_typer(user_app, name="user")
 app.add_typer(camera_app, name="camera")
 app.add_typer(segments_app, name="segments")
+app.add_typer(audit_app, name="audit")
 app.add_typer(storage_app, name="storage")
 
 out = Console(soft_wrap=True, highlight=False)
@@ -183,6 +189,12 @@ def _serve(runtime: Runtime, host: str, port: int, record: bool) -> None:
     )
     if record:
         recording.start()
+    threading.Thread(
+        target=sign_checkpoints,
+        args=(runtime, stop, runtime.settings.checkpoint_minutes * 60),
+        name="checkpoints",
+        daemon=True,
+    ).start()
     try:
         uvicorn.run(
             create_app(runtime),
@@ -663,6 +675,86 @@ def storage_check(
             )
     if bad:
         raise TamperDetected(f"{len(bad)} bad segment(s): " + ", ".join(r.segment_id for r in bad))
+
+
+# --- audit log -----------------------------------------------------------------------------------
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(ctx: typer.Context) -> None:
+    """Sign a checkpoint of the audit log now."""
+    with _opened(ctx) as runtime, runtime.sessions() as session:
+        signed = checkpoints.sign_checkpoint(session, runtime.clock, runtime.log_signer(session))
+        assert signed is not None
+        out.print(f"signed checkpoint #{signed.id}: {signed.tree_size} entries")
+        typer.echo(signed.note, nl=False)
+
+
+@audit_app.command("verify")
+def audit_verify(
+    ctx: typer.Context,
+    bundle: Annotated[
+        Path | None,
+        typer.Option(help="Check an exported bundle offline instead of the database."),
+    ] = None,
+) -> None:
+    """Recompute the log from its entries and check every node and checkpoint."""
+    if bundle is not None:
+        report = verify_bundle(bundle)
+    else:
+        with _opened(ctx) as runtime, runtime.sessions() as session:
+            report = verify_log(session, runtime.log_signer(session).verifier)
+    if not report.ok:
+        raise TamperDetected(f"audit log verification failed: {report.problem}")
+    out.print(f"audit log verified: {report.entries} entries, {report.checkpoints} checkpoint(s)")
+
+
+@audit_app.command("export")
+def audit_export(
+    ctx: typer.Context, target: Annotated[Path, typer.Argument(help="Folder to write.")]
+) -> None:
+    """Write a bundle (entries, latest checkpoint, public key) that verifies with no database."""
+    with _opened(ctx) as runtime, runtime.sessions() as session:
+        signer = runtime.log_signer(session)
+        checkpoints.sign_checkpoint(session, runtime.clock, signer, only_if_grown=True)
+        size = export_bundle(session, signer.verifier, target)
+    out.print(
+        f"exported {size} entries to {target}; check with: custos audit verify --bundle {target}"
+    )
+
+
+@audit_app.command("witness-add")
+def audit_witness_add(
+    ctx: typer.Context, vkey: Annotated[str, typer.Argument(help="The witness's verifier key.")]
+) -> None:
+    """Register an outside witness whose cosignatures the log accepts and shows."""
+    with _opened(ctx) as runtime, runtime.sessions() as session:
+        witness = checkpoints.add_witness(session, runtime.clock, _actor(), vkey)
+        out.print(f"witness {witness.name} registered")
+
+
+@app.command("witness")
+def witness_command(
+    url: Annotated[str, typer.Option(help="Base URL of the Custos to witness.")],
+    state: Annotated[Path, typer.Option(help="Folder with this witness's key and memory.")],
+    name: Annotated[
+        str | None, typer.Option(help="This witness's name (first run), e.g. ngo.example/w1.")
+    ] = None,
+    log_key: Annotated[
+        str | None, typer.Option(help="The log's verifier key; trusted on first use if absent.")
+    ] = None,
+) -> None:
+    """Witness a log: verify its latest checkpoint extends the last one seen, then cosign it."""
+    result = witness.run(url, state, name=name, log_key=log_key)
+    seen = (
+        "first checkpoint"
+        if result.previous_size is None
+        else (f"consistent with {result.previous_size} entries seen before")
+    )
+    out.print(f"{result.origin}: {result.size} entries, {seen}; cosigned")
+    out.print(f"cosignature submitted: {result.submitted}")
+    signer = witness.witness_signer(state, None)
+    out.print(f"this witness's key: {signer.verifier.vkey()}")
 
 
 # --- entry point -------------------------------------------------------------------------------

@@ -85,6 +85,14 @@ class Settings(BaseSettings):
         description="Key-encryption key file (created 0600 by `custos init`); "
         "default keys/kek.key in the data folder.",
     )
+    log_key_file: Path | None = Field(
+        default=None,
+        description="Ed25519 key that signs audit-log checkpoints (created 0600 by `custos init`); "
+        "default keys/log-signing.key in the data folder.",
+    )
+    checkpoint_minutes: float = Field(
+        default=10, gt=0, le=1440, description="How often `custos serve` signs a new checkpoint."
+    )
     policy: str = Field(default="kz-nvms", description="Name of the retention policy profile.")
     cookie_secure: bool = Field(
         default=True,
@@ -133,6 +141,13 @@ class Settings(BaseSettings):
         if self.blob_url is None:
             return FolderBlobLocation(self.data_dir.resolve() / "blobs")
         return parse_blob_url(self.blob_url)
+
+    @property
+    def log_key_path(self) -> Path:
+        """The audit-log signing key file."""
+        if self.log_key_file is not None:
+            return self.log_key_file
+        return self.data_dir / "keys" / "log-signing.key"
 
     @property
     def kek_path(self) -> Path:

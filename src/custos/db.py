@@ -84,6 +84,9 @@ def create_engine(url: str, **kwargs: Any) -> Engine:
 def _configure_sqlite(engine: Engine) -> None:
     # pysqlite defers BEGIN until the first write and breaks SAVEPOINT; taking over the
     # transaction boundaries (the documented SQLAlchemy recipe) gives real transactions.
+    # IMMEDIATE takes the write lock at the start: a transaction that reads and then writes
+    # would otherwise fail at once (SQLITE_BUSY_SNAPSHOT) whenever another writer got in
+    # between, instead of waiting its turn. Readers are not blocked (WAL).
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
@@ -97,7 +100,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def session_factory(engine: Engine | Connection) -> sessionmaker[Session]:

@@ -9,12 +9,14 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from custos.audit import checkpoint as checkpoints
+from custos.audit.note import NoteSigner
 from custos.clock import Clock, SystemClock
 from custos.config import FolderBlobLocation, Settings
 from custos.db import create_engine, migrate, require_current_schema, session_factory
 from custos.storage.blobs import BlobStore, open_blob_store
 from custos.storage.crypto import Sealer
-from custos.storage.keys import create_kek, load_kek
+from custos.storage.keys import create_kek, create_signing_key, load_kek, load_signing_key
 from custos.storage.s3 import S3BlobStore
 from custos.users import service as users
 
@@ -29,6 +31,7 @@ class Runtime:
     sessions: sessionmaker[Session]
     blobs: BlobStore
     sealer: Sealer
+    log_key: bytes
     clock: Clock = field(default_factory=SystemClock)
     engine: Engine | None = None
 
@@ -36,6 +39,7 @@ class Runtime:
     def open(cls, settings: Settings, clock: Clock | None = None) -> Runtime:
         """Connect to the configured database (which must be initialised) and blob store."""
         sealer = Sealer(load_kek(settings.kek_path))
+        log_key = load_signing_key(settings.log_key_path)
         blobs = open_blob_store(settings)
         engine = create_engine(settings.database)
         try:
@@ -48,9 +52,14 @@ class Runtime:
             sessions=session_factory(engine),
             blobs=blobs,
             sealer=sealer,
+            log_key=log_key,
             clock=clock or SystemClock(),
             engine=engine,
         )
+
+    def log_signer(self, session: Session) -> NoteSigner:
+        """The signer of this log's checkpoints."""
+        return checkpoints.log_signer(session, self.log_key)
 
     def close(self) -> None:
         """Release database connections."""
@@ -70,6 +79,7 @@ def initialise(settings: Settings, clock: Clock | None = None) -> Initialised:
     """Create the data folder, key file, blob store and schema, and the first admin; idempotent."""
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     key_created = create_kek(settings.kek_path)
+    create_signing_key(settings.log_key_path)
     location = settings.blob_location
     if isinstance(location, FolderBlobLocation):
         location.path.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -82,6 +92,9 @@ def initialise(settings: Settings, clock: Clock | None = None) -> Initialised:
         migrate(engine)
         with session_factory(engine)() as session:
             password = users.ensure_first_admin(session, clock or SystemClock())
+            if checkpoints.latest_checkpoint(session) is None:
+                signer = checkpoints.log_signer(session, load_signing_key(settings.log_key_path))
+                checkpoints.sign_checkpoint(session, clock or SystemClock(), signer)
     finally:
         engine.dispose()
     if password is not None:

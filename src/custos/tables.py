@@ -1,6 +1,13 @@
 """Every table of every domain, imported in one place so Alembic and the drift check see all."""
 
-from custos.audit.models import AuditEntry
+from custos.audit.models import (
+    AuditCheckpoint,
+    AuditCosignature,
+    AuditEntry,
+    AuditLogState,
+    AuditNode,
+    AuditWitness,
+)
 from custos.cameras.models import Camera
 from custos.db import Base
 from custos.recording.models import DataKey, RecordingGap, Segment
@@ -10,7 +17,12 @@ metadata = Base.metadata
 
 __all__ = [
     "ApiToken",
+    "AuditCheckpoint",
+    "AuditCosignature",
     "AuditEntry",
+    "AuditLogState",
+    "AuditNode",
+    "AuditWitness",
     "Camera",
     "DataKey",
     "LoginSession",

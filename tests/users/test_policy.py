@@ -25,6 +25,8 @@ EXPECTED_ROLES = {
     Permission.VIEW_CAMERAS: set(Role),
     Permission.MANAGE_CAMERAS: {Role.ADMIN, Role.OPERATOR},
     Permission.MANAGE_USERS: {Role.ADMIN},
+    Permission.READ_AUDIT: {Role.AUDITOR, Role.DPO},
+    Permission.MANAGE_WITNESSES: {Role.ADMIN},
     Permission.VIEW_LIVE: {Role.OPERATOR},
     Permission.REVIEW_FOOTAGE: {Role.INVESTIGATOR},
 }

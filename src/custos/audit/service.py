@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, cast
+from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from custos.audit import log
+from custos.audit.log import NewEntry
 from custos.audit.models import AuditEntry
 from custos.audit.policy import Action, Outcome
 from custos.clock import Clock
@@ -25,8 +28,19 @@ class Actor:
 
 SYSTEM = Actor(name="system")
 
-# A Core INSERT on the table: compiled once, cheap enough for every recorded segment.
-_INSERT_ENTRY = sa.insert(cast(sa.Table, AuditEntry.__table__))
+
+@dataclass(frozen=True)
+class Context:
+    """Why an action on footage happens: the case, the grant, the legal basis, the recipient."""
+
+    case_ref: str | None = None
+    grant_ref: str | None = None
+    legal_basis: str | None = None
+    justification: str | None = None
+    recipient: str | None = None
+
+
+NO_CONTEXT = Context()
 
 
 def record(
@@ -39,33 +53,73 @@ def record(
     object_type: str | None = None,
     object_id: str | int | None = None,
     outcome: Outcome = Outcome.SUCCESS,
+    context: Context = NO_CONTEXT,
     details: dict[str, Any] | None = None,
-) -> None:
-    """Insert an entry now, in the session's transaction, so a failing audit write fails the action.
+) -> int:
+    """Append an entry to the log now, in the session's transaction; returns its position.
 
-    A plain INSERT rather than an ORM object: it runs at once (after any pending changes of
-    the action itself are flushed) and costs little on the recording hot path.
+    If the append fails, the exception propagates and the caller's action fails with it.
     """
-    session.execute(
-        _INSERT_ENTRY,
-        {
-            "at": clock.now(),
-            "actor": actor.name,
-            "actor_role": actor.role,
-            "client_address": actor.client_address,
-            "action": action.value,
-            "event": event,
-            "object_type": object_type,
-            "object_id": None if object_id is None else str(object_id),
-            "outcome": outcome.value,
-            "details": details or {},
-        },
+    return log.append(
+        session,
+        clock,
+        [
+            NewEntry(
+                actor=actor.name,
+                actor_role=actor.role,
+                client_address=actor.client_address,
+                action=action.value,
+                event=event,
+                object_type=object_type,
+                object_id=None if object_id is None else str(object_id),
+                outcome=outcome.value,
+                case_ref=context.case_ref,
+                grant_ref=context.grant_ref,
+                legal_basis=context.legal_basis,
+                justification=context.justification,
+                recipient=context.recipient,
+                details=details or {},
+            )
+        ],
     )
+
+
+@dataclass(frozen=True)
+class EntryFilter:
+    """What an auditor is looking for in the log."""
+
+    event: str | None = None
+    action: str | None = None
+    actor: str | None = None
+    object_type: str | None = None
+    object_id: str | None = None
+    case_ref: str | None = None
+    outcome: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    before_seq: int | None = None
+
+    def described(self) -> dict[str, str]:
+        """The filters that are set, for the audit entry of the search itself."""
+        return {k: str(v) for k, v in self.__dict__.items() if v is not None}
+
+
+def find_entries(session: Session, where: EntryFilter, limit: int = 100) -> list[AuditEntry]:
+    """Entries matching `where`, newest first, at most `limit`."""
+    query = sa.select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit)
+    for column in ("event", "action", "actor", "object_type", "object_id", "case_ref", "outcome"):
+        value = getattr(where, column)
+        if value is not None:
+            query = query.where(getattr(AuditEntry, column) == value)
+    if where.since is not None:
+        query = query.where(AuditEntry.at >= where.since)
+    if where.until is not None:
+        query = query.where(AuditEntry.at < where.until)
+    if where.before_seq is not None:
+        query = query.where(AuditEntry.seq < where.before_seq)
+    return list(session.scalars(query))
 
 
 def entries(session: Session, *, event: str | None = None, limit: int = 100) -> list[AuditEntry]:
     """The newest entries first, optionally only one kind of event."""
-    query = sa.select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit)
-    if event is not None:
-        query = query.where(AuditEntry.event == event)
-    return list(session.scalars(query))
+    return find_entries(session, EntryFilter(event=event), limit)

@@ -1,4 +1,4 @@
-"""The key-encryption key (KEK): 32 random bytes in a file only its owner can read."""
+"""Key files: the key-encryption key and the log signing key, each readable by its owner only."""
 
 from __future__ import annotations
 
@@ -10,18 +10,23 @@ from pathlib import Path
 from custos.errors import ConfigError, NotInitialised
 
 KEK_BYTES = 32
+SIGNING_KEY_BYTES = 32
 
 
 def create_kek(path: Path) -> bool:
     """Create the KEK file (0600, in a 0700 folder) unless it exists; True if created."""
+    return _create_secret(path, KEK_BYTES)
+
+
+def _create_secret(path: Path, length: int) -> bool:
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        load_kek(path)
+        _read_secret(path, length)
         return False
     try:
-        os.write(descriptor, secrets.token_bytes(KEK_BYTES))
+        os.write(descriptor, secrets.token_bytes(length))
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
@@ -30,6 +35,10 @@ def create_kek(path: Path) -> bool:
 
 def load_kek(path: Path) -> bytes:
     """Read the KEK, refusing a file that others can read or that has the wrong size."""
+    return _read_secret(path, KEK_BYTES)
+
+
+def _read_secret(path: Path, length: int) -> bytes:
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
@@ -40,6 +49,16 @@ def load_kek(path: Path) -> bytes:
             f"run `chmod 600 {path}`"
         )
     key = path.read_bytes()
-    if len(key) != KEK_BYTES:
-        raise ConfigError(f"key file {path} holds {len(key)} bytes, not {KEK_BYTES}")
+    if len(key) != length:
+        raise ConfigError(f"key file {path} holds {len(key)} bytes, not {length}")
     return key
+
+
+def create_signing_key(path: Path) -> bool:
+    """Create an Ed25519 private key file (32 raw bytes, 0600) unless it exists; True if created."""
+    return _create_secret(path, SIGNING_KEY_BYTES)
+
+
+def load_signing_key(path: Path) -> bytes:
+    """Read an Ed25519 private key file, refusing one that others can read."""
+    return _read_secret(path, SIGNING_KEY_BYTES)

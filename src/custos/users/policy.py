@@ -32,6 +32,8 @@ class Permission(StrEnum):
     VIEW_CAMERAS = "view_cameras"
     MANAGE_CAMERAS = "manage_cameras"
     MANAGE_USERS = "manage_users"
+    READ_AUDIT = "read_audit"
+    MANAGE_WITNESSES = "manage_witnesses"
     VIEW_LIVE = "view_live"
     REVIEW_FOOTAGE = "review_footage"
 
@@ -43,6 +45,9 @@ PERMISSION_ROLES: Mapping[Permission, frozenset[Role]] = {
     Permission.VIEW_CAMERAS: ALL_ROLES,
     Permission.MANAGE_CAMERAS: frozenset({Role.ADMIN, Role.OPERATOR}),
     Permission.MANAGE_USERS: frozenset({Role.ADMIN}),
+    # The audit log is read by oversight: auditors and data protection officers.
+    Permission.READ_AUDIT: frozenset({Role.AUDITOR, Role.DPO}),
+    Permission.MANAGE_WITNESSES: frozenset({Role.ADMIN}),
     # Footage: live views with privacy zones for operators; recorded footage only for
     # investigators, and a later check demands a live grant on top of the role.
     Permission.VIEW_LIVE: frozenset({Role.OPERATOR}),

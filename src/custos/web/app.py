@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from custos import __version__
+from custos.audit import views as audit_views
 from custos.cameras import views as camera_views
 from custos.deps import PUBLIC, DbSession
 from custos.runtime import Runtime
@@ -56,6 +57,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(_system_router(metrics))
     app.include_router(user_views.router)
     app.include_router(camera_views.router)
+    app.include_router(audit_views.transparency)
+    app.include_router(audit_views.api)
     app.include_router(pages.router)
     app.mount(
         "/static",

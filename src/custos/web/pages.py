@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
+from custos.audit import checkpoint as checkpoints
+from custos.audit import log as audit_log
+from custos.audit.policy import Action, Outcome
+from custos.audit.service import EntryFilter, find_entries, record
 from custos.cameras import service as cameras
 from custos.cameras.policy import CameraCategory, CameraStatus, SensitivityTag
 from custos.cameras.schemas import CameraCreate, CameraOut
@@ -33,6 +37,7 @@ Self = Annotated[Caller, admits(Permission.OWN_ACCOUNT)]
 Viewer = Annotated[Caller, admits(Permission.VIEW_CAMERAS)]
 CameraManager = Annotated[Caller, admits(Permission.MANAGE_CAMERAS)]
 Admin = Annotated[Caller, admits(Permission.MANAGE_USERS)]
+Auditor = Annotated[Caller, admits(Permission.READ_AUDIT)]
 
 
 def _safe_next(target: str) -> str:
@@ -364,3 +369,76 @@ def issue_token(
         db, runtime.clock, caller.actor, caller.principal.name, label=label.strip()[:128]
     )
     return _account_page(request, db, caller, 201, token=token)
+
+
+@router.get("/audit")
+def audit_page(
+    request: Request,
+    db: DbSession,
+    runtime: RuntimeDep,
+    caller: Auditor,
+    event: str = "",
+    action: str = "",
+    actor: str = "",
+    object_id: str = "",
+    outcome: str = "",
+    since: str = "",
+    until: str = "",
+    before: int | None = None,
+) -> Response:
+    """The audit log for oversight: size, checkpoints and cosignatures, and an entry browser."""
+    try:
+        where = EntryFilter(
+            event=event or None,
+            action=action or None,
+            actor=actor or None,
+            object_id=object_id or None,
+            outcome=outcome or None,
+            since=_day(since),
+            until=_day(until, end=True),
+            before_seq=before,
+        )
+    except ValueError:
+        raise InvalidInput("dates are YYYY-MM-DD") from None
+    page_size = 50
+    found = find_entries(db, where, page_size + 1)
+    record(
+        db,
+        runtime.clock,
+        caller.actor,
+        Action.CONSULT,
+        "audit.entries_read",
+        object_type="audit_log",
+        details={"filters": where.described(), "returned": len(found)},
+    )
+    db.commit()
+    recent = checkpoints.recent_checkpoints(db, 10)
+    return render(
+        request,
+        "audit.html",
+        principal=caller.principal,
+        size=audit_log.size(db),
+        origin=audit_log.origin(db),
+        vkey=runtime.log_signer(db).verifier.vkey(),
+        checkpoints=[(c, checkpoints.cosignatures(db, c)) for c in recent],
+        entries=found[:page_size],
+        more=found[page_size - 1].seq if len(found) > page_size else None,
+        filters={
+            "event": event,
+            "action": action,
+            "actor": actor,
+            "object_id": object_id,
+            "outcome": outcome,
+            "since": since,
+            "until": until,
+        },
+        actions=[a.value for a in Action],
+        outcomes=[o.value for o in Outcome],
+    )
+
+
+def _day(text: str, end: bool = False) -> datetime | None:
+    if not text:
+        return None
+    day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+    return day + timedelta(days=1) if end else day

@@ -1,0 +1,210 @@
+"""The audit log in the database: appends in the caller's transaction, roots and proofs in O(log n).
+
+An append locks the single `audit_log_state` row, so positions in the log are handed out
+contiguously and in commit order, on SQLite and PostgreSQL alike. It reads the O(log n)
+nodes on the right edge of the tree, hashes the new leaves into it, and inserts the entries,
+the nodes they complete and the new size. Nothing else ever writes these tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from custos.audit import merkle
+from custos.audit.canonical import EntryRecord, canonical_bytes, normalise_details
+from custos.audit.models import AuditEntry, AuditLogState, AuditNode
+from custos.clock import Clock
+from custos.errors import InvalidInput, NotInitialised
+
+STATE_ID = 1
+
+_entries = cast(sa.Table, AuditEntry.__table__)
+_nodes = cast(sa.Table, AuditNode.__table__)
+_state = cast(sa.Table, AuditLogState.__table__)
+_INSERT_ENTRY = sa.insert(_entries)
+_INSERT_NODE = sa.insert(_nodes)
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    """An entry to append; the log gives it its position and time."""
+
+    actor: str
+    action: str
+    event: str
+    outcome: str
+    actor_role: str | None = None
+    client_address: str | None = None
+    object_type: str | None = None
+    object_id: str | None = None
+    case_ref: str | None = None
+    grant_ref: str | None = None
+    legal_basis: str | None = None
+    justification: str | None = None
+    recipient: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def _locked_size(session: Session) -> int:
+    size = session.execute(
+        sa.select(_state.c.size).where(_state.c.id == STATE_ID).with_for_update()
+    ).scalar()
+    if size is None:
+        raise NotInitialised("the audit log has no state row; run `custos init`")
+    return int(size)
+
+
+def append(session: Session, clock: Clock, entries: Sequence[NewEntry]) -> int:
+    """Append `entries` in the session's transaction; returns the position of the first."""
+    size = _locked_size(session)
+    edge = merkle.nodes_for_root(size)
+    known = fetch_nodes(session, edge)
+    tree = merkle.CompactRange(size, [known[piece] for piece in edge])
+    at = clock.now()
+    rows: list[dict[str, Any]] = []
+    nodes: list[dict[str, Any]] = []
+    for offset, entry in enumerate(entries):
+        record = EntryRecord(
+            seq=size + offset,
+            at=at,
+            actor=entry.actor,
+            actor_role=entry.actor_role,
+            action=entry.action,
+            event=entry.event,
+            object_type=entry.object_type,
+            object_id=entry.object_id,
+            case_ref=entry.case_ref,
+            grant_ref=entry.grant_ref,
+            legal_basis=entry.legal_basis,
+            justification=entry.justification,
+            recipient=entry.recipient,
+            client_address=entry.client_address,
+            outcome=entry.outcome,
+            details=normalise_details(entry.details),
+        )
+        rows.append(_row(record))
+        for level, index, digest in tree.append(merkle.leaf_hash(canonical_bytes(record))):
+            nodes.append({"level": level, "idx": index, "hash": digest})
+    if rows:
+        session.execute(_INSERT_ENTRY, rows)
+        session.execute(_INSERT_NODE, nodes)
+        session.execute(
+            sa.update(_state).where(_state.c.id == STATE_ID).values(size=size + len(rows))
+        )
+    return size
+
+
+def _row(record: EntryRecord) -> dict[str, Any]:
+    return {
+        "seq": record.seq,
+        "at": record.at,
+        "actor": record.actor,
+        "actor_role": record.actor_role,
+        "client_address": record.client_address,
+        "action": record.action,
+        "event": record.event,
+        "object_type": record.object_type,
+        "object_id": record.object_id,
+        "case_ref": record.case_ref,
+        "grant_ref": record.grant_ref,
+        "legal_basis": record.legal_basis,
+        "justification": record.justification,
+        "recipient": record.recipient,
+        "outcome": record.outcome,
+        "details": record.details,
+    }
+
+
+def record_of(entry: AuditEntry) -> EntryRecord:
+    """The hashed content of a stored entry."""
+    return EntryRecord(
+        seq=entry.seq,
+        at=entry.at,
+        actor=entry.actor,
+        actor_role=entry.actor_role,
+        action=entry.action,
+        event=entry.event,
+        object_type=entry.object_type,
+        object_id=entry.object_id,
+        case_ref=entry.case_ref,
+        grant_ref=entry.grant_ref,
+        legal_basis=entry.legal_basis,
+        justification=entry.justification,
+        recipient=entry.recipient,
+        client_address=entry.client_address,
+        outcome=entry.outcome,
+        details=entry.details,
+    )
+
+
+def fetch_nodes(session: Session, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+    """The hashes of the named nodes, in one query."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    rows = session.execute(
+        sa.select(_nodes.c.level, _nodes.c.idx, _nodes.c.hash).where(
+            sa.tuple_(_nodes.c.level, _nodes.c.idx).in_(wanted)
+        )
+    )
+    found = {(level, idx): bytes(digest) for level, idx, digest in rows}
+    missing = [key for key in wanted if key not in found]
+    if missing:
+        raise NotInitialised(f"the audit tree lacks node {missing[0]}; run `custos audit verify`")
+    return found
+
+
+def size(session: Session) -> int:
+    """The number of entries in the log."""
+    value = session.execute(sa.select(_state.c.size).where(_state.c.id == STATE_ID)).scalar()
+    if value is None:
+        raise NotInitialised("the audit log has no state row; run `custos init`")
+    return int(value)
+
+
+def origin(session: Session) -> str:
+    """The log's origin line (its name in checkpoints)."""
+    value = session.execute(sa.select(_state.c.origin).where(_state.c.id == STATE_ID)).scalar()
+    if value is None:
+        raise NotInitialised("the audit log has no state row; run `custos init`")
+    return str(value)
+
+
+def _check_size(tree_size: int, current: int) -> None:
+    if not 0 <= tree_size <= current:
+        raise InvalidInput(f"the log holds {current} entries; there is no tree of {tree_size}")
+
+
+def root_at(session: Session, tree_size: int) -> bytes:
+    """The root hash of the first `tree_size` entries."""
+    _check_size(tree_size, size(session))
+    nodes = fetch_nodes(session, merkle.nodes_for_root(tree_size))
+    return merkle.root(tree_size, lambda level, index: nodes[(level, index)])
+
+
+def leaf_at(session: Session, index: int) -> bytes:
+    """The leaf hash of entry `index`."""
+    return fetch_nodes(session, [(0, index)])[(0, index)]
+
+
+def inclusion(session: Session, index: int, tree_size: int) -> list[bytes]:
+    """The inclusion proof of entry `index` in the tree of `tree_size`."""
+    _check_size(tree_size, size(session))
+    if not 0 <= index < tree_size:
+        raise InvalidInput(f"entry {index} is not in a tree of {tree_size}")
+    nodes = fetch_nodes(session, merkle.nodes_for_inclusion(index, tree_size))
+    return merkle.inclusion_proof(index, tree_size, lambda level, i: nodes[(level, i)])
+
+
+def consistency(session: Session, old: int, new: int) -> list[bytes]:
+    """The consistency proof from the tree of `old` entries to the tree of `new`."""
+    _check_size(new, size(session))
+    if not 0 < old <= new:
+        raise InvalidInput(f"no consistency proof from {old} to {new}")
+    nodes = fetch_nodes(session, merkle.nodes_for_consistency(old, new))
+    return merkle.consistency_proof(old, new, lambda level, i: nodes[(level, i)])

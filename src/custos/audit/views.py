@@ -1,0 +1,192 @@
+"""HTTP face of the audit log: public transparency routes (hashes only) and the log for auditors."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Query, status
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel
+
+from custos.audit import checkpoint as checkpoints
+from custos.audit import log
+from custos.audit.policy import Action
+from custos.audit.service import EntryFilter, find_entries, record
+from custos.deps import PUBLIC, Caller, DbSession, RuntimeDep, admits
+from custos.errors import NotFound
+from custos.users.policy import Permission
+
+transparency = APIRouter(prefix="/transparency", tags=["transparency"])
+api = APIRouter(prefix="/api/audit", tags=["audit"])
+
+Auditor = Annotated[Caller, admits(Permission.READ_AUDIT)]
+WitnessManager = Annotated[Caller, admits(Permission.MANAGE_WITNESSES)]
+
+
+def _b64(digest: bytes) -> str:
+    return base64.b64encode(digest).decode()
+
+
+@transparency.get("/checkpoint", dependencies=[PUBLIC], response_class=PlainTextResponse)
+def latest_checkpoint(db: DbSession) -> PlainTextResponse:
+    """The latest signed checkpoint (C2SP signed note), with the witnesses' cosignatures."""
+    checkpoint = checkpoints.latest_checkpoint(db)
+    if checkpoint is None:
+        raise NotFound("the log has not signed a checkpoint yet")
+    return PlainTextResponse(checkpoints.published_note(db, checkpoint))
+
+
+@transparency.get("/key", dependencies=[PUBLIC], response_class=PlainTextResponse)
+def log_key(db: DbSession, runtime: RuntimeDep) -> PlainTextResponse:
+    """The log's public key as a C2SP verifier key."""
+    return PlainTextResponse(runtime.log_signer(db).verifier.vkey() + "\n")
+
+
+class InclusionProof(BaseModel):
+    """Proof that entry `index` is in the tree of `size`: hashes only, no content."""
+
+    index: int
+    size: int
+    leaf_hash: str
+    root_hash: str
+    proof: list[str]
+
+
+@transparency.get("/proof/inclusion", dependencies=[PUBLIC])
+def inclusion_proof(
+    db: DbSession, index: Annotated[int, Query(ge=0)], size: Annotated[int, Query(ge=1)]
+) -> InclusionProof:
+    """The inclusion proof of one entry (RFC 9162), base64 hashes."""
+    proof = log.inclusion(db, index, size)
+    return InclusionProof(
+        index=index,
+        size=size,
+        leaf_hash=_b64(log.leaf_at(db, index)),
+        root_hash=_b64(log.root_at(db, size)),
+        proof=[_b64(h) for h in proof],
+    )
+
+
+class ConsistencyProof(BaseModel):
+    """Proof that the tree of `from_size` is a prefix of the tree of `to_size`."""
+
+    from_size: int
+    to_size: int
+    from_root: str
+    to_root: str
+    proof: list[str]
+
+
+@transparency.get("/proof/consistency", dependencies=[PUBLIC])
+def consistency_proof(
+    db: DbSession,
+    old: Annotated[int, Query(alias="from", ge=1)],
+    new: Annotated[int, Query(alias="to", ge=1)],
+) -> ConsistencyProof:
+    """The consistency proof between two tree sizes (RFC 9162), base64 hashes."""
+    proof = log.consistency(db, old, new)
+    return ConsistencyProof(
+        from_size=old,
+        to_size=new,
+        from_root=_b64(log.root_at(db, old)),
+        to_root=_b64(log.root_at(db, new)),
+        proof=[_b64(h) for h in proof],
+    )
+
+
+class Accepted(BaseModel):
+    """The witnesses whose cosignatures were accepted."""
+
+    accepted: list[str]
+
+
+@transparency.post("/cosignatures", dependencies=[PUBLIC], status_code=status.HTTP_201_CREATED)
+def submit_cosignature(
+    db: DbSession,
+    runtime: RuntimeDep,
+    note: Annotated[str, Body(media_type="text/plain", description="The cosigned checkpoint.")],
+) -> Accepted:
+    """Accept cosignatures of a checkpoint from registered witnesses."""
+    return Accepted(accepted=checkpoints.accept_cosignatures(db, runtime.clock, note))
+
+
+class EntryOut(BaseModel):
+    """An audit entry as auditors see it."""
+
+    seq: int
+    at: datetime
+    actor: str
+    actor_role: str | None
+    action: str
+    event: str
+    object_type: str | None
+    object_id: str | None
+    case_ref: str | None
+    grant_ref: str | None
+    legal_basis: str | None
+    justification: str | None
+    recipient: str | None
+    client_address: str | None
+    outcome: str
+    details: dict[str, object]
+
+    model_config = {"from_attributes": True}
+
+
+@api.get("/entries")
+def list_entries(
+    db: DbSession,
+    runtime: RuntimeDep,
+    caller: Auditor,
+    event: str | None = None,
+    action: str | None = None,
+    actor: str | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    case_ref: str | None = None,
+    outcome: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    before: Annotated[int | None, Query(ge=0)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[EntryOut]:
+    """Entries matching the filters, newest first; the search itself is logged."""
+    where = EntryFilter(
+        event, action, actor, object_type, object_id, case_ref, outcome, since, until, before
+    )
+    found = [EntryOut.model_validate(e) for e in find_entries(db, where, limit)]
+    record(
+        db,
+        runtime.clock,
+        caller.actor,
+        Action.CONSULT,
+        "audit.entries_read",
+        object_type="audit_log",
+        details={"filters": where.described(), "returned": len(found)},
+    )
+    db.commit()
+    return found
+
+
+class WitnessIn(BaseModel):
+    """A witness to register, by its cosignature verifier key."""
+
+    vkey: str
+
+
+class WitnessOut(BaseModel):
+    """A registered witness."""
+
+    name: str
+    vkey: str
+
+
+@api.post("/witnesses", status_code=status.HTTP_201_CREATED)
+def add_witness(
+    data: WitnessIn, db: DbSession, runtime: RuntimeDep, caller: WitnessManager
+) -> WitnessOut:
+    """Register an outside witness whose cosignatures the log will accept and show."""
+    witness = checkpoints.add_witness(db, runtime.clock, caller.actor, data.vkey)
+    return WitnessOut(name=witness.name, vkey=checkpoints.witness_verifier(witness).vkey())
