@@ -12,11 +12,11 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from custos.users.models import User
-from custos.users.policy import Role
 from custos.db import create_engine, migrate, require_current_schema
 from custos.errors import NotInitialised
 from custos.tables import metadata
+from custos.users.models import User
+from custos.users.policy import Role
 
 
 def test_models_and_migrations_do_not_drift(connection: Connection) -> None:
@@ -61,7 +61,7 @@ def test_timestamps_come_back_aware_and_equal(db: Session) -> None:
 
 
 def test_naive_timestamps_are_refused(db: Session) -> None:
-    db.add(_user(datetime(2026, 1, 1)))  # noqa: DTZ001
+    db.add(_user(datetime(2026, 1, 1)))
     with pytest.raises(sa.exc.StatementError, match="naive datetime"):
         db.flush()
 

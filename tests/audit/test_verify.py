@@ -1,0 +1,159 @@
+"""Tampering behind the log's back is found, and the place is named; bundles verify offline."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from custos.audit import checkpoint as checkpoints
+from custos.audit import merkle
+from custos.audit.canonical import canonical_bytes
+from custos.audit.log import record_of
+from custos.audit.models import AuditEntry
+from custos.audit.note import NoteSigner
+from custos.audit.verify import export_bundle, verify_bundle, verify_log
+from custos.clock import FrozenClock
+from custos.errors import TamperDetected
+
+Tamper = Callable[[str], None]
+
+
+@pytest.fixture
+def signed(db: Session, clock: FrozenClock, signer: NoteSigner, filled: int) -> int:
+    """The filled log with a checkpoint over it."""
+    checkpoints.sign_checkpoint(db, clock, signer)
+    return filled
+
+
+def _problem(db: Session, signer: NoteSigner) -> str | None:
+    return verify_log(db, signer.verifier).problem
+
+
+def test_an_untouched_log_verifies(db: Session, signer: NoteSigner, signed: int) -> None:
+    report = verify_log(db, signer.verifier)
+    assert report.ok
+    assert (report.entries, report.checkpoints) == (signed, 1)
+
+
+def test_a_changed_entry_is_named(
+    db: Session, signer: NoteSigner, signed: int, tamper: Tamper
+) -> None:
+    tamper("UPDATE audit_entries SET actor = 'nobody' WHERE seq = 5")
+    assert _problem(db, signer) == "entry 5 does not match its leaf hash (altered or moved)"
+
+
+def test_a_deleted_entry_is_named(
+    db: Session, signer: NoteSigner, signed: int, tamper: Tamper
+) -> None:
+    tamper("DELETE FROM audit_entries WHERE seq = 7")
+    assert _problem(db, signer) == "entry 7 is missing (deleted?)"
+
+
+def test_the_last_entry_deleted_is_named(
+    db: Session, signer: NoteSigner, signed: int, tamper: Tamper
+) -> None:
+    tamper(f"DELETE FROM audit_entries WHERE seq = {signed - 1}")
+    assert (
+        _problem(db, signer) == f"entry {signed - 1} is missing (deleted?): the log holds {signed}"
+    )
+
+
+def test_reordered_entries_are_named(
+    db: Session, signer: NoteSigner, signed: int, tamper: Tamper
+) -> None:
+    tamper("UPDATE audit_entries SET seq = -1 WHERE seq = 3")
+    tamper("UPDATE audit_entries SET seq = 3 WHERE seq = 4")
+    tamper("UPDATE audit_entries SET seq = 4 WHERE seq = -1")
+    assert _problem(db, signer) == "entry 3 does not match its leaf hash (altered or moved)"
+
+
+def test_an_inserted_entry_is_named(
+    db: Session, signer: NoteSigner, signed: int, tamper: Tamper
+) -> None:
+    tamper(
+        "INSERT INTO audit_entries (seq, at, actor, action, event, outcome, details) "
+        f"VALUES ({signed}, '2026-01-01 00:00:00', 'ghost', 'erase', 'x', 'success', '{{}}')"
+    )
+    assert (
+        _problem(db, signer)
+        == f"entry {signed} is not in the log of {signed} (inserted behind its back?)"
+    )
+
+
+def test_a_changed_tree_node_is_named(
+    db: Session, signer: NoteSigner, signed: int, tamper: Tamper
+) -> None:
+    node = db.execute(sa.text("SELECT hash FROM audit_nodes WHERE level = 2 AND idx = 1")).scalar()
+    assert node is not None
+    flipped = bytes([node[0] ^ 1]) + bytes(node[1:])
+    tamper(f"UPDATE audit_nodes SET hash = {_literal(db, flipped)} WHERE level = 2 AND idx = 1")
+    assert _problem(db, signer) == "tree node level 2 index 1 does not match its children"
+
+
+def _literal(db: Session, value: bytes) -> str:
+    return (
+        f"X'{value.hex()}'"
+        if db.get_bind().dialect.name == "sqlite"
+        else f"'\\x{value.hex()}'::bytea"
+    )
+
+
+def _rewrite_tree(db: Session) -> None:
+    """Recompute every node from the (altered) entries, as a careful forger would."""
+    tree = merkle.CompactRange()
+    nodes = []
+    for entry in db.scalars(sa.select(AuditEntry).order_by(AuditEntry.seq)):
+        nodes += tree.append(merkle.leaf_hash(canonical_bytes(record_of(entry))))
+    db.execute(sa.text("DELETE FROM audit_nodes"))
+    db.execute(
+        sa.text("INSERT INTO audit_nodes (level, idx, hash) VALUES (:level, :idx, :hash)"),
+        [{"level": level, "idx": index, "hash": digest} for level, index, digest in nodes],
+    )
+    db.commit()
+
+
+def test_a_consistent_rewrite_is_caught_by_the_signed_checkpoint(
+    db: Session, clock: FrozenClock, signer: NoteSigner, signed: int, tamper: Tamper
+) -> None:
+    latest = checkpoints.latest_checkpoint(db)
+    assert latest is not None
+    tamper("UPDATE audit_entries SET justification = 'nothing to see' WHERE seq = 2")
+    _rewrite_tree(db)
+    assert _problem(db, signer) == (
+        f"checkpoint #{latest.id} (size {signed}) no longer matches the log: "
+        f"an entry below {signed} was changed"
+    )
+    with pytest.raises(TamperDetected, match="refusing to sign"):
+        checkpoints.sign_checkpoint(db, clock, signer)
+
+
+def test_a_checkpoint_signed_with_another_key_is_named(
+    db: Session, clock: FrozenClock, signer: NoteSigner, signed: int, random_key: bytes
+) -> None:
+    impostor = NoteSigner(signer.name, random_key)
+    checkpoints.sign_checkpoint(db, clock, impostor)
+    assert "the log's signature does not verify" in (_problem(db, signer) or "")
+
+
+def test_bundle_verifies_offline_and_shows_any_change(
+    db: Session, signer: NoteSigner, signed: int, tmp_path: Path
+) -> None:
+    assert export_bundle(db, signer.verifier, tmp_path / "bundle") == signed
+    assert verify_bundle(tmp_path / "bundle").ok
+    entries = tmp_path / "bundle" / "entries.jsonl"
+    lines = entries.read_bytes().splitlines(keepends=True)
+    entries.write_bytes(b"".join([*lines[:4], lines[4].replace(b"user1", b"user9"), *lines[5:]]))
+    assert (
+        verify_bundle(tmp_path / "bundle").problem
+        == "the entries do not hash to the checkpoint's root"
+    )
+    entries.write_bytes(b"".join(lines[:-1]))
+    assert verify_bundle(tmp_path / "bundle").problem == (
+        f"the bundle holds {signed - 1} entries, the checkpoint {signed}"
+    )
+    entries.write_bytes(b"".join([*lines[:2], lines[3], lines[2], *lines[4:]]))
+    assert verify_bundle(tmp_path / "bundle").problem == "entry 2 carries position 3"
