@@ -7,6 +7,7 @@ declaring other roles than it says, fails the suite.
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,8 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from custos.audit import checkpoint as checkpoints
+from custos.audit.note import COSIGNATURE_ED25519, NoteSigner, parse_note
 from custos.cameras import service as cameras
 from custos.cameras.schemas import CameraCreate
 from custos.clock import FrozenClock
@@ -28,8 +31,10 @@ from helpers import TESTER, audit_events, bearer
 ALL = frozenset(Role)
 ADMIN = frozenset({Role.ADMIN})
 CAMERA_MANAGERS = frozenset({Role.ADMIN, Role.OPERATOR})
+OVERSIGHT = frozenset({Role.AUDITOR, Role.DPO})
 OWN_PASSWORD = "matrix own password"
 _names = itertools.count()
+LOG_KEY = bytes(range(32))
 
 
 @dataclass
@@ -46,6 +51,7 @@ class Request:
     url: str
     json: Any = None
     data: dict[str, Any] | None = None
+    content: str | None = None
 
 
 def _camera(ctx: Ctx, status: str = "active") -> str:
@@ -108,6 +114,32 @@ def _login_form(ctx: Ctx) -> Request:
     return Request("/login", data={"name": name, "password": password, "next": "/cameras"})
 
 
+def _new_witness() -> NoteSigner:
+    return NoteSigner(f"w{next(_names)}.example/w", os.urandom(32), COSIGNATURE_ED25519)
+
+
+def _logged(ctx: Ctx, url: str) -> Request:
+    """`url`, once the log holds at least one entry."""
+    _camera(ctx)
+    return Request(url)
+
+
+def _checkpoint_signed(ctx: Ctx) -> Request:
+    checkpoints.sign_checkpoint(ctx.db, ctx.clock, checkpoints.log_signer(ctx.db, LOG_KEY))
+    return Request("/transparency/checkpoint")
+
+
+def _cosignature(ctx: Ctx) -> Request:
+    witness = _new_witness()
+    checkpoints.add_witness(ctx.db, ctx.clock, TESTER, witness.verifier.vkey())
+    signed = checkpoints.sign_checkpoint(ctx.db, ctx.clock, checkpoints.log_signer(ctx.db, LOG_KEY))
+    assert signed is not None
+    text = parse_note(signed.note).text
+    return Request(
+        "/transparency/cosignatures", content=text + "\n" + witness.cosign(text, 1).line()
+    )
+
+
 def _new_camera_body(_ctx: Ctx) -> dict[str, Any]:
     return {
         "name": f"new-cam-{next(_names)}",
@@ -127,7 +159,7 @@ class Route:
 
     def request(self, ctx: Ctx) -> Request:
         built = self.build(ctx)
-        return built if built.url else Request(self.path, built.json, built.data)
+        return built if built.url else Request(self.path, built.json, built.data, built.content)
 
 
 ROUTES: list[Route] = [
@@ -260,6 +292,30 @@ ROUTES: list[Route] = [
         lambda ctx: Request(f"/cameras/{_camera(ctx, 'draft')}/activate"),
         page=True,
     ),
+    # the audit log: proofs are public (hashes only), entries for oversight, witnesses by admins
+    Route("GET", "/transparency/checkpoint", None, _checkpoint_signed),
+    Route("GET", "/transparency/key", None),
+    Route(
+        "GET",
+        "/transparency/proof/inclusion",
+        None,
+        lambda ctx: _logged(ctx, "/transparency/proof/inclusion?index=0&size=1"),
+    ),
+    Route(
+        "GET",
+        "/transparency/proof/consistency",
+        None,
+        lambda ctx: _logged(ctx, "/transparency/proof/consistency?from=1&to=1"),
+    ),
+    Route("POST", "/transparency/cosignatures", None, _cosignature),
+    Route("GET", "/api/audit/entries", OVERSIGHT),
+    Route(
+        "POST",
+        "/api/audit/witnesses",
+        ADMIN,
+        lambda ctx: Request("/api/audit/witnesses", json={"vkey": _new_witness().verifier.vkey()}),
+    ),
+    Route("GET", "/audit", OVERSIGHT, page=True),
 ]
 
 ROUTE_IDS = [f"{r.method} {r.path}" for r in ROUTES]
@@ -309,11 +365,14 @@ def _call(
 ) -> int:
     if route.page:
         headers = {**headers, "Accept": "text/html"}
+    if req.content is not None:
+        headers = {**headers, "Content-Type": "text/plain"}
     response = client.request(
         route.method,
         req.url,
         json=req.json,
         data=req.data,
+        content=req.content,
         headers=headers,
         follow_redirects=follow,
     )
