@@ -8,6 +8,7 @@ the nodes they complete and the new size. Nothing else ever writes these tables.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -16,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from custos.audit import merkle
-from custos.audit.canonical import EntryRecord, canonical_bytes, normalise_details
+from custos.audit.canonical import EntryRecord, canonical_bytes, canonical_details
 from custos.audit.models import AuditEntry, AuditLogState, AuditNode
 from custos.clock import Clock
 from custos.errors import InvalidInput, NotInitialised
@@ -85,7 +86,7 @@ def append(session: Session, clock: Clock, entries: Sequence[NewEntry]) -> int:
             recipient=entry.recipient,
             client_address=entry.client_address,
             outcome=entry.outcome,
-            details=normalise_details(entry.details),
+            details=canonical_details(entry.details),
         )
         rows.append(_row(record))
         for level, index, digest in tree.append(merkle.leaf_hash(canonical_bytes(record))):
@@ -138,25 +139,37 @@ def record_of(entry: AuditEntry) -> EntryRecord:
         recipient=entry.recipient,
         client_address=entry.client_address,
         outcome=entry.outcome,
-        details=entry.details,
+        details=entry.details_json,
     )
 
 
 def fetch_nodes(session: Session, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
-    """The hashes of the named nodes, in one query."""
+    """The hashes of the named nodes, in one query on the primary key."""
     wanted = sorted(set(keys))
     if not wanted:
         return {}
-    rows = session.execute(
-        sa.select(_nodes.c.level, _nodes.c.idx, _nodes.c.hash).where(
-            sa.tuple_(_nodes.c.level, _nodes.c.idx).in_(wanted)
-        )
-    )
-    found = {(level, idx): bytes(digest) for level, idx, digest in rows}
+    params: dict[str, int] = {}
+    for number, (level, index) in enumerate(wanted):
+        params[f"l{number}"], params[f"i{number}"] = level, index
+    found = {
+        (level, idx): bytes(digest)
+        for level, idx, digest in session.execute(_nodes_query(len(wanted)), params)
+    }
     missing = [key for key in wanted if key not in found]
     if missing:
         raise NotInitialised(f"the audit tree lacks node {missing[0]}; run `custos audit verify`")
     return found
+
+
+@functools.lru_cache(maxsize=256)
+def _nodes_query(count: int) -> sa.TextClause:
+    # A join on a VALUES list: one statement per count, compiled once, answered from the key.
+    pairs = ", ".join(f"(:l{n}, :i{n})" for n in range(count))
+    return sa.text(
+        f"WITH wanted (level, idx) AS (VALUES {pairs}) "  # noqa: S608 - placeholders only
+        "SELECT n.level, n.idx, n.hash FROM wanted "
+        "JOIN audit_nodes n ON n.level = wanted.level AND n.idx = wanted.idx"
+    )
 
 
 def size(session: Session) -> int:
@@ -194,11 +207,17 @@ def leaf_at(session: Session, index: int) -> bytes:
 
 def inclusion(session: Session, index: int, tree_size: int) -> list[bytes]:
     """The inclusion proof of entry `index` in the tree of `tree_size`."""
+    return inclusion_with_leaf(session, index, tree_size)[1]
+
+
+def inclusion_with_leaf(session: Session, index: int, tree_size: int) -> tuple[bytes, list[bytes]]:
+    """Entry `index`'s leaf hash and inclusion proof in the tree of `tree_size`, in one read."""
     _check_size(tree_size, size(session))
     if not 0 <= index < tree_size:
         raise InvalidInput(f"entry {index} is not in a tree of {tree_size}")
-    nodes = fetch_nodes(session, merkle.nodes_for_inclusion(index, tree_size))
-    return merkle.inclusion_proof(index, tree_size, lambda level, i: nodes[(level, i)])
+    nodes = fetch_nodes(session, [(0, index), *merkle.nodes_for_inclusion(index, tree_size)])
+    proof = merkle.inclusion_proof(index, tree_size, lambda level, i: nodes[(level, i)])
+    return nodes[(0, index)], proof
 
 
 def consistency(session: Session, old: int, new: int) -> list[bytes]:

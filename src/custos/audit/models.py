@@ -7,6 +7,7 @@ what hands out contiguous positions in the log.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -38,7 +39,14 @@ class AuditEntry(Base):
     justification: Mapped[str | None] = mapped_column(sa.Text)
     recipient: Mapped[str | None] = mapped_column(sa.String(256))
     outcome: Mapped[str] = mapped_column(sa.String(16))
-    details: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    # Stored exactly as it is hashed (canonical JSON), so checking never re-encodes it.
+    details_json: Mapped[str] = mapped_column("details", sa.Text)
+
+    @property
+    def details(self) -> dict[str, Any]:
+        """The details as a mapping."""
+        loaded: dict[str, Any] = json.loads(self.details_json)
+        return loaded
 
 
 class AuditNode(Base):

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from custos.audit import merkle
-from custos.audit.canonical import EntryRecord, canonical_bytes
+from custos.audit.canonical import EntryRecord, canonical_bytes, canonical_details
 
 revision = "0003"
 down_revision = "0002"
@@ -43,6 +43,15 @@ def upgrade() -> None:
     if not sqlite:
         op.execute("ALTER TABLE audit_entries ALTER COLUMN seq DROP DEFAULT")
         op.execute("DROP SEQUENCE IF EXISTS audit_entries_seq_seq")
+    # Details are kept as the canonical JSON text that is hashed, not as a JSON value.
+    with op.batch_alter_table("audit_entries") as batch:
+        batch.alter_column(
+            "details",
+            type_=sa.Text(),
+            existing_type=sa.JSON(),
+            existing_nullable=False,
+            postgresql_using="details::text",
+        )
 
     op.create_table(
         "audit_nodes",
@@ -132,6 +141,7 @@ def _sequence_existing_entries() -> int:
                 "event",
                 "object_type",
                 "object_id",
+                "client_address",
                 "outcome",
                 "details",
             )
@@ -139,10 +149,13 @@ def _sequence_existing_entries() -> int:
     )
     tree = merkle.CompactRange()
     nodes = []
-    for row in bind.execute(sa.select(entries).order_by(entries.c.seq)).mappings():
-        details = row["details"]
-        if isinstance(details, str):
-            details = json.loads(details)
+    rows = list(bind.execute(sa.select(entries).order_by(entries.c.seq)).mappings())
+    for row in rows:
+        details = canonical_details(json.loads(row["details"]))
+        bind.execute(
+            sa.text("UPDATE audit_entries SET details = :d WHERE seq = :s"),
+            {"d": details, "s": row["seq"]},
+        )
         record = EntryRecord(
             seq=row["seq"],
             at=_aware(row["at"]),
@@ -157,9 +170,9 @@ def _sequence_existing_entries() -> int:
             legal_basis=None,
             justification=None,
             recipient=None,
-            client_address=None,
+            client_address=row["client_address"],
             outcome=row["outcome"],
-            details=details or {},
+            details=details,
         )
         nodes += tree.append(merkle.leaf_hash(canonical_bytes(record)))
     if nodes:
