@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -27,8 +28,36 @@ STATE_ID = 1
 _entries = cast(sa.Table, AuditEntry.__table__)
 _nodes = cast(sa.Table, AuditNode.__table__)
 _state = cast(sa.Table, AuditLogState.__table__)
-_INSERT_ENTRY = sa.insert(_entries)
-_INSERT_NODE = sa.insert(_nodes)
+_ENTRY_COLUMNS = (
+    "seq",
+    "at",
+    "actor",
+    "actor_role",
+    "client_address",
+    "action",
+    "event",
+    "object_type",
+    "object_id",
+    "case_ref",
+    "grant_ref",
+    "legal_basis",
+    "justification",
+    "recipient",
+    "outcome",
+    "details",
+)
+
+
+@functools.lru_cache(maxsize=4)
+def _inserts(paramstyle: str) -> tuple[str, str]:
+    """INSERT statements for the driver itself: appends skip per-row parameter processing."""
+    mark = "?" if paramstyle == "qmark" else "%s"
+    entries = (
+        f"INSERT INTO audit_entries ({', '.join(_ENTRY_COLUMNS)}) "  # noqa: S608 - fixed names
+        f"VALUES ({', '.join([mark] * len(_ENTRY_COLUMNS))})"
+    )
+    nodes = f"INSERT INTO audit_nodes (level, idx, hash) VALUES ({mark}, {mark}, {mark})"  # noqa: S608
+    return entries, nodes
 
 
 @dataclass(frozen=True)
@@ -67,8 +96,15 @@ def append(session: Session, clock: Clock, entries: Sequence[NewEntry]) -> int:
     known = fetch_nodes(session, edge)
     tree = merkle.CompactRange(size, [known[piece] for piece in edge])
     at = clock.now()
-    rows: list[dict[str, Any]] = []
-    nodes: list[dict[str, Any]] = []
+    connection = session.connection()
+    # What the database stores for the time: SQLite keeps SQLAlchemy's text form, others a
+    # naive UTC timestamp (see db.UTCDateTime).
+    naive = at.astimezone(UTC).replace(tzinfo=None)
+    stored_at: object = (
+        naive.strftime("%Y-%m-%d %H:%M:%S.%f") if connection.dialect.name == "sqlite" else naive
+    )
+    rows: list[tuple[object, ...]] = []
+    nodes: list[tuple[int, int, bytes]] = []
     for offset, entry in enumerate(entries):
         record = EntryRecord(
             seq=size + offset,
@@ -88,37 +124,37 @@ def append(session: Session, clock: Clock, entries: Sequence[NewEntry]) -> int:
             outcome=entry.outcome,
             details=canonical_details(entry.details),
         )
-        rows.append(_row(record))
-        for level, index, digest in tree.append(merkle.leaf_hash(canonical_bytes(record))):
-            nodes.append({"level": level, "idx": index, "hash": digest})
+        rows.append(_row(record, stored_at))
+        nodes += tree.append(merkle.leaf_hash(canonical_bytes(record)))
     if rows:
-        session.execute(_INSERT_ENTRY, rows)
-        session.execute(_INSERT_NODE, nodes)
+        insert_entries, insert_nodes = _inserts(connection.dialect.paramstyle)
+        connection.exec_driver_sql(insert_entries, rows)
+        connection.exec_driver_sql(insert_nodes, nodes)
         session.execute(
             sa.update(_state).where(_state.c.id == STATE_ID).values(size=size + len(rows))
         )
     return size
 
 
-def _row(record: EntryRecord) -> dict[str, Any]:
-    return {
-        "seq": record.seq,
-        "at": record.at,
-        "actor": record.actor,
-        "actor_role": record.actor_role,
-        "client_address": record.client_address,
-        "action": record.action,
-        "event": record.event,
-        "object_type": record.object_type,
-        "object_id": record.object_id,
-        "case_ref": record.case_ref,
-        "grant_ref": record.grant_ref,
-        "legal_basis": record.legal_basis,
-        "justification": record.justification,
-        "recipient": record.recipient,
-        "outcome": record.outcome,
-        "details": record.details,
-    }
+def _row(record: EntryRecord, stored_at: object) -> tuple[object, ...]:
+    return (
+        record.seq,
+        stored_at,
+        record.actor,
+        record.actor_role,
+        record.client_address,
+        record.action,
+        record.event,
+        record.object_type,
+        record.object_id,
+        record.case_ref,
+        record.grant_ref,
+        record.legal_basis,
+        record.justification,
+        record.recipient,
+        record.outcome,
+        record.details,
+    )
 
 
 def record_of(entry: AuditEntry) -> EntryRecord:
