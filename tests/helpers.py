@@ -185,3 +185,21 @@ def ffprobe_video(path: Path) -> dict[str, str]:
     ).stdout
     stream: dict[str, str] = json.loads(out)["streams"][0]
     return stream
+
+
+def rewrite_audit_tree(session: Session) -> None:
+    """Recompute every audit tree node from the entries as they now are, as a forger would."""
+    from custos.audit import merkle
+    from custos.audit.canonical import canonical_bytes
+    from custos.audit.log import record_of
+
+    tree = merkle.CompactRange()
+    nodes = []
+    for entry in session.scalars(sa.select(AuditEntry).order_by(AuditEntry.seq)):
+        nodes += tree.append(merkle.leaf_hash(canonical_bytes(record_of(entry))))
+    session.execute(sa.text("DELETE FROM audit_nodes"))
+    session.execute(
+        sa.text("INSERT INTO audit_nodes (level, idx, hash) VALUES (:level, :idx, :hash)"),
+        [{"level": level, "idx": index, "hash": digest} for level, index, digest in nodes],
+    )
+    session.commit()

@@ -10,14 +10,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from custos.audit import checkpoint as checkpoints
-from custos.audit import merkle
-from custos.audit.canonical import canonical_bytes
-from custos.audit.log import record_of
-from custos.audit.models import AuditEntry
 from custos.audit.note import NoteSigner
 from custos.audit.verify import export_bundle, verify_bundle, verify_log
 from custos.clock import FrozenClock
 from custos.errors import TamperDetected
+from helpers import rewrite_audit_tree
 
 Tamper = Callable[[str], None]
 
@@ -102,27 +99,13 @@ def _literal(db: Session, value: bytes) -> str:
     )
 
 
-def _rewrite_tree(db: Session) -> None:
-    """Recompute every node from the (altered) entries, as a careful forger would."""
-    tree = merkle.CompactRange()
-    nodes = []
-    for entry in db.scalars(sa.select(AuditEntry).order_by(AuditEntry.seq)):
-        nodes += tree.append(merkle.leaf_hash(canonical_bytes(record_of(entry))))
-    db.execute(sa.text("DELETE FROM audit_nodes"))
-    db.execute(
-        sa.text("INSERT INTO audit_nodes (level, idx, hash) VALUES (:level, :idx, :hash)"),
-        [{"level": level, "idx": index, "hash": digest} for level, index, digest in nodes],
-    )
-    db.commit()
-
-
 def test_a_consistent_rewrite_is_caught_by_the_signed_checkpoint(
     db: Session, clock: FrozenClock, signer: NoteSigner, signed: int, tamper: Tamper
 ) -> None:
     latest = checkpoints.latest_checkpoint(db)
     assert latest is not None
     tamper("UPDATE audit_entries SET justification = 'nothing to see' WHERE seq = 2")
-    _rewrite_tree(db)
+    rewrite_audit_tree(db)
     assert _problem(db, signer) == (
         f"checkpoint #{latest.id} (size {signed}) no longer matches the log: "
         f"an entry below {signed} was changed"

@@ -8,22 +8,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 import uvicorn
 
 from custos import cli
 from custos.audit import checkpoint as checkpoints
-from custos.audit import log, merkle
-from custos.audit.canonical import canonical_bytes
-from custos.audit.log import NewEntry, record_of
-from custos.audit.models import AuditEntry
+from custos.audit import log
+from custos.audit.log import NewEntry
 from custos.audit.note import NoteSigner
 from custos.audit.witness import run, witness_signer
 from custos.config import Settings
 from custos.errors import TamperDetected
 from custos.runtime import Runtime, initialise
 from custos.web.app import create_app
-from helpers import TESTER, free_port
+from helpers import TESTER, free_port, rewrite_audit_tree
 
 
 class Served:
@@ -88,17 +85,8 @@ class Served:
 
     def rewrite_tree(self) -> None:
         """Recompute every tree node from the entries as they now are."""
-        tree = merkle.CompactRange()
         with self.runtime.sessions() as session:
-            nodes = []
-            for entry in session.scalars(sa.select(AuditEntry).order_by(AuditEntry.seq)):
-                nodes += tree.append(merkle.leaf_hash(canonical_bytes(record_of(entry))))
-            session.execute(sa.text("DELETE FROM audit_nodes"))
-            session.execute(
-                sa.text("INSERT INTO audit_nodes (level, idx, hash) VALUES (:l, :i, :h)"),
-                [{"l": level, "i": index, "h": digest} for level, index, digest in nodes],
-            )
-            session.commit()
+            rewrite_audit_tree(session)
 
 
 @pytest.fixture

@@ -120,6 +120,19 @@ def find_entries(session: Session, where: EntryFilter, limit: int = 100) -> list
     return list(session.scalars(query))
 
 
-def entries(session: Session, *, event: str | None = None, limit: int = 100) -> list[AuditEntry]:
-    """The newest entries first, optionally only one kind of event."""
-    return find_entries(session, EntryFilter(event=event), limit)
+def read_entries(
+    session: Session, clock: Clock, actor: Actor, where: EntryFilter, limit: int = 100
+) -> list[AuditEntry]:
+    """Entries matching `where` for an auditor; the reading is itself logged and committed."""
+    found = find_entries(session, where, limit)
+    record(
+        session,
+        clock,
+        actor,
+        Action.CONSULT,
+        "audit.entries_read",
+        object_type="audit_log",
+        details={"filters": where.described(), "returned": len(found)},
+    )
+    session.commit()
+    return found

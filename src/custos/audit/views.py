@@ -12,8 +12,7 @@ from pydantic import BaseModel
 
 from custos.audit import checkpoint as checkpoints
 from custos.audit import log
-from custos.audit.policy import Action
-from custos.audit.service import EntryFilter, find_entries, record
+from custos.audit.service import EntryFilter, read_entries
 from custos.deps import PUBLIC, Caller, DbSession, RuntimeDep, admits
 from custos.errors import NotFound
 from custos.users.policy import Permission
@@ -156,18 +155,8 @@ def list_entries(
     where = EntryFilter(
         event, action, actor, object_type, object_id, case_ref, outcome, since, until, before
     )
-    found = [EntryOut.model_validate(e) for e in find_entries(db, where, limit)]
-    record(
-        db,
-        runtime.clock,
-        caller.actor,
-        Action.CONSULT,
-        "audit.entries_read",
-        object_type="audit_log",
-        details={"filters": where.described(), "returned": len(found)},
-    )
-    db.commit()
-    return found
+    found = read_entries(db, runtime.clock, caller.actor, where, limit)
+    return [EntryOut.model_validate(e) for e in found]
 
 
 class WitnessIn(BaseModel):

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from custos.audit import checkpoint as checkpoints
 from custos.audit import log as audit_log
 from custos.audit.policy import Action, Outcome
-from custos.audit.service import EntryFilter, find_entries, record
+from custos.audit.service import EntryFilter, read_entries
 from custos.cameras import service as cameras
 from custos.cameras.policy import CameraCategory, CameraStatus, SensitivityTag
 from custos.cameras.schemas import CameraCreate, CameraOut
@@ -401,17 +401,7 @@ def audit_page(
     except ValueError:
         raise InvalidInput("dates are YYYY-MM-DD") from None
     page_size = 50
-    found = find_entries(db, where, page_size + 1)
-    record(
-        db,
-        runtime.clock,
-        caller.actor,
-        Action.CONSULT,
-        "audit.entries_read",
-        object_type="audit_log",
-        details={"filters": where.described(), "returned": len(found)},
-    )
-    db.commit()
+    found = read_entries(db, runtime.clock, caller.actor, where, page_size + 1)
     recent = checkpoints.recent_checkpoints(db, 10)
     return render(
         request,
