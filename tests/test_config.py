@@ -72,7 +72,7 @@ def test_missing_settings_file_is_named(tmp_path: Path) -> None:
         ("database_url", "mysql://db", "must start with sqlite:// or postgresql://"),
         ("blob_url", "ftp://host/x", "must be a folder path"),
         ("blob_url", "s3://Bad_Bucket/x", "not a valid S3 bucket name"),
-        ("policy", "KZ NVMS", "profile name"),
+        ("policy", "KZ NVMS", "shipped profile name"),
         ("log_format", "xml", "'text' or 'json'"),
     ],
 )

@@ -93,7 +93,10 @@ class Settings(BaseSettings):
     checkpoint_minutes: float = Field(
         default=10, gt=0, le=1440, description="How often `custos serve` signs a new checkpoint."
     )
-    policy: str = Field(default="kz-nvms", description="Name of the retention policy profile.")
+    policy: str = Field(
+        default="kz-nvms",
+        description="Retention and access policy: a shipped profile name or a .toml file path.",
+    )
     cookie_secure: bool = Field(
         default=True,
         description="Mark the session cookie Secure (browsers still accept it on localhost).",
@@ -124,8 +127,11 @@ class Settings(BaseSettings):
     @field_validator("policy")
     @classmethod
     def _check_policy(cls, value: str) -> str:
-        if not _POLICY_NAME.match(value):
-            raise ValueError("must be a profile name of lowercase letters, digits and dashes")
+        if not (_POLICY_NAME.match(value) or value.endswith(".toml")):
+            raise ValueError(
+                "must be a shipped profile name (lowercase letters, digits, dashes) "
+                "or the path of a .toml file"
+            )
         return value
 
     @property

@@ -10,12 +10,22 @@ from custos.audit.models import (
 )
 from custos.cameras.models import Camera
 from custos.db import Base
+from custos.incidents.models import Incident, incident_cameras
 from custos.recording.models import DataKey, RecordingGap, Segment
+from custos.retention.models import (
+    Alert,
+    EmergencyRegime,
+    ErasureIntent,
+    HoldScope,
+    LegalHold,
+    SunsetReport,
+)
 from custos.users.models import ApiToken, LoginSession, User
 
 metadata = Base.metadata
 
 __all__ = [
+    "Alert",
     "ApiToken",
     "AuditCheckpoint",
     "AuditCosignature",
@@ -25,9 +35,16 @@ __all__ = [
     "AuditWitness",
     "Camera",
     "DataKey",
+    "EmergencyRegime",
+    "ErasureIntent",
+    "HoldScope",
+    "Incident",
+    "LegalHold",
     "LoginSession",
     "RecordingGap",
     "Segment",
+    "SunsetReport",
     "User",
+    "incident_cameras",
     "metadata",
 ]

@@ -27,6 +27,10 @@ class Camera(Base):
     tags: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     record_audio: Mapped[bool] = mapped_column(default=False)
     segment_seconds: Mapped[int] = mapped_column(default=DEFAULT_SEGMENT_SECONDS)
+    # A justified extension of retention beyond the policy's default (None: the default).
+    retention_days: Mapped[float | None]
+    retention_justification: Mapped[str] = mapped_column(sa.Text, default="")
+    retention_dpia_ref: Mapped[str] = mapped_column(sa.String(128), default="")
     status: Mapped[CameraStatus] = mapped_column(string_enum(CameraStatus, "status", 16))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

@@ -43,6 +43,14 @@ class Segment(Base):
     blob_key: Mapped[str] = mapped_column(sa.String(256), unique=True)
     key_id: Mapped[str | None] = mapped_column(sa.ForeignKey("data_keys.id"), unique=True)
     sealed_at: Mapped[datetime]
+    region: Mapped[str] = mapped_column(sa.String(128), default="")
+    # The retention plan, kept beside the row so the sweeper finds what is due by index alone;
+    # None while a legal hold covers the segment, and once it is erased.
+    expires_at: Mapped[datetime | None] = mapped_column(index=True)
+    retention_reason: Mapped[str] = mapped_column(sa.String(32), default="default")
+    retention_detail: Mapped[str] = mapped_column(sa.String(128), default="")
+    erased_at: Mapped[datetime | None]
+    erasure_reason: Mapped[str | None] = mapped_column(sa.String(32))
 
     key: Mapped[DataKey | None] = relationship()
 

@@ -1,0 +1,1 @@
+"""Incidents: marked stretches of footage that the law keeps longer, for a stated reason."""

@@ -1,0 +1,157 @@
+"""Policy profiles: the published, versioned TOML that says how long footage is kept and why.
+
+A profile is named by `CUSTOS_POLICY`: the name of a profile shipped with Custos (`kz-nvms`,
+`eu-edpb`) or the path of a TOML file. It is validated strictly when the system starts; any
+unknown key or impossible value stops it with a message naming the field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from datetime import timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from custos.errors import ConfigError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RetentionSection(_Strict):
+    """How long footage is kept."""
+
+    default_days: float = Field(gt=0, le=3650)
+    incident_days: float = Field(gt=0, le=36500)
+    incident_padding_before_minutes: float = Field(default=0, ge=0, le=1440)
+    incident_padding_after_minutes: float = Field(default=0, ge=0, le=1440)
+    max_camera_days: float = Field(gt=0, le=3650)
+    extension_requires_justification: bool = True
+    extension_requires_dpia: bool = False
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RetentionSection:
+        if self.incident_days < self.default_days:
+            raise ValueError("incident_days must not be shorter than default_days")
+        if self.max_camera_days < self.default_days:
+            raise ValueError("max_camera_days must not be shorter than default_days")
+        return self
+
+
+class HoldsSection(_Strict):
+    """How legal holds are kept under review."""
+
+    review_interval_days: int = Field(gt=0, le=365)
+    max_review_interval_days: int = Field(gt=0, le=3650)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> HoldsSection:
+        if self.max_review_interval_days < self.review_interval_days:
+            raise ValueError(
+                "max_review_interval_days must not be shorter than review_interval_days"
+            )
+        return self
+
+
+class StorageSection(_Strict):
+    """When storage pressure allows early erasure."""
+
+    free_space_threshold_percent: float = Field(gt=0, lt=100)
+
+
+class EmergencySection(_Strict):
+    """What happens after a state of emergency."""
+
+    grace_days: float = Field(ge=0, le=365)
+
+
+class Ground(_Strict):
+    """A legal ground a case may invoke."""
+
+    code: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,63}$")
+    title: str = Field(min_length=1)
+
+
+class Profile(_Strict):
+    """A whole policy profile."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")
+    version: str = Field(min_length=1)
+    title: str
+    retention: RetentionSection
+    holds: HoldsSection
+    storage: StorageSection
+    emergency: EmergencySection
+    grounds: list[Ground] = Field(min_length=1)
+
+    @property
+    def default_retention(self) -> timedelta:
+        """How long footage without special status is kept."""
+        return timedelta(days=self.retention.default_days)
+
+    @property
+    def incident_retention(self) -> timedelta:
+        """How long incident footage is kept."""
+        return timedelta(days=self.retention.incident_days)
+
+
+class LoadedProfile(_Strict):
+    """A profile with where it came from and the hash of its text, for publication."""
+
+    profile: Profile
+    source: str
+    sha256: str
+    text: str
+
+
+def shipped_profiles() -> list[str]:
+    """The names of the profiles that come with Custos."""
+    folder = resources.files("custos.retention") / "profiles"
+    return sorted(
+        p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml")
+    )
+
+
+def load_profile(name_or_path: str) -> LoadedProfile:
+    """Load and validate a profile by shipped name or file path; ConfigError says what is wrong."""
+    if name_or_path.endswith(".toml") or "/" in name_or_path:
+        path = Path(name_or_path)
+        try:
+            text = path.read_text()
+        except OSError as error:
+            raise ConfigError(f"policy file {path} cannot be read: {error.strerror}") from None
+        source = str(path)
+    else:
+        resource = resources.files("custos.retention") / "profiles" / f"{name_or_path}.toml"
+        if not resource.is_file():
+            shipped = ", ".join(shipped_profiles())
+            raise ConfigError(f"unknown policy profile '{name_or_path}' (shipped: {shipped})")
+        text, source = resource.read_text(), f"shipped profile {name_or_path}"
+    return parse_profile(text, source)
+
+
+def parse_profile(text: str, source: str) -> LoadedProfile:
+    """Validate profile `text`."""
+    try:
+        data: dict[str, Any] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"policy {source} is not valid TOML: {error}") from None
+    try:
+        profile = Profile.model_validate(data)
+    except ValidationError as error:
+        errors = error.errors()
+        # An unknown key is most often a typo behind a "required" error: name it first.
+        first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+        field = ".".join(str(part) for part in first["loc"]) or "(profile)"
+        reason = first["msg"].removeprefix("Value error, ")
+        if first["type"] == "extra_forbidden":
+            reason = "unknown key"
+        raise ConfigError(f"policy {source}: field '{field}': {reason}") from None
+    return LoadedProfile(
+        profile=profile, source=source, sha256=hashlib.sha256(text.encode()).hexdigest(), text=text
+    )
