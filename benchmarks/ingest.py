@@ -128,7 +128,9 @@ def custos_cpu(source: Path, data: Path) -> tuple[float, float, int, int]:
             ),
         )
         [feed] = active_feeds(session)
-    writer = SegmentWriter(runtime.sessions, runtime.clock, runtime.sealer, runtime.blobs)
+    writer = SegmentWriter(
+        runtime.sessions, runtime.clock, runtime.sealer, runtime.blobs, runtime.rules
+    )
     recorder = CameraRecorder(
         feed, writer, runtime.clock, threading.Event(), realtime_files=False, loop_files=False
     )

@@ -23,6 +23,7 @@ from custos.clock import FrozenClock
 from custos.config import Settings
 from custos.db import create_engine, migrate, session_factory
 from custos.recording.media import make_clip
+from custos.retention.profile import load_profile
 from custos.runtime import Runtime
 from custos.storage.blobs import MemoryBlobStore
 from custos.storage.crypto import Sealer
@@ -103,6 +104,7 @@ def runtime(settings: Settings, sessions: sessionmaker[Session], clock: FrozenCl
         blobs=MemoryBlobStore(),
         sealer=Sealer(os.urandom(32)),
         log_key=os.urandom(32),
+        policy=load_profile("kz-nvms"),
         clock=clock,
     )
 

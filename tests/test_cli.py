@@ -265,7 +265,7 @@ def test_audit_checkpoint_verify_export_and_tampering(
     assert "signed checkpoint" in out
     code, out, _ = custos(capsys, "audit", "verify")
     assert code == 0
-    assert "audit log verified: 2 entries" in out
+    assert "audit log verified: 3 entries" in out  # first admin, policy applied, ivan
     bundle = tmp_path / "bundle"
     code, out, _ = custos(capsys, "audit", "export", str(bundle))
     assert code == 0

@@ -14,6 +14,10 @@ from custos.audit.note import NoteSigner
 from custos.clock import Clock, SystemClock
 from custos.config import FolderBlobLocation, Settings
 from custos.db import create_engine, migrate, require_current_schema, session_factory
+from custos.errors import NotInitialised
+from custos.retention import service as retention
+from custos.retention.policy import Rules
+from custos.retention.profile import LoadedProfile, load_profile
 from custos.storage.blobs import BlobStore, open_blob_store
 from custos.storage.crypto import Sealer
 from custos.storage.keys import create_kek, create_signing_key, load_kek, load_signing_key
@@ -32,18 +36,26 @@ class Runtime:
     blobs: BlobStore
     sealer: Sealer
     log_key: bytes
+    policy: LoadedProfile
     clock: Clock = field(default_factory=SystemClock)
     engine: Engine | None = None
 
     @classmethod
     def open(cls, settings: Settings, clock: Clock | None = None) -> Runtime:
         """Connect to the configured database (which must be initialised) and blob store."""
+        policy = load_profile(settings.policy)
         sealer = Sealer(load_kek(settings.kek_path))
         log_key = load_signing_key(settings.log_key_path)
         blobs = open_blob_store(settings)
         engine = create_engine(settings.database)
         try:
             require_current_schema(engine)
+            with session_factory(engine)() as session:
+                if not retention.plan_is_current(session, policy):
+                    raise NotInitialised(
+                        f"the retention plan was not made with policy {policy.profile.name} "
+                        f"({policy.source}); run `custos init` to apply it"
+                    )
         except Exception:
             engine.dispose()
             raise
@@ -53,9 +65,15 @@ class Runtime:
             blobs=blobs,
             sealer=sealer,
             log_key=log_key,
+            policy=policy,
             clock=clock or SystemClock(),
             engine=engine,
         )
+
+    @property
+    def rules(self) -> Rules:
+        """The retention rules of the loaded policy."""
+        return retention.rules_of(self.policy.profile)
 
     def log_signer(self, session: Session) -> NoteSigner:
         """The signer of this log's checkpoints."""
@@ -76,7 +94,11 @@ class Initialised:
 
 
 def initialise(settings: Settings, clock: Clock | None = None) -> Initialised:
-    """Create the data folder, key file, blob store and schema, and the first admin; idempotent."""
+    """Create the data folder, keys, blob store and schema, the first admin and the retention plan.
+
+    Safe to run again: it migrates, and replans retention if the policy profile changed.
+    """
+    load_profile(settings.policy)  # an invalid policy stops everything before anything changes
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     key_created = create_kek(settings.kek_path)
     create_signing_key(settings.log_key_path)
@@ -92,6 +114,7 @@ def initialise(settings: Settings, clock: Clock | None = None) -> Initialised:
         migrate(engine)
         with session_factory(engine)() as session:
             password = users.ensure_first_admin(session, clock or SystemClock())
+            retention.apply_profile(session, clock or SystemClock(), load_profile(settings.policy))
             if checkpoints.latest_checkpoint(session) is None:
                 signer = checkpoints.log_signer(session, load_signing_key(settings.log_key_path))
                 checkpoints.sign_checkpoint(session, clock or SystemClock(), signer)

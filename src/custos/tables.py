@@ -18,6 +18,7 @@ from custos.retention.models import (
     ErasureIntent,
     HoldScope,
     LegalHold,
+    RetentionPlanState,
     SunsetReport,
 )
 from custos.users.models import ApiToken, LoginSession, User
@@ -42,6 +43,7 @@ __all__ = [
     "LegalHold",
     "LoginSession",
     "RecordingGap",
+    "RetentionPlanState",
     "Segment",
     "SunsetReport",
     "User",

@@ -252,7 +252,11 @@ def test_unreachable_camera_is_a_gap_closed_when_recording_stops(live_runtime: R
     camera_id = register_camera(live_runtime, "dark", source)
     feed = CameraFeed(camera_id, "dark", source, False, 10)
     writer = SegmentWriter(
-        live_runtime.sessions, live_runtime.clock, live_runtime.sealer, live_runtime.blobs
+        live_runtime.sessions,
+        live_runtime.clock,
+        live_runtime.sealer,
+        live_runtime.blobs,
+        live_runtime.rules,
     )
     stop = threading.Event()
     recorder = CameraRecorder(

@@ -29,7 +29,9 @@ def feed(runtime: Runtime) -> CameraFeed:
 
 @pytest.fixture
 def writer(runtime: Runtime) -> SegmentWriter:
-    return SegmentWriter(runtime.sessions, runtime.clock, runtime.sealer, runtime.blobs)
+    return SegmentWriter(
+        runtime.sessions, runtime.clock, runtime.sealer, runtime.blobs, runtime.rules
+    )
 
 
 def test_store_seals_indexes_and_audits(

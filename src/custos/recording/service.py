@@ -24,6 +24,9 @@ from custos.errors import CustosError, NotFound, StorageError, TamperDetected
 from custos.recording.media import SegmentFile, probe_video
 from custos.recording.models import DataKey, RecordingGap, Segment
 from custos.recording.policy import associated_data, blob_key
+from custos.retention import service as retention
+from custos.retention.policy import Rules, SegmentFacts
+from custos.retention.pressure import STORAGE_EXHAUSTED, active_alert
 from custos.storage.blobs import BlobStore
 from custos.storage.crypto import CiphertextBuffer, Sealer
 
@@ -47,6 +50,8 @@ class CameraFeed:
     source: str
     record_audio: bool
     segment_seconds: int
+    region: str = ""
+    retention_days: float | None = None
 
 
 def active_feeds(session: Session) -> list[CameraFeed]:
@@ -55,7 +60,16 @@ def active_feeds(session: Session) -> list[CameraFeed]:
         sa.select(Camera).where(Camera.status == CameraStatus.ACTIVE).order_by(Camera.name)
     )
     return [
-        CameraFeed(c.id, c.name, c.source_url, c.record_audio, c.segment_seconds) for c in cameras
+        CameraFeed(
+            c.id,
+            c.name,
+            c.source_url,
+            c.record_audio,
+            c.segment_seconds,
+            c.region,
+            c.retention_days,
+        )
+        for c in cameras
     ]
 
 
@@ -72,17 +86,28 @@ class SegmentWriter:
     """Seals finished segments, stores their blobs, and indexes them with their audit entries."""
 
     def __init__(
-        self, sessions: sessionmaker[Session], clock: Clock, sealer: Sealer, blobs: BlobStore
+        self,
+        sessions: sessionmaker[Session],
+        clock: Clock,
+        sealer: Sealer,
+        blobs: BlobStore,
+        rules: Rules,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
         self._sealer = sealer
         self._blobs = blobs
+        self._rules = rules
         self._ciphertext = CiphertextBuffer()
         self._actor = recorder_actor()
 
     def store(self, feed: CameraFeed, segment: SegmentFile, started_at: datetime) -> StoredSegment:
         """Seal and keep one segment; the blob is written before the index row that names it."""
+        with self._sessions() as session:
+            if active_alert(session, STORAGE_EXHAUSTED) is not None:
+                raise StorageError(
+                    "recording stopped: storage holds only protected footage (see the alert)"
+                )
         segment_id = uuid.uuid4().hex
         sealed = self._sealer.seal(
             segment.data, associated_data(segment_id, feed.id), into=self._ciphertext
@@ -91,8 +116,11 @@ class SegmentWriter:
         self._blobs.put(key, sealed.ciphertext)
         now = self._clock.now()
         ended_at = started_at + timedelta(seconds=segment.duration)
+        extension = None if feed.retention_days is None else timedelta(days=feed.retention_days)
+        facts = SegmentFacts(feed.id, started_at, ended_at, extension, feed.region)
         try:
             with self._sessions() as session:
+                plan = retention.decide_new(session, facts, self._rules)
                 # Core INSERTs, compiled once: this runs for every segment of every camera.
                 session.execute(
                     _INSERT_KEY,
@@ -122,6 +150,12 @@ class SegmentWriter:
                         "blob_key": key,
                         "key_id": segment_id,
                         "sealed_at": now,
+                        "region": feed.region,
+                        "expires_at": plan.expires_at,
+                        "retention_reason": plan.reason.value,
+                        "retention_detail": plan.detail,
+                        "erased_at": None,
+                        "erasure_reason": None,
                     },
                 )
                 audit.record(

@@ -78,7 +78,11 @@ class RecordingSupervisor:
     def _start(self, feed: CameraFeed) -> None:
         stop = threading.Event()
         writer = SegmentWriter(
-            self._runtime.sessions, self._runtime.clock, self._runtime.sealer, self._runtime.blobs
+            self._runtime.sessions,
+            self._runtime.clock,
+            self._runtime.sealer,
+            self._runtime.blobs,
+            self._runtime.rules,
         )
         recorder = self._factory(feed, writer, stop)
         thread = threading.Thread(target=recorder.run, name=f"recorder-{feed.name}", daemon=True)

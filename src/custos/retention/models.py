@@ -91,3 +91,14 @@ class SunsetReport(Base):
     regime_id: Mapped[int] = mapped_column(sa.ForeignKey("emergency_regimes.id"), unique=True)
     published_at: Mapped[datetime]
     report: Mapped[dict[str, object]] = mapped_column(sa.JSON)
+
+
+class RetentionPlanState(Base):
+    """Which policy profile the stored plan was made with (one row)."""
+
+    __tablename__ = "retention_plan_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    profile_name: Mapped[str] = mapped_column(sa.String(64))
+    profile_sha256: Mapped[str] = mapped_column(sa.String(64))
+    planned_at: Mapped[datetime]

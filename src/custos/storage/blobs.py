@@ -10,7 +10,9 @@ import errno
 import os
 import re
 import secrets
-from collections.abc import Iterator
+import shutil
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -50,12 +52,34 @@ class BlobStore(Protocol):
         """Every key that starts with `prefix`, in no set order."""
         ...
 
+    def delete_many(self, keys: Iterable[str]) -> None:
+        """Remove many keys at once (missing ones are fine), cheaper than one by one."""
+        ...
+
+    def space(self) -> Space | None:
+        """Free and total bytes where blobs are kept, or None where that has no meaning."""
+        ...
+
+
+@dataclass(frozen=True)
+class Space:
+    """Free and total bytes of a store."""
+
+    free: int
+    total: int
+
+    @property
+    def free_percent(self) -> float:
+        """Free space as a percentage of the total."""
+        return 100.0 * self.free / self.total if self.total else 0.0
+
 
 class MemoryBlobStore:
-    """Blobs in a dict: the test double of the real stores."""
+    """Blobs in a dict: the test double of the real stores (with a pretend capacity, if given)."""
 
-    def __init__(self) -> None:
+    def __init__(self, capacity: int | None = None) -> None:
         self.blobs: dict[str, bytes] = {}
+        self.capacity = capacity
 
     def put(self, key: str, data: bytes | memoryview) -> None:
         """Store `data` under `key`."""
@@ -79,6 +103,17 @@ class MemoryBlobStore:
     def keys(self, prefix: str = "") -> Iterator[str]:
         """Keys starting with `prefix`."""
         return iter([key for key in self.blobs if key.startswith(prefix)])
+
+    def delete_many(self, keys: Iterable[str]) -> None:
+        """Remove each key."""
+        for key in keys:
+            self.delete(key)
+
+    def space(self) -> Space | None:
+        """The pretend capacity less what is stored."""
+        if self.capacity is None:
+            return None
+        return Space(max(0, self.capacity - sum(map(len, self.blobs.values()))), self.capacity)
 
 
 class FolderBlobStore:
@@ -128,6 +163,25 @@ class FolderBlobStore:
     def exists(self, key: str) -> bool:
         """Whether the file exists."""
         return self._path(key).is_file()
+
+    def delete_many(self, keys: Iterable[str]) -> None:
+        """Unlink every file, then make the removals durable with one fsync per folder."""
+        folders = set()
+        for key in keys:
+            path = self._path(key)
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as error:
+                raise _storage_error(error, f"cannot delete blob {key}") from error
+            folders.add(path.parent)
+        for folder in folders:
+            if folder.exists():
+                _fsync_folder(folder)
+
+    def space(self) -> Space | None:
+        """Free and total bytes of the file system holding the folder."""
+        usage = shutil.disk_usage(self.root if self.root.exists() else self.root.parent)
+        return Space(usage.free, usage.total)
 
     def keys(self, prefix: str = "") -> Iterator[str]:
         """Walk the folder for keys starting with `prefix`, skipping unfinished writes."""

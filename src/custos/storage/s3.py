@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import boto3
@@ -116,6 +116,25 @@ class S3BlobStore:
         except BotoCoreError as error:
             raise self._error(error, f"cannot look up blob {key}") from error
         return True
+
+    def delete_many(self, keys: Iterable[str]) -> None:
+        """Delete objects a thousand at a time (S3's limit per request)."""
+        names = [{"Key": self._name(key)} for key in keys]
+        for start in range(0, len(names), 1000):
+            try:
+                answer = self._client.delete_objects(
+                    Bucket=self.bucket,
+                    Delete={"Objects": names[start : start + 1000], "Quiet": True},
+                )
+            except (ClientError, BotoCoreError) as error:
+                raise self._error(error, "cannot delete blobs") from error
+            if answer.get("Errors"):
+                failed = answer["Errors"][0]
+                raise StorageError(f"cannot delete blob {failed.get('Key')}: {failed.get('Code')}")
+
+    def space(self) -> None:
+        """An object store has no free space to run out of here."""
+        return None
 
     def keys(self, prefix: str = "") -> Iterator[str]:
         """Every key under the store's prefix that starts with `prefix`."""

@@ -22,6 +22,14 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_table(
+        "retention_plan_state",
+        sa.Column("id", sa.Integer(), nullable=False, autoincrement=False),
+        sa.Column("profile_name", sa.String(64), nullable=False),
+        sa.Column("profile_sha256", sa.String(64), nullable=False),
+        sa.Column("planned_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_retention_plan_state")),
+    )
+    op.create_table(
         "alerts",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=64), nullable=False),
@@ -180,6 +188,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("retention_plan_state")
     with op.batch_alter_table("segments", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_segments_expires_at"))
         batch_op.drop_column("erasure_reason")

@@ -1,0 +1,118 @@
+"""Marking and unmarking incidents; each changes the retention plan of what it covers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from custos.audit.policy import Action
+from custos.audit.service import Actor, Context, record
+from custos.cameras.models import Camera
+from custos.clock import Clock
+from custos.errors import Conflict, InvalidInput, NotFound
+from custos.incidents.models import Incident
+from custos.retention.policy import Rules
+from custos.retention.service import replan
+
+
+def mark(
+    session: Session,
+    clock: Clock,
+    actor: Actor,
+    rules: Rules,
+    *,
+    cameras: list[str],
+    start: datetime,
+    end: datetime,
+    description: str,
+    reference: str,
+    justification: str,
+    offence: bool,
+) -> Incident:
+    """Mark an incident: the footage it covers, padded, takes incident retention."""
+    if end <= start:
+        raise InvalidInput("an incident must end after it starts", field="end")
+    for field, value in (
+        ("description", description),
+        ("reference", reference),
+        ("justification", justification),
+    ):
+        if not value.strip():
+            raise InvalidInput(f"an incident needs a {field}", field=field)
+    if start > clock.now():
+        raise InvalidInput("an incident cannot start in the future", field="start")
+    found = list(session.scalars(sa.select(Camera).where(Camera.name.in_(cameras))))
+    missing = sorted(set(cameras) - {c.name for c in found})
+    if missing or not cameras:
+        raise NotFound(f"no camera named '{missing[0]}'" if missing else "name at least one camera")
+    incident = Incident(
+        starts_at=start,
+        ends_at=end,
+        description=description.strip(),
+        legal_reference=reference.strip(),
+        offence=offence,
+        justification=justification.strip(),
+        marked_by=actor.name,
+        marked_at=clock.now(),
+    )
+    incident.cameras.extend(found)
+    session.add(incident)
+    session.flush()
+    replan(session, rules, [c.id for c in found], start, end)
+    record(
+        session,
+        clock,
+        actor,
+        Action.ALTER,
+        "incident.marked",
+        object_type="incident",
+        object_id=incident.id,
+        context=Context(legal_basis=incident.legal_reference, justification=incident.justification),
+        details={
+            "cameras": sorted(cameras),
+            "from": start.isoformat(),
+            "to": end.isoformat(),
+            "offence": offence,
+        },
+    )
+    session.commit()
+    return incident
+
+
+def unmark(
+    session: Session, clock: Clock, actor: Actor, rules: Rules, incident_id: int, justification: str
+) -> Incident:
+    """Withdraw an incident: its footage returns to the plan it would otherwise have."""
+    incident = session.get(Incident, incident_id)
+    if incident is None:
+        raise NotFound(f"no incident {incident_id}")
+    if incident.unmarked_at is not None:
+        raise Conflict(f"incident {incident_id} was unmarked already")
+    if not justification.strip():
+        raise InvalidInput("unmarking an incident needs a justification", field="justification")
+    incident.unmarked_at, incident.unmarked_by = clock.now(), actor.name
+    incident.unmark_justification = justification.strip()
+    session.flush()
+    replan(session, rules, [c.id for c in incident.cameras], incident.starts_at, incident.ends_at)
+    record(
+        session,
+        clock,
+        actor,
+        Action.ALTER,
+        "incident.unmarked",
+        object_type="incident",
+        object_id=incident.id,
+        context=Context(justification=justification.strip()),
+    )
+    session.commit()
+    return incident
+
+
+def list_incidents(session: Session, include_unmarked: bool = False) -> list[Incident]:
+    """Incidents, newest first."""
+    query = sa.select(Incident).order_by(Incident.starts_at.desc())
+    if not include_unmarked:
+        query = query.where(Incident.unmarked_at.is_(None))
+    return list(session.scalars(query))

@@ -1,0 +1,232 @@
+"""States of emergency: recorded by an admin, and their sunset when they end.
+
+Segments recorded in a regime's regions during it are tagged by those facts alone (each
+segment keeps the region its camera was in). Once the regime has ended and the policy's grace
+has passed, the plan erases the tagged footage that shows no offence; afterwards a sunset
+report is published with counts and reasons only.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from custos.audit.policy import Action
+from custos.audit.service import Actor, Context, record
+from custos.cameras.models import Camera
+from custos.clock import Clock
+from custos.errors import Conflict, InvalidInput, NotFound
+from custos.recording.models import Segment
+from custos.retention.models import EmergencyRegime, SunsetReport
+from custos.retention.policy import Reason, Rules
+from custos.retention.service import replan
+
+
+def declare(
+    session: Session,
+    clock: Clock,
+    actor: Actor,
+    rules: Rules,
+    *,
+    regions: list[str],
+    start: datetime,
+    end: datetime | None,
+    decree_ref: str,
+) -> EmergencyRegime:
+    """Record a state of emergency over `regions` from `start` (to `end`, if known)."""
+    regions = sorted({r.strip() for r in regions if r.strip()})
+    if not regions:
+        raise InvalidInput("a state of emergency covers at least one region", field="regions")
+    if not decree_ref.strip():
+        raise InvalidInput("give the reference of the decree", field="decree_ref")
+    if end is not None and end <= start:
+        raise InvalidInput("a state of emergency must end after it starts", field="end")
+    regime = EmergencyRegime(
+        regions=regions,
+        starts_at=start,
+        ends_at=end,
+        decree_ref=decree_ref.strip(),
+        declared_by=actor.name,
+        declared_at=clock.now(),
+    )
+    session.add(regime)
+    session.flush()
+    _replan_regions(session, rules, regions)
+    record(
+        session,
+        clock,
+        actor,
+        Action.CONFIGURE,
+        "emergency.declared",
+        object_type="regime",
+        object_id=regime.id,
+        context=Context(legal_basis=regime.decree_ref),
+        details={
+            "regions": regions,
+            "start": start.isoformat(),
+            "end": end.isoformat() if end else None,
+        },
+    )
+    session.commit()
+    return regime
+
+
+def end_regime(
+    session: Session, clock: Clock, actor: Actor, rules: Rules, regime_id: int, end: datetime
+) -> EmergencyRegime:
+    """Record when a state of emergency ended; its sunset is planned from then."""
+    regime = session.get(EmergencyRegime, regime_id)
+    if regime is None:
+        raise NotFound(f"no state of emergency {regime_id}")
+    if regime.ends_at is not None:
+        raise Conflict(f"state of emergency {regime_id} has ended already")
+    if end <= regime.starts_at:
+        raise InvalidInput("a state of emergency must end after it starts", field="end")
+    regime.ends_at = end
+    session.flush()
+    _replan_regions(session, rules, regime.regions)
+    record(
+        session,
+        clock,
+        actor,
+        Action.CONFIGURE,
+        "emergency.ended",
+        object_type="regime",
+        object_id=regime.id,
+        context=Context(legal_basis=regime.decree_ref),
+        details={"end": end.isoformat()},
+    )
+    session.commit()
+    return regime
+
+
+def _replan_regions(session: Session, rules: Rules, regions: list[str]) -> None:
+    cameras = session.scalars(
+        sa.select(Segment.camera_id).where(Segment.region.in_(regions)).distinct()
+    ).all()
+    if cameras:
+        replan(session, rules, cameras)
+
+
+def list_regimes(session: Session) -> list[EmergencyRegime]:
+    """All states of emergency, newest first."""
+    return list(
+        session.scalars(sa.select(EmergencyRegime).order_by(EmergencyRegime.starts_at.desc()))
+    )
+
+
+def _tagged(regime: EmergencyRegime) -> sa.ColumnElement[bool]:
+    condition = sa.and_(Segment.region.in_(regime.regions), Segment.ended_at > regime.starts_at)
+    if regime.ends_at is not None:
+        condition = sa.and_(condition, Segment.started_at < regime.ends_at)
+    return condition
+
+
+def publish_sunset_reports(session: Session, clock: Clock, rules: Rules) -> list[SunsetReport]:
+    """Publish the report of every regime whose sunset is past and fully carried out."""
+    now = clock.now()
+    published = []
+    done = set(session.scalars(sa.select(SunsetReport.regime_id)))
+    for regime in session.scalars(
+        sa.select(EmergencyRegime).where(EmergencyRegime.ends_at.is_not(None))
+    ):
+        assert regime.ends_at is not None
+        if regime.id in done or regime.ends_at + rules.emergency_grace > now:
+            continue
+        tagged = _tagged(regime)
+        pending = session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Segment)
+            .where(tagged, Segment.erased_at.is_(None), Segment.expires_at <= now)
+        )
+        if pending:
+            continue  # the sweeper has not finished this sunset yet
+        report = _report(session, regime, tagged, now, rules)
+        row = SunsetReport(regime_id=regime.id, published_at=now, report=report)
+        session.add(row)
+        session.flush()
+        record(
+            session,
+            clock,
+            Actor("retention-sweeper", "system"),
+            Action.DISCLOSE,
+            "emergency.sunset_report_published",
+            object_type="regime",
+            object_id=regime.id,
+            context=Context(legal_basis=regime.decree_ref, recipient="public"),
+            details={"erased": report["erased_at_sunset"], "kept": report["kept_total"]},
+        )
+        published.append(row)
+    session.commit()
+    return published
+
+
+def _report(
+    session: Session,
+    regime: EmergencyRegime,
+    tagged: sa.ColumnElement[bool],
+    now: datetime,
+    rules: Rules,
+) -> dict[str, object]:
+    rows = session.execute(
+        sa.select(
+            Segment.region,
+            Segment.erased_at.is_not(None),
+            Segment.erasure_reason,
+            Segment.retention_reason,
+            sa.func.count(),
+        )
+        .where(tagged)
+        .group_by(
+            Segment.region,
+            Segment.erased_at.is_not(None),
+            Segment.erasure_reason,
+            Segment.retention_reason,
+        )
+    ).all()
+    sunset_erased = 0
+    earlier_erased = 0
+    by_region: dict[str, dict[str, int]] = {}
+    kept: dict[str, int] = {}
+    for region, erased, erasure_reason, retention_reason, count in rows:
+        counts = by_region.setdefault(region, {"erased": 0, "kept": 0})
+        if erased:
+            counts["erased"] += count
+            if erasure_reason == Reason.EMERGENCY_SUNSET.value:
+                sunset_erased += count
+            else:
+                earlier_erased += count
+        else:
+            counts["kept"] += count
+            why = {
+                Reason.LEGAL_HOLD.value: "legal hold",
+                Reason.INCIDENT.value: "evidence of an offence",
+            }.get(retention_reason, retention_reason)
+            kept[why] = kept.get(why, 0) + count
+    assert regime.ends_at is not None
+    return {
+        "regime": regime.id,
+        "decree": regime.decree_ref,
+        "regions": regime.regions,
+        "from": regime.starts_at.isoformat(),
+        "to": regime.ends_at.isoformat(),
+        "grace_days": rules.emergency_grace.total_seconds() / 86400,
+        "erased_at_sunset": sunset_erased,
+        "erased_earlier_by_normal_retention": earlier_erased,
+        "kept_total": sum(kept.values()),
+        "kept_reasons": kept,
+        "by_region": by_region,
+        "generated_at": now.isoformat(),
+    }
+
+
+def sunset_reports(session: Session) -> list[SunsetReport]:
+    """Published sunset reports, newest first."""
+    return list(session.scalars(sa.select(SunsetReport).order_by(SunsetReport.published_at.desc())))
+
+
+def camera_regions(session: Session) -> list[str]:
+    """The regions cameras are registered in."""
+    return list(session.scalars(sa.select(Camera.region).distinct().order_by(Camera.region)))

@@ -1,0 +1,133 @@
+"""Storage pressure: below the policy's free-space threshold, erase the oldest ordinary footage.
+
+Only segments on the default plan may go early (audited as early erasures). Held, incident,
+extended and sunset footage is never touched: when nothing else is left, an alert is raised
+and recording stops instead — the recorders refuse to store, and the stretch becomes a gap.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
+
+from custos.cameras.models import Camera
+from custos.clock import Clock
+from custos.recording.models import Segment
+from custos.retention.models import Alert
+from custos.retention.policy import Decision, Reason, storage_pressure_victims
+from custos.retention.service import PlanItem
+from custos.retention.sweeper import Sweeper
+from custos.storage.blobs import BlobStore
+
+log = logging.getLogger(__name__)
+
+STORAGE_EXHAUSTED = "storage_exhausted"
+_CANDIDATES = 5000
+
+
+@dataclass(frozen=True)
+class PressureResult:
+    """What relieving storage pressure did."""
+
+    free_percent: float | None
+    erased: int
+    exhausted: bool
+
+
+def relieve(
+    sessions: sessionmaker[Session],
+    clock: Clock,
+    blobs: BlobStore,
+    sweeper: Sweeper,
+    threshold_percent: float,
+) -> PressureResult:
+    """Erase default-class footage, oldest first, until free space is back above the threshold."""
+    space = blobs.space()
+    if space is None:
+        return PressureResult(None, 0, False)
+    erased = 0
+    while space.free_percent < threshold_percent:
+        needed = int(space.total * threshold_percent / 100) - space.free
+        with sessions() as session:
+            rows = (
+                session.execute(
+                    sa.select(Segment, Camera.name)
+                    .join(Camera, Camera.id == Segment.camera_id)
+                    .where(
+                        Segment.erased_at.is_(None),
+                        Segment.expires_at.is_not(None),
+                        Segment.retention_reason == Reason.DEFAULT.value,
+                    )
+                    .order_by(Segment.started_at, Segment.id)
+                    .limit(_CANDIDATES)
+                )
+                .tuples()
+                .all()
+            )
+        candidates = [
+            (s.id, s.started_at, s.bytes, Decision(s.expires_at, Reason(s.retention_reason)))
+            for s, _ in rows
+        ]
+        chosen = set(storage_pressure_victims(candidates, needed))
+        if not chosen:
+            raise_alert(
+                sessions,
+                clock,
+                STORAGE_EXHAUSTED,
+                f"storage is {100 - space.free_percent:.1f}% full and holds only held, "
+                "incident or extended footage: recording has stopped",
+            )
+            return PressureResult(space.free_percent, erased, True)
+        items = [
+            PlanItem(
+                s.id,
+                camera,
+                s.started_at,
+                s.ended_at,
+                clock.now(),
+                Reason.STORAGE_PRESSURE,
+                "free space below the policy threshold",
+                s.bytes,
+            )
+            for s, camera in rows
+            if s.id in chosen
+        ]
+        erased += len(sweeper.erase(items))
+        new_space = blobs.space()
+        assert new_space is not None
+        space = new_space
+    clear_alert(sessions, clock, STORAGE_EXHAUSTED)
+    return PressureResult(space.free_percent, erased, False)
+
+
+def raise_alert(sessions: sessionmaker[Session], clock: Clock, kind: str, message: str) -> None:
+    """Raise an alert of `kind` unless one is already up."""
+    with sessions() as session:
+        if active_alert(session, kind) is None:
+            session.add(Alert(kind=kind, message=message, raised_at=clock.now()))
+            session.commit()
+            log.critical(message)
+
+
+def clear_alert(sessions: sessionmaker[Session], clock: Clock, kind: str) -> None:
+    """Clear the live alert of `kind`, if any."""
+    with sessions() as session:
+        alert = active_alert(session, kind)
+        if alert is not None:
+            alert.cleared_at = clock.now()
+            session.commit()
+
+
+def active_alert(session: Session, kind: str) -> Alert | None:
+    """The live alert of `kind`."""
+    return session.scalar(
+        sa.select(Alert).where(Alert.kind == kind, Alert.cleared_at.is_(None)).limit(1)
+    )
+
+
+def active_alerts(session: Session) -> list[Alert]:
+    """Every live alert."""
+    return list(session.scalars(sa.select(Alert).where(Alert.cleared_at.is_(None))))

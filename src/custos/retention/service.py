@@ -1,0 +1,307 @@
+"""Retention in the database: gather the facts, ask the pure policy, keep the plan on each row.
+
+Every segment carries its planned expiry (`segments.expires_at`, indexed). Whatever changes a
+fact — a new segment, an incident marked or unmarked, a hold placed or released, a state of
+emergency declared or ended, a camera's retention changed — replans exactly the segments it
+touches. The sweeper then finds what is due by the index alone, so its cost follows what
+expires, not the size of the archive, and it re-decides each candidate from fresh facts before
+anything is erased.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from custos.audit.policy import Action
+from custos.audit.service import SYSTEM, record
+from custos.cameras.models import Camera
+from custos.clock import Clock
+from custos.incidents.models import Incident, incident_cameras
+from custos.recording.models import Segment
+from custos.retention import policy
+from custos.retention.models import EmergencyRegime, HoldScope, LegalHold, RetentionPlanState
+from custos.retention.policy import (
+    Decision,
+    HoldFacts,
+    IncidentFacts,
+    Reason,
+    RegimeFacts,
+    Rules,
+    SegmentFacts,
+    Window,
+)
+from custos.retention.profile import LoadedProfile, Profile
+
+
+def rules_of(profile: Profile) -> Rules:
+    """The retention rules of a policy profile."""
+    section = profile.retention
+    return Rules(
+        default=profile.default_retention,
+        incident=profile.incident_retention,
+        pad_before=timedelta(minutes=section.incident_padding_before_minutes),
+        pad_after=timedelta(minutes=section.incident_padding_after_minutes),
+        emergency_grace=timedelta(days=profile.emergency.grace_days),
+    )
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Incidents, live holds and regimes that may bear on a set of segments."""
+
+    incidents: tuple[IncidentFacts, ...]
+    holds: tuple[HoldFacts, ...]
+    regimes: tuple[RegimeFacts, ...]
+
+
+def load_facts(
+    session: Session, camera_ids: Iterable[int], start: datetime, end: datetime, rules: Rules
+) -> Facts:
+    """The facts touching cameras `camera_ids` between `start` and `end`."""
+    cameras = sorted(set(camera_ids))
+    if not cameras:
+        return Facts((), (), ())
+    incidents = session.scalars(
+        sa.select(Incident)
+        .join(incident_cameras, incident_cameras.c.incident_id == Incident.id)
+        .where(
+            incident_cameras.c.camera_id.in_(cameras),
+            Incident.unmarked_at.is_(None),
+            Incident.starts_at < end + rules.pad_before,
+            Incident.ends_at > start - rules.pad_after,
+        )
+        .distinct()
+    )
+    holds = session.scalars(
+        sa.select(LegalHold)
+        .join(HoldScope, HoldScope.hold_id == LegalHold.id)
+        .where(
+            LegalHold.released_at.is_(None),
+            HoldScope.camera_id.in_(cameras),
+            HoldScope.starts_at < end,
+            HoldScope.ends_at > start,
+        )
+        .distinct()
+    )
+    regimes = session.scalars(
+        sa.select(EmergencyRegime).where(
+            EmergencyRegime.starts_at < end,
+            sa.or_(EmergencyRegime.ends_at.is_(None), EmergencyRegime.ends_at > start),
+        )
+    )
+    return Facts(
+        tuple(incident_facts(i) for i in incidents),
+        tuple(hold_facts(h) for h in holds),
+        tuple(regime_facts(r) for r in regimes),
+    )
+
+
+def incident_facts(incident: Incident) -> IncidentFacts:
+    """The facts of an incident."""
+    return IncidentFacts(
+        incident.id,
+        frozenset(c.id for c in incident.cameras),
+        Window(incident.starts_at, incident.ends_at),
+        incident.offence,
+    )
+
+
+def hold_facts(hold: LegalHold) -> HoldFacts:
+    """The facts of a hold."""
+    return HoldFacts(
+        hold.id, tuple((s.camera_id, Window(s.starts_at, s.ends_at)) for s in hold.scopes)
+    )
+
+
+def regime_facts(regime: EmergencyRegime) -> RegimeFacts:
+    """The facts of a state of emergency."""
+    return RegimeFacts(regime.id, frozenset(regime.regions), regime.starts_at, regime.ends_at)
+
+
+def camera_retention(camera: Camera) -> timedelta | None:
+    """A camera's justified extension, if it has one."""
+    return None if camera.retention_days is None else timedelta(days=camera.retention_days)
+
+
+def segment_facts(segment: Segment, extension: timedelta | None) -> SegmentFacts:
+    """The facts of a stored segment."""
+    return SegmentFacts(
+        segment.camera_id, segment.started_at, segment.ended_at, extension, segment.region
+    )
+
+
+def decide(facts: Facts, segment: SegmentFacts, rules: Rules) -> Decision:
+    """The decision for one segment from gathered facts."""
+    return policy.decide(segment, facts.incidents, facts.holds, facts.regimes, rules)
+
+
+def decide_new(session: Session, segment: SegmentFacts, rules: Rules) -> Decision:
+    """The decision for a segment about to be stored."""
+    facts = load_facts(session, [segment.camera_id], segment.started_at, segment.ended_at, rules)
+    return decide(facts, segment, rules)
+
+
+_BATCH = 2000
+
+
+def replan(
+    session: Session,
+    rules: Rules,
+    camera_ids: Iterable[int] | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> int:
+    """Re-decide the live segments of `camera_ids` overlapping [start, end) (all if None).
+
+    Returns how many segments changed plan. Does not commit: the caller's action does.
+    """
+    query = sa.select(Segment).where(Segment.erased_at.is_(None))
+    if camera_ids is not None:
+        query = query.where(Segment.camera_id.in_(sorted(set(camera_ids))))
+    if start is not None:
+        query = query.where(Segment.ended_at > start - rules.pad_after)
+    if end is not None:
+        query = query.where(Segment.started_at < end + rules.pad_before)
+    extensions = {c.id: camera_retention(c) for c in session.scalars(sa.select(Camera))}
+    changed = 0
+    segments = list(session.scalars(query.order_by(Segment.camera_id, Segment.started_at)))
+    for offset in range(0, len(segments), _BATCH):
+        chunk = segments[offset : offset + _BATCH]
+        facts = load_facts(
+            session,
+            {s.camera_id for s in chunk},
+            min(s.started_at for s in chunk),
+            max(s.ended_at for s in chunk),
+            rules,
+        )
+        for segment in chunk:
+            decision = decide(
+                facts, segment_facts(segment, extensions.get(segment.camera_id)), rules
+            )
+            if (segment.expires_at, segment.retention_reason, segment.retention_detail) != (
+                decision.expires_at,
+                decision.reason.value,
+                decision.detail,
+            ):
+                segment.expires_at = decision.expires_at
+                segment.retention_reason = decision.reason.value
+                segment.retention_detail = decision.detail
+                changed += 1
+    session.flush()
+    return changed
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    """One segment the plan says is due, and why."""
+
+    segment_id: str
+    camera: str
+    started_at: datetime
+    ended_at: datetime
+    expires_at: datetime
+    reason: Reason
+    detail: str
+    bytes: int
+
+
+def due(session: Session, rules: Rules, at: datetime, limit: int | None = None) -> list[PlanItem]:
+    """The live segments due for erasure by `at`, re-decided from fresh facts."""
+    query = (
+        sa.select(Segment, Camera)
+        .join(Camera, Camera.id == Segment.camera_id)
+        .where(Segment.expires_at <= at, Segment.erased_at.is_(None))
+        .order_by(Segment.expires_at, Segment.id)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    rows = list(session.execute(query).tuples())
+    if not rows:
+        return []
+    facts = load_facts(
+        session,
+        {segment.camera_id for segment, _ in rows},
+        min(segment.started_at for segment, _ in rows),
+        max(segment.ended_at for segment, _ in rows),
+        rules,
+    )
+    items = []
+    for segment, camera in rows:
+        decision = decide(facts, segment_facts(segment, camera_retention(camera)), rules)
+        if decision.expires_at is not None and decision.expires_at <= at:
+            items.append(
+                PlanItem(
+                    segment.id,
+                    camera.name,
+                    segment.started_at,
+                    segment.ended_at,
+                    decision.expires_at,
+                    decision.reason,
+                    decision.detail,
+                    segment.bytes,
+                )
+            )
+    return items
+
+
+def plan_summary(items: Sequence[PlanItem]) -> dict[str, int]:
+    """How many planned erasures there are for each reason."""
+    summary: dict[str, int] = {}
+    for item in items:
+        summary[item.reason.value] = summary.get(item.reason.value, 0) + 1
+    return summary
+
+
+PLAN_STATE_ID = 1
+
+
+def plan_is_current(session: Session, loaded: LoadedProfile) -> bool:
+    """Whether the stored plan was made with this very profile text."""
+    state = session.get(RetentionPlanState, PLAN_STATE_ID)
+    return state is not None and state.profile_sha256 == loaded.sha256
+
+
+def apply_profile(session: Session, clock: Clock, loaded: LoadedProfile) -> int | None:
+    """Replan every live segment if the profile changed since the last plan; returns the count.
+
+    Returns None when the plan was already made with this profile.
+    """
+    state = session.get(RetentionPlanState, PLAN_STATE_ID)
+    if state is not None and state.profile_sha256 == loaded.sha256:
+        return None
+    changed = replan(session, rules_of(loaded.profile))
+    previous = None if state is None else f"{state.profile_name} ({state.profile_sha256[:12]})"
+    if state is None:
+        session.add(
+            RetentionPlanState(
+                id=PLAN_STATE_ID,
+                profile_name=loaded.profile.name,
+                profile_sha256=loaded.sha256,
+                planned_at=clock.now(),
+            )
+        )
+    else:
+        state.profile_name, state.profile_sha256 = loaded.profile.name, loaded.sha256
+        state.planned_at = clock.now()
+    record(
+        session,
+        clock,
+        SYSTEM,
+        Action.CONFIGURE,
+        "retention.policy_applied",
+        object_type="policy",
+        object_id=loaded.profile.name,
+        details={
+            "version": loaded.profile.version,
+            "sha256": loaded.sha256,
+            "previous": previous,
+            "segments_replanned": changed,
+        },
+    )
+    session.commit()
+    return changed
