@@ -10,6 +10,7 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -48,11 +49,14 @@ from custos.errors import (
     TamperDetected,
     Unauthenticated,
 )
-from custos.jobs import sign_checkpoints
+from custos.incidents import service as incidents
+from custos.jobs import run_retention, sign_checkpoints, sweep_retention
 from custos.logs import configure_logging
 from custos.recording import service as recording
 from custos.recording.media import make_clip
 from custos.recording.supervisor import RecordingSupervisor
+from custos.retention import emergency, holds
+from custos.retention import service as retention
 from custos.runtime import INITIAL_PASSWORD_FILE, Runtime, initialise
 from custos.users import service as users
 from custos.users.policy import Role
@@ -81,12 +85,20 @@ app = typer.Typer(
 user_app = typer.Typer(no_args_is_help=True, help="Accounts and their credentials.")
 camera_app = typer.Typer(no_args_is_help=True, help="The camera registry.")
 audit_app = typer.Typer(no_args_is_help=True, help="The verifiable audit log.")
+incident_app = typer.Typer(no_args_is_help=True, help="Incidents: footage kept longer, and why.")
+hold_app = typer.Typer(no_args_is_help=True, help="Legal holds on cases.")
+emergency_app = typer.Typer(no_args_is_help=True, help="States of emergency and their sunset.")
+retention_app = typer.Typer(no_args_is_help=True, help="Retention: the plan and the sweeper.")
 segments_app = typer.Typer(no_args_is_help=True, help="The recorded segments and their gaps.")
 storage_app = typer.Typer(no_args_is_help=True, help="The blob store.")
 app.add_typer(user_app, name="user")
 app.add_typer(camera_app, name="camera")
 app.add_typer(segments_app, name="segments")
 app.add_typer(audit_app, name="audit")
+app.add_typer(incident_app, name="incident")
+app.add_typer(hold_app, name="hold")
+app.add_typer(emergency_app, name="emergency")
+app.add_typer(retention_app, name="retention")
 app.add_typer(storage_app, name="storage")
 
 out = Console(soft_wrap=True, highlight=False)
@@ -193,6 +205,12 @@ def _serve(runtime: Runtime, host: str, port: int, record: bool) -> None:
         target=sign_checkpoints,
         args=(runtime, stop, runtime.settings.checkpoint_minutes * 60),
         name="checkpoints",
+        daemon=True,
+    ).start()
+    threading.Thread(
+        target=sweep_retention,
+        args=(runtime, stop, runtime.settings.sweep_minutes * 60),
+        name="retention",
         daemon=True,
     ).start()
     try:
@@ -755,6 +773,274 @@ def witness_command(
     out.print(f"cosignature submitted: {result.submitted}")
     signer = witness.witness_signer(state, None)
     out.print(f"this witness's key: {signer.verifier.vkey()}")
+
+
+# --- retention ---------------------------------------------------------------------------------
+
+
+def _when(text: str, option: str) -> datetime:
+    """An ISO 8601 time from the command line; without a zone it is UTC."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(
+            f"{option}: '{text}' is not a date and time like 2026-11-30T14:05"
+        ) from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+@incident_app.command("add")
+def incident_add(
+    ctx: typer.Context,
+    camera: Annotated[list[str], typer.Option(help="Camera name; repeat for several.")],
+    start: Annotated[str, typer.Option("--from", help="Start (ISO 8601, UTC if no zone).")],
+    end: Annotated[str, typer.Option("--to", help="End (ISO 8601, UTC if no zone).")],
+    description: Annotated[str, typer.Option(help="What happened.")],
+    reference: Annotated[str, typer.Option(help="Legal reference (report, article).")],
+    justification: Annotated[str, typer.Option(help="Why the footage must be kept.")],
+    offence: Annotated[
+        bool, typer.Option("--offence", help="The footage shows evidence of an offence.")
+    ] = False,
+) -> None:
+    """Mark an incident: the footage it covers is kept for the incident period."""
+    window = _when(start, "--from"), _when(end, "--to")
+    with _opened(ctx) as runtime, runtime.sessions() as session:
+        incident = incidents.mark(
+            session,
+            runtime.clock,
+            _actor(),
+            runtime.rules,
+            cameras=camera,
+            start=window[0],
+            end=window[1],
+            description=description,
+            reference=reference,
+            justification=justification,
+            offence=offence,
+        )
+        out.print(f"incident {incident.id} marked on {', '.join(sorted(camera))}")
+
+
+@incident_app.command("unmark")
+def incident_unmark(
+    ctx: typer.Context,
+    incident_id: Annotated[int, typer.Argument(help="The incident number.")],
+    justification: Annotated[str, typer.Option(help="Why it is withdrawn.")],
+) -> None:
+    """Withdraw an incident; its footage returns to normal retention."""
+    with _opened(ctx) as runtime, runtime.sessions() as session:
+        incidents.unmark(
+            session, runtime.clock, _actor(), runtime.rules, incident_id, justification
+        )
+        out.print(f"incident {incident_id} unmarked")
+
+
+@incident_app.command("list")
+def incident_list(
+    ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False
+) -> None:
+    """List marked incidents."""
+    with _opened(ctx) as runtime, runtime.sessions() as session:
+        rows = [
+            {
+                "id": i.id,
+                "cameras": sorted(c.name for c in i.cameras),
+                "from": i.starts_at.isoformat(),
+                "to": i.ends_at.isoformat(),
+                "offence": i.offence,
+                "reference": i.legal_reference,
+                "description": i.description,
+            }
+            for i in incidents.list_incidents(session)
+        ]
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table("id", "cameras", "from (UTC)", "to (UTC)", "offence", "reference")
+    for row in rows:
+        table.add_row(
+            str(row["id"]),
+            ",".join(row["cameras"]),  # type: ignore[arg-type]
+            str(row["from"])[:19],
+            str(row["to"])[:19],
+            "yes" if row["offence"] else "no",
+            str(row["reference"]),
+        )
+    out.print(table)
+
+
+@hold_app.command("place")
+def hold_place(
+    ctx: typer.Context,
+    case: Annotated[str, typer.Option(help="The case reference.")],
+    camera: Annotated[list[str], typer.Option(help="Camera name; repeat, one per --from/--to.")],
+    start: Annotated[list[str], typer.Option("--from", help="Window start; one per --camera.")],
+    end: Annotated[list[str], typer.Option("--to", help="Window end; one per --camera.")],
+    reason: Annotated[str, typer.Option(help="Why the footage must be kept.")],
+    review: Annotated[str | None, typer.Option(help="Review date (default: the policy's).")] = None,
+    person: Annotated[str | None, typer.Option(help="Pseudonymous label of the person.")] = None,
+) -> None:
+    """Place a legal hold: nothing it covers is erased until it is released."""
+    if not len(camera) == len(start) == len(end):
+        raise InvalidInput("give one --from and one --to for every --camera")
+    scopes = [
+        holds.Scope(c, _when(a, "--from"), _when(b, "--to"))
+        for c, a, b in zip(camera, start, end, strict=True)
+    ]
+    with _opened(ctx) as runtime, runtime.sessions() as session:
+        hold = holds.place_hold(
+            session,
+            runtime.clock,
+            _actor(),
+            runtime.policy.profile,
+            runtime.rules,
+            case_ref=case,
+            scopes=scopes,
+            reason=reason,
+            review_due=_when(review, "--review") if review else None,
+            person_ref=person,
+        )
+        out.print(f"hold {hold.id} placed on case {case}; review due {hold.review_due:%Y-%m-%d}")
+
+
+@hold_app.command("release")
+def hold_release(
+    ctx: typer.Context,
+    hold_id: Annotated[int, typer.Argument(help="The hold number.")],
+    reason: Annotated[str, typer.Option(help="Why the hold ends.")],
+) -> None:
+    """Release a hold; what it covered returns to normal retention."""
+    with _opened(ctx) as runtime, runtime.sessions() as session:
+        holds.release_hold(session, runtime.clock, _actor(), runtime.rules, hold_id, reason)
+        out.print(f"hold {hold_id} released")
+
+
+@hold_app.command("list")
+def hold_list(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List live holds, the ones due for review first."""
+    with _opened(ctx) as runtime, runtime.sessions() as session:
+        now = runtime.clock.now()
+        rows = [
+            {
+                "id": h.id,
+                "case": h.case_ref,
+                "person": h.person_ref,
+                "review_due": h.review_due.isoformat(),
+                "overdue": h.review_due <= now,
+                "scopes": [
+                    [s.camera_id, s.starts_at.isoformat(), s.ends_at.isoformat()] for s in h.scopes
+                ],
+            }
+            for h in holds.list_holds(session)
+        ]
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table("id", "case", "person", "review due", "")
+    for row in rows:
+        table.add_row(
+            str(row["id"]),
+            str(row["case"]),
+            str(row["person"] or ""),
+            str(row["review_due"])[:10],
+            "REVIEW OVERDUE" if row["overdue"] else "",
+        )
+    out.print(table)
+
+
+@emergency_app.command("declare")
+def emergency_declare(
+    ctx: typer.Context,
+    region: Annotated[list[str], typer.Option(help="Region; repeat for several.")],
+    start: Annotated[str, typer.Option("--from", help="When it began.")],
+    decree: Annotated[str, typer.Option(help="Reference of the decree.")],
+    end: Annotated[str | None, typer.Option("--to", help="When it ended, if it has.")] = None,
+) -> None:
+    """Record a state of emergency; footage from its regions during it is tagged."""
+    with _opened(ctx) as runtime, runtime.sessions() as session:
+        regime = emergency.declare(
+            session,
+            runtime.clock,
+            _actor(),
+            runtime.rules,
+            regions=region,
+            start=_when(start, "--from"),
+            end=_when(end, "--to") if end else None,
+            decree_ref=decree,
+        )
+        out.print(f"state of emergency {regime.id} recorded over {', '.join(regime.regions)}")
+
+
+@emergency_app.command("end")
+def emergency_end(
+    ctx: typer.Context,
+    regime_id: Annotated[int, typer.Argument(help="The state of emergency's number.")],
+    at: Annotated[str, typer.Option("--at", help="When it ended.")],
+) -> None:
+    """Record the end of a state of emergency; its sunset is planned from then."""
+    with _opened(ctx) as runtime, runtime.sessions() as session:
+        regime = emergency.end_regime(
+            session, runtime.clock, _actor(), runtime.rules, regime_id, _when(at, "--at")
+        )
+        assert regime.ends_at is not None
+        sunset = regime.ends_at + runtime.rules.emergency_grace
+        out.print(
+            f"state of emergency {regime_id} ended; sunset erasure from {sunset:%Y-%m-%d %H:%M} UTC"
+        )
+
+
+@retention_app.command("plan")
+def retention_plan(
+    ctx: typer.Context,
+    at: Annotated[
+        str | None, typer.Option("--at", help="Show what is due by then (never erases).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Dry run: what would be erased by a moment, and why. Nothing is erased."""
+    with _opened(ctx) as runtime, runtime.sessions() as session:
+        moment = _when(at, "--at") if at else runtime.clock.now()
+        items = retention.due(session, runtime.rules, moment)
+    if as_json:
+        _print_json(
+            {
+                "at": moment.isoformat(),
+                "summary": retention.plan_summary(items),
+                "segments": [
+                    {
+                        "segment": i.segment_id,
+                        "camera": i.camera,
+                        "started_at": i.started_at.isoformat(),
+                        "expires_at": i.expires_at.isoformat(),
+                        "reason": i.reason.value,
+                        "rule": i.detail,
+                        "bytes": i.bytes,
+                    }
+                    for i in items
+                ],
+            }
+        )
+        return
+    out.print(f"{len(items)} segments due by {moment:%Y-%m-%d %H:%M} UTC")
+    for reason, count in sorted(retention.plan_summary(items).items()):
+        out.print(f"  {reason}: {count}")
+
+
+@retention_app.command("sweep")
+def retention_sweep(ctx: typer.Context) -> None:
+    """Erase what is due now (crypto-shredding), relieve storage pressure, publish sunsets."""
+    with _opened(ctx) as runtime:
+        result = run_retention(runtime)
+    out.print(
+        f"erased {result.erased} segments"
+        + (
+            f" ({', '.join(f'{k}: {v}' for k, v in sorted(result.by_reason.items()))})"
+            if result.by_reason
+            else ""
+        )
+    )
+    if result.resumed:
+        out.print(f"finished {result.resumed} erasures an interrupted sweep had begun")
 
 
 # --- entry point -------------------------------------------------------------------------------

@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     checkpoint_minutes: float = Field(
         default=10, gt=0, le=1440, description="How often `custos serve` signs a new checkpoint."
     )
+    sweep_minutes: float = Field(
+        default=5, gt=0, le=1440, description="How often `custos serve` runs the retention sweeper."
+    )
     policy: str = Field(
         default="kz-nvms",
         description="Retention and access policy: a shipped profile name or a .toml file path.",

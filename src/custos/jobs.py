@@ -1,4 +1,4 @@
-"""Periodic work inside `custos serve`: signing checkpoints of the audit log."""
+"""Periodic work inside `custos serve`: retention sweeps and audit-log checkpoints."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import threading
 
 from custos.audit import checkpoint as checkpoints
 from custos.errors import CustosError
+from custos.retention import emergency, pressure
+from custos.retention.sweeper import Sweeper, SweepResult
 from custos.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -27,3 +29,30 @@ def sign_checkpoints(runtime: Runtime, stop: threading.Event, every_seconds: flo
             log.critical("checkpoint not signed: %s", error.message)
         except Exception:
             log.exception("checkpoint signing failed; trying again later")
+
+
+def run_retention(runtime: Runtime) -> SweepResult:
+    """One retention round: finish and carry out erasures, relieve storage, publish sunsets."""
+    sweeper = Sweeper(runtime.sessions, runtime.clock, runtime.blobs, runtime.rules)
+    result = sweeper.run()
+    pressure.relieve(
+        runtime.sessions,
+        runtime.clock,
+        runtime.blobs,
+        sweeper,
+        runtime.policy.profile.storage.free_space_threshold_percent,
+    )
+    with runtime.sessions() as session:
+        emergency.publish_sunset_reports(session, runtime.clock, runtime.rules)
+    return result
+
+
+def sweep_retention(runtime: Runtime, stop: threading.Event, every_seconds: float) -> None:
+    """Run retention rounds every `every_seconds` until `stop` is set."""
+    while not stop.wait(every_seconds):
+        try:
+            result = run_retention(runtime)
+            if result.erased:
+                log.info("retention erased %d segments", result.erased)
+        except Exception:
+            log.exception("retention sweep failed; trying again later")

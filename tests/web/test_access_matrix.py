@@ -10,6 +10,7 @@ import itertools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -24,6 +25,10 @@ from custos.cameras import service as cameras
 from custos.cameras.schemas import CameraCreate
 from custos.clock import FrozenClock
 from custos.deps import Admits, public
+from custos.incidents import service as incidents
+from custos.retention import emergency, holds
+from custos.retention.profile import load_profile
+from custos.retention.service import rules_of
 from custos.users import service as users
 from custos.users.policy import Role
 from helpers import TESTER, audit_events, bearer
@@ -32,6 +37,12 @@ ALL = frozenset(Role)
 ADMIN = frozenset({Role.ADMIN})
 CAMERA_MANAGERS = frozenset({Role.ADMIN, Role.OPERATOR})
 OVERSIGHT = frozenset({Role.AUDITOR, Role.DPO})
+OPERATOR = frozenset({Role.OPERATOR})
+APPROVER = frozenset({Role.APPROVER})
+INCIDENT_VIEWERS = frozenset({Role.OPERATOR, Role.APPROVER, Role.DPO})
+HOLD_VIEWERS = frozenset({Role.APPROVER, Role.DPO})
+PROFILE = load_profile("kz-nvms").profile
+RULES = rules_of(PROFILE)
 OWN_PASSWORD = "matrix own password"
 _names = itertools.count()
 LOG_KEY = bytes(range(32))
@@ -138,6 +149,82 @@ def _cosignature(ctx: Ctx) -> Request:
     return Request(
         "/transparency/cosignatures", content=text + "\n" + witness.cosign(text, 1).line()
     )
+
+
+def _window(ctx: Ctx) -> tuple[datetime, datetime]:
+    end = ctx.clock.now() - timedelta(minutes=5)
+    return end - timedelta(minutes=10), end
+
+
+def _incident(ctx: Ctx) -> int:
+    start, end = _window(ctx)
+    return incidents.mark(
+        ctx.db,
+        ctx.clock,
+        TESTER,
+        RULES,
+        cameras=[_camera(ctx)],
+        start=start,
+        end=end,
+        description="d",
+        reference="r",
+        justification="j",
+        offence=False,
+    ).id
+
+
+def _hold(ctx: Ctx) -> int:
+    start, end = _window(ctx)
+    return holds.place_hold(
+        ctx.db,
+        ctx.clock,
+        TESTER,
+        PROFILE,
+        RULES,
+        case_ref="CASE-M",
+        scopes=[holds.Scope(_camera(ctx), start, end)],
+        reason="r",
+    ).id
+
+
+def _regime(ctx: Ctx) -> int:
+    start, _ = _window(ctx)
+    return emergency.declare(
+        ctx.db,
+        ctx.clock,
+        TESTER,
+        RULES,
+        regions=["Almaty"],
+        start=start,
+        end=None,
+        decree_ref="D-1",
+    ).id
+
+
+def _incident_body(ctx: Ctx) -> dict[str, Any]:
+    start, end = _window(ctx)
+    return {
+        "cameras": [_camera(ctx)],
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "description": "fight",
+        "reference": "report 1",
+        "justification": "evidence",
+    }
+
+
+def _hold_body(ctx: Ctx) -> dict[str, Any]:
+    start, end = _window(ctx)
+    return {
+        "case_ref": "CASE-1",
+        "reason": "trial",
+        "scopes": [{"camera": _camera(ctx), "start": start.isoformat(), "end": end.isoformat()}],
+    }
+
+
+def _form_window(ctx: Ctx) -> dict[str, str]:
+    start, end = _window(ctx)
+    return {"start": start.strftime("%Y-%m-%dT%H:%M:%S"), "end": end.strftime("%Y-%m-%dT%H:%M:%S")}
 
 
 def _new_camera_body(_ctx: Ctx) -> dict[str, Any]:
@@ -290,6 +377,120 @@ ROUTES: list[Route] = [
         "/cameras/{name}/activate",
         CAMERA_MANAGERS,
         lambda ctx: Request(f"/cameras/{_camera(ctx, 'draft')}/activate"),
+        page=True,
+    ),
+    # retention: the published policy and sunset reports are public
+    Route("GET", "/policy", None),
+    Route("GET", "/transparency/sunsets", None),
+    Route("GET", "/api/retention/plan", ALL),
+    Route("GET", "/retention", ALL, page=True),
+    Route("GET", "/api/emergencies", ALL),
+    Route(
+        "POST",
+        "/api/emergencies",
+        ADMIN,
+        lambda ctx: Request(
+            "/api/emergencies",
+            json={"regions": ["Astana"], "start": _window(ctx)[0].isoformat(), "decree_ref": "D-2"},
+        ),
+    ),
+    Route(
+        "POST",
+        "/api/emergencies/{regime_id}/end",
+        ADMIN,
+        lambda ctx: Request(
+            f"/api/emergencies/{_regime(ctx)}/end", json={"end": _window(ctx)[1].isoformat()}
+        ),
+    ),
+    Route(
+        "POST",
+        "/retention/emergencies",
+        ADMIN,
+        lambda ctx: Request(
+            "/retention/emergencies",
+            data={"regions": "Astana", "start": _form_window(ctx)["start"], "decree_ref": "D-3"},
+        ),
+        page=True,
+    ),
+    Route(
+        "POST",
+        "/retention/emergencies/{regime_id}/end",
+        ADMIN,
+        lambda ctx: Request(
+            f"/retention/emergencies/{_regime(ctx)}/end", data={"end": _form_window(ctx)["end"]}
+        ),
+        page=True,
+    ),
+    Route("GET", "/api/incidents", INCIDENT_VIEWERS),
+    Route(
+        "POST",
+        "/api/incidents",
+        OPERATOR,
+        lambda ctx: Request("/api/incidents", json=_incident_body(ctx)),
+    ),
+    Route(
+        "POST",
+        "/api/incidents/{incident_id}/unmark",
+        OPERATOR,
+        lambda ctx: Request(
+            f"/api/incidents/{_incident(ctx)}/unmark", json={"justification": "mistake"}
+        ),
+    ),
+    Route("GET", "/incidents", INCIDENT_VIEWERS, page=True),
+    Route(
+        "POST",
+        "/incidents",
+        OPERATOR,
+        lambda ctx: Request(
+            "/incidents",
+            data={
+                **_form_window(ctx),
+                "cameras": _camera(ctx),
+                "description": "d",
+                "reference": "r",
+                "justification": "j",
+            },
+        ),
+        page=True,
+    ),
+    Route(
+        "POST",
+        "/incidents/{incident_id}/unmark",
+        OPERATOR,
+        lambda ctx: Request(
+            f"/incidents/{_incident(ctx)}/unmark", data={"justification": "mistake"}
+        ),
+        page=True,
+    ),
+    Route("GET", "/api/holds", HOLD_VIEWERS),
+    Route("POST", "/api/holds", APPROVER, lambda ctx: Request("/api/holds", json=_hold_body(ctx))),
+    Route(
+        "POST",
+        "/api/holds/{hold_id}/release",
+        APPROVER,
+        lambda ctx: Request(f"/api/holds/{_hold(ctx)}/release", json={"reason": "case closed"}),
+    ),
+    Route("GET", "/holds", HOLD_VIEWERS, page=True),
+    Route(
+        "POST",
+        "/holds",
+        APPROVER,
+        lambda ctx: Request(
+            "/holds",
+            data={
+                **_form_window(ctx),
+                "case_ref": "CASE-F",
+                "camera": _camera(ctx),
+                "reason": "trial",
+            },
+        ),
+        page=True,
+    ),
+    Route(
+        "POST",
+        "/holds/{hold_id}/release",
+        APPROVER,
+        lambda ctx: Request(f"/holds/{_hold(ctx)}/release", data={"reason": "case closed"}),
         page=True,
     ),
     # the audit log: proofs are public (hashes only), entries for oversight, witnesses by admins

@@ -52,21 +52,17 @@ def relieve(
     while space.free_percent < threshold_percent:
         needed = int(space.total * threshold_percent / 100) - space.free
         with sessions() as session:
-            rows = (
-                session.execute(
-                    sa.select(Segment, Camera.name)
-                    .join(Camera, Camera.id == Segment.camera_id)
-                    .where(
-                        Segment.erased_at.is_(None),
-                        Segment.expires_at.is_not(None),
-                        Segment.retention_reason == Reason.DEFAULT.value,
-                    )
-                    .order_by(Segment.started_at, Segment.id)
-                    .limit(_CANDIDATES)
+            rows = session.execute(
+                sa.select(Segment, Camera.name)
+                .join(Camera, Camera.id == Segment.camera_id)
+                .where(
+                    Segment.erased_at.is_(None),
+                    Segment.expires_at.is_not(None),
+                    Segment.retention_reason == Reason.DEFAULT.value,
                 )
-                .tuples()
-                .all()
-            )
+                .order_by(Segment.started_at, Segment.id)
+                .limit(_CANDIDATES)
+            ).all()
         candidates = [
             (s.id, s.started_at, s.bytes, Decision(s.expires_at, Reason(s.retention_reason)))
             for s, _ in rows

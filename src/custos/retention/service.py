@@ -220,7 +220,7 @@ def due(session: Session, rules: Rules, at: datetime, limit: int | None = None) 
     )
     if limit is not None:
         query = query.limit(limit)
-    rows = list(session.execute(query).tuples())
+    rows = list(session.execute(query))
     if not rows:
         return []
     facts = load_facts(

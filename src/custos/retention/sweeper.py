@@ -129,16 +129,12 @@ class Sweeper:
         """Step 2: tombstone, destroy the keys and audit, in one transaction; returns ids erased."""
         now = self._clock.now()
         with self._sessions() as session:
-            rows = (
-                session.execute(
-                    sa.select(Segment, Camera.name, ErasureIntent)
-                    .join(Camera, Camera.id == Segment.camera_id)
-                    .join(ErasureIntent, ErasureIntent.segment_id == Segment.id)
-                    .where(Segment.id.in_(list(segment_ids)), Segment.erased_at.is_(None))
-                )
-                .tuples()
-                .all()
-            )
+            rows = session.execute(
+                sa.select(Segment, Camera.name, ErasureIntent)
+                .join(Camera, Camera.id == Segment.camera_id)
+                .join(ErasureIntent, ErasureIntent.segment_id == Segment.id)
+                .where(Segment.id.in_(list(segment_ids)), Segment.erased_at.is_(None))
+            ).all()
             # The plan is checked again here: a hold placed since planning wins.
             doomed = [
                 (segment, camera, intent)

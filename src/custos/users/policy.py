@@ -32,6 +32,12 @@ class Permission(StrEnum):
     VIEW_CAMERAS = "view_cameras"
     MANAGE_CAMERAS = "manage_cameras"
     MANAGE_USERS = "manage_users"
+    VIEW_RETENTION = "view_retention"
+    MARK_INCIDENTS = "mark_incidents"
+    VIEW_INCIDENTS = "view_incidents"
+    MANAGE_HOLDS = "manage_holds"
+    VIEW_HOLDS = "view_holds"
+    MANAGE_EMERGENCIES = "manage_emergencies"
     READ_AUDIT = "read_audit"
     MANAGE_WITNESSES = "manage_witnesses"
     VIEW_LIVE = "view_live"
@@ -45,6 +51,13 @@ PERMISSION_ROLES: Mapping[Permission, frozenset[Role]] = {
     Permission.VIEW_CAMERAS: ALL_ROLES,
     Permission.MANAGE_CAMERAS: frozenset({Role.ADMIN, Role.OPERATOR}),
     Permission.MANAGE_USERS: frozenset({Role.ADMIN}),
+    # Retention state (what is kept, until when, why) is metadata every role may see.
+    Permission.VIEW_RETENTION: ALL_ROLES,
+    Permission.MARK_INCIDENTS: frozenset({Role.OPERATOR}),
+    Permission.VIEW_INCIDENTS: frozenset({Role.OPERATOR, Role.APPROVER, Role.DPO}),
+    Permission.MANAGE_HOLDS: frozenset({Role.APPROVER}),
+    Permission.VIEW_HOLDS: frozenset({Role.APPROVER, Role.DPO}),
+    Permission.MANAGE_EMERGENCIES: frozenset({Role.ADMIN}),
     # The audit log is read by oversight: auditors and data protection officers.
     Permission.READ_AUDIT: frozenset({Role.AUDITOR, Role.DPO}),
     Permission.MANAGE_WITNESSES: frozenset({Role.ADMIN}),

@@ -14,9 +14,11 @@ from custos import __version__
 from custos.audit import views as audit_views
 from custos.cameras import views as camera_views
 from custos.deps import PUBLIC, DbSession
+from custos.incidents import views as incident_views
+from custos.retention import views as retention_views
 from custos.runtime import Runtime
 from custos.users import views as user_views
-from custos.web import errors, pages
+from custos.web import errors, pages, retention_pages
 from custos.web.metrics import WebMetrics
 
 SECURITY_HEADERS = {
@@ -59,7 +61,11 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(camera_views.router)
     app.include_router(audit_views.transparency)
     app.include_router(audit_views.api)
+    app.include_router(incident_views.router)
+    app.include_router(retention_views.public)
+    app.include_router(retention_views.api)
     app.include_router(pages.router)
+    app.include_router(retention_pages.router)
     app.mount(
         "/static",
         StaticFiles(directory=str(resources.files("custos.web") / "static")),

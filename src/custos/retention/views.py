@@ -1,0 +1,268 @@
+"""HTTP API of retention: the published policy, the plan, holds, states of emergency, sunsets."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from custos.deps import PUBLIC, Caller, DbSession, RuntimeDep, admits
+from custos.retention import emergency, holds
+from custos.retention import service as retention
+from custos.retention.models import EmergencyRegime, LegalHold
+from custos.users.policy import Permission
+
+public = APIRouter(tags=["retention"])
+api = APIRouter(prefix="/api", tags=["retention"])
+
+Viewer = Annotated[Caller, admits(Permission.VIEW_RETENTION)]
+HoldViewer = Annotated[Caller, admits(Permission.VIEW_HOLDS)]
+HoldManager = Annotated[Caller, admits(Permission.MANAGE_HOLDS)]
+EmergencyManager = Annotated[Caller, admits(Permission.MANAGE_EMERGENCIES)]
+
+
+class PolicyOut(BaseModel):
+    """The policy in force, as published."""
+
+    name: str
+    version: str
+    title: str
+    sha256: str
+    source: str
+    profile: dict[str, object]
+    toml: str
+
+
+@public.get("/policy", dependencies=[PUBLIC])
+def published_policy(runtime: RuntimeDep) -> PolicyOut:
+    """The retention and access policy in force, read-only, with the hash of its text."""
+    loaded = runtime.policy
+    return PolicyOut(
+        name=loaded.profile.name,
+        version=loaded.profile.version,
+        title=loaded.profile.title,
+        sha256=loaded.sha256,
+        source=loaded.source,
+        profile=loaded.profile.model_dump(),
+        toml=loaded.text,
+    )
+
+
+@public.get("/transparency/sunsets", dependencies=[PUBLIC])
+def sunsets(db: DbSession) -> list[dict[str, object]]:
+    """Sunset reports of ended states of emergency: counts and reasons, no personal data."""
+    return [
+        {"published_at": r.published_at.isoformat(), **r.report}
+        for r in emergency.sunset_reports(db)
+    ]
+
+
+class PlanItemOut(BaseModel):
+    """One planned erasure."""
+
+    segment: str
+    camera: str
+    started_at: datetime
+    expires_at: datetime
+    reason: str
+    rule: str
+
+
+class PlanOut(BaseModel):
+    """What is due by a moment, by reason (a dry run: nothing is erased)."""
+
+    at: datetime
+    summary: dict[str, int]
+    segments: list[PlanItemOut]
+
+
+@api.get("/retention/plan")
+def plan(
+    db: DbSession,
+    runtime: RuntimeDep,
+    _caller: Viewer,
+    at: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
+) -> PlanOut:
+    """The erasures due by `at` (default now), re-decided from fresh facts."""
+    moment = at or runtime.clock.now()
+    items = retention.due(db, runtime.rules, moment, limit=limit)
+    return PlanOut(
+        at=moment,
+        summary=retention.plan_summary(items),
+        segments=[
+            PlanItemOut(
+                segment=i.segment_id,
+                camera=i.camera,
+                started_at=i.started_at,
+                expires_at=i.expires_at,
+                reason=i.reason.value,
+                rule=i.detail,
+            )
+            for i in items
+        ],
+    )
+
+
+class ScopeIn(BaseModel):
+    """A camera and a window."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    camera: str
+    start: datetime
+    end: datetime
+
+
+class HoldIn(BaseModel):
+    """A hold to place."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    case_ref: str = Field(min_length=1, max_length=128)
+    person_ref: str | None = Field(default=None, max_length=128)
+    scopes: list[ScopeIn] = Field(min_length=1)
+    reason: str = Field(min_length=1)
+    review_due: datetime | None = None
+
+
+class HoldOut(BaseModel):
+    """A hold."""
+
+    id: int
+    case_ref: str
+    person_ref: str | None
+    reason: str
+    review_due: datetime
+    released_at: datetime | None
+    overdue: bool
+
+
+class ReleaseIn(BaseModel):
+    """Why a hold ends."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1)
+
+
+def _hold_out(hold: LegalHold, now: datetime) -> HoldOut:
+    return HoldOut(
+        id=hold.id,
+        case_ref=hold.case_ref,
+        person_ref=hold.person_ref,
+        reason=hold.reason,
+        review_due=hold.review_due,
+        released_at=hold.released_at,
+        overdue=hold.released_at is None and hold.review_due <= now,
+    )
+
+
+@api.get("/holds")
+def list_holds(db: DbSession, runtime: RuntimeDep, _caller: HoldViewer) -> list[HoldOut]:
+    """Live holds, the ones due for review first."""
+    now = runtime.clock.now()
+    return [_hold_out(h, now) for h in holds.list_holds(db)]
+
+
+@api.post("/holds", status_code=status.HTTP_201_CREATED)
+def place_hold(data: HoldIn, db: DbSession, runtime: RuntimeDep, caller: HoldManager) -> HoldOut:
+    """Place a legal hold on a case over cameras × windows."""
+    hold = holds.place_hold(
+        db,
+        runtime.clock,
+        caller.actor,
+        runtime.policy.profile,
+        runtime.rules,
+        case_ref=data.case_ref,
+        person_ref=data.person_ref,
+        reason=data.reason,
+        review_due=data.review_due,
+        scopes=[holds.Scope(s.camera, s.start, s.end) for s in data.scopes],
+    )
+    return _hold_out(hold, runtime.clock.now())
+
+
+@api.post("/holds/{hold_id}/release")
+def release_hold(
+    hold_id: int, data: ReleaseIn, db: DbSession, runtime: RuntimeDep, caller: HoldManager
+) -> HoldOut:
+    """Release a hold."""
+    hold = holds.release_hold(db, runtime.clock, caller.actor, runtime.rules, hold_id, data.reason)
+    return _hold_out(hold, runtime.clock.now())
+
+
+class RegimeIn(BaseModel):
+    """A state of emergency to record."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    regions: list[str] = Field(min_length=1)
+    start: datetime
+    end: datetime | None = None
+    decree_ref: str = Field(min_length=1)
+
+
+class RegimeEnd(BaseModel):
+    """When a state of emergency ended."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    end: datetime
+
+
+class RegimeOut(BaseModel):
+    """A state of emergency."""
+
+    id: int
+    regions: list[str]
+    start: datetime
+    end: datetime | None
+    decree_ref: str
+
+
+def _regime_out(regime: EmergencyRegime) -> RegimeOut:
+    return RegimeOut(
+        id=regime.id,
+        regions=regime.regions,
+        start=regime.starts_at,
+        end=regime.ends_at,
+        decree_ref=regime.decree_ref,
+    )
+
+
+@api.get("/emergencies")
+def list_emergencies(db: DbSession, _caller: Viewer) -> list[RegimeOut]:
+    """States of emergency, newest first."""
+    return [_regime_out(r) for r in emergency.list_regimes(db)]
+
+
+@api.post("/emergencies", status_code=status.HTTP_201_CREATED)
+def declare(
+    data: RegimeIn, db: DbSession, runtime: RuntimeDep, caller: EmergencyManager
+) -> RegimeOut:
+    """Record a state of emergency."""
+    regime = emergency.declare(
+        db,
+        runtime.clock,
+        caller.actor,
+        runtime.rules,
+        regions=data.regions,
+        start=data.start,
+        end=data.end,
+        decree_ref=data.decree_ref,
+    )
+    return _regime_out(regime)
+
+
+@api.post("/emergencies/{regime_id}/end")
+def end_emergency(
+    regime_id: int, data: RegimeEnd, db: DbSession, runtime: RuntimeDep, caller: EmergencyManager
+) -> RegimeOut:
+    """Record the end of a state of emergency."""
+    regime = emergency.end_regime(
+        db, runtime.clock, caller.actor, runtime.rules, regime_id, data.end
+    )
+    return _regime_out(regime)
