@@ -214,7 +214,7 @@ def _report(
         "to": regime.ends_at.isoformat(),
         "grace_days": rules.emergency_grace.total_seconds() / 86400,
         "erased_at_sunset": sunset_erased,
-        "erased_earlier_by_normal_retention": earlier_erased,
+        "erased_by_normal_retention": earlier_erased,
         "kept_total": sum(kept.values()),
         "kept_reasons": kept,
         "by_region": by_region,

@@ -1,0 +1,72 @@
+"""Policy profiles: shipped ones load, broken ones stop the system naming the field."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from custos.errors import ConfigError
+from custos.retention.profile import load_profile, parse_profile, shipped_profiles
+
+GOOD = (
+    Path(__file__).resolve().parents[2] / "src/custos/retention/profiles/kz-nvms.toml"
+).read_text()
+
+
+def test_shipped_profiles() -> None:
+    assert shipped_profiles() == ["eu-edpb", "kz-nvms"]
+    kz = load_profile("kz-nvms").profile
+    assert (kz.retention.default_days, kz.retention.incident_days) == (30, 2557)
+    assert kz.incident_retention.days >= 7 * 365
+    eu = load_profile("eu-edpb").profile
+    assert eu.default_retention.total_seconds() == 72 * 3600
+    assert eu.retention.extension_requires_dpia
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("default_days = 30", "default_dayz = 30"), "field 'retention.default_dayz': unknown key"),
+        (
+            ("default_days = 30", "default_days = -1"),
+            "field 'retention.default_days': Input should be greater than 0",
+        ),
+        (
+            ("incident_days = 2557", "incident_days = 10"),
+            "incident_days must not be shorter than default_days",
+        ),
+        (('code = "cpc-kz-199"', 'code = "CPC 199"'), "field 'grounds.0.code'"),
+        (("[storage]", "[storge]"), "field 'storge': unknown key"),
+        (('name = "kz-nvms"', 'name = "kz-nvms'), "not valid TOML"),
+    ],
+)
+def test_a_broken_profile_names_the_field(change: tuple[str, str], message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_profile(GOOD.replace(*change), "test.toml")
+    assert message in caught.value.message
+
+
+def test_a_broken_policy_file_stops_the_real_command(tmp_path: Path) -> None:
+    broken = tmp_path / "policy.toml"
+    broken.write_text(GOOD.replace("grace_days = 30", 'grace_days = "a month"'))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CUSTOS_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "custos", "init"],
+        env={**env, "CUSTOS_DATA_DIR": str(tmp_path / "data"), "CUSTOS_POLICY": str(broken)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 3
+    assert "field 'emergency.grace_days'" in result.stderr
+    assert not (tmp_path / "data").exists()
+
+
+def test_unknown_profile_name() -> None:
+    with pytest.raises(ConfigError, match="unknown policy profile 'kz' .shipped: eu-edpb, kz-nvms"):
+        load_profile("kz")
