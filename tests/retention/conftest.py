@@ -26,7 +26,7 @@ def piece(clip: Path) -> SegmentFile:
 
 @pytest.fixture
 def archive(runtime: Runtime, piece: SegmentFile) -> Callable[..., list[str]]:
-    """Store `count` segments for a camera (registered on first use) from `start`, `spacing` apart."""
+    """Store `count` segments of a camera (registered on first use), `spacing` apart from `start`."""
     feeds: dict[str, CameraFeed] = {}
     writer = SegmentWriter(
         runtime.sessions, runtime.clock, runtime.sealer, runtime.blobs, runtime.rules

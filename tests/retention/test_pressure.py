@@ -1,4 +1,4 @@
-"""Storage pressure: the oldest ordinary footage goes early; protected footage never; then an alert."""
+"""Storage pressure: oldest ordinary footage goes early, protected footage never; then an alert."""
 
 from __future__ import annotations
 
