@@ -26,7 +26,7 @@ def piece(clip: Path) -> SegmentFile:
 
 @pytest.fixture
 def archive(runtime: Runtime, piece: SegmentFile) -> Callable[..., list[str]]:
-    """Store `count` segments of a camera (registered on first use), `spacing` apart from `start`."""
+    """Store `count` segments of a camera (registered on first use), `spacing` apart."""
     feeds: dict[str, CameraFeed] = {}
     writer = SegmentWriter(
         runtime.sessions, runtime.clock, runtime.sealer, runtime.blobs, runtime.rules
@@ -59,7 +59,8 @@ def check_consistent(db: Session, runtime: Runtime) -> dict[str, int]:
     for segment in db.scalars(sa.select(Segment)):
         if segment.erased_at is not None:
             erased += 1
-            assert segment.key_id is None and segment.id not in keys, segment.id
+            assert segment.key_id is None, segment.id
+            assert segment.id not in keys, segment.id
             assert segment.blob_key not in blobs.blobs, segment.id
             assert segment.expires_at is None
         else:
