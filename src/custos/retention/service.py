@@ -213,37 +213,49 @@ class PlanItem:
 def due(session: Session, rules: Rules, at: datetime, limit: int | None = None) -> list[PlanItem]:
     """The live segments due for erasure by `at`, re-decided from fresh facts."""
     query = (
-        sa.select(Segment, Camera)
+        sa.select(
+            Segment.id,
+            Segment.camera_id,
+            Camera.name,
+            Segment.started_at,
+            Segment.ended_at,
+            Segment.region,
+            Segment.bytes,
+            Camera.retention_days,
+        )
         .join(Camera, Camera.id == Segment.camera_id)
         .where(Segment.expires_at <= at, Segment.erased_at.is_(None))
         .order_by(Segment.expires_at, Segment.id)
     )
     if limit is not None:
         query = query.limit(limit)
-    rows = list(session.execute(query))
+    # Plain columns, not ORM objects: the sweeper asks for thousands at a time.
+    rows = session.execute(query).all()
     if not rows:
         return []
     facts = load_facts(
         session,
-        {segment.camera_id for segment, _ in rows},
-        min(segment.started_at for segment, _ in rows),
-        max(segment.ended_at for segment, _ in rows),
+        {row.camera_id for row in rows},
+        min(row.started_at for row in rows),
+        max(row.ended_at for row in rows),
         rules,
     )
     items = []
-    for segment, camera in rows:
-        decision = decide(facts, segment_facts(segment, camera_retention(camera)), rules)
+    for row in rows:
+        extension = None if row.retention_days is None else timedelta(days=row.retention_days)
+        segment = SegmentFacts(row.camera_id, row.started_at, row.ended_at, extension, row.region)
+        decision = decide(facts, segment, rules)
         if decision.expires_at is not None and decision.expires_at <= at:
             items.append(
                 PlanItem(
-                    segment.id,
-                    camera.name,
-                    segment.started_at,
-                    segment.ended_at,
+                    row.id,
+                    row.name,
+                    row.started_at,
+                    row.ended_at,
                     decision.expires_at,
                     decision.reason,
                     decision.detail,
-                    segment.bytes,
+                    row.bytes,
                 )
             )
     return items

@@ -19,8 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
@@ -130,36 +129,43 @@ class Sweeper:
         now = self._clock.now()
         with self._sessions() as session:
             rows = session.execute(
-                sa.select(Segment, Camera.name, ErasureIntent)
+                sa.select(
+                    Segment.id,
+                    Segment.key_id,
+                    Segment.expires_at,
+                    Segment.started_at,
+                    Segment.ended_at,
+                    Segment.bytes,
+                    Segment.sha256,
+                    Camera.name,
+                    ErasureIntent.reason,
+                    ErasureIntent.detail,
+                )
                 .join(Camera, Camera.id == Segment.camera_id)
                 .join(ErasureIntent, ErasureIntent.segment_id == Segment.id)
                 .where(Segment.id.in_(list(segment_ids)), Segment.erased_at.is_(None))
             ).all()
             # The plan is checked again here: a hold placed since planning wins.
             doomed = [
-                (segment, camera, intent)
-                for segment, camera, intent in rows
-                if intent.reason == Reason.STORAGE_PRESSURE.value
-                or (segment.expires_at is not None and segment.expires_at <= now)
+                row
+                for row in rows
+                if row.reason == Reason.STORAGE_PRESSURE.value
+                or (row.expires_at is not None and row.expires_at <= now)
             ]
             if not doomed:
                 return set()
-            ids = [segment.id for segment, _, _ in doomed]
-            keys = [segment.key_id for segment, _, _ in doomed if segment.key_id is not None]
-            reasons = {segment.id: intent.reason for segment, _, intent in doomed}
-            for reason in set(reasons.values()):
+            for reason in {row.reason for row in doomed}:
                 session.execute(
                     sa.update(_segments)
-                    .where(_segments.c.id.in_([i for i in ids if reasons[i] == reason]))
+                    .where(_segments.c.id.in_([row.id for row in doomed if row.reason == reason]))
                     .values(key_id=None, expires_at=None, erased_at=now, erasure_reason=reason)
                 )
+            keys = [row.key_id for row in doomed if row.key_id is not None]
             if keys:
                 session.execute(sa.delete(_keys).where(_keys.c.id.in_(keys)))
-            audit_log.append(
-                session, self._clock, [_erasure_entry(s, c, i, now) for s, c, i in doomed]
-            )
+            audit_log.append(session, self._clock, [_erasure_entry(row) for row in doomed])
             session.commit()
-            return set(ids)
+            return {row.id for row in doomed}
 
     def delete_blobs(self, segment_ids: Sequence[str]) -> None:
         """Step 3: delete the blobs of segments that are erased (their keys are gone already)."""
@@ -193,8 +199,8 @@ class Sweeper:
         return len(pending)
 
 
-def _erasure_entry(segment: Segment, camera: str, intent: ErasureIntent, now: datetime) -> NewEntry:
-    early = intent.reason == Reason.STORAGE_PRESSURE.value
+def _erasure_entry(row: Any) -> NewEntry:
+    early = row.reason == Reason.STORAGE_PRESSURE.value
     return NewEntry(
         actor=SWEEPER.name,
         actor_role=SWEEPER.role,
@@ -202,16 +208,16 @@ def _erasure_entry(segment: Segment, camera: str, intent: ErasureIntent, now: da
         event="retention.segment_erased_early" if early else "retention.segment_erased",
         outcome=Outcome.SUCCESS.value,
         object_type="segment",
-        object_id=segment.id,
+        object_id=row.id,
         # Metadata only: what was erased, when it was filmed, why, and the proof of its content.
         details={
-            "camera": camera,
-            "started_at": segment.started_at.isoformat(),
-            "ended_at": segment.ended_at.isoformat(),
-            "bytes": segment.bytes,
-            "ciphertext_sha256": segment.sha256,
-            "reason": intent.reason,
-            "rule": intent.detail,
-            "key_destroyed": segment.key_id is not None,
+            "camera": row.name,
+            "started_at": row.started_at.isoformat(),
+            "ended_at": row.ended_at.isoformat(),
+            "bytes": row.bytes,
+            "ciphertext_sha256": row.sha256,
+            "reason": row.reason,
+            "rule": row.detail,
+            "key_destroyed": row.key_id is not None,
         },
     )

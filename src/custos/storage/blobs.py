@@ -166,17 +166,23 @@ class FolderBlobStore:
 
     def delete_many(self, keys: Iterable[str]) -> None:
         """Unlink every file, then make the removals durable with one fsync per folder."""
+        root = str(self.root)
         folders = set()
         for key in keys:
-            path = self._path(key)
+            check_key(key)
+            # Plain strings rather than Path objects: a sweep deletes thousands of these.
+            folder, _, name = key.rpartition("/")
+            directory = os.path.join(root, folder) if folder else root
             try:
-                path.unlink(missing_ok=True)
+                os.unlink(os.path.join(directory, name))
+            except FileNotFoundError:
+                pass
             except OSError as error:
                 raise _storage_error(error, f"cannot delete blob {key}") from error
-            folders.add(path.parent)
-        for folder in folders:
-            if folder.exists():
-                _fsync_folder(folder)
+            folders.add(directory)
+        for directory in folders:
+            if os.path.isdir(directory):
+                _fsync_folder(Path(directory))
 
     def space(self) -> Space | None:
         """Free and total bytes of the file system holding the folder."""
