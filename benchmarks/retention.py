@@ -17,7 +17,6 @@ import json
 import os
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from custos.cameras import service as cameras
 from custos.cameras.schemas import CameraCreate
 from custos.config import Settings
 from custos.recording.policy import blob_key
+from custos.recording.policy import segment_id as new_segment_id
 from custos.retention.sweeper import Sweeper
 from custos.runtime import Runtime, initialise
 from custos.users.policy import Role
@@ -64,9 +64,9 @@ def build(folder: Path, total: int, expired: int) -> tuple[Runtime, float]:
         due_by = now - timedelta(hours=1)
         keys, rows = [], []
         for n in range(total):
-            segment_id = uuid.uuid4().hex
             camera = ids[n % CAMERAS]
             start = T0 + timedelta(seconds=10 * (n // CAMERAS))
+            segment_id = new_segment_id(start, os.urandom(10))
             key = blob_key(camera, start, segment_id)
             path = runtime.settings.blob_location.path / key  # type: ignore[union-attr]
             path.parent.mkdir(parents=True, exist_ok=True)

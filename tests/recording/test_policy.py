@@ -99,3 +99,14 @@ def test_timeline_with_a_start_continues_from_it() -> None:
     timeline = policy.Timeline(start=T0)
     timeline.observe(0.0, T0 + timedelta(hours=1))
     assert timeline.wall(2.5) == T0 + timedelta(seconds=2.5)
+
+
+@given(
+    st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1)),
+    st.timedeltas(min_value=timedelta(milliseconds=1), max_value=timedelta(days=3650)),
+)
+def test_segment_ids_sort_by_time(start: datetime, later: timedelta) -> None:
+    first = policy.segment_id(start.replace(tzinfo=UTC), b"\xff" * 10)
+    second = policy.segment_id((start + later).replace(tzinfo=UTC), b"\x00" * 10)
+    assert len(first) == len(second) == 32
+    assert first < second

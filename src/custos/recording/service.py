@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import socket
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,6 +24,7 @@ from custos.errors import CustosError, NotFound, StorageError, TamperDetected
 from custos.recording.media import SegmentFile, probe_video
 from custos.recording.models import DataKey, RecordingGap, Segment
 from custos.recording.policy import associated_data, blob_key
+from custos.recording.policy import segment_id as new_segment_id
 from custos.retention import service as retention
 from custos.retention.policy import Rules, SegmentFacts
 from custos.retention.pressure import STORAGE_EXHAUSTED, active_alert
@@ -108,7 +109,7 @@ class SegmentWriter:
                 raise StorageError(
                     "recording stopped: storage holds only protected footage (see the alert)"
                 )
-        segment_id = uuid.uuid4().hex
+        segment_id = new_segment_id(started_at, os.urandom(10))
         sealed = self._sealer.seal(
             segment.data, associated_data(segment_id, feed.id), into=self._ciphertext
         )
