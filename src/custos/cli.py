@@ -512,6 +512,36 @@ def _validation_text(error: Exception) -> str:
     )
 
 
+@camera_app.command("retention")
+def camera_retention(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The camera.")],
+    days: Annotated[
+        float | None, typer.Option(help="Days to keep footage; leave out for the policy default.")
+    ] = None,
+    justification: Annotated[str, typer.Option(help="Why longer than the default.")] = "",
+    dpia: Annotated[str, typer.Option(help="Reference of the DPIA that covers it.")] = "",
+) -> None:
+    """Set how long a camera keeps footage (longer than the default only with reasons)."""
+    with _opened(ctx) as runtime, runtime.sessions() as session:
+        camera = cameras.set_retention(
+            session,
+            runtime.clock,
+            _actor(),
+            runtime.policy.profile,
+            name,
+            days,
+            justification,
+            dpia,
+        )
+        kept = (
+            "the policy default"
+            if camera.retention_days is None
+            else f"{camera.retention_days:g} days"
+        )
+        out.print(f"camera {name} keeps footage {kept}")
+
+
 @camera_app.command("list")
 def camera_list(
     ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False

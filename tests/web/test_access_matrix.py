@@ -357,6 +357,12 @@ ROUTES: list[Route] = [
         CAMERA_MANAGERS,
         lambda ctx: Request(f"/api/cameras/{_camera(ctx, 'draft')}/activate", json={}),
     ),
+    Route(
+        "PUT",
+        "/api/cameras/{name}/retention",
+        CAMERA_MANAGERS,
+        lambda ctx: Request(f"/api/cameras/{_camera(ctx)}/retention", json={"days": 20}),
+    ),
     Route("GET", "/cameras", ALL, page=True),
     Route(
         "POST",

@@ -95,6 +95,16 @@ class CameraUpdate(BaseModel):
         return None if value is None else normalise_source(value)
 
 
+class RetentionChange(BaseModel):
+    """How long a camera keeps footage, beyond the policy's default only with reasons."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    days: float | None = Field(default=None, gt=0, description="None: the policy's default.")
+    justification: str = Field(default="", max_length=4000)
+    dpia_reference: str = Field(default="", max_length=128)
+
+
 class StatusChange(BaseModel):
     """Why a camera is suspended or activated."""
 
@@ -118,6 +128,7 @@ class CameraOut(BaseModel):
     tags: list[SensitivityTag]
     record_audio: bool
     segment_seconds: int
+    retention_days: float | None
     status: CameraStatus
     created_at: datetime
     updated_at: datetime

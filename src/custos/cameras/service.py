@@ -9,13 +9,16 @@ from sqlalchemy.orm import Session
 
 from custos.audit import service as audit
 from custos.audit.policy import Action
-from custos.audit.service import Actor
+from custos.audit.service import Actor, Context, record
 from custos.cameras import policy
 from custos.cameras.models import Camera
 from custos.cameras.policy import CameraStatus
 from custos.cameras.schemas import CameraCreate, CameraUpdate
 from custos.clock import Clock
-from custos.errors import Conflict, NotFound
+from custos.errors import Conflict, NotFound, PolicyViolation
+from custos.retention.policy import extension_problem
+from custos.retention.profile import Profile
+from custos.retention.service import replan, rules_of
 
 
 def list_cameras(session: Session, status: CameraStatus | None = None) -> list[Camera]:
@@ -140,3 +143,52 @@ def _described(camera: Camera) -> dict[str, Any]:
         "status": camera.status.value,
         "tags": camera.tags,
     }
+
+
+def set_retention(
+    session: Session,
+    clock: Clock,
+    actor: Actor,
+    profile: Profile,
+    name: str,
+    days: float | None,
+    justification: str = "",
+    dpia_reference: str = "",
+) -> Camera:
+    """Keep a camera's footage `days` (None: the default), within what the policy allows."""
+    camera = get_camera(session, name)
+    section = profile.retention
+    problem = extension_problem(
+        days,
+        section.default_days,
+        section.max_camera_days,
+        justification,
+        dpia_reference,
+        section.extension_requires_justification,
+        section.extension_requires_dpia,
+    )
+    if problem:
+        raise PolicyViolation(f"camera {name}: {problem}")
+    camera.retention_days = None if days is None or days <= section.default_days else days
+    camera.retention_justification = justification.strip()
+    camera.retention_dpia_ref = dpia_reference.strip()
+    camera.updated_at = clock.now()
+    session.flush()
+    replan(session, rules_of(profile), [camera.id])
+    record(
+        session,
+        clock,
+        actor,
+        Action.CONFIGURE,
+        "camera.retention_set",
+        object_type="camera",
+        object_id=name,
+        context=Context(justification=camera.retention_justification or None),
+        details={
+            "days": camera.retention_days,
+            "dpia": camera.retention_dpia_ref or None,
+            "policy": profile.name,
+        },
+    )
+    session.commit()
+    return camera

@@ -8,7 +8,13 @@ from fastapi import APIRouter, status
 
 from custos.cameras import service
 from custos.cameras.policy import CameraStatus
-from custos.cameras.schemas import CameraCreate, CameraOut, CameraUpdate, StatusChange
+from custos.cameras.schemas import (
+    CameraCreate,
+    CameraOut,
+    CameraUpdate,
+    RetentionChange,
+    StatusChange,
+)
 from custos.deps import Caller, DbSession, RuntimeDep, admits
 from custos.users.policy import Permission
 
@@ -46,6 +52,24 @@ def update_camera(
 ) -> CameraOut:
     """Change a camera's description."""
     camera = service.update_camera(db, runtime.clock, caller.actor, name, changes)
+    return CameraOut.model_validate(camera)
+
+
+@router.put("/{name}/retention", response_model=CameraOut)
+def set_retention(
+    name: str, change: RetentionChange, db: DbSession, runtime: RuntimeDep, caller: Manager
+) -> CameraOut:
+    """Set how long a camera keeps footage; longer than the default needs the policy's reasons."""
+    camera = service.set_retention(
+        db,
+        runtime.clock,
+        caller.actor,
+        runtime.policy.profile,
+        name,
+        change.days,
+        change.justification,
+        change.dpia_reference,
+    )
     return CameraOut.model_validate(camera)
 
 

@@ -12,6 +12,7 @@ import re
 import secrets
 import shutil
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -180,9 +181,13 @@ class FolderBlobStore:
             except OSError as error:
                 raise _storage_error(error, f"cannot delete blob {key}") from error
             folders.add(directory)
-        for directory in folders:
-            if os.path.isdir(directory):
-                _fsync_folder(Path(directory))
+        existing = [Path(d) for d in folders if os.path.isdir(d)]
+        if len(existing) > 1:
+            # Concurrent fsyncs share journal commits: many folders cost about one commit.
+            with ThreadPoolExecutor(max_workers=min(16, len(existing))) as pool:
+                list(pool.map(_fsync_folder, existing))
+        elif existing:
+            _fsync_folder(existing[0])
 
     def space(self) -> Space | None:
         """Free and total bytes of the file system holding the folder."""
