@@ -72,7 +72,12 @@ def build(folder: Path, total: int, expired: int) -> tuple[Runtime, float]:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(BLOB)
             keys.append((segment_id, os.urandom(40), os.urandom(12), "bench", now))
-            expires = due_by if n < expired else now + timedelta(days=30)
+            # Distinct expiries, as in life: the oldest `expired` are due, one millisecond apart.
+            expires = (
+                due_by - timedelta(milliseconds=expired - n)
+                if n < expired
+                else now + timedelta(days=30, milliseconds=n)
+            )
             rows.append(
                 (
                     segment_id,

@@ -26,7 +26,11 @@ class Segment(Base):
     """One stored piece of a recording: camera, time, format, and the hash of its ciphertext."""
 
     __tablename__ = "segments"
-    __table_args__ = (sa.Index("ix_segments_camera_id_started_at", "camera_id", "started_at"),)
+    __table_args__ = (
+        sa.Index("ix_segments_camera_id_started_at", "camera_id", "started_at"),
+        # The sweeper reads what is due in (expires_at, id) order, a batch at a time.
+        sa.Index("ix_segments_expires_at_id", "expires_at", "id"),
+    )
 
     id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     camera_id: Mapped[int] = mapped_column(sa.ForeignKey("cameras.id"))
@@ -46,7 +50,7 @@ class Segment(Base):
     region: Mapped[str] = mapped_column(sa.String(128), default="")
     # The retention plan, kept beside the row so the sweeper finds what is due by index alone;
     # None while a legal hold covers the segment, and once it is erased.
-    expires_at: Mapped[datetime | None] = mapped_column(index=True)
+    expires_at: Mapped[datetime | None]
     retention_reason: Mapped[str] = mapped_column(sa.String(32), default="default")
     retention_detail: Mapped[str] = mapped_column(sa.String(128), default="")
     erased_at: Mapped[datetime | None]

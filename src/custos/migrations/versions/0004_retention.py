@@ -171,7 +171,7 @@ def upgrade() -> None:
         )
         batch_op.add_column(sa.Column("erased_at", sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column("erasure_reason", sa.String(length=32), nullable=True))
-        batch_op.create_index(batch_op.f("ix_segments_expires_at"), ["expires_at"], unique=False)
+        batch_op.create_index("ix_segments_expires_at_id", ["expires_at", "id"], unique=False)
     # A segment's region is its camera's when it was recorded: the best known for old ones.
     op.execute(
         "UPDATE segments SET region = (SELECT region FROM cameras "
@@ -190,7 +190,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("retention_plan_state")
     with op.batch_alter_table("segments", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_segments_expires_at"))
+        batch_op.drop_index("ix_segments_expires_at_id")
         batch_op.drop_column("erasure_reason")
         batch_op.drop_column("erased_at")
         batch_op.drop_column("retention_detail")
