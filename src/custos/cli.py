@@ -10,7 +10,6 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -34,7 +33,7 @@ from custos.cameras.policy import (
     SensitivityTag,
 )
 from custos.cameras.schemas import CameraCreate, CameraOut
-from custos.clock import SystemClock
+from custos.clock import SystemClock, parse_time
 from custos.config import Settings, load_settings
 from custos.errors import (
     ConfigError,
@@ -808,17 +807,6 @@ def witness_command(
 # --- retention ---------------------------------------------------------------------------------
 
 
-def _when(text: str, option: str) -> datetime:
-    """An ISO 8601 time from the command line; without a zone it is UTC."""
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(
-            f"{option}: '{text}' is not a date and time like 2026-11-30T14:05"
-        ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-
-
 @incident_app.command("add")
 def incident_add(
     ctx: typer.Context,
@@ -833,7 +821,7 @@ def incident_add(
     ] = False,
 ) -> None:
     """Mark an incident: the footage it covers is kept for the incident period."""
-    window = _when(start, "--from"), _when(end, "--to")
+    window = parse_time(start, "--from"), parse_time(end, "--to")
     with _opened(ctx) as runtime, runtime.sessions() as session:
         incident = incidents.mark(
             session,
@@ -914,7 +902,7 @@ def hold_place(
     if not len(camera) == len(start) == len(end):
         raise InvalidInput("give one --from and one --to for every --camera")
     scopes = [
-        holds.Scope(c, _when(a, "--from"), _when(b, "--to"))
+        holds.Scope(c, parse_time(a, "--from"), parse_time(b, "--to"))
         for c, a, b in zip(camera, start, end, strict=True)
     ]
     with _opened(ctx) as runtime, runtime.sessions() as session:
@@ -927,7 +915,7 @@ def hold_place(
             case_ref=case,
             scopes=scopes,
             reason=reason,
-            review_due=_when(review, "--review") if review else None,
+            review_due=parse_time(review, "--review") if review else None,
             person_ref=person,
         )
         out.print(f"hold {hold.id} placed on case {case}; review due {hold.review_due:%Y-%m-%d}")
@@ -994,8 +982,8 @@ def emergency_declare(
             _actor(),
             runtime.rules,
             regions=region,
-            start=_when(start, "--from"),
-            end=_when(end, "--to") if end else None,
+            start=parse_time(start, "--from"),
+            end=parse_time(end, "--to") if end else None,
             decree_ref=decree,
         )
         out.print(f"state of emergency {regime.id} recorded over {', '.join(regime.regions)}")
@@ -1010,7 +998,7 @@ def emergency_end(
     """Record the end of a state of emergency; its sunset is planned from then."""
     with _opened(ctx) as runtime, runtime.sessions() as session:
         regime = emergency.end_regime(
-            session, runtime.clock, _actor(), runtime.rules, regime_id, _when(at, "--at")
+            session, runtime.clock, _actor(), runtime.rules, regime_id, parse_time(at, "--at")
         )
         assert regime.ends_at is not None
         sunset = regime.ends_at + runtime.rules.emergency_grace
@@ -1029,7 +1017,7 @@ def retention_plan(
 ) -> None:
     """Dry run: what would be erased by a moment, and why. Nothing is erased."""
     with _opened(ctx) as runtime, runtime.sessions() as session:
-        moment = _when(at, "--at") if at else runtime.clock.now()
+        moment = parse_time(at, "--at") if at else runtime.clock.now()
         items = retention.due(session, runtime.rules, moment)
     if as_json:
         _print_json(

@@ -44,3 +44,16 @@ class FrozenClock:
         if at.tzinfo is None:
             raise ValueError("FrozenClock needs a timezone-aware datetime")
         self._now = at.astimezone(UTC)
+
+
+def parse_time(text: str, name: str) -> datetime:
+    """An ISO 8601 time typed by a person (UTC when no zone is given); InvalidInput names `name`."""
+    from custos.errors import InvalidInput
+
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(
+            f"{name}: '{text}' is not a date and time like 2026-11-30T14:05", field=name
+        ) from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment

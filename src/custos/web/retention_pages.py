@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from custos.clock import parse_time
 from custos.deps import Caller, DbSession, RuntimeDep, admits
-from custos.errors import CustosError, InvalidInput
+from custos.errors import CustosError
 from custos.incidents import service as incidents
 from custos.retention import emergency, holds, pressure, state
 from custos.retention import service as retention
@@ -30,15 +31,6 @@ UPCOMING_DAYS = 7
 
 def _see_other(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303)
-
-
-def _when(text: str, field: str) -> datetime:
-    """A time from a datetime-local form field, taken as UTC."""
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(f"{field}: give a date and time", field=field) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 @router.get("/retention")
@@ -80,7 +72,7 @@ def declare_emergency(
         caller.actor,
         runtime.rules,
         regions=regions.split(","),
-        start=_when(start, "start"),
+        start=parse_time(start, "start"),
         end=None,
         decree_ref=decree_ref,
     )
@@ -97,7 +89,7 @@ def end_emergency(
 ) -> Response:
     """Record the end of a state of emergency."""
     emergency.end_regime(
-        db, runtime.clock, caller.actor, runtime.rules, regime_id, _when(end, "end")
+        db, runtime.clock, caller.actor, runtime.rules, regime_id, parse_time(end, "end")
     )
     return _see_other("/retention")
 
@@ -148,8 +140,8 @@ def mark_incident(
             caller.actor,
             runtime.rules,
             cameras=[c.strip() for c in cameras.split(",") if c.strip()],
-            start=_when(start, "start"),
-            end=_when(end, "end"),
+            start=parse_time(start, "start"),
+            end=parse_time(end, "end"),
             description=description,
             reference=reference,
             justification=justification,
@@ -228,7 +220,9 @@ def place_hold(
             case_ref=case_ref,
             reason=reason,
             person_ref=person_ref.strip() or None,
-            scopes=[holds.Scope(camera.strip(), _when(start, "start"), _when(end, "end"))],
+            scopes=[
+                holds.Scope(camera.strip(), parse_time(start, "start"), parse_time(end, "end"))
+            ],
         )
     except CustosError as error:
         db.rollback()
