@@ -7,6 +7,7 @@ in one place and `cli` into an exit code in one place.
     ├── ConfigError        settings or policy file invalid: the system must not start
     ├── NotInitialised     the data folder or database has not been set up by `custos init`
     ├── InvalidInput       a request or command carries malformed data
+    │   └── UnsupportedMedia   a file that is not a video or picture Custos can read
     ├── NotFound           the named object does not exist
     ├── Conflict           the object exists already, or its state does not allow the action
     ├── Unauthenticated    no credentials, or credentials that do not check out
@@ -42,6 +43,10 @@ class InvalidInput(CustosError):
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+class UnsupportedMedia(InvalidInput):
+    """A file is not a video or picture Custos can read (wrong kind, or no video in it)."""
 
 
 class NotFound(CustosError):

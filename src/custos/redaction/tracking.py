@@ -1,0 +1,126 @@
+"""Tracking: tie detections in successive detection rounds into numbered tracks. Pure, no I/O.
+
+Detection runs on every k-th frame (a "round"). The tracker matches each round's detections
+to the tracks of the round before; a track that finds no match is held, masked where it was
+last seen and grown a little per round, for `hold` rounds before it ends, so that a face the
+detector misses for a moment stays masked. The frames between two rounds get boxes
+interpolated between the two rounds' tracks (`between`): a track seen in both moves smoothly,
+one seen only before or only after is masked where it was seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from custos.redaction.detectors import Box, Detection, iou
+
+
+@dataclass(frozen=True)
+class TrackedBox:
+    """Where one track is masked in one frame."""
+
+    track: int
+    kind: str
+    box: Box
+    held: bool = False  # not detected in this round: masked where it was last seen
+
+
+@dataclass(frozen=True)
+class _Track:
+    box: TrackedBox
+    misses: int
+    detections: int
+
+
+def grown(box: Box, fraction: float) -> Box:
+    """`box` enlarged by `fraction` of its size on each side."""
+    dx = (box[2] - box[0]) * fraction
+    dy = (box[3] - box[1]) * fraction
+    return box[0] - dx, box[1] - dy, box[2] + dx, box[3] + dy
+
+
+def _lerp(a: Box, b: Box, t: float) -> Box:
+    return (
+        a[0] + (b[0] - a[0]) * t,
+        a[1] + (b[1] - a[1]) * t,
+        a[2] + (b[2] - a[2]) * t,
+        a[3] + (b[3] - a[3]) * t,
+    )
+
+
+class Tracker:
+    """Numbers tracks from 1 in the order they appear; the same input gives the same numbers."""
+
+    def __init__(self, hold: int = 3, min_overlap: float = 0.05, growth: float = 0.1) -> None:
+        if hold < 0:
+            raise ValueError("hold must not be negative")
+        self.hold = hold
+        self.min_overlap = min_overlap
+        self.growth = growth
+        self._tracks: dict[int, _Track] = {}
+        self._next_id = 1
+        self.detections: dict[int, int] = {}  # track id -> how many rounds detected it
+
+    def update(self, detections: Sequence[Detection]) -> list[TrackedBox]:
+        """Take one round's detections; returns every track masked in this round."""
+        matches = self._match(detections)
+        matched_tracks = set(matches.values())
+        tracks: dict[int, _Track] = {}
+        for index, detection in enumerate(detections):
+            track_id = matches.get(index)
+            if track_id is None:
+                track_id = self._next_id
+                self._next_id += 1
+                seen = 0
+            else:
+                seen = self._tracks[track_id].detections
+            box = TrackedBox(track_id, detection.kind, detection.box)
+            tracks[track_id] = _Track(box, 0, seen + 1)
+            self.detections[track_id] = seen + 1
+        for track_id, track in self._tracks.items():
+            if track_id in matched_tracks or track.misses >= self.hold:
+                continue
+            held = replace(track.box, box=grown(track.box.box, self.growth), held=True)
+            tracks[track_id] = _Track(held, track.misses + 1, track.detections)
+        self._tracks = dict(sorted(tracks.items()))
+        return [track.box for track in self._tracks.values()]
+
+    def _match(self, detections: Sequence[Detection]) -> dict[int, int]:
+        """Detection index -> track id, greedily by overlap, each used once, same kind only."""
+        pairs = []
+        for index, detection in enumerate(detections):
+            for track_id, track in self._tracks.items():
+                if track.box.kind != detection.kind:
+                    continue
+                # Against the track's box grown by half: a fast object still overlaps it.
+                overlap = iou(grown(track.box.box, 0.5), detection.box)
+                if overlap >= self.min_overlap:
+                    pairs.append((overlap, index, track_id))
+        matches: dict[int, int] = {}
+        used: set[int] = set()
+        for _, index, track_id in sorted(pairs, key=lambda p: (-p[0], p[1], p[2])):
+            if index not in matches and track_id not in used:
+                matches[index] = track_id
+                used.add(track_id)
+        return matches
+
+
+def between(
+    before: Sequence[TrackedBox], after: Sequence[TrackedBox], fraction: float
+) -> list[TrackedBox]:
+    """The boxes of a frame `fraction` (0..1) of the way from one round to the next.
+
+    A track in both rounds is interpolated, covering both ends' sizes; one in a single round
+    keeps that round's box, so nothing seen at either end goes unmasked in between.
+    """
+    later = {tracked.track: tracked for tracked in after}
+    boxes: list[TrackedBox] = []
+    for tracked in before:
+        other = later.pop(tracked.track, None)
+        if other is None:
+            boxes.append(tracked)
+        else:
+            boxes.append(replace(other, box=_lerp(tracked.box, other.box, fraction)))
+    boxes.extend(later.values())
+    return sorted(boxes, key=lambda tracked: tracked.track)
