@@ -87,14 +87,25 @@ def yuv420_planes(frame: NDArray[np.uint8], width: int, height: int) -> list[Pla
     return [Plane(luma, 1, (16,)), Plane(chroma[0], 2, (128,)), Plane(chroma[1], 2, (128,))]
 
 
-def region(box: Box, margin: float, width: int, height: int) -> tuple[int, int, int, int] | None:
-    """The masked rectangle of `box` in a frame of the given size, whole pixels, clipped."""
+Rect = tuple[int, int, int, int]  # x0, y0, x1, y1 in whole pixels
+
+
+def _widened(box: Box, margin: float) -> Rect:
+    """`box` with its margin, in whole pixels (rounded outwards), not yet clipped."""
     x_margin = (box[2] - box[0]) * margin
     y_margin = (box[3] - box[1]) * margin
-    x0 = max(0, int(np.floor(box[0] - x_margin)))
-    y0 = max(0, int(np.floor(box[1] - y_margin)))
-    x1 = min(width, int(np.ceil(box[2] + x_margin)))
-    y1 = min(height, int(np.ceil(box[3] + y_margin)))
+    return (
+        int(np.floor(box[0] - x_margin)),
+        int(np.floor(box[1] - y_margin)),
+        int(np.ceil(box[2] + x_margin)),
+        int(np.ceil(box[3] + y_margin)),
+    )
+
+
+def region(box: Box, margin: float, width: int, height: int) -> Rect | None:
+    """The masked rectangle of `box` in a frame of the given size, whole pixels, clipped."""
+    x0, y0, x1, y1 = _widened(box, margin)
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
     if x1 <= x0 or y1 <= y0:
         return None
     return x0, y0, x1, y1
@@ -107,7 +118,8 @@ def mask_of(objects: Sequence[Masked], look: Look, width: int, height: int) -> N
         rect = region(box, look.margin, width, height)
         if rect is not None:
             x0, y0, x1, y1 = rect
-            mask[y0:y1, x0:x1] |= _outline(x1 - x0, y1 - y0, look.shape_for(kind))
+            whole = _widened(box, look.margin)
+            mask[y0:y1, x0:x1] |= _outline(rect, whole, 1, look.shape_for(kind))
     return mask.astype(bool)
 
 
@@ -120,29 +132,41 @@ def render(planes: Sequence[Plane], objects: Sequence[Masked], look: Look) -> No
         rect = region(box, look.margin, width, height)
         if rect is None:
             continue
+        whole = _widened(box, look.margin)
         shape = look.shape_for(kind)
         for plane in planes:
             step = plane.subsampling
             # Chroma rectangles round outwards, so they never fall short of the luma mask.
-            x0, y0 = rect[0] // step, rect[1] // step
-            x1, y1 = -(-rect[2] // step), -(-rect[3] // step)
-            pixels = plane.pixels[y0:y1, x0:x1]
+            part = (rect[0] // step, rect[1] // step, -(-rect[2] // step), -(-rect[3] // step))
+            pixels = plane.pixels[part[1] : part[3], part[0] : part[2]]
             if pixels.size == 0:
                 continue
             hidden = _obscured(pixels, look.style, plane.fill)
-            keep = _outline(x1 - x0, y1 - y0, shape).astype(bool)
+            keep = _outline(part, whole, step, shape).astype(bool)
             if pixels.ndim == 3:
                 keep = keep[:, :, None]
             np.copyto(pixels, hidden, where=keep)
 
 
-def _outline(width: int, height: int, shape: Shape) -> NDArray[np.uint8]:
-    """A width x height mask of ones inside the shape."""
+def _outline(part: Rect, whole: Rect, step: int, shape: Shape) -> NDArray[np.uint8]:
+    """Ones inside the shape of the `whole` region, over the (clipped) rectangle `part`.
+
+    The shape is drawn for the whole region, so a face cut by the frame's edge is masked up to
+    that edge, not by a smaller ellipse fitted into what is visible. `step` is the plane's
+    subsampling; on subsampled planes the ellipse is drawn half a sample larger all round, so
+    no chroma sample whose luma pixels are masked is left out by rounding.
+    """
+    width, height = part[2] - part[0], part[3] - part[1]
     if shape is Shape.BOX:
         return np.ones((height, width), dtype=np.uint8)
     mask = np.zeros((height, width), dtype=np.uint8)
-    centre = ((width - 1) / 2, (height - 1) / 2)
-    cv2.ellipse(mask, (centre, (width, height), 0), 1, thickness=-1)
+    centre = (
+        (whole[0] + whole[2]) / (2 * step) - part[0] - 0.5,
+        (whole[1] + whole[3]) / (2 * step) - part[1] - 0.5,
+    )
+    grow = 0 if step == 1 else 1
+    axes = ((whole[2] - whole[0]) / step + grow, (whole[3] - whole[1]) / step + grow)
+    cv2.ellipse(mask, (centre, axes, 0), 1, thickness=-1)
     return mask
 
 

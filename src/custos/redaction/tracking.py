@@ -41,11 +41,12 @@ def grown(box: Box, fraction: float) -> Box:
 
 
 def _lerp(a: Box, b: Box, t: float) -> Box:
+    # Weighted sum rather than a + (b - a) * t: exact at both ends.
     return (
-        a[0] + (b[0] - a[0]) * t,
-        a[1] + (b[1] - a[1]) * t,
-        a[2] + (b[2] - a[2]) * t,
-        a[3] + (b[3] - a[3]) * t,
+        a[0] * (1 - t) + b[0] * t,
+        a[1] * (1 - t) + b[1] * t,
+        a[2] * (1 - t) + b[2] * t,
+        a[3] * (1 - t) + b[3] * t,
     )
 
 
@@ -111,8 +112,9 @@ def between(
 ) -> list[TrackedBox]:
     """The boxes of a frame `fraction` (0..1) of the way from one round to the next.
 
-    A track in both rounds is interpolated, covering both ends' sizes; one in a single round
-    keeps that round's box, so nothing seen at either end goes unmasked in between.
+    A track in both rounds moves and changes size linearly (the margin of the mask absorbs
+    the difference from a straight path); one in a single round keeps that round's box, so
+    nothing seen at either end goes unmasked in between.
     """
     later = {tracked.track: tracked for tracked in after}
     boxes: list[TrackedBox] = []
