@@ -31,6 +31,7 @@ from custos.cameras.policy import (
     CameraCategory,
     CameraStatus,
     SensitivityTag,
+    parse_points,
 )
 from custos.cameras.schemas import CameraCreate, CameraOut
 from custos.clock import SystemClock, parse_time
@@ -591,6 +592,74 @@ def camera_activate(
 ) -> None:
     """Let a draft or suspended camera record."""
     _camera_status(ctx, name, CameraStatus.ACTIVE, reason)
+
+
+zone_app = typer.Typer(no_args_is_help=True, help="Privacy zones: parts of a picture never kept.")
+camera_app.add_typer(zone_app, name="zone")
+
+
+@zone_app.command("add")
+def zone_add(
+    ctx: typer.Context,
+    camera: str,
+    zone: Annotated[str, typer.Option("--name", help="The zone's name, e.g. 'flat 3 windows'.")],
+    points: Annotated[
+        str,
+        typer.Option(help="Corners as fractions of width and height: '0.1,0.1 0.5,0.1 0.5,0.6'."),
+    ],
+    reason: Annotated[str, typer.Option(help="Why this part of the picture is masked.")],
+) -> None:
+    """Mask a polygon of a camera's picture: never stored, never shown live."""
+    try:
+        corners = parse_points(points)
+    except ValueError as error:
+        raise InvalidInput(f"--points: {error}", field="points") from error
+    with _opened(ctx) as runtime, runtime.sessions() as session:
+        cameras.add_zone(session, runtime.clock, _actor(), camera, zone, corners, reason)
+    out.print(f"zone '{zone}' added to {camera}; its recorder restarts with it within seconds")
+
+
+@zone_app.command("list")
+def zone_list(
+    ctx: typer.Context, camera: str, as_json: Annotated[bool, typer.Option("--json")] = False
+) -> None:
+    """List a camera's privacy zones."""
+    with _opened(ctx) as runtime, runtime.sessions() as session:
+        zones = cameras.list_zones(session, camera)
+    if as_json:
+        _print_json(
+            [
+                {
+                    "name": zone.name,
+                    "points": zone.points,
+                    "reason": zone.reason,
+                    "created_at": zone.created_at.isoformat(),
+                    "created_by": zone.created_by,
+                }
+                for zone in zones
+            ]
+        )
+        return
+    table = Table("zone", "corners", "reason", "added (UTC)", "by")
+    for zone in zones:
+        corners = " ".join(f"{x:g},{y:g}" for x, y in zone.points)
+        table.add_row(
+            zone.name, corners, zone.reason, f"{zone.created_at:%Y-%m-%d %H:%M}", zone.created_by
+        )
+    out.print(table)
+
+
+@zone_app.command("remove")
+def zone_remove(
+    ctx: typer.Context,
+    camera: str,
+    zone: Annotated[str, typer.Option("--name", help="The zone to remove.")],
+    reason: Annotated[str, typer.Option(help="Why this part may now be recorded.")],
+) -> None:
+    """Stop masking a zone: from then on that part of the picture is recorded."""
+    with _opened(ctx) as runtime, runtime.sessions() as session:
+        cameras.remove_zone(session, runtime.clock, _actor(), camera, zone, reason)
+    out.print(f"zone '{zone}' removed from {camera}")
 
 
 # --- segments and storage ----------------------------------------------------------------------

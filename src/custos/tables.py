@@ -8,7 +8,7 @@ from custos.audit.models import (
     AuditNode,
     AuditWitness,
 )
-from custos.cameras.models import Camera
+from custos.cameras.models import Camera, PrivacyZone
 from custos.db import Base
 from custos.incidents.models import Incident, incident_cameras
 from custos.recording.models import DataKey, RecordingGap, Segment
@@ -42,6 +42,7 @@ __all__ = [
     "Incident",
     "LegalHold",
     "LoginSession",
+    "PrivacyZone",
     "RecordingGap",
     "RetentionPlanState",
     "Segment",

@@ -34,3 +34,19 @@ class Camera(Base):
     status: Mapped[CameraStatus] = mapped_column(string_enum(CameraStatus, "status", 16))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class PrivacyZone(Base):
+    """A part of a camera's picture that is never stored nor shown (a home's window, a door)."""
+
+    __tablename__ = "privacy_zones"
+    __table_args__ = (sa.UniqueConstraint("camera_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    camera_id: Mapped[int] = mapped_column(sa.ForeignKey("cameras.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(64))
+    # Corners as [[x, y], ...], fractions of the picture's width and height.
+    points: Mapped[list[list[float]]] = mapped_column(sa.JSON)
+    reason: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(sa.String(128))

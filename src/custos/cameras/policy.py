@@ -105,3 +105,52 @@ def redact_source(source: str) -> str:
     host = parts.hostname or ""
     port = f":{parts.port}" if parts.port else ""
     return urlunsplit((parts.scheme, f"{user}:***@{host}{port}", parts.path, parts.query, ""))
+
+
+# --- privacy zones -----------------------------------------------------------------------------
+
+Point = tuple[float, float]  # x, y as fractions of the picture's width and height (0..1)
+
+MAX_ZONE_POINTS = 64
+MIN_ZONE_AREA = 1e-4  # a hundredth of a percent of the picture: anything smaller is a slip
+ZONE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")
+
+
+def polygon_area(points: list[Point]) -> float:
+    """The area of a simple polygon (shoelace formula), as a fraction of the picture."""
+    twice = sum(
+        x0 * y1 - x1 * y0
+        for (x0, y0), (x1, y1) in zip(points, [*points[1:], points[0]], strict=True)
+    )
+    return abs(twice) / 2
+
+
+def zone_problem(name: str, points: list[Point]) -> str | None:
+    """Why a privacy zone cannot be used as given, or None if it can."""
+    if not ZONE_NAME.match(name):
+        return "a zone name is 1-64 letters, digits, spaces, '.', '_' or '-'"
+    if not 3 <= len(points) <= MAX_ZONE_POINTS:
+        return f"a zone has 3 to {MAX_ZONE_POINTS} corners, not {len(points)}"
+    for x, y in points:
+        if not (0 <= x <= 1 and 0 <= y <= 1):
+            return (
+                f"corner ({x}, {y}) is outside the picture: corners are fractions of its "
+                "width and height, from 0 to 1"
+            )
+    if polygon_area(points) < MIN_ZONE_AREA:
+        return "the zone encloses no area: its corners lie on one line or on one point"
+    return None
+
+
+def parse_points(text: str) -> list[Point]:
+    """Corners typed as 'x,y x,y x,y' (fractions); ValueError naming the bad corner."""
+    points = []
+    for corner in text.replace(";", " ").split():
+        parts = corner.split(",")
+        if len(parts) != 2:
+            raise ValueError(f"'{corner}' is not a corner: write x,y such as 0.25,0.5")
+        try:
+            points.append((float(parts[0]), float(parts[1])))
+        except ValueError:
+            raise ValueError(f"'{corner}' is not a corner: write x,y such as 0.25,0.5") from None
+    return points

@@ -11,11 +11,11 @@ from custos.audit import service as audit
 from custos.audit.policy import Action
 from custos.audit.service import Actor, Context, record
 from custos.cameras import policy
-from custos.cameras.models import Camera
-from custos.cameras.policy import CameraStatus
+from custos.cameras.models import Camera, PrivacyZone
+from custos.cameras.policy import CameraStatus, Point
 from custos.cameras.schemas import CameraCreate, CameraUpdate
 from custos.clock import Clock
-from custos.errors import Conflict, NotFound, PolicyViolation
+from custos.errors import Conflict, InvalidInput, NotFound, PolicyViolation
 from custos.retention.policy import extension_problem
 from custos.retention.profile import Profile
 from custos.retention.service import replan, rules_of
@@ -192,3 +192,108 @@ def set_retention(
     )
     session.commit()
     return camera
+
+
+# --- privacy zones -----------------------------------------------------------------------------
+
+
+def list_zones(session: Session, name: str) -> list[PrivacyZone]:
+    """The privacy zones of the camera called `name`, by zone name."""
+    camera = get_camera(session, name)
+    return list(
+        session.scalars(
+            sa.select(PrivacyZone)
+            .where(PrivacyZone.camera_id == camera.id)
+            .order_by(PrivacyZone.name)
+        )
+    )
+
+
+def zones_by_camera(session: Session) -> dict[int, list[list[Point]]]:
+    """Camera id -> the corner lists of its privacy zones (cameras without zones are absent)."""
+    zones: dict[int, list[list[Point]]] = {}
+    for camera_id, points in session.execute(
+        sa.select(PrivacyZone.camera_id, PrivacyZone.points).order_by(PrivacyZone.id)
+    ):
+        zones.setdefault(camera_id, []).append([(float(x), float(y)) for x, y in points])
+    return zones
+
+
+def add_zone(
+    session: Session,
+    clock: Clock,
+    actor: Actor,
+    name: str,
+    zone: str,
+    points: list[Point],
+    reason: str,
+) -> PrivacyZone:
+    """Mask a polygon of a camera's picture from now on: at ingest and in every live view.
+
+    A running recorder is restarted with the zone at the supervisor's next check of the
+    registry (every 5 s), sealing what it recorded before.
+    """
+    camera = get_camera(session, name)
+    problem = policy.zone_problem(zone, points)
+    if problem:
+        raise InvalidInput(problem, field="points")
+    if not reason.strip():
+        raise InvalidInput("say why this part of the picture is masked", field="reason")
+    exists = sa.select(PrivacyZone.id).where(
+        PrivacyZone.camera_id == camera.id, PrivacyZone.name == zone
+    )
+    if session.scalar(exists) is not None:
+        raise Conflict(f"camera {name} has a zone named '{zone}' already")
+    now = clock.now()
+    row = PrivacyZone(
+        camera_id=camera.id,
+        name=zone,
+        points=[[x, y] for x, y in points],
+        reason=reason.strip(),
+        created_at=now,
+        created_by=actor.name,
+    )
+    session.add(row)
+    camera.updated_at = now
+    session.flush()
+    record(
+        session,
+        clock,
+        actor,
+        Action.CONFIGURE,
+        "camera.zone_added",
+        object_type="camera",
+        object_id=name,
+        context=Context(justification=row.reason),
+        details={"zone": zone, "points": row.points},
+    )
+    session.commit()
+    return row
+
+
+def remove_zone(
+    session: Session, clock: Clock, actor: Actor, name: str, zone: str, reason: str
+) -> None:
+    """Stop masking a zone: from now on that part of the picture is stored. Needs a reason."""
+    camera = get_camera(session, name)
+    if not reason.strip():
+        raise InvalidInput("say why this part of the picture may now be recorded", field="reason")
+    row = session.scalar(
+        sa.select(PrivacyZone).where(PrivacyZone.camera_id == camera.id, PrivacyZone.name == zone)
+    )
+    if row is None:
+        raise NotFound(f"camera {name} has no zone named '{zone}'")
+    session.delete(row)
+    camera.updated_at = clock.now()
+    record(
+        session,
+        clock,
+        actor,
+        Action.CONFIGURE,
+        "camera.zone_removed",
+        object_type="camera",
+        object_id=name,
+        context=Context(justification=reason.strip()),
+        details={"zone": zone, "points": row.points},
+    )
+    session.commit()

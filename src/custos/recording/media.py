@@ -10,6 +10,7 @@ than anything else in the copy path.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -21,9 +22,11 @@ from av.audio.stream import AudioStream
 from av.container import InputContainer, OutputContainer
 from av.packet import Packet
 from av.stream import Stream
+from av.video.frame import VideoFrame
 from av.video.stream import VideoStream
 
 from custos.recording.policy import should_cut
+from custos.redaction.zones import Point, ZoneMask
 
 
 class MemoryFile:
@@ -174,7 +177,7 @@ class Segmenter:
         self._output = av.open(
             target, mode="w", format="mp4", buffer_size=1 << 20, options={"flush_packets": "0"}
         )
-        self._out_video = self._output.add_stream_from_template(self._video)
+        self._out_video = self._video_stream(self._output)
         if self._audio is not None:
             self._out_audio = self._output.add_stream_from_template(self._audio)
             audio_base = float(self._audio.time_base or 1)
@@ -185,8 +188,16 @@ class Segmenter:
         self._end_pts = pts
         self._frames = 0
 
+    def _video_stream(self, output: OutputContainer) -> Stream:
+        """The segment's video stream: a copy of the source's."""
+        return output.add_stream_from_template(self._video)
+
+    def _finish_video(self) -> None:
+        """Write what the video stream still holds before the segment is closed."""
+
     def _close(self, end_pts: int | None = None) -> SegmentFile:
         assert self._output is not None
+        self._finish_video()
         self._output.close()
         end = self._end_pts if end_pts is None else end_pts
         segment = SegmentFile(
@@ -212,10 +223,101 @@ class Segmenter:
             return None
         return self._close()
 
+    def finish(self) -> list[SegmentFile]:
+        """The segments still held when the source ends (at most two, see the class note)."""
+        last = self.flush()
+        return [] if last is None else [last]
+
     @property
     def open_since(self) -> float | None:
         """Source time at which the segment in progress began, if one is open."""
         return None if self._output is None else self._first_pts * self._time_base
+
+
+class MaskingSegmenter(Segmenter):
+    """Cuts like Segmenter, but decodes, blackens the privacy zones and re-encodes H.264.
+
+    The masked pixels exist only in decoded frames in memory: what is muxed, sealed and
+    stored never held them. Each segment gets a fresh encoder, so it starts with a keyframe
+    wherever the cut falls; the cost is a decode and an encode per frame (docs/redaction.md).
+    """
+
+    def __init__(
+        self,
+        video: VideoStream,
+        audio: AudioStream | None,
+        target: float,
+        zones: Sequence[Sequence[Point]],
+    ) -> None:
+        super().__init__(video, audio, target)
+        video.thread_type = "AUTO"
+        self._zones = zones
+        self._mask: ZoneMask | None = None
+        self._last_frame_time = -1.0
+        self._codec = "h264"
+        self._width &= ~1  # 4:2:0 needs an even size
+        self._height &= ~1
+        rate = video.average_rate or video.guessed_rate
+        self._rate: Fraction = rate if rate else Fraction(25)
+
+    def _push_video(self, packet: Packet[Stream], pts: int, dts: int) -> SegmentFile | None:
+        finished = None
+        for frame in self._video.decode(packet):
+            finished = self._add_frame(frame) or finished
+        return finished
+
+    def _add_frame(self, frame: VideoFrame) -> SegmentFile | None:
+        pts = frame.pts
+        if pts is None or pts * self._time_base < self._last_frame_time:
+            return None  # no time, or time running backwards: MP4 cannot hold it
+        finished = None
+        if self._output is None:
+            self._open(pts, pts)
+        elif should_cut((pts - self._first_pts) * self._time_base, self._target, True):
+            finished = self._close(end_pts=pts)
+            self._open(pts, pts)
+        self._last_frame_time = pts * self._time_base
+        pixels = np.asarray(
+            frame.reformat(self._width, self._height, "yuv420p").to_ndarray(), dtype=np.uint8
+        )
+        if self._mask is None:
+            self._mask = ZoneMask(self._zones, self._width, self._height)
+        self._mask.apply_yuv420(pixels)
+        masked = VideoFrame.from_ndarray(pixels, format="yuv420p")
+        masked.pts = pts - self._base_dts
+        masked.time_base = self._video.time_base
+        assert self._output is not None
+        assert self._out_video is not None
+        self._output.mux(self._out_video.encode(masked))  # type: ignore[attr-defined]
+        self._end_pts = max(self._end_pts, pts + self._frame_ticks)
+        self._frames += 1
+        return finished
+
+    def _video_stream(self, output: OutputContainer) -> Stream:
+        stream = output.add_stream("libx264", rate=self._rate)
+        stream.width, stream.height, stream.pix_fmt = self._width, self._height, "yuv420p"
+        time_base = self._video.time_base or Fraction(1, 90000)
+        stream.time_base = time_base
+        stream.codec_context.time_base = time_base
+        stream.options = {"preset": "veryfast", "crf": "21"}
+        return stream
+
+    def _finish_video(self) -> None:
+        assert self._output is not None
+        assert self._out_video is not None
+        self._output.mux(self._out_video.encode(None))  # type: ignore[attr-defined]
+
+    def finish(self) -> list[SegmentFile]:
+        """Decode what the decoder still holds, then finish the segment in progress."""
+        done = []
+        try:
+            for frame in self._video.decode(None):
+                finished = self._add_frame(frame)
+                if finished is not None:
+                    done.append(finished)
+        except av.error.FFmpegError:
+            pass  # a broken tail: the frames before it are kept
+        return done + super().finish()
 
 
 def open_source(

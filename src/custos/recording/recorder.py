@@ -16,7 +16,7 @@ import av
 from av.container import InputContainer
 
 from custos.clock import Clock
-from custos.recording.media import Segmenter, SegmentFile, open_source
+from custos.recording.media import MaskingSegmenter, Segmenter, SegmentFile, open_source
 from custos.recording.policy import Backoff, Timeline, transports_for
 from custos.recording.service import CameraFeed, SegmentWriter
 
@@ -125,7 +125,11 @@ class CameraRecorder:
             audio = None
             if self.feed.record_audio and container.streams.audio:
                 audio = container.streams.audio[0]
-            segmenter = Segmenter(video, audio, self.feed.segment_seconds)
+            segmenter = (
+                MaskingSegmenter(video, audio, self.feed.segment_seconds, self.feed.zones)
+                if self.feed.zones
+                else Segmenter(video, audio, self.feed.segment_seconds)
+            )
             streams = [video] if audio is None else [video, audio]
             reason: str | None = "the stream ended"
             # A file loop continues the time line where the previous pass ended.
@@ -154,8 +158,7 @@ class CameraRecorder:
             except SOURCE_ERRORS as error:
                 reason = describe(error)
             finally:
-                last = segmenter.flush()
-                if last is not None:
+                for last in segmenter.finish():
                     self._store(last, timeline)
             return reason
 

@@ -19,6 +19,7 @@ from custos.audit.policy import Action
 from custos.audit.service import Actor
 from custos.cameras.models import Camera
 from custos.cameras.policy import CameraStatus
+from custos.cameras.service import zones_by_camera
 from custos.clock import Clock
 from custos.errors import CustosError, NotFound, StorageError, TamperDetected
 from custos.recording.media import SegmentFile, probe_video
@@ -53,6 +54,8 @@ class CameraFeed:
     segment_seconds: int
     region: str = ""
     retention_days: float | None = None
+    # Privacy zones, corners as fractions of the picture: a camera with any is re-encoded.
+    zones: tuple[tuple[tuple[float, float], ...], ...] = ()
 
 
 def active_feeds(session: Session) -> list[CameraFeed]:
@@ -60,6 +63,7 @@ def active_feeds(session: Session) -> list[CameraFeed]:
     cameras = session.scalars(
         sa.select(Camera).where(Camera.status == CameraStatus.ACTIVE).order_by(Camera.name)
     )
+    zones = zones_by_camera(session)
     return [
         CameraFeed(
             c.id,
@@ -69,6 +73,7 @@ def active_feeds(session: Session) -> list[CameraFeed]:
             c.segment_seconds,
             c.region,
             c.retention_days,
+            tuple(tuple(points) for points in zones.get(c.id, ())),
         )
         for c in cameras
     ]
