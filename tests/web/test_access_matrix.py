@@ -6,11 +6,14 @@ declaring other roles than it says, fails the suite.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +29,7 @@ from custos.cameras.schemas import CameraCreate
 from custos.clock import FrozenClock
 from custos.deps import Admits, public
 from custos.incidents import service as incidents
+from custos.recording.media import make_clip
 from custos.retention import emergency, holds
 from custos.retention.profile import load_profile
 from custos.retention.service import rules_of
@@ -81,6 +85,33 @@ def _camera(ctx: Ctx, status: str = "active") -> str:
             }
         ),
     )
+    return name
+
+
+@functools.cache
+def _clip() -> str:
+    """A short video file, the source of a camera whose live picture can be taken."""
+    folder = Path(tempfile.mkdtemp(prefix="custos-matrix-"))
+    make_clip(folder / "live.mp4", 1, width=320, height=240)
+    return str(folder / "live.mp4")
+
+
+def _live_camera(ctx: Ctx) -> str:
+    name = f"matrix-live-{next(_names)}"
+    cameras.register_camera(
+        ctx.db,
+        ctx.clock,
+        TESTER,
+        CameraCreate.model_validate(
+            {"name": name, "source_url": _clip(), "category": "other", "region": "Almaty"}
+        ),
+    )
+    return name
+
+
+def _zoned_camera(ctx: Ctx) -> str:
+    name = _camera(ctx)
+    cameras.add_zone(ctx.db, ctx.clock, TESTER, name, "door", [(0, 0), (0.2, 0), (0, 0.2)], "x")
     return name
 
 
@@ -362,6 +393,44 @@ ROUTES: list[Route] = [
         "/api/cameras/{name}/retention",
         CAMERA_MANAGERS,
         lambda ctx: Request(f"/api/cameras/{_camera(ctx)}/retention", json={"days": 20}),
+    ),
+    # privacy zones: everyone sees where they are, camera managers set them
+    Route(
+        "GET",
+        "/api/cameras/{name}/zones",
+        ALL,
+        lambda ctx: Request(f"/api/cameras/{_zoned_camera(ctx)}/zones"),
+    ),
+    Route(
+        "POST",
+        "/api/cameras/{name}/zones",
+        CAMERA_MANAGERS,
+        lambda ctx: Request(
+            f"/api/cameras/{_camera(ctx)}/zones",
+            json={"name": "door", "points": [[0, 0], [0.3, 0], [0, 0.3]], "reason": "a home"},
+        ),
+    ),
+    Route(
+        "POST",
+        "/api/cameras/{name}/zones/{zone}/remove",
+        CAMERA_MANAGERS,
+        lambda ctx: Request(
+            f"/api/cameras/{_zoned_camera(ctx)}/zones/door/remove", json={"reason": "moved"}
+        ),
+    ),
+    # live pictures: operators only, zones and faces masked
+    Route(
+        "GET",
+        "/api/cameras/{name}/live.jpg",
+        OPERATOR,
+        lambda ctx: Request(f"/api/cameras/{_live_camera(ctx)}/live.jpg"),
+    ),
+    Route(
+        "GET",
+        "/cameras/{name}/live",
+        OPERATOR,
+        lambda ctx: Request(f"/cameras/{_live_camera(ctx)}/live"),
+        page=True,
     ),
     Route("GET", "/cameras", ALL, page=True),
     Route(

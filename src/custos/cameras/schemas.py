@@ -137,3 +137,33 @@ class CameraOut(BaseModel):
     @classmethod
     def _mask(cls, value: str) -> str:
         return redact_source(value)
+
+
+class ZoneCreate(BaseModel):
+    """A privacy zone to add: corners as fractions (0..1) of the picture's width and height."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=64)
+    points: list[tuple[float, float]] = Field(min_length=3, max_length=64)
+    reason: str = Field(min_length=1, max_length=4000, description="Why it is masked.")
+
+
+class ZoneRemoval(BaseModel):
+    """Why a zone may now be recorded."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=4000)
+
+
+class ZoneOut(BaseModel):
+    """A privacy zone as shown."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    name: str
+    points: list[tuple[float, float]]
+    reason: str
+    created_at: datetime
+    created_by: str

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 
 from custos.cameras import service
 from custos.cameras.policy import CameraStatus
@@ -14,14 +14,19 @@ from custos.cameras.schemas import (
     CameraUpdate,
     RetentionChange,
     StatusChange,
+    ZoneCreate,
+    ZoneOut,
+    ZoneRemoval,
 )
 from custos.deps import Caller, DbSession, RuntimeDep, admits
+from custos.recording import service as recording
 from custos.users.policy import Permission
 
 router = APIRouter(prefix="/api/cameras", tags=["cameras"])
 
 Viewer = Annotated[Caller, admits(Permission.VIEW_CAMERAS)]
 Manager = Annotated[Caller, admits(Permission.MANAGE_CAMERAS)]
+LiveViewer = Annotated[Caller, admits(Permission.VIEW_LIVE)]
 
 
 @router.get("", response_model=list[CameraOut])
@@ -93,3 +98,40 @@ def activate_camera(
         db, runtime.clock, caller.actor, name, CameraStatus.ACTIVE, change.reason
     )
     return CameraOut.model_validate(camera)
+
+
+@router.get("/{name}/zones", response_model=list[ZoneOut])
+def list_zones(name: str, db: DbSession, _caller: Viewer) -> list[ZoneOut]:
+    """A camera's privacy zones: where its picture is never stored nor shown."""
+    return [ZoneOut.model_validate(zone) for zone in service.list_zones(db, name)]
+
+
+@router.post("/{name}/zones", response_model=ZoneOut, status_code=status.HTTP_201_CREATED)
+def add_zone(
+    name: str, zone: ZoneCreate, db: DbSession, runtime: RuntimeDep, caller: Manager
+) -> ZoneOut:
+    """Add a privacy zone; the camera's recorder restarts with it within seconds."""
+    row = service.add_zone(
+        db, runtime.clock, caller.actor, name, zone.name, zone.points, zone.reason
+    )
+    return ZoneOut.model_validate(row)
+
+
+@router.post("/{name}/zones/{zone}/remove", status_code=status.HTTP_204_NO_CONTENT)
+def remove_zone(
+    name: str, zone: str, removal: ZoneRemoval, db: DbSession, runtime: RuntimeDep, caller: Manager
+) -> Response:
+    """Remove a privacy zone: from then on that part of the picture is recorded."""
+    service.remove_zone(db, runtime.clock, caller.actor, name, zone, removal.reason)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/{name}/live.jpg",
+    response_class=Response,
+    responses={200: {"content": {"image/jpeg": {}}}},
+)
+def live_picture(name: str, db: DbSession, runtime: RuntimeDep, caller: LiveViewer) -> Response:
+    """The camera's picture now: privacy zones black, faces masked; each view is audited."""
+    jpeg = recording.live_picture(db, runtime.clock, caller.actor, name)
+    return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-store"})

@@ -24,6 +24,7 @@ from av.packet import Packet
 from av.stream import Stream
 from av.video.frame import VideoFrame
 from av.video.stream import VideoStream
+from numpy.typing import NDArray
 
 from custos.recording.policy import should_cut
 from custos.redaction.zones import Point, ZoneMask
@@ -329,6 +330,19 @@ def open_source(
         options["rtsp_transport"] = transport
     container: InputContainer = av.open(url, options=options, timeout=(open_timeout, read_timeout))
     return container
+
+
+def first_picture(url: str, transport: str | None, timeout: float) -> NDArray[np.uint8]:
+    """The first picture a source delivers, as BGR of even size (for a live view)."""
+    with open_source(url, transport, timeout, timeout) as container:
+        if not container.streams.video:
+            raise av.error.InvalidDataError(0, "the source has no video stream")
+        for frame in container.decode(container.streams.video[0]):
+            return np.asarray(
+                frame.reformat(frame.width & ~1, frame.height & ~1, "bgr24").to_ndarray(),
+                dtype=np.uint8,
+            )
+    raise av.error.InvalidDataError(0, "the source ended before its first picture")
 
 
 def probe_video(data: bytes | memoryview) -> dict[str, Any]:

@@ -11,21 +11,25 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
+import av
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from custos.audit import service as audit
 from custos.audit.policy import Action
 from custos.audit.service import Actor
+from custos.cameras import service as cameras
 from custos.cameras.models import Camera
 from custos.cameras.policy import CameraStatus
 from custos.cameras.service import zones_by_camera
 from custos.clock import Clock
-from custos.errors import CustosError, NotFound, StorageError, TamperDetected
-from custos.recording.media import SegmentFile, probe_video
+from custos.errors import Conflict, CustosError, NotFound, StorageError, TamperDetected
+from custos.recording.media import SegmentFile, first_picture, probe_video
 from custos.recording.models import DataKey, RecordingGap, Segment
-from custos.recording.policy import associated_data, blob_key
+from custos.recording.policy import associated_data, blob_key, transports_for
 from custos.recording.policy import segment_id as new_segment_id
+from custos.redaction.service import redact_still
+from custos.redaction.zones import ZoneMask
 from custos.retention import service as retention
 from custos.retention.policy import Rules, SegmentFacts
 from custos.retention.pressure import STORAGE_EXHAUSTED, active_alert
@@ -281,6 +285,46 @@ def list_gaps(session: Session, camera: str | None = None) -> list[tuple[Recordi
     if camera is not None:
         query = query.where(Camera.name == camera)
     return [(gap, name) for gap, name in session.execute(query)]
+
+
+def live_picture(
+    session: Session, clock: Clock, actor: Actor, name: str, timeout: float = 5.0
+) -> bytes:
+    """A picture of an active camera now, as a JPEG: privacy zones black, faces masked.
+
+    The zones are applied first, then the redaction every viewed picture gets; the view is
+    audited as a consultation in the same transaction, so a failed audit shows nothing.
+    """
+    camera = cameras.get_camera(session, name)
+    if camera.status is not CameraStatus.ACTIVE:
+        raise Conflict(f"camera {name} is {camera.status}: it has no live picture")
+    picture = None
+    problem = "no transport to try"
+    for transport in transports_for(camera.source_url):
+        try:
+            picture = first_picture(camera.source_url, transport, timeout)
+            break
+        except (av.error.FFmpegError, OSError) as error:
+            problem = f"{type(error).__name__}: {error}"
+    if picture is None:
+        raise Conflict(f"camera {name} cannot be reached now ({problem})")
+    height, width = picture.shape[:2]
+    zones = zones_by_camera(session).get(camera.id, [])
+    if zones:
+        ZoneMask(zones, width, height).apply_bgr(picture)
+    result, jpeg = redact_still(picture)
+    audit.record(
+        session,
+        clock,
+        actor,
+        Action.CONSULT,
+        "camera.live_viewed",
+        object_type="camera",
+        object_id=name,
+        details={"zones": len(zones), "masked": len(result.tracks)},
+    )
+    session.commit()
+    return jpeg
 
 
 def open_segment(sealer: Sealer, blobs: BlobStore, segment: Segment) -> bytes:

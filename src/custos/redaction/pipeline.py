@@ -197,7 +197,7 @@ def redact_file(
                 result = redact_video(source, handle, options, progress, output_format=None)
                 handle.flush()
                 os.fsync(handle.fileno())
-        _check_revealed(result)
+        check_revealed(result)
         record = result.record()
         record["input"] = {"name": source.name, "sha256": _sha256(source)}
         record["output"] = {"name": target.name, "sha256": _sha256(partial)}
@@ -211,7 +211,8 @@ def redact_file(
         record_path.with_name(f".{record_path.name}.partial").unlink(missing_ok=True)
 
 
-def _check_revealed(result: Result) -> None:
+def check_revealed(result: Result) -> None:
+    """InvalidInput if a track asked to be left visible never appeared."""
     missing = sorted(result.options.reveal - set(result.tracks))
     if missing:
         raise InvalidInput(
@@ -232,10 +233,13 @@ def _sha256(path: Path) -> str:
 # --- pictures ----------------------------------------------------------------------------------
 
 
-def redact_image(picture: Frame, options: Options) -> Result:
-    """Mask a BGR picture in place (detection at full size)."""
+def redact_image(
+    picture: Frame, options: Options, detectors: Sequence[Detector] | None = None
+) -> Result:
+    """Mask a BGR picture in place (detection at full size); `detectors` saves loading them."""
     height, width = picture.shape[:2]
-    detections = _detect(options.detectors(), picture, 1.0, 1.0)
+    found = options.detectors() if detectors is None else detectors
+    detections = _detect(found, picture, 1.0, 1.0)
     tracker = Tracker()
     tracked = tracker.update(detections)
     result = Result("image", width, height, 1, options, {}, [])
@@ -337,8 +341,13 @@ def redact_video(
     options: Options,
     progress: Progress | None = None,
     output_format: str | None = "mp4",
+    streamable: bool = False,
 ) -> Result:
-    """Decode `source`, mask it, encode H.264 into `target` (a file, or a seekable buffer)."""
+    """Decode `source`, mask it, encode H.264 into `target` (a file, or a seekable buffer).
+
+    `streamable` writes fragmented MP4 (the index up front, then fragments), which a browser
+    plays while it arrives; a moved index ("faststart") would need a second pass over a file.
+    """
     try:
         container = av.open(source if not isinstance(source, Path) else str(source), "r")
     except FileNotFoundError as error:
@@ -420,7 +429,12 @@ def redact_video(
         result = Result("video", width, height, 0, options, {}, [])
         try:
             output = av.open(
-                target if not isinstance(target, Path) else str(target), "w", format=output_format
+                target if not isinstance(target, Path) else str(target),
+                "w",
+                format=output_format,
+                options={"movflags": "+frag_keyframe+empty_moov+default_base_moof"}
+                if streamable
+                else {},
             )
         except av.error.FFmpegError as error:
             raise UnsupportedMedia(f"cannot write video to {_name(target)}: {error}") from error

@@ -37,6 +37,7 @@ Self = Annotated[Caller, admits(Permission.OWN_ACCOUNT)]
 Viewer = Annotated[Caller, admits(Permission.VIEW_CAMERAS)]
 CameraManager = Annotated[Caller, admits(Permission.MANAGE_CAMERAS)]
 Admin = Annotated[Caller, admits(Permission.MANAGE_USERS)]
+LiveViewer = Annotated[Caller, admits(Permission.VIEW_LIVE)]
 Auditor = Annotated[Caller, admits(Permission.READ_AUDIT)]
 
 
@@ -142,6 +143,7 @@ def _cameras_page(
         principal=caller.principal,
         cameras=[CameraOut.model_validate(c) for c in cameras.list_cameras(db)],
         can_manage=is_admitted(caller.role, Permission.MANAGE_CAMERAS),
+        can_view_live=is_admitted(caller.role, Permission.VIEW_LIVE),
         categories=list(CameraCategory),
         tags=list(SensitivityTag),
         errors=errors or {},
@@ -200,6 +202,18 @@ def register_camera(
             form,
         )
     return _see_other("/cameras")
+
+
+@router.get("/cameras/{name}/live")
+def live_page(name: str, request: Request, db: DbSession, caller: LiveViewer) -> Response:
+    """A camera's live picture, refreshed every few seconds; zones and faces masked."""
+    return render(
+        request,
+        "live.html",
+        principal=caller.principal,
+        camera=CameraOut.model_validate(cameras.get_camera(db, name)),
+        zones=cameras.list_zones(db, name),
+    )
 
 
 @router.post("/cameras/{name}/suspend")

@@ -1,0 +1,71 @@
+"""Redaction as the renderer of every picture a person is shown.
+
+Footage reaches a person's eyes only through `redact_footage` (recorded video) or
+`redact_still` (a live picture). Both mask by default; there is no switch that turns masking
+off. The persons of a case are left visible only by naming their track ids with a reason, and
+the record that comes back says which tracks were visible and why, for the audit entry the
+caller writes with the view.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import cv2
+
+from custos.redaction.detectors import Detector, Frame
+from custos.redaction.pipeline import Options, Result, check_revealed, redact_image, redact_video
+
+_detectors_lock = threading.Lock()
+_shared_detectors: dict[Options, list[Detector]] = {}
+
+
+def _detectors(options: Options) -> list[Detector]:
+    """Detectors built once per set of options: loading a network costs more than a frame."""
+    key = replace(options, reveal=frozenset(), reveal_reason=None)
+    with _detectors_lock:
+        if key not in _shared_detectors:
+            _shared_detectors[key] = options.detectors()
+        return _shared_detectors[key]
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """Footage as it may be shown: the masked MP4 or JPEG, and what was masked or left visible."""
+
+    data: bytes
+    media_type: str
+    record: dict[str, Any]
+
+
+def viewing_options(
+    visible_tracks: Sequence[int] = (), reason: str | None = None, base: Options | None = None
+) -> Options:
+    """The options footage is shown with: faces masked, the named tracks visible for `reason`."""
+    return replace(base or Options(), reveal=frozenset(visible_tracks), reveal_reason=reason)
+
+
+def redact_footage(plaintext: bytes, options: Options | None = None) -> Rendered:
+    """A decrypted segment (MP4 in memory) masked for viewing; nothing touches a file."""
+    options = options or viewing_options()
+    target = io.BytesIO()
+    result = redact_video(
+        io.BytesIO(plaintext), target, options, output_format="mp4", streamable=True
+    )
+    check_revealed(result)
+    return Rendered(target.getvalue(), "video/mp4", result.record())
+
+
+def redact_still(picture: Frame, options: Options | None = None) -> tuple[Result, bytes]:
+    """A BGR picture masked in place and encoded as JPEG, with the result of the masking."""
+    options = options or viewing_options()
+    result = redact_image(picture, options, _detectors(options))
+    check_revealed(result)
+    ok, encoded = cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    if not ok:  # pragma: no cover - OpenCV encodes any BGR array as JPEG
+        raise RuntimeError("JPEG encoding failed")
+    return result, encoded.tobytes()
