@@ -32,7 +32,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from custos.errors import InvalidInput, NotFound, UnsupportedMedia
+from custos.errors import InvalidInput, NotFound, StorageError, UnsupportedMedia
 from custos.redaction.detectors import (
     FACE,
     PERSON,
@@ -206,6 +206,8 @@ def redact_file(
         os.replace(partial, target)
         os.replace(partial_record, record_path)
         return result
+    except OSError as error:  # a full disk or a folder that refuses writes: nothing is kept
+        raise StorageError(f"cannot write {target}: {error.strerror or error}") from error
     finally:
         partial.unlink(missing_ok=True)
         record_path.with_name(f".{record_path.name}.partial").unlink(missing_ok=True)
