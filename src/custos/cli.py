@@ -935,13 +935,19 @@ def redact_command(
         extra_detectors=tuple(OnnxDetector.from_file(path) for path in detector or ()),
     )
     columns = (*Progress.get_default_columns()[:-1], MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=err, transient=True) as progress:
+    # Only on a terminal: elsewhere a transient bar still leaves a blank line before errors.
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as progress:
         task = progress.add_task(f"redacting {source.name}", total=None)
 
         def advance(done: int, total: int | None) -> None:
             progress.update(task, completed=done, total=total)
 
         result = redact_file(source, target, options, advance)
+    if result.declared_frames and result.frames < result.declared_frames:
+        err.print(
+            f"warning: {source.name} declares {result.declared_frames} frames but "
+            f"{result.frames} decoded: it may be cut short or damaged"
+        )
     hidden = sum(1 for record in result.tracks.values() if not record.visible)
     out.print(
         f"{target}: {result.frames} frame{'s' if result.frames != 1 else ''}, "

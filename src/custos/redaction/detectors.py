@@ -140,12 +140,14 @@ class CenterFace:
         centre_y = (rows + offsets[0, rows, cols] + 0.5) * 4
         centre_x = (cols + offsets[1, rows, cols] + 0.5) * 4
         scores = heatmap[rows, cols]
+        # Not clipped to the frame: a face cut by the edge keeps its whole box, so that its
+        # mask has the face's shape up to the edge (render clips).
         detections = [
             Detection(
                 FACE,
                 (
-                    float(max(0.0, (cx - bw / 2) * x_scale)),
-                    float(max(0.0, (cy - bh / 2) * y_scale)),
+                    float((cx - bw / 2) * x_scale),
+                    float((cy - bh / 2) * y_scale),
                     float((cx + bw / 2) * x_scale),
                     float((cy + bh / 2) * y_scale),
                 ),
@@ -334,13 +336,9 @@ class OnnxDetector:
         detections = []
         for a, b, c, d, score in rows[rows[:, 4] >= config.threshold, :5]:
             x0, y0, x1, y1 = _corners(config.box_format, a, b, c, d)
-            box = (
-                max(0.0, x0 * x_scale),
-                max(0.0, y0 * y_scale),
-                min(float(width), x1 * x_scale),
-                min(float(height), y1 * y_scale),
-            )
-            if box[2] > box[0] and box[3] > box[1]:
+            box = (x0 * x_scale, y0 * y_scale, x1 * x_scale, y1 * y_scale)
+            # Kept whole when it reaches past the edge (see CenterFace); dropped when outside.
+            if box[0] < min(box[2], width) and box[1] < min(box[3], height) and box[2] > 0 < box[3]:
                 detections.append(Detection(self.kind, box, float(score)))
         return suppress_overlaps(detections, 0.5)
 

@@ -130,6 +130,7 @@ class Result:
     options: Options
     tracks: dict[int, TrackRecord]
     boxes: list[list[TrackedBox]]  # per output frame, the boxes masked (visible ones excluded)
+    declared_frames: int | None = None  # what the container says it holds, when it says
 
     def record(self) -> dict[str, Any]:
         """The record carried beside the output (`OUT.redaction.json`)."""
@@ -139,6 +140,7 @@ class Result:
             "width": self.width,
             "height": self.height,
             "frames": self.frames,
+            "declared_frames": self.declared_frames,
             "masked_kinds": sorted(options.kinds)
             + sorted({d.kind for d in options.extra_detectors}),
             "style": options.look.style.value,
@@ -406,7 +408,7 @@ def redact_video(
                     pending.append(item)
                     continue
                 before, last_round = _round(item, before, last_round, pending)
-            if pending:  # the tail after the last round: detect on its last frame too
+            if pending and not stop.is_set():  # the tail after the last round: detect on its end
                 tail = pending.pop()
                 picture = cv2.cvtColor(tail.yuv, cv2.COLOR_YUV2BGR_I420)
                 tail.small = as_frame(cv2.resize(picture, small_size, interpolation=cv2.INTER_AREA))
@@ -428,7 +430,7 @@ def redact_video(
 
         decoder = _Stage("redact-decode", decode, decoded, stop)
         detector = _Stage("redact-detect", detect, masked, stop)
-        result = Result("video", width, height, 0, options, {}, [])
+        result = Result("video", width, height, 0, options, {}, [], stream.frames or None)
         try:
             output = av.open(
                 target if not isinstance(target, Path) else str(target),
