@@ -15,7 +15,8 @@ read the same pixels. Custos runs in-process with `Options()` and its mask comes
 deface runs with `--replacewith solid` (PNG output) and its mask is every pixel it turned black
 that was not black before. A face counts as covered when >= 70 % of its box is masked.
 `outside_*` is the masked area outside every annotated box over the image area, mean of images.
-Prints one JSON line.
+`fps_ffmpeg_*` is the limit: bare ffmpeg decoding each clip and encoding it with the same x264
+settings, no detection. Prints one JSON line.
 
     .venv/bin/python benchmarks/redaction.py [--frames 600] [--repeat 1]
 """
@@ -102,6 +103,13 @@ def timed(command: list[str]) -> float:
     if done.returncode != 0:
         raise RuntimeError(f"{command[0]} failed:\n{done.stderr[-2000:]}")
     return seconds
+
+
+def limit(clip: Path, repeat: int) -> float:
+    """Best wall seconds of bare ffmpeg decoding `clip` and re-encoding it as both tools do."""
+    command = ["ffmpeg", "-v", "error", "-y", "-i", str(clip), "-an", "-c:v", "libx264"]
+    command += ["-preset", "veryfast", "-crf", "20", str(CACHE / f"ffmpeg-{clip.stem}.mp4")]
+    return min(timed(command) for _ in range(repeat))
 
 
 def speed(clip: Path, repeat: int) -> tuple[float, float]:
@@ -213,6 +221,7 @@ def main() -> None:
         figures[f"fps_custos_{size}"] = round(frames / ours, 2)
         figures[f"fps_deface_{size}"] = round(frames / theirs, 2)
         figures[f"speedup_{size}"] = round(theirs / ours, 2)
+        figures[f"fps_ffmpeg_{size}"] = round(frames / limit(clip, args.repeat), 2)
     figures.update(recall())
     figures.update(frames=frames, cpu_count=os.cpu_count() or 0)
     print(json.dumps({"benchmark": "redaction", **figures}))

@@ -56,6 +56,7 @@ from custos.logs import configure_logging
 from custos.recording import service as recording
 from custos.recording.media import make_clip
 from custos.recording.supervisor import RecordingSupervisor
+from custos.redaction.pipeline import Options, redact_file
 from custos.redaction.render import Shape, Style
 from custos.retention import emergency, holds
 from custos.retention import service as retention
@@ -878,6 +879,8 @@ def witness_command(
 
 # --- redaction ---------------------------------------------------------------------------------
 
+REDACTION = Options()  # the defaults the command's options show
+
 
 @app.command("redact")
 def redact_command(
@@ -896,16 +899,16 @@ def redact_command(
     ),
     margin: Annotated[
         float, typer.Option(min=0, max=2, help="Added on each side, as a fraction of the box.")
-    ] = 0.2,
+    ] = REDACTION.look.margin,
     threshold: Annotated[
         float, typer.Option(min=0.05, max=0.95, help="Face detector confidence threshold.")
-    ] = 0.3,
+    ] = REDACTION.face_threshold,
     detect_every: Annotated[
         int, typer.Option(min=1, max=25, help="Video: detect on every N-th frame, track between.")
-    ] = 2,
+    ] = REDACTION.detect_every,
     detect_size: Annotated[
         int, typer.Option(min=160, max=7680, help="Video: longer side of the detection picture.")
-    ] = 640,
+    ] = REDACTION.detect_size or 640,
     reveal: Annotated[
         list[int] | None,
         typer.Option(help="Track id to leave visible (repeat); needs --reason."),
@@ -919,7 +922,6 @@ def redact_command(
     from rich.progress import MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from custos.redaction.detectors import FACE, PERSON, PLATE, OnnxDetector
-    from custos.redaction.pipeline import Options, redact_file
     from custos.redaction.render import Look
 
     kinds = {kind for kind, wanted in ((FACE, faces), (PLATE, plates), (PERSON, people)) if wanted}

@@ -104,3 +104,18 @@ def test_a_camera_without_zones_is_stream_copied_and_one_with_zones_re_encoded(t
             packets = [bytes(p) for p in stored.demux(video=0) if p.size]
         assert segment.frames == 45
         assert (packets == source) is copied
+
+
+def test_a_masked_recording_joined_mid_group_starts_at_the_next_keyframe(tmp_path) -> None:
+    clip = tmp_path / "clip.mp4"
+    make_clip(clip, 3, fps=15, width=320, height=240, gop=15)
+    with av.open(str(clip)) as container:
+        segmenter = MaskingSegmenter(container.streams.video[0], None, 10, [WINDOW])
+        packets = list(container.demux(video=0))
+        for packet in packets[5:]:  # as a camera joined after its keyframe
+            assert segmenter.push(packet) is None
+        (segment,) = segmenter.finish()
+    assert segment.frames == 30  # the two later picture groups
+    with av.open(io.BytesIO(bytes(segment.data))) as stored:
+        first = next(stored.decode(video=0)).to_ndarray(format="yuv420p")
+    assert (first[:240][ZoneMask([WINDOW], 320, 240).polygons] == 16).all()

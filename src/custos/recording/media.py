@@ -255,6 +255,7 @@ class MaskingSegmenter(Segmenter):
         self._zones = zones
         self._mask: ZoneMask | None = None
         self._last_frame_time = -1.0
+        self._keyframe_seen = False
         self._codec = "h264"
         self._width &= ~1  # 4:2:0 needs an even size
         self._height &= ~1
@@ -262,8 +263,16 @@ class MaskingSegmenter(Segmenter):
         self._rate: Fraction = rate if rate else Fraction(25)
 
     def _push_video(self, packet: Packet[Stream], pts: int, dts: int) -> SegmentFile | None:
+        if not self._keyframe_seen:
+            if not packet.is_keyframe:
+                return None  # joined mid-picture-group: nothing decodes before a keyframe
+            self._keyframe_seen = True
+        try:
+            frames = self._video.decode(packet)
+        except av.error.InvalidDataError:
+            return None  # a damaged packet loses its frame; the stream goes on
         finished = None
-        for frame in self._video.decode(packet):
+        for frame in frames:
             finished = self._add_frame(frame) or finished
         return finished
 
