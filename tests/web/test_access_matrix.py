@@ -418,6 +418,32 @@ ROUTES: list[Route] = [
             f"/api/cameras/{_zoned_camera(ctx)}/zones/door/remove", json={"reason": "moved"}
         ),
     ),
+    Route(
+        "GET",
+        "/cameras/{name}/zones",
+        ALL,
+        lambda ctx: Request(f"/cameras/{_zoned_camera(ctx)}/zones"),
+        page=True,
+    ),
+    Route(
+        "POST",
+        "/cameras/{name}/zones",
+        CAMERA_MANAGERS,
+        lambda ctx: Request(
+            f"/cameras/{_camera(ctx)}/zones",
+            data={"zone": "door", "points": "0,0 0.3,0 0,0.3", "reason": "a home"},
+        ),
+        page=True,
+    ),
+    Route(
+        "POST",
+        "/cameras/{name}/zones/{zone}/remove",
+        CAMERA_MANAGERS,
+        lambda ctx: Request(
+            f"/cameras/{_zoned_camera(ctx)}/zones/door/remove", data={"reason": "x"}
+        ),
+        page=True,
+    ),
     # live pictures: operators only, zones and faces masked
     Route(
         "GET",

@@ -226,3 +226,48 @@ def test_static_stylesheet_is_served(client: TestClient) -> None:
 def test_make_user_fixture_roles(make_user: Callable[..., tuple[str, str]], db: Session) -> None:
     name, _token = make_user(Role.DPO)
     assert users.get_user(db, name).role is Role.DPO
+
+
+def test_privacy_zones_through_the_page(
+    client: TestClient, operator: tuple[str, str], db: Session, clock: FrozenClock
+) -> None:
+    _sign_in(client, *operator)
+    client.post(
+        "/cameras",
+        headers=HTML,
+        data={
+            "name": "court",
+            "source_url": "rtsp://10.2.0.9/live",
+            "category": "other",
+            "region": "A",
+        },
+    )
+    page = client.get("/cameras/court/zones", headers=HTML)
+    assert page.status_code == 200
+    assert "No privacy zone" in page.text
+    bad = client.post(
+        "/cameras/court/zones",
+        headers=HTML,
+        data={"zone": "flat 3", "points": "0.1,0.1 1.5,0.1 0.5,0.5", "reason": "a home"},
+    )
+    assert bad.status_code == 422
+    assert "outside the picture" in bad.text
+    assert 'value="0.1,0.1 1.5,0.1 0.5,0.5"' in bad.text
+    added = client.post(
+        "/cameras/court/zones",
+        headers=HTML,
+        data={"zone": "flat 3", "points": "0.1,0.1 0.5,0.1 0.5,0.5", "reason": "a home"},
+    )
+    assert added.status_code == 303
+    page = client.get("/cameras/court/zones", headers=HTML)
+    assert 'data-zone="flat 3"' in page.text
+    assert "<polygon" in page.text
+    assert [zone.name for zone in cameras.list_zones(db, "court")] == ["flat 3"]
+    refused = client.post("/cameras/court/zones/flat%203/remove", headers=HTML, data={"reason": ""})
+    assert refused.status_code == 422
+    removed = client.post(
+        "/cameras/court/zones/flat%203/remove", headers=HTML, data={"reason": "moved out"}
+    )
+    assert removed.status_code == 303
+    assert cameras.list_zones(db, "court") == []
+    assert [e.justification for e in audit_events(db, event="camera.zone_removed")] == ["moved out"]

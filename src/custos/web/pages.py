@@ -14,7 +14,7 @@ from custos.audit import log as audit_log
 from custos.audit.policy import Action, Outcome
 from custos.audit.service import EntryFilter, read_entries
 from custos.cameras import service as cameras
-from custos.cameras.policy import CameraCategory, CameraStatus, SensitivityTag
+from custos.cameras.policy import CameraCategory, CameraStatus, SensitivityTag, parse_points
 from custos.cameras.schemas import CameraCreate, CameraOut
 from custos.deps import (
     PUBLIC,
@@ -202,6 +202,78 @@ def register_camera(
             form,
         )
     return _see_other("/cameras")
+
+
+def _zones_page(
+    request: Request,
+    db: DbSession,
+    caller: Caller,
+    name: str,
+    status_code: int = 200,
+    error: str | None = None,
+    form: dict[str, str] | None = None,
+) -> Response:
+    return render(
+        request,
+        "zones.html",
+        status_code=status_code,
+        principal=caller.principal,
+        camera=CameraOut.model_validate(cameras.get_camera(db, name)),
+        zones=cameras.list_zones(db, name),
+        can_manage=is_admitted(caller.role, Permission.MANAGE_CAMERAS),
+        error=error,
+        form=form or {},
+    )
+
+
+@router.get("/cameras/{name}/zones")
+def zones_page(name: str, request: Request, db: DbSession, caller: Viewer) -> Response:
+    """A camera's privacy zones, drawn on an empty frame (no footage), with their reasons."""
+    return _zones_page(request, db, caller, name)
+
+
+@router.post("/cameras/{name}/zones")
+def add_zone(
+    name: str,
+    request: Request,
+    db: DbSession,
+    runtime: RuntimeDep,
+    caller: CameraManager,
+    zone: Annotated[str, Form()] = "",
+    points: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    """Add a privacy zone from the form; a mistake comes back above the form, input kept."""
+    form = {"zone": zone.strip(), "points": points.strip(), "reason": reason.strip()}
+    try:
+        corners = parse_points(form["points"])
+        cameras.add_zone(
+            db, runtime.clock, caller.actor, name, form["zone"], corners, form["reason"]
+        )
+    except ValueError as error:
+        return _zones_page(request, db, caller, name, 422, f"Corners: {error}", form)
+    except (Conflict, InvalidInput) as error:
+        status_code = 409 if isinstance(error, Conflict) else 422
+        return _zones_page(request, db, caller, name, status_code, error.message, form)
+    return _see_other(f"/cameras/{name}/zones")
+
+
+@router.post("/cameras/{name}/zones/{zone}/remove")
+def remove_zone(
+    name: str,
+    zone: str,
+    request: Request,
+    db: DbSession,
+    runtime: RuntimeDep,
+    caller: CameraManager,
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    """Remove a privacy zone from the page; the reason is required."""
+    try:
+        cameras.remove_zone(db, runtime.clock, caller.actor, name, zone, reason)
+    except InvalidInput as error:
+        return _zones_page(request, db, caller, name, 422, error.message)
+    return _see_other(f"/cameras/{name}/zones")
 
 
 @router.get("/cameras/{name}/live")
