@@ -6,6 +6,7 @@ import json
 import os
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,14 +15,17 @@ from typing import Any
 import av
 import pytest
 import sqlalchemy as sa
+import uvicorn
 from sqlalchemy.orm import Session
 
 from custos.audit.models import AuditEntry
 from custos.audit.service import Actor
 from custos.cameras import service as cameras
 from custos.cameras.schemas import CameraCreate
+from custos.config import Settings
 from custos.recording.media import Segmenter, SegmentFile
-from custos.runtime import Runtime
+from custos.runtime import Runtime, initialise
+from custos.web.app import create_app
 
 # The server the PostgreSQL half of the suite runs on; `make test` starts it if it is down.
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -203,3 +207,36 @@ def rewrite_audit_tree(session: Session) -> None:
         [{"level": level, "idx": index, "hash": digest} for level, index, digest in nodes],
     )
     session.commit()
+
+
+class ServedCustos:
+    """A Custos with its own SQLite database, served by uvicorn on a free port."""
+
+    def __init__(self, folder: Path) -> None:
+        settings = Settings(data_dir=folder)
+        initialise(settings)
+        self.runtime = Runtime.open(settings)
+        self.port = free_port()
+        self.server = uvicorn.Server(
+            uvicorn.Config(
+                create_app(self.runtime), host="127.0.0.1", port=self.port, log_level="warning"
+            )
+        )
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                pytest.fail("the server did not start")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.runtime.close()

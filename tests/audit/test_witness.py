@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from custos import cli
 from custos.audit import checkpoint as checkpoints
@@ -16,44 +13,12 @@ from custos.audit import log
 from custos.audit.log import NewEntry
 from custos.audit.note import NoteSigner
 from custos.audit.witness import run, witness_signer
-from custos.config import Settings
 from custos.errors import TamperDetected
-from custos.runtime import Runtime, initialise
-from custos.web.app import create_app
-from helpers import TESTER, free_port, rewrite_audit_tree
+from helpers import TESTER, ServedCustos, rewrite_audit_tree
 
 
-class Served:
-    """A Custos with its own SQLite database, served by uvicorn on a free port."""
-
-    def __init__(self, folder: Path) -> None:
-        settings = Settings(data_dir=folder)
-        initialise(settings)
-        self.runtime = Runtime.open(settings)
-        self.port = free_port()
-        self.server = uvicorn.Server(
-            uvicorn.Config(
-                create_app(self.runtime), host="127.0.0.1", port=self.port, log_level="warning"
-            )
-        )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                pytest.fail("the server did not start")
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-        self.runtime.close()
+class Served(ServedCustos):
+    """A served Custos whose log the test grows and tampers with."""
 
     def grow(self, count: int) -> None:
         """Append entries and sign a checkpoint over them."""
