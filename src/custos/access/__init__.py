@@ -1,0 +1,1 @@
+"""Access to recorded footage: cases, requests, dual-control approval, expiring grants."""

@@ -1,0 +1,149 @@
+"""Pure rules of access to recorded footage: proportionality, dual control, grant expiry.
+
+No I/O: facts in, decisions out, `now` passed in. A request names cameras and time windows
+inside a case; it is refused when it asks for more than the policy allows, and each refusal
+names the limit it broke. Sensitive sites (schools, clinics, shelters, places of worship,
+homes) and cases with minors fall under the stricter of two rule sets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much footage one request may reach, and for how long a grant lasts."""
+
+    max_cameras: int
+    max_total_hours: float  # summed over every camera x window
+    max_window_hours: float  # the longest single window
+    max_footage_age_days: float  # how far back a window may start
+    grant_days: float  # how long a grant lasts unless the approver shortens it
+
+    def __post_init__(self) -> None:
+        if self.max_cameras < 1:
+            raise ValueError("max_cameras must be at least 1")
+        for name in ("max_total_hours", "max_window_hours", "max_footage_age_days", "grant_days"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be positive")
+
+
+@dataclass(frozen=True)
+class Window:
+    """Footage of one camera between two moments."""
+
+    camera: str
+    start: datetime
+    end: datetime
+
+    @property
+    def hours(self) -> float:
+        """The window's length in hours."""
+        return (self.end - self.start) / timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class RequestFacts:
+    """What a request asks for, and what about it makes the stricter rules apply."""
+
+    windows: tuple[Window, ...]
+    sensitive_cameras: frozenset[str] = frozenset()  # cameras tagged as sensitive sites
+    case_has_minor: bool = False
+    case_has_vulnerable: bool = False
+
+
+def is_strict(facts: RequestFacts) -> bool:
+    """Whether the stricter rule set applies: a sensitive site, or a minor or vulnerable person."""
+    cameras = {window.camera for window in facts.windows}
+    return (
+        bool(cameras & facts.sensitive_cameras)
+        or facts.case_has_minor
+        or (facts.case_has_vulnerable)
+    )
+
+
+def strict_reasons(facts: RequestFacts) -> list[str]:
+    """Why the stricter rules apply, in words, for the refusal message and the record."""
+    reasons = []
+    sensitive = sorted({w.camera for w in facts.windows} & facts.sensitive_cameras)
+    if sensitive:
+        reasons.append(f"sensitive site{'s' if len(sensitive) > 1 else ''}: {', '.join(sensitive)}")
+    if facts.case_has_minor:
+        reasons.append("the case involves a minor")
+    if facts.case_has_vulnerable:
+        reasons.append("the case involves a vulnerable person")
+    return reasons
+
+
+def proportionality_problems(
+    facts: RequestFacts, normal: Limits, strict: Limits, now: datetime
+) -> list[str]:
+    """Every limit the request breaks, each named with its value; empty when it may go ahead."""
+    if not facts.windows:
+        return ["a request must name at least one camera and time window"]
+    limits = strict if is_strict(facts) else normal
+    which = f" (stricter rules: {'; '.join(strict_reasons(facts))})" if is_strict(facts) else ""
+    problems = []
+    for window in facts.windows:
+        if window.end <= window.start:
+            problems.append(f"the window on {window.camera} ends before it starts")
+        if window.end > now:
+            problems.append(f"the window on {window.camera} reaches into the future")
+    cameras = {window.camera for window in facts.windows}
+    if len(cameras) > limits.max_cameras:
+        problems.append(
+            f"{len(cameras)} cameras asked; the limit is {limits.max_cameras} cameras{which}"
+        )
+    longest = max(window.hours for window in facts.windows)
+    if longest > limits.max_window_hours:
+        problems.append(
+            f"a window of {longest:g} hours; the limit is {limits.max_window_hours:g} hours "
+            f"per window{which}"
+        )
+    total = sum(max(0.0, window.hours) for window in facts.windows)
+    if total > limits.max_total_hours:
+        problems.append(
+            f"{total:g} hours of footage in all; the limit is {limits.max_total_hours:g} "
+            f"hours{which}"
+        )
+    oldest = min(window.start for window in facts.windows)
+    age_days = (now - oldest) / timedelta(days=1)
+    if age_days > limits.max_footage_age_days:
+        problems.append(
+            f"footage {age_days:.1f} days old; the limit is {limits.max_footage_age_days:g} "
+            f"days back{which}"
+        )
+    return problems
+
+
+def approval_problem(requester: str, approver: str) -> str | None:
+    """Dual control: nobody approves their own request."""
+    if requester == approver:
+        return "a request must be approved by someone other than the person who made it"
+    return None
+
+
+def narrowing_problem(asked: Sequence[Window], granted: Sequence[Window]) -> str | None:
+    """An approver may narrow a request, never widen it: each granted window inside an asked one."""
+    for window in granted:
+        if not any(
+            other.camera == window.camera
+            and other.start <= window.start
+            and window.end <= other.end
+            for other in asked
+        ):
+            return (
+                f"the granted window on {window.camera} from {window.start:%Y-%m-%d %H:%M} to "
+                f"{window.end:%Y-%m-%d %H:%M} lies outside what was asked"
+            )
+    return None
+
+
+def grant_expiry(now: datetime, limits: Limits, days: float | None = None) -> datetime:
+    """When a grant made now ends: the policy's duration, or a shorter one the approver set."""
+    if days is not None and not 0 < days <= limits.grant_days:
+        raise ValueError(f"a grant lasts more than 0 and at most {limits.grant_days:g} days")
+    return now + timedelta(days=limits.grant_days if days is None else days)

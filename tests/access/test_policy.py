@@ -1,0 +1,159 @@
+"""Proportionality, dual control and grant expiry: tables and properties of the pure rules."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from custos.access.policy import (
+    Limits,
+    RequestFacts,
+    Window,
+    approval_problem,
+    grant_expiry,
+    is_strict,
+    narrowing_problem,
+    proportionality_problems,
+)
+
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+NORMAL = Limits(
+    max_cameras=5, max_total_hours=24, max_window_hours=6, max_footage_age_days=30, grant_days=7
+)
+STRICT = Limits(
+    max_cameras=2, max_total_hours=4, max_window_hours=2, max_footage_age_days=30, grant_days=3
+)
+HOUR = timedelta(hours=1)
+
+
+def window(camera: str = "gate", hours_ago: float = 10, hours: float = 1) -> Window:
+    start = NOW - timedelta(hours=hours_ago)
+    return Window(camera, start, start + timedelta(hours=hours))
+
+
+@pytest.mark.parametrize(
+    ("windows", "extra", "expected"),
+    [
+        ([window()], {}, []),
+        ([window(f"c{i}") for i in range(5)], {}, []),
+        ([window(f"c{i}") for i in range(6)], {}, ["6 cameras asked; the limit is 5 cameras"]),
+        ([window(hours=6)], {}, []),
+        ([window(hours=6.5)], {}, ["a window of 6.5 hours; the limit is 6 hours per window"]),
+        (
+            [window(f"c{i}", hours=5) for i in range(5)],
+            {},
+            ["25 hours of footage in all; the limit is 24 hours"],
+        ),
+        ([window(hours_ago=31 * 24)], {}, ["footage 31.0 days old; the limit is 30 days back"]),
+        ([window(hours_ago=0.5)], {}, ["the window on gate reaches into the future"]),
+        ([window(hours=-1)], {}, ["the window on gate ends before it starts"]),
+        ([], {}, ["a request must name at least one camera and time window"]),
+        # The stricter rules: a sensitive site or a minor.
+        (
+            [window("school", hours=3)],
+            {"sensitive_cameras": frozenset({"school"})},
+            [
+                "a window of 3 hours; the limit is 2 hours per window (stricter rules: "
+                "sensitive site: school)"
+            ],
+        ),
+        (
+            [window("a"), window("b"), window("c")],
+            {"case_has_minor": True},
+            ["3 cameras asked; the limit is 2 cameras (stricter rules: the case involves a minor)"],
+        ),
+        ([window("a"), window("b")], {"case_has_minor": True}, []),
+    ],
+)
+def test_proportionality_table(windows, extra, expected) -> None:
+    facts = RequestFacts(tuple(windows), **extra)
+    assert proportionality_problems(facts, NORMAL, STRICT, NOW) == expected
+
+
+def test_a_sensitive_camera_not_asked_for_does_not_make_the_rules_stricter() -> None:
+    facts = RequestFacts((window("gate"),), sensitive_cameras=frozenset({"school"}))
+    assert not is_strict(facts)
+    assert is_strict(RequestFacts((window("gate"),), case_has_vulnerable=True))
+
+
+windows = st.builds(
+    window,
+    camera=st.sampled_from(["a", "b", "c", "d", "e", "f", "g"]),
+    hours_ago=st.floats(min_value=1, max_value=40 * 24),
+    hours=st.floats(min_value=0.01, max_value=1),
+)
+facts = st.builds(
+    RequestFacts,
+    windows=st.lists(windows, min_size=1, max_size=8).map(tuple),
+    sensitive_cameras=st.frozensets(st.sampled_from(["a", "b", "c"])),
+    case_has_minor=st.booleans(),
+)
+
+
+@given(facts)
+def test_what_the_strict_rules_allow_the_normal_ones_allow(request_facts) -> None:
+    relaxed = RequestFacts(request_facts.windows)
+    if not proportionality_problems(request_facts, STRICT, STRICT, NOW):
+        assert proportionality_problems(relaxed, NORMAL, STRICT, NOW) == []
+
+
+@given(facts, windows)
+def test_a_request_within_the_limits_stays_within_them_when_narrowed(request_facts, more) -> None:
+    wider = RequestFacts(
+        (*request_facts.windows, more),
+        request_facts.sensitive_cameras,
+        request_facts.case_has_minor,
+    )
+    if not proportionality_problems(wider, NORMAL, STRICT, NOW):
+        assert proportionality_problems(request_facts, NORMAL, STRICT, NOW) == []
+
+
+def test_dual_control() -> None:
+    assert approval_problem("ivan", "ivan") is not None
+    assert approval_problem("ivan", "aigerim") is None
+
+
+def test_an_approver_may_narrow_but_not_widen() -> None:
+    asked = [window("gate", hours_ago=10, hours=4)]
+    inside = [Window("gate", asked[0].start + HOUR, asked[0].end - HOUR)]
+    assert narrowing_problem(asked, inside) is None
+    assert narrowing_problem(asked, asked) is None
+    longer = [Window("gate", asked[0].start - HOUR, asked[0].end)]
+    assert "outside what was asked" in (narrowing_problem(asked, longer) or "")
+    other = [Window("yard", asked[0].start, asked[0].end)]
+    assert narrowing_problem(asked, other) is not None
+
+
+def test_grant_expiry() -> None:
+    assert grant_expiry(NOW, NORMAL) == NOW + timedelta(days=7)
+    assert grant_expiry(NOW, NORMAL, 2) == NOW + timedelta(days=2)
+    with pytest.raises(ValueError, match="at most 7 days"):
+        grant_expiry(NOW, NORMAL, 8)
+    with pytest.raises(ValueError, match="at most"):
+        grant_expiry(NOW, NORMAL, 0)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"max_cameras": 0},
+        {"max_total_hours": 0},
+        {"max_window_hours": -1},
+        {"max_footage_age_days": 0},
+        {"grant_days": 0},
+    ],
+)
+def test_impossible_limits_are_refused(fields) -> None:
+    values = {
+        "max_cameras": 1,
+        "max_total_hours": 1,
+        "max_window_hours": 1,
+        "max_footage_age_days": 1,
+        "grant_days": 1,
+        **fields,
+    }
+    with pytest.raises(ValueError, match="must be"):
+        Limits(**values)
