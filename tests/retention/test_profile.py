@@ -25,6 +25,8 @@ def test_shipped_profiles() -> None:
     eu = load_profile("eu-edpb").profile
     assert eu.default_retention.total_seconds() == 72 * 3600
     assert eu.retention.extension_requires_dpia
+    for profile in (kz, eu):
+        assert profile.access.strict.max_cameras < profile.access.normal.max_cameras
 
 
 @pytest.mark.parametrize(
@@ -42,6 +44,9 @@ def test_shipped_profiles() -> None:
         (('code = "cpc-kz-199"', 'code = "CPC 199"'), "field 'grounds.0.code'"),
         (("[storage]", "[storge]"), "field 'storge': unknown key"),
         (('name = "kz-nvms"', 'name = "kz-nvms'), "not valid TOML"),
+        (("max_cameras = 3", "max_cameras = 30"), "strict.max_cameras must not exceed normal"),
+        (("max_cameras = 10", "max_cameras = 0"), "field 'access.normal.max_cameras'"),
+        (("[access.strict]", "[access.strikt]"), "field 'access.strikt': unknown key"),
     ],
 )
 def test_a_broken_profile_names_the_field(change: tuple[str, str], message: str) -> None:

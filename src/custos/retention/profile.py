@@ -70,6 +70,31 @@ class EmergencySection(_Strict):
     grace_days: float = Field(ge=0, le=365)
 
 
+class AccessLimits(_Strict):
+    """How much footage one access request may reach under one rule set."""
+
+    max_cameras: int = Field(ge=1, le=1000)
+    max_total_hours: float = Field(gt=0, le=100_000)
+    max_window_hours: float = Field(gt=0, le=100_000)
+    max_footage_age_days: float = Field(gt=0, le=36500)
+    grant_days: float = Field(gt=0, le=365)
+
+
+class AccessSection(_Strict):
+    """Proportionality of access: the normal rules, and the stricter ones for sensitive sites
+    and for cases involving minors or vulnerable persons."""
+
+    normal: AccessLimits
+    strict: AccessLimits
+
+    @model_validator(mode="after")
+    def _strict_is_stricter(self) -> AccessSection:
+        for field in AccessLimits.model_fields:
+            if getattr(self.strict, field) > getattr(self.normal, field):
+                raise ValueError(f"strict.{field} must not exceed normal.{field}")
+        return self
+
+
 class Ground(_Strict):
     """A legal ground a case may invoke."""
 
@@ -87,6 +112,7 @@ class Profile(_Strict):
     holds: HoldsSection
     storage: StorageSection
     emergency: EmergencySection
+    access: AccessSection
     grounds: list[Ground] = Field(min_length=1)
 
     @property
