@@ -9,6 +9,7 @@ from custos.audit.models import (
     AuditWitness,
 )
 from custos.cameras.models import Camera, PrivacyZone
+from custos.cases.models import Case, CasePerson
 from custos.db import Base
 from custos.incidents.models import Incident, incident_cameras
 from custos.recording.models import DataKey, RecordingGap, Segment
@@ -35,6 +36,8 @@ __all__ = [
     "AuditNode",
     "AuditWitness",
     "Camera",
+    "Case",
+    "CasePerson",
     "DataKey",
     "EmergencyRegime",
     "ErasureIntent",

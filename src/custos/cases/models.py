@@ -1,0 +1,43 @@
+"""Cases and the persons involved in them (pseudonymous labels only)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from custos.cases.policy import CaseStatus
+from custos.db import Base, string_enum
+
+
+class Case(Base):
+    """A criminal case inside which footage may be requested."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    legal_basis: Mapped[str] = mapped_column(sa.String(64))
+    description: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[CaseStatus] = mapped_column(string_enum(CaseStatus, "status", 16))
+    opened_at: Mapped[datetime]
+    opened_by: Mapped[str] = mapped_column(sa.String(128))
+    closed_at: Mapped[datetime | None]
+    closed_reason: Mapped[str] = mapped_column(sa.Text, default="")
+
+
+class CasePerson(Base):
+    """A person involved in a case, by pseudonym; cleared when the suspicion is refuted."""
+
+    __tablename__ = "case_persons"
+    __table_args__ = (sa.UniqueConstraint("case_id", "label"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), index=True)
+    label: Mapped[str] = mapped_column(sa.String(32))
+    minor: Mapped[bool] = mapped_column(default=False)
+    vulnerable: Mapped[bool] = mapped_column(default=False)
+    added_at: Mapped[datetime]
+    cleared_at: Mapped[datetime | None]
+    cleared_reason: Mapped[str] = mapped_column(sa.Text, default="")

@@ -1,0 +1,57 @@
+"""Input and output of cases."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from custos.cases.policy import CaseStatus
+
+
+class CaseCreate(BaseModel):
+    """A case to open."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reference: str = Field(min_length=1, max_length=64, description="e.g. 12/2026-0457")
+    legal_basis: str = Field(min_length=1, max_length=64, description="a ground of the policy")
+    description: str = Field(min_length=1, max_length=4000)
+
+
+class PersonCreate(BaseModel):
+    """A person involved in a case, by pseudonym."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    label: str = Field(min_length=1, max_length=32)
+    minor: bool = False
+    vulnerable: bool = False
+
+
+class PersonOut(BaseModel):
+    """A person of a case as shown."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    label: str
+    minor: bool
+    vulnerable: bool
+    added_at: datetime
+    cleared_at: datetime | None
+    cleared_reason: str
+
+
+class CaseOut(BaseModel):
+    """A case as shown."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    reference: str
+    legal_basis: str
+    description: str
+    status: CaseStatus
+    opened_at: datetime
+    opened_by: str
+    closed_at: datetime | None
+    closed_reason: str

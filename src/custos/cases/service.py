@@ -1,0 +1,211 @@
+"""Opening, changing and closing cases; every change audited in its own transaction.
+
+Closing a case, or clearing a person ("suspicion refuted"), releases the legal holds tied to
+them at once through the retention hook; the grants of the access side are revoked by the
+same calls once they exist.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from custos.audit.policy import Action
+from custos.audit.service import Actor, Context, record
+from custos.cases import policy
+from custos.cases.models import Case, CasePerson
+from custos.cases.policy import CaseStatus
+from custos.clock import Clock
+from custos.errors import Conflict, InvalidInput, NotFound
+from custos.retention.holds import release_holds_for_case
+from custos.retention.policy import Rules
+from custos.retention.profile import Profile
+
+
+def get_case(session: Session, reference: str) -> Case:
+    """The case with `reference`, or NotFound."""
+    case = session.scalar(sa.select(Case).where(Case.reference == reference))
+    if case is None:
+        raise NotFound(f"no case '{reference}'")
+    return case
+
+
+def list_cases(session: Session, status: CaseStatus | None = None) -> list[Case]:
+    """Cases, newest first."""
+    query = sa.select(Case).order_by(Case.opened_at.desc(), Case.id.desc())
+    if status is not None:
+        query = query.where(Case.status == status)
+    return list(session.scalars(query))
+
+
+def persons(session: Session, case: Case) -> list[CasePerson]:
+    """The persons of a case, by label."""
+    return list(
+        session.scalars(
+            sa.select(CasePerson).where(CasePerson.case_id == case.id).order_by(CasePerson.label)
+        )
+    )
+
+
+def open_case(
+    session: Session,
+    clock: Clock,
+    actor: Actor,
+    profile: Profile,
+    reference: str,
+    legal_basis: str,
+    description: str,
+) -> Case:
+    """Open a case on one of the policy's legal grounds."""
+    problem = policy.reference_problem(reference) or policy.legal_basis_problem(
+        legal_basis, [ground.code for ground in profile.grounds]
+    )
+    if problem:
+        raise InvalidInput(problem, field="legal_basis" if "basis" in problem else "reference")
+    if not description.strip():
+        raise InvalidInput("say what the case is about", field="description")
+    if session.scalar(sa.select(Case.id).where(Case.reference == reference)) is not None:
+        raise Conflict(f"a case '{reference}' exists already")
+    case = Case(
+        reference=reference,
+        legal_basis=legal_basis,
+        description=description.strip(),
+        status=CaseStatus.OPEN,
+        opened_at=clock.now(),
+        opened_by=actor.name,
+        closed_at=None,
+        closed_reason="",
+    )
+    session.add(case)
+    session.flush()
+    record(
+        session,
+        clock,
+        actor,
+        Action.CONFIGURE,
+        "case.opened",
+        object_type="case",
+        object_id=reference,
+        context=Context(case_ref=reference, legal_basis=legal_basis),
+    )
+    session.commit()
+    return case
+
+
+def add_person(
+    session: Session,
+    clock: Clock,
+    actor: Actor,
+    reference: str,
+    label: str,
+    *,
+    minor: bool = False,
+    vulnerable: bool = False,
+) -> CasePerson:
+    """Add a person to an open case, by pseudonym, with the flags that make rules stricter."""
+    case = get_case(session, reference)
+    problem = policy.change_problem(case.status)
+    if problem:
+        raise Conflict(f"case {reference}: {problem}")
+    problem = policy.label_problem(label)
+    if problem:
+        raise InvalidInput(problem, field="label")
+    exists = sa.select(CasePerson.id).where(
+        CasePerson.case_id == case.id, CasePerson.label == label
+    )
+    if session.scalar(exists) is not None:
+        raise Conflict(f"case {reference} has a person '{label}' already")
+    person = CasePerson(
+        case_id=case.id,
+        label=label,
+        minor=minor,
+        vulnerable=vulnerable,
+        added_at=clock.now(),
+        cleared_at=None,
+        cleared_reason="",
+    )
+    session.add(person)
+    session.flush()
+    record(
+        session,
+        clock,
+        actor,
+        Action.CONFIGURE,
+        "case.person_added",
+        object_type="case",
+        object_id=reference,
+        context=Context(case_ref=reference, legal_basis=case.legal_basis),
+        details={"person": label, "minor": minor, "vulnerable": vulnerable},
+    )
+    session.commit()
+    return person
+
+
+def clear_person(
+    session: Session,
+    clock: Clock,
+    actor: Actor,
+    rules: Rules,
+    reference: str,
+    label: str,
+    reason: str,
+) -> list[int]:
+    """Suspicion refuted: the person is cleared and the holds placed for them released.
+
+    Returns the ids of the holds released. One transaction: the clearing, its audit entry and
+    the releases commit together.
+    """
+    case = get_case(session, reference)
+    if not reason.strip():
+        raise InvalidInput("say why the suspicion is refuted", field="reason")
+    person = session.scalar(
+        sa.select(CasePerson).where(CasePerson.case_id == case.id, CasePerson.label == label)
+    )
+    if person is None:
+        raise NotFound(f"case {reference} has no person '{label}'")
+    if person.cleared_at is not None:
+        raise Conflict(f"{label} of case {reference} is cleared already")
+    person.cleared_at = clock.now()
+    person.cleared_reason = reason.strip()
+    record(
+        session,
+        clock,
+        actor,
+        Action.CONFIGURE,
+        "case.person_cleared",
+        object_type="case",
+        object_id=reference,
+        context=Context(case_ref=reference, legal_basis=case.legal_basis, justification=reason),
+        details={"person": label},
+    )
+    # The hook commits, taking the clearing and its entry with it.
+    return release_holds_for_case(
+        session, clock, actor, rules, reference, f"{label} cleared: {reason}", person_ref=label
+    )
+
+
+def close_case(
+    session: Session, clock: Clock, actor: Actor, rules: Rules, reference: str, reason: str
+) -> list[int]:
+    """Close a case: it reaches no footage any more, and every hold it placed is released."""
+    case = get_case(session, reference)
+    problem = policy.change_problem(case.status)
+    if problem:
+        raise Conflict(f"case {reference}: {problem}")
+    if not reason.strip():
+        raise InvalidInput("say why the case is closed", field="reason")
+    case.status = CaseStatus.CLOSED
+    case.closed_at = clock.now()
+    case.closed_reason = reason.strip()
+    record(
+        session,
+        clock,
+        actor,
+        Action.CONFIGURE,
+        "case.closed",
+        object_type="case",
+        object_id=reference,
+        context=Context(case_ref=reference, legal_basis=case.legal_basis, justification=reason),
+    )
+    # The hook commits, taking the closing and its entry with it.
+    return release_holds_for_case(session, clock, actor, rules, reference, f"case closed: {reason}")
