@@ -110,3 +110,11 @@ def test_segment_ids_sort_by_time(start: datetime, later: timedelta) -> None:
     second = policy.segment_id((start + later).replace(tzinfo=UTC), b"\x00" * 10)
     assert len(first) == len(second) == 32
     assert first < second
+
+
+def test_a_millisecond_later_is_a_later_id_even_where_floats_round_down() -> None:
+    # 2004-02-01 00:00:00.001 is 1075593600.0009999 s as a float: the millisecond got lost.
+    start = datetime(2004, 2, 1, tzinfo=UTC)
+    first = policy.segment_id(start, b"\xff" * 10)
+    assert first < policy.segment_id(start + timedelta(milliseconds=1), b"\x00" * 10)
+    assert first[:12] == f"{1_075_593_600_000:012x}"

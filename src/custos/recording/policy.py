@@ -31,6 +31,9 @@ def transports_for(source: str) -> tuple[str | None, ...]:
     return (None,)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def segment_id(started_at: datetime, random: bytes) -> str:
     """A segment id that sorts by time: 48 bits of milliseconds, then 80 random bits, in hex.
 
@@ -39,7 +42,12 @@ def segment_id(started_at: datetime, random: bytes) -> str:
     """
     if len(random) != 10:
         raise ValueError("a segment id takes 10 random bytes")
-    millis = int(started_at.timestamp() * 1000) & 0xFFFF_FFFF_FFFF
+    # Integer arithmetic: a float timestamp rounds x.000999 s up to x.001 near 2100, and two
+    # segments a millisecond apart would then share their time prefix.
+    since = started_at - _EPOCH
+    millis = (since.days * 86_400_000 + since.seconds * 1000 + since.microseconds // 1000) & (
+        0xFFFF_FFFF_FFFF
+    )
     return millis.to_bytes(6, "big").hex() + random.hex()
 
 
