@@ -7,6 +7,8 @@ same calls once they exist.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -20,6 +22,31 @@ from custos.errors import Conflict, InvalidInput, NotFound
 from custos.retention.holds import release_holds_for_case
 from custos.retention.policy import Rules
 from custos.retention.profile import Profile
+
+
+def _audit(
+    session: Session,
+    clock: Clock,
+    actor: Actor,
+    case: Case,
+    event: str,
+    justification: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """The audit entry of a change to `case`, carrying its reference and legal basis."""
+    record(
+        session,
+        clock,
+        actor,
+        Action.CONFIGURE,
+        event,
+        object_type="case",
+        object_id=case.reference,
+        context=Context(
+            case_ref=case.reference, legal_basis=case.legal_basis, justification=justification
+        ),
+        details=details,
+    )
 
 
 def get_case(session: Session, reference: str) -> Case:
@@ -78,16 +105,7 @@ def open_case(
     )
     session.add(case)
     session.flush()
-    record(
-        session,
-        clock,
-        actor,
-        Action.CONFIGURE,
-        "case.opened",
-        object_type="case",
-        object_id=reference,
-        context=Context(case_ref=reference, legal_basis=legal_basis),
-    )
+    _audit(session, clock, actor, case, "case.opened")
     session.commit()
     return case
 
@@ -126,15 +144,12 @@ def add_person(
     )
     session.add(person)
     session.flush()
-    record(
+    _audit(
         session,
         clock,
         actor,
-        Action.CONFIGURE,
+        case,
         "case.person_added",
-        object_type="case",
-        object_id=reference,
-        context=Context(case_ref=reference, legal_basis=case.legal_basis),
         details={"person": label, "minor": minor, "vulnerable": vulnerable},
     )
     session.commit()
@@ -167,15 +182,13 @@ def clear_person(
         raise Conflict(f"{label} of case {reference} is cleared already")
     person.cleared_at = clock.now()
     person.cleared_reason = reason.strip()
-    record(
+    _audit(
         session,
         clock,
         actor,
-        Action.CONFIGURE,
+        case,
         "case.person_cleared",
-        object_type="case",
-        object_id=reference,
-        context=Context(case_ref=reference, legal_basis=case.legal_basis, justification=reason),
+        justification=reason,
         details={"person": label},
     )
     # The hook commits, taking the clearing and its entry with it.
@@ -197,15 +210,6 @@ def close_case(
     case.status = CaseStatus.CLOSED
     case.closed_at = clock.now()
     case.closed_reason = reason.strip()
-    record(
-        session,
-        clock,
-        actor,
-        Action.CONFIGURE,
-        "case.closed",
-        object_type="case",
-        object_id=reference,
-        context=Context(case_ref=reference, legal_basis=case.legal_basis, justification=reason),
-    )
+    _audit(session, clock, actor, case, "case.closed", justification=reason)
     # The hook commits, taking the closing and its entry with it.
     return release_holds_for_case(session, clock, actor, rules, reference, f"case closed: {reason}")
