@@ -346,11 +346,14 @@ def redact_video(
     progress: Progress | None = None,
     output_format: str | None = "mp4",
     streamable: bool = False,
+    detectors: Sequence[Detector] | None = None,
 ) -> Result:
     """Decode `source`, mask it, encode H.264 into `target` (a file, or a seekable buffer).
 
     `streamable` writes fragmented MP4 (the index up front, then fragments), which a browser
     plays while it arrives; a moved index ("faststart") would need a second pass over a file.
+    `detectors` saves loading them (one thread each: the pipeline's other stages need the
+    other cores).
     """
     try:
         container = av.open(source if not isinstance(source, Path) else str(source), "r")
@@ -374,7 +377,8 @@ def redact_video(
             total = int(stream.duration * stream.time_base * stream.average_rate) or None
         rate = stream.average_rate or Fraction(25)
         time_base = stream.time_base or Fraction(1, int(rate))
-        detectors = options.detectors(threads=1)
+        if detectors is None:
+            detectors = options.detectors(threads=1)
         scale = 1.0
         if options.detect_size is not None and max(width, height) > options.detect_size:
             scale = options.detect_size / max(width, height)
