@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import av
+import cv2
+import numpy as np
 import pytest
 import sqlalchemy as sa
 import uvicorn
@@ -35,6 +37,9 @@ POSTGRES_ADMIN_URL = os.environ.get(
 CHROMIUM = "/usr/bin/chromium"
 RTSP_CAMERA = Path(__file__).resolve().parent / "support" / "rtsp_camera.py"
 SYSTEM_PYTHON = "/usr/bin/python3"  # the Python with GStreamer's bindings (python3-gi)
+
+# The real data with ground truth shared by the team (its README says what each file holds).
+SHARED_TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
 
 TESTER = Actor(name="tester", role="admin", client_address="127.0.0.1")
 
@@ -240,3 +245,24 @@ class ServedCustos:
         self.server.should_exit = True
         self.thread.join(timeout=10)
         self.runtime.close()
+
+
+def person_photo(width: int, height: int) -> np.ndarray:
+    """The shared photo of one person (BGR), scaled to `width` x `height`."""
+    path = SHARED_TESTDATA / "video" / "gen1_test_image.jpg"
+    picture = cv2.imread(str(path))
+    if picture is None:
+        pytest.fail(f"the shared test data is missing: {path}")
+    return np.asarray(cv2.resize(picture, (width, height)), dtype=np.uint8)
+
+
+def still_clip(path: Path, picture: np.ndarray, frames: int = 5, rate: int = 10) -> Path:
+    """Write an H.264 MP4 of `picture` (BGR, even size) held still: a camera filming a scene."""
+    height, width = picture.shape[:2]
+    with av.open(str(path), "w") as output:
+        stream = output.add_stream("libx264", rate=rate)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for _ in range(frames):
+            output.mux(stream.encode(av.VideoFrame.from_ndarray(picture, format="bgr24")))
+        output.mux(stream.encode(None))
+    return path

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
-import av
 import cv2
 import numpy as np
 import pytest
@@ -21,27 +19,16 @@ from custos.recording import service as recording
 from custos.redaction.detectors import CenterFace
 from custos.redaction.zones import ZoneMask
 from custos.users.policy import Role
-from helpers import TESTER, audit_events, bearer, free_port
+from helpers import TESTER, audit_events, bearer, free_port, person_photo, still_clip
 
-TESTDATA = Path(__file__).resolve().parents[3] / "shared" / "testdata"
 DOOR = [(0.0, 0.0), (0.35, 0.0), (0.35, 0.25), (0.0, 0.25)]
 
 
 @pytest.fixture(scope="module")
 def face_camera(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A video file of a real person, standing in for a camera."""
-    picture = cv2.imread(str(TESTDATA / "video" / "gen1_test_image.jpg"))
-    if picture is None:
-        pytest.fail(f"the shared test data is missing: {TESTDATA}")
-    picture = cv2.resize(picture, (360, 640))
     path = tmp_path_factory.mktemp("live") / "person.mp4"
-    with av.open(str(path), "w") as output:
-        stream = output.add_stream("libx264", rate=10)
-        stream.width, stream.height, stream.pix_fmt = 360, 640, "yuv420p"
-        for _ in range(5):
-            output.mux(stream.encode(av.VideoFrame.from_ndarray(picture, format="bgr24")))
-        output.mux(stream.encode(None))
-    return str(path)
+    return str(still_clip(path, person_photo(360, 640)))
 
 
 def _register(db: Session, clock: FrozenClock, name: str, source: str) -> None:

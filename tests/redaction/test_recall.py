@@ -17,16 +17,16 @@ import pytest
 from custos.redaction.detectors import FACE, PERSON, PLATE, CenterFace, PeopleHog
 from custos.redaction.pipeline import Options, Result, redact_file, redact_image
 from custos.redaction.render import mask_of
+from helpers import SHARED_TESTDATA
 
-TESTDATA = Path(__file__).resolve().parents[3] / "shared" / "testdata"
 COVERED = 0.7  # a face counts as hidden when this share of its annotated box is masked
 
 
 @pytest.fixture(scope="module")
 def testdata() -> Path:
-    if not TESTDATA.is_dir():
-        pytest.fail(f"the shared test data is missing: {TESTDATA}")
-    return TESTDATA
+    if not SHARED_TESTDATA.is_dir():
+        pytest.fail(f"the shared test data is missing: {SHARED_TESTDATA}")
+    return SHARED_TESTDATA
 
 
 def annotated_faces(folder: Path) -> dict[str, list[tuple[int, int, int, int]]]:

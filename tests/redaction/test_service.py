@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import av
 import cv2
@@ -14,18 +13,13 @@ from custos.errors import InvalidInput
 from custos.redaction.detectors import CenterFace
 from custos.redaction.render import mask_of
 from custos.redaction.service import redact_footage, redact_still, viewing_options
-
-TESTDATA = Path(__file__).resolve().parents[3] / "shared" / "testdata"
+from helpers import person_photo
 
 
 @pytest.fixture(scope="module")
 def face() -> np.ndarray:
     """A real photo of one person, scaled to a camera-like size (BGR)."""
-    path = TESTDATA / "video" / "gen1_test_image.jpg"
-    if not path.is_file():
-        pytest.fail(f"the shared test data is missing: {path}")
-    picture = cv2.imread(str(path))
-    return cv2.resize(picture, (picture.shape[1] // 3 & ~1, picture.shape[0] // 3 & ~1))
+    return person_photo(360, 640)  # a third of its 1080 x 1920
 
 
 def clip_of(picture: np.ndarray, frames: int = 12) -> bytes:

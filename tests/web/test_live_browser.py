@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import av
 import cv2
 import numpy as np
 import pytest
@@ -16,9 +15,8 @@ from custos.cameras.schemas import CameraCreate
 from custos.redaction.detectors import CenterFace
 from custos.users import service as users
 from custos.users.policy import Role
-from helpers import TESTER, ServedCustos
+from helpers import TESTER, ServedCustos, person_photo, still_clip
 
-TESTDATA = Path(__file__).resolve().parents[3] / "shared" / "testdata"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "live"
 DOOR = [(0.05, 0.1), (0.3, 0.1), (0.3, 0.8), (0.05, 0.8)]
 
@@ -28,18 +26,9 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[ServedCustos, str]]:
     """A served Custos, a camera filming a person beside a clinic's door, an operator's token."""
-    picture = cv2.imread(str(TESTDATA / "video" / "gen1_test_image.jpg"))
-    if picture is None:
-        pytest.fail(f"the shared test data is missing: {TESTDATA}")
     canvas = np.full((720, 1280, 3), 90, dtype=np.uint8)
-    canvas[40:680, 460:820] = cv2.resize(picture, (360, 640))
-    source = tmp_path / "hall.mp4"
-    with av.open(str(source), "w") as output:
-        stream = output.add_stream("libx264", rate=10)
-        stream.width, stream.height, stream.pix_fmt = 1280, 720, "yuv420p"
-        for _ in range(5):
-            output.mux(stream.encode(av.VideoFrame.from_ndarray(canvas, format="bgr24")))
-        output.mux(stream.encode(None))
+    canvas[40:680, 460:820] = person_photo(360, 640)
+    source = still_clip(tmp_path / "hall.mp4", canvas)
     server = ServedCustos(tmp_path / "data")
     with server.runtime.sessions() as session:
         clock = server.runtime.clock
