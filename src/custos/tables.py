@@ -1,5 +1,6 @@
 """Every table of every domain, imported in one place so Alembic and the drift check see all."""
 
+from custos.access.models import AccessRequest, Grant, GrantWindow, RequestWindow
 from custos.audit.models import (
     AuditCheckpoint,
     AuditCosignature,
@@ -27,6 +28,7 @@ from custos.users.models import ApiToken, LoginSession, User
 metadata = Base.metadata
 
 __all__ = [
+    "AccessRequest",
     "Alert",
     "ApiToken",
     "AuditCheckpoint",
@@ -41,12 +43,15 @@ __all__ = [
     "DataKey",
     "EmergencyRegime",
     "ErasureIntent",
+    "Grant",
+    "GrantWindow",
     "HoldScope",
     "Incident",
     "LegalHold",
     "LoginSession",
     "PrivacyZone",
     "RecordingGap",
+    "RequestWindow",
     "RetentionPlanState",
     "Segment",
     "SunsetReport",

@@ -97,8 +97,8 @@ def test_clearing_a_person_releases_only_their_holds(
     )
     with pytest.raises(InvalidInput, match="say why"):
         cases.clear_person(db, clock, TESTER, RULES, case, "P1", "")
-    released = cases.clear_person(db, clock, TESTER, RULES, case, "P1", "alibi confirmed")
-    assert released == [theirs]
+    ended = cases.clear_person(db, clock, TESTER, RULES, case, "P1", "alibi confirmed")
+    assert ended.holds_released == [theirs]
     live = {hold.id for hold in holds.list_holds(db)}
     assert live == {others, whole_case}
     (entry,) = audit_events(db, event="case.person_cleared")
@@ -113,8 +113,8 @@ def test_closing_a_case_releases_its_holds_and_freezes_it(
     db: Session, clock: FrozenClock, case: str
 ) -> None:
     first, second = _hold(db, clock, None), _hold(db, clock, "P1")
-    released = cases.close_case(db, clock, TESTER, RULES, case, "verdict delivered")
-    assert sorted(released) == sorted([first, second])
+    ended = cases.close_case(db, clock, TESTER, RULES, case, "verdict delivered")
+    assert sorted(ended.holds_released) == sorted([first, second])
     assert holds.list_holds(db) == []
     closed = cases.get_case(db, case)
     assert (closed.status, closed.closed_reason) == (CaseStatus.CLOSED, "verdict delivered")

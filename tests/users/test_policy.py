@@ -35,6 +35,10 @@ EXPECTED_ROLES = {
     Permission.MANAGE_WITNESSES: {Role.ADMIN},
     Permission.VIEW_LIVE: {Role.OPERATOR},
     Permission.REVIEW_FOOTAGE: {Role.INVESTIGATOR},
+    Permission.VIEW_CASES: {Role.INVESTIGATOR, Role.APPROVER},
+    Permission.MANAGE_CASES: {Role.INVESTIGATOR, Role.APPROVER},
+    Permission.REQUEST_ACCESS: {Role.INVESTIGATOR},
+    Permission.DECIDE_ACCESS: {Role.APPROVER},
 }
 
 

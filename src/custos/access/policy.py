@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 
 @dataclass(frozen=True)
@@ -147,3 +148,51 @@ def grant_expiry(now: datetime, limits: Limits, days: float | None = None) -> da
     if days is not None and not 0 < days <= limits.grant_days:
         raise ValueError(f"a grant lasts more than 0 and at most {limits.grant_days:g} days")
     return now + timedelta(days=limits.grant_days if days is None else days)
+
+
+class RequestStatus(StrEnum):
+    """Where a request stands."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REFUSED = "refused"
+
+
+class GrantState(StrEnum):
+    """Whether a grant reaches footage now, and if not, why not."""
+
+    LIVE = "live"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    CASE_CLOSED = "case closed"
+
+
+def grant_state(
+    now: datetime, expires_at: datetime, revoked_at: datetime | None, case_open: bool
+) -> GrantState:
+    """A grant is live only while its case is open, it is not revoked, and it has not expired."""
+    if revoked_at is not None and revoked_at <= now:
+        return GrantState.REVOKED
+    if not case_open:
+        return GrantState.CASE_CLOSED
+    if now >= expires_at:
+        return GrantState.EXPIRED
+    return GrantState.LIVE
+
+
+def refusal_problem(reason: str) -> str | None:
+    """A refusal is explained to the requester: it needs a reason."""
+    if not reason.strip():
+        return "a refusal needs a reason"
+    return None
+
+
+def clip_bounds(
+    segment_start: datetime, segment_end: datetime, window: Window
+) -> tuple[float, float] | None:
+    """The part of a segment inside `window`, in seconds from the segment's start; None if none."""
+    start = max(segment_start, window.start)
+    end = min(segment_end, window.end)
+    if end <= start:
+        return None
+    return (start - segment_start).total_seconds(), (end - segment_start).total_seconds()

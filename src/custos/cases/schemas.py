@@ -47,6 +47,7 @@ class CaseOut(BaseModel):
 
     model_config = ConfigDict(from_attributes=True)
 
+    id: int
     reference: str
     legal_basis: str
     description: str
@@ -55,3 +56,24 @@ class CaseOut(BaseModel):
     opened_by: str
     closed_at: datetime | None
     closed_reason: str
+
+
+class CaseDetail(CaseOut):
+    """A case with its persons."""
+
+    persons: list[PersonOut]
+
+
+class Reason(BaseModel):
+    """Why a person is cleared or a case closed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=4000)
+
+
+class EndedOut(BaseModel):
+    """What a clearing or closing ended."""
+
+    grants_revoked: list[int]
+    holds_released: list[int]

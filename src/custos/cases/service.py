@@ -1,17 +1,18 @@
 """Opening, changing and closing cases; every change audited in its own transaction.
 
-Closing a case, or clearing a person ("suspicion refuted"), releases the legal holds tied to
-them at once through the retention hook; the grants of the access side are revoked by the
-same calls once they exist.
+Closing a case, or clearing a person ("suspicion refuted"), revokes the grants that reach
+footage for them and releases the legal holds tied to them, at once and in one transaction.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from custos.access.grants import revoke_grants_of_case
 from custos.audit.policy import Action
 from custos.audit.service import Actor, Context, record
 from custos.cases import policy
@@ -22,6 +23,14 @@ from custos.errors import Conflict, InvalidInput, NotFound
 from custos.retention.holds import release_holds_for_case
 from custos.retention.policy import Rules
 from custos.retention.profile import Profile
+
+
+@dataclass(frozen=True)
+class Ended:
+    """What a clearing or a closing ended: the grants revoked and the holds released."""
+
+    grants_revoked: list[int]
+    holds_released: list[int]
 
 
 def _audit(
@@ -54,6 +63,14 @@ def get_case(session: Session, reference: str) -> Case:
     case = session.scalar(sa.select(Case).where(Case.reference == reference))
     if case is None:
         raise NotFound(f"no case '{reference}'")
+    return case
+
+
+def get_case_by_id(session: Session, case_id: int) -> Case:
+    """The case with `case_id`, or NotFound; URLs name cases by id, as references hold '/'."""
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound(f"no case {case_id}")
     return case
 
 
@@ -164,11 +181,11 @@ def clear_person(
     reference: str,
     label: str,
     reason: str,
-) -> list[int]:
-    """Suspicion refuted: the person is cleared and the holds placed for them released.
+) -> Ended:
+    """Suspicion refuted: the person is cleared, their grants revoked, their holds released.
 
-    Returns the ids of the holds released. One transaction: the clearing, its audit entry and
-    the releases commit together.
+    One transaction: the clearing, the revocations, the releases and their audit entries
+    commit together.
     """
     case = get_case(session, reference)
     if not reason.strip():
@@ -191,16 +208,26 @@ def clear_person(
         justification=reason,
         details={"person": label},
     )
-    # The hook commits, taking the clearing and its entry with it.
-    return release_holds_for_case(
-        session, clock, actor, rules, reference, f"{label} cleared: {reason}", person_ref=label
+    why = f"{label} cleared: {reason.strip()}"
+    revoked = revoke_grants_of_case(
+        session,
+        clock,
+        actor,
+        case_id=case.id,
+        case_ref=case.reference,
+        legal_basis=case.legal_basis,
+        reason=why,
+        person=label,
     )
+    # The hook commits, taking the clearing, the revocations and their entries with it.
+    released = release_holds_for_case(session, clock, actor, rules, reference, why, label)
+    return Ended(revoked, released)
 
 
 def close_case(
     session: Session, clock: Clock, actor: Actor, rules: Rules, reference: str, reason: str
-) -> list[int]:
-    """Close a case: it reaches no footage any more, and every hold it placed is released."""
+) -> Ended:
+    """Close a case: its grants are revoked, and every hold placed for it is released."""
     case = get_case(session, reference)
     problem = policy.change_problem(case.status)
     if problem:
@@ -211,5 +238,16 @@ def close_case(
     case.closed_at = clock.now()
     case.closed_reason = reason.strip()
     _audit(session, clock, actor, case, "case.closed", justification=reason)
-    # The hook commits, taking the closing and its entry with it.
-    return release_holds_for_case(session, clock, actor, rules, reference, f"case closed: {reason}")
+    why = f"case closed: {reason.strip()}"
+    revoked = revoke_grants_of_case(
+        session,
+        clock,
+        actor,
+        case_id=case.id,
+        case_ref=case.reference,
+        legal_basis=case.legal_basis,
+        reason=why,
+    )
+    # The hook commits, taking the closing, the revocations and their entries with it.
+    released = release_holds_for_case(session, clock, actor, rules, reference, why)
+    return Ended(revoked, released)

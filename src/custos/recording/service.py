@@ -275,6 +275,18 @@ def list_segments(
     return [(segment, name) for segment, name in session.execute(query)]
 
 
+def get_segment(session: Session, segment_id: str) -> tuple[Segment, str]:
+    """A stored segment with its camera's name, or NotFound."""
+    row = session.execute(
+        sa.select(Segment, Camera.name)
+        .join(Camera, Camera.id == Segment.camera_id)
+        .where(Segment.id == segment_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"no segment '{segment_id}'")
+    return row[0], row[1]
+
+
 def list_gaps(session: Session, camera: str | None = None) -> list[tuple[RecordingGap, str]]:
     """Recording gaps with their camera's name, oldest first."""
     query = (

@@ -347,9 +347,12 @@ def redact_video(
     output_format: str | None = "mp4",
     streamable: bool = False,
     detectors: Sequence[Detector] | None = None,
+    keep: tuple[float, float] | None = None,
 ) -> Result:
     """Decode `source`, mask it, encode H.264 into `target` (a file, or a seekable buffer).
 
+    `keep` (seconds from the first frame, end excluded) drops every frame outside it before
+    anything else sees it: a grant reaches a window, not the whole segment around it.
     `streamable` writes fragmented MP4 (the index up front, then fragments), which a browser
     plays while it arrives; a moved index ("faststart") would need a second pass over a file.
     `detectors` saves loading them (one thread each: the pipeline's other stages need the
@@ -389,15 +392,28 @@ def redact_video(
         masked: queue.Queue[Any] = queue.Queue(maxsize=2 * options.detect_every + 4)
 
         def decode() -> None:
+            index, first, shift = 0, None, None
             try:
-                for index, frame in enumerate(container.decode(stream)):
+                for frame in container.decode(stream):
                     if stop.is_set():
                         return
+                    pts = frame.pts if frame.pts is not None else index
+                    if keep is not None:
+                        first = pts if first is None else first
+                        seconds = float((pts - first) * time_base)
+                        if seconds < keep[0]:
+                            continue
+                        if seconds >= keep[1]:
+                            return
+                        # The kept part starts at zero, so a player shows it from its first frame.
+                        shift = pts if shift is None else shift
+                        pts -= shift
                     yuv = as_frame(frame.reformat(width, height, "yuv420p").to_ndarray())
                     small = None
                     if index % options.detect_every == 0:
                         small = as_frame(frame.reformat(*small_size, "bgr24").to_ndarray())
-                    _put(decoded, _Decoded(index, frame.pts, yuv, small), stop)
+                    _put(decoded, _Decoded(index, pts, yuv, small), stop)
+                    index += 1
             except av.error.FFmpegError as error:
                 raise InvalidInput(f"{_name(source)} is damaged: {error}") from error
 

@@ -70,8 +70,13 @@ def viewing_options(
     return replace(base or Options(), reveal=frozenset(visible_tracks), reveal_reason=reason)
 
 
-def redact_footage(plaintext: bytes, options: Options | None = None) -> Rendered:
-    """A decrypted segment (MP4 in memory) masked for viewing; nothing touches a file."""
+def redact_footage(
+    plaintext: bytes, options: Options | None = None, keep: tuple[float, float] | None = None
+) -> Rendered:
+    """A decrypted segment (MP4 in memory) masked for viewing; nothing touches a file.
+
+    `keep` limits it to a part, in seconds from its start.
+    """
     options = options or viewing_options()
     target = io.BytesIO()
     result = redact_video(
@@ -81,6 +86,7 @@ def redact_footage(plaintext: bytes, options: Options | None = None) -> Rendered
         output_format="mp4",
         streamable=True,
         detectors=_detectors(options, threads=1),
+        keep=keep,
     )
     check_revealed(result)
     return Rendered(target.getvalue(), "video/mp4", result.record())

@@ -46,6 +46,36 @@ def place_hold(
     person_ref: str | None = None,
 ) -> LegalHold:
     """Place a hold; what it covers is kept until it is released."""
+    hold = stage_hold(
+        session,
+        clock,
+        actor,
+        profile,
+        rules,
+        case_ref=case_ref,
+        scopes=scopes,
+        reason=reason,
+        review_due=review_due,
+        person_ref=person_ref,
+    )
+    session.commit()
+    return hold
+
+
+def stage_hold(
+    session: Session,
+    clock: Clock,
+    actor: Actor,
+    profile: Profile,
+    rules: Rules,
+    *,
+    case_ref: str,
+    scopes: list[Scope],
+    reason: str,
+    review_due: datetime | None = None,
+    person_ref: str | None = None,
+) -> LegalHold:
+    """Place a hold inside the caller's transaction, which commits it with its own action."""
     now = clock.now()
     if not case_ref.strip():
         raise InvalidInput("a hold is placed on a case: give its reference", field="case_ref")
@@ -95,7 +125,6 @@ def place_hold(
             "scopes": [[s.camera, s.start.isoformat(), s.end.isoformat()] for s in scopes],
         },
     )
-    session.commit()
     return hold
 
 

@@ -42,6 +42,10 @@ class Permission(StrEnum):
     MANAGE_WITNESSES = "manage_witnesses"
     VIEW_LIVE = "view_live"
     REVIEW_FOOTAGE = "review_footage"
+    VIEW_CASES = "view_cases"
+    MANAGE_CASES = "manage_cases"
+    REQUEST_ACCESS = "request_access"
+    DECIDE_ACCESS = "decide_access"
 
 
 ALL_ROLES: frozenset[Role] = frozenset(Role)
@@ -65,6 +69,12 @@ PERMISSION_ROLES: Mapping[Permission, frozenset[Role]] = {
     # investigators, and a later check demands a live grant on top of the role.
     Permission.VIEW_LIVE: frozenset({Role.OPERATOR}),
     Permission.REVIEW_FOOTAGE: frozenset({Role.INVESTIGATOR}),
+    # Cases, requests and grants (no footage): investigators ask, approvers decide; either
+    # side may clear a person or close a case, since either may learn the suspicion is refuted.
+    Permission.VIEW_CASES: frozenset({Role.INVESTIGATOR, Role.APPROVER}),
+    Permission.MANAGE_CASES: frozenset({Role.INVESTIGATOR, Role.APPROVER}),
+    Permission.REQUEST_ACCESS: frozenset({Role.INVESTIGATOR}),
+    Permission.DECIDE_ACCESS: frozenset({Role.APPROVER}),
 }
 
 FOOTAGE_PERMISSIONS: frozenset[Permission] = frozenset(

@@ -11,18 +11,22 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from custos import __version__
+from custos.access import views as access_views
 from custos.audit import views as audit_views
 from custos.cameras import views as camera_views
+from custos.cases import views as case_views
 from custos.deps import PUBLIC, DbSession
 from custos.incidents import views as incident_views
 from custos.retention import views as retention_views
 from custos.runtime import Runtime
 from custos.users import views as user_views
-from custos.web import errors, pages, retention_pages
+from custos.web import access_pages, errors, pages, retention_pages
 from custos.web.metrics import WebMetrics
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
+    # The review player plays a masked clip it fetched itself (to read its track list).
+    "media-src 'self' blob:; "
     "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -64,7 +68,10 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(incident_views.router)
     app.include_router(retention_views.public)
     app.include_router(retention_views.api)
+    app.include_router(case_views.router)
+    app.include_router(access_views.router)
     app.include_router(pages.router)
+    app.include_router(access_pages.router)
     app.include_router(retention_pages.router)
     app.mount(
         "/static",

@@ -1,0 +1,88 @@
+"""Access requests, the grants that answer them, and the camera × window scope of each."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from custos.access.policy import RequestStatus
+from custos.db import Base, string_enum
+
+
+class AccessRequest(Base):
+    """An investigator's request for footage inside a case, waiting for someone else's decision."""
+
+    __tablename__ = "access_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), index=True)
+    persons: Mapped[list[str]] = mapped_column(sa.JSON, default=list)  # labels it concerns
+    purpose: Mapped[str] = mapped_column(sa.Text)
+    justification: Mapped[str] = mapped_column(sa.Text)
+    identification: Mapped[bool] = mapped_column(default=False)  # unmasking the persons asked
+    strict: Mapped[bool] = mapped_column(default=False)  # judged by the stricter rule set
+    requested_by: Mapped[str] = mapped_column(sa.String(128))
+    requested_at: Mapped[datetime]
+    status: Mapped[RequestStatus] = mapped_column(string_enum(RequestStatus, "status", 16))
+    decided_by: Mapped[str | None] = mapped_column(sa.String(128))
+    decided_at: Mapped[datetime | None]
+    decision_reason: Mapped[str] = mapped_column(sa.Text, default="")
+
+    windows: Mapped[list[RequestWindow]] = relationship(
+        lazy="selectin", cascade="all", order_by="RequestWindow.id"
+    )
+
+
+class RequestWindow(Base):
+    """One camera × window a request asks for."""
+
+    __tablename__ = "request_windows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(sa.ForeignKey("access_requests.id"), index=True)
+    camera_id: Mapped[int] = mapped_column(sa.ForeignKey("cameras.id"))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+
+
+class Grant(Base):
+    """Time-limited access to what an approver allowed of a request; revocable at any moment."""
+
+    __tablename__ = "grants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(sa.ForeignKey("access_requests.id"), unique=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), index=True)
+    holder: Mapped[str] = mapped_column(sa.String(128))  # the investigator who asked
+    persons: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    identification: Mapped[bool] = mapped_column(default=False)
+    granted_by: Mapped[str] = mapped_column(sa.String(128))
+    granted_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    hold_id: Mapped[int | None] = mapped_column(sa.ForeignKey("legal_holds.id"))
+    revoked_at: Mapped[datetime | None]
+    revoked_by: Mapped[str | None] = mapped_column(sa.String(128))
+    revoked_reason: Mapped[str] = mapped_column(sa.Text, default="")
+
+    windows: Mapped[list[GrantWindow]] = relationship(
+        lazy="selectin", cascade="all", order_by="GrantWindow.id"
+    )
+
+    @property
+    def reference(self) -> str:
+        """How the grant is named in the audit log and on pages."""
+        return f"G-{self.id}"
+
+
+class GrantWindow(Base):
+    """One camera × window a grant reaches."""
+
+    __tablename__ = "grant_windows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grant_id: Mapped[int] = mapped_column(sa.ForeignKey("grants.id"), index=True)
+    camera_id: Mapped[int] = mapped_column(sa.ForeignKey("cameras.id"))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]

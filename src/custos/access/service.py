@@ -1,0 +1,561 @@
+"""Access to recorded footage: requests inside a case, decisions by someone else, grants, review.
+
+Footage leaves storage only through `view`, only inside a live grant held by the caller, only
+within the grant's cameras × windows, and only masked, unless the grant allows identification
+and the caller names the tracks of the case's persons with a reason. Every view and every
+refusal is in the audit log, in the transaction of the action.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from custos.access import grants as grant_ends
+from custos.access import policy
+from custos.access.models import AccessRequest, Grant, GrantWindow, RequestWindow
+from custos.access.policy import GrantState, Limits, RequestStatus, Window
+from custos.audit.policy import Action, Outcome
+from custos.audit.service import Actor, Context, record
+from custos.cameras import service as cameras
+from custos.cases import service as cases
+from custos.cases.models import Case
+from custos.cases.policy import CaseStatus
+from custos.clock import Clock
+from custos.errors import Conflict, Forbidden, InvalidInput, NotFound, PolicyViolation
+from custos.recording import service as recording
+from custos.redaction.detectors import FACE, PLATE
+from custos.redaction.pipeline import Options
+from custos.redaction.service import Rendered, redact_footage, viewing_options
+from custos.retention import holds
+from custos.retention.policy import Rules
+from custos.retention.profile import Profile
+from custos.storage.blobs import BlobStore
+from custos.storage.crypto import Sealer
+
+# Review masks faces and number plates, and draws each track's number beside its mask so the
+# investigator can say which tracks are the persons of the case.
+REVIEW_OPTIONS = Options(kinds=frozenset({FACE, PLATE}), labels=True)
+
+
+def limits_of(profile: Profile) -> tuple[Limits, Limits]:
+    """The normal and the stricter access limits of a policy profile."""
+    access = profile.access
+    return Limits(**access.normal.model_dump()), Limits(**access.strict.model_dump())
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def get_request(session: Session, request_id: int) -> AccessRequest:
+    """The request with `request_id`, or NotFound."""
+    found = session.get(AccessRequest, request_id)
+    if found is None:
+        raise NotFound(f"no access request {request_id}")
+    return found
+
+
+def list_requests(
+    session: Session, status: RequestStatus | None = None, case_id: int | None = None
+) -> list[AccessRequest]:
+    """Requests, the oldest pending first, then the most recent decisions."""
+    query = sa.select(AccessRequest)
+    if status is not None:
+        query = query.where(AccessRequest.status == status)
+    if case_id is not None:
+        query = query.where(AccessRequest.case_id == case_id)
+    pending_first = sa.case((AccessRequest.status == RequestStatus.PENDING, 0), else_=1)
+    return list(session.scalars(query.order_by(pending_first, AccessRequest.id)))
+
+
+def get_grant(session: Session, grant_id: int) -> Grant:
+    """The grant with `grant_id`, or NotFound."""
+    found = session.get(Grant, grant_id)
+    if found is None:
+        raise NotFound(f"no grant {grant_id}")
+    return found
+
+
+def list_grants(
+    session: Session, holder: str | None = None, case_id: int | None = None
+) -> list[Grant]:
+    """Grants, newest first."""
+    query = sa.select(Grant).order_by(Grant.id.desc())
+    if holder is not None:
+        query = query.where(Grant.holder == holder)
+    if case_id is not None:
+        query = query.where(Grant.case_id == case_id)
+    return list(session.scalars(query))
+
+
+def grant_for_request(session: Session, request_id: int) -> Grant | None:
+    """The grant that answered a request, if it was approved."""
+    return session.scalar(sa.select(Grant).where(Grant.request_id == request_id))
+
+
+def camera_names(session: Session) -> dict[int, str]:
+    """Camera names by id, to show scopes."""
+    return {camera.id: camera.name for camera in cameras.list_cameras(session)}
+
+
+def windows_of(session: Session, rows: Sequence[RequestWindow | GrantWindow]) -> list[Window]:
+    """A request's or a grant's scope as cameras (by name) × windows."""
+    names = camera_names(session)
+    return [Window(names[row.camera_id], row.starts_at, row.ends_at) for row in rows]
+
+
+def state_of(session: Session, clock: Clock, grant: Grant) -> GrantState:
+    """Whether the grant reaches footage now."""
+    case = cases.get_case_by_id(session, grant.case_id)
+    return policy.grant_state(
+        clock.now(), grant.expires_at, grant.revoked_at, case.status == CaseStatus.OPEN
+    )
+
+
+def _context(case: Case, grant: Grant | None, justification: str, recipient: str) -> Context:
+    return Context(
+        case_ref=case.reference,
+        grant_ref=grant.reference if grant else None,
+        legal_basis=case.legal_basis,
+        justification=justification,
+        recipient=recipient,
+    )
+
+
+# --- requests ----------------------------------------------------------------------------------
+
+
+def _camera_ids(session: Session, windows: Sequence[Window]) -> dict[str, int]:
+    ids = {}
+    for window in windows:
+        if window.camera not in ids:
+            ids[window.camera] = cameras.get_camera(session, window.camera).id
+    return ids
+
+
+def facts_of(session: Session, case: Case, windows: Sequence[Window]) -> policy.RequestFacts:
+    """What the proportionality rules need to know about a request in `case`."""
+    tagged = {c.name for c in cameras.list_cameras(session) if c.tags}
+    living = [p for p in cases.persons(session, case) if p.cleared_at is None]
+    return policy.RequestFacts(
+        windows=tuple(windows),
+        sensitive_cameras=frozenset(tagged),
+        case_has_minor=any(p.minor for p in living),
+        case_has_vulnerable=any(p.vulnerable for p in living),
+    )
+
+
+def file_request(
+    session: Session,
+    clock: Clock,
+    actor: Actor,
+    profile: Profile,
+    *,
+    case_id: int,
+    windows: Sequence[Window],
+    persons: Sequence[str],
+    purpose: str,
+    justification: str,
+    identification: bool,
+) -> AccessRequest:
+    """File a request for footage; one over a limit of the policy is refused, the limit named.
+
+    A refused request is recorded in the audit log all the same.
+    """
+    case = cases.get_case_by_id(session, case_id)
+    if case.status != CaseStatus.OPEN:
+        raise Conflict(f"case {case.reference} is closed: it reaches no footage")
+    if not purpose.strip():
+        raise InvalidInput("say what the footage is for", field="purpose")
+    if not justification.strip():
+        raise InvalidInput("say why this footage is necessary", field="justification")
+    living = {p.label for p in cases.persons(session, case) if p.cleared_at is None}
+    labels = sorted(set(persons))
+    if not labels:
+        raise InvalidInput("name the persons of the case the footage concerns", field="persons")
+    strangers = [label for label in labels if label not in living]
+    if strangers:
+        raise InvalidInput(
+            f"not a person of case {case.reference} under suspicion: {', '.join(strangers)}",
+            field="persons",
+        )
+    camera_ids = _camera_ids(session, windows)
+    facts = facts_of(session, case, windows)
+    normal, strict = limits_of(profile)
+    problems = policy.proportionality_problems(facts, normal, strict, clock.now())
+    scope = [[w.camera, w.start.isoformat(), w.end.isoformat()] for w in windows]
+    context = _context(case, None, justification.strip(), actor.name)
+    if problems:
+        record(
+            session,
+            clock,
+            actor,
+            Action.CONFIGURE,
+            "access.request_refused",
+            object_type="case",
+            object_id=case.reference,
+            outcome=Outcome.DENIED,
+            context=context,
+            details={"scope": scope, "problems": problems},
+        )
+        session.commit()
+        raise PolicyViolation("the request is refused: " + "; ".join(problems))
+    request = AccessRequest(
+        case_id=case.id,
+        persons=labels,
+        purpose=purpose.strip(),
+        justification=justification.strip(),
+        identification=identification,
+        strict=policy.is_strict(facts),
+        requested_by=actor.name,
+        requested_at=clock.now(),
+        status=RequestStatus.PENDING,
+        decided_by=None,
+        decided_at=None,
+        decision_reason="",
+    )
+    request.windows = [
+        RequestWindow(camera_id=camera_ids[w.camera], starts_at=w.start, ends_at=w.end)
+        for w in windows
+    ]
+    session.add(request)
+    session.flush()
+    record(
+        session,
+        clock,
+        actor,
+        Action.CONFIGURE,
+        "access.requested",
+        object_type="access_request",
+        object_id=request.id,
+        context=context,
+        details={
+            "scope": scope,
+            "persons": labels,
+            "purpose": request.purpose,
+            "identification": identification,
+            "stricter_rules": policy.strict_reasons(facts),
+        },
+    )
+    session.commit()
+    return request
+
+
+def _pending(session: Session, actor: Actor, request_id: int) -> tuple[AccessRequest, Case]:
+    request = get_request(session, request_id)
+    if request.status != RequestStatus.PENDING:
+        raise Conflict(f"request {request_id} was {request.status} already")
+    problem = policy.approval_problem(request.requested_by, actor.name)
+    if problem:
+        raise Forbidden(problem)
+    case = cases.get_case_by_id(session, request.case_id)
+    if case.status != CaseStatus.OPEN:
+        raise Conflict(f"case {case.reference} is closed")
+    return request, case
+
+
+def approve(
+    session: Session,
+    clock: Clock,
+    actor: Actor,
+    profile: Profile,
+    rules: Rules,
+    request_id: int,
+    *,
+    windows: Sequence[Window] | None = None,
+    days: float | None = None,
+    identification: bool | None = None,
+    hold: bool = False,
+    note: str = "",
+) -> Grant:
+    """Approve a request, as asked or narrowed, into a grant that ends by itself.
+
+    With `hold`, the granted footage is kept from erasure by one legal hold per person, so
+    clearing a person releases exactly what was kept for them.
+    """
+    request, case = _pending(session, actor, request_id)
+    asked = windows_of(session, request.windows)
+    granted = list(asked if windows is None else windows)
+    if not granted:
+        raise InvalidInput("a grant reaches at least one camera and window", field="windows")
+    problem = policy.narrowing_problem(asked, granted)
+    if problem:
+        raise InvalidInput(problem, field="windows")
+    if identification and not request.identification:
+        raise InvalidInput("identification was not asked for: it cannot be granted", field="id")
+    allow_identification = request.identification if identification is None else identification
+    normal, strict = limits_of(profile)
+    try:
+        expires = policy.grant_expiry(clock.now(), strict if request.strict else normal, days)
+    except ValueError as error:
+        raise InvalidInput(str(error), field="days") from None
+    camera_ids = _camera_ids(session, granted)
+    now = clock.now()
+    request.status = RequestStatus.APPROVED
+    request.decided_by, request.decided_at, request.decision_reason = actor.name, now, note.strip()
+    grant = Grant(
+        request_id=request.id,
+        case_id=case.id,
+        holder=request.requested_by,
+        persons=list(request.persons),
+        identification=allow_identification,
+        granted_by=actor.name,
+        granted_at=now,
+        expires_at=expires,
+        hold_id=None,
+        revoked_at=None,
+        revoked_by=None,
+        revoked_reason="",
+    )
+    grant.windows = [
+        GrantWindow(camera_id=camera_ids[w.camera], starts_at=w.start, ends_at=w.end)
+        for w in granted
+    ]
+    session.add(grant)
+    session.flush()
+    record(
+        session,
+        clock,
+        actor,
+        Action.CONFIGURE,
+        "access.approved",
+        object_type="grant",
+        object_id=grant.reference,
+        context=_context(case, grant, note.strip() or request.justification, grant.holder),
+        details={
+            "request": request.id,
+            "scope": [[w.camera, w.start.isoformat(), w.end.isoformat()] for w in granted],
+            "narrowed": granted != asked,
+            "identification": allow_identification,
+            "expires_at": expires.isoformat(),
+            "hold": hold,
+        },
+    )
+    if hold:
+        scopes = [holds.Scope(w.camera, w.start, w.end) for w in granted]
+        for person in grant.persons:
+            placed = holds.stage_hold(
+                session,
+                clock,
+                actor,
+                profile,
+                rules,
+                case_ref=case.reference,
+                scopes=scopes,
+                reason=f"footage of grant {grant.reference}: {request.purpose}",
+                person_ref=person,
+            )
+            grant.hold_id = grant.hold_id or placed.id
+    session.commit()
+    return grant
+
+
+def refuse(
+    session: Session, clock: Clock, actor: Actor, request_id: int, reason: str
+) -> AccessRequest:
+    """Refuse a request, saying why."""
+    problem = policy.refusal_problem(reason)
+    if problem:
+        raise InvalidInput(problem, field="reason")
+    request, case = _pending(session, actor, request_id)
+    request.status = RequestStatus.REFUSED
+    request.decided_by, request.decided_at = actor.name, clock.now()
+    request.decision_reason = reason.strip()
+    record(
+        session,
+        clock,
+        actor,
+        Action.CONFIGURE,
+        "access.refused",
+        object_type="access_request",
+        object_id=request.id,
+        context=_context(case, None, reason.strip(), request.requested_by),
+    )
+    session.commit()
+    return request
+
+
+def revoke_grant(session: Session, clock: Clock, actor: Actor, grant_id: int, reason: str) -> Grant:
+    """End a grant before its time; the footage it reached is out of reach at once."""
+    grant = get_grant(session, grant_id)
+    if grant.revoked_at is not None:
+        raise Conflict(f"grant {grant.reference} was revoked already")
+    if not reason.strip():
+        raise InvalidInput("say why the grant is revoked", field="reason")
+    case = cases.get_case_by_id(session, grant.case_id)
+    grant_ends.revoke(
+        session, clock, actor, grant, reason.strip(), case.reference, case.legal_basis
+    )
+    session.commit()
+    return grant
+
+
+# --- review ------------------------------------------------------------------------------------
+
+
+def _refuse_view(
+    session: Session, clock: Clock, actor: Actor, grant_id: int, why: str, details: dict[str, str]
+) -> Forbidden:
+    """Record a refused attempt at footage and return the error to raise."""
+    record(
+        session,
+        clock,
+        actor,
+        Action.CONSULT,
+        "footage.refused",
+        object_type="grant",
+        object_id=f"G-{grant_id}",
+        outcome=Outcome.DENIED,
+        details={"why": why, **details},
+    )
+    session.commit()
+    return Forbidden(why)
+
+
+def reviewable_grant(
+    session: Session, clock: Clock, actor: Actor, grant_id: int, **details: str
+) -> tuple[Grant, Case]:
+    """The grant, if it is live and `actor` holds it; anything else is an audited refusal."""
+    grant = session.get(Grant, grant_id)
+    if grant is None:
+        raise _refuse_view(session, clock, actor, grant_id, f"no grant G-{grant_id}", details)
+    if grant.holder != actor.name:
+        raise _refuse_view(
+            session, clock, actor, grant_id, f"grant {grant.reference} is not yours", details
+        )
+    state = state_of(session, clock, grant)
+    if state != GrantState.LIVE:
+        raise _refuse_view(
+            session, clock, actor, grant_id, f"grant {grant.reference} is {state}", details
+        )
+    return grant, cases.get_case_by_id(session, grant.case_id)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """The part of one stored segment inside a granted window."""
+
+    segment: str
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class WindowFootage:
+    """What is stored inside one granted window, piece by piece, in time order."""
+
+    id: int
+    camera: str
+    start: datetime
+    end: datetime
+    pieces: list[Piece]
+
+
+def footage(session: Session, clock: Clock, actor: Actor, grant_id: int) -> list[WindowFootage]:
+    """The stored footage a live grant reaches, as a timeline per window."""
+    grant, _ = reviewable_grant(session, clock, actor, grant_id)
+    names = camera_names(session)
+    found = []
+    for row in grant.windows:
+        window = Window(names[row.camera_id], row.starts_at, row.ends_at)
+        pieces = []
+        for segment, _name in recording.list_segments(
+            session, window.camera, since=window.start, until=window.end
+        ):
+            if segment.key_id is None:
+                continue  # erased: its key is gone
+            bounds = policy.clip_bounds(segment.started_at, segment.ended_at, window)
+            if bounds is not None:
+                pieces.append(
+                    Piece(
+                        segment.id,
+                        max(segment.started_at, window.start),
+                        min(segment.ended_at, window.end),
+                    )
+                )
+        found.append(WindowFootage(row.id, window.camera, window.start, window.end, pieces))
+    return found
+
+
+def view(
+    session: Session,
+    clock: Clock,
+    actor: Actor,
+    sealer: Sealer,
+    blobs: BlobStore,
+    *,
+    grant_id: int,
+    window_id: int,
+    segment_id: str,
+    reveal: Sequence[int] = (),
+    reason: str | None = None,
+) -> Rendered:
+    """The part of a segment inside a granted window, masked; audited as consult or disclose.
+
+    Revealing tracks needs a grant that allows identification and a reason; it is recorded as
+    a disclosure of those persons to the holder.
+    """
+    where = {"window": str(window_id), "segment": segment_id}
+    grant, case = reviewable_grant(session, clock, actor, grant_id, **where)
+    row = next((w for w in grant.windows if w.id == window_id), None)
+    if row is None:
+        raise _refuse_view(
+            session, clock, actor, grant_id, f"window {window_id} is not in the grant", where
+        )
+    try:
+        segment, camera = recording.get_segment(session, segment_id)
+    except NotFound:
+        raise _refuse_view(
+            session, clock, actor, grant_id, f"no segment '{segment_id}' in the grant", where
+        ) from None
+    window = Window(camera, row.starts_at, row.ends_at)
+    bounds = policy.clip_bounds(segment.started_at, segment.ended_at, window)
+    if segment.camera_id != row.camera_id or bounds is None:
+        raise _refuse_view(
+            session,
+            clock,
+            actor,
+            grant_id,
+            f"segment {segment_id} lies outside window {window_id} of the grant",
+            where,
+        )
+    if reveal and not grant.identification:
+        raise _refuse_view(
+            session,
+            clock,
+            actor,
+            grant_id,
+            f"grant {grant.reference} does not allow identification",
+            where,
+        )
+    options = viewing_options(reveal, reason, base=REVIEW_OPTIONS)
+    rendered = redact_footage(recording.open_segment(sealer, blobs, segment), options, bounds)
+    tracks = rendered.record["tracks"]
+    details = {
+        "camera": camera,
+        "segment": segment.id,
+        "from": (segment.started_at + timedelta(seconds=bounds[0])).isoformat(),
+        "to": (segment.started_at + timedelta(seconds=bounds[1])).isoformat(),
+        "masked_tracks": sum(1 for t in tracks if not t["visible"]),
+        "visible_tracks": sorted(reveal),
+    }
+    disclosed = bool(reveal)
+    asked = get_request(session, grant.request_id)
+    justification = (reason or "").strip() if disclosed else asked.justification
+    record(
+        session,
+        clock,
+        actor,
+        Action.DISCLOSE if disclosed else Action.CONSULT,
+        "footage.unmasked" if disclosed else "footage.viewed",
+        object_type="segment",
+        object_id=segment.id,
+        context=_context(case, grant, justification, actor.name),
+        details=details,
+    )
+    session.commit()
+    return rendered

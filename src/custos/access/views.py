@@ -1,0 +1,362 @@
+"""HTTP API of access: requests, decisions, grants, and the review of granted footage."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+
+from custos.access import service
+from custos.access.models import AccessRequest, Grant
+from custos.access.policy import GrantState, RequestStatus, Window
+from custos.clock import Clock
+from custos.deps import Caller, DbSession, RuntimeDep, admits
+from custos.errors import InvalidInput
+from custos.users.policy import Permission
+
+router = APIRouter(prefix="/api", tags=["access"])
+
+Viewer = Annotated[Caller, admits(Permission.VIEW_CASES)]
+Requester = Annotated[Caller, admits(Permission.REQUEST_ACCESS)]
+Decider = Annotated[Caller, admits(Permission.DECIDE_ACCESS)]
+Reviewer = Annotated[Caller, admits(Permission.REVIEW_FOOTAGE)]
+
+
+class WindowIO(BaseModel):
+    """A camera and a time window."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    camera: str = Field(min_length=1, max_length=128)
+    start: datetime
+    end: datetime
+
+
+class RequestIn(BaseModel):
+    """An access request."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    case_id: int
+    windows: list[WindowIO] = Field(min_length=1, max_length=100)
+    persons: list[str] = Field(min_length=1, description="labels of the case's persons")
+    purpose: str = Field(min_length=1, max_length=4000)
+    justification: str = Field(min_length=1, max_length=4000)
+    identification: bool = Field(
+        default=False, description="whether unmasking the named persons is sought"
+    )
+
+
+class RequestOut(BaseModel):
+    """An access request as shown."""
+
+    id: int
+    case_id: int
+    windows: list[WindowIO]
+    persons: list[str]
+    purpose: str
+    justification: str
+    identification: bool
+    stricter_rules: bool
+    requested_by: str
+    requested_at: datetime
+    status: RequestStatus
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_reason: str
+    grant_id: int | None
+
+
+class ApproveIn(BaseModel):
+    """A decision to approve, as asked or narrowed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    windows: list[WindowIO] | None = Field(
+        default=None, description="narrowed scope; every window inside one asked"
+    )
+    days: float | None = Field(default=None, description="shorter than the policy's duration")
+    identification: bool | None = Field(default=None, description="false to withhold it")
+    hold: bool = Field(default=False, description="keep the granted footage from erasure")
+    note: str = Field(default="", max_length=4000)
+
+
+class ReasonIn(BaseModel):
+    """Why a request is refused or a grant revoked."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=4000)
+
+
+class GrantOut(BaseModel):
+    """A grant as shown."""
+
+    id: int
+    reference: str
+    request_id: int
+    case_id: int
+    holder: str
+    persons: list[str]
+    windows: list[WindowIO]
+    identification: bool
+    granted_by: str
+    granted_at: datetime
+    expires_at: datetime
+    state: GrantState
+    revoked_at: datetime | None
+    revoked_reason: str
+
+
+class PieceOut(BaseModel):
+    """The part of a stored segment inside a granted window, and where to play it."""
+
+    segment: str
+    start: datetime
+    end: datetime
+    url: str
+
+
+class WindowFootageOut(BaseModel):
+    """A granted window and the footage stored inside it."""
+
+    id: int
+    camera: str
+    start: datetime
+    end: datetime
+    pieces: list[PieceOut]
+
+
+class FootageOut(BaseModel):
+    """What a live grant reaches."""
+
+    grant: GrantOut
+    windows: list[WindowFootageOut]
+
+
+def _windows(items: list[WindowIO]) -> list[Window]:
+    return [Window(item.camera, item.start, item.end) for item in items]
+
+
+def _window_io(windows: list[Window]) -> list[WindowIO]:
+    return [WindowIO(camera=w.camera, start=w.start, end=w.end) for w in windows]
+
+
+def request_out(db: Session, request: AccessRequest) -> RequestOut:
+    """A request with its scope by camera name."""
+    grant = service.grant_for_request(db, request.id)
+    return RequestOut(
+        id=request.id,
+        case_id=request.case_id,
+        windows=_window_io(service.windows_of(db, request.windows)),
+        persons=request.persons,
+        purpose=request.purpose,
+        justification=request.justification,
+        identification=request.identification,
+        stricter_rules=request.strict,
+        requested_by=request.requested_by,
+        requested_at=request.requested_at,
+        status=request.status,
+        decided_by=request.decided_by,
+        decided_at=request.decided_at,
+        decision_reason=request.decision_reason,
+        grant_id=grant.id if grant else None,
+    )
+
+
+def grant_out(db: Session, clock: Clock, grant: Grant) -> GrantOut:
+    """A grant with its scope and its state now."""
+    return GrantOut(
+        id=grant.id,
+        reference=grant.reference,
+        request_id=grant.request_id,
+        case_id=grant.case_id,
+        holder=grant.holder,
+        persons=grant.persons,
+        windows=_window_io(service.windows_of(db, grant.windows)),
+        identification=grant.identification,
+        granted_by=grant.granted_by,
+        granted_at=grant.granted_at,
+        expires_at=grant.expires_at,
+        state=service.state_of(db, clock, grant),
+        revoked_at=grant.revoked_at,
+        revoked_reason=grant.revoked_reason,
+    )
+
+
+def piece_url(grant_id: int, window_id: int, segment_id: str) -> str:
+    """Where the masked video of one piece of a grant is served."""
+    return f"/api/grants/{grant_id}/windows/{window_id}/segments/{segment_id}/video"
+
+
+@router.get("/access-requests")
+def list_requests(
+    db: DbSession,
+    _caller: Viewer,
+    status: RequestStatus | None = None,
+    case_id: int | None = None,
+) -> list[RequestOut]:
+    """Requests, the oldest pending first (the approvers' queue)."""
+    return [request_out(db, r) for r in service.list_requests(db, status, case_id)]
+
+
+@router.post("/access-requests", status_code=status.HTTP_201_CREATED)
+def file_request(
+    body: RequestIn, db: DbSession, runtime: RuntimeDep, caller: Requester
+) -> RequestOut:
+    """File a request; one over a limit of the policy is refused (422) with the limit named."""
+    request = service.file_request(
+        db,
+        runtime.clock,
+        caller.actor,
+        runtime.policy.profile,
+        case_id=body.case_id,
+        windows=_windows(body.windows),
+        persons=body.persons,
+        purpose=body.purpose,
+        justification=body.justification,
+        identification=body.identification,
+    )
+    return request_out(db, request)
+
+
+@router.get("/access-requests/{request_id}")
+def get_request(request_id: int, db: DbSession, _caller: Viewer) -> RequestOut:
+    """One request."""
+    return request_out(db, service.get_request(db, request_id))
+
+
+@router.post("/access-requests/{request_id}/approve", status_code=status.HTTP_201_CREATED)
+def approve(
+    request_id: int, body: ApproveIn, db: DbSession, runtime: RuntimeDep, caller: Decider
+) -> GrantOut:
+    """Approve a request someone else filed, as asked or narrowed; the grant expires by itself."""
+    grant = service.approve(
+        db,
+        runtime.clock,
+        caller.actor,
+        runtime.policy.profile,
+        runtime.rules,
+        request_id,
+        windows=None if body.windows is None else _windows(body.windows),
+        days=body.days,
+        identification=body.identification,
+        hold=body.hold,
+        note=body.note,
+    )
+    return grant_out(db, runtime.clock, grant)
+
+
+@router.post("/access-requests/{request_id}/refuse")
+def refuse(
+    request_id: int, body: ReasonIn, db: DbSession, runtime: RuntimeDep, caller: Decider
+) -> RequestOut:
+    """Refuse a request, with the reason the requester will read."""
+    request = service.refuse(db, runtime.clock, caller.actor, request_id, body.reason)
+    return request_out(db, request)
+
+
+@router.get("/grants")
+def list_grants(
+    db: DbSession, runtime: RuntimeDep, _caller: Viewer, case_id: int | None = None
+) -> list[GrantOut]:
+    """Grants, newest first, each with its state now."""
+    return [grant_out(db, runtime.clock, g) for g in service.list_grants(db, case_id=case_id)]
+
+
+@router.get("/grants/{grant_id}")
+def get_grant(grant_id: int, db: DbSession, runtime: RuntimeDep, _caller: Viewer) -> GrantOut:
+    """One grant: its scope and whether it is live."""
+    return grant_out(db, runtime.clock, service.get_grant(db, grant_id))
+
+
+@router.post("/grants/{grant_id}/revoke")
+def revoke(
+    grant_id: int, body: ReasonIn, db: DbSession, runtime: RuntimeDep, caller: Decider
+) -> GrantOut:
+    """Revoke a grant now."""
+    grant = service.revoke_grant(db, runtime.clock, caller.actor, grant_id, body.reason)
+    return grant_out(db, runtime.clock, grant)
+
+
+@router.get("/grants/{grant_id}/footage")
+def footage(grant_id: int, db: DbSession, runtime: RuntimeDep, caller: Reviewer) -> FootageOut:
+    """The timeline of a live grant you hold: per window, the stored pieces inside it."""
+    windows = service.footage(db, runtime.clock, caller.actor, grant_id)
+    return FootageOut(
+        grant=grant_out(db, runtime.clock, service.get_grant(db, grant_id)),
+        windows=[
+            WindowFootageOut(
+                id=w.id,
+                camera=w.camera,
+                start=w.start,
+                end=w.end,
+                pieces=[
+                    PieceOut(
+                        segment=p.segment,
+                        start=p.start,
+                        end=p.end,
+                        url=piece_url(grant_id, w.id, p.segment),
+                    )
+                    for p in w.pieces
+                ],
+            )
+            for w in windows
+        ],
+    )
+
+
+def _track_ids(text: str) -> list[int]:
+    try:
+        return sorted({int(part) for part in text.split(",") if part.strip()})
+    except ValueError:
+        raise InvalidInput("reveal: give track numbers like 3,7", field="reveal") from None
+
+
+@router.get("/grants/{grant_id}/windows/{window_id}/segments/{segment_id}/video")
+def video(
+    grant_id: int,
+    window_id: int,
+    segment_id: str,
+    db: DbSession,
+    runtime: RuntimeDep,
+    caller: Reviewer,
+    reveal: Annotated[str, Query(max_length=512, description="track numbers, e.g. 3,7")] = "",
+    reason: Annotated[str, Query(max_length=2000)] = "",
+) -> Response:
+    """The part of a segment inside a granted window, faces and plates masked.
+
+    Tracks named in `reveal` stay visible, if the grant allows identification and a reason is
+    given. The whole rendered clip is sent (no byte ranges: each render is its own audited
+    view); the header `X-Custos-Tracks` lists the tracks, to choose which to reveal.
+    """
+    rendered = service.view(
+        db,
+        runtime.clock,
+        caller.actor,
+        runtime.sealer,
+        runtime.blobs,
+        grant_id=grant_id,
+        window_id=window_id,
+        segment_id=segment_id,
+        reveal=_track_ids(reveal),
+        reason=reason or None,
+    )
+    tracks = [
+        {"track": t["track"], "kind": t["kind"], "visible": t["visible"]}
+        for t in rendered.record["tracks"]
+    ]
+    return Response(
+        rendered.data,
+        media_type=rendered.media_type,
+        headers={
+            "Accept-Ranges": "none",
+            "Content-Disposition": "inline",
+            "X-Custos-Tracks": json.dumps(tracks, separators=(",", ":")),
+        },
+    )

@@ -1,0 +1,105 @@
+"""HTTP API of cases: open, list, add persons, clear a person, close."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, status
+
+from custos.cases import service
+from custos.cases.models import Case
+from custos.cases.policy import CaseStatus
+from custos.cases.schemas import (
+    CaseCreate,
+    CaseDetail,
+    CaseOut,
+    EndedOut,
+    PersonCreate,
+    PersonOut,
+    Reason,
+)
+from custos.deps import Caller, DbSession, RuntimeDep, admits
+from custos.users.policy import Permission
+
+router = APIRouter(prefix="/api/cases", tags=["cases"])
+
+Viewer = Annotated[Caller, admits(Permission.VIEW_CASES)]
+Manager = Annotated[Caller, admits(Permission.MANAGE_CASES)]
+
+
+def _detail(db: DbSession, case: Case) -> CaseDetail:
+    return CaseDetail.model_validate(
+        {
+            **CaseOut.model_validate(case).model_dump(),
+            "persons": [PersonOut.model_validate(p) for p in service.persons(db, case)],
+        }
+    )
+
+
+@router.get("")
+def list_cases(db: DbSession, _caller: Viewer, status: CaseStatus | None = None) -> list[CaseOut]:
+    """Cases, newest first."""
+    return [CaseOut.model_validate(case) for case in service.list_cases(db, status)]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def open_case(body: CaseCreate, db: DbSession, runtime: RuntimeDep, caller: Manager) -> CaseOut:
+    """Open a case on one of the legal grounds of the published policy."""
+    case = service.open_case(
+        db,
+        runtime.clock,
+        caller.actor,
+        runtime.policy.profile,
+        body.reference,
+        body.legal_basis,
+        body.description,
+    )
+    return CaseOut.model_validate(case)
+
+
+@router.get("/{case_id}")
+def get_case(case_id: int, db: DbSession, _caller: Viewer) -> CaseDetail:
+    """A case and its persons."""
+    return _detail(db, service.get_case_by_id(db, case_id))
+
+
+@router.post("/{case_id}/persons", status_code=status.HTTP_201_CREATED)
+def add_person(
+    case_id: int, body: PersonCreate, db: DbSession, runtime: RuntimeDep, caller: Manager
+) -> PersonOut:
+    """Add a person, by pseudonym, with the flags that make the access rules stricter."""
+    case = service.get_case_by_id(db, case_id)
+    person = service.add_person(
+        db,
+        runtime.clock,
+        caller.actor,
+        case.reference,
+        body.label,
+        minor=body.minor,
+        vulnerable=body.vulnerable,
+    )
+    return PersonOut.model_validate(person)
+
+
+@router.post("/{case_id}/persons/{label}/clear")
+def clear_person(
+    case_id: int, label: str, body: Reason, db: DbSession, runtime: RuntimeDep, caller: Manager
+) -> EndedOut:
+    """Suspicion refuted: the person's grants are revoked and their holds released at once."""
+    case = service.get_case_by_id(db, case_id)
+    ended = service.clear_person(
+        db, runtime.clock, caller.actor, runtime.rules, case.reference, label, body.reason
+    )
+    return EndedOut(grants_revoked=ended.grants_revoked, holds_released=ended.holds_released)
+
+
+@router.post("/{case_id}/close")
+def close_case(
+    case_id: int, body: Reason, db: DbSession, runtime: RuntimeDep, caller: Manager
+) -> EndedOut:
+    """Close a case: every grant of it is revoked and every hold placed for it released."""
+    case = service.get_case_by_id(db, case_id)
+    ended = service.close_case(
+        db, runtime.clock, caller.actor, runtime.rules, case.reference, body.reason
+    )
+    return EndedOut(grants_revoked=ended.grants_revoked, holds_released=ended.holds_released)
