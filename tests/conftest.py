@@ -9,7 +9,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from custos.clock import FrozenClock
 from custos.config import Settings
 from custos.db import create_engine, migrate, session_factory
-from custos.recording.media import make_clip
+from custos.recording.media import SegmentFile, make_clip
+from custos.recording.service import CameraFeed, SegmentWriter
 from custos.retention.profile import load_profile
 from custos.runtime import Runtime
 from custos.storage.blobs import MemoryBlobStore
@@ -31,7 +32,15 @@ from custos.storage.s3 import S3BlobStore
 from custos.users import service as users
 from custos.users.policy import Role
 from custos.web.app import create_app
-from helpers import CHROMIUM, TESTER, create_postgres_database, drop_postgres_database, free_port
+from helpers import (
+    CHROMIUM,
+    TESTER,
+    create_postgres_database,
+    drop_postgres_database,
+    free_port,
+    register_camera,
+    segments_of,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -189,6 +198,44 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("clip") / "clip.mp4"
     make_clip(path, 6, fps=15, gop=15)
     return path
+
+
+@pytest.fixture(scope="session")
+def piece(clip: Path) -> SegmentFile:
+    """One real 2-second segment to store many times over."""
+    return segments_of(clip, 2)[0]
+
+
+@pytest.fixture
+def archive(runtime: Runtime, piece: SegmentFile) -> Callable[..., list[str]]:
+    """Store `count` segments of a camera (registered on first use), `spacing` apart.
+
+    `content` stores another recorded piece than the default synthetic one; `tags` marks the
+    camera as a sensitive site.
+    """
+    feeds: dict[str, CameraFeed] = {}
+    writer = SegmentWriter(
+        runtime.sessions, runtime.clock, runtime.sealer, runtime.blobs, runtime.rules
+    )
+
+    def _store(
+        camera: str,
+        start: datetime,
+        count: int,
+        region: str = "Almaty",
+        spacing: timedelta = timedelta(seconds=10),
+        content: SegmentFile | None = None,
+        tags: tuple[str, ...] = (),
+    ) -> list[str]:
+        if camera not in feeds:
+            camera_id = register_camera(
+                runtime, camera, f"rtsp://{camera}.example/live", region=region, tags=list(tags)
+            )
+            feeds[camera] = CameraFeed(camera_id, camera, "rtsp://x/y", False, 10, region)
+        stored = content or piece
+        return [writer.store(feeds[camera], stored, start + i * spacing).id for i in range(count)]
+
+    return _store
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,369 @@
+"""Access requests, decisions, grants and review, against a real database and real footage."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from datetime import timedelta
+
+import av
+import pytest
+from sqlalchemy.orm import Session
+
+from custos.access import service as access
+from custos.access.models import AccessRequest, Grant
+from custos.access.policy import GrantState, RequestStatus, Window
+from custos.audit.policy import Action, Outcome
+from custos.cases import service as cases
+from custos.clock import FrozenClock
+from custos.errors import Conflict, Forbidden, InvalidInput, PolicyViolation
+from custos.retention import holds
+from custos.runtime import Runtime
+from helpers import TESTER, audit_events
+
+from .conftest import APPROVER, INVESTIGATOR, Scene
+
+Filer = Callable[..., AccessRequest]
+Granter = Callable[..., Grant]
+
+
+def _view(db: Session, runtime: Runtime, grant: Grant, segment: str, **extra: object) -> bytes:
+    return access.view(
+        db,
+        runtime.clock,
+        INVESTIGATOR,
+        runtime.sealer,
+        runtime.blobs,
+        grant_id=grant.id,
+        window_id=grant.windows[0].id,
+        segment_id=segment,
+        **extra,  # type: ignore[arg-type]
+    ).data
+
+
+def _frames(data: bytes) -> int:
+    with av.open(io.BytesIO(data)) as container:
+        return sum(1 for _ in container.decode(video=0))
+
+
+# --- requests ---------------------------------------------------------------------------------
+
+
+def test_a_request_is_filed_and_audited_with_its_case(
+    db: Session, file: Filer, scene: Scene
+) -> None:
+    filed = file()
+    assert (filed.status, filed.persons, filed.strict) == (RequestStatus.PENDING, ["P1"], False)
+    (entry,) = audit_events(db, event="access.requested")
+    assert (entry.case_ref, entry.legal_basis, entry.recipient) == (
+        scene.reference,
+        "cpc-kz-199",
+        INVESTIGATOR.name,
+    )
+    assert entry.justification == "witness places P1 in the hall at the time"
+
+
+def test_a_request_over_a_limit_is_refused_naming_it_and_the_refusal_is_audited(
+    db: Session, file: Filer, scene: Scene
+) -> None:
+    too_long = Window(scene.camera, scene.start - timedelta(hours=30), scene.start)
+    with pytest.raises(PolicyViolation, match="the limit is 24 hours per window"):
+        file([too_long])
+    (entry,) = audit_events(db, event="access.request_refused")
+    assert entry.outcome == Outcome.DENIED
+    assert "24 hours per window" in entry.details["problems"][0]
+    assert access.list_requests(db) == []
+
+
+def test_a_minor_in_the_case_brings_the_stricter_limits(
+    db: Session, clock: FrozenClock, file: Filer, scene: Scene
+) -> None:
+    five_hours = Window(scene.camera, scene.start - timedelta(hours=5), scene.start)
+    assert file([five_hours]).strict is False
+    cases.add_person(db, clock, TESTER, scene.reference, "P2", minor=True)
+    with pytest.raises(
+        PolicyViolation,
+        match=r"limit is 4 hours per window \(stricter rules: "
+        r"the case involves a minor\)",
+    ):
+        file([five_hours])
+    assert file([scene.window()]).strict is True
+
+
+def test_a_sensitive_site_brings_the_stricter_limits(
+    db: Session, clock: FrozenClock, archive: Callable[..., list[str]], file: Filer, scene: Scene
+) -> None:
+    archive("school-gate", scene.start, 1, tags=("school",))
+    five_hours = Window("school-gate", scene.start - timedelta(hours=5), scene.start)
+    with pytest.raises(PolicyViolation, match="sensitive site: school-gate"):
+        file([five_hours])
+
+
+def test_a_request_concerns_persons_of_the_case_still_under_suspicion(
+    db: Session, clock: FrozenClock, runtime: Runtime, file: Filer, scene: Scene
+) -> None:
+    with pytest.raises(InvalidInput, match="name the persons"):
+        file(persons=[])
+    with pytest.raises(InvalidInput, match="P7"):
+        file(persons=["P7"])
+    with pytest.raises(InvalidInput, match="say why"):
+        file(justification=" ")
+    cases.add_person(db, clock, TESTER, scene.reference, "P2")
+    cases.clear_person(db, clock, TESTER, runtime.rules, scene.reference, "P2", "alibi")
+    with pytest.raises(InvalidInput, match="P2"):
+        file(persons=["P2"])
+    cases.close_case(db, clock, TESTER, runtime.rules, scene.reference, "verdict")
+    with pytest.raises(Conflict, match="closed"):
+        file()
+
+
+# --- decisions --------------------------------------------------------------------------------
+
+
+def test_nobody_approves_or_refuses_their_own_request(
+    db: Session, clock: FrozenClock, runtime: Runtime, file: Filer
+) -> None:
+    filed = file(actor=APPROVER)
+    with pytest.raises(Forbidden, match="someone other"):
+        access.approve(db, clock, APPROVER, runtime.policy.profile, runtime.rules, filed.id)
+    with pytest.raises(Forbidden, match="someone other"):
+        access.refuse(db, clock, APPROVER, filed.id, "not needed")
+    assert access.get_request(db, filed.id).status == RequestStatus.PENDING
+
+
+def test_an_approval_may_narrow_but_never_widen(
+    db: Session, clock: FrozenClock, runtime: Runtime, file: Filer, scene: Scene
+) -> None:
+    filed = file(identification=False)
+    profile, rules = runtime.policy.profile, runtime.rules
+    with pytest.raises(InvalidInput, match="outside what was asked"):
+        access.approve(
+            db, clock, APPROVER, profile, rules, filed.id, windows=[scene.window(-5, 30)]
+        )
+    with pytest.raises(InvalidInput, match="identification was not asked"):
+        access.approve(db, clock, APPROVER, profile, rules, filed.id, identification=True)
+    with pytest.raises(InvalidInput, match="at most 14 days"):
+        access.approve(db, clock, APPROVER, profile, rules, filed.id, days=20)
+    granted = access.approve(
+        db, clock, APPROVER, profile, rules, filed.id, windows=[scene.window(0, 12)], days=2
+    )
+    assert access.windows_of(db, granted.windows) == [scene.window(0, 12)]
+    assert granted.expires_at == clock.now() + timedelta(days=2)
+    assert (granted.holder, granted.granted_by) == (INVESTIGATOR.name, APPROVER.name)
+    (entry,) = audit_events(db, event="access.approved")
+    assert (entry.grant_ref, entry.recipient, entry.details["narrowed"]) == (
+        granted.reference,
+        INVESTIGATOR.name,
+        True,
+    )
+    with pytest.raises(Conflict, match="approved already"):
+        access.refuse(db, clock, APPROVER, filed.id, "changed my mind")
+
+
+def test_a_grant_lasts_as_long_as_the_policy_says_and_the_stricter_rules_shorten_it(
+    db: Session, clock: FrozenClock, grant: Granter, scene: Scene
+) -> None:
+    assert grant().expires_at == clock.now() + timedelta(days=14)
+    cases.add_person(db, clock, TESTER, scene.reference, "P2", vulnerable=True)
+    assert grant().expires_at == clock.now() + timedelta(days=7)
+
+
+def test_a_refusal_needs_a_reason_and_is_told_to_the_requester(
+    db: Session, clock: FrozenClock, file: Filer
+) -> None:
+    filed = file()
+    with pytest.raises(InvalidInput, match="needs a reason"):
+        access.refuse(db, clock, APPROVER, filed.id, "  ")
+    refused = access.refuse(db, clock, APPROVER, filed.id, "the window is not justified")
+    assert (refused.status, refused.decision_reason) == (
+        RequestStatus.REFUSED,
+        "the window is not justified",
+    )
+    (entry,) = audit_events(db, event="access.refused")
+    assert (entry.recipient, entry.justification) == (
+        INVESTIGATOR.name,
+        "the window is not justified",
+    )
+
+
+def test_an_approval_with_a_hold_keeps_the_footage_once_per_person(
+    db: Session, clock: FrozenClock, grant: Granter, scene: Scene
+) -> None:
+    cases.add_person(db, clock, TESTER, scene.reference, "P2")
+    granted = grant({"persons": ["P1", "P2"]}, hold=True)
+    placed = holds.list_holds(db)
+    assert sorted(h.person_ref or "" for h in placed) == ["P1", "P2"]
+    assert {h.case_ref for h in placed} == {scene.reference}
+    assert granted.hold_id in {h.id for h in placed}
+
+
+# --- grant states -----------------------------------------------------------------------------
+
+
+def test_a_grant_is_live_until_it_expires_is_revoked_or_its_case_closes(
+    db: Session, clock: FrozenClock, runtime: Runtime, grant: Granter, scene: Scene
+) -> None:
+    first = grant(days=1)
+    assert access.state_of(db, clock, first) == GrantState.LIVE
+    clock.advance(timedelta(days=1))
+    assert access.state_of(db, clock, first) == GrantState.EXPIRED
+    second = grant()
+    with pytest.raises(InvalidInput, match="say why"):
+        access.revoke_grant(db, clock, APPROVER, second.id, "")
+    access.revoke_grant(db, clock, APPROVER, second.id, "the suspect confessed")
+    assert access.state_of(db, clock, second) == GrantState.REVOKED
+    with pytest.raises(Conflict, match="revoked already"):
+        access.revoke_grant(db, clock, APPROVER, second.id, "again")
+    third = grant()
+    ended = cases.close_case(db, clock, TESTER, runtime.rules, scene.reference, "verdict")
+    # The expired grant is revoked too: nothing can bring it back to life.
+    assert ended.grants_revoked == [first.id, third.id]
+    assert access.state_of(db, clock, third) == GrantState.REVOKED
+    assert len(audit_events(db, event="grant.revoked")) == 3
+
+
+def test_clearing_a_person_revokes_only_the_grants_that_name_them(
+    db: Session, clock: FrozenClock, runtime: Runtime, grant: Granter, scene: Scene
+) -> None:
+    cases.add_person(db, clock, TESTER, scene.reference, "P2")
+    theirs = grant({"persons": ["P1", "P2"]})
+    others = grant({"persons": ["P2"]})
+    ended = cases.clear_person(db, clock, TESTER, runtime.rules, scene.reference, "P1", "alibi")
+    assert ended.grants_revoked == [theirs.id]
+    assert access.state_of(db, clock, theirs) == GrantState.REVOKED
+    assert access.state_of(db, clock, others) == GrantState.LIVE
+    (entry,) = audit_events(db, event="grant.revoked")
+    assert (entry.grant_ref, entry.justification) == (theirs.reference, "P1 cleared: alibi")
+
+
+# --- review -----------------------------------------------------------------------------------
+
+
+def test_footage_lists_the_pieces_inside_each_window(
+    db: Session, clock: FrozenClock, grant: Granter, scene: Scene
+) -> None:
+    granted = grant({"windows": [scene.window(1, 15)]})
+    (window,) = access.footage(db, clock, INVESTIGATOR, granted.id)
+    assert [p.segment for p in window.pieces] == scene.segments[:2]
+    first, second = window.pieces
+    assert (first.start, first.end) == (
+        scene.start + timedelta(seconds=1),
+        scene.start + timedelta(seconds=2),
+    )
+    assert second.end == scene.start + timedelta(seconds=12)
+
+
+def test_a_view_is_masked_and_audited_as_a_consult(
+    db: Session, runtime: Runtime, grant: Granter, scene: Scene
+) -> None:
+    granted = grant()
+    rendered = access.view(
+        db,
+        runtime.clock,
+        INVESTIGATOR,
+        runtime.sealer,
+        runtime.blobs,
+        grant_id=granted.id,
+        window_id=granted.windows[0].id,
+        segment_id=scene.segments[0],
+    )
+    tracks = rendered.record["tracks"]
+    assert tracks
+    assert not any(t["visible"] for t in tracks)
+    assert _frames(rendered.data) == 20
+    (entry,) = audit_events(db, event="footage.viewed")
+    assert entry.action == Action.CONSULT
+    assert (entry.case_ref, entry.grant_ref, entry.legal_basis, entry.recipient) == (
+        scene.reference,
+        granted.reference,
+        "cpc-kz-199",
+        INVESTIGATOR.name,
+    )
+    assert entry.justification == "witness places P1 in the hall at the time"
+    assert entry.details["masked_tracks"] == len(tracks)
+
+
+def test_only_the_part_inside_the_window_is_rendered(
+    db: Session, runtime: Runtime, grant: Granter, scene: Scene
+) -> None:
+    granted = grant({"windows": [scene.window(0.5, 1.5)]})
+    data = _view(db, runtime, granted, scene.segments[0])
+    assert _frames(data) == 10  # 1 s of a 10 fps segment
+    (entry,) = audit_events(db, event="footage.viewed")
+    assert (entry.details["from"], entry.details["to"]) == (
+        (scene.start + timedelta(seconds=0.5)).isoformat(),
+        (scene.start + timedelta(seconds=1.5)).isoformat(),
+    )
+
+
+def test_persons_are_unmasked_only_when_the_grant_allows_it_with_a_reason(
+    db: Session, runtime: Runtime, grant: Granter, scene: Scene
+) -> None:
+    masked_only = grant()
+    with pytest.raises(Forbidden, match="does not allow identification"):
+        _view(db, runtime, masked_only, scene.segments[0], reveal=[1], reason="it is P1")
+    identifying = grant({"identification": True})
+    with pytest.raises(InvalidInput, match="needs a reason"):
+        _view(db, runtime, identifying, scene.segments[0], reveal=[1])
+    rendered = access.view(
+        db,
+        runtime.clock,
+        INVESTIGATOR,
+        runtime.sealer,
+        runtime.blobs,
+        grant_id=identifying.id,
+        window_id=identifying.windows[0].id,
+        segment_id=scene.segments[0],
+        reveal=[1],
+        reason="track 1 is P1, seen by the witness",
+    )
+    assert [t["track"] for t in rendered.record["tracks"] if t["visible"]] == [1]
+    (entry,) = audit_events(db, event="footage.unmasked")
+    assert entry.action == Action.DISCLOSE
+    assert (entry.grant_ref, entry.recipient, entry.justification) == (
+        identifying.reference,
+        INVESTIGATOR.name,
+        "track 1 is P1, seen by the witness",
+    )
+    assert entry.details["visible_tracks"] == [1]
+
+
+def test_footage_outside_a_live_grant_is_refused_and_each_refusal_audited(
+    db: Session,
+    clock: FrozenClock,
+    runtime: Runtime,
+    archive: Callable[..., list[str]],
+    grant: Granter,
+    scene: Scene,
+) -> None:
+    granted = grant({"windows": [scene.window(0, 5)]})
+    (elsewhere,) = archive("yard", scene.start, 1)
+    with pytest.raises(Forbidden, match="outside window"):
+        _view(db, runtime, granted, scene.segments[2])  # recorded after the window
+    with pytest.raises(Forbidden, match="outside window"):
+        _view(db, runtime, granted, elsewhere)  # another camera
+    with pytest.raises(Forbidden, match="no segment"):
+        _view(db, runtime, granted, "nosuchsegment")
+    with pytest.raises(Forbidden, match="not in the grant"):
+        access.view(
+            db,
+            clock,
+            INVESTIGATOR,
+            runtime.sealer,
+            runtime.blobs,
+            grant_id=granted.id,
+            window_id=granted.windows[0].id + 999,
+            segment_id=scene.segments[0],
+        )
+    someone_else = type(INVESTIGATOR)("olga", "127.0.0.1")
+    with pytest.raises(Forbidden, match="not yours"):
+        access.footage(db, clock, someone_else, granted.id)
+    with pytest.raises(Forbidden, match="no grant"):
+        access.footage(db, clock, INVESTIGATOR, granted.id + 999)
+    clock.advance(timedelta(days=15))
+    with pytest.raises(Forbidden, match="expired"):
+        _view(db, runtime, granted, scene.segments[0])
+    refusals = audit_events(db, event="footage.refused")
+    assert len(refusals) == 7
+    assert {e.outcome for e in refusals} == {Outcome.DENIED}
+    assert audit_events(db, event="footage.viewed") == []
