@@ -22,20 +22,26 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from custos.access import service as access
+from custos.access.policy import Window
 from custos.audit import checkpoint as checkpoints
 from custos.audit.note import COSIGNATURE_ED25519, NoteSigner, parse_note
+from custos.audit.service import Actor
 from custos.cameras import service as cameras
 from custos.cameras.schemas import CameraCreate
+from custos.cases import service as cases
 from custos.clock import FrozenClock
 from custos.deps import Admits, public
 from custos.incidents import service as incidents
-from custos.recording.media import make_clip
+from custos.recording.media import SegmentFile, make_clip
+from custos.recording.service import CameraFeed, SegmentWriter
 from custos.retention import emergency, holds
 from custos.retention.profile import load_profile
 from custos.retention.service import rules_of
+from custos.runtime import Runtime
 from custos.users import service as users
 from custos.users.policy import Role
-from helpers import TESTER, audit_events, bearer
+from helpers import TESTER, audit_events, bearer, segments_of
 
 ALL = frozenset(Role)
 ADMIN = frozenset({Role.ADMIN})
@@ -45,6 +51,8 @@ OPERATOR = frozenset({Role.OPERATOR})
 APPROVER = frozenset({Role.APPROVER})
 INCIDENT_VIEWERS = frozenset({Role.OPERATOR, Role.APPROVER, Role.DPO})
 HOLD_VIEWERS = frozenset({Role.APPROVER, Role.DPO})
+CASE_WORKERS = frozenset({Role.INVESTIGATOR, Role.APPROVER})
+INVESTIGATOR = frozenset({Role.INVESTIGATOR})
 PROFILE = load_profile("kz-nvms").profile
 RULES = rules_of(PROFILE)
 OWN_PASSWORD = "matrix own password"
@@ -54,10 +62,11 @@ LOG_KEY = bytes(range(32))
 
 @dataclass
 class Ctx:
-    """What a request builder may use: the database, the clock, the caller's user name."""
+    """What a request builder may use: the database, the clock, the runtime, the caller's name."""
 
     db: Session
     clock: FrozenClock
+    runtime: Runtime
     caller: str | None
 
 
@@ -256,6 +265,123 @@ def _hold_body(ctx: Ctx) -> dict[str, Any]:
 def _form_window(ctx: Ctx) -> dict[str, str]:
     start, end = _window(ctx)
     return {"start": start.strftime("%Y-%m-%dT%H:%M:%S"), "end": end.strftime("%Y-%m-%dT%H:%M:%S")}
+
+
+# --- cases and access -----------------------------------------------------------------------
+
+REQUESTER = Actor("matrix-requester", None)
+DECIDER = Actor("matrix-decider", None)
+
+
+def _case(ctx: Ctx) -> int:
+    """An open case with one person, P1."""
+    reference = f"M-{next(_names)}"
+    case = cases.open_case(ctx.db, ctx.clock, TESTER, PROFILE, reference, "cpc-kz-199", "theft")
+    cases.add_person(ctx.db, ctx.clock, TESTER, reference, "P1")
+    return case.id
+
+
+def _recorded(ctx: Ctx) -> tuple[str, datetime, str]:
+    """A camera with one stored segment from ten minutes ago: (camera, its start, segment)."""
+    name = _camera(ctx)
+    camera = cameras.get_camera(ctx.db, name)
+    feed = CameraFeed(camera.id, name, "rtsp://x/y", False, 10, camera.region)
+    writer = SegmentWriter(
+        ctx.runtime.sessions, ctx.clock, ctx.runtime.sealer, ctx.runtime.blobs, RULES
+    )
+    start = ctx.clock.now() - timedelta(minutes=10)
+    return name, start, writer.store(feed, _piece(), start).id
+
+
+@functools.cache
+def _piece() -> SegmentFile:
+    return segments_of(Path(_clip()), 2)[0]
+
+
+def _request_body(ctx: Ctx, case_id: int | None = None) -> dict[str, Any]:
+    start, end = _window(ctx)
+    return {
+        "case_id": case_id or _case(ctx),
+        "windows": [{"camera": _camera(ctx), "start": start.isoformat(), "end": end.isoformat()}],
+        "persons": ["P1"],
+        "purpose": "who took the bag",
+        "justification": "the theft happened there",
+    }
+
+
+def _request(ctx: Ctx) -> int:
+    """A pending request filed by someone other than any caller."""
+    body = _request_body(ctx)
+    filed = access.file_request(
+        ctx.db,
+        ctx.clock,
+        REQUESTER,
+        PROFILE,
+        case_id=body["case_id"],
+        windows=[Window(body["windows"][0]["camera"], *_window(ctx))],
+        persons=["P1"],
+        purpose="p",
+        justification="j",
+        identification=False,
+    )
+    return filed.id
+
+
+def _grant(ctx: Ctx) -> tuple[int, int, str]:
+    """A live grant held by the caller (or by someone else when there is none) over recorded
+    footage: (grant, its window, the segment inside it)."""
+    camera, start, segment = _recorded(ctx)
+    holder = Actor(ctx.caller or "matrix-holder", None)
+    filed = access.file_request(
+        ctx.db,
+        ctx.clock,
+        holder,
+        PROFILE,
+        case_id=_case(ctx),
+        windows=[Window(camera, start, start + timedelta(seconds=2))],
+        persons=["P1"],
+        purpose="p",
+        justification="j",
+        identification=False,
+    )
+    grant = access.approve(ctx.db, ctx.clock, DECIDER, PROFILE, RULES, filed.id)
+    return grant.id, grant.windows[0].id, segment
+
+
+def _video_url(ctx: Ctx) -> str:
+    grant, window, segment = _grant(ctx)
+    return f"/api/grants/{grant}/windows/{window}/segments/{segment}/video"
+
+
+def _request_form(ctx: Ctx) -> Request:
+    body = _request_body(ctx)
+    window = body["windows"][0]
+    return Request(
+        f"/cases/{body['case_id']}/requests",
+        data={
+            "camera": window["camera"],
+            **_form_window(ctx),
+            "persons": "P1",
+            "purpose": "p",
+            "justification": "j",
+        },
+    )
+
+
+def _approve_form(ctx: Ctx) -> Request:
+    request_id = _request(ctx)
+    filed = access.get_request(ctx.db, request_id)
+    (window,) = access.windows_of(ctx.db, filed.windows)
+    return Request(
+        f"/requests/{request_id}/approve",
+        data={
+            "keep": "0",
+            "camera": window.camera,
+            "start": window.start.strftime("%Y-%m-%dT%H:%M:%S"),
+            "end": window.end.strftime("%Y-%m-%dT%H:%M:%S"),
+            "hold": "1",
+        },
+    )
 
 
 def _new_camera_body(_ctx: Ctx) -> dict[str, Any]:
@@ -594,6 +720,178 @@ ROUTES: list[Route] = [
         lambda ctx: Request(f"/holds/{_hold(ctx)}/release", data={"reason": "case closed"}),
         page=True,
     ),
+    # cases: investigators and approvers; requests filed by investigators, decided by approvers
+    Route("GET", "/api/cases", CASE_WORKERS),
+    Route(
+        "POST",
+        "/api/cases",
+        CASE_WORKERS,
+        lambda ctx: Request(
+            "/api/cases",
+            json={
+                "reference": f"N-{next(_names)}",
+                "legal_basis": "cpc-kz-199",
+                "description": "d",
+            },
+        ),
+    ),
+    Route(
+        "GET", "/api/cases/{case_id}", CASE_WORKERS, lambda ctx: Request(f"/api/cases/{_case(ctx)}")
+    ),
+    Route(
+        "POST",
+        "/api/cases/{case_id}/persons",
+        CASE_WORKERS,
+        lambda ctx: Request(f"/api/cases/{_case(ctx)}/persons", json={"label": "P2"}),
+    ),
+    Route(
+        "POST",
+        "/api/cases/{case_id}/persons/{label}/clear",
+        CASE_WORKERS,
+        lambda ctx: Request(f"/api/cases/{_case(ctx)}/persons/P1/clear", json={"reason": "alibi"}),
+    ),
+    Route(
+        "POST",
+        "/api/cases/{case_id}/close",
+        CASE_WORKERS,
+        lambda ctx: Request(f"/api/cases/{_case(ctx)}/close", json={"reason": "verdict"}),
+    ),
+    Route("GET", "/api/access-requests", CASE_WORKERS),
+    Route(
+        "POST",
+        "/api/access-requests",
+        INVESTIGATOR,
+        lambda ctx: Request("/api/access-requests", json=_request_body(ctx)),
+    ),
+    Route(
+        "GET",
+        "/api/access-requests/{request_id}",
+        CASE_WORKERS,
+        lambda ctx: Request(f"/api/access-requests/{_request(ctx)}"),
+    ),
+    Route(
+        "POST",
+        "/api/access-requests/{request_id}/approve",
+        APPROVER,
+        lambda ctx: Request(f"/api/access-requests/{_request(ctx)}/approve", json={}),
+    ),
+    Route(
+        "POST",
+        "/api/access-requests/{request_id}/refuse",
+        APPROVER,
+        lambda ctx: Request(f"/api/access-requests/{_request(ctx)}/refuse", json={"reason": "no"}),
+    ),
+    Route("GET", "/api/grants", CASE_WORKERS),
+    Route(
+        "GET",
+        "/api/grants/{grant_id}",
+        CASE_WORKERS,
+        lambda ctx: Request(f"/api/grants/{_grant(ctx)[0]}"),
+    ),
+    Route(
+        "POST",
+        "/api/grants/{grant_id}/revoke",
+        APPROVER,
+        lambda ctx: Request(f"/api/grants/{_grant(ctx)[0]}/revoke", json={"reason": "done"}),
+    ),
+    Route(
+        "GET",
+        "/api/grants/{grant_id}/footage",
+        INVESTIGATOR,
+        lambda ctx: Request(f"/api/grants/{_grant(ctx)[0]}/footage"),
+    ),
+    Route(
+        "GET",
+        "/api/grants/{grant_id}/windows/{window_id}/segments/{segment_id}/video",
+        INVESTIGATOR,
+        lambda ctx: Request(_video_url(ctx)),
+    ),
+    Route("GET", "/cases", CASE_WORKERS, page=True),
+    Route(
+        "POST",
+        "/cases",
+        CASE_WORKERS,
+        lambda ctx: Request(
+            "/cases",
+            data={
+                "reference": f"F-{next(_names)}",
+                "legal_basis": "cpc-kz-199",
+                "description": "d",
+            },
+        ),
+        page=True,
+    ),
+    Route(
+        "GET",
+        "/cases/{case_id}",
+        CASE_WORKERS,
+        lambda ctx: Request(f"/cases/{_case(ctx)}"),
+        page=True,
+    ),
+    Route(
+        "POST",
+        "/cases/{case_id}/persons",
+        CASE_WORKERS,
+        lambda ctx: Request(f"/cases/{_case(ctx)}/persons", data={"label": "P2", "minor": "1"}),
+        page=True,
+    ),
+    Route(
+        "POST",
+        "/cases/{case_id}/persons/{label}/clear",
+        CASE_WORKERS,
+        lambda ctx: Request(f"/cases/{_case(ctx)}/persons/P1/clear", data={"reason": "alibi"}),
+        page=True,
+    ),
+    Route(
+        "POST",
+        "/cases/{case_id}/close",
+        CASE_WORKERS,
+        lambda ctx: Request(f"/cases/{_case(ctx)}/close", data={"reason": "verdict"}),
+        page=True,
+    ),
+    Route(
+        "POST",
+        "/cases/{case_id}/requests",
+        INVESTIGATOR,
+        lambda ctx: _request_form(ctx),
+        page=True,
+    ),
+    Route("GET", "/requests", CASE_WORKERS, page=True),
+    Route(
+        "GET",
+        "/requests/{request_id}",
+        CASE_WORKERS,
+        lambda ctx: Request(f"/requests/{_request(ctx)}"),
+        page=True,
+    ),
+    Route(
+        "POST",
+        "/requests/{request_id}/approve",
+        APPROVER,
+        lambda ctx: _approve_form(ctx),
+        page=True,
+    ),
+    Route(
+        "POST",
+        "/requests/{request_id}/refuse",
+        APPROVER,
+        lambda ctx: Request(f"/requests/{_request(ctx)}/refuse", data={"reason": "no"}),
+        page=True,
+    ),
+    Route(
+        "POST",
+        "/grants/{grant_id}/revoke",
+        APPROVER,
+        lambda ctx: Request(f"/grants/{_grant(ctx)[0]}/revoke", data={"reason": "done"}),
+        page=True,
+    ),
+    Route(
+        "GET",
+        "/grants/{grant_id}/review",
+        INVESTIGATOR,
+        lambda ctx: Request(f"/grants/{_grant(ctx)[0]}/review"),
+        page=True,
+    ),
     # the audit log: proofs are public (hashes only), entries for oversight, witnesses by admins
     Route("GET", "/transparency/checkpoint", None, _checkpoint_signed),
     Route("GET", "/transparency/key", None),
@@ -620,6 +918,7 @@ ROUTES: list[Route] = [
     Route("GET", "/audit", OVERSIGHT, page=True),
 ]
 
+VIDEO_ROUTE = "/api/grants/{grant_id}/windows/{window_id}/segments/{segment_id}/video"
 ROUTE_IDS = [f"{r.method} {r.path}" for r in ROUTES]
 
 
@@ -664,7 +963,8 @@ def test_nothing_else_is_served_but_the_schema_and_static_files(app: FastAPI) ->
 
 def _call(
     client: TestClient, route: Route, req: Request, headers: dict[str, str], follow: bool
-) -> int:
+) -> tuple[int, str]:
+    """The status and the media type of the answer."""
     if route.page:
         headers = {**headers, "Accept": "text/html"}
     if req.content is not None:
@@ -678,7 +978,7 @@ def _call(
         headers=headers,
         follow_redirects=follow,
     )
-    return response.status_code
+    return response.status_code, response.headers.get("content-type", "")
 
 
 def _token_of(ctx: Ctx, make_user: Callable[..., tuple[str, str]], role: Role) -> str:
@@ -688,9 +988,11 @@ def _token_of(ctx: Ctx, make_user: Callable[..., tuple[str, str]], role: Role) -
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=ROUTE_IDS)
-def test_no_credentials(route: Route, client: TestClient, db: Session, clock: FrozenClock) -> None:
-    req = route.request(Ctx(db, clock, None))
-    status = _call(client, route, req, {}, follow=False)
+def test_no_credentials(
+    route: Route, client: TestClient, db: Session, clock: FrozenClock, runtime: Runtime
+) -> None:
+    req = route.request(Ctx(db, clock, runtime, None))
+    status, _ = _call(client, route, req, {}, follow=False)
     if route.roles is None:
         assert status < 400
     else:
@@ -709,15 +1011,18 @@ def test_role(
     client: TestClient,
     db: Session,
     clock: FrozenClock,
+    runtime: Runtime,
     make_user: Callable[..., tuple[str, str]],
 ) -> None:
     assert route.roles is not None
-    ctx = Ctx(db, clock, None)
+    ctx = Ctx(db, clock, runtime, None)
     token = _token_of(ctx, make_user, role)
     req = route.request(ctx)
-    status = _call(client, route, req, bearer(token), follow=True)
+    status, media_type = _call(client, route, req, bearer(token), follow=True)
     if role in route.roles:
         assert 200 <= status < 300, f"{role} should be admitted, got {status}"
+        # Footage leaves by one route only; test_footage_matrix tries it in every grant state.
+        assert media_type.startswith("video/") == (route.path == VIDEO_ROUTE), media_type
     else:
         assert status == 403
         denied = audit_events(db, event="access.denied", actor=ctx.caller)
