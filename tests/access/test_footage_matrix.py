@@ -1,0 +1,145 @@
+"""Every footage route × every role × every grant state: only a live grant's own scope plays.
+
+Footage leaves Custos by the review routes alone (the route × role matrix checks that no other
+route answers with video). Here each of them is tried by each role, with the caller's grant in
+each state it can be in; the one combination that returns footage is an investigator inside
+the scope of a live grant they hold. Every other try is refused, and the refusal audited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from custos.access import service as access
+from custos.access.models import Grant
+from custos.audit.service import Actor
+from custos.cases import service as cases
+from custos.clock import FrozenClock
+from custos.runtime import Runtime
+from custos.users.policy import Role
+from helpers import TESTER, audit_events, bearer
+
+from .conftest import APPROVER, Scene
+
+STATES = ["none", "expired", "revoked", "another case's", "live, outside its scope", "live"]
+ROUTES = ["timeline", "video", "video by byte range", "review page"]
+
+
+def _urls(
+    grant_id: int, window_id: int, segment: str, timeline_grant: int | None = None
+) -> dict[str, str]:
+    shown = timeline_grant or grant_id
+    video = f"/api/grants/{grant_id}/windows/{window_id}/segments/{segment}/video"
+    return {
+        "timeline": f"/api/grants/{shown}/footage",
+        "video": video,
+        "video by byte range": video,
+        "review page": f"/grants/{shown}/review",
+    }
+
+
+def _attempts(
+    state: str,
+    caller: str,
+    db: Session,
+    clock: FrozenClock,
+    runtime: Runtime,
+    scene: Scene,
+    grant: Callable[..., Grant],
+    archive: Callable[..., list[str]],
+) -> dict[str, str]:
+    """The URLs a caller in `state` would try for the scene's first segment."""
+    mine = {"actor": Actor(caller, None)}
+    segment = scene.segments[0]
+    if state == "none":
+        held = grant({"actor": Actor("someone-else", None)})
+        return _urls(held.id + 1000, held.windows[0].id, segment)
+    if state == "expired":
+        held = grant(mine, days=1)
+        clock.advance(timedelta(days=1, seconds=1))
+        return _urls(held.id, held.windows[0].id, segment)
+    if state == "revoked":
+        held = grant(mine)
+        access.revoke_grant(db, clock, APPROVER, held.id, "no longer needed")
+        return _urls(held.id, held.windows[0].id, segment)
+    if state == "another case's":
+        theirs = grant({"actor": Actor("someone-else", None)})
+        other = cases.open_case(
+            db, clock, TESTER, runtime.policy.profile, "77/2026-1", "cpc-kz-199", "x"
+        )
+        cases.add_person(db, clock, TESTER, other.reference, "Q1")
+        archive("yard", scene.start, 1)
+        yard = access.Window("yard", scene.start, scene.start + timedelta(seconds=2))
+        held = grant(
+            {
+                "actor": Actor(caller, None),
+                "case_id": other.id,
+                "persons": ["Q1"],
+                "windows": [yard],
+            }
+        )
+        # Through their own grant of case 77 at case 12's footage, and at case 12's grant itself.
+        return _urls(held.id, held.windows[0].id, segment, timeline_grant=theirs.id)
+    if state == "live, outside its scope":
+        held = grant({**mine, "windows": [scene.window(12, 18)]})
+        return {
+            **_urls(held.id, held.windows[0].id, segment),
+            "timeline": "",  # the timeline of a live grant is its own scope: nothing to try
+            "review page": "",
+        }
+    held = grant(mine)
+    return _urls(held.id, held.windows[0].id, segment)
+
+
+@pytest.mark.parametrize("state", STATES)
+@pytest.mark.parametrize("role", list(Role), ids=[r.value for r in Role])
+def test_only_a_live_grant_reaches_its_own_footage(
+    role: Role,
+    state: str,
+    client: TestClient,
+    db: Session,
+    clock: FrozenClock,
+    runtime: Runtime,
+    make_user: Callable[..., tuple[str, str]],
+    scene: Scene,
+    grant: Callable[..., Grant],
+    archive: Callable[..., list[str]],
+) -> None:
+    caller, token = make_user(role)
+    attempts = _attempts(state, caller, db, clock, runtime, scene, grant, archive)
+    plays = role == Role.INVESTIGATOR and state == "live"
+    tried = 0
+    for route in ROUTES:
+        url = attempts[route]
+        if not url:
+            continue
+        headers = bearer(token)
+        if route == "review page":
+            headers["Accept"] = "text/html"
+        if route == "video by byte range":
+            headers["Range"] = "bytes=0-99"
+        response = client.get(url, headers=headers)
+        tried += 1
+        media_type = response.headers.get("content-type", "")
+        if plays:
+            assert response.status_code == 200, (route, response.text[:200])
+            if route.startswith("video"):
+                # A byte range gets the whole masked clip: each render is one audited view.
+                assert media_type == "video/mp4"
+                assert response.headers["accept-ranges"] == "none"
+                assert len(response.content) > 1000
+        else:
+            assert response.status_code == 403, (route, response.status_code, response.text[:200])
+            assert not media_type.startswith("video/")
+    if plays:
+        assert len(audit_events(db, event="footage.viewed", actor=caller)) == 2
+    elif role == Role.INVESTIGATOR:
+        assert len(audit_events(db, event="footage.refused", actor=caller)) == tried
+        assert audit_events(db, event="footage.viewed") == []
+    else:
+        assert len(audit_events(db, event="access.denied", actor=caller)) == tried
