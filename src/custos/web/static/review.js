@@ -60,6 +60,7 @@
     for (const track of tracks) {
       const item = document.createElement("li");
       const label = document.createElement("label");
+      label.className = "inline";
       if (identification) {
         const box = document.createElement("input");
         box.type = "checkbox";

@@ -1,0 +1,168 @@
+"""The access flow in headless Chromium over real HTTP, each person signed in with a password:
+an investigator opens a case and files a request, an approver approves it, the investigator
+plays the masked clip and unmasks the person of the case, an auditor reads every step in the
+audit log. Screenshots are kept in tests/artifacts/access/."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import av
+import pytest
+from playwright.sync_api import Browser, Page
+
+from custos.recording.media import SegmentFile
+from custos.recording.service import CameraFeed, SegmentWriter
+from custos.redaction.detectors import CenterFace
+from custos.users import service as users
+from custos.users.policy import Role
+from helpers import TESTER, ServedCustos, register_camera
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "access"
+PASSWORD = "a long browser password"
+PEOPLE = {"ivan": Role.INVESTIGATOR, "anna": Role.APPROVER, "otto": Role.AUDITOR}
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def served(
+    tmp_path: Path, face_piece: SegmentFile
+) -> Iterator[tuple[ServedCustos, tuple[str, str]]]:
+    """A served Custos with three people and a camera that filmed a face ten minutes ago."""
+    server = ServedCustos(tmp_path / "data")
+    runtime = server.runtime
+    with runtime.sessions() as session:
+        for name, role in PEOPLE.items():
+            _, temporary = users.create_user(session, runtime.clock, TESTER, name=name, role=role)
+            assert temporary is not None
+            user = users.get_user(session, name)
+            principal = users.Principal(user.id, name, role, via="session")
+            users.change_own_password(
+                session, runtime.clock, principal, TESTER, temporary, PASSWORD
+            )
+    camera_id = register_camera(runtime, "hall", "rtsp://hall.example/live")
+    filmed = runtime.clock.now().replace(microsecond=0) - timedelta(minutes=10)
+    writer = SegmentWriter(
+        runtime.sessions, runtime.clock, runtime.sealer, runtime.blobs, runtime.rules
+    )
+    feed = CameraFeed(camera_id, "hall", "rtsp://x/y", False, 10, "Almaty")
+    for index in range(3):
+        writer.store(feed, face_piece, filmed + timedelta(seconds=2 * index))
+    server.start()
+    form_time = "%Y-%m-%dT%H:%M:%S"
+    yield server, (filmed.strftime(form_time), (filmed + timedelta(seconds=6)).strftime(form_time))
+    server.stop()
+
+
+def _sign_in(browser: Browser, url: str, name: str) -> Page:
+    page = browser.new_context(viewport={"width": 1200, "height": 1000}).new_page()
+    page.goto(f"{url}/login")
+    page.fill('input[name="name"]', name)
+    page.fill('input[name="password"]', PASSWORD)
+    page.click('button[type="submit"]')
+    page.wait_for_selector("header.top .who")
+    return page
+
+
+def _shot(page: Page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def _wait_for_video(page: Page) -> None:
+    deadline = time.monotonic() + 60
+    while page.locator("#player").evaluate("video => video.readyState") < 2:
+        if time.monotonic() > deadline:
+            pytest.fail("the clip did not load: " + page.inner_text("#review"))
+        time.sleep(0.2)
+
+
+def _first_frame(data: bytes) -> object:
+    with av.open(io.BytesIO(data)) as container:
+        return next(container.decode(video=0)).to_ndarray(format="bgr24")
+
+
+def test_request_approval_and_masked_review_in_the_browser(
+    served: tuple[ServedCustos, tuple[str, str]], browser: Browser
+) -> None:
+    server, (start, end) = served
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+    # The investigator opens a case, adds the suspect by pseudonym, asks for 6 s of one camera.
+    ivan = _sign_in(browser, server.url, "ivan")
+    ivan.goto(f"{server.url}/cases")
+    ivan.fill('input[name="reference"]', "12/2026-0457")
+    ivan.select_option('select[name="legal_basis"]', "cpc-kz-199")
+    ivan.fill('textarea[name="description"]', "Robbery at the station hall")
+    ivan.click("text=Open case")
+    ivan.fill('input[name="label"]', "P1")
+    ivan.click("text=Add person")
+    assert ivan.locator('tr[data-person="P1"]').count() == 1
+    form = ivan.locator("#request-form")
+    form.locator('select[name="camera"]').first.select_option("hall")
+    form.locator('input[name="start"]').first.fill(start)
+    form.locator('input[name="end"]').first.fill(end)
+    form.locator('input[name="persons"][value="P1"]').check()
+    form.locator('textarea[name="purpose"]').fill("see who took the bag")
+    form.locator('textarea[name="justification"]').fill("a witness saw P1 in the hall then")
+    form.locator('input[name="identification"]').check()
+    _shot(ivan, "1-request-form")
+    form.locator('button[type="submit"]').click()
+    ivan.wait_for_selector("#request-status:has-text('pending')")
+    request_url = ivan.url
+    _shot(ivan, "2-request-pending")
+
+    # Someone else decides: the approver finds it in the queue and approves it with a hold.
+    anna = _sign_in(browser, server.url, "anna")
+    anna.goto(f"{server.url}/requests")
+    anna.click("#pending a")
+    anna.wait_for_selector("#decision")
+    _shot(anna, "3-decision-form")
+    anna.click("#approve")
+    anna.wait_for_selector("#grant:has-text('live')")
+    _shot(anna, "4-approved")
+
+    # The investigator reviews: a timeline, a masked clip, the track list.
+    ivan.goto(request_url)
+    ivan.click("#review")
+    ivan.wait_for_selector(".piece-link")
+    assert ivan.locator(".piece-link").count() == 3
+    ivan.locator(".piece-link").first.click()
+    ivan.wait_for_selector("#now-playing:has-text('everyone masked')")
+    _wait_for_video(ivan)
+    assert ivan.locator("#tracks input[type=checkbox]").count() >= 1
+    _shot(ivan, "5-review-masked")
+    # What the player was given: no face left that the detector can find.
+    grant_id = ivan.url.rstrip("/").split("/")[-2]
+    timeline = ivan.request.get(f"{server.url}/api/grants/{grant_id}/footage").json()
+    shown = ivan.request.get(server.url + timeline["windows"][0]["pieces"][0]["url"])
+    assert shown.status == 200
+    assert CenterFace().detect(_first_frame(shown.body())) == []  # type: ignore[arg-type]
+
+    # The grant allows identification: the investigator unmasks the track that is P1.
+    ivan.locator("#tracks input[type=checkbox]").first.check()
+    ivan.fill("#reveal-reason", "track 1 is P1, as the witness describes")
+    ivan.click("#reveal-form button")
+    ivan.wait_for_selector("#now-playing:has-text('unmasked')")
+    _wait_for_video(ivan)
+    _shot(ivan, "6-review-unmasked")
+
+    # Oversight reads each step in the audit log.
+    otto = _sign_in(browser, server.url, "otto")
+    otto.goto(f"{server.url}/audit")
+    log = otto.inner_text("main")
+    for event in (
+        "case.opened",
+        "case.person_added",
+        "access.requested",
+        "access.approved",
+        "hold.placed",
+        "footage.viewed",
+        "footage.unmasked",
+    ):
+        assert event in log, event
+    _shot(otto, "7-audit-log")
