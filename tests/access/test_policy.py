@@ -9,14 +9,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from custos.access.policy import (
+    GrantState,
     Limits,
     RequestFacts,
     Window,
     approval_problem,
+    clip_bounds,
     grant_expiry,
+    grant_state,
     is_strict,
     narrowing_problem,
     proportionality_problems,
+    refusal_problem,
 )
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -157,3 +161,91 @@ def test_impossible_limits_are_refused(fields) -> None:
     }
     with pytest.raises(ValueError, match="must be"):
         Limits(**values)
+
+
+@pytest.mark.parametrize(
+    ("expires_in", "revoked_ago", "case_open", "expected"),
+    [
+        (HOUR, None, True, GrantState.LIVE),
+        (timedelta(0), None, True, GrantState.EXPIRED),  # the end is exclusive
+        (-HOUR, None, True, GrantState.EXPIRED),
+        (HOUR, timedelta(0), True, GrantState.REVOKED),
+        (-HOUR, HOUR, True, GrantState.REVOKED),  # revocation says more than expiry
+        (HOUR, None, False, GrantState.CASE_CLOSED),
+        (HOUR, HOUR, False, GrantState.REVOKED),
+        (HOUR, -HOUR, True, GrantState.LIVE),  # a revocation dated later has not happened yet
+    ],
+)
+def test_grant_state_table(
+    expires_in: timedelta, revoked_ago: timedelta | None, case_open: bool, expected: GrantState
+) -> None:
+    revoked = None if revoked_ago is None else NOW - revoked_ago
+    assert grant_state(NOW, NOW + expires_in, revoked, case_open) == expected
+
+
+@given(
+    expires=st.integers(-1000, 1000),
+    revoked=st.none() | st.integers(-1000, 1000),
+    case_open=st.booleans(),
+)
+def test_a_grant_is_live_only_when_nothing_ended_it(
+    expires: int, revoked: int | None, case_open: bool
+) -> None:
+    revoked_at = None if revoked is None else NOW + timedelta(minutes=revoked)
+    state = grant_state(NOW, NOW + timedelta(minutes=expires), revoked_at, case_open)
+    live = expires > 0 and case_open and (revoked is None or revoked > 0)
+    assert (state == GrantState.LIVE) == live
+
+
+def test_a_refusal_needs_a_reason() -> None:
+    assert refusal_problem(" \n") == "a refusal needs a reason"
+    assert refusal_problem("the window is not justified") is None
+
+
+SEGMENT_START = NOW - HOUR
+
+
+@pytest.mark.parametrize(
+    ("window_from", "window_to", "expected"),
+    [
+        (0, 10, (0.0, 10.0)),  # the whole segment
+        (-60, 60, (0.0, 10.0)),  # a window around it
+        (2.5, 4, (2.5, 4.0)),  # a part inside it
+        (-5, 3, (0.0, 3.0)),
+        (8, 20, (8.0, 10.0)),
+        (10, 20, None),  # touching its end: nothing of it
+        (-20, 0, None),
+    ],
+)
+def test_clip_bounds_table(
+    window_from: float, window_to: float, expected: tuple[float, float] | None
+) -> None:
+    window = Window(
+        "gate",
+        SEGMENT_START + timedelta(seconds=window_from),
+        SEGMENT_START + timedelta(seconds=window_to),
+    )
+    assert clip_bounds(SEGMENT_START, SEGMENT_START + timedelta(seconds=10), window) == expected
+
+
+@given(
+    start=st.integers(-100, 100),
+    length=st.integers(1, 100),
+    segment_length=st.integers(1, 60),
+)
+def test_a_clip_never_reaches_outside_its_window_or_its_segment(
+    start: int, length: int, segment_length: int
+) -> None:
+    window = Window(
+        "gate",
+        SEGMENT_START + timedelta(seconds=start),
+        SEGMENT_START + timedelta(seconds=start + length),
+    )
+    bounds = clip_bounds(SEGMENT_START, SEGMENT_START + timedelta(seconds=segment_length), window)
+    if bounds is None:
+        assert start >= segment_length or start + length <= 0
+        return
+    begin, end = bounds
+    assert 0 <= begin < end <= segment_length
+    assert start <= begin
+    assert end <= start + length
