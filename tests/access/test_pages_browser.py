@@ -165,4 +165,7 @@ def test_request_approval_and_masked_review_in_the_browser(
         "footage.unmasked",
     ):
         assert event in log, event
+    unmasked = otto.locator("tr", has_text="footage.unmasked").inner_text()
+    for shown in ("12/2026-0457", "G-1", "cpc-kz-199", "why: track 1 is P1", "to: ivan"):
+        assert shown in unmasked, shown
     _shot(otto, "7-audit-log")
