@@ -116,6 +116,11 @@ def state_of(session: Session, clock: Clock, grant: Grant) -> GrantState:
     )
 
 
+def _scope(windows: Sequence[Window]) -> list[list[str]]:
+    """A scope as the audit entry records it: camera, start, end."""
+    return [[w.camera, w.start.isoformat(), w.end.isoformat()] for w in windows]
+
+
 def _context(case: Case, grant: Grant | None, justification: str, recipient: str) -> Context:
     return Context(
         case_ref=case.reference,
@@ -187,7 +192,7 @@ def file_request(
     facts = facts_of(session, case, windows)
     normal, strict = limits_of(profile)
     problems = policy.proportionality_problems(facts, normal, strict, clock.now())
-    scope = [[w.camera, w.start.isoformat(), w.end.isoformat()] for w in windows]
+    scope = _scope(windows)
     context = _context(case, None, justification.strip(), actor.name)
     if problems:
         record(
@@ -328,7 +333,7 @@ def approve(
         context=_context(case, grant, note.strip() or request.justification, grant.holder),
         details={
             "request": request.id,
-            "scope": [[w.camera, w.start.isoformat(), w.end.isoformat()] for w in granted],
+            "scope": _scope(granted),
             "narrowed": granted != asked,
             "identification": allow_identification,
             "expires_at": expires.isoformat(),

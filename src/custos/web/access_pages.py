@@ -3,6 +3,7 @@ approver's queue and decision form."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -115,6 +116,23 @@ def _case_page(
     )
 
 
+def _on_case_page(
+    request: Request,
+    db: DbSession,
+    runtime: RuntimeDep,
+    caller: Caller,
+    case_id: int,
+    action: Callable[[], object],
+) -> Response:
+    """Do `action`, then show the case again; a refusal is shown on the page, nothing saved."""
+    try:
+        action()
+    except CustosError as error:
+        db.rollback()
+        return _case_page(request, db, runtime, caller, case_id, 422, error.message)
+    return _see_other(f"/cases/{case_id}")
+
+
 @router.get("/cases/{case_id}")
 def case_page(
     case_id: int, request: Request, db: DbSession, runtime: RuntimeDep, caller: Viewer
@@ -136,8 +154,13 @@ def add_person(
 ) -> Response:
     """Add a person, by pseudonym."""
     case = cases.get_case_by_id(db, case_id)
-    try:
-        cases.add_person(
+    return _on_case_page(
+        request,
+        db,
+        runtime,
+        caller,
+        case_id,
+        lambda: cases.add_person(
             db,
             runtime.clock,
             caller.actor,
@@ -145,11 +168,8 @@ def add_person(
             label.strip(),
             minor=bool(minor),
             vulnerable=bool(vulnerable),
-        )
-    except CustosError as error:
-        db.rollback()
-        return _case_page(request, db, runtime, caller, case_id, 422, error.message)
-    return _see_other(f"/cases/{case_id}")
+        ),
+    )
 
 
 @router.post("/cases/{case_id}/persons/{label}/clear")
@@ -164,14 +184,16 @@ def clear_person(
 ) -> Response:
     """Suspicion refuted: revoke the person's grants and release their holds."""
     case = cases.get_case_by_id(db, case_id)
-    try:
-        cases.clear_person(
+    return _on_case_page(
+        request,
+        db,
+        runtime,
+        caller,
+        case_id,
+        lambda: cases.clear_person(
             db, runtime.clock, caller.actor, runtime.rules, case.reference, label, reason
-        )
-    except CustosError as error:
-        db.rollback()
-        return _case_page(request, db, runtime, caller, case_id, 422, error.message)
-    return _see_other(f"/cases/{case_id}")
+        ),
+    )
 
 
 @router.post("/cases/{case_id}/close")
@@ -185,12 +207,16 @@ def close_case(
 ) -> Response:
     """Close the case: its grants are revoked, its holds released."""
     case = cases.get_case_by_id(db, case_id)
-    try:
-        cases.close_case(db, runtime.clock, caller.actor, runtime.rules, case.reference, reason)
-    except CustosError as error:
-        db.rollback()
-        return _case_page(request, db, runtime, caller, case_id, 422, error.message)
-    return _see_other(f"/cases/{case_id}")
+    return _on_case_page(
+        request,
+        db,
+        runtime,
+        caller,
+        case_id,
+        lambda: cases.close_case(
+            db, runtime.clock, caller.actor, runtime.rules, case.reference, reason
+        ),
+    )
 
 
 def _form_windows(
@@ -289,6 +315,23 @@ def _request_page(
     )
 
 
+def _on_request_page(
+    request: Request,
+    db: DbSession,
+    runtime: RuntimeDep,
+    caller: Caller,
+    request_id: int,
+    action: Callable[[], object],
+) -> Response:
+    """Do `action`, then show the request again; a refusal is shown on the page."""
+    try:
+        action()
+    except CustosError as error:
+        db.rollback()
+        return _request_page(request, db, runtime, caller, request_id, 422, error.message)
+    return _see_other(f"/requests/{request_id}")
+
+
 @router.get("/requests/{request_id}")
 def request_page(
     request_id: int, request: Request, db: DbSession, runtime: RuntimeDep, caller: Viewer
@@ -315,7 +358,8 @@ def approve(
 ) -> Response:
     """Approve from the decision form: the windows kept, each perhaps shortened."""
     filed = access.get_request(db, request_id)
-    try:
+
+    def _approve() -> None:
         try:
             duration = float(days) if days.strip() else None
         except ValueError:
@@ -333,10 +377,8 @@ def approve(
             hold=bool(hold),
             note=note,
         )
-    except CustosError as error:
-        db.rollback()
-        return _request_page(request, db, runtime, caller, request_id, 422, error.message)
-    return _see_other(f"/requests/{request_id}")
+
+    return _on_request_page(request, db, runtime, caller, request_id, _approve)
 
 
 @router.post("/requests/{request_id}/refuse")
@@ -349,12 +391,14 @@ def refuse(
     reason: Annotated[str, Form()] = "",
 ) -> Response:
     """Refuse from the decision form."""
-    try:
-        access.refuse(db, runtime.clock, caller.actor, request_id, reason)
-    except CustosError as error:
-        db.rollback()
-        return _request_page(request, db, runtime, caller, request_id, 422, error.message)
-    return _see_other(f"/requests/{request_id}")
+    return _on_request_page(
+        request,
+        db,
+        runtime,
+        caller,
+        request_id,
+        lambda: access.refuse(db, runtime.clock, caller.actor, request_id, reason),
+    )
 
 
 @router.post("/grants/{grant_id}/revoke")
@@ -368,12 +412,14 @@ def revoke(
 ) -> Response:
     """Revoke a grant from its request's page."""
     grant = access.get_grant(db, grant_id)
-    try:
-        access.revoke_grant(db, runtime.clock, caller.actor, grant_id, reason)
-    except CustosError as error:
-        db.rollback()
-        return _request_page(request, db, runtime, caller, grant.request_id, 422, error.message)
-    return _see_other(f"/requests/{grant.request_id}")
+    return _on_request_page(
+        request,
+        db,
+        runtime,
+        caller,
+        grant.request_id,
+        lambda: access.revoke_grant(db, runtime.clock, caller.actor, grant_id, reason),
+    )
 
 
 @router.get("/grants/{grant_id}/review")
