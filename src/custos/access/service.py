@@ -547,6 +547,7 @@ def view(
         "to": (segment.started_at + timedelta(seconds=bounds[1])).isoformat(),
         "masked_tracks": sum(1 for t in tracks if not t["visible"]),
         "visible_tracks": sorted(reveal),
+        "persons": grant.persons,
     }
     disclosed = bool(reveal)
     asked = get_request(session, grant.request_id)
