@@ -101,11 +101,12 @@ def open_case(
     description: str,
 ) -> Case:
     """Open a case on one of the policy's legal grounds."""
-    problem = policy.reference_problem(reference) or policy.legal_basis_problem(
-        legal_basis, [ground.code for ground in profile.grounds]
-    )
+    problem = policy.reference_problem(reference)
     if problem:
-        raise InvalidInput(problem, field="legal_basis" if "basis" in problem else "reference")
+        raise InvalidInput(problem, field="reference")
+    problem = policy.legal_basis_problem(legal_basis, [ground.code for ground in profile.grounds])
+    if problem:
+        raise InvalidInput(problem, field="legal_basis")
     if not description.strip():
         raise InvalidInput("say what the case is about", field="description")
     if session.scalar(sa.select(Case.id).where(Case.reference == reference)) is not None:

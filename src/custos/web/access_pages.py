@@ -4,13 +4,13 @@ approver's queue and decision form."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from custos.access import service as access
-from custos.access.policy import GrantState, RequestStatus, Window
+from custos.access.policy import GrantState, RequestStatus, Window, approval_problem
 from custos.cameras import service as cameras
 from custos.cases import service as cases
 from custos.clock import parse_time
@@ -27,11 +27,29 @@ Requester = Annotated[Caller, admits(Permission.REQUEST_ACCESS)]
 Decider = Annotated[Caller, admits(Permission.DECIDE_ACCESS)]
 Reviewer = Annotated[Caller, admits(Permission.REVIEW_FOOTAGE)]
 
+T = TypeVar("T")
+
 FORM_WINDOWS = 3  # camera × window rows on the request form
 
 
 def _see_other(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303)
+
+
+def _act(
+    db: DbSession,
+    action: Callable[[], T],
+    then: Callable[[T], str],
+    show_again: Callable[[str], Response],
+) -> Response:
+    """Do a form's `action` and go where `then` says; a refusal shows the form's page again
+    with the reason, and nothing of it is saved."""
+    try:
+        done = action()
+    except CustosError as error:
+        db.rollback()
+        return show_again(error.message)
+    return _see_other(then(done))
 
 
 def _cases_page(
@@ -71,8 +89,9 @@ def open_case(
     description: Annotated[str, Form()] = "",
 ) -> Response:
     """Open a case from the form."""
-    try:
-        case = cases.open_case(
+    return _act(
+        db,
+        lambda: cases.open_case(
             db,
             runtime.clock,
             caller.actor,
@@ -80,11 +99,10 @@ def open_case(
             reference.strip(),
             legal_basis,
             description,
-        )
-    except CustosError as error:
-        db.rollback()
-        return _cases_page(request, db, runtime, caller, 422, error.message)
-    return _see_other(f"/cases/{case.id}")
+        ),
+        lambda case: f"/cases/{case.id}",
+        lambda message: _cases_page(request, db, runtime, caller, 422, message),
+    )
 
 
 def _case_page(
@@ -124,13 +142,13 @@ def _on_case_page(
     case_id: int,
     action: Callable[[], object],
 ) -> Response:
-    """Do `action`, then show the case again; a refusal is shown on the page, nothing saved."""
-    try:
-        action()
-    except CustosError as error:
-        db.rollback()
-        return _case_page(request, db, runtime, caller, case_id, 422, error.message)
-    return _see_other(f"/cases/{case_id}")
+    """Do `action`, then show the case again."""
+    return _act(
+        db,
+        action,
+        lambda _: f"/cases/{case_id}",
+        lambda message: _case_page(request, db, runtime, caller, case_id, 422, message),
+    )
 
 
 @router.get("/cases/{case_id}")
@@ -247,8 +265,9 @@ def file_request(
     identification: Annotated[str, Form()] = "",
 ) -> Response:
     """File an access request from the case page."""
-    try:
-        filed = access.file_request(
+    return _act(
+        db,
+        lambda: access.file_request(
             db,
             runtime.clock,
             caller.actor,
@@ -259,11 +278,10 @@ def file_request(
             purpose=purpose,
             justification=justification,
             identification=bool(identification),
-        )
-    except CustosError as error:
-        db.rollback()
-        return _case_page(request, db, runtime, caller, case_id, 422, error.message)
-    return _see_other(f"/requests/{filed.id}")
+        ),
+        lambda filed: f"/requests/{filed.id}",
+        lambda message: _case_page(request, db, runtime, caller, case_id, 422, message),
+    )
 
 
 @router.get("/requests")
@@ -308,7 +326,7 @@ def _request_page(
         grant_days=limits.grant_days,
         can_decide=is_admitted(caller.role, Permission.DECIDE_ACCESS)
         and filed.status == RequestStatus.PENDING
-        and filed.requested_by != caller.principal.name,
+        and approval_problem(filed.requested_by, caller.principal.name) is None,
         can_revoke=is_admitted(caller.role, Permission.DECIDE_ACCESS),
         can_review=grant is not None and grant.holder == caller.principal.name,
         error=error,
@@ -323,13 +341,13 @@ def _on_request_page(
     request_id: int,
     action: Callable[[], object],
 ) -> Response:
-    """Do `action`, then show the request again; a refusal is shown on the page."""
-    try:
-        action()
-    except CustosError as error:
-        db.rollback()
-        return _request_page(request, db, runtime, caller, request_id, 422, error.message)
-    return _see_other(f"/requests/{request_id}")
+    """Do `action`, then show the request again."""
+    return _act(
+        db,
+        action,
+        lambda _: f"/requests/{request_id}",
+        lambda message: _request_page(request, db, runtime, caller, request_id, 422, message),
+    )
 
 
 @router.get("/requests/{request_id}")
