@@ -8,7 +8,7 @@ refusal is in the audit log, in the transaction of the action.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -102,9 +102,16 @@ def camera_names(session: Session) -> dict[int, str]:
     return {camera.id: camera.name for camera in cameras.list_cameras(session)}
 
 
-def windows_of(session: Session, rows: Sequence[RequestWindow | GrantWindow]) -> list[Window]:
-    """A request's or a grant's scope as cameras (by name) × windows."""
-    names = camera_names(session)
+def windows_of(
+    session: Session,
+    rows: Sequence[RequestWindow | GrantWindow],
+    names: Mapping[int, str] | None = None,
+) -> list[Window]:
+    """A request's or a grant's scope as cameras (by name) × windows.
+
+    A listing passes the `camera_names` it read once, rather than one read per item.
+    """
+    names = camera_names(session) if names is None else names
     return [Window(names[row.camera_id], row.starts_at, row.ends_at) for row in rows]
 
 

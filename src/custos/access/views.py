@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated
 
@@ -147,13 +148,15 @@ def _window_io(windows: list[Window]) -> list[WindowIO]:
     return [WindowIO(camera=w.camera, start=w.start, end=w.end) for w in windows]
 
 
-def request_out(db: Session, request: AccessRequest) -> RequestOut:
-    """A request with its scope by camera name."""
+def request_out(
+    db: Session, request: AccessRequest, names: Mapping[int, str] | None = None
+) -> RequestOut:
+    """A request with its scope by camera name (`names`: camera names read once for a list)."""
     grant = service.grant_for_request(db, request.id)
     return RequestOut(
         id=request.id,
         case_id=request.case_id,
-        windows=_window_io(service.windows_of(db, request.windows)),
+        windows=_window_io(service.windows_of(db, request.windows, names)),
         persons=request.persons,
         purpose=request.purpose,
         justification=request.justification,
@@ -169,8 +172,10 @@ def request_out(db: Session, request: AccessRequest) -> RequestOut:
     )
 
 
-def grant_out(db: Session, clock: Clock, grant: Grant) -> GrantOut:
-    """A grant with its scope and its state now."""
+def grant_out(
+    db: Session, clock: Clock, grant: Grant, names: Mapping[int, str] | None = None
+) -> GrantOut:
+    """A grant with its scope and its state now (`names`: camera names read once for a list)."""
     return GrantOut(
         id=grant.id,
         reference=grant.reference,
@@ -178,7 +183,7 @@ def grant_out(db: Session, clock: Clock, grant: Grant) -> GrantOut:
         case_id=grant.case_id,
         holder=grant.holder,
         persons=grant.persons,
-        windows=_window_io(service.windows_of(db, grant.windows)),
+        windows=_window_io(service.windows_of(db, grant.windows, names)),
         identification=grant.identification,
         granted_by=grant.granted_by,
         granted_at=grant.granted_at,
@@ -202,7 +207,8 @@ def list_requests(
     case_id: int | None = None,
 ) -> list[RequestOut]:
     """Requests, the oldest pending first (the approvers' queue)."""
-    return [request_out(db, r) for r in service.list_requests(db, status, case_id)]
+    names = service.camera_names(db)
+    return [request_out(db, r, names) for r in service.list_requests(db, status, case_id)]
 
 
 @router.post("/access-requests", status_code=status.HTTP_201_CREATED)
@@ -266,7 +272,10 @@ def list_grants(
     db: DbSession, runtime: RuntimeDep, _caller: Viewer, case_id: int | None = None
 ) -> list[GrantOut]:
     """Grants, newest first, each with its state now."""
-    return [grant_out(db, runtime.clock, g) for g in service.list_grants(db, case_id=case_id)]
+    names = service.camera_names(db)
+    return [
+        grant_out(db, runtime.clock, g, names) for g in service.list_grants(db, case_id=case_id)
+    ]
 
 
 @router.get("/grants/{grant_id}")
