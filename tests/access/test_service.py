@@ -17,6 +17,7 @@ from custos.audit.policy import Action, Outcome
 from custos.cases import service as cases
 from custos.clock import FrozenClock
 from custos.errors import Conflict, Forbidden, InvalidInput, PolicyViolation
+from custos.redaction.service import Rendered
 from custos.retention import holds
 from custos.runtime import Runtime
 from helpers import TESTER, audit_events
@@ -27,7 +28,8 @@ Filer = Callable[..., AccessRequest]
 Granter = Callable[..., Grant]
 
 
-def _view(db: Session, runtime: Runtime, grant: Grant, segment: str, **extra: object) -> bytes:
+def _view(db: Session, runtime: Runtime, grant: Grant, segment: str, **extra: object) -> Rendered:
+    """The investigator's view of `segment` through the grant's first window."""
     return access.view(
         db,
         runtime.clock,
@@ -38,7 +40,7 @@ def _view(db: Session, runtime: Runtime, grant: Grant, segment: str, **extra: ob
         window_id=grant.windows[0].id,
         segment_id=segment,
         **extra,  # type: ignore[arg-type]
-    ).data
+    )
 
 
 def _frames(data: bytes) -> int:
@@ -257,16 +259,7 @@ def test_a_view_is_masked_and_audited_as_a_consult(
     db: Session, runtime: Runtime, grant: Granter, scene: Scene
 ) -> None:
     granted = grant()
-    rendered = access.view(
-        db,
-        runtime.clock,
-        INVESTIGATOR,
-        runtime.sealer,
-        runtime.blobs,
-        grant_id=granted.id,
-        window_id=granted.windows[0].id,
-        segment_id=scene.segments[0],
-    )
+    rendered = _view(db, runtime, granted, scene.segments[0])
     tracks = rendered.record["tracks"]
     assert tracks
     assert not any(t["visible"] for t in tracks)
@@ -287,7 +280,7 @@ def test_only_the_part_inside_the_window_is_rendered(
     db: Session, runtime: Runtime, grant: Granter, scene: Scene
 ) -> None:
     granted = grant({"windows": [scene.window(0.5, 1.5)]})
-    data = _view(db, runtime, granted, scene.segments[0])
+    data = _view(db, runtime, granted, scene.segments[0]).data
     assert _frames(data) == 10  # 1 s of a 10 fps segment
     (entry,) = audit_events(db, event="footage.viewed")
     assert (entry.details["from"], entry.details["to"]) == (
@@ -305,15 +298,11 @@ def test_persons_are_unmasked_only_when_the_grant_allows_it_with_a_reason(
     identifying = grant({"identification": True})
     with pytest.raises(InvalidInput, match="needs a reason"):
         _view(db, runtime, identifying, scene.segments[0], reveal=[1])
-    rendered = access.view(
+    rendered = _view(
         db,
-        runtime.clock,
-        INVESTIGATOR,
-        runtime.sealer,
-        runtime.blobs,
-        grant_id=identifying.id,
-        window_id=identifying.windows[0].id,
-        segment_id=scene.segments[0],
+        runtime,
+        identifying,
+        scene.segments[0],
         reveal=[1],
         reason="track 1 is P1, seen by the witness",
     )
