@@ -29,11 +29,11 @@ import av
 from custos.cameras import service as cameras
 from custos.cameras.schemas import CameraCreate
 from custos.config import Settings
+from custos.permissions import Role
 from custos.recording.media import make_clip
 from custos.recording.recorder import CameraRecorder
 from custos.recording.service import SegmentWriter, active_feeds
 from custos.runtime import Runtime, initialise
-from custos.users.policy import Role
 from custos.users.service import Principal
 
 

@@ -22,15 +22,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from custos.clock import FrozenClock
 from custos.config import Settings
 from custos.db import create_engine, migrate, session_factory
+from custos.permissions import Role
+from custos.profile import load_profile
 from custos.recording.media import SegmentFile, make_clip
 from custos.recording.service import CameraFeed, SegmentWriter
-from custos.retention.profile import load_profile
 from custos.runtime import Runtime
 from custos.storage.blobs import MemoryBlobStore
 from custos.storage.crypto import Sealer
 from custos.storage.s3 import S3BlobStore
 from custos.users import service as users
-from custos.users.policy import Role
 from custos.web.app import create_app
 from helpers import (
     CHROMIUM,

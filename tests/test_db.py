@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 
 from custos.db import create_engine, migrate, require_current_schema
 from custos.errors import NotInitialised
+from custos.permissions import Role
 from custos.tables import metadata
 from custos.users.models import User
-from custos.users.policy import Role
 
 
 def test_models_and_migrations_do_not_drift(connection: Connection) -> None:

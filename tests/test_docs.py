@@ -7,8 +7,8 @@ from pathlib import Path
 
 from custos.cli import EXIT_CODES
 from custos.config import setting_names
-from custos.retention.profile import load_profile
-from custos.users.policy import PERMISSION_ROLES, Role
+from custos.permissions import PERMISSION_ROLES, Role
+from custos.profile import load_profile
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 

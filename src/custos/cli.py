@@ -50,19 +50,18 @@ from custos.errors import (
     Unauthenticated,
     UnsupportedMedia,
 )
-from custos.incidents import service as incidents
 from custos.jobs import run_retention, sign_checkpoints, sweep_retention
 from custos.logs import configure_logging
+from custos.permissions import Role
 from custos.recording import service as recording
 from custos.recording.media import make_clip
 from custos.recording.supervisor import RecordingSupervisor
 from custos.redaction.pipeline import Options, redact_file
 from custos.redaction.render import Shape, Style
-from custos.retention import emergency, holds
+from custos.retention import emergency, holds, incidents
 from custos.retention import service as retention
 from custos.runtime import INITIAL_PASSWORD_FILE, Runtime, initialise
 from custos.users import service as users
-from custos.users.policy import Role
 from custos.users.schemas import UserOut
 
 # Exit codes, one per kind of failure (docs/cli.md lists them).

@@ -1,7 +1,7 @@
 """FastAPI dependencies shared by every router: the database session and who the caller is.
 
 Every route declares what it admits, in exactly one of two ways:
-`caller: Annotated[Caller, admits(Permission.X)]` (the roles come from `users.policy`), or
+`caller: Annotated[Caller, admits(Permission.X)]` (the roles come from `custos.permissions`), or
 `dependencies=[PUBLIC]` for the few routes open to anyone. A test walks all routes and fails
 on any that declares neither.
 """
@@ -20,9 +20,9 @@ from custos.audit import service as audit
 from custos.audit.policy import Action, Outcome
 from custos.audit.service import Actor
 from custos.errors import Forbidden, PasswordChangeRequired, Unauthenticated
+from custos.permissions import Permission, Role, admitted_roles
 from custos.runtime import Runtime
 from custos.users import service as users
-from custos.users.policy import Permission, Role, admitted_roles
 from custos.users.service import Principal
 
 SESSION_COOKIE = "custos_session"

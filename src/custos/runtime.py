@@ -15,9 +15,9 @@ from custos.clock import Clock, SystemClock
 from custos.config import FolderBlobLocation, Settings
 from custos.db import create_engine, migrate, require_current_schema, session_factory
 from custos.errors import NotInitialised
+from custos.profile import LoadedProfile, load_profile
 from custos.retention import service as retention
 from custos.retention.policy import Rules
-from custos.retention.profile import LoadedProfile, load_profile
 from custos.storage.blobs import BlobStore, open_blob_store
 from custos.storage.crypto import Sealer
 from custos.storage.keys import create_kek, create_signing_key, load_kek, load_signing_key

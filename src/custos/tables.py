@@ -12,16 +12,17 @@ from custos.audit.models import (
 from custos.cameras.models import Camera, PrivacyZone
 from custos.cases.models import Case, CasePerson
 from custos.db import Base
-from custos.incidents.models import Incident, incident_cameras
 from custos.recording.models import DataKey, RecordingGap, Segment
 from custos.retention.models import (
     Alert,
     EmergencyRegime,
     ErasureIntent,
     HoldScope,
+    Incident,
     LegalHold,
     RetentionPlanState,
     SunsetReport,
+    incident_cameras,
 )
 from custos.users.models import ApiToken, LoginSession, User
 

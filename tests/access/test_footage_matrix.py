@@ -20,8 +20,8 @@ from custos.access.models import Grant
 from custos.audit.service import Actor
 from custos.cases import service as cases
 from custos.clock import FrozenClock
+from custos.permissions import Role
 from custos.runtime import Runtime
-from custos.users.policy import Role
 from helpers import TESTER, audit_events, bearer
 
 from .conftest import APPROVER, Scene

@@ -15,11 +15,11 @@ import av
 import pytest
 from playwright.sync_api import Browser, Page
 
+from custos.permissions import Role
 from custos.recording.media import SegmentFile
 from custos.recording.service import CameraFeed, SegmentWriter
 from custos.redaction.detectors import CenterFace
 from custos.users import service as users
-from custos.users.policy import Role
 from helpers import TESTER, ServedCustos, register_camera
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "access"

@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from custos.cases import service as cases
 from custos.clock import FrozenClock
+from custos.permissions import Role
 from custos.recording.models import Segment
 from custos.retention.sweeper import Sweeper
 from custos.runtime import Runtime
-from custos.users.policy import Role
 from helpers import TESTER, audit_events, bearer
 
 

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from custos.access.models import Grant
-from custos.users.policy import Role
+from custos.permissions import Role
 from helpers import bearer
 
 from .conftest import Scene

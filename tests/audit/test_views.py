@@ -19,7 +19,7 @@ from custos.audit.note import (
     verify,
 )
 from custos.clock import FrozenClock
-from custos.users.policy import Role
+from custos.permissions import Role
 from helpers import audit_events, bearer
 
 

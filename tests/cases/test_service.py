@@ -14,8 +14,8 @@ from custos.cases import service as cases
 from custos.cases.policy import CaseStatus
 from custos.clock import FrozenClock
 from custos.errors import Conflict, InvalidInput, NotFound
+from custos.profile import load_profile
 from custos.retention import holds
-from custos.retention.profile import load_profile
 from custos.retention.service import rules_of
 from helpers import TESTER, audit_events
 

@@ -15,10 +15,10 @@ from custos.cameras.policy import CameraStatus
 from custos.cameras.schemas import CameraCreate
 from custos.clock import FrozenClock
 from custos.errors import Conflict
+from custos.permissions import Role
 from custos.recording import service as recording
 from custos.redaction.detectors import CenterFace
 from custos.redaction.zones import ZoneMask
-from custos.users.policy import Role
 from helpers import TESTER, audit_events, bearer, free_port, person_photo, still_clip
 
 DOOR = [(0.0, 0.0), (0.35, 0.0), (0.35, 0.25), (0.0, 0.25)]

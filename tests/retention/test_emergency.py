@@ -9,9 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from custos.clock import FrozenClock
-from custos.incidents import service as incidents
 from custos.recording.models import Segment
-from custos.retention import emergency, holds
+from custos.retention import emergency, holds, incidents
 from custos.retention.sweeper import Sweeper
 from custos.runtime import Runtime
 from helpers import TESTER, audit_events

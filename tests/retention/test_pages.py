@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from custos.clock import FrozenClock
+from custos.permissions import Role
 from custos.retention import holds
 from custos.runtime import Runtime
-from custos.users.policy import Role
 from helpers import TESTER, bearer
 
 HTML = {"Accept": "text/html"}
@@ -96,7 +96,7 @@ def test_eu_edpb_extension_needs_justification_and_dpia(
 ) -> None:
     from custos.cameras import service as cameras
     from custos.errors import PolicyViolation
-    from custos.retention.profile import load_profile
+    from custos.profile import load_profile
 
     eu = load_profile("eu-edpb").profile
     archive("entrance", clock.now(), 2)

@@ -11,11 +11,10 @@ from sqlalchemy.orm import Session
 
 from custos.clock import FrozenClock
 from custos.errors import StorageError
-from custos.incidents import service as incidents
 from custos.recording.media import SegmentFile
 from custos.recording.models import Segment
 from custos.recording.service import CameraFeed, SegmentWriter
-from custos.retention import pressure
+from custos.retention import incidents, pressure
 from custos.retention.sweeper import Sweeper
 from custos.runtime import Runtime
 from custos.storage.blobs import MemoryBlobStore

@@ -11,10 +11,9 @@ from sqlalchemy.orm import Session
 
 from custos.clock import FrozenClock
 from custos.errors import NotFound, StorageError, TamperDetected
-from custos.incidents import service as incidents
 from custos.recording import service as recording
 from custos.recording.models import DataKey, Segment
-from custos.retention import holds
+from custos.retention import holds, incidents
 from custos.retention.service import due
 from custos.retention.sweeper import Sweeper
 from custos.runtime import Runtime

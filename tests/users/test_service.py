@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 
 from custos.clock import FrozenClock
 from custos.errors import Conflict, Forbidden, InvalidInput, PasswordChangeRequired, Unauthenticated
+from custos.permissions import Role
 from custos.users import policy
 from custos.users import service as users
 from custos.users.models import ApiToken, LoginSession, User
-from custos.users.policy import Role
 from helpers import TESTER, audit_events
 
 HOUR = timedelta(hours=1)

@@ -32,15 +32,14 @@ from custos.cameras.schemas import CameraCreate
 from custos.cases import service as cases
 from custos.clock import FrozenClock
 from custos.deps import Admits, public
-from custos.incidents import service as incidents
+from custos.permissions import Role
+from custos.profile import load_profile
 from custos.recording.media import SegmentFile, make_clip
 from custos.recording.service import CameraFeed, SegmentWriter
-from custos.retention import emergency, holds
-from custos.retention.profile import load_profile
+from custos.retention import emergency, holds, incidents
 from custos.retention.service import rules_of
 from custos.runtime import Runtime
 from custos.users import service as users
-from custos.users.policy import Role
 from helpers import TESTER, audit_events, bearer, segments_of
 
 ALL = frozenset(Role)

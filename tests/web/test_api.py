@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 
-from custos.users.policy import Role
+from custos.permissions import Role
 from helpers import bearer
 
 

@@ -12,9 +12,9 @@ from playwright.sync_api import Browser
 
 from custos.cameras import service as cameras
 from custos.cameras.schemas import CameraCreate
+from custos.permissions import Role
 from custos.redaction.detectors import CenterFace
 from custos.users import service as users
-from custos.users.policy import Role
 from helpers import TESTER, ServedCustos, person_photo, still_clip
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "live"

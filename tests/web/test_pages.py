@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from custos.cameras import service as cameras
 from custos.clock import FrozenClock
+from custos.permissions import Role
 from custos.users import service as users
-from custos.users.policy import Role
 from helpers import TESTER, audit_events
 
 HTML = {"Accept": "text/html"}

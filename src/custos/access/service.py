@@ -27,13 +27,13 @@ from custos.cases.models import Case
 from custos.cases.policy import CaseStatus
 from custos.clock import Clock
 from custos.errors import Conflict, Forbidden, InvalidInput, NotFound, PolicyViolation
+from custos.profile import Profile
 from custos.recording import service as recording
 from custos.redaction.detectors import FACE, PLATE
 from custos.redaction.pipeline import Options
 from custos.redaction.service import Rendered, redact_footage, viewing_options
 from custos.retention import holds
 from custos.retention.policy import Rules
-from custos.retention.profile import Profile
 from custos.storage.blobs import BlobStore
 from custos.storage.crypto import Sealer
 

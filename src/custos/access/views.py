@@ -18,7 +18,7 @@ from custos.access.policy import GrantState, RequestStatus, Window
 from custos.clock import Clock
 from custos.deps import Caller, DbSession, RuntimeDep, admits
 from custos.errors import InvalidInput
-from custos.users.policy import Permission
+from custos.permissions import Permission
 
 router = APIRouter(prefix="/api", tags=["access"])
 

@@ -15,7 +15,7 @@ from custos.audit import log
 from custos.audit.service import EntryFilter, read_entries
 from custos.deps import PUBLIC, Caller, DbSession, RuntimeDep, admits
 from custos.errors import NotFound
-from custos.users.policy import Permission
+from custos.permissions import Permission
 
 transparency = APIRouter(prefix="/transparency", tags=["transparency"])
 api = APIRouter(prefix="/api/audit", tags=["audit"])

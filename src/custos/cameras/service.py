@@ -16,8 +16,8 @@ from custos.cameras.policy import CameraStatus, Point
 from custos.cameras.schemas import CameraCreate, CameraUpdate
 from custos.clock import Clock
 from custos.errors import Conflict, InvalidInput, NotFound, PolicyViolation
+from custos.profile import Profile
 from custos.retention.policy import extension_problem
-from custos.retention.profile import Profile
 from custos.retention.service import replan, rules_of
 
 

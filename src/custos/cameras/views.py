@@ -19,8 +19,8 @@ from custos.cameras.schemas import (
     ZoneRemoval,
 )
 from custos.deps import Caller, DbSession, RuntimeDep, admits
+from custos.permissions import Permission
 from custos.recording import service as recording
-from custos.users.policy import Permission
 
 router = APIRouter(prefix="/api/cameras", tags=["cameras"])
 

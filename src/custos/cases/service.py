@@ -20,9 +20,9 @@ from custos.cases.models import Case, CasePerson
 from custos.cases.policy import CaseStatus
 from custos.clock import Clock
 from custos.errors import Conflict, InvalidInput, NotFound
+from custos.profile import Profile
 from custos.retention.holds import release_holds_for_case
 from custos.retention.policy import Rules
-from custos.retention.profile import Profile
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from custos.cases.schemas import (
     Reason,
 )
 from custos.deps import Caller, DbSession, RuntimeDep, admits
-from custos.users.policy import Permission
+from custos.permissions import Permission
 
 router = APIRouter(prefix="/api/cases", tags=["cases"])
 

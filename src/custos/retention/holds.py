@@ -17,9 +17,9 @@ from custos.audit.service import Actor, Context, record
 from custos.cameras.models import Camera
 from custos.clock import Clock
 from custos.errors import Conflict, InvalidInput, NotFound
+from custos.profile import Profile
 from custos.retention.models import HoldScope, LegalHold
 from custos.retention.policy import Rules, review_overdue
-from custos.retention.profile import Profile
 from custos.retention.service import replan
 
 

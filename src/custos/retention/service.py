@@ -21,10 +21,17 @@ from custos.audit.policy import Action
 from custos.audit.service import SYSTEM, record
 from custos.cameras.models import Camera
 from custos.clock import Clock
-from custos.incidents.models import Incident, incident_cameras
+from custos.profile import LoadedProfile, Profile
 from custos.recording.models import Segment
 from custos.retention import policy
-from custos.retention.models import EmergencyRegime, HoldScope, LegalHold, RetentionPlanState
+from custos.retention.models import (
+    EmergencyRegime,
+    HoldScope,
+    Incident,
+    LegalHold,
+    RetentionPlanState,
+    incident_cameras,
+)
 from custos.retention.policy import (
     Decision,
     HoldFacts,
@@ -35,7 +42,6 @@ from custos.retention.policy import (
     SegmentFacts,
     Window,
 )
-from custos.retention.profile import LoadedProfile, Profile
 
 
 def rules_of(profile: Profile) -> Rules:

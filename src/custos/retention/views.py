@@ -9,10 +9,10 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from custos.deps import PUBLIC, Caller, DbSession, RuntimeDep, admits
+from custos.permissions import Permission
 from custos.retention import emergency, holds
 from custos.retention import service as retention
 from custos.retention.models import EmergencyRegime, LegalHold
-from custos.users.policy import Permission
 
 public = APIRouter(tags=["retention"])
 api = APIRouter(prefix="/api", tags=["retention"])

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from custos.db import Base, string_enum
-from custos.users.policy import Role
+from custos.permissions import Role
 
 
 class User(Base):

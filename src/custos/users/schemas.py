@@ -6,7 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from custos.users.policy import Role, username_problem
+from custos.permissions import Role
+from custos.users.policy import username_problem
 
 
 class UserCreate(BaseModel):

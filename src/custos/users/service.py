@@ -24,9 +24,10 @@ from custos.errors import (
     PasswordChangeRequired,
     Unauthenticated,
 )
+from custos.permissions import Role
 from custos.users import policy
 from custos.users.models import ApiToken, LoginSession, User
-from custos.users.policy import LoginState, Role
+from custos.users.policy import LoginState
 
 TOKEN_PREFIX = "cst_"  # noqa: S105 - a prefix, not a secret
 FIRST_ADMIN = "admin"

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Response, status
 
 from custos.deps import Caller, DbSession, RuntimeDep, admits
+from custos.permissions import Permission
 from custos.users import service
-from custos.users.policy import Permission
 from custos.users.schemas import (
     PasswordChange,
     PasswordIssued,

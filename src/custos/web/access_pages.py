@@ -16,7 +16,7 @@ from custos.cases import service as cases
 from custos.clock import parse_time
 from custos.deps import Caller, DbSession, RuntimeDep, admits
 from custos.errors import CustosError, InvalidInput
-from custos.users.policy import Permission, is_admitted
+from custos.permissions import Permission, is_admitted
 from custos.web.templating import render
 
 router = APIRouter(include_in_schema=False)

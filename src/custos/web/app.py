@@ -16,7 +16,7 @@ from custos.audit import views as audit_views
 from custos.cameras import views as camera_views
 from custos.cases import views as case_views
 from custos.deps import PUBLIC, DbSession
-from custos.incidents import views as incident_views
+from custos.retention import incident_views
 from custos.retention import views as retention_views
 from custos.runtime import Runtime
 from custos.users import views as user_views

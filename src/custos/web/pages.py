@@ -26,8 +26,8 @@ from custos.deps import (
     client_address,
 )
 from custos.errors import Conflict, CustosError, InvalidInput, Unauthenticated
+from custos.permissions import Permission, Role, is_admitted
 from custos.users import service as users
-from custos.users.policy import Permission, Role, is_admitted
 from custos.users.schemas import UserCreate
 from custos.web.templating import render
 

@@ -11,10 +11,9 @@ from fastapi.responses import RedirectResponse, Response
 from custos.clock import parse_time
 from custos.deps import Caller, DbSession, RuntimeDep, admits
 from custos.errors import CustosError
-from custos.incidents import service as incidents
-from custos.retention import emergency, holds, pressure, state
+from custos.permissions import Permission, is_admitted
+from custos.retention import emergency, holds, incidents, pressure, state
 from custos.retention import service as retention
-from custos.users.policy import Permission, is_admitted
 from custos.web.templating import render
 
 router = APIRouter(include_in_schema=False)

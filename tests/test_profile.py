@@ -10,11 +10,9 @@ from pathlib import Path
 import pytest
 
 from custos.errors import ConfigError
-from custos.retention.profile import load_profile, parse_profile, shipped_profiles
+from custos.profile import load_profile, parse_profile, shipped_profiles
 
-GOOD = (
-    Path(__file__).resolve().parents[2] / "src/custos/retention/profiles/kz-nvms.toml"
-).read_text()
+GOOD = (Path(__file__).resolve().parents[1] / "src/custos/profiles/kz-nvms.toml").read_text()
 
 
 def test_shipped_profiles() -> None:

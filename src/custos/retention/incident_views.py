@@ -9,9 +9,9 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from custos.deps import Caller, DbSession, RuntimeDep, admits
-from custos.incidents import service
-from custos.incidents.models import Incident
-from custos.users.policy import Permission
+from custos.permissions import Permission
+from custos.retention import incidents as service
+from custos.retention.models import Incident
 
 router = APIRouter(prefix="/api/incidents", tags=["incidents"])
 

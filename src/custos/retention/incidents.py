@@ -12,7 +12,7 @@ from custos.audit.service import Actor, Context, record
 from custos.cameras.models import Camera
 from custos.clock import Clock
 from custos.errors import Conflict, InvalidInput, NotFound
-from custos.incidents.models import Incident
+from custos.retention.models import Incident
 from custos.retention.policy import Rules
 from custos.retention.service import replan
 

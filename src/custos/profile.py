@@ -137,7 +137,7 @@ class LoadedProfile(_Strict):
 
 def shipped_profiles() -> list[str]:
     """The names of the profiles that come with Custos."""
-    folder = resources.files("custos.retention") / "profiles"
+    folder = resources.files("custos") / "profiles"
     return sorted(
         p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml")
     )
@@ -153,7 +153,7 @@ def load_profile(name_or_path: str) -> LoadedProfile:
             raise ConfigError(f"policy file {path} cannot be read: {error.strerror}") from None
         source = str(path)
     else:
-        resource = resources.files("custos.retention") / "profiles" / f"{name_or_path}.toml"
+        resource = resources.files("custos") / "profiles" / f"{name_or_path}.toml"
         if not resource.is_file():
             shipped = ", ".join(shipped_profiles())
             raise ConfigError(f"unknown policy profile '{name_or_path}' (shipped: {shipped})")

@@ -1,0 +1,106 @@
+"""Roles and the permission table: the single place that says which roles a route admits.
+
+Separation of duties is checked on the table itself: no role that administers the system,
+inspects it or audits it may ever be admitted to footage. Every domain's routes read it, so it
+lives beside the other shared parts rather than inside any one domain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    """The roles of DESIGN.md §2; the public is the absence of a role."""
+
+    OPERATOR = "operator"
+    INVESTIGATOR = "investigator"
+    APPROVER = "approver"
+    DPO = "dpo"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+class Permission(StrEnum):
+    """What a route needs; each maps to the roles it admits."""
+
+    OWN_ACCOUNT = "own_account"
+    VIEW_CAMERAS = "view_cameras"
+    MANAGE_CAMERAS = "manage_cameras"
+    MANAGE_USERS = "manage_users"
+    VIEW_RETENTION = "view_retention"
+    MARK_INCIDENTS = "mark_incidents"
+    VIEW_INCIDENTS = "view_incidents"
+    MANAGE_HOLDS = "manage_holds"
+    VIEW_HOLDS = "view_holds"
+    MANAGE_EMERGENCIES = "manage_emergencies"
+    READ_AUDIT = "read_audit"
+    MANAGE_WITNESSES = "manage_witnesses"
+    VIEW_LIVE = "view_live"
+    REVIEW_FOOTAGE = "review_footage"
+    VIEW_CASES = "view_cases"
+    MANAGE_CASES = "manage_cases"
+    REQUEST_ACCESS = "request_access"
+    DECIDE_ACCESS = "decide_access"
+
+
+ALL_ROLES: frozenset[Role] = frozenset(Role)
+
+PERMISSION_ROLES: Mapping[Permission, frozenset[Role]] = {
+    Permission.OWN_ACCOUNT: ALL_ROLES,
+    Permission.VIEW_CAMERAS: ALL_ROLES,
+    Permission.MANAGE_CAMERAS: frozenset({Role.ADMIN, Role.OPERATOR}),
+    Permission.MANAGE_USERS: frozenset({Role.ADMIN}),
+    # Retention state (what is kept, until when, why) is metadata every role may see.
+    Permission.VIEW_RETENTION: ALL_ROLES,
+    Permission.MARK_INCIDENTS: frozenset({Role.OPERATOR}),
+    Permission.VIEW_INCIDENTS: frozenset({Role.OPERATOR, Role.APPROVER, Role.DPO}),
+    Permission.MANAGE_HOLDS: frozenset({Role.APPROVER}),
+    Permission.VIEW_HOLDS: frozenset({Role.APPROVER, Role.DPO}),
+    Permission.MANAGE_EMERGENCIES: frozenset({Role.ADMIN}),
+    # The audit log is read by oversight: auditors and data protection officers.
+    Permission.READ_AUDIT: frozenset({Role.AUDITOR, Role.DPO}),
+    Permission.MANAGE_WITNESSES: frozenset({Role.ADMIN}),
+    # Footage: live views with privacy zones for operators; recorded footage only for
+    # investigators, and a later check demands a live grant on top of the role.
+    Permission.VIEW_LIVE: frozenset({Role.OPERATOR}),
+    Permission.REVIEW_FOOTAGE: frozenset({Role.INVESTIGATOR}),
+    # Cases, requests and grants (no footage): investigators ask, approvers decide; either
+    # side may clear a person or close a case, since either may learn the suspicion is refuted.
+    Permission.VIEW_CASES: frozenset({Role.INVESTIGATOR, Role.APPROVER}),
+    Permission.MANAGE_CASES: frozenset({Role.INVESTIGATOR, Role.APPROVER}),
+    Permission.REQUEST_ACCESS: frozenset({Role.INVESTIGATOR}),
+    Permission.DECIDE_ACCESS: frozenset({Role.APPROVER}),
+}
+
+FOOTAGE_PERMISSIONS: frozenset[Permission] = frozenset(
+    {Permission.VIEW_LIVE, Permission.REVIEW_FOOTAGE}
+)
+
+# Roles that must never see footage (DESIGN.md §2, "never does").
+ROLES_BARRED_FROM_FOOTAGE: frozenset[Role] = frozenset({Role.ADMIN, Role.DPO, Role.AUDITOR})
+
+
+def check_separation_of_duties(table: Mapping[Permission, frozenset[Role]]) -> None:
+    """Raise ValueError if the table admits a barred role to footage or leaves a permission out."""
+    missing = set(Permission) - set(table)
+    if missing:
+        raise ValueError(f"permissions without roles: {sorted(missing)}")
+    for permission in FOOTAGE_PERMISSIONS:
+        barred = table[permission] & ROLES_BARRED_FROM_FOOTAGE
+        if barred:
+            raise ValueError(f"{permission} admits {sorted(barred)}, who must never see footage")
+
+
+check_separation_of_duties(PERMISSION_ROLES)
+
+
+def admitted_roles(permission: Permission) -> frozenset[Role]:
+    """The roles a permission admits."""
+    return PERMISSION_ROLES[permission]
+
+
+def is_admitted(role: Role, permission: Permission) -> bool:
+    """Whether `role` is admitted to `permission`."""
+    return role in PERMISSION_ROLES[permission]

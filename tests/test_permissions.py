@@ -1,0 +1,67 @@
+"""The permission table and separation of duties: no role that oversees the system sees footage."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from custos import permissions
+from custos.permissions import (
+    FOOTAGE_PERMISSIONS,
+    PERMISSION_ROLES,
+    ROLES_BARRED_FROM_FOOTAGE,
+    Permission,
+    Role,
+)
+
+EXPECTED_ROLES = {
+    Permission.OWN_ACCOUNT: set(Role),
+    Permission.VIEW_CAMERAS: set(Role),
+    Permission.MANAGE_CAMERAS: {Role.ADMIN, Role.OPERATOR},
+    Permission.MANAGE_USERS: {Role.ADMIN},
+    Permission.VIEW_RETENTION: set(Role),
+    Permission.MARK_INCIDENTS: {Role.OPERATOR},
+    Permission.VIEW_INCIDENTS: {Role.OPERATOR, Role.APPROVER, Role.DPO},
+    Permission.MANAGE_HOLDS: {Role.APPROVER},
+    Permission.VIEW_HOLDS: {Role.APPROVER, Role.DPO},
+    Permission.MANAGE_EMERGENCIES: {Role.ADMIN},
+    Permission.READ_AUDIT: {Role.AUDITOR, Role.DPO},
+    Permission.MANAGE_WITNESSES: {Role.ADMIN},
+    Permission.VIEW_LIVE: {Role.OPERATOR},
+    Permission.REVIEW_FOOTAGE: {Role.INVESTIGATOR},
+    Permission.VIEW_CASES: {Role.INVESTIGATOR, Role.APPROVER},
+    Permission.MANAGE_CASES: {Role.INVESTIGATOR, Role.APPROVER},
+    Permission.REQUEST_ACCESS: {Role.INVESTIGATOR},
+    Permission.DECIDE_ACCESS: {Role.APPROVER},
+}
+
+
+@pytest.mark.parametrize(("permission", "roles"), EXPECTED_ROLES.items())
+def test_permission_table(permission: Permission, roles: set[Role]) -> None:
+    assert set(permissions.admitted_roles(permission)) == roles
+
+
+def test_every_permission_is_in_the_table() -> None:
+    assert set(PERMISSION_ROLES) == set(Permission) == set(EXPECTED_ROLES)
+
+
+@given(
+    st.sampled_from(sorted(ROLES_BARRED_FROM_FOOTAGE)), st.sampled_from(sorted(FOOTAGE_PERMISSIONS))
+)
+def test_admin_dpo_and_auditor_never_reach_footage(role: Role, permission: Permission) -> None:
+    assert not permissions.is_admitted(role, permission)
+
+
+@pytest.mark.parametrize("barred", sorted(ROLES_BARRED_FROM_FOOTAGE))
+def test_a_table_that_admits_a_barred_role_to_footage_is_refused(barred: Role) -> None:
+    table = dict(PERMISSION_ROLES)
+    table[Permission.REVIEW_FOOTAGE] = table[Permission.REVIEW_FOOTAGE] | {barred}
+    with pytest.raises(ValueError, match="must never see footage"):
+        permissions.check_separation_of_duties(table)
+
+
+def test_a_table_missing_a_permission_is_refused() -> None:
+    table = {k: v for k, v in PERMISSION_ROLES.items() if k is not Permission.MANAGE_USERS}
+    with pytest.raises(ValueError, match="without roles"):
+        permissions.check_separation_of_duties(table)
