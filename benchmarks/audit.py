@@ -77,7 +77,7 @@ def main() -> None:
                 done += count
             batched = args.entries / (time.perf_counter() - started)
 
-            signer = runtime.log_signer(session)
+            signer = checkpoints.log_signer(session, runtime.log_key)
             checkpoints.sign_checkpoint(session, clock, signer)
             size = log.size(session)
             root = log.root_at(session, size)

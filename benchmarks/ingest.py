@@ -29,12 +29,12 @@ import av
 from custos.cameras import service as cameras
 from custos.cameras.schemas import CameraCreate
 from custos.config import Settings
+from custos.context import Principal
 from custos.permissions import Role
 from custos.recording.media import make_clip
 from custos.recording.recorder import CameraRecorder
 from custos.recording.service import SegmentWriter, active_feeds
 from custos.runtime import Runtime, initialise
-from custos.users.service import Principal
 
 
 def make_input(work: Path, minutes: float) -> Path:

@@ -23,12 +23,12 @@ from pathlib import Path
 from custos.cameras import service as cameras
 from custos.cameras.schemas import CameraCreate
 from custos.config import Settings
+from custos.context import Principal
 from custos.permissions import Role
 from custos.recording.policy import blob_key
 from custos.recording.policy import segment_id as new_segment_id
 from custos.retention.sweeper import Sweeper
 from custos.runtime import Runtime, initialise
-from custos.users.service import Principal
 
 CAMERAS = 100
 BLOB = os.urandom(64)

@@ -26,11 +26,11 @@ import av
 
 from custos.access import service as access
 from custos.access.policy import Window
-from custos.audit.service import Actor
 from custos.cameras import service as cameras
 from custos.cameras.schemas import CameraCreate
 from custos.cases import service as cases
 from custos.config import Settings
+from custos.context import Actor
 from custos.recording import service as recording
 from custos.recording.media import Segmenter, SegmentFile
 from custos.recording.service import CameraFeed, SegmentWriter

@@ -21,10 +21,10 @@ import uvicorn
 from sqlalchemy.orm import Session
 
 from custos.audit.models import AuditEntry
-from custos.audit.service import Actor
 from custos.cameras import service as cameras
 from custos.cameras.schemas import CameraCreate
 from custos.config import Settings
+from custos.context import Actor
 from custos.recording.media import Segmenter, SegmentFile
 from custos.runtime import Runtime, initialise
 from custos.web.app import create_app

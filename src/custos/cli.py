@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 from custos import __version__
 from custos.audit import checkpoint as checkpoints
 from custos.audit import witness
-from custos.audit.service import Actor
 from custos.audit.verify import export_bundle, verify_bundle, verify_log
 from custos.cameras import service as cameras
 from custos.cameras.policy import (
@@ -36,6 +35,7 @@ from custos.cameras.policy import (
 from custos.cameras.schemas import CameraCreate, CameraOut
 from custos.clock import SystemClock, parse_time
 from custos.config import Settings, load_settings
+from custos.context import Actor
 from custos.errors import (
     ConfigError,
     Conflict,
@@ -803,7 +803,9 @@ def storage_check(
 def audit_checkpoint(ctx: typer.Context) -> None:
     """Sign a checkpoint of the audit log now."""
     with _opened(ctx) as runtime, runtime.sessions() as session:
-        signed = checkpoints.sign_checkpoint(session, runtime.clock, runtime.log_signer(session))
+        signed = checkpoints.sign_checkpoint(
+            session, runtime.clock, checkpoints.log_signer(session, runtime.log_key)
+        )
         assert signed is not None
         out.print(f"signed checkpoint #{signed.id}: {signed.tree_size} entries")
         typer.echo(signed.note, nl=False)
@@ -822,7 +824,7 @@ def audit_verify(
         report = verify_bundle(bundle)
     else:
         with _opened(ctx) as runtime, runtime.sessions() as session:
-            report = verify_log(session, runtime.log_signer(session).verifier)
+            report = verify_log(session, checkpoints.log_signer(session, runtime.log_key).verifier)
     if not report.ok:
         raise TamperDetected(f"audit log verification failed: {report.problem}")
     out.print(f"audit log verified: {report.entries} entries, {report.checkpoints} checkpoint(s)")
@@ -834,7 +836,7 @@ def audit_export(
 ) -> None:
     """Write a bundle (entries, latest checkpoint, public key) that verifies with no database."""
     with _opened(ctx) as runtime, runtime.sessions() as session:
-        signer = runtime.log_signer(session)
+        signer = checkpoints.log_signer(session, runtime.log_key)
         checkpoints.sign_checkpoint(session, runtime.clock, signer, only_if_grown=True)
         size = export_bundle(session, signer.verifier, target)
     out.print(

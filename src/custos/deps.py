@@ -10,23 +10,35 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from custos.audit import service as audit
-from custos.audit.policy import Action, Outcome
-from custos.audit.service import Actor
+from custos.clock import Clock
+from custos.context import Actor, Principal
 from custos.errors import Forbidden, PasswordChangeRequired, Unauthenticated
 from custos.permissions import Permission, Role, admitted_roles
 from custos.runtime import Runtime
-from custos.users import service as users
-from custos.users.service import Principal
 
 SESSION_COOKIE = "custos_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class Authenticator(Protocol):
+    """Who a credential belongs to, and the record of a refused call (the app is given one)."""
+
+    def from_token(self, session: Session, clock: Clock, token: str) -> Principal:
+        """The principal of a live API token, or Unauthenticated."""
+
+    def from_cookie(self, session: Session, clock: Clock, cookie: str) -> Principal:
+        """The principal of an open sign-in session, or Unauthenticated."""
+
+    def refused(
+        self, session: Session, clock: Clock, actor: Actor, path: str, details: dict[str, str]
+    ) -> None:
+        """Record, in the session's transaction, that `actor` was refused `path`."""
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -52,17 +64,28 @@ def client_address(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def current_principal(request: Request, runtime: RuntimeDep, db: DbSession) -> Principal:
+def get_authenticator(request: Request) -> Authenticator:
+    """The authenticator the app was built with."""
+    authenticator: Authenticator = request.app.state.authenticator
+    return authenticator
+
+
+def current_principal(
+    request: Request,
+    runtime: RuntimeDep,
+    db: DbSession,
+    accounts: Annotated[Authenticator, Depends(get_authenticator)],
+) -> Principal:
     """Who is calling: from `Authorization: Bearer`, else from the session cookie."""
     header = request.headers.get("authorization")
     if header:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("use the header 'Authorization: Bearer <token>'")
-        return users.principal_from_token(db, runtime.clock, token.strip())
+        return accounts.from_token(db, runtime.clock, token.strip())
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        principal = users.principal_from_cookie(db, runtime.clock, cookie)
+        principal = accounts.from_cookie(db, runtime.clock, cookie)
         if request.method not in SAFE_METHODS:
             _refuse_cross_site(request)
         return principal
@@ -113,16 +136,12 @@ class Admits:
         ):
             raise PasswordChangeRequired("choose your own password before going on")
         if principal.role not in self.roles:
-            audit.record(
+            get_authenticator(request).refused(
                 db,
                 runtime.clock,
                 actor,
-                Action.AUTHENTICATE,
-                "access.denied",
-                object_type="route",
-                object_id=request.url.path,
-                outcome=Outcome.DENIED,
-                details={"method": request.method, "permission": self.permission.value},
+                request.url.path,
+                {"method": request.method, "permission": self.permission.value},
             )
             db.commit()
             raise Forbidden(

@@ -20,7 +20,10 @@ def sign_checkpoints(runtime: Runtime, stop: threading.Event, every_seconds: flo
         try:
             with runtime.sessions() as session:
                 signed = checkpoints.sign_checkpoint(
-                    session, runtime.clock, runtime.log_signer(session), only_if_grown=True
+                    session,
+                    runtime.clock,
+                    checkpoints.log_signer(session, runtime.log_key),
+                    only_if_grown=True,
                 )
             if signed is not None:
                 log.info("signed checkpoint #%s at %s entries", signed.id, signed.tree_size)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
+from dataclasses import dataclass
 from datetime import timedelta
 from importlib import resources
 from pathlib import Path
@@ -102,6 +103,17 @@ class Ground(_Strict):
     title: str = Field(min_length=1)
 
 
+@dataclass(frozen=True)
+class Rules:
+    """The retention part of a policy profile, as the pure retention rules take it."""
+
+    default: timedelta
+    incident: timedelta
+    pad_before: timedelta = timedelta(0)
+    pad_after: timedelta = timedelta(0)
+    emergency_grace: timedelta = timedelta(0)
+
+
 class Profile(_Strict):
     """A whole policy profile."""
 
@@ -124,6 +136,18 @@ class Profile(_Strict):
     def incident_retention(self) -> timedelta:
         """How long incident footage is kept."""
         return timedelta(days=self.retention.incident_days)
+
+    @property
+    def retention_rules(self) -> Rules:
+        """The retention rules of this profile."""
+        section = self.retention
+        return Rules(
+            default=self.default_retention,
+            incident=self.incident_retention,
+            pad_before=timedelta(minutes=section.incident_padding_before_minutes),
+            pad_after=timedelta(minutes=section.incident_padding_after_minutes),
+            emergency_grace=timedelta(days=self.emergency.grace_days),
+        )
 
 
 class LoadedProfile(_Strict):

@@ -10,14 +10,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from custos.audit import checkpoint as checkpoints
-from custos.audit.note import NoteSigner
 from custos.clock import Clock, SystemClock
 from custos.config import FolderBlobLocation, Settings
 from custos.db import create_engine, migrate, require_current_schema, session_factory
 from custos.errors import NotInitialised
-from custos.profile import LoadedProfile, load_profile
+from custos.profile import LoadedProfile, Rules, load_profile
 from custos.retention import service as retention
-from custos.retention.policy import Rules
 from custos.storage.blobs import BlobStore, open_blob_store
 from custos.storage.crypto import Sealer
 from custos.storage.keys import create_kek, create_signing_key, load_kek, load_signing_key
@@ -73,11 +71,7 @@ class Runtime:
     @property
     def rules(self) -> Rules:
         """The retention rules of the loaded policy."""
-        return retention.rules_of(self.policy.profile)
-
-    def log_signer(self, session: Session) -> NoteSigner:
-        """The signer of this log's checkpoints."""
-        return checkpoints.log_signer(session, self.log_key)
+        return self.policy.profile.retention_rules
 
     def close(self) -> None:
         """Release database connections."""

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 from custos.access import service as access
 from custos.access.models import AccessRequest, Grant
 from custos.access.policy import Window
-from custos.audit.service import Actor
 from custos.cases import service as cases
 from custos.clock import FrozenClock
+from custos.context import Actor
 from custos.recording.media import SegmentFile
 from custos.runtime import Runtime
 from helpers import TESTER, person_photo, segments_of, still_clip

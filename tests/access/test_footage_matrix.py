@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from custos.access import service as access
 from custos.access.models import Grant
-from custos.audit.service import Actor
 from custos.cases import service as cases
 from custos.clock import FrozenClock
+from custos.context import Actor
 from custos.permissions import Role
 from custos.runtime import Runtime
 from helpers import TESTER, audit_events, bearer

@@ -15,6 +15,7 @@ import av
 import pytest
 from playwright.sync_api import Browser, Page
 
+from custos.context import Principal
 from custos.permissions import Role
 from custos.recording.media import SegmentFile
 from custos.recording.service import CameraFeed, SegmentWriter
@@ -41,7 +42,7 @@ def served(
             _, temporary = users.create_user(session, runtime.clock, TESTER, name=name, role=role)
             assert temporary is not None
             user = users.get_user(session, name)
-            principal = users.Principal(user.id, name, role, via="session")
+            principal = Principal(user.id, name, role, via="session")
             users.change_own_password(
                 session, runtime.clock, principal, TESTER, temporary, PASSWORD
             )

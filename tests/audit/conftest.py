@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from custos.audit import checkpoint as checkpoints
 from custos.audit import log
 from custos.audit.log import NewEntry
 from custos.audit.note import NoteSigner
@@ -19,7 +20,7 @@ from custos.runtime import Runtime
 @pytest.fixture
 def signer(db: Session, runtime: Runtime) -> NoteSigner:
     """The log's signer, as `custos serve` builds it."""
-    return runtime.log_signer(db)
+    return checkpoints.log_signer(db, runtime.log_key)
 
 
 @pytest.fixture

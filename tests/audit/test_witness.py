@@ -35,7 +35,7 @@ class Served(ServedCustos):
             )
             session.commit()
             checkpoints.sign_checkpoint(
-                session, self.runtime.clock, self.runtime.log_signer(session)
+                session, self.runtime.clock, checkpoints.log_signer(session, self.runtime.log_key)
             )
 
     def tamper(self, *statements: str) -> None:
@@ -114,7 +114,7 @@ def test_a_rollback_is_caught(served: Served, tmp_path: Path) -> None:
     )
     with served.runtime.sessions() as session:
         checkpoints.sign_checkpoint(
-            session, served.runtime.clock, served.runtime.log_signer(session)
+            session, served.runtime.clock, checkpoints.log_signer(session, served.runtime.log_key)
         )
     with pytest.raises(
         TamperDetected, match=f"rollback: the log now shows {seen.size - 2} entries"

@@ -16,11 +16,10 @@ from custos.clock import FrozenClock
 from custos.errors import Conflict, InvalidInput, NotFound
 from custos.profile import load_profile
 from custos.retention import holds
-from custos.retention.service import rules_of
 from helpers import TESTER, audit_events
 
 PROFILE = load_profile("kz-nvms").profile
-RULES = rules_of(PROFILE)
+RULES = PROFILE.retention_rules
 
 
 @pytest.fixture

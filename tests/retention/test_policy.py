@@ -8,13 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from custos.profile import Rules
 from custos.retention.policy import (
     Decision,
     HoldFacts,
     IncidentFacts,
     Reason,
     RegimeFacts,
-    Rules,
     SegmentFacts,
     Window,
     decide,

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from custos.clock import FrozenClock
+from custos.context import Principal
 from custos.errors import Conflict, Forbidden, InvalidInput, PasswordChangeRequired, Unauthenticated
 from custos.permissions import Role
 from custos.users import policy
@@ -19,9 +20,7 @@ from helpers import TESTER, audit_events
 HOUR = timedelta(hours=1)
 
 
-def _login(
-    db: Session, clock: FrozenClock, name: str, password: str
-) -> tuple[users.Principal, str]:
+def _login(db: Session, clock: FrozenClock, name: str, password: str) -> tuple[Principal, str]:
     return users.login(db, clock, name, password, "10.0.0.9", HOUR)
 
 
@@ -163,7 +162,7 @@ def test_disabling_ends_sessions_and_tokens(db: Session, clock: FrozenClock) -> 
 
 def test_admin_cannot_disable_themself(db: Session, clock: FrozenClock) -> None:
     admin, _ = users.create_user(db, clock, TESTER, name="root2", role=Role.ADMIN)
-    me = users.Principal(user_id=admin.id, name="root2", role=Role.ADMIN, via="session")
+    me = Principal(user_id=admin.id, name="root2", role=Role.ADMIN, via="session")
     with pytest.raises(Conflict, match="your own account"):
         users.set_active(db, clock, me.actor(), "root2", False)
 

@@ -26,18 +26,17 @@ from custos.access import service as access
 from custos.access.policy import Window
 from custos.audit import checkpoint as checkpoints
 from custos.audit.note import COSIGNATURE_ED25519, NoteSigner, parse_note
-from custos.audit.service import Actor
 from custos.cameras import service as cameras
 from custos.cameras.schemas import CameraCreate
 from custos.cases import service as cases
 from custos.clock import FrozenClock
+from custos.context import Actor, Principal
 from custos.deps import Admits, public
 from custos.permissions import Role
 from custos.profile import load_profile
 from custos.recording.media import SegmentFile, make_clip
 from custos.recording.service import CameraFeed, SegmentWriter
 from custos.retention import emergency, holds, incidents
-from custos.retention.service import rules_of
 from custos.runtime import Runtime
 from custos.users import service as users
 from helpers import TESTER, audit_events, bearer, segments_of
@@ -53,7 +52,7 @@ HOLD_VIEWERS = frozenset({Role.APPROVER, Role.DPO})
 CASE_WORKERS = frozenset({Role.INVESTIGATOR, Role.APPROVER})
 INVESTIGATOR = frozenset({Role.INVESTIGATOR})
 PROFILE = load_profile("kz-nvms").profile
-RULES = rules_of(PROFILE)
+RULES = PROFILE.retention_rules
 OWN_PASSWORD = "matrix own password"
 _names = itertools.count()
 LOG_KEY = bytes(range(32))
@@ -137,7 +136,7 @@ def _with_own_password(ctx: Ctx) -> None:
         return
     temporary = users.reset_password(ctx.db, ctx.clock, TESTER, ctx.caller)
     user = users.get_user(ctx.db, ctx.caller)
-    principal = users.Principal(user_id=user.id, name=user.name, role=user.role, via="session")
+    principal = Principal(user_id=user.id, name=user.name, role=user.role, via="session")
     users.change_own_password(ctx.db, ctx.clock, principal, TESTER, temporary, OWN_PASSWORD)
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from custos.cameras import service as cameras
 from custos.clock import FrozenClock
+from custos.context import Principal
 from custos.permissions import Role
 from custos.users import service as users
 from helpers import TESTER, audit_events
@@ -28,7 +29,7 @@ def operator(db: Session, clock: FrozenClock) -> tuple[str, str]:
     """An operator who has already chosen a password."""
     user, temporary = users.create_user(db, clock, TESTER, name="olga", role=Role.OPERATOR)
     assert temporary is not None
-    principal = users.Principal(user_id=user.id, name="olga", role=Role.OPERATOR, via="session")
+    principal = Principal(user_id=user.id, name="olga", role=Role.OPERATOR, via="session")
     users.change_own_password(db, clock, principal, TESTER, temporary, "a quiet river at dusk")
     return "olga", "a quiet river at dusk"
 
@@ -188,7 +189,7 @@ def test_admin_adds_a_user_and_sees_the_password_once(
     users.change_own_password(
         db,
         clock,
-        users.Principal(admin.id, "ada", Role.ADMIN, "session"),
+        Principal(admin.id, "ada", Role.ADMIN, "session"),
         TESTER,
         temporary,
         "the admin's own phrase",

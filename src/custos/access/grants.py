@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from custos.access.models import Grant
 from custos.audit.policy import Action
-from custos.audit.service import Actor, Context, record
+from custos.audit.service import record
 from custos.clock import Clock
+from custos.context import Actor, Context
 
 
 def revoke(

@@ -20,20 +20,20 @@ from custos.access import policy
 from custos.access.models import AccessRequest, Grant, GrantWindow, RequestWindow
 from custos.access.policy import GrantState, Limits, RequestStatus, Window
 from custos.audit.policy import Action, Outcome
-from custos.audit.service import Actor, Context, record
+from custos.audit.service import record
 from custos.cameras import service as cameras
 from custos.cases import service as cases
 from custos.cases.models import Case
 from custos.cases.policy import CaseStatus
 from custos.clock import Clock
+from custos.context import Actor, Context
 from custos.errors import Conflict, Forbidden, InvalidInput, NotFound, PolicyViolation
-from custos.profile import Profile
+from custos.profile import Profile, Rules
 from custos.recording import service as recording
 from custos.redaction.detectors import FACE, PLATE
 from custos.redaction.pipeline import Options
 from custos.redaction.service import Rendered, redact_footage, viewing_options
 from custos.retention import holds
-from custos.retention.policy import Rules
 from custos.storage.blobs import BlobStore
 from custos.storage.crypto import Sealer
 

@@ -26,8 +26,9 @@ from custos.audit.note import (
     verify_cosignature,
 )
 from custos.audit.policy import Action
-from custos.audit.service import Actor, record
+from custos.audit.service import record
 from custos.clock import Clock
+from custos.context import Actor
 from custos.errors import Conflict, InvalidInput, NotFound, TamperDetected
 
 

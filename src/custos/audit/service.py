@@ -14,33 +14,7 @@ from custos.audit.log import NewEntry
 from custos.audit.models import AuditEntry
 from custos.audit.policy import Action, Outcome
 from custos.clock import Clock
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts: a signed-in user, a command-line operator or the system itself."""
-
-    name: str
-    role: str | None = None
-    user_id: int | None = None
-    client_address: str | None = None
-
-
-SYSTEM = Actor(name="system")
-
-
-@dataclass(frozen=True)
-class Context:
-    """Why an action on footage happens: the case, the grant, the legal basis, the recipient."""
-
-    case_ref: str | None = None
-    grant_ref: str | None = None
-    legal_basis: str | None = None
-    justification: str | None = None
-    recipient: str | None = None
-
-
-NO_CONTEXT = Context()
+from custos.context import NO_CONTEXT, Actor, Context
 
 
 def record(

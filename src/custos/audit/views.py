@@ -40,7 +40,7 @@ def latest_checkpoint(db: DbSession) -> PlainTextResponse:
 @transparency.get("/key", dependencies=[PUBLIC], response_class=PlainTextResponse)
 def log_key(db: DbSession, runtime: RuntimeDep) -> PlainTextResponse:
     """The log's public key as a C2SP verifier key."""
-    return PlainTextResponse(runtime.log_signer(db).verifier.vkey() + "\n")
+    return PlainTextResponse(checkpoints.log_signer(db, runtime.log_key).verifier.vkey() + "\n")
 
 
 class InclusionProof(BaseModel):

@@ -9,16 +9,17 @@ from sqlalchemy.orm import Session
 
 from custos.audit import service as audit
 from custos.audit.policy import Action
-from custos.audit.service import Actor, Context, record
+from custos.audit.service import record
 from custos.cameras import policy
 from custos.cameras.models import Camera, PrivacyZone
 from custos.cameras.policy import CameraStatus, Point
 from custos.cameras.schemas import CameraCreate, CameraUpdate
 from custos.clock import Clock
+from custos.context import Actor, Context
 from custos.errors import Conflict, InvalidInput, NotFound, PolicyViolation
 from custos.profile import Profile
 from custos.retention.policy import extension_problem
-from custos.retention.service import replan, rules_of
+from custos.retention.service import replan
 
 
 def list_cameras(session: Session, status: CameraStatus | None = None) -> list[Camera]:
@@ -174,7 +175,7 @@ def set_retention(
     camera.retention_dpia_ref = dpia_reference.strip()
     camera.updated_at = clock.now()
     session.flush()
-    replan(session, rules_of(profile), [camera.id])
+    replan(session, profile.retention_rules, [camera.id])
     record(
         session,
         clock,

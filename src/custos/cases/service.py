@@ -14,15 +14,15 @@ from sqlalchemy.orm import Session
 
 from custos.access.grants import revoke_grants_of_case
 from custos.audit.policy import Action
-from custos.audit.service import Actor, Context, record
+from custos.audit.service import record
 from custos.cases import policy
 from custos.cases.models import Case, CasePerson
 from custos.cases.policy import CaseStatus
 from custos.clock import Clock
+from custos.context import Actor, Context
 from custos.errors import Conflict, InvalidInput, NotFound
-from custos.profile import Profile
+from custos.profile import Profile, Rules
 from custos.retention.holds import release_holds_for_case
-from custos.retention.policy import Rules
 
 
 @dataclass(frozen=True)

@@ -17,13 +17,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from custos.audit import service as audit
 from custos.audit.policy import Action
-from custos.audit.service import Actor
 from custos.cameras import service as cameras
 from custos.cameras.models import Camera
 from custos.cameras.policy import CameraStatus
 from custos.cameras.service import zones_by_camera
 from custos.clock import Clock
+from custos.context import Actor
 from custos.errors import Conflict, CustosError, NotFound, StorageError, TamperDetected
+from custos.profile import Rules
 from custos.recording.media import SegmentFile, first_picture, probe_video
 from custos.recording.models import DataKey, RecordingGap, Segment
 from custos.recording.policy import associated_data, blob_key, transports_for
@@ -31,7 +32,7 @@ from custos.recording.policy import segment_id as new_segment_id
 from custos.redaction.service import redact_still
 from custos.redaction.zones import ZoneMask
 from custos.retention import service as retention
-from custos.retention.policy import Rules, SegmentFacts
+from custos.retention.policy import SegmentFacts
 from custos.retention.pressure import STORAGE_EXHAUSTED, active_alert
 from custos.storage.blobs import BlobStore
 from custos.storage.crypto import CiphertextBuffer, Sealer

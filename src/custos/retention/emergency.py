@@ -14,13 +14,15 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from custos.audit.policy import Action
-from custos.audit.service import Actor, Context, record
+from custos.audit.service import record
 from custos.cameras.models import Camera
 from custos.clock import Clock
+from custos.context import Actor, Context
 from custos.errors import Conflict, InvalidInput, NotFound
+from custos.profile import Rules
 from custos.recording.models import Segment
 from custos.retention.models import EmergencyRegime, SunsetReport
-from custos.retention.policy import Reason, Rules
+from custos.retention.policy import Reason
 from custos.retention.service import replan
 
 

@@ -8,12 +8,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from custos.audit.policy import Action
-from custos.audit.service import Actor, Context, record
+from custos.audit.service import record
 from custos.cameras.models import Camera
 from custos.clock import Clock
+from custos.context import Actor, Context
 from custos.errors import Conflict, InvalidInput, NotFound
+from custos.profile import Rules
 from custos.retention.models import Incident
-from custos.retention.policy import Rules
 from custos.retention.service import replan
 
 

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from custos.profile import Rules
+
 
 class Reason(StrEnum):
     """Why a segment expires when it does (or never)."""
@@ -100,17 +102,6 @@ class RegimeFacts:
             else datetime.max.replace(tzinfo=segment.ended_at.tzinfo)
         )
         return Window(self.start, end).overlaps(segment.started_at, segment.ended_at)
-
-
-@dataclass(frozen=True)
-class Rules:
-    """The retention part of a policy profile."""
-
-    default: timedelta
-    incident: timedelta
-    pad_before: timedelta = timedelta(0)
-    pad_after: timedelta = timedelta(0)
-    emergency_grace: timedelta = timedelta(0)
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from custos.audit.policy import Action
-from custos.audit.service import SYSTEM, record
+from custos.audit.service import record
 from custos.cameras.models import Camera
 from custos.clock import Clock
-from custos.profile import LoadedProfile, Profile
+from custos.context import SYSTEM
+from custos.profile import LoadedProfile, Rules
 from custos.recording.models import Segment
 from custos.retention import policy
 from custos.retention.models import (
@@ -38,22 +39,9 @@ from custos.retention.policy import (
     IncidentFacts,
     Reason,
     RegimeFacts,
-    Rules,
     SegmentFacts,
     Window,
 )
-
-
-def rules_of(profile: Profile) -> Rules:
-    """The retention rules of a policy profile."""
-    section = profile.retention
-    return Rules(
-        default=profile.default_retention,
-        incident=profile.incident_retention,
-        pad_before=timedelta(minutes=section.incident_padding_before_minutes),
-        pad_after=timedelta(minutes=section.incident_padding_after_minutes),
-        emergency_grace=timedelta(days=profile.emergency.grace_days),
-    )
 
 
 @dataclass(frozen=True)
@@ -292,7 +280,7 @@ def apply_profile(session: Session, clock: Clock, loaded: LoadedProfile) -> int 
     state = session.get(RetentionPlanState, PLAN_STATE_ID)
     if state is not None and state.profile_sha256 == loaded.sha256:
         return None
-    changed = replan(session, rules_of(loaded.profile))
+    changed = replan(session, loaded.profile.retention_rules)
     previous = None if state is None else f"{state.profile_name} ({state.profile_sha256[:12]})"
     if state is None:
         session.add(

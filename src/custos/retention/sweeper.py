@@ -27,12 +27,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from custos.audit import log as audit_log
 from custos.audit.log import NewEntry
 from custos.audit.policy import Action, Outcome
-from custos.audit.service import Actor
 from custos.cameras.models import Camera
 from custos.clock import Clock
+from custos.context import Actor
+from custos.profile import Rules
 from custos.recording.models import DataKey, Segment
 from custos.retention.models import ErasureIntent
-from custos.retention.policy import Reason, Rules
+from custos.retention.policy import Reason
 from custos.retention.service import PlanItem, due
 from custos.storage.blobs import BlobStore
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -14,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from custos.audit import service as audit
 from custos.audit.policy import Action, Outcome
-from custos.audit.service import Actor
 from custos.clock import Clock
+from custos.context import SYSTEM, Actor, Principal
 from custos.errors import (
     Conflict,
     Forbidden,
@@ -35,26 +34,6 @@ FIRST_ADMIN = "admin"
 _hasher = PasswordHasher()
 # Verifying against this keeps a sign-in for an unknown name as slow as one for a known name.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
-
-
-@dataclass(frozen=True)
-class Principal:
-    """The signed-in caller of a request."""
-
-    user_id: int
-    name: str
-    role: Role
-    via: str
-    must_change_password: bool = False
-
-    def actor(self, client_address: str | None = None) -> Actor:
-        """This principal as the actor of an audit entry."""
-        return Actor(
-            name=self.name,
-            role=self.role.value,
-            user_id=self.user_id,
-            client_address=client_address,
-        )
 
 
 def _digest(secret: str) -> str:
@@ -145,7 +124,7 @@ def ensure_first_admin(session: Session, clock: Clock) -> str | None:
     _user, password = create_user(
         session,
         clock,
-        audit.SYSTEM,
+        SYSTEM,
         name=FIRST_ADMIN,
         role=Role.ADMIN,
         display_name="First administrator",
@@ -428,3 +407,31 @@ def issue_token(
     )
     session.commit()
     return token, expires
+
+
+class Accounts:
+    """The web app's authenticator: principals from credentials, refusals on the audit log."""
+
+    def from_token(self, session: Session, clock: Clock, token: str) -> Principal:
+        """The principal of a live API token, or Unauthenticated."""
+        return principal_from_token(session, clock, token)
+
+    def from_cookie(self, session: Session, clock: Clock, cookie: str) -> Principal:
+        """The principal of an open sign-in session, or Unauthenticated."""
+        return principal_from_cookie(session, clock, cookie)
+
+    def refused(
+        self, session: Session, clock: Clock, actor: Actor, path: str, details: dict[str, str]
+    ) -> None:
+        """Record that `actor` was refused the route `path`, in the session's transaction."""
+        audit.record(
+            session,
+            clock,
+            actor,
+            Action.AUTHENTICATE,
+            "access.denied",
+            object_type="route",
+            object_id=path,
+            outcome=Outcome.DENIED,
+            details=details,
+        )

@@ -19,6 +19,7 @@ from custos.deps import PUBLIC, DbSession
 from custos.retention import incident_views
 from custos.retention import views as retention_views
 from custos.runtime import Runtime
+from custos.users import service as user_service
 from custos.users import views as user_views
 from custos.web import access_pages, errors, pages, retention_pages
 from custos.web.metrics import WebMetrics
@@ -46,6 +47,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         description="Video monitoring with the law's guarantees enforced by the software.",
     )
     app.state.runtime = runtime
+    app.state.authenticator = user_service.Accounts()
     metrics = WebMetrics()
     app.state.metrics = metrics
 

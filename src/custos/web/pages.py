@@ -495,7 +495,7 @@ def audit_page(
         principal=caller.principal,
         size=audit_log.size(db),
         origin=audit_log.origin(db),
-        vkey=runtime.log_signer(db).verifier.vkey(),
+        vkey=checkpoints.log_signer(db, runtime.log_key).verifier.vkey(),
         checkpoints=[(c, checkpoints.cosignatures(db, c)) for c in recent],
         entries=found[:page_size],
         more=found[page_size - 1].seq if len(found) > page_size else None,

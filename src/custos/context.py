@@ -1,0 +1,58 @@
+"""Who acts and why: the caller of a service, as the audit log names them.
+
+Every layer passes these along (the web, the command line, jobs, every domain's services), so
+they live beside the clock and the errors rather than inside the audit domain that records them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from custos.permissions import Role
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a signed-in user, a command-line operator or the system itself."""
+
+    name: str
+    role: str | None = None
+    user_id: int | None = None
+    client_address: str | None = None
+
+
+SYSTEM = Actor(name="system")
+
+
+@dataclass(frozen=True)
+class Context:
+    """Why an action on footage happens: the case, the grant, the legal basis, the recipient."""
+
+    case_ref: str | None = None
+    grant_ref: str | None = None
+    legal_basis: str | None = None
+    justification: str | None = None
+    recipient: str | None = None
+
+
+NO_CONTEXT = Context()
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The signed-in caller of a request."""
+
+    user_id: int
+    name: str
+    role: Role
+    via: str
+    must_change_password: bool = False
+
+    def actor(self, client_address: str | None = None) -> Actor:
+        """This principal as the actor of an audit entry."""
+        return Actor(
+            name=self.name,
+            role=self.role.value,
+            user_id=self.user_id,
+            client_address=client_address,
+        )
