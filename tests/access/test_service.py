@@ -111,10 +111,10 @@ def test_a_request_concerns_persons_of_the_case_still_under_suspicion(
     with pytest.raises(InvalidInput, match="say why"):
         file(justification=" ")
     cases.add_person(db, clock, TESTER, scene.reference, "P2")
-    cases.clear_person(db, clock, TESTER, runtime.rules, scene.reference, "P2", "alibi")
+    access.clear_person(db, clock, TESTER, runtime.rules, scene.reference, "P2", "alibi")
     with pytest.raises(InvalidInput, match="P2"):
         file(persons=["P2"])
-    cases.close_case(db, clock, TESTER, runtime.rules, scene.reference, "verdict")
+    access.close_case(db, clock, TESTER, runtime.rules, scene.reference, "verdict")
     with pytest.raises(Conflict, match="closed"):
         file()
 
@@ -217,7 +217,7 @@ def test_a_grant_is_live_until_it_expires_is_revoked_or_its_case_closes(
     with pytest.raises(Conflict, match="revoked already"):
         access.revoke_grant(db, clock, APPROVER, second.id, "again")
     third = grant()
-    ended = cases.close_case(db, clock, TESTER, runtime.rules, scene.reference, "verdict")
+    ended = access.close_case(db, clock, TESTER, runtime.rules, scene.reference, "verdict")
     # The expired grant is revoked too: nothing can bring it back to life.
     assert ended.grants_revoked == [first.id, third.id]
     assert access.state_of(db, clock, third) == GrantState.REVOKED
@@ -230,7 +230,7 @@ def test_clearing_a_person_revokes_only_the_grants_that_name_them(
     cases.add_person(db, clock, TESTER, scene.reference, "P2")
     theirs = grant({"persons": ["P1", "P2"]})
     others = grant({"persons": ["P2"]})
-    ended = cases.clear_person(db, clock, TESTER, runtime.rules, scene.reference, "P1", "alibi")
+    ended = access.clear_person(db, clock, TESTER, runtime.rules, scene.reference, "P1", "alibi")
     assert ended.grants_revoked == [theirs.id]
     assert access.state_of(db, clock, theirs) == GrantState.REVOKED
     assert access.state_of(db, clock, others) == GrantState.LIVE

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.orm import Session
 
+from custos.access import service as access
 from custos.cameras import service as cameras
 from custos.cameras.schemas import CameraCreate
 from custos.cases import service as cases
@@ -95,24 +96,24 @@ def test_clearing_a_person_releases_only_their_holds(
         _hold(db, clock, None),
     )
     with pytest.raises(InvalidInput, match="say why"):
-        cases.clear_person(db, clock, TESTER, RULES, case, "P1", "")
-    ended = cases.clear_person(db, clock, TESTER, RULES, case, "P1", "alibi confirmed")
+        access.clear_person(db, clock, TESTER, RULES, case, "P1", "")
+    ended = access.clear_person(db, clock, TESTER, RULES, case, "P1", "alibi confirmed")
     assert ended.holds_released == [theirs]
     live = {hold.id for hold in holds.list_holds(db)}
     assert live == {others, whole_case}
     (entry,) = audit_events(db, event="case.person_cleared")
     assert entry.justification == "alibi confirmed"
     with pytest.raises(Conflict, match="cleared already"):
-        cases.clear_person(db, clock, TESTER, RULES, case, "P1", "again")
+        access.clear_person(db, clock, TESTER, RULES, case, "P1", "again")
     with pytest.raises(NotFound):
-        cases.clear_person(db, clock, TESTER, RULES, case, "P9", "who")
+        access.clear_person(db, clock, TESTER, RULES, case, "P9", "who")
 
 
 def test_closing_a_case_releases_its_holds_and_freezes_it(
     db: Session, clock: FrozenClock, case: str
 ) -> None:
     first, second = _hold(db, clock, None), _hold(db, clock, "P1")
-    ended = cases.close_case(db, clock, TESTER, RULES, case, "verdict delivered")
+    ended = access.close_case(db, clock, TESTER, RULES, case, "verdict delivered")
     assert sorted(ended.holds_released) == sorted([first, second])
     assert holds.list_holds(db) == []
     closed = cases.get_case(db, case)
@@ -120,6 +121,6 @@ def test_closing_a_case_releases_its_holds_and_freezes_it(
     with pytest.raises(Conflict, match="closed"):
         cases.add_person(db, clock, TESTER, case, "P3")
     with pytest.raises(Conflict, match="closed"):
-        cases.close_case(db, clock, TESTER, RULES, case, "again")
+        access.close_case(db, clock, TESTER, RULES, case, "again")
     assert len(audit_events(db, event="case.closed")) == 1
     assert len(audit_events(db, event="hold.released")) == 2

@@ -272,6 +272,7 @@ def test_releasing_the_hold_returns_footage_to_its_plan(
         released = holds.release_holds_for_case(
             session, clock, TESTER, runtime.rules, "CASE-3", "suspicion refuted"
         )
+        session.commit()  # the caller's change commits the releases with it
     assert len(released) == 1
     result = Sweeper(runtime.sessions, clock, runtime.blobs, runtime.rules).run()
     assert result.erased == 12  # plain and, now, the formerly held

@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from custos.access import grants as grant_ends
 from custos.access import policy
 from custos.access.models import AccessRequest, Grant, GrantWindow, RequestWindow
 from custos.access.policy import GrantState, Limits, RequestStatus, Window
@@ -23,7 +22,6 @@ from custos.audit.policy import Action, Outcome
 from custos.audit.service import record
 from custos.cameras import service as cameras
 from custos.cases import service as cases
-from custos.cases.models import Case
 from custos.cases.policy import CaseStatus
 from custos.clock import Clock
 from custos.context import Actor, Context
@@ -128,7 +126,7 @@ def _scope(windows: Sequence[Window]) -> list[list[str]]:
     return [[w.camera, w.start.isoformat(), w.end.isoformat()] for w in windows]
 
 
-def _context(case: Case, grant: Grant | None, justification: str, recipient: str) -> Context:
+def _context(case: cases.Case, grant: Grant | None, justification: str, recipient: str) -> Context:
     return Context(
         case_ref=case.reference,
         grant_ref=grant.reference if grant else None,
@@ -149,7 +147,7 @@ def _camera_ids(session: Session, windows: Sequence[Window]) -> dict[str, int]:
     return ids
 
 
-def facts_of(session: Session, case: Case, windows: Sequence[Window]) -> policy.RequestFacts:
+def facts_of(session: Session, case: cases.Case, windows: Sequence[Window]) -> policy.RequestFacts:
     """What the proportionality rules need to know about a request in `case`."""
     tagged = {c.name for c in cameras.list_cameras(session) if c.tags}
     living = [p for p in cases.persons(session, case) if p.cleared_at is None]
@@ -257,7 +255,7 @@ def file_request(
     return request
 
 
-def _pending(session: Session, actor: Actor, request_id: int) -> tuple[AccessRequest, Case]:
+def _pending(session: Session, actor: Actor, request_id: int) -> tuple[AccessRequest, cases.Case]:
     request = get_request(session, request_id)
     if request.status != RequestStatus.PENDING:
         raise Conflict(f"request {request_id} was {request.status} already")
@@ -391,6 +389,64 @@ def refuse(
     return request
 
 
+def _revoke(
+    session: Session,
+    clock: Clock,
+    actor: Actor,
+    grant: Grant,
+    reason: str,
+    case_ref: str,
+    legal_basis: str,
+) -> None:
+    """End `grant` now and record why; the caller commits."""
+    grant.revoked_at = clock.now()
+    grant.revoked_by = actor.name
+    grant.revoked_reason = reason
+    record(
+        session,
+        clock,
+        actor,
+        Action.CONFIGURE,
+        "grant.revoked",
+        object_type="grant",
+        object_id=grant.reference,
+        context=Context(
+            case_ref=case_ref,
+            grant_ref=grant.reference,
+            legal_basis=legal_basis,
+            justification=reason,
+            recipient=grant.holder,
+        ),
+        details={"persons": grant.persons},
+    )
+
+
+def _revoke_grants_of_case(
+    session: Session,
+    clock: Clock,
+    actor: Actor,
+    *,
+    case_id: int,
+    case_ref: str,
+    legal_basis: str,
+    reason: str,
+    person: str | None = None,
+) -> list[int]:
+    """Revoke every unrevoked grant of a case, or only those naming `person`; the caller commits.
+
+    A grant that names a cleared person is revoked whole: the investigator asks again for the
+    persons still under suspicion, and an approver judges that new scope.
+    """
+    query = sa.select(Grant).where(Grant.case_id == case_id, Grant.revoked_at.is_(None))
+    revoked = []
+    for grant in session.scalars(query.order_by(Grant.id)):
+        if person is not None and person not in grant.persons:
+            continue
+        _revoke(session, clock, actor, grant, reason, case_ref, legal_basis)
+        revoked.append(grant.id)
+    return revoked
+
+
 def revoke_grant(session: Session, clock: Clock, actor: Actor, grant_id: int, reason: str) -> Grant:
     """End a grant before its time; the footage it reached is out of reach at once."""
     grant = get_grant(session, grant_id)
@@ -399,9 +455,7 @@ def revoke_grant(session: Session, clock: Clock, actor: Actor, grant_id: int, re
     if not reason.strip():
         raise InvalidInput("say why the grant is revoked", field="reason")
     case = cases.get_case_by_id(session, grant.case_id)
-    grant_ends.revoke(
-        session, clock, actor, grant, reason.strip(), case.reference, case.legal_basis
-    )
+    _revoke(session, clock, actor, grant, reason.strip(), case.reference, case.legal_basis)
     session.commit()
     return grant
 
@@ -430,7 +484,7 @@ def _refuse_view(
 
 def reviewable_grant(
     session: Session, clock: Clock, actor: Actor, grant_id: int, **details: str
-) -> tuple[Grant, Case]:
+) -> tuple[Grant, cases.Case]:
     """The grant, if it is live and `actor` holds it; anything else is an audited refusal."""
     grant = session.get(Grant, grant_id)
     if grant is None:
@@ -572,3 +626,63 @@ def view(
     )
     session.commit()
     return rendered
+
+
+@dataclass(frozen=True)
+class Ended:
+    """What a clearing or a closing ended: the grants revoked and the holds released."""
+
+    grants_revoked: list[int]
+    holds_released: list[int]
+
+
+def clear_person(
+    session: Session,
+    clock: Clock,
+    actor: Actor,
+    rules: Rules,
+    reference: str,
+    label: str,
+    reason: str,
+) -> Ended:
+    """Suspicion refuted: the person is cleared, their grants revoked, their holds released.
+
+    One transaction: the clearing, the revocations, the releases and their audit entries
+    commit together.
+    """
+    case = cases.clear_person(session, clock, actor, reference, label, reason)
+    return _end(session, clock, actor, rules, case, f"{label} cleared: {reason.strip()}", label)
+
+
+def close_case(
+    session: Session, clock: Clock, actor: Actor, rules: Rules, reference: str, reason: str
+) -> Ended:
+    """Close a case: its grants are revoked, and every hold placed for it is released."""
+    case = cases.close_case(session, clock, actor, reference, reason)
+    return _end(session, clock, actor, rules, case, f"case closed: {reason.strip()}")
+
+
+def _end(
+    session: Session,
+    clock: Clock,
+    actor: Actor,
+    rules: Rules,
+    case: cases.Case,
+    why: str,
+    person: str | None = None,
+) -> Ended:
+    revoked = _revoke_grants_of_case(
+        session,
+        clock,
+        actor,
+        case_id=case.id,
+        case_ref=case.reference,
+        legal_basis=case.legal_basis,
+        reason=why,
+        person=person,
+    )
+    released = holds.release_holds_for_case(
+        session, clock, actor, rules, case.reference, why, person
+    )
+    session.commit()
+    return Ended(revoked, released)

@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 from custos.access import service
 from custos.access.models import AccessRequest, Grant
 from custos.access.policy import GrantState, RequestStatus, Window
+from custos.cases import service as cases
+from custos.cases.schemas import EndedOut, Reason
 from custos.clock import Clock
 from custos.deps import Caller, DbSession, RuntimeDep, admits
 from custos.errors import InvalidInput
@@ -23,6 +25,7 @@ from custos.permissions import Permission
 router = APIRouter(prefix="/api", tags=["access"])
 
 Viewer = Annotated[Caller, admits(Permission.VIEW_CASES)]
+Manager = Annotated[Caller, admits(Permission.MANAGE_CASES)]
 Requester = Annotated[Caller, admits(Permission.REQUEST_ACCESS)]
 Decider = Annotated[Caller, admits(Permission.DECIDE_ACCESS)]
 Reviewer = Annotated[Caller, admits(Permission.REVIEW_FOOTAGE)]
@@ -369,3 +372,31 @@ def video(
             "X-Custos-Tracks": json.dumps(tracks, separators=(",", ":")),
         },
     )
+
+
+# Clearing a person and closing a case end grants and holds in the same transaction, so the
+# access domain, which owns grants, carries them out; the paths stay under the case.
+
+
+@router.post("/cases/{case_id}/persons/{label}/clear", tags=["cases"])
+def clear_person(
+    case_id: int, label: str, body: Reason, db: DbSession, runtime: RuntimeDep, caller: Manager
+) -> EndedOut:
+    """Suspicion refuted: the person's grants are revoked and their holds released at once."""
+    case = cases.get_case_by_id(db, case_id)
+    ended = service.clear_person(
+        db, runtime.clock, caller.actor, runtime.rules, case.reference, label, body.reason
+    )
+    return EndedOut(grants_revoked=ended.grants_revoked, holds_released=ended.holds_released)
+
+
+@router.post("/cases/{case_id}/close", tags=["cases"])
+def close_case(
+    case_id: int, body: Reason, db: DbSession, runtime: RuntimeDep, caller: Manager
+) -> EndedOut:
+    """Close a case: every grant of it is revoked and every hold placed for it released."""
+    case = cases.get_case_by_id(db, case_id)
+    ended = service.close_case(
+        db, runtime.clock, caller.actor, runtime.rules, case.reference, body.reason
+    )
+    return EndedOut(grants_revoked=ended.grants_revoked, holds_released=ended.holds_released)

@@ -6,31 +6,21 @@ footage for them and releases the legal holds tied to them, at once and in one t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from custos.access.grants import revoke_grants_of_case
 from custos.audit.policy import Action
 from custos.audit.service import record
 from custos.cases import policy
-from custos.cases.models import Case, CasePerson
+from custos.cases.models import Case as Case
+from custos.cases.models import CasePerson
 from custos.cases.policy import CaseStatus
 from custos.clock import Clock
 from custos.context import Actor, Context
 from custos.errors import Conflict, InvalidInput, NotFound
-from custos.profile import Profile, Rules
-from custos.retention.holds import release_holds_for_case
-
-
-@dataclass(frozen=True)
-class Ended:
-    """What a clearing or a closing ended: the grants revoked and the holds released."""
-
-    grants_revoked: list[int]
-    holds_released: list[int]
+from custos.profile import Profile
 
 
 def _audit(
@@ -175,18 +165,12 @@ def add_person(
 
 
 def clear_person(
-    session: Session,
-    clock: Clock,
-    actor: Actor,
-    rules: Rules,
-    reference: str,
-    label: str,
-    reason: str,
-) -> Ended:
-    """Suspicion refuted: the person is cleared, their grants revoked, their holds released.
+    session: Session, clock: Clock, actor: Actor, reference: str, label: str, reason: str
+) -> Case:
+    """Mark a person of an open case cleared and audit it; returns the case. The caller commits.
 
-    One transaction: the clearing, the revocations, the releases and their audit entries
-    commit together.
+    Only the access domain calls this, inside the cascade that also revokes the person's
+    grants and releases their holds in the same transaction.
     """
     case = get_case(session, reference)
     if not reason.strip():
@@ -209,26 +193,15 @@ def clear_person(
         justification=reason,
         details={"person": label},
     )
-    why = f"{label} cleared: {reason.strip()}"
-    revoked = revoke_grants_of_case(
-        session,
-        clock,
-        actor,
-        case_id=case.id,
-        case_ref=case.reference,
-        legal_basis=case.legal_basis,
-        reason=why,
-        person=label,
-    )
-    # The hook commits, taking the clearing, the revocations and their entries with it.
-    released = release_holds_for_case(session, clock, actor, rules, reference, why, label)
-    return Ended(revoked, released)
+    return case
 
 
-def close_case(
-    session: Session, clock: Clock, actor: Actor, rules: Rules, reference: str, reason: str
-) -> Ended:
-    """Close a case: its grants are revoked, and every hold placed for it is released."""
+def close_case(session: Session, clock: Clock, actor: Actor, reference: str, reason: str) -> Case:
+    """Mark a case closed and audit it; returns the case. The caller commits.
+
+    Only the access domain calls this, inside the cascade that also revokes the case's grants
+    and releases its holds in the same transaction.
+    """
     case = get_case(session, reference)
     problem = policy.change_problem(case.status)
     if problem:
@@ -239,16 +212,4 @@ def close_case(
     case.closed_at = clock.now()
     case.closed_reason = reason.strip()
     _audit(session, clock, actor, case, "case.closed", justification=reason)
-    why = f"case closed: {reason.strip()}"
-    revoked = revoke_grants_of_case(
-        session,
-        clock,
-        actor,
-        case_id=case.id,
-        case_ref=case.reference,
-        legal_basis=case.legal_basis,
-        reason=why,
-    )
-    # The hook commits, taking the closing, the revocations and their entries with it.
-    released = release_holds_for_case(session, clock, actor, rules, reference, why)
-    return Ended(revoked, released)
+    return case

@@ -1,4 +1,4 @@
-"""HTTP API of cases: open, list, add persons, clear a person, close."""
+"""HTTP API of cases: open, list, add persons (clearing and closing are in access's API)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,8 @@ from custos.cases.schemas import (
     CaseCreate,
     CaseDetail,
     CaseOut,
-    EndedOut,
     PersonCreate,
     PersonOut,
-    Reason,
 )
 from custos.deps import Caller, DbSession, RuntimeDep, admits
 from custos.permissions import Permission
@@ -79,27 +77,3 @@ def add_person(
         vulnerable=body.vulnerable,
     )
     return PersonOut.model_validate(person)
-
-
-@router.post("/{case_id}/persons/{label}/clear")
-def clear_person(
-    case_id: int, label: str, body: Reason, db: DbSession, runtime: RuntimeDep, caller: Manager
-) -> EndedOut:
-    """Suspicion refuted: the person's grants are revoked and their holds released at once."""
-    case = service.get_case_by_id(db, case_id)
-    ended = service.clear_person(
-        db, runtime.clock, caller.actor, runtime.rules, case.reference, label, body.reason
-    )
-    return EndedOut(grants_revoked=ended.grants_revoked, holds_released=ended.holds_released)
-
-
-@router.post("/{case_id}/close")
-def close_case(
-    case_id: int, body: Reason, db: DbSession, runtime: RuntimeDep, caller: Manager
-) -> EndedOut:
-    """Close a case: every grant of it is revoked and every hold placed for it released."""
-    case = service.get_case_by_id(db, case_id)
-    ended = service.close_case(
-        db, runtime.clock, caller.actor, runtime.rules, case.reference, body.reason
-    )
-    return EndedOut(grants_revoked=ended.grants_revoked, holds_released=ended.holds_released)

@@ -213,7 +213,8 @@ def release_holds_for_case(
 ) -> list[int]:
     """Release every live hold of a case (or only those of one cleared person); returns their ids.
 
-    The hook the access side calls when a case closes or a suspicion is refuted.
+    The access domain calls this when a case closes or a suspicion is refuted, in the
+    transaction of that change; the caller commits.
     """
     query = sa.select(LegalHold).where(
         LegalHold.case_ref == case_ref, LegalHold.released_at.is_(None)
@@ -224,7 +225,6 @@ def release_holds_for_case(
     for hold in session.scalars(query):
         _release(session, clock, actor, rules, hold, reason)
         released.append(hold.id)
-    session.commit()
     return released
 
 

@@ -208,7 +208,7 @@ def clear_person(
         runtime,
         caller,
         case_id,
-        lambda: cases.clear_person(
+        lambda: access.clear_person(
             db, runtime.clock, caller.actor, runtime.rules, case.reference, label, reason
         ),
     )
@@ -231,7 +231,7 @@ def close_case(
         runtime,
         caller,
         case_id,
-        lambda: cases.close_case(
+        lambda: access.close_case(
             db, runtime.clock, caller.actor, runtime.rules, case.reference, reason
         ),
     )
