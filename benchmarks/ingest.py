@@ -34,6 +34,8 @@ from custos.permissions import Role
 from custos.recording.media import make_clip
 from custos.recording.recorder import CameraRecorder
 from custos.recording.service import SegmentWriter, active_feeds
+from custos.retention.pressure import ExhaustionGate
+from custos.retention.service import SegmentPlanner
 from custos.runtime import Runtime, initialise
 
 
@@ -129,7 +131,12 @@ def custos_cpu(source: Path, data: Path) -> tuple[float, float, int, int]:
         )
         [feed] = active_feeds(session)
     writer = SegmentWriter(
-        runtime.sessions, runtime.clock, runtime.sealer, runtime.blobs, runtime.rules
+        runtime.sessions,
+        runtime.clock,
+        runtime.sealer,
+        runtime.blobs,
+        SegmentPlanner(runtime.rules),
+        ExhaustionGate(),
     )
     recorder = CameraRecorder(
         feed, writer, runtime.clock, threading.Event(), realtime_files=False, loop_files=False

@@ -34,6 +34,8 @@ from custos.context import Actor
 from custos.recording import service as recording
 from custos.recording.media import Segmenter, SegmentFile
 from custos.recording.service import CameraFeed, SegmentWriter
+from custos.retention.pressure import ExhaustionGate
+from custos.retention.service import SegmentPlanner
 from custos.runtime import Runtime, initialise
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,7 +100,14 @@ def granted(runtime: Runtime, segment: SegmentFile) -> tuple[int, int, str]:
         )
         feed = CameraFeed(camera.id, "hall", "rtsp://x/y", False, SECONDS, "Almaty")
     filmed = clock.now() - timedelta(hours=1)
-    writer = SegmentWriter(runtime.sessions, clock, runtime.sealer, runtime.blobs, runtime.rules)
+    writer = SegmentWriter(
+        runtime.sessions,
+        clock,
+        runtime.sealer,
+        runtime.blobs,
+        SegmentPlanner(runtime.rules),
+        ExhaustionGate(),
+    )
     stored = writer.store(feed, segment, filmed)
     with runtime.sessions() as session:
         profile = runtime.policy.profile

@@ -26,6 +26,8 @@ from custos.permissions import Role
 from custos.profile import load_profile
 from custos.recording.media import SegmentFile, make_clip
 from custos.recording.service import CameraFeed, SegmentWriter
+from custos.retention.pressure import ExhaustionGate
+from custos.retention.service import SegmentPlanner
 from custos.runtime import Runtime
 from custos.storage.blobs import MemoryBlobStore
 from custos.storage.crypto import Sealer
@@ -215,7 +217,12 @@ def archive(runtime: Runtime, piece: SegmentFile) -> Callable[..., list[str]]:
     """
     feeds: dict[str, CameraFeed] = {}
     writer = SegmentWriter(
-        runtime.sessions, runtime.clock, runtime.sealer, runtime.blobs, runtime.rules
+        runtime.sessions,
+        runtime.clock,
+        runtime.sealer,
+        runtime.blobs,
+        SegmentPlanner(runtime.rules),
+        ExhaustionGate(),
     )
 
     def _store(

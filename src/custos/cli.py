@@ -60,6 +60,8 @@ from custos.redaction.pipeline import Options, redact_file
 from custos.redaction.render import Shape, Style
 from custos.retention import emergency, holds, incidents
 from custos.retention import service as retention
+from custos.retention.pressure import ExhaustionGate
+from custos.retention.service import SegmentPlanner
 from custos.runtime import INITIAL_PASSWORD_FILE, Runtime, initialise
 from custos.users import service as users
 from custos.users.schemas import UserOut
@@ -199,8 +201,12 @@ def _serve(runtime: Runtime, host: str, port: int, record: bool) -> None:
 
     configure_logging(runtime.settings.log_format)
     stop = threading.Event()
+    supervisor = RecordingSupervisor(runtime, SegmentPlanner(runtime.rules), ExhaustionGate())
     recording = threading.Thread(
-        target=RecordingSupervisor(runtime).run, args=(stop,), name="recording", daemon=True
+        target=supervisor.run,
+        args=(stop,),
+        name="recording",
+        daemon=True,
     )
     if record:
         recording.start()
@@ -350,7 +356,7 @@ def record(
             signum: signal.signal(signum, lambda *_: stop.set())
             for signum in (signal.SIGINT, signal.SIGTERM)
         }
-        supervisor = RecordingSupervisor(runtime)
+        supervisor = RecordingSupervisor(runtime, SegmentPlanner(runtime.rules), ExhaustionGate())
         try:
             supervisor.run(stop, duration=seconds)
         finally:
@@ -527,7 +533,7 @@ def camera_retention(
 ) -> None:
     """Set how long a camera keeps footage (longer than the default only with reasons)."""
     with _opened(ctx) as runtime, runtime.sessions() as session:
-        camera = cameras.set_retention(
+        camera = retention.set_camera_retention(
             session,
             runtime.clock,
             _actor(),

@@ -20,6 +20,8 @@ from custos.permissions import Role
 from custos.recording.media import SegmentFile
 from custos.recording.service import CameraFeed, SegmentWriter
 from custos.redaction.detectors import CenterFace
+from custos.retention.pressure import ExhaustionGate
+from custos.retention.service import SegmentPlanner
 from custos.users import service as users
 from helpers import TESTER, ServedCustos, register_camera
 
@@ -49,7 +51,12 @@ def served(
     camera_id = register_camera(runtime, "hall", "rtsp://hall.example/live")
     filmed = runtime.clock.now().replace(microsecond=0) - timedelta(minutes=10)
     writer = SegmentWriter(
-        runtime.sessions, runtime.clock, runtime.sealer, runtime.blobs, runtime.rules
+        runtime.sessions,
+        runtime.clock,
+        runtime.sealer,
+        runtime.blobs,
+        SegmentPlanner(runtime.rules),
+        ExhaustionGate(),
     )
     feed = CameraFeed(camera_id, "hall", "rtsp://x/y", False, 10, "Almaty")
     for index in range(3):

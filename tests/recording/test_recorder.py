@@ -22,6 +22,8 @@ from custos.recording.policy import Backoff
 from custos.recording.recorder import CameraRecorder
 from custos.recording.service import CameraFeed, SegmentWriter
 from custos.recording.supervisor import RecordingSupervisor
+from custos.retention.pressure import ExhaustionGate
+from custos.retention.service import SegmentPlanner
 from custos.runtime import Runtime
 from helpers import (
     TESTER,
@@ -63,7 +65,11 @@ class Recording:
         self.runtime = runtime
         self.stop = threading.Event()
         self.supervisor = RecordingSupervisor(
-            runtime, poll_seconds=0.5, recorder_factory=_fast_recorders(runtime)
+            runtime,
+            SegmentPlanner(runtime.rules),
+            ExhaustionGate(),
+            poll_seconds=0.5,
+            recorder_factory=_fast_recorders(runtime),
         )
         self.thread = threading.Thread(target=self.supervisor.run, args=(self.stop,))
 
@@ -256,7 +262,8 @@ def test_unreachable_camera_is_a_gap_closed_when_recording_stops(live_runtime: R
         live_runtime.clock,
         live_runtime.sealer,
         live_runtime.blobs,
-        live_runtime.rules,
+        SegmentPlanner(live_runtime.rules),
+        ExhaustionGate(),
     )
     stop = threading.Event()
     recorder = CameraRecorder(

@@ -16,6 +16,8 @@ from custos.errors import TamperDetected
 from custos.recording import service as recording
 from custos.recording.models import DataKey, Segment
 from custos.recording.service import CameraFeed, SegmentWriter
+from custos.retention.pressure import ExhaustionGate
+from custos.retention.service import SegmentPlanner
 from custos.runtime import Runtime
 from custos.storage.blobs import MemoryBlobStore
 from helpers import TESTER, audit_events, register_camera, segments_of
@@ -30,7 +32,12 @@ def feed(runtime: Runtime) -> CameraFeed:
 @pytest.fixture
 def writer(runtime: Runtime) -> SegmentWriter:
     return SegmentWriter(
-        runtime.sessions, runtime.clock, runtime.sealer, runtime.blobs, runtime.rules
+        runtime.sessions,
+        runtime.clock,
+        runtime.sealer,
+        runtime.blobs,
+        SegmentPlanner(runtime.rules),
+        ExhaustionGate(),
     )
 
 

@@ -19,6 +19,8 @@ from custos.recording.recorder import CameraRecorder
 from custos.recording.service import active_feeds
 from custos.recording.supervisor import RecordingSupervisor
 from custos.redaction.zones import ZoneMask
+from custos.retention.pressure import ExhaustionGate
+from custos.retention.service import SegmentPlanner
 from custos.runtime import Runtime
 from helpers import TESTER, RtspCamera, audit_events, register_camera
 
@@ -56,6 +58,8 @@ def test_the_zone_is_constant_in_every_stored_frame_of_a_live_camera(
     stop = threading.Event()
     supervisor = RecordingSupervisor(
         live_runtime,
+        SegmentPlanner(live_runtime.rules),
+        ExhaustionGate(),
         poll_seconds=0.5,
         recorder_factory=lambda feed, writer, halt: CameraRecorder(
             feed, writer, live_runtime.clock, halt, backoff=Backoff(first=0.5, cap=2)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from custos.clock import FrozenClock
 from custos.permissions import Role
 from custos.retention import holds
+from custos.retention import service as retention
 from custos.runtime import Runtime
 from helpers import TESTER, bearer
 
@@ -94,15 +95,14 @@ def test_camera_extension_needs_the_policy_s_reasons(
 def test_eu_edpb_extension_needs_justification_and_dpia(
     db: Session, clock: FrozenClock, runtime: Runtime, archive: Callable[..., list[str]]
 ) -> None:
-    from custos.cameras import service as cameras
     from custos.errors import PolicyViolation
     from custos.profile import load_profile
 
     eu = load_profile("eu-edpb").profile
     archive("entrance", clock.now(), 2)
     with pytest.raises(PolicyViolation, match="needs a DPIA reference"):
-        cameras.set_retention(db, clock, TESTER, eu, "entrance", 14, "busy entrance", "")
-    camera = cameras.set_retention(
+        retention.set_camera_retention(db, clock, TESTER, eu, "entrance", 14, "busy entrance", "")
+    camera = retention.set_camera_retention(
         db, clock, TESTER, eu, "entrance", 14, "busy entrance", "DPIA-12"
     )
     assert camera.retention_days == 14

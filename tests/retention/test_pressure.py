@@ -15,6 +15,8 @@ from custos.recording.media import SegmentFile
 from custos.recording.models import Segment
 from custos.recording.service import CameraFeed, SegmentWriter
 from custos.retention import incidents, pressure
+from custos.retention.pressure import ExhaustionGate
+from custos.retention.service import SegmentPlanner
 from custos.retention.sweeper import Sweeper
 from custos.runtime import Runtime
 from custos.storage.blobs import MemoryBlobStore
@@ -75,7 +77,14 @@ def test_pressure_erases_oldest_ordinary_then_stops_recording(
     with runtime.sessions() as session:
         [alert] = pressure.active_alerts(session)
     assert "recording has stopped" in alert.message
-    writer = SegmentWriter(runtime.sessions, clock, runtime.sealer, blobs, runtime.rules)
+    writer = SegmentWriter(
+        runtime.sessions,
+        clock,
+        runtime.sealer,
+        blobs,
+        SegmentPlanner(runtime.rules),
+        ExhaustionGate(),
+    )
     feed = CameraFeed(1, "street", "rtsp://x/y", False, 10, "Almaty")
     with pytest.raises(StorageError, match="recording stopped"):
         writer.store(feed, piece, clock.now())

@@ -37,6 +37,8 @@ from custos.profile import load_profile
 from custos.recording.media import SegmentFile, make_clip
 from custos.recording.service import CameraFeed, SegmentWriter
 from custos.retention import emergency, holds, incidents
+from custos.retention.pressure import ExhaustionGate
+from custos.retention.service import SegmentPlanner
 from custos.runtime import Runtime
 from custos.users import service as users
 from helpers import TESTER, audit_events, bearer, segments_of
@@ -285,7 +287,12 @@ def _recorded(ctx: Ctx) -> tuple[str, datetime, str]:
     camera = cameras.get_camera(ctx.db, name)
     feed = CameraFeed(camera.id, name, "rtsp://x/y", False, 10, camera.region)
     writer = SegmentWriter(
-        ctx.runtime.sessions, ctx.clock, ctx.runtime.sealer, ctx.runtime.blobs, RULES
+        ctx.runtime.sessions,
+        ctx.clock,
+        ctx.runtime.sealer,
+        ctx.runtime.blobs,
+        SegmentPlanner(RULES),
+        ExhaustionGate(),
     )
     start = ctx.clock.now() - timedelta(minutes=10)
     return name, start, writer.store(feed, _piece(), start).id

@@ -16,10 +16,7 @@ from custos.cameras.policy import CameraStatus, Point
 from custos.cameras.schemas import CameraCreate, CameraUpdate
 from custos.clock import Clock
 from custos.context import Actor, Context
-from custos.errors import Conflict, InvalidInput, NotFound, PolicyViolation
-from custos.profile import Profile
-from custos.retention.policy import extension_problem
-from custos.retention.service import replan
+from custos.errors import Conflict, InvalidInput, NotFound
 
 
 def list_cameras(session: Session, status: CameraStatus | None = None) -> list[Camera]:
@@ -146,52 +143,25 @@ def _described(camera: Camera) -> dict[str, Any]:
     }
 
 
-def set_retention(
+def apply_retention(
     session: Session,
     clock: Clock,
-    actor: Actor,
-    profile: Profile,
     name: str,
     days: float | None,
-    justification: str = "",
-    dpia_reference: str = "",
+    justification: str,
+    dpia_reference: str,
 ) -> Camera:
-    """Keep a camera's footage `days` (None: the default), within what the policy allows."""
+    """Write a camera's retention extension (None: the default); the caller commits.
+
+    Retention decides whether the extension is allowed, replans and audits the change
+    (`retention.service.set_camera_retention`); this only records it on the camera.
+    """
     camera = get_camera(session, name)
-    section = profile.retention
-    problem = extension_problem(
-        days,
-        section.default_days,
-        section.max_camera_days,
-        justification,
-        dpia_reference,
-        section.extension_requires_justification,
-        section.extension_requires_dpia,
-    )
-    if problem:
-        raise PolicyViolation(f"camera {name}: {problem}")
-    camera.retention_days = None if days is None or days <= section.default_days else days
+    camera.retention_days = days
     camera.retention_justification = justification.strip()
     camera.retention_dpia_ref = dpia_reference.strip()
     camera.updated_at = clock.now()
     session.flush()
-    replan(session, profile.retention_rules, [camera.id])
-    record(
-        session,
-        clock,
-        actor,
-        Action.CONFIGURE,
-        "camera.retention_set",
-        object_type="camera",
-        object_id=name,
-        context=Context(justification=camera.retention_justification or None),
-        details={
-            "days": camera.retention_days,
-            "dpia": camera.retention_dpia_ref or None,
-            "policy": profile.name,
-        },
-    )
-    session.commit()
     return camera
 
 

@@ -12,7 +12,6 @@ from custos.cameras.schemas import (
     CameraCreate,
     CameraOut,
     CameraUpdate,
-    RetentionChange,
     StatusChange,
     ZoneCreate,
     ZoneOut,
@@ -20,13 +19,11 @@ from custos.cameras.schemas import (
 )
 from custos.deps import Caller, DbSession, RuntimeDep, admits
 from custos.permissions import Permission
-from custos.recording import service as recording
 
 router = APIRouter(prefix="/api/cameras", tags=["cameras"])
 
 Viewer = Annotated[Caller, admits(Permission.VIEW_CAMERAS)]
 Manager = Annotated[Caller, admits(Permission.MANAGE_CAMERAS)]
-LiveViewer = Annotated[Caller, admits(Permission.VIEW_LIVE)]
 
 
 @router.get("", response_model=list[CameraOut])
@@ -57,24 +54,6 @@ def update_camera(
 ) -> CameraOut:
     """Change a camera's description."""
     camera = service.update_camera(db, runtime.clock, caller.actor, name, changes)
-    return CameraOut.model_validate(camera)
-
-
-@router.put("/{name}/retention", response_model=CameraOut)
-def set_retention(
-    name: str, change: RetentionChange, db: DbSession, runtime: RuntimeDep, caller: Manager
-) -> CameraOut:
-    """Set how long a camera keeps footage; longer than the default needs the policy's reasons."""
-    camera = service.set_retention(
-        db,
-        runtime.clock,
-        caller.actor,
-        runtime.policy.profile,
-        name,
-        change.days,
-        change.justification,
-        change.dpia_reference,
-    )
     return CameraOut.model_validate(camera)
 
 
@@ -124,14 +103,3 @@ def remove_zone(
     """Remove a privacy zone: from then on that part of the picture is recorded."""
     service.remove_zone(db, runtime.clock, caller.actor, name, zone, removal.reason)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-@router.get(
-    "/{name}/live.jpg",
-    response_class=Response,
-    responses={200: {"content": {"image/jpeg": {}}}},
-)
-def live_picture(name: str, db: DbSession, runtime: RuntimeDep, caller: LiveViewer) -> Response:
-    """The camera's picture now: privacy zones black, faces masked; each view is audited."""
-    jpeg = recording.live_picture(db, runtime.clock, caller.actor, name)
-    return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-store"})

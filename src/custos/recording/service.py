@@ -9,7 +9,7 @@ import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Protocol, cast
 
 import av
 import sqlalchemy as sa
@@ -24,16 +24,12 @@ from custos.cameras.service import zones_by_camera
 from custos.clock import Clock
 from custos.context import Actor
 from custos.errors import Conflict, CustosError, NotFound, StorageError, TamperDetected
-from custos.profile import Rules
 from custos.recording.media import SegmentFile, first_picture, probe_video
 from custos.recording.models import DataKey, RecordingGap, Segment
 from custos.recording.policy import associated_data, blob_key, transports_for
 from custos.recording.policy import segment_id as new_segment_id
 from custos.redaction.service import redact_still
 from custos.redaction.zones import ZoneMask
-from custos.retention import service as retention
-from custos.retention.policy import SegmentFacts
-from custos.retention.pressure import STORAGE_EXHAUSTED, active_alert
 from custos.storage.blobs import BlobStore
 from custos.storage.crypto import CiphertextBuffer, Sealer
 
@@ -85,6 +81,31 @@ def active_feeds(session: Session) -> list[CameraFeed]:
 
 
 @dataclass(frozen=True)
+class Plan:
+    """When a new segment expires (None: not while a hold lasts) and why."""
+
+    expires_at: datetime | None
+    reason: str
+    detail: str
+
+
+class Planner(Protocol):
+    """Decides the retention of a segment about to be stored; the retention domain has one."""
+
+    def plan_new(
+        self, session: Session, feed: CameraFeed, started_at: datetime, ended_at: datetime
+    ) -> Plan:
+        """The plan of a segment of `feed` from `started_at` to `ended_at`."""
+
+
+class StorageGate(Protocol):
+    """Whether new footage may be stored now; retention closes it when storage is exhausted."""
+
+    def refusal(self, session: Session) -> str | None:
+        """Why nothing may be stored now, or None when it may."""
+
+
+@dataclass(frozen=True)
 class StoredSegment:
     """What the recorder needs back from a stored segment."""
 
@@ -102,23 +123,24 @@ class SegmentWriter:
         clock: Clock,
         sealer: Sealer,
         blobs: BlobStore,
-        rules: Rules,
+        planner: Planner,
+        gate: StorageGate,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
         self._sealer = sealer
         self._blobs = blobs
-        self._rules = rules
+        self._planner = planner
+        self._gate = gate
         self._ciphertext = CiphertextBuffer()
         self._actor = recorder_actor()
 
     def store(self, feed: CameraFeed, segment: SegmentFile, started_at: datetime) -> StoredSegment:
         """Seal and keep one segment; the blob is written before the index row that names it."""
         with self._sessions() as session:
-            if active_alert(session, STORAGE_EXHAUSTED) is not None:
-                raise StorageError(
-                    "recording stopped: storage holds only protected footage (see the alert)"
-                )
+            refusal = self._gate.refusal(session)
+        if refusal is not None:
+            raise StorageError(refusal)
         segment_id = new_segment_id(started_at, os.urandom(10))
         sealed = self._sealer.seal(
             segment.data, associated_data(segment_id, feed.id), into=self._ciphertext
@@ -127,11 +149,9 @@ class SegmentWriter:
         self._blobs.put(key, sealed.ciphertext)
         now = self._clock.now()
         ended_at = started_at + timedelta(seconds=segment.duration)
-        extension = None if feed.retention_days is None else timedelta(days=feed.retention_days)
-        facts = SegmentFacts(feed.id, started_at, ended_at, extension, feed.region)
         try:
             with self._sessions() as session:
-                plan = retention.decide_new(session, facts, self._rules)
+                plan = self._planner.plan_new(session, feed, started_at, ended_at)
                 # Core INSERTs, compiled once: this runs for every segment of every camera.
                 session.execute(
                     _INSERT_KEY,
@@ -163,7 +183,7 @@ class SegmentWriter:
                         "sealed_at": now,
                         "region": feed.region,
                         "expires_at": plan.expires_at,
-                        "retention_reason": plan.reason.value,
+                        "retention_reason": plan.reason,
                         "retention_detail": plan.detail,
                         "erased_at": None,
                         "erasure_reason": None,

@@ -9,7 +9,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from custos.recording.recorder import CameraRecorder
-from custos.recording.service import CameraFeed, SegmentWriter, active_feeds
+from custos.recording.service import (
+    CameraFeed,
+    Planner,
+    SegmentWriter,
+    StorageGate,
+    active_feeds,
+)
 from custos.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -28,12 +34,16 @@ class RecordingSupervisor:
     def __init__(
         self,
         runtime: Runtime,
+        planner: Planner,
+        gate: StorageGate,
         *,
         poll_seconds: float = 5.0,
         recorder_factory: Callable[[CameraFeed, SegmentWriter, threading.Event], CameraRecorder]
         | None = None,
     ) -> None:
         self._runtime = runtime
+        self._planner = planner
+        self._gate = gate
         self._poll = poll_seconds
         self._factory = recorder_factory or (
             lambda feed, writer, stop: CameraRecorder(feed, writer, runtime.clock, stop)
@@ -82,7 +92,8 @@ class RecordingSupervisor:
             self._runtime.clock,
             self._runtime.sealer,
             self._runtime.blobs,
-            self._runtime.rules,
+            self._planner,
+            self._gate,
         )
         recorder = self._factory(feed, writer, stop)
         thread = threading.Thread(target=recorder.run, name=f"recorder-{feed.name}", daemon=True)

@@ -127,3 +127,13 @@ def active_alert(session: Session, kind: str) -> Alert | None:
 def active_alerts(session: Session) -> list[Alert]:
     """Every live alert."""
     return list(session.scalars(sa.select(Alert).where(Alert.cleared_at.is_(None))))
+
+
+class ExhaustionGate:
+    """Recording's storage gate: closed while storage holds only protected footage."""
+
+    def refusal(self, session: Session) -> str | None:
+        """Why nothing may be stored now, or None when it may."""
+        if active_alert(session, STORAGE_EXHAUSTED) is None:
+            return None
+        return "recording stopped: storage holds only protected footage (see the alert)"

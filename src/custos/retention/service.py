@@ -19,11 +19,14 @@ from sqlalchemy.orm import Session
 
 from custos.audit.policy import Action
 from custos.audit.service import record
+from custos.cameras import service as cameras
 from custos.cameras.models import Camera
 from custos.clock import Clock
-from custos.context import SYSTEM
-from custos.profile import LoadedProfile, Rules
+from custos.context import SYSTEM, Actor, Context
+from custos.errors import PolicyViolation
+from custos.profile import LoadedProfile, Profile, Rules
 from custos.recording.models import Segment
+from custos.recording.service import CameraFeed, Plan
 from custos.retention import policy
 from custos.retention.models import (
     EmergencyRegime,
@@ -138,6 +141,23 @@ def decide_new(session: Session, segment: SegmentFacts, rules: Rules) -> Decisio
     """The decision for a segment about to be stored."""
     facts = load_facts(session, [segment.camera_id], segment.started_at, segment.ended_at, rules)
     return decide(facts, segment, rules)
+
+
+class SegmentPlanner:
+    """Plans each new segment as the recorders store it (recording's planner)."""
+
+    def __init__(self, rules: Rules) -> None:
+        self._rules = rules
+
+    def plan_new(
+        self, session: Session, feed: CameraFeed, started_at: datetime, ended_at: datetime
+    ) -> Plan:
+        """The decision for a segment about to be stored, from the facts in the database."""
+        days = feed.retention_days
+        extension = None if days is None else timedelta(days=days)
+        facts = SegmentFacts(feed.id, started_at, ended_at, extension, feed.region)
+        decision = decide_new(session, facts, self._rules)
+        return Plan(decision.expires_at, decision.reason.value, decision.detail)
 
 
 _BATCH = 2000
@@ -311,3 +331,48 @@ def apply_profile(session: Session, clock: Clock, loaded: LoadedProfile) -> int 
     )
     session.commit()
     return changed
+
+
+def set_camera_retention(
+    session: Session,
+    clock: Clock,
+    actor: Actor,
+    profile: Profile,
+    name: str,
+    days: float | None,
+    justification: str = "",
+    dpia_reference: str = "",
+) -> Camera:
+    """Keep a camera's footage `days` (None: the default), within what the policy allows."""
+    section = profile.retention
+    problem = policy.extension_problem(
+        days,
+        section.default_days,
+        section.max_camera_days,
+        justification,
+        dpia_reference,
+        section.extension_requires_justification,
+        section.extension_requires_dpia,
+    )
+    if problem:
+        raise PolicyViolation(f"camera {name}: {problem}")
+    kept = None if days is None or days <= section.default_days else days
+    camera = cameras.apply_retention(session, clock, name, kept, justification, dpia_reference)
+    replan(session, profile.retention_rules, [camera.id])
+    record(
+        session,
+        clock,
+        actor,
+        Action.CONFIGURE,
+        "camera.retention_set",
+        object_type="camera",
+        object_id=name,
+        context=Context(justification=camera.retention_justification or None),
+        details={
+            "days": camera.retention_days,
+            "dpia": camera.retention_dpia_ref or None,
+            "policy": profile.name,
+        },
+    )
+    session.commit()
+    return camera

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from custos.cameras.schemas import CameraOut, RetentionChange
 from custos.deps import PUBLIC, Caller, DbSession, RuntimeDep, admits
 from custos.permissions import Permission
 from custos.retention import emergency, holds
@@ -21,6 +22,7 @@ Viewer = Annotated[Caller, admits(Permission.VIEW_RETENTION)]
 HoldViewer = Annotated[Caller, admits(Permission.VIEW_HOLDS)]
 HoldManager = Annotated[Caller, admits(Permission.MANAGE_HOLDS)]
 EmergencyManager = Annotated[Caller, admits(Permission.MANAGE_EMERGENCIES)]
+CameraManager = Annotated[Caller, admits(Permission.MANAGE_CAMERAS)]
 
 
 class PolicyOut(BaseModel):
@@ -266,3 +268,24 @@ def end_emergency(
         db, runtime.clock, caller.actor, runtime.rules, regime_id, data.end
     )
     return _regime_out(regime)
+
+
+# A camera keeps footage longer only within what the policy allows: retention decides it.
+
+
+@api.put("/cameras/{name}/retention", response_model=CameraOut, tags=["cameras"])
+def set_retention(
+    name: str, change: RetentionChange, db: DbSession, runtime: RuntimeDep, caller: CameraManager
+) -> CameraOut:
+    """Set how long a camera keeps footage; longer than the default needs the policy's reasons."""
+    camera = retention.set_camera_retention(
+        db,
+        runtime.clock,
+        caller.actor,
+        runtime.policy.profile,
+        name,
+        change.days,
+        change.justification,
+        change.dpia_reference,
+    )
+    return CameraOut.model_validate(camera)

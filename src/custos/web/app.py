@@ -16,6 +16,7 @@ from custos.audit import views as audit_views
 from custos.cameras import views as camera_views
 from custos.cases import views as case_views
 from custos.deps import PUBLIC, DbSession
+from custos.recording import views as recording_views
 from custos.retention import incident_views
 from custos.retention import views as retention_views
 from custos.runtime import Runtime
@@ -65,6 +66,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(_system_router(metrics))
     app.include_router(user_views.router)
     app.include_router(camera_views.router)
+    app.include_router(recording_views.router)
     app.include_router(audit_views.transparency)
     app.include_router(audit_views.api)
     app.include_router(incident_views.router)

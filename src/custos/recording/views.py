@@ -1,0 +1,27 @@
+"""HTTP API of recording: the live picture of a camera (recorded footage is reached by grants)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Response
+
+from custos.deps import Caller, DbSession, RuntimeDep, admits
+from custos.permissions import Permission
+from custos.recording import service
+
+router = APIRouter()
+
+LiveViewer = Annotated[Caller, admits(Permission.VIEW_LIVE)]
+
+
+@router.get(
+    "/api/cameras/{name}/live.jpg",
+    tags=["cameras"],
+    response_class=Response,
+    responses={200: {"content": {"image/jpeg": {}}}},
+)
+def live_picture(name: str, db: DbSession, runtime: RuntimeDep, caller: LiveViewer) -> Response:
+    """The camera's picture now: privacy zones black, faces masked; each view is audited."""
+    jpeg = service.live_picture(db, runtime.clock, caller.actor, name)
+    return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
