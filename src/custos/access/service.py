@@ -97,7 +97,7 @@ def grant_for_request(session: Session, request_id: int) -> Grant | None:
 
 def camera_names(session: Session) -> dict[int, str]:
     """Camera names by id, to show scopes."""
-    return {camera.id: camera.name for camera in cameras.list_cameras(session)}
+    return cameras.camera_names(session)
 
 
 def windows_of(

@@ -27,6 +27,11 @@ def list_cameras(session: Session, status: CameraStatus | None = None) -> list[C
     return list(session.scalars(query))
 
 
+def camera_names(session: Session) -> dict[int, str]:
+    """Every camera's name by its id."""
+    return {row.id: row.name for row in session.execute(sa.select(Camera.id, Camera.name))}
+
+
 def get_camera(session: Session, name: str) -> Camera:
     """The camera called `name`, or NotFound."""
     camera = session.scalar(sa.select(Camera).where(Camera.name == name))

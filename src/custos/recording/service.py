@@ -18,9 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from custos.audit import service as audit
 from custos.audit.policy import Action
 from custos.cameras import service as cameras
-from custos.cameras.models import Camera
 from custos.cameras.policy import CameraStatus
-from custos.cameras.service import zones_by_camera
 from custos.clock import Clock
 from custos.context import Actor
 from custos.errors import Conflict, CustosError, NotFound, StorageError, TamperDetected
@@ -61,10 +59,8 @@ class CameraFeed:
 
 def active_feeds(session: Session) -> list[CameraFeed]:
     """The cameras that should be recording now."""
-    cameras = session.scalars(
-        sa.select(Camera).where(Camera.status == CameraStatus.ACTIVE).order_by(Camera.name)
-    )
-    zones = zones_by_camera(session)
+    active = cameras.list_cameras(session, CameraStatus.ACTIVE)
+    zones = cameras.zones_by_camera(session)
     return [
         CameraFeed(
             c.id,
@@ -76,7 +72,7 @@ def active_feeds(session: Session) -> list[CameraFeed]:
             c.retention_days,
             tuple(tuple(points) for points in zones.get(c.id, ())),
         )
-        for c in cameras
+        for c in active
     ]
 
 
@@ -280,44 +276,34 @@ def list_segments(
     until: datetime | None = None,
 ) -> list[tuple[Segment, str]]:
     """Stored segments with their camera's name, oldest first."""
-    query = (
-        sa.select(Segment, Camera.name)
-        .join(Camera, Camera.id == Segment.camera_id)
-        .order_by(Segment.camera_id, Segment.started_at)
-    )
+    query = sa.select(Segment).order_by(Segment.camera_id, Segment.started_at)
     if camera is not None:
-        if session.scalar(sa.select(Camera.id).where(Camera.name == camera)) is None:
-            raise NotFound(f"no camera named '{camera}'")
-        query = query.where(Camera.name == camera)
+        query = query.where(Segment.camera_id == cameras.get_camera(session, camera).id)
     if since is not None:
         query = query.where(Segment.ended_at > since)
     if until is not None:
         query = query.where(Segment.started_at < until)
-    return [(segment, name) for segment, name in session.execute(query)]
+    names = cameras.camera_names(session)
+    return [(segment, names[segment.camera_id]) for segment in session.scalars(query)]
 
 
 def get_segment(session: Session, segment_id: str) -> tuple[Segment, str]:
     """A stored segment with its camera's name, or NotFound."""
-    row = session.execute(
-        sa.select(Segment, Camera.name)
-        .join(Camera, Camera.id == Segment.camera_id)
-        .where(Segment.id == segment_id)
-    ).first()
-    if row is None:
+    segment = session.get(Segment, segment_id)
+    if segment is None:
         raise NotFound(f"no segment '{segment_id}'")
-    return row[0], row[1]
+    return segment, cameras.camera_names(session)[segment.camera_id]
 
 
 def list_gaps(session: Session, camera: str | None = None) -> list[tuple[RecordingGap, str]]:
     """Recording gaps with their camera's name, oldest first."""
-    query = (
-        sa.select(RecordingGap, Camera.name)
-        .join(Camera, Camera.id == RecordingGap.camera_id)
-        .order_by(RecordingGap.camera_id, RecordingGap.started_at)
-    )
+    query = sa.select(RecordingGap).order_by(RecordingGap.camera_id, RecordingGap.started_at)
+    names = cameras.camera_names(session)
     if camera is not None:
-        query = query.where(Camera.name == camera)
-    return [(gap, name) for gap, name in session.execute(query)]
+        query = query.where(
+            RecordingGap.camera_id.in_([i for i, n in names.items() if n == camera])
+        )
+    return [(gap, names[gap.camera_id]) for gap in session.scalars(query)]
 
 
 def live_picture(
@@ -342,7 +328,7 @@ def live_picture(
     if picture is None:
         raise Conflict(f"camera {name} cannot be reached now ({problem})")
     height, width = picture.shape[:2]
-    zones = zones_by_camera(session).get(camera.id, [])
+    zones = cameras.zones_by_camera(session).get(camera.id, [])
     if zones:
         ZoneMask(zones, width, height).apply_bgr(picture)
     result, jpeg = redact_still(picture)
