@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from custos.permissions import Role
@@ -115,10 +116,11 @@ def test_healthz(client: TestClient) -> None:
 
 
 def test_metrics_count_requests_by_route(
-    client: TestClient, operator_headers: dict[str, str]
+    fresh_app: FastAPI, operator_headers: dict[str, str]
 ) -> None:
-    client.get("/api/cameras/x", headers=operator_headers)
-    text = client.get("/metrics").text
+    with TestClient(fresh_app, base_url="https://testserver") as client:
+        client.get("/api/cameras/x", headers=operator_headers)
+        text = client.get("/metrics").text
     assert (
         'custos_http_requests_total{method="GET",route="/api/cameras/{name}",status="404"} 1.0'
         in text
