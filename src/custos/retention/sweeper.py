@@ -24,10 +24,8 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from custos.audit import log as audit_log
-from custos.audit.log import NewEntry
-from custos.audit.policy import Action, Outcome
-from custos.audit.service import Actor
+from custos.audit import service as audit
+from custos.audit.policy import Action
 from custos.cameras.models import Camera
 from custos.clock import Clock
 from custos.recording.models import DataKey, Segment
@@ -38,7 +36,7 @@ from custos.storage.blobs import BlobStore
 
 log = logging.getLogger(__name__)
 
-SWEEPER = Actor(name="retention-sweeper", role="system")
+SWEEPER = audit.Actor(name="retention-sweeper", role="system")
 
 _segments = cast(sa.Table, Segment.__table__)
 _keys = cast(sa.Table, DataKey.__table__)
@@ -163,7 +161,7 @@ class Sweeper:
             keys = [row.key_id for row in doomed if row.key_id is not None]
             if keys:
                 session.execute(sa.delete(_keys).where(_keys.c.id.in_(keys)))
-            audit_log.append(session, self._clock, [_erasure_entry(row) for row in doomed])
+            audit.record_many(session, self._clock, SWEEPER, [_erasure_entry(r) for r in doomed])
             session.commit()
             return {row.id for row in doomed}
 
@@ -199,14 +197,11 @@ class Sweeper:
         return len(pending)
 
 
-def _erasure_entry(row: Any) -> NewEntry:
+def _erasure_entry(row: Any) -> audit.Entry:
     early = row.reason == Reason.STORAGE_PRESSURE.value
-    return NewEntry(
-        actor=SWEEPER.name,
-        actor_role=SWEEPER.role,
-        action=Action.ERASE.value,
-        event="retention.segment_erased_early" if early else "retention.segment_erased",
-        outcome=Outcome.SUCCESS.value,
+    return audit.Entry(
+        Action.ERASE,
+        "retention.segment_erased_early" if early else "retention.segment_erased",
         object_type="segment",
         object_id=row.id,
         # Metadata only: what was erased, when it was filmed, why, and the proof of its content.
