@@ -15,6 +15,7 @@ from custos.clock import Clock, SystemClock
 from custos.config import FolderBlobLocation, Settings
 from custos.db import create_engine, migrate, require_current_schema, session_factory
 from custos.errors import NotInitialised
+from custos.redaction.service import DetectorCache
 from custos.retention import service as retention
 from custos.retention.policy import Rules
 from custos.retention.profile import LoadedProfile, load_profile
@@ -39,6 +40,7 @@ class Runtime:
     policy: LoadedProfile
     clock: Clock = field(default_factory=SystemClock)
     engine: Engine | None = None
+    detectors: DetectorCache = field(default_factory=DetectorCache)
 
     @classmethod
     def open(cls, settings: Settings, clock: Clock | None = None) -> Runtime:

@@ -30,7 +30,7 @@ from custos.errors import Conflict, Forbidden, InvalidInput, NotFound, PolicyVio
 from custos.recording import service as recording
 from custos.redaction.detectors import FACE, PLATE
 from custos.redaction.pipeline import Options
-from custos.redaction.service import Rendered, redact_footage, viewing_options
+from custos.redaction.service import DetectorCache, Rendered, redact_footage, viewing_options
 from custos.retention import holds
 from custos.retention.policy import Rules
 from custos.retention.profile import Profile
@@ -500,6 +500,7 @@ def view(
     sealer: Sealer,
     blobs: BlobStore,
     *,
+    detectors: DetectorCache,
     grant_id: int,
     window_id: int,
     segment_id: str,
@@ -545,7 +546,8 @@ def view(
             where,
         )
     options = viewing_options(reveal, reason, base=REVIEW_OPTIONS)
-    rendered = redact_footage(recording.open_segment(sealer, blobs, segment), options, bounds)
+    plaintext = recording.open_segment(sealer, blobs, segment)
+    rendered = redact_footage(plaintext, options, bounds, detectors=detectors)
     tracks = rendered.record["tracks"]
     details = {
         "camera": camera,

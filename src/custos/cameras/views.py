@@ -133,5 +133,7 @@ def remove_zone(
 )
 def live_picture(name: str, db: DbSession, runtime: RuntimeDep, caller: LiveViewer) -> Response:
     """The camera's picture now: privacy zones black, faces masked; each view is audited."""
-    jpeg = recording.live_picture(db, runtime.clock, caller.actor, name)
+    jpeg = recording.live_picture(
+        db, runtime.clock, caller.actor, name, detectors=runtime.detectors
+    )
     return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-store"})

@@ -20,9 +20,6 @@ import cv2
 from custos.redaction.detectors import Detection, Detector, Frame, PlateCascade
 from custos.redaction.pipeline import Options, Result, check_revealed, redact_image, redact_video
 
-_detectors_lock = threading.Lock()
-_shared_detectors: dict[tuple[Options, int], list[Detector]] = {}
-
 
 class _OneAtATime:
     """A shared detector whose OpenCV object keeps state while it searches: one caller at once."""
@@ -38,20 +35,29 @@ class _OneAtATime:
             return self._detector.detect(frame)
 
 
-def _detectors(options: Options, threads: int) -> list[Detector]:
-    """Detectors built once per set of options: loading a network costs more than a frame.
+class DetectorCache:
+    """Detectors built once per set of options and thread count, shared by every render.
 
-    They are shared by every render; onnxruntime sessions may run in several threads at once,
-    OpenCV's cascade may not.
+    Loading a network costs more than a frame, so one cache is made with the other long-lived
+    parts (`Runtime.detectors`) and handed to every render. Safe to use from several threads:
+    onnxruntime sessions may run in several at once, OpenCV's cascade may not, so that one is
+    used by one caller at a time.
     """
-    key = (replace(options, reveal=frozenset(), reveal_reason=None), threads)
-    with _detectors_lock:
-        if key not in _shared_detectors:
-            _shared_detectors[key] = [
-                _OneAtATime(detector) if isinstance(detector, PlateCascade) else detector
-                for detector in options.detectors(threads)
-            ]
-        return _shared_detectors[key]
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._built: dict[tuple[Options, int], list[Detector]] = {}
+
+    def get(self, options: Options, threads: int) -> list[Detector]:
+        """The detectors for `options` (which tracks are revealed does not matter)."""
+        key = (replace(options, reveal=frozenset(), reveal_reason=None), threads)
+        with self._lock:
+            if key not in self._built:
+                self._built[key] = [
+                    _OneAtATime(detector) if isinstance(detector, PlateCascade) else detector
+                    for detector in options.detectors(threads)
+                ]
+            return self._built[key]
 
 
 @dataclass(frozen=True)
@@ -71,11 +77,15 @@ def viewing_options(
 
 
 def redact_footage(
-    plaintext: bytes, options: Options | None = None, keep: tuple[float, float] | None = None
+    plaintext: bytes,
+    options: Options | None = None,
+    keep: tuple[float, float] | None = None,
+    *,
+    detectors: DetectorCache,
 ) -> Rendered:
     """A decrypted segment (MP4 in memory) masked for viewing; nothing touches a file.
 
-    `keep` limits it to a part, in seconds from its start.
+    `keep` limits it to a part, in seconds from its start; the detectors come from `detectors`.
     """
     options = options or viewing_options()
     target = io.BytesIO()
@@ -85,17 +95,19 @@ def redact_footage(
         options,
         output_format="mp4",
         streamable=True,
-        detectors=_detectors(options, threads=1),
+        detectors=detectors.get(options, threads=1),
         keep=keep,
     )
     check_revealed(result)
     return Rendered(target.getvalue(), "video/mp4", result.record())
 
 
-def redact_still(picture: Frame, options: Options | None = None) -> tuple[Result, bytes]:
+def redact_still(
+    picture: Frame, options: Options | None = None, *, detectors: DetectorCache
+) -> tuple[Result, bytes]:
     """A BGR picture masked in place and encoded as JPEG, with the result of the masking."""
     options = options or viewing_options()
-    result = redact_image(picture, options, _detectors(options, threads=0))
+    result = redact_image(picture, options, detectors.get(options, threads=0))
     check_revealed(result)
     ok, encoded = cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_QUALITY, 85])
     if not ok:  # pragma: no cover - OpenCV encodes any BGR array as JPEG
