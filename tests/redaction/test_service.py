@@ -107,3 +107,12 @@ def test_a_still_is_masked_and_encoded(face: np.ndarray, detectors: DetectorCach
     shown = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
     assert (shown[~mask].astype(int) - face[~mask]).std() < 8  # the rest is the picture
     assert CenterFace().detect(shown) == []
+
+
+def test_the_cache_loads_detectors_once_per_options_and_threads() -> None:
+    cache = DetectorCache()
+    shown = viewing_options()
+    first = cache.get(shown, threads=1)
+    assert cache.get(viewing_options([3], "suspect in case 12/2026"), threads=1) is first
+    assert cache.get(shown, threads=0) is not first
+    assert DetectorCache().get(shown, threads=1) is not first
