@@ -152,6 +152,7 @@ def main() -> None:
                     investigator,
                     runtime.sealer,
                     runtime.blobs,
+                    detectors=runtime.detectors,
                     grant_id=grant_id,
                     window_id=window_id,
                     segment_id=segment_id,

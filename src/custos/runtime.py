@@ -15,6 +15,7 @@ from custos.config import FolderBlobLocation, Settings
 from custos.db import create_engine, migrate, require_current_schema, session_factory
 from custos.errors import NotInitialised
 from custos.profile import LoadedProfile, Rules, load_profile
+from custos.redaction.cache import DetectorCache
 from custos.retention import service as retention
 from custos.storage.blobs import BlobStore, open_blob_store
 from custos.storage.crypto import Sealer
@@ -37,6 +38,7 @@ class Runtime:
     policy: LoadedProfile
     clock: Clock = field(default_factory=SystemClock)
     engine: Engine | None = None
+    detectors: DetectorCache = field(default_factory=DetectorCache)
 
     @classmethod
     def open(cls, settings: Settings, clock: Clock | None = None) -> Runtime:

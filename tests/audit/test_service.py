@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from custos.audit import log
+from custos.audit import service as audit
 from custos.audit.models import AuditEntry
+from custos.audit.policy import Action, Outcome
+from custos.audit.service import Context
 from custos.cameras import service as cameras
 from custos.cameras.models import Camera
 from custos.cameras.policy import CameraCategory
@@ -92,3 +98,43 @@ def test_entries_are_numbered_in_order(db: Session, clock: FrozenClock) -> None:
     assert seqs == sorted(seqs)
     assert len(set(seqs)) == 3
     assert db.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) >= 3
+
+
+def test_many_entries_are_recorded_in_one_append(
+    db: Session, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    appends: list[int] = []
+    real_append = log.append
+
+    def counted(*args: Any) -> int:
+        appends.append(len(args[2]))
+        return real_append(*args)
+
+    monkeypatch.setattr(log, "append", counted)
+    context = Context(case_ref="CASE-4", legal_basis="CPC art. 199")
+    first = audit.record_many(
+        db,
+        clock,
+        TESTER,
+        [
+            audit.Entry(Action.ERASE, "test.erased", object_type="segment", object_id=i)
+            for i in range(3)
+        ]
+        + [audit.Entry(Action.CONSULT, "test.read", outcome=Outcome.DENIED, context=context)],
+    )
+    assert appends == [4]
+    entries = audit_events(db, actor=TESTER.name)
+    assert [e.seq for e in entries] == [first, first + 1, first + 2, first + 3]
+    assert [(e.action, e.event, e.object_id) for e in entries[:3]] == [
+        ("erase", "test.erased", "0"),
+        ("erase", "test.erased", "1"),
+        ("erase", "test.erased", "2"),
+    ]
+    last = entries[3]
+    assert (last.outcome, last.case_ref, last.legal_basis, last.details) == (
+        "denied",
+        "CASE-4",
+        "CPC art. 199",
+        {},
+    )
+    assert {e.at for e in entries} == {clock.now()}

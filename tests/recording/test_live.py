@@ -17,11 +17,18 @@ from custos.clock import FrozenClock
 from custos.errors import Conflict
 from custos.permissions import Role
 from custos.recording import service as recording
+from custos.redaction.cache import DetectorCache
 from custos.redaction.detectors import CenterFace
 from custos.redaction.zones import ZoneMask
 from helpers import TESTER, audit_events, bearer, free_port, person_photo, still_clip
 
 DOOR = [(0.0, 0.0), (0.35, 0.0), (0.35, 0.25), (0.0, 0.25)]
+
+
+@pytest.fixture(scope="module")
+def detectors() -> DetectorCache:
+    """One detector cache for the module, as a runtime holds one."""
+    return DetectorCache()
 
 
 @pytest.fixture(scope="module")
@@ -43,11 +50,11 @@ def _register(db: Session, clock: FrozenClock, name: str, source: str) -> None:
 
 
 def test_the_live_picture_has_its_zone_black_and_its_face_masked(
-    db: Session, clock: FrozenClock, face_camera: str
+    db: Session, clock: FrozenClock, face_camera: str, detectors: DetectorCache
 ) -> None:
     _register(db, clock, "hall", face_camera)
     cameras.add_zone(db, clock, TESTER, "hall", "door", DOOR, "entrance of a clinic")
-    jpeg = recording.live_picture(db, clock, TESTER, "hall")
+    jpeg = recording.live_picture(db, clock, TESTER, "hall", detectors=detectors)
     shown = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
     assert shown.shape == (640, 360, 3)
     zone = ZoneMask([DOOR], 360, 640)
@@ -60,15 +67,15 @@ def test_the_live_picture_has_its_zone_black_and_its_face_masked(
 
 
 def test_no_live_picture_from_a_suspended_or_unreachable_camera(
-    db: Session, clock: FrozenClock, face_camera: str
+    db: Session, clock: FrozenClock, face_camera: str, detectors: DetectorCache
 ) -> None:
     _register(db, clock, "yard", face_camera)
     cameras.set_status(db, clock, TESTER, "yard", CameraStatus.SUSPENDED, "maintenance")
     with pytest.raises(Conflict, match="suspended"):
-        recording.live_picture(db, clock, TESTER, "yard")
+        recording.live_picture(db, clock, TESTER, "yard", detectors=detectors)
     _register(db, clock, "gone", f"rtsp://127.0.0.1:{free_port()}/live")
     with pytest.raises(Conflict, match="cannot be reached"):
-        recording.live_picture(db, clock, TESTER, "gone", timeout=2)
+        recording.live_picture(db, clock, TESTER, "gone", timeout=2, detectors=detectors)
     assert audit_events(db, event="camera.live_viewed") == []
 
 

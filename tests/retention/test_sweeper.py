@@ -89,6 +89,7 @@ def test_day_31_everything_ordinary_is_gone_and_unreadable(
     erasures = audit_events(db, event="retention.segment_erased")
     assert sorted(e.object_id for e in erasures) == sorted(day_zero["plain"])
     assert {e.action for e in erasures} == {"erase"}
+    assert {(e.actor, e.actor_role) for e in erasures} == {("retention-sweeper", "system")}
     assert all(
         e.details["reason"] == "default" and "ciphertext_sha256" in e.details for e in erasures
     )

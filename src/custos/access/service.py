@@ -28,6 +28,7 @@ from custos.context import Actor, Context
 from custos.errors import Conflict, Forbidden, InvalidInput, NotFound, PolicyViolation
 from custos.profile import Profile, Rules
 from custos.recording import service as recording
+from custos.redaction.cache import DetectorCache
 from custos.redaction.detectors import FACE, PLATE
 from custos.redaction.pipeline import Options
 from custos.redaction.service import Rendered, redact_footage, viewing_options
@@ -554,6 +555,7 @@ def view(
     sealer: Sealer,
     blobs: BlobStore,
     *,
+    detectors: DetectorCache,
     grant_id: int,
     window_id: int,
     segment_id: str,
@@ -599,7 +601,8 @@ def view(
             where,
         )
     options = viewing_options(reveal, reason, base=REVIEW_OPTIONS)
-    rendered = redact_footage(recording.open_segment(sealer, blobs, segment), options, bounds)
+    plaintext = recording.open_segment(sealer, blobs, segment)
+    rendered = redact_footage(plaintext, options, bounds, detectors=detectors)
     tracks = rendered.record["tracks"]
     details = {
         "camera": camera,

@@ -353,6 +353,7 @@ def video(
         caller.actor,
         runtime.sealer,
         runtime.blobs,
+        detectors=runtime.detectors,
         grant_id=grant_id,
         window_id=window_id,
         segment_id=segment_id,

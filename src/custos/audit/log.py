@@ -18,7 +18,15 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from custos.audit import merkle
-from custos.audit.canonical import EntryRecord, canonical_bytes, canonical_details
+from custos.audit.canonical import (
+    ENTRY_FIELDS,
+    EntryFields,
+    EntryRecord,
+    canonical_details,
+    field_values,
+    format_time,
+    line,
+)
 from custos.audit.models import AuditEntry, AuditLogState, AuditNode
 from custos.clock import Clock
 from custos.errors import InvalidInput, NotInitialised
@@ -28,24 +36,7 @@ STATE_ID = 1
 _entries = cast(sa.Table, AuditEntry.__table__)
 _nodes = cast(sa.Table, AuditNode.__table__)
 _state = cast(sa.Table, AuditLogState.__table__)
-_ENTRY_COLUMNS = (
-    "seq",
-    "at",
-    "actor",
-    "actor_role",
-    "client_address",
-    "action",
-    "event",
-    "object_type",
-    "object_id",
-    "case_ref",
-    "grant_ref",
-    "legal_basis",
-    "justification",
-    "recipient",
-    "outcome",
-    "details",
-)
+_ENTRY_COLUMNS = ("seq", "at", *ENTRY_FIELDS)
 
 
 @functools.lru_cache(maxsize=4)
@@ -60,23 +51,10 @@ def _inserts(paramstyle: str) -> tuple[str, str]:
     return entries, nodes
 
 
-@dataclass(frozen=True)
-class NewEntry:
+@dataclass(frozen=True, kw_only=True)
+class NewEntry(EntryFields[dict[str, Any]]):
     """An entry to append; the log gives it its position and time."""
 
-    actor: str
-    action: str
-    event: str
-    outcome: str
-    actor_role: str | None = None
-    client_address: str | None = None
-    object_type: str | None = None
-    object_id: str | None = None
-    case_ref: str | None = None
-    grant_ref: str | None = None
-    legal_basis: str | None = None
-    justification: str | None = None
-    recipient: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
 
 
@@ -103,29 +81,14 @@ def append(session: Session, clock: Clock, entries: Sequence[NewEntry]) -> int:
     stored_at: object = (
         naive.strftime("%Y-%m-%d %H:%M:%S.%f") if connection.dialect.name == "sqlite" else naive
     )
+    when = format_time(at)
     rows: list[tuple[object, ...]] = []
     nodes: list[tuple[int, int, bytes]] = []
-    for offset, entry in enumerate(entries):
-        record = EntryRecord(
-            seq=size + offset,
-            at=at,
-            actor=entry.actor,
-            actor_role=entry.actor_role,
-            action=entry.action,
-            event=entry.event,
-            object_type=entry.object_type,
-            object_id=entry.object_id,
-            case_ref=entry.case_ref,
-            grant_ref=entry.grant_ref,
-            legal_basis=entry.legal_basis,
-            justification=entry.justification,
-            recipient=entry.recipient,
-            client_address=entry.client_address,
-            outcome=entry.outcome,
-            details=canonical_details(entry.details),
-        )
-        rows.append(_row(record, stored_at))
-        nodes += tree.append(merkle.leaf_hash(canonical_bytes(record)))
+    for seq, entry in enumerate(entries, start=size):
+        *plain, details = field_values(entry)  # details come last (see EntryFields)
+        values = (*plain, canonical_details(details))
+        rows.append((seq, stored_at, *values))
+        nodes += tree.append(merkle.leaf_hash(line(seq, when, *values)))
     if rows:
         insert_entries, insert_nodes = _inserts(connection.dialect.paramstyle)
         connection.exec_driver_sql(insert_entries, rows)
@@ -136,47 +99,11 @@ def append(session: Session, clock: Clock, entries: Sequence[NewEntry]) -> int:
     return size
 
 
-def _row(record: EntryRecord, stored_at: object) -> tuple[object, ...]:
-    return (
-        record.seq,
-        stored_at,
-        record.actor,
-        record.actor_role,
-        record.client_address,
-        record.action,
-        record.event,
-        record.object_type,
-        record.object_id,
-        record.case_ref,
-        record.grant_ref,
-        record.legal_basis,
-        record.justification,
-        record.recipient,
-        record.outcome,
-        record.details,
-    )
-
-
 def record_of(entry: AuditEntry) -> EntryRecord:
     """The hashed content of a stored entry."""
-    return EntryRecord(
-        seq=entry.seq,
-        at=entry.at,
-        actor=entry.actor,
-        actor_role=entry.actor_role,
-        action=entry.action,
-        event=entry.event,
-        object_type=entry.object_type,
-        object_id=entry.object_id,
-        case_ref=entry.case_ref,
-        grant_ref=entry.grant_ref,
-        legal_basis=entry.legal_basis,
-        justification=entry.justification,
-        recipient=entry.recipient,
-        client_address=entry.client_address,
-        outcome=entry.outcome,
-        details=entry.details_json,
-    )
+    values = {name: getattr(entry, name) for name in ENTRY_FIELDS if name != "details"}
+    # The details as the text that was hashed, not the mapping the model reads from it.
+    return EntryRecord(seq=entry.seq, at=entry.at, details=entry.details_json, **values)
 
 
 def fetch_nodes(session: Session, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,6 +16,19 @@ from custos.audit.models import AuditEntry
 from custos.audit.policy import Action, Outcome
 from custos.clock import Clock
 from custos.context import NO_CONTEXT, Actor, Context
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One entry for `record_many`: what was done, to what, why and how it ended."""
+
+    action: Action
+    event: str
+    object_type: str | None = None
+    object_id: str | int | None = None
+    outcome: Outcome = Outcome.SUCCESS
+    context: Context = NO_CONTEXT
+    details: dict[str, Any] | None = None
 
 
 def record(
@@ -34,27 +48,44 @@ def record(
 
     If the append fails, the exception propagates and the caller's action fails with it.
     """
-    return log.append(
-        session,
-        clock,
-        [
-            NewEntry(
-                actor=actor.name,
-                actor_role=actor.role,
-                client_address=actor.client_address,
-                action=action.value,
-                event=event,
-                object_type=object_type,
-                object_id=None if object_id is None else str(object_id),
-                outcome=outcome.value,
-                case_ref=context.case_ref,
-                grant_ref=context.grant_ref,
-                legal_basis=context.legal_basis,
-                justification=context.justification,
-                recipient=context.recipient,
-                details=details or {},
-            )
-        ],
+    entry = Entry(
+        action,
+        event,
+        object_type=object_type,
+        object_id=object_id,
+        outcome=outcome,
+        context=context,
+        details=details,
+    )
+    return record_many(session, clock, actor, [entry])
+
+
+def record_many(session: Session, clock: Clock, actor: Actor, entries: Iterable[Entry]) -> int:
+    """Append entries by one actor in one append, in the session's transaction, all at one time.
+
+    Returns the position of the first. For work that records thousands at once (a sweep): one
+    lock of the log, one insert. If the append fails, none of them is written.
+    """
+    return log.append(session, clock, [_new_entry(actor, entry) for entry in entries])
+
+
+def _new_entry(actor: Actor, entry: Entry) -> NewEntry:
+    context = entry.context
+    return NewEntry(
+        actor=actor.name,
+        actor_role=actor.role,
+        client_address=actor.client_address,
+        action=entry.action.value,
+        event=entry.event,
+        object_type=entry.object_type,
+        object_id=None if entry.object_id is None else str(entry.object_id),
+        outcome=entry.outcome.value,
+        case_ref=context.case_ref,
+        grant_ref=context.grant_ref,
+        legal_basis=context.legal_basis,
+        justification=context.justification,
+        recipient=context.recipient,
+        details=entry.details or {},
     )
 
 

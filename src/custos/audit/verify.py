@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from custos.audit import log, merkle
-from custos.audit.canonical import canonical_bytes, line, parse
+from custos.audit.canonical import ENTRY_FIELDS, canonical_bytes, line, parse
 from custos.audit.checkpoint import published_note
 from custos.audit.log import record_of
 from custos.audit.models import AuditCheckpoint, AuditEntry
@@ -66,10 +66,9 @@ def verify_log(session: Session, verifier: Verifier, batch: int = 20_000) -> Rep
     return Report(size, len(checkpoints), None)
 
 
-# The columns in canonical order.
+# The columns in canonical order, the arguments of `canonical.line`.
 _ENTRIES_IN_ORDER = (
-    "SELECT seq, at, actor, actor_role, action, event, object_type, object_id, case_ref, "
-    "grant_ref, legal_basis, justification, recipient, client_address, outcome, details "
+    f"SELECT seq, at, {', '.join(ENTRY_FIELDS)} "  # noqa: S608 - fixed names
     "FROM audit_entries ORDER BY seq"
 )
 _LEVEL_IN_ORDER = "SELECT idx, hash FROM audit_nodes WHERE level = {level} ORDER BY idx"

@@ -112,7 +112,10 @@ def submit_cosignature(
 
 
 class EntryOut(BaseModel):
-    """An audit entry as auditors see it."""
+    """An audit entry as auditors see it: `canonical.EntryFields` after its position and time.
+
+    Written out for the API schema; tests/audit/test_fields.py keeps it in step with the fields.
+    """
 
     seq: int
     at: datetime

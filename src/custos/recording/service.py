@@ -26,6 +26,7 @@ from custos.recording.media import SegmentFile, first_picture, probe_video
 from custos.recording.models import DataKey, RecordingGap, Segment
 from custos.recording.policy import associated_data, blob_key, transports_for
 from custos.recording.policy import segment_id as new_segment_id
+from custos.redaction.cache import DetectorCache
 from custos.redaction.service import redact_still
 from custos.redaction.zones import ZoneMask
 from custos.storage.blobs import BlobStore
@@ -307,7 +308,13 @@ def list_gaps(session: Session, camera: str | None = None) -> list[tuple[Recordi
 
 
 def live_picture(
-    session: Session, clock: Clock, actor: Actor, name: str, timeout: float = 5.0
+    session: Session,
+    clock: Clock,
+    actor: Actor,
+    name: str,
+    timeout: float = 5.0,
+    *,
+    detectors: DetectorCache,
 ) -> bytes:
     """A picture of an active camera now, as a JPEG: privacy zones black, faces masked.
 
@@ -331,7 +338,7 @@ def live_picture(
     zones = cameras.zones_by_camera(session).get(camera.id, [])
     if zones:
         ZoneMask(zones, width, height).apply_bgr(picture)
-    result, jpeg = redact_still(picture)
+    result, jpeg = redact_still(picture, detectors=detectors)
     audit.record(
         session,
         clock,

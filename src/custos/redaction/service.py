@@ -10,48 +10,15 @@ caller writes with the view.
 from __future__ import annotations
 
 import io
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 import cv2
 
-from custos.redaction.detectors import Detection, Detector, Frame, PlateCascade
+from custos.redaction.cache import DetectorCache
+from custos.redaction.detectors import Frame
 from custos.redaction.pipeline import Options, Result, check_revealed, redact_image, redact_video
-
-_detectors_lock = threading.Lock()
-_shared_detectors: dict[tuple[Options, int], list[Detector]] = {}
-
-
-class _OneAtATime:
-    """A shared detector whose OpenCV object keeps state while it searches: one caller at once."""
-
-    def __init__(self, detector: Detector) -> None:
-        self.kind = detector.kind
-        self._detector = detector
-        self._lock = threading.Lock()
-
-    def detect(self, frame: Frame) -> list[Detection]:
-        """The wrapped detector's findings, taken under its lock."""
-        with self._lock:
-            return self._detector.detect(frame)
-
-
-def _detectors(options: Options, threads: int) -> list[Detector]:
-    """Detectors built once per set of options: loading a network costs more than a frame.
-
-    They are shared by every render; onnxruntime sessions may run in several threads at once,
-    OpenCV's cascade may not.
-    """
-    key = (replace(options, reveal=frozenset(), reveal_reason=None), threads)
-    with _detectors_lock:
-        if key not in _shared_detectors:
-            _shared_detectors[key] = [
-                _OneAtATime(detector) if isinstance(detector, PlateCascade) else detector
-                for detector in options.detectors(threads)
-            ]
-        return _shared_detectors[key]
 
 
 @dataclass(frozen=True)
@@ -71,11 +38,15 @@ def viewing_options(
 
 
 def redact_footage(
-    plaintext: bytes, options: Options | None = None, keep: tuple[float, float] | None = None
+    plaintext: bytes,
+    options: Options | None = None,
+    keep: tuple[float, float] | None = None,
+    *,
+    detectors: DetectorCache,
 ) -> Rendered:
     """A decrypted segment (MP4 in memory) masked for viewing; nothing touches a file.
 
-    `keep` limits it to a part, in seconds from its start.
+    `keep` limits it to a part, in seconds from its start; the detectors come from `detectors`.
     """
     options = options or viewing_options()
     target = io.BytesIO()
@@ -85,17 +56,19 @@ def redact_footage(
         options,
         output_format="mp4",
         streamable=True,
-        detectors=_detectors(options, threads=1),
+        detectors=detectors.get(options, threads=1),
         keep=keep,
     )
     check_revealed(result)
     return Rendered(target.getvalue(), "video/mp4", result.record())
 
 
-def redact_still(picture: Frame, options: Options | None = None) -> tuple[Result, bytes]:
+def redact_still(
+    picture: Frame, options: Options | None = None, *, detectors: DetectorCache
+) -> tuple[Result, bytes]:
     """A BGR picture masked in place and encoded as JPEG, with the result of the masking."""
     options = options or viewing_options()
-    result = redact_image(picture, options, _detectors(options, threads=0))
+    result = redact_image(picture, options, detectors.get(options, threads=0))
     check_revealed(result)
     ok, encoded = cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_QUALITY, 85])
     if not ok:  # pragma: no cover - OpenCV encodes any BGR array as JPEG

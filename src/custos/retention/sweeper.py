@@ -24,9 +24,8 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from custos.audit import log as audit_log
-from custos.audit.log import NewEntry
-from custos.audit.policy import Action, Outcome
+from custos.audit import service as audit
+from custos.audit.policy import Action
 from custos.cameras.models import Camera
 from custos.clock import Clock
 from custos.context import Actor
@@ -164,7 +163,7 @@ class Sweeper:
             keys = [row.key_id for row in doomed if row.key_id is not None]
             if keys:
                 session.execute(sa.delete(_keys).where(_keys.c.id.in_(keys)))
-            audit_log.append(session, self._clock, [_erasure_entry(row) for row in doomed])
+            audit.record_many(session, self._clock, SWEEPER, [_erasure_entry(r) for r in doomed])
             session.commit()
             return {row.id for row in doomed}
 
@@ -200,14 +199,11 @@ class Sweeper:
         return len(pending)
 
 
-def _erasure_entry(row: Any) -> NewEntry:
+def _erasure_entry(row: Any) -> audit.Entry:
     early = row.reason == Reason.STORAGE_PRESSURE.value
-    return NewEntry(
-        actor=SWEEPER.name,
-        actor_role=SWEEPER.role,
-        action=Action.ERASE.value,
-        event="retention.segment_erased_early" if early else "retention.segment_erased",
-        outcome=Outcome.SUCCESS.value,
+    return audit.Entry(
+        Action.ERASE,
+        "retention.segment_erased_early" if early else "retention.segment_erased",
         object_type="segment",
         object_id=row.id,
         # Metadata only: what was erased, when it was filmed, why, and the proof of its content.
