@@ -32,7 +32,7 @@ from custos.config import Settings
 from custos.recording.media import make_clip
 from custos.recording.recorder import CameraRecorder
 from custos.recording.service import SegmentWriter, active_feeds
-from custos.runtime import Runtime, initialise
+from custos.setup import initialise, open_runtime
 from custos.users.policy import Role
 from custos.users.service import Principal
 
@@ -110,7 +110,7 @@ def custos_cpu(source: Path, data: Path) -> tuple[float, float, int, int]:
     """User and system CPU seconds of recording `source` once: recorder, sealer, blobs, index."""
     settings = Settings(data_dir=data)
     initialise(settings)
-    runtime = Runtime.open(settings)
+    runtime = open_runtime(settings)
     actor = Principal(0, "bench", Role.ADMIN, "cli").actor()
     with runtime.sessions() as session:
         cameras.register_camera(

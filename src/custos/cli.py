@@ -60,7 +60,8 @@ from custos.redaction.pipeline import Options, redact_file
 from custos.redaction.render import Shape, Style
 from custos.retention import emergency, holds
 from custos.retention import service as retention
-from custos.runtime import INITIAL_PASSWORD_FILE, Runtime, initialise
+from custos.runtime import Runtime
+from custos.setup import INITIAL_PASSWORD_FILE, initialise, open_runtime
 from custos.users import service as users
 from custos.users.policy import Role
 from custos.users.schemas import UserOut
@@ -141,7 +142,7 @@ def _actor() -> Actor:
 @contextmanager
 def _opened(ctx: typer.Context) -> Iterator[Runtime]:
     """The runtime for one command, closed however the command ends."""
-    runtime = Runtime.open(_state(ctx).settings)
+    runtime = open_runtime(_state(ctx).settings)
     try:
         yield runtime
     finally:
