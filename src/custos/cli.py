@@ -5,9 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
-import signal
 import sys
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,9 +16,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
 
-from custos import __version__
+from custos import __version__, server
 from custos.audit import checkpoint as checkpoints
 from custos.audit import witness
 from custos.audit.service import Actor
@@ -34,7 +31,7 @@ from custos.cameras.policy import (
     parse_points,
 )
 from custos.cameras.schemas import CameraCreate, CameraOut
-from custos.clock import SystemClock, parse_time
+from custos.clock import parse_time
 from custos.config import Settings, load_settings
 from custos.errors import (
     ConfigError,
@@ -51,11 +48,8 @@ from custos.errors import (
     UnsupportedMedia,
 )
 from custos.incidents import service as incidents
-from custos.jobs import run_retention, sign_checkpoints, sweep_retention
-from custos.logs import configure_logging
+from custos.jobs import run_retention
 from custos.recording import service as recording
-from custos.recording.media import make_clip
-from custos.recording.supervisor import RecordingSupervisor
 from custos.redaction.pipeline import Options, redact_file
 from custos.redaction.render import Shape, Style
 from custos.retention import emergency, holds
@@ -193,46 +187,6 @@ def init(ctx: typer.Context) -> None:
         )
 
 
-def _serve(runtime: Runtime, host: str, port: int, record: bool) -> None:
-    """Run the web server, and the recorders beside it in a thread of their own."""
-    import uvicorn
-
-    from custos.web.app import create_app
-
-    configure_logging(runtime.settings.log_format)
-    stop = threading.Event()
-    recording = threading.Thread(
-        target=RecordingSupervisor(runtime).run, args=(stop,), name="recording", daemon=True
-    )
-    if record:
-        recording.start()
-    threading.Thread(
-        target=sign_checkpoints,
-        args=(runtime, stop, runtime.settings.checkpoint_minutes * 60),
-        name="checkpoints",
-        daemon=True,
-    ).start()
-    threading.Thread(
-        target=sweep_retention,
-        args=(runtime, stop, runtime.settings.sweep_minutes * 60),
-        name="retention",
-        daemon=True,
-    ).start()
-    try:
-        uvicorn.run(
-            create_app(runtime),
-            host=host,
-            port=port,
-            log_config=None,
-            proxy_headers=False,
-            server_header=False,
-        )
-    finally:
-        stop.set()
-        if record:
-            recording.join(timeout=120)
-
-
 @app.command()
 def serve(
     ctx: typer.Context,
@@ -243,66 +197,12 @@ def serve(
     """Run the web server and the recorders."""
     with _opened(ctx) as runtime:
         typer.echo(f"Custos is serving at {_url(host, port)}")
-        _serve(runtime, host, port, record)
+        server.serve(runtime, host, port, record=record)
 
 
 def _url(host: str, port: int) -> str:
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104 - display only
     return f"http://{shown}:{port}/"
-
-
-DEMO_CLIP_SECONDS = 30
-
-DEMO_CAMERAS: tuple[dict[str, Any], ...] = (
-    {
-        "name": "plaza-north",
-        "category": CameraCategory.PUBLIC_SAFETY,
-        "region": "Almaty",
-        "location": "Republic Square, north side",
-        "operator_org": "City Public Safety Centre",
-        "purpose": "Public order on the square during events",
-        "tags": [],
-    },
-    {
-        "name": "school-gate",
-        "category": CameraCategory.PUBLIC_SAFETY,
-        "region": "Almaty",
-        "location": "School No. 12, main gate",
-        "operator_org": "City Public Safety Centre",
-        "purpose": "Road safety at the crossing by the school gate",
-        "tags": [SensitivityTag.SCHOOL],
-    },
-    {
-        "name": "ministry-lobby",
-        "category": CameraCategory.STATE_BODY,
-        "region": "Astana",
-        "location": "Ministry building, public lobby",
-        "operator_org": "Ministry security service",
-        "purpose": "Protection of a state building",
-        "tags": [],
-    },
-)
-
-
-def register_demo_cameras(session: Session, settings: Settings) -> list[str]:
-    """Make the demo clips and register the demo cameras that are missing; returns those added."""
-    clips = (settings.data_dir / "demo").resolve()
-    clips.mkdir(parents=True, exist_ok=True)
-    added = []
-    for phase, spec in enumerate(DEMO_CAMERAS):
-        clip = clips / f"{spec['name']}.mp4"
-        if not clip.exists():
-            # Synthetic pictures (no person in them), looped by the recorder like a live feed.
-            partial = clip.with_suffix(".partial.mp4")
-            make_clip(partial, DEMO_CLIP_SECONDS, phase=phase * 40)
-            partial.replace(clip)
-        try:
-            cameras.get_camera(session, spec["name"])
-        except NotFound:
-            data = CameraCreate(source_url=str(clips / f"{spec['name']}.mp4"), **spec)
-            cameras.register_camera(session, SystemClock(), _actor(), data)
-            added.append(spec["name"])
-    return added
 
 
 @app.command()
@@ -315,17 +215,11 @@ def demo(
     settings = _state(ctx).settings
     initialise(settings)
     with _opened(ctx) as runtime:
-        with runtime.sessions() as session:
-            register_demo_cameras(session, settings)
-            password_file = settings.data_dir / INITIAL_PASSWORD_FILE
-            password = password_file.read_text().strip() if password_file.exists() else None
-            usable = password is not None and users.password_works(
-                session, users.FIRST_ADMIN, password
-            )
+        password = server.prepare_demo(runtime, _actor())
         typer.echo("Custos demo is ready.")
         typer.echo(f"  URL:       {_url(host, port)}")
         typer.echo(f"  User:      {users.FIRST_ADMIN}")
-        if usable:
+        if password is not None:
             typer.echo(f"  Password:  {password}")
             typer.echo("  (one-time password: you will be asked to choose your own)")
         else:
@@ -333,7 +227,7 @@ def demo(
                 "  Password:  changed since set-up; `custos user reset-password admin` "
                 "issues a new one-time password"
             )
-        _serve(runtime, host, port, record=True)
+        server.serve(runtime, host, port, record=True)
 
 
 @app.command()
@@ -345,20 +239,9 @@ def record(
     ] = None,
 ) -> None:
     """Record every active camera in the foreground; stopping seals the segments in progress."""
-    stop = threading.Event()
     with _opened(ctx) as runtime:
-        configure_logging(runtime.settings.log_format)
-        previous = {
-            signum: signal.signal(signum, lambda *_: stop.set())
-            for signum in (signal.SIGINT, signal.SIGTERM)
-        }
-        supervisor = RecordingSupervisor(runtime)
-        try:
-            supervisor.run(stop, duration=seconds)
-        finally:
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
-    for recorder in supervisor.finished:
+        finished = server.record(runtime, seconds)
+    for recorder in finished:
         out.print(f"{recorder.feed.name}: {recorder.segments_stored} segments stored")
 
 
