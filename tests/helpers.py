@@ -267,3 +267,12 @@ def still_clip(path: Path, picture: np.ndarray, frames: int = 5, rate: int = 10)
             output.mux(stream.encode(av.VideoFrame.from_ndarray(picture, format="bgr24")))
         output.mux(stream.encode(None))
     return path
+
+
+def custos(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """Run the `custos` command line in this process; returns (exit code, stdout, stderr)."""
+    from custos import cli
+
+    code = cli.run(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
