@@ -24,7 +24,7 @@ from custos.audit import log, merkle
 from custos.audit.log import NewEntry
 from custos.audit.verify import verify_log
 from custos.config import Settings
-from custos.runtime import Runtime, initialise
+from custos.setup import initialise, open_runtime
 
 PUBLISHED = {"trillian_writes_per_s": 500, "tessera_writes_per_s": 10_000}
 
@@ -59,7 +59,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="custos-audit-bench-") as folder:
         settings = Settings(data_dir=Path(folder))
         initialise(settings)
-        runtime = Runtime.open(settings)
+        runtime = open_runtime(settings)
         clock = runtime.clock
         with runtime.sessions() as session:
             started = time.perf_counter()

@@ -36,7 +36,7 @@ from custos.recording.recorder import CameraRecorder
 from custos.recording.service import SegmentWriter, active_feeds
 from custos.retention.pressure import ExhaustionGate
 from custos.retention.service import SegmentPlanner
-from custos.runtime import Runtime, initialise
+from custos.setup import initialise, open_runtime
 
 
 def make_input(work: Path, minutes: float) -> Path:
@@ -112,7 +112,7 @@ def custos_cpu(source: Path, data: Path) -> tuple[float, float, int, int]:
     """User and system CPU seconds of recording `source` once: recorder, sealer, blobs, index."""
     settings = Settings(data_dir=data)
     initialise(settings)
-    runtime = Runtime.open(settings)
+    runtime = open_runtime(settings)
     actor = Principal(0, "bench", Role.ADMIN, "cli").actor()
     with runtime.sessions() as session:
         cameras.register_camera(

@@ -28,7 +28,8 @@ from custos.permissions import Role
 from custos.recording.policy import blob_key
 from custos.recording.policy import segment_id as new_segment_id
 from custos.retention.sweeper import Sweeper
-from custos.runtime import Runtime, initialise
+from custos.runtime import Runtime
+from custos.setup import initialise, open_runtime
 
 CAMERAS = 100
 BLOB = os.urandom(64)
@@ -40,7 +41,7 @@ def build(folder: Path, total: int, expired: int) -> tuple[Runtime, float]:
     started = time.perf_counter()
     settings = Settings(data_dir=folder)
     initialise(settings)
-    runtime = Runtime.open(settings)
+    runtime = open_runtime(settings)
     actor = Principal(0, "bench", Role.ADMIN, "cli").actor()
     with runtime.sessions() as session:
         ids = [

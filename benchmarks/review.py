@@ -36,7 +36,8 @@ from custos.recording.media import Segmenter, SegmentFile
 from custos.recording.service import CameraFeed, SegmentWriter
 from custos.retention.pressure import ExhaustionGate
 from custos.retention.service import SegmentPlanner
-from custos.runtime import Runtime, initialise
+from custos.runtime import Runtime
+from custos.setup import initialise, open_runtime
 
 ROOT = Path(__file__).resolve().parents[1]
 VIDEO = ROOT.parent / "shared" / "testdata" / "video" / "gen1_test_video.mp4"
@@ -139,7 +140,7 @@ def main() -> None:
         make_clip(clip)
         settings = Settings(data_dir=Path(folder) / "data")
         initialise(settings)
-        runtime = Runtime.open(settings)
+        runtime = open_runtime(settings)
         grant_id, window_id, segment_id = granted(runtime, one_segment(clip))
         investigator = Actor("ivan", None)
         times = []

@@ -26,7 +26,8 @@ from custos.cameras.schemas import CameraCreate
 from custos.config import Settings
 from custos.context import Actor
 from custos.recording.media import Segmenter, SegmentFile
-from custos.runtime import Runtime, initialise
+from custos.runtime import Runtime
+from custos.setup import initialise, open_runtime
 from custos.web.app import create_app
 
 # The server the PostgreSQL half of the suite runs on; `make test` starts it if it is down.
@@ -220,7 +221,7 @@ class ServedCustos:
     def __init__(self, folder: Path) -> None:
         settings = Settings(data_dir=folder)
         initialise(settings)
-        self.runtime = Runtime.open(settings)
+        self.runtime = open_runtime(settings)
         self.port = free_port()
         self.server = uvicorn.Server(
             uvicorn.Config(
@@ -266,3 +267,12 @@ def still_clip(path: Path, picture: np.ndarray, frames: int = 5, rate: int = 10)
             output.mux(stream.encode(av.VideoFrame.from_ndarray(picture, format="bgr24")))
         output.mux(stream.encode(None))
     return path
+
+
+def custos(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """Run the `custos` command line in this process; returns (exit code, stdout, stderr)."""
+    from custos import cli
+
+    code = cli.run(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err

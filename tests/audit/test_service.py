@@ -12,12 +12,12 @@ from custos.audit import log
 from custos.audit import service as audit
 from custos.audit.models import AuditEntry
 from custos.audit.policy import Action, Outcome
-from custos.audit.service import Context
 from custos.cameras import service as cameras
 from custos.cameras.models import Camera
 from custos.cameras.policy import CameraCategory
 from custos.cameras.schemas import CameraCreate
 from custos.clock import FrozenClock
+from custos.context import Context
 from helpers import TESTER, audit_events
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from custos.config import Settings
-from custos.runtime import Runtime, initialise
+from custos.runtime import Runtime
+from custos.setup import initialise, open_runtime
 from helpers import RtspCamera, free_port
 
 
@@ -33,6 +34,6 @@ def live_runtime(tmp_path: Path) -> Iterator[Runtime]:
     """An initialised data folder (SQLite, local blobs, key file), opened like `custos serve`."""
     settings = Settings(data_dir=tmp_path / "data")
     initialise(settings)
-    runtime = Runtime.open(settings)
+    runtime = open_runtime(settings)
     yield runtime
     runtime.close()

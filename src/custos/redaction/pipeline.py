@@ -33,6 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from custos.errors import InvalidInput, NotFound, StorageError, UnsupportedMedia
+from custos.redaction import choices
 from custos.redaction.detectors import (
     FACE,
     PERSON,
@@ -61,9 +62,9 @@ class Options:
 
     kinds: frozenset[str] = frozenset({FACE})
     look: Look = field(default_factory=Look)
-    detect_every: int = 2
-    detect_size: int | None = 640  # video: longer side searched; pictures: full size
-    face_threshold: float = 0.3
+    detect_every: int = choices.DETECT_EVERY
+    detect_size: int | None = choices.DETECT_SIZE  # video: longer side; pictures: full size
+    face_threshold: float = choices.FACE_THRESHOLD
     reveal: frozenset[int] = frozenset()  # track ids left visible
     reveal_reason: str | None = None
     labels: bool = False  # draw each track's number beside its mask, to choose what to reveal

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from custos.redaction import choices
+from custos.redaction.choices import Shape as Shape
+from custos.redaction.choices import Style as Style
 from custos.redaction.detectors import FACE, Box, as_frame
 
 Masked = tuple[str, Box]  # the kind of object and its box in frame pixels
@@ -31,29 +33,13 @@ BLUR_CELLS = 8
 PIXEL_CELLS = 6
 
 
-class Style(StrEnum):
-    """How a masked region looks."""
-
-    BLUR = "blur"
-    PIXELATE = "pixelate"
-    SOLID = "solid"
-
-
-class Shape(StrEnum):
-    """The outline of a masked region; `auto` is an ellipse for faces and a box otherwise."""
-
-    AUTO = "auto"
-    ELLIPSE = "ellipse"
-    BOX = "box"
-
-
 @dataclass(frozen=True)
 class Look:
     """Everything that decides how a detection is masked."""
 
     style: Style = Style.BLUR
     shape: Shape = Shape.AUTO
-    margin: float = 0.2  # added on each side, as a fraction of the box's width and height
+    margin: float = choices.MARGIN  # on each side, a fraction of the box's width and height
 
     def __post_init__(self) -> None:
         if not 0 <= self.margin <= 2:

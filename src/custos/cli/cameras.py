@@ -1,0 +1,235 @@
+"""`custos camera` and `custos camera zone`: the camera registry and its privacy zones."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from custos.cameras.policy import (
+    DEFAULT_SEGMENT_SECONDS,
+    CameraCategory,
+    CameraStatus,
+    SensitivityTag,
+    parse_points,
+)
+from custos.cli.common import actor, opened, out, print_rows
+from custos.errors import InvalidInput
+
+app = typer.Typer(no_args_is_help=True, help="The camera registry.")
+zone_app = typer.Typer(no_args_is_help=True, help="Privacy zones: parts of a picture never kept.")
+
+
+@app.command("add")
+def camera_add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Option(help="Short unique name.")],
+    url: Annotated[str, typer.Option(help="rtsp://, http(s):// URL or absolute file path.")],
+    category: Annotated[CameraCategory, typer.Option(help="Legal category.", case_sensitive=False)],
+    region: Annotated[str, typer.Option(help="Region the camera is in.")],
+    purpose: Annotated[str, typer.Option(help="Stated purpose.")] = "",
+    operator_org: Annotated[str, typer.Option(help="Operating organisation.")] = "",
+    location: Annotated[str, typer.Option(help="Where the camera is.")] = "",
+    tag: Annotated[
+        list[SensitivityTag] | None,
+        typer.Option(help="Sensitive site tag; repeat for several.", case_sensitive=False),
+    ] = None,
+    draft: Annotated[bool, typer.Option("--draft", help="Register without recording.")] = False,
+    audio: Annotated[
+        bool, typer.Option("--audio", help="Keep the sound (dropped by default).")
+    ] = False,
+    segment_seconds: Annotated[
+        int, typer.Option(help="Length of stored segments, 2-60 s.")
+    ] = DEFAULT_SEGMENT_SECONDS,
+) -> None:
+    """Register a camera."""
+    from custos.cameras import service as cameras
+    from custos.cameras.schemas import CameraCreate
+
+    try:
+        data = CameraCreate(
+            record_audio=audio,
+            segment_seconds=segment_seconds,
+            name=name,
+            source_url=url,
+            category=category,
+            region=region,
+            purpose=purpose,
+            operator_org=operator_org,
+            location=location,
+            tags=tag or [],
+            status=CameraStatus.DRAFT if draft else CameraStatus.ACTIVE,
+        )
+    except Exception as error:  # pydantic ValidationError: say which option is wrong
+        raise InvalidInput(_validation_text(error)) from None
+    with opened(ctx) as runtime, runtime.sessions() as session:
+        camera = cameras.register_camera(session, runtime.clock, actor(), data)
+        out.print(f"registered camera {camera.name} ({camera.status.value})")
+
+
+def _validation_text(error: Exception) -> str:
+    from pydantic import ValidationError
+
+    if not isinstance(error, ValidationError):
+        raise error
+    option = {"source_url": "url", "tags": "tag"}
+    return "; ".join(
+        f"--{option.get(str(item['loc'][0]), str(item['loc'][0])).replace('_', '-')}: "
+        f"{item['msg'].removeprefix('Value error, ')}"
+        for item in error.errors()
+    )
+
+
+@app.command("retention")
+def camera_retention(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The camera.")],
+    days: Annotated[
+        float | None, typer.Option(help="Days to keep footage; leave out for the policy default.")
+    ] = None,
+    justification: Annotated[str, typer.Option(help="Why longer than the default.")] = "",
+    dpia: Annotated[str, typer.Option(help="Reference of the DPIA that covers it.")] = "",
+) -> None:
+    """Set how long a camera keeps footage (longer than the default only with reasons)."""
+    from custos.retention import service as retention
+
+    with opened(ctx) as runtime, runtime.sessions() as session:
+        camera = retention.set_camera_retention(
+            session,
+            runtime.clock,
+            actor(),
+            runtime.policy.profile,
+            name,
+            days,
+            justification,
+            dpia,
+        )
+        kept = (
+            "the policy default"
+            if camera.retention_days is None
+            else f"{camera.retention_days:g} days"
+        )
+        out.print(f"camera {name} keeps footage {kept}")
+
+
+@app.command("list")
+def camera_list(
+    ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False
+) -> None:
+    """List registered cameras."""
+    from custos.cameras import service as cameras
+    from custos.cameras.schemas import CameraOut
+
+    with opened(ctx) as runtime, runtime.sessions() as session:
+        rows = [CameraOut.model_validate(c) for c in cameras.list_cameras(session)]
+    print_rows(
+        rows,
+        as_json,
+        [
+            ("name", lambda row: row.name),
+            ("status", lambda row: row.status.value),
+            ("category", lambda row: row.category.value),
+            ("region", lambda row: row.region),
+            ("tags", lambda row: ",".join(tag.value for tag in row.tags)),
+            ("source", lambda row: row.source_url),
+        ],
+        lambda row: row.model_dump(mode="json"),
+    )
+
+
+def _camera_status(ctx: typer.Context, name: str, target: CameraStatus, reason: str) -> None:
+    from custos.cameras import service as cameras
+
+    with opened(ctx) as runtime, runtime.sessions() as session:
+        cameras.set_status(session, runtime.clock, actor(), name, target, reason)
+    out.print(f"camera {name} is {target.value}")
+
+
+@app.command("suspend")
+def camera_suspend(
+    ctx: typer.Context,
+    name: str,
+    reason: Annotated[str, typer.Option(help="Why recording stops.")] = "",
+) -> None:
+    """Stop a camera from recording."""
+    _camera_status(ctx, name, CameraStatus.SUSPENDED, reason)
+
+
+@app.command("activate")
+def camera_activate(
+    ctx: typer.Context,
+    name: str,
+    reason: Annotated[str, typer.Option(help="Why recording starts.")] = "",
+) -> None:
+    """Let a draft or suspended camera record."""
+    _camera_status(ctx, name, CameraStatus.ACTIVE, reason)
+
+
+app.add_typer(zone_app, name="zone")
+
+
+@zone_app.command("add")
+def zone_add(
+    ctx: typer.Context,
+    camera: str,
+    zone: Annotated[str, typer.Option("--name", help="The zone's name, e.g. 'flat 3 windows'.")],
+    points: Annotated[
+        str,
+        typer.Option(help="Corners as fractions of width and height: '0.1,0.1 0.5,0.1 0.5,0.6'."),
+    ],
+    reason: Annotated[str, typer.Option(help="Why this part of the picture is masked.")],
+) -> None:
+    """Mask a polygon of a camera's picture: never stored, never shown live."""
+    from custos.cameras import service as cameras
+
+    try:
+        corners = parse_points(points)
+    except ValueError as error:
+        raise InvalidInput(f"--points: {error}", field="points") from error
+    with opened(ctx) as runtime, runtime.sessions() as session:
+        cameras.add_zone(session, runtime.clock, actor(), camera, zone, corners, reason)
+    out.print(f"zone '{zone}' added to {camera}; its recorder restarts with it within seconds")
+
+
+@zone_app.command("list")
+def zone_list(
+    ctx: typer.Context, camera: str, as_json: Annotated[bool, typer.Option("--json")] = False
+) -> None:
+    """List a camera's privacy zones."""
+    from custos.cameras import service as cameras
+
+    with opened(ctx) as runtime, runtime.sessions() as session:
+        zones = cameras.list_zones(session, camera)
+    print_rows(
+        zones,
+        as_json,
+        [
+            ("zone", lambda zone: zone.name),
+            ("corners", lambda zone: " ".join(f"{x:g},{y:g}" for x, y in zone.points)),
+            ("reason", lambda zone: zone.reason),
+            ("added (UTC)", lambda zone: f"{zone.created_at:%Y-%m-%d %H:%M}"),
+            ("by", lambda zone: zone.created_by),
+        ],
+        lambda zone: {
+            "name": zone.name,
+            "points": zone.points,
+            "reason": zone.reason,
+            "created_at": zone.created_at.isoformat(),
+            "created_by": zone.created_by,
+        },
+    )
+
+
+@zone_app.command("remove")
+def zone_remove(
+    ctx: typer.Context,
+    camera: str,
+    zone: Annotated[str, typer.Option("--name", help="The zone to remove.")],
+    reason: Annotated[str, typer.Option(help="Why this part may now be recorded.")],
+) -> None:
+    """Stop masking a zone: from then on that part of the picture is recorded."""
+    from custos.cameras import service as cameras
+
+    with opened(ctx) as runtime, runtime.sessions() as session:
+        cameras.remove_zone(session, runtime.clock, actor(), camera, zone, reason)
+    out.print(f"zone '{zone}' removed from {camera}")

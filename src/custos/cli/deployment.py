@@ -1,0 +1,102 @@
+"""Setting a deployment up and running it: `init`, `serve`, `demo`, `record`, `version`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from custos import __version__
+from custos.cli.common import actor, opened, out, state
+
+
+def version() -> None:
+    """Print the version."""
+    out.print(__version__)
+
+
+def _shown_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def init(ctx: typer.Context) -> None:
+    """Set up the data folder, key file, blob store and database; safe to run again."""
+    from custos.setup import INITIAL_PASSWORD_FILE, initialise
+    from custos.users.service import FIRST_ADMIN
+
+    settings = state(ctx).settings
+    done = initialise(settings)
+    created_key, password = done.key_created, done.admin_password
+    out.print(f"data folder   {settings.data_dir.resolve()}")
+    out.print(f"database      {_shown_url(settings.database)} (schema up to date)")
+    out.print(f"blob store    {settings.blob_location}")
+    out.print(f"key file      {settings.kek_path} ({'created' if created_key else 'kept'})")
+    if password is not None:
+        out.print(
+            f"first admin   {FIRST_ADMIN} / {password}  (one-time password, also in "
+            f"{settings.data_dir / INITIAL_PASSWORD_FILE})"
+        )
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    record: Annotated[bool, typer.Option(help="Run the recorders of active cameras too.")] = True,
+) -> None:
+    """Run the web server and the recorders."""
+    from custos import server
+
+    with opened(ctx) as runtime:
+        typer.echo(f"Custos is serving at {_url(host, port)}")
+        server.serve(runtime, host, port, record=record)
+
+
+def _url(host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104 - display only
+    return f"http://{shown}:{port}/"
+
+
+def demo(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Initialise, register the demo cameras, print where to sign in, serve and record."""
+    from custos import server
+    from custos.setup import initialise
+    from custos.users.service import FIRST_ADMIN
+
+    initialise(state(ctx).settings)
+    with opened(ctx) as runtime:
+        password = server.prepare_demo(runtime, actor())
+        typer.echo("Custos demo is ready.")
+        typer.echo(f"  URL:       {_url(host, port)}")
+        typer.echo(f"  User:      {FIRST_ADMIN}")
+        if password is not None:
+            typer.echo(f"  Password:  {password}")
+            typer.echo("  (one-time password: you will be asked to choose your own)")
+        else:
+            typer.echo(
+                "  Password:  changed since set-up; `custos user reset-password admin` "
+                "issues a new one-time password"
+            )
+        server.serve(runtime, host, port, record=True)
+
+
+def record(
+    ctx: typer.Context,
+    seconds: Annotated[
+        float | None,
+        typer.Option("--for", min=1, help="Stop after this many seconds (default: until Ctrl-C)."),
+    ] = None,
+) -> None:
+    """Record every active camera in the foreground; stopping seals the segments in progress."""
+    from custos import server
+
+    with opened(ctx) as runtime:
+        finished = server.record(runtime, seconds)
+    for recorder in finished:
+        out.print(f"{recorder.feed.name}: {recorder.segments_stored} segments stored")

@@ -1,0 +1,114 @@
+"""`custos user`: accounts and their credentials."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from custos.cli.common import actor, opened, out, print_rows
+from custos.permissions import Role
+
+app = typer.Typer(no_args_is_help=True, help="Accounts and their credentials.")
+
+
+@app.command("add")
+def user_add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Sign-in name.")],
+    role: Annotated[Role, typer.Option(help="The user's role.", case_sensitive=False)],
+    display_name: Annotated[str, typer.Option(help="Full name shown on pages.")] = "",
+    token: Annotated[
+        bool,
+        typer.Option("--token", help="Service account: issue an API token instead of a password."),
+    ] = False,
+) -> None:
+    """Create an account and print its one-time password (or its API token)."""
+    from custos.users import service as users
+
+    with opened(ctx) as runtime, runtime.sessions() as session:
+        user, password = users.create_user(
+            session,
+            runtime.clock,
+            actor(),
+            name=name,
+            role=role,
+            display_name=display_name,
+            with_password=not token,
+        )
+        if token:
+            secret, _expires = users.issue_token(
+                session, runtime.clock, actor(), user.name, label="created with the account"
+            )
+            out.print(f"token for {user.name} ({role.value}): {secret}")
+        else:
+            out.print(f"one-time password for {user.name} ({role.value}): {password}")
+
+
+@app.command("list")
+def user_list(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List accounts."""
+    from custos.users import service as users
+    from custos.users.schemas import UserOut
+
+    with opened(ctx) as runtime, runtime.sessions() as session:
+        rows = [UserOut.model_validate(u) for u in users.list_users(session)]
+    print_rows(
+        rows,
+        as_json,
+        [
+            ("name", lambda row: row.name),
+            ("role", lambda row: row.role.value),
+            ("state", lambda row: "active" if row.active else "disabled"),
+            ("display name", lambda row: row.display_name),
+            ("created", lambda row: row.created_at.strftime("%Y-%m-%d %H:%M")),
+        ],
+        lambda row: row.model_dump(mode="json"),
+    )
+
+
+def _user_change(ctx: typer.Context, name: str, active: bool) -> None:
+    from custos.users import service as users
+
+    with opened(ctx) as runtime, runtime.sessions() as session:
+        users.set_active(session, runtime.clock, actor(), name, active)
+    out.print(f"{name} {'enabled' if active else 'disabled'}")
+
+
+@app.command("disable")
+def user_disable(ctx: typer.Context, name: str) -> None:
+    """Disable an account; its sessions and tokens end at once."""
+    _user_change(ctx, name, False)
+
+
+@app.command("enable")
+def user_enable(ctx: typer.Context, name: str) -> None:
+    """Enable a disabled account."""
+    _user_change(ctx, name, True)
+
+
+@app.command("reset-password")
+def user_reset_password(ctx: typer.Context, name: str) -> None:
+    """Give an account a new one-time password and print it."""
+    from custos.users import service as users
+
+    with opened(ctx) as runtime, runtime.sessions() as session:
+        password = users.reset_password(session, runtime.clock, actor(), name)
+    out.print(f"one-time password for {name}: {password}")
+
+
+@app.command("token")
+def user_token(
+    ctx: typer.Context,
+    name: str,
+    label: Annotated[str, typer.Option(help="What the token is for.")] = "",
+    days: Annotated[int, typer.Option(min=1, max=3650, help="Lifetime in days.")] = 90,
+) -> None:
+    """Issue an API token for an account and print it."""
+    from custos.users import service as users
+
+    with opened(ctx) as runtime, runtime.sessions() as session:
+        secret, expires = users.issue_token(
+            session, runtime.clock, actor(), name, label=label, days=days
+        )
+    out.print(f"token for {name} (expires {expires:%Y-%m-%d}): {secret}")

@@ -1,0 +1,95 @@
+"""The composition root: builds the web app, the recorders and the periodic jobs, and starts them.
+
+`custos serve`, `custos demo` and `custos record` call in here once they have a runtime; nothing
+else starts threads or a web server. The web app and uvicorn are imported only when serving.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+from custos.context import Actor
+from custos.demo import first_admin_password, register_demo_cameras
+from custos.jobs import sign_checkpoints, sweep_retention
+from custos.logs import configure_logging
+from custos.recording.recorder import CameraRecorder
+from custos.recording.supervisor import RecordingSupervisor
+from custos.retention.pressure import ExhaustionGate
+from custos.retention.service import SegmentPlanner
+from custos.runtime import Runtime
+
+
+def recorders(runtime: Runtime) -> RecordingSupervisor:
+    """The recorders, whose segments retention plans and whose storage retention may close."""
+    return RecordingSupervisor(runtime, SegmentPlanner(runtime.rules), ExhaustionGate())
+
+
+def serve(runtime: Runtime, host: str, port: int, *, record: bool) -> None:
+    """Run the web server, the periodic jobs and (if `record`) the recorders, until it stops."""
+    import uvicorn
+
+    from custos.web.app import create_app
+
+    configure_logging(runtime.settings.log_format)
+    stop = threading.Event()
+    recording = threading.Thread(
+        target=recorders(runtime).run, args=(stop,), name="recording", daemon=True
+    )
+    if record:
+        recording.start()
+    threading.Thread(
+        target=sign_checkpoints,
+        args=(runtime, stop, runtime.settings.checkpoint_minutes * 60),
+        name="checkpoints",
+        daemon=True,
+    ).start()
+    threading.Thread(
+        target=sweep_retention,
+        args=(runtime, stop, runtime.settings.sweep_minutes * 60),
+        name="retention",
+        daemon=True,
+    ).start()
+    try:
+        uvicorn.run(
+            create_app(runtime),
+            host=host,
+            port=port,
+            log_config=None,
+            proxy_headers=False,
+            server_header=False,
+        )
+    finally:
+        stop.set()
+        if record:
+            recording.join(timeout=120)
+
+
+def record(runtime: Runtime, duration: float | None = None) -> list[CameraRecorder]:
+    """Record every active camera in the foreground until `duration` passes, Ctrl-C or SIGTERM.
+
+    Returns the recorders that ran; each has sealed the segment it had in progress.
+    """
+    configure_logging(runtime.settings.log_format)
+    stop = threading.Event()
+    previous = {
+        signum: signal.signal(signum, lambda *_: stop.set())
+        for signum in (signal.SIGINT, signal.SIGTERM)
+    }
+    supervisor = recorders(runtime)
+    try:
+        supervisor.run(stop, duration=duration)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    return supervisor.finished
+
+
+def prepare_demo(runtime: Runtime, actor: Actor) -> str | None:
+    """Register the demo cameras that are missing; returns the first admin's sign-in password.
+
+    That is the one-time password `custos init` wrote down, or None once it has been changed.
+    """
+    with runtime.sessions() as session:
+        register_demo_cameras(session, runtime.settings, actor)
+        return first_admin_password(session, runtime.settings)
