@@ -45,6 +45,11 @@ from helpers import (
 )
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Start the tests that run for minutes first, so parallel workers finish together."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+
+
 @pytest.fixture(autouse=True)
 def _no_custos_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Settings in the developer's shell must not leak into tests."""

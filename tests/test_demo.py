@@ -101,6 +101,7 @@ def _wait_until_serving(url: str) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.long
 @pytest.mark.browser
 def test_make_demo_serves_the_printed_url_and_the_printed_credentials_work(
     demo: dict[str, str], browser: Browser
@@ -132,6 +133,7 @@ def test_make_demo_serves_the_printed_url_and_the_printed_credentials_work(
 
 
 @pytest.mark.slow
+@pytest.mark.long
 def test_make_demo_records_the_demo_cameras(demo: dict[str, str]) -> None:
     custos = Path(demo["checkout"]) / ".venv" / "bin" / "custos"
     deadline = time.monotonic() + 60

@@ -129,6 +129,7 @@ def test_people_are_found_around_their_faces(testdata: Path) -> None:
     assert hog.detect(np.full((480, 640, 3), 127, dtype=np.uint8)) == []
 
 
+@pytest.mark.long
 def test_the_face_is_masked_in_every_frame_of_the_video(testdata: Path, tmp_path: Path) -> None:
     source = testdata / "video" / "gen1_test_video.mp4"
     target = tmp_path / "redacted.mp4"
