@@ -12,6 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from custos.access import service as access
+from custos.access.policy import Window
+from custos.audit.service import Actor
 from custos.cases import service as cases
 from custos.clock import FrozenClock
 from custos.runtime import Runtime
@@ -113,15 +115,14 @@ def test_a_person_not_in_the_case_is_named_beside_the_persons(
     )
 
 
-def _filed(db: Session, clock: FrozenClock, runtime: Runtime, case_id: int) -> int:
+def _filed(
+    db: Session, clock: FrozenClock, runtime: Runtime, case_id: int, by: str = "ivan"
+) -> int:
     now = clock.now()
-    from custos.access.policy import Window
-    from custos.audit.service import Actor
-
     filed = access.file_request(
         db,
         clock,
-        Actor("ivan", None),
+        Actor(by, None),
         runtime.policy.profile,
         case_id=case_id,
         windows=[Window("hall", now - timedelta(hours=2), now - timedelta(hours=1))],
@@ -190,3 +191,28 @@ def test_a_refused_decision_keeps_the_approver_s_narrowing(
         r"the granted window on hall .* lies outside what was asked",
         html,
     )
+
+
+def test_approving_one_s_own_request_is_403_on_the_request_page(
+    client: TestClient,
+    db: Session,
+    clock: FrozenClock,
+    runtime: Runtime,
+    case_id: int,
+    make_user: Callable[..., tuple[str, str]],
+) -> None:
+    name, token = make_user(Role.APPROVER)
+    request_id = _filed(db, clock, runtime, case_id, by=name)  # filed under the approver's name
+    response = client.post(
+        f"/requests/{request_id}/approve",
+        headers={**bearer(token), **HTML},
+        data={
+            "keep": "0",
+            "camera": "hall",
+            "start": (clock.now() - timedelta(hours=2)).strftime(FORM),
+            "end": (clock.now() - timedelta(hours=1)).strftime(FORM),
+        },
+    )
+    assert response.status_code == 403  # Forbidden, as in the API; not a blanket 422
+    assert f"Access request {request_id}" in response.text
+    assert "must be approved by someone other than the person who made it" in response.text
