@@ -1,7 +1,8 @@
 """FastAPI dependencies shared by every router: the database session and who the caller is.
 
-Every route declares what it admits, in exactly one of two ways:
-`caller: Annotated[Caller, admits(Permission.X)]` (the roles come from `custos.permissions`), or
+Every route declares what it admits, in exactly one of two ways: a caller typed with one of
+the aliases at the end of this module, one per permission (`caller: CaseManager` is
+`Annotated[Caller, admits(Permission.MANAGE_CASES)]`; the roles come from `custos.permissions`), or
 `dependencies=[PUBLIC]` for the few routes open to anyone. A test walks all routes and fails
 on any that declares neither.
 """
@@ -154,6 +155,27 @@ class Admits:
 def admits(permission: Permission) -> Any:
     """`Depends` on an Admits check, for use in `Annotated[Caller, admits(...)]`."""
     return Depends(Admits(permission))
+
+
+# One alias per permission, shared by the JSON API and the pages.
+OwnAccount = Annotated[Caller, admits(Permission.OWN_ACCOUNT)]
+CameraViewer = Annotated[Caller, admits(Permission.VIEW_CAMERAS)]
+CameraManager = Annotated[Caller, admits(Permission.MANAGE_CAMERAS)]
+LiveViewer = Annotated[Caller, admits(Permission.VIEW_LIVE)]
+UserManager = Annotated[Caller, admits(Permission.MANAGE_USERS)]
+AuditReader = Annotated[Caller, admits(Permission.READ_AUDIT)]
+WitnessManager = Annotated[Caller, admits(Permission.MANAGE_WITNESSES)]
+RetentionViewer = Annotated[Caller, admits(Permission.VIEW_RETENTION)]
+EmergencyManager = Annotated[Caller, admits(Permission.MANAGE_EMERGENCIES)]
+IncidentViewer = Annotated[Caller, admits(Permission.VIEW_INCIDENTS)]
+IncidentMarker = Annotated[Caller, admits(Permission.MARK_INCIDENTS)]
+HoldViewer = Annotated[Caller, admits(Permission.VIEW_HOLDS)]
+HoldManager = Annotated[Caller, admits(Permission.MANAGE_HOLDS)]
+CaseViewer = Annotated[Caller, admits(Permission.VIEW_CASES)]
+CaseManager = Annotated[Caller, admits(Permission.MANAGE_CASES)]
+Requester = Annotated[Caller, admits(Permission.REQUEST_ACCESS)]
+Decider = Annotated[Caller, admits(Permission.DECIDE_ACCESS)]
+Reviewer = Annotated[Caller, admits(Permission.REVIEW_FOOTAGE)]
 
 
 def public() -> None:

@@ -20,7 +20,7 @@ from custos.audit.canonical import (
 )
 from custos.audit.log import NewEntry, record_of
 from custos.audit.models import AuditEntry
-from custos.audit.views import EntryOut
+from custos.audit.schemas import EntryOut
 from custos.clock import FrozenClock
 
 AT = datetime(2026, 11, 30, 12, 0, 0, 123456, tzinfo=UTC)

@@ -4,143 +4,33 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from custos.access import service
 from custos.access.models import AccessRequest, Grant
-from custos.access.policy import GrantState, RequestStatus, Window
+from custos.access.policy import RequestStatus, Window
+from custos.access.schemas import (
+    ApproveIn,
+    FootageOut,
+    GrantOut,
+    PieceOut,
+    ReasonIn,
+    RequestIn,
+    RequestOut,
+    WindowFootageOut,
+    WindowIO,
+)
 from custos.cases import service as cases
 from custos.cases.schemas import EndedOut, Reason
 from custos.clock import Clock
-from custos.deps import Caller, DbSession, RuntimeDep, admits
+from custos.deps import CaseManager, CaseViewer, DbSession, Decider, Requester, Reviewer, RuntimeDep
 from custos.errors import InvalidInput
-from custos.permissions import Permission
 
 router = APIRouter(prefix="/api", tags=["access"])
-
-Viewer = Annotated[Caller, admits(Permission.VIEW_CASES)]
-Manager = Annotated[Caller, admits(Permission.MANAGE_CASES)]
-Requester = Annotated[Caller, admits(Permission.REQUEST_ACCESS)]
-Decider = Annotated[Caller, admits(Permission.DECIDE_ACCESS)]
-Reviewer = Annotated[Caller, admits(Permission.REVIEW_FOOTAGE)]
-
-
-class WindowIO(BaseModel):
-    """A camera and a time window."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    camera: str = Field(min_length=1, max_length=128)
-    start: datetime
-    end: datetime
-
-
-class RequestIn(BaseModel):
-    """An access request."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    case_id: int
-    windows: list[WindowIO] = Field(min_length=1, max_length=100)
-    persons: list[str] = Field(min_length=1, description="labels of the case's persons")
-    purpose: str = Field(min_length=1, max_length=4000)
-    justification: str = Field(min_length=1, max_length=4000)
-    identification: bool = Field(
-        default=False, description="whether unmasking the named persons is sought"
-    )
-
-
-class RequestOut(BaseModel):
-    """An access request as shown."""
-
-    id: int
-    case_id: int
-    windows: list[WindowIO]
-    persons: list[str]
-    purpose: str
-    justification: str
-    identification: bool
-    stricter_rules: bool
-    requested_by: str
-    requested_at: datetime
-    status: RequestStatus
-    decided_by: str | None
-    decided_at: datetime | None
-    decision_reason: str
-    grant_id: int | None
-
-
-class ApproveIn(BaseModel):
-    """A decision to approve, as asked or narrowed."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    windows: list[WindowIO] | None = Field(
-        default=None, description="narrowed scope; every window inside one asked"
-    )
-    days: float | None = Field(default=None, description="shorter than the policy's duration")
-    identification: bool | None = Field(default=None, description="false to withhold it")
-    hold: bool = Field(default=False, description="keep the granted footage from erasure")
-    note: str = Field(default="", max_length=4000)
-
-
-class ReasonIn(BaseModel):
-    """Why a request is refused or a grant revoked."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    reason: str = Field(min_length=1, max_length=4000)
-
-
-class GrantOut(BaseModel):
-    """A grant as shown."""
-
-    id: int
-    reference: str
-    request_id: int
-    case_id: int
-    holder: str
-    persons: list[str]
-    windows: list[WindowIO]
-    identification: bool
-    granted_by: str
-    granted_at: datetime
-    expires_at: datetime
-    state: GrantState
-    revoked_at: datetime | None
-    revoked_reason: str
-
-
-class PieceOut(BaseModel):
-    """The part of a stored segment inside a granted window, and where to play it."""
-
-    segment: str
-    start: datetime
-    end: datetime
-    url: str
-
-
-class WindowFootageOut(BaseModel):
-    """A granted window and the footage stored inside it."""
-
-    id: int
-    camera: str
-    start: datetime
-    end: datetime
-    pieces: list[PieceOut]
-
-
-class FootageOut(BaseModel):
-    """What a live grant reaches."""
-
-    grant: GrantOut
-    windows: list[WindowFootageOut]
 
 
 def _windows(items: list[WindowIO]) -> list[Window]:
@@ -205,7 +95,7 @@ def piece_url(grant_id: int, window_id: int, segment_id: str) -> str:
 @router.get("/access-requests")
 def list_requests(
     db: DbSession,
-    _caller: Viewer,
+    _caller: CaseViewer,
     status: RequestStatus | None = None,
     case_id: int | None = None,
 ) -> list[RequestOut]:
@@ -235,7 +125,7 @@ def file_request(
 
 
 @router.get("/access-requests/{request_id}")
-def get_request(request_id: int, db: DbSession, _caller: Viewer) -> RequestOut:
+def get_request(request_id: int, db: DbSession, _caller: CaseViewer) -> RequestOut:
     """One request."""
     return request_out(db, service.get_request(db, request_id))
 
@@ -272,7 +162,7 @@ def refuse(
 
 @router.get("/grants")
 def list_grants(
-    db: DbSession, runtime: RuntimeDep, _caller: Viewer, case_id: int | None = None
+    db: DbSession, runtime: RuntimeDep, _caller: CaseViewer, case_id: int | None = None
 ) -> list[GrantOut]:
     """Grants, newest first, each with its state now."""
     names = service.camera_names(db)
@@ -282,7 +172,7 @@ def list_grants(
 
 
 @router.get("/grants/{grant_id}")
-def get_grant(grant_id: int, db: DbSession, runtime: RuntimeDep, _caller: Viewer) -> GrantOut:
+def get_grant(grant_id: int, db: DbSession, runtime: RuntimeDep, _caller: CaseViewer) -> GrantOut:
     """One grant: its scope and whether it is live."""
     return grant_out(db, runtime.clock, service.get_grant(db, grant_id))
 
@@ -381,7 +271,7 @@ def video(
 
 @router.post("/cases/{case_id}/persons/{label}/clear", tags=["cases"])
 def clear_person(
-    case_id: int, label: str, body: Reason, db: DbSession, runtime: RuntimeDep, caller: Manager
+    case_id: int, label: str, body: Reason, db: DbSession, runtime: RuntimeDep, caller: CaseManager
 ) -> EndedOut:
     """Suspicion refuted: the person's grants are revoked and their holds released at once."""
     case = cases.get_case_by_id(db, case_id)
@@ -393,7 +283,7 @@ def clear_person(
 
 @router.post("/cases/{case_id}/close", tags=["cases"])
 def close_case(
-    case_id: int, body: Reason, db: DbSession, runtime: RuntimeDep, caller: Manager
+    case_id: int, body: Reason, db: DbSession, runtime: RuntimeDep, caller: CaseManager
 ) -> EndedOut:
     """Close a case: every grant of it is revoked and every hold placed for it released."""
     case = cases.get_case_by_id(db, case_id)

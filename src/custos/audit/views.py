@@ -8,20 +8,23 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, status
 from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel
 
 from custos.audit import checkpoint as checkpoints
 from custos.audit import log
+from custos.audit.schemas import (
+    Accepted,
+    ConsistencyProof,
+    EntryOut,
+    InclusionProof,
+    WitnessIn,
+    WitnessOut,
+)
 from custos.audit.service import EntryFilter, read_entries
-from custos.deps import PUBLIC, Caller, DbSession, RuntimeDep, admits
+from custos.deps import PUBLIC, AuditReader, DbSession, RuntimeDep, WitnessManager
 from custos.errors import NotFound
-from custos.permissions import Permission
 
 transparency = APIRouter(prefix="/transparency", tags=["transparency"])
 api = APIRouter(prefix="/api/audit", tags=["audit"])
-
-Auditor = Annotated[Caller, admits(Permission.READ_AUDIT)]
-WitnessManager = Annotated[Caller, admits(Permission.MANAGE_WITNESSES)]
 
 
 def _b64(digest: bytes) -> str:
@@ -43,16 +46,6 @@ def log_key(db: DbSession, runtime: RuntimeDep) -> PlainTextResponse:
     return PlainTextResponse(checkpoints.log_signer(db, runtime.log_key).verifier.vkey() + "\n")
 
 
-class InclusionProof(BaseModel):
-    """Proof that entry `index` is in the tree of `size`: hashes only, no content."""
-
-    index: int
-    size: int
-    leaf_hash: str
-    root_hash: str
-    proof: list[str]
-
-
 @transparency.get("/proof/inclusion", dependencies=[PUBLIC])
 def inclusion_proof(
     db: DbSession, index: Annotated[int, Query(ge=0)], size: Annotated[int, Query(ge=1)]
@@ -66,16 +59,6 @@ def inclusion_proof(
         root_hash=_b64(log.root_at(db, size)),
         proof=[_b64(h) for h in proof],
     )
-
-
-class ConsistencyProof(BaseModel):
-    """Proof that the tree of `from_size` is a prefix of the tree of `to_size`."""
-
-    from_size: int
-    to_size: int
-    from_root: str
-    to_root: str
-    proof: list[str]
 
 
 @transparency.get("/proof/consistency", dependencies=[PUBLIC])
@@ -95,12 +78,6 @@ def consistency_proof(
     )
 
 
-class Accepted(BaseModel):
-    """The witnesses whose cosignatures were accepted."""
-
-    accepted: list[str]
-
-
 @transparency.post("/cosignatures", dependencies=[PUBLIC], status_code=status.HTTP_201_CREATED)
 def submit_cosignature(
     db: DbSession,
@@ -111,37 +88,11 @@ def submit_cosignature(
     return Accepted(accepted=checkpoints.accept_cosignatures(db, runtime.clock, note))
 
 
-class EntryOut(BaseModel):
-    """An audit entry as auditors see it: `canonical.EntryFields` after its position and time.
-
-    Written out for the API schema; tests/audit/test_fields.py keeps it in step with the fields.
-    """
-
-    seq: int
-    at: datetime
-    actor: str
-    actor_role: str | None
-    action: str
-    event: str
-    object_type: str | None
-    object_id: str | None
-    case_ref: str | None
-    grant_ref: str | None
-    legal_basis: str | None
-    justification: str | None
-    recipient: str | None
-    client_address: str | None
-    outcome: str
-    details: dict[str, object]
-
-    model_config = {"from_attributes": True}
-
-
 @api.get("/entries")
 def list_entries(
     db: DbSession,
     runtime: RuntimeDep,
-    caller: Auditor,
+    caller: AuditReader,
     event: str | None = None,
     action: str | None = None,
     actor: str | None = None,
@@ -160,19 +111,6 @@ def list_entries(
     )
     found = read_entries(db, runtime.clock, caller.actor, where, limit)
     return [EntryOut.model_validate(e) for e in found]
-
-
-class WitnessIn(BaseModel):
-    """A witness to register, by its cosignature verifier key."""
-
-    vkey: str
-
-
-class WitnessOut(BaseModel):
-    """A registered witness."""
-
-    name: str
-    vkey: str
 
 
 @api.post("/witnesses", status_code=status.HTTP_201_CREATED)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from fastapi import APIRouter, Response, status
 
 from custos.cameras import service
@@ -17,18 +15,14 @@ from custos.cameras.schemas import (
     ZoneOut,
     ZoneRemoval,
 )
-from custos.deps import Caller, DbSession, RuntimeDep, admits
-from custos.permissions import Permission
+from custos.deps import CameraManager, CameraViewer, DbSession, RuntimeDep
 
 router = APIRouter(prefix="/api/cameras", tags=["cameras"])
-
-Viewer = Annotated[Caller, admits(Permission.VIEW_CAMERAS)]
-Manager = Annotated[Caller, admits(Permission.MANAGE_CAMERAS)]
 
 
 @router.get("", response_model=list[CameraOut])
 def list_cameras(
-    db: DbSession, _caller: Viewer, status: CameraStatus | None = None
+    db: DbSession, _caller: CameraViewer, status: CameraStatus | None = None
 ) -> list[CameraOut]:
     """All registered cameras, optionally only those with one status."""
     return [CameraOut.model_validate(c) for c in service.list_cameras(db, status)]
@@ -36,21 +30,21 @@ def list_cameras(
 
 @router.post("", response_model=CameraOut, status_code=status.HTTP_201_CREATED)
 def register_camera(
-    data: CameraCreate, db: DbSession, runtime: RuntimeDep, caller: Manager
+    data: CameraCreate, db: DbSession, runtime: RuntimeDep, caller: CameraManager
 ) -> CameraOut:
     """Register a camera."""
     return CameraOut.model_validate(service.register_camera(db, runtime.clock, caller.actor, data))
 
 
 @router.get("/{name}", response_model=CameraOut)
-def get_camera(name: str, db: DbSession, _caller: Viewer) -> CameraOut:
+def get_camera(name: str, db: DbSession, _caller: CameraViewer) -> CameraOut:
     """One camera."""
     return CameraOut.model_validate(service.get_camera(db, name))
 
 
 @router.patch("/{name}", response_model=CameraOut)
 def update_camera(
-    name: str, changes: CameraUpdate, db: DbSession, runtime: RuntimeDep, caller: Manager
+    name: str, changes: CameraUpdate, db: DbSession, runtime: RuntimeDep, caller: CameraManager
 ) -> CameraOut:
     """Change a camera's description."""
     camera = service.update_camera(db, runtime.clock, caller.actor, name, changes)
@@ -59,7 +53,7 @@ def update_camera(
 
 @router.post("/{name}/suspend", response_model=CameraOut)
 def suspend_camera(
-    name: str, change: StatusChange, db: DbSession, runtime: RuntimeDep, caller: Manager
+    name: str, change: StatusChange, db: DbSession, runtime: RuntimeDep, caller: CameraManager
 ) -> CameraOut:
     """Stop a camera from recording."""
     camera = service.set_status(
@@ -70,7 +64,7 @@ def suspend_camera(
 
 @router.post("/{name}/activate", response_model=CameraOut)
 def activate_camera(
-    name: str, change: StatusChange, db: DbSession, runtime: RuntimeDep, caller: Manager
+    name: str, change: StatusChange, db: DbSession, runtime: RuntimeDep, caller: CameraManager
 ) -> CameraOut:
     """Let a draft or suspended camera record."""
     camera = service.set_status(
@@ -80,14 +74,14 @@ def activate_camera(
 
 
 @router.get("/{name}/zones", response_model=list[ZoneOut])
-def list_zones(name: str, db: DbSession, _caller: Viewer) -> list[ZoneOut]:
+def list_zones(name: str, db: DbSession, _caller: CameraViewer) -> list[ZoneOut]:
     """A camera's privacy zones: where its picture is never stored nor shown."""
     return [ZoneOut.model_validate(zone) for zone in service.list_zones(db, name)]
 
 
 @router.post("/{name}/zones", response_model=ZoneOut, status_code=status.HTTP_201_CREATED)
 def add_zone(
-    name: str, zone: ZoneCreate, db: DbSession, runtime: RuntimeDep, caller: Manager
+    name: str, zone: ZoneCreate, db: DbSession, runtime: RuntimeDep, caller: CameraManager
 ) -> ZoneOut:
     """Add a privacy zone; the camera's recorder restarts with it within seconds."""
     row = service.add_zone(
@@ -98,7 +92,12 @@ def add_zone(
 
 @router.post("/{name}/zones/{zone}/remove", status_code=status.HTTP_204_NO_CONTENT)
 def remove_zone(
-    name: str, zone: str, removal: ZoneRemoval, db: DbSession, runtime: RuntimeDep, caller: Manager
+    name: str,
+    zone: str,
+    removal: ZoneRemoval,
+    db: DbSession,
+    runtime: RuntimeDep,
+    caller: CameraManager,
 ) -> Response:
     """Remove a privacy zone: from then on that part of the picture is recorded."""
     service.remove_zone(db, runtime.clock, caller.actor, name, zone, removal.reason)

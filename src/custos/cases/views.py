@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from fastapi import APIRouter, status
 
 from custos.cases import service
@@ -16,13 +14,9 @@ from custos.cases.schemas import (
     PersonCreate,
     PersonOut,
 )
-from custos.deps import Caller, DbSession, RuntimeDep, admits
-from custos.permissions import Permission
+from custos.deps import CaseManager, CaseViewer, DbSession, RuntimeDep
 
 router = APIRouter(prefix="/api/cases", tags=["cases"])
-
-Viewer = Annotated[Caller, admits(Permission.VIEW_CASES)]
-Manager = Annotated[Caller, admits(Permission.MANAGE_CASES)]
 
 
 def _detail(db: DbSession, case: Case) -> CaseDetail:
@@ -35,13 +29,15 @@ def _detail(db: DbSession, case: Case) -> CaseDetail:
 
 
 @router.get("")
-def list_cases(db: DbSession, _caller: Viewer, status: CaseStatus | None = None) -> list[CaseOut]:
+def list_cases(
+    db: DbSession, _caller: CaseViewer, status: CaseStatus | None = None
+) -> list[CaseOut]:
     """Cases, newest first."""
     return [CaseOut.model_validate(case) for case in service.list_cases(db, status)]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-def open_case(body: CaseCreate, db: DbSession, runtime: RuntimeDep, caller: Manager) -> CaseOut:
+def open_case(body: CaseCreate, db: DbSession, runtime: RuntimeDep, caller: CaseManager) -> CaseOut:
     """Open a case on one of the legal grounds of the published policy."""
     case = service.open_case(
         db,
@@ -56,14 +52,14 @@ def open_case(body: CaseCreate, db: DbSession, runtime: RuntimeDep, caller: Mana
 
 
 @router.get("/{case_id}")
-def get_case(case_id: int, db: DbSession, _caller: Viewer) -> CaseDetail:
+def get_case(case_id: int, db: DbSession, _caller: CaseViewer) -> CaseDetail:
     """A case and its persons."""
     return _detail(db, service.get_case_by_id(db, case_id))
 
 
 @router.post("/{case_id}/persons", status_code=status.HTTP_201_CREATED)
 def add_person(
-    case_id: int, body: PersonCreate, db: DbSession, runtime: RuntimeDep, caller: Manager
+    case_id: int, body: PersonCreate, db: DbSession, runtime: RuntimeDep, caller: CaseManager
 ) -> PersonOut:
     """Add a person, by pseudonym, with the flags that make the access rules stricter."""
     case = service.get_case_by_id(db, case_id)

@@ -2,56 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
-
 from fastapi import APIRouter, status
-from pydantic import BaseModel, ConfigDict, Field
 
-from custos.deps import Caller, DbSession, RuntimeDep, admits
-from custos.permissions import Permission
+from custos.deps import DbSession, IncidentMarker, IncidentViewer, RuntimeDep
 from custos.retention import incidents as service
 from custos.retention.models import Incident
+from custos.retention.schemas import IncidentIn, IncidentOut, Unmark
 
 router = APIRouter(prefix="/api/incidents", tags=["incidents"])
-
-Marker = Annotated[Caller, admits(Permission.MARK_INCIDENTS)]
-Viewer = Annotated[Caller, admits(Permission.VIEW_INCIDENTS)]
-
-
-class IncidentIn(BaseModel):
-    """An incident to mark."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    cameras: list[str] = Field(min_length=1)
-    start: datetime
-    end: datetime
-    description: str = Field(min_length=1)
-    reference: str = Field(min_length=1, max_length=256)
-    justification: str = Field(min_length=1)
-    offence: bool = False
-
-
-class Unmark(BaseModel):
-    """Why an incident is withdrawn."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    justification: str = Field(min_length=1)
-
-
-class IncidentOut(BaseModel):
-    """A marked incident."""
-
-    id: int
-    cameras: list[str]
-    start: datetime
-    end: datetime
-    description: str
-    reference: str
-    offence: bool
-    unmarked_at: datetime | None
 
 
 def _out(incident: Incident) -> IncidentOut:
@@ -68,14 +26,14 @@ def _out(incident: Incident) -> IncidentOut:
 
 
 @router.get("")
-def list_incidents(db: DbSession, _caller: Viewer) -> list[IncidentOut]:
+def list_incidents(db: DbSession, _caller: IncidentViewer) -> list[IncidentOut]:
     """Marked incidents, newest first."""
     return [_out(i) for i in service.list_incidents(db)]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def mark_incident(
-    data: IncidentIn, db: DbSession, runtime: RuntimeDep, caller: Marker
+    data: IncidentIn, db: DbSession, runtime: RuntimeDep, caller: IncidentMarker
 ) -> IncidentOut:
     """Mark an incident; the footage it covers takes incident retention."""
     incident = service.mark(
@@ -96,7 +54,7 @@ def mark_incident(
 
 @router.post("/{incident_id}/unmark")
 def unmark_incident(
-    incident_id: int, data: Unmark, db: DbSession, runtime: RuntimeDep, caller: Marker
+    incident_id: int, data: Unmark, db: DbSession, runtime: RuntimeDep, caller: IncidentMarker
 ) -> IncidentOut:
     """Withdraw an incident."""
     return _out(

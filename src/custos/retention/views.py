@@ -6,35 +6,35 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
-from pydantic import BaseModel, ConfigDict, Field
 
 from custos.cameras.schemas import CameraOut, RetentionChange
-from custos.deps import PUBLIC, Caller, DbSession, RuntimeDep, admits
-from custos.permissions import Permission
+from custos.deps import (
+    PUBLIC,
+    CameraManager,
+    DbSession,
+    EmergencyManager,
+    HoldManager,
+    HoldViewer,
+    RetentionViewer,
+    RuntimeDep,
+)
 from custos.retention import emergency, holds
 from custos.retention import service as retention
 from custos.retention.models import EmergencyRegime, LegalHold
+from custos.retention.schemas import (
+    HoldIn,
+    HoldOut,
+    PlanItemOut,
+    PlanOut,
+    PolicyOut,
+    RegimeEnd,
+    RegimeIn,
+    RegimeOut,
+    ReleaseIn,
+)
 
 public = APIRouter(tags=["retention"])
 api = APIRouter(prefix="/api", tags=["retention"])
-
-Viewer = Annotated[Caller, admits(Permission.VIEW_RETENTION)]
-HoldViewer = Annotated[Caller, admits(Permission.VIEW_HOLDS)]
-HoldManager = Annotated[Caller, admits(Permission.MANAGE_HOLDS)]
-EmergencyManager = Annotated[Caller, admits(Permission.MANAGE_EMERGENCIES)]
-CameraManager = Annotated[Caller, admits(Permission.MANAGE_CAMERAS)]
-
-
-class PolicyOut(BaseModel):
-    """The policy in force, as published."""
-
-    name: str
-    version: str
-    title: str
-    sha256: str
-    source: str
-    profile: dict[str, object]
-    toml: str
 
 
 @public.get("/policy", dependencies=[PUBLIC])
@@ -61,30 +61,11 @@ def sunsets(db: DbSession) -> list[dict[str, object]]:
     ]
 
 
-class PlanItemOut(BaseModel):
-    """One planned erasure."""
-
-    segment: str
-    camera: str
-    started_at: datetime
-    expires_at: datetime
-    reason: str
-    rule: str
-
-
-class PlanOut(BaseModel):
-    """What is due by a moment, by reason (a dry run: nothing is erased)."""
-
-    at: datetime
-    summary: dict[str, int]
-    segments: list[PlanItemOut]
-
-
 @api.get("/retention/plan")
 def plan(
     db: DbSession,
     runtime: RuntimeDep,
-    _caller: Viewer,
+    _caller: RetentionViewer,
     at: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
 ) -> PlanOut:
@@ -106,48 +87,6 @@ def plan(
             for i in items
         ],
     )
-
-
-class ScopeIn(BaseModel):
-    """A camera and a window."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    camera: str
-    start: datetime
-    end: datetime
-
-
-class HoldIn(BaseModel):
-    """A hold to place."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    case_ref: str = Field(min_length=1, max_length=128)
-    person_ref: str | None = Field(default=None, max_length=128)
-    scopes: list[ScopeIn] = Field(min_length=1)
-    reason: str = Field(min_length=1)
-    review_due: datetime | None = None
-
-
-class HoldOut(BaseModel):
-    """A hold."""
-
-    id: int
-    case_ref: str
-    person_ref: str | None
-    reason: str
-    review_due: datetime
-    released_at: datetime | None
-    overdue: bool
-
-
-class ReleaseIn(BaseModel):
-    """Why a hold ends."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    reason: str = Field(min_length=1)
 
 
 def _hold_out(hold: LegalHold, now: datetime) -> HoldOut:
@@ -196,35 +135,6 @@ def release_hold(
     return _hold_out(hold, runtime.clock.now())
 
 
-class RegimeIn(BaseModel):
-    """A state of emergency to record."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    regions: list[str] = Field(min_length=1)
-    start: datetime
-    end: datetime | None = None
-    decree_ref: str = Field(min_length=1)
-
-
-class RegimeEnd(BaseModel):
-    """When a state of emergency ended."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    end: datetime
-
-
-class RegimeOut(BaseModel):
-    """A state of emergency."""
-
-    id: int
-    regions: list[str]
-    start: datetime
-    end: datetime | None
-    decree_ref: str
-
-
 def _regime_out(regime: EmergencyRegime) -> RegimeOut:
     return RegimeOut(
         id=regime.id,
@@ -236,7 +146,7 @@ def _regime_out(regime: EmergencyRegime) -> RegimeOut:
 
 
 @api.get("/emergencies")
-def list_emergencies(db: DbSession, _caller: Viewer) -> list[RegimeOut]:
+def list_emergencies(db: DbSession, _caller: RetentionViewer) -> list[RegimeOut]:
     """States of emergency, newest first."""
     return [_regime_out(r) for r in emergency.list_regimes(db)]
 

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from fastapi import APIRouter, Response, status
 
-from custos.deps import Caller, DbSession, RuntimeDep, admits
-from custos.permissions import Permission
+from custos.deps import DbSession, OwnAccount, RuntimeDep, UserManager
 from custos.users import service
 from custos.users.schemas import (
     PasswordChange,
@@ -21,19 +18,16 @@ from custos.users.schemas import (
 
 router = APIRouter(prefix="/api", tags=["users"])
 
-Self = Annotated[Caller, admits(Permission.OWN_ACCOUNT)]
-Admin = Annotated[Caller, admits(Permission.MANAGE_USERS)]
-
 
 @router.get("/me", response_model=UserOut)
-def me(db: DbSession, caller: Self) -> UserOut:
+def me(db: DbSession, caller: OwnAccount) -> UserOut:
     """The caller's own account."""
     return UserOut.model_validate(service.get_user(db, caller.principal.name))
 
 
 @router.post("/me/password", status_code=status.HTTP_204_NO_CONTENT)
 def change_password(
-    change: PasswordChange, db: DbSession, runtime: RuntimeDep, caller: Self
+    change: PasswordChange, db: DbSession, runtime: RuntimeDep, caller: OwnAccount
 ) -> Response:
     """Change the caller's own password."""
     service.change_own_password(
@@ -49,7 +43,7 @@ def change_password(
 
 @router.post("/me/tokens", response_model=TokenIssued, status_code=status.HTTP_201_CREATED)
 def issue_own_token(
-    request: TokenCreate, db: DbSession, runtime: RuntimeDep, caller: Self
+    request: TokenCreate, db: DbSession, runtime: RuntimeDep, caller: OwnAccount
 ) -> TokenIssued:
     """Issue an API token for the caller; it is shown once."""
     token, expires = service.issue_token(
@@ -64,13 +58,15 @@ def issue_own_token(
 
 
 @router.get("/users", response_model=list[UserOut])
-def list_users(db: DbSession, _caller: Admin) -> list[UserOut]:
+def list_users(db: DbSession, _caller: UserManager) -> list[UserOut]:
     """Every account."""
     return [UserOut.model_validate(u) for u in service.list_users(db)]
 
 
 @router.post("/users", response_model=UserCreated, status_code=status.HTTP_201_CREATED)
-def create_user(data: UserCreate, db: DbSession, runtime: RuntimeDep, caller: Admin) -> UserCreated:
+def create_user(
+    data: UserCreate, db: DbSession, runtime: RuntimeDep, caller: UserManager
+) -> UserCreated:
     """Create an account; the one-time password is in the answer and nowhere else."""
     user, password = service.create_user(
         db,
@@ -85,24 +81,26 @@ def create_user(data: UserCreate, db: DbSession, runtime: RuntimeDep, caller: Ad
 
 
 @router.get("/users/{name}", response_model=UserOut)
-def get_user(name: str, db: DbSession, _caller: Admin) -> UserOut:
+def get_user(name: str, db: DbSession, _caller: UserManager) -> UserOut:
     """One account."""
     return UserOut.model_validate(service.get_user(db, name))
 
 
 @router.post("/users/{name}/disable", response_model=UserOut)
-def disable_user(name: str, db: DbSession, runtime: RuntimeDep, caller: Admin) -> UserOut:
+def disable_user(name: str, db: DbSession, runtime: RuntimeDep, caller: UserManager) -> UserOut:
     """Disable an account and end its sessions and tokens."""
     return UserOut.model_validate(service.set_active(db, runtime.clock, caller.actor, name, False))
 
 
 @router.post("/users/{name}/enable", response_model=UserOut)
-def enable_user(name: str, db: DbSession, runtime: RuntimeDep, caller: Admin) -> UserOut:
+def enable_user(name: str, db: DbSession, runtime: RuntimeDep, caller: UserManager) -> UserOut:
     """Enable a disabled account."""
     return UserOut.model_validate(service.set_active(db, runtime.clock, caller.actor, name, True))
 
 
 @router.post("/users/{name}/reset-password", response_model=PasswordIssued)
-def reset_password(name: str, db: DbSession, runtime: RuntimeDep, caller: Admin) -> PasswordIssued:
+def reset_password(
+    name: str, db: DbSession, runtime: RuntimeDep, caller: UserManager
+) -> PasswordIssued:
     """Give an account a one-time password that must be changed at the next sign-in."""
     return PasswordIssued(password=service.reset_password(db, runtime.clock, caller.actor, name))

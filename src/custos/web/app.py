@@ -22,7 +22,7 @@ from custos.retention import views as retention_views
 from custos.runtime import Runtime
 from custos.users import service as user_service
 from custos.users import views as user_views
-from custos.web import access_pages, errors, pages, retention_pages
+from custos.web import errors, pages
 from custos.web.metrics import WebMetrics
 
 SECURITY_HEADERS = {
@@ -75,8 +75,6 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(case_views.router)
     app.include_router(access_views.router)
     app.include_router(pages.router)
-    app.include_router(access_pages.router)
-    app.include_router(retention_pages.router)
     app.mount(
         "/static",
         StaticFiles(directory=str(resources.files("custos.web") / "static")),

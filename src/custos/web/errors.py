@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from custos.deps import SAFE_METHODS, SESSION_COOKIE
 from custos.errors import (
     ConfigError,
     Conflict,
@@ -19,7 +20,10 @@ from custos.errors import (
     TamperDetected,
     Unauthenticated,
 )
+from custos.web.navigation import page_of
 from custos.web.templating import render
+
+SESSION_ENDED = "Your session ended; sign in again to go on."
 
 STATUS: dict[type[CustosError], int] = {
     InvalidInput: 422,
@@ -70,6 +74,27 @@ def wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
+def _sign_in_again(request: Request) -> Response:
+    """The sign-in form, leading back to the page the browser was on.
+
+    A form sent, or a page asked for with a session cookie, means a session that was open has
+    ended: the form says so. A first visit just shows the form.
+    """
+    ended = request.method not in SAFE_METHODS or SESSION_COOKIE in request.cookies
+    response = render(
+        request,
+        "login.html",
+        status_code=401,
+        next=page_of(request),
+        error=None,
+        notice=SESSION_ENDED if ended else None,
+        principal=None,
+    )
+    if SESSION_COOKIE in request.cookies:
+        response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
 def install(app: FastAPI) -> None:
     """Register the handler that maps every CustosError."""
 
@@ -80,14 +105,7 @@ def install(app: FastAPI) -> None:
             if isinstance(error, PasswordChangeRequired):
                 return RedirectResponse("/account", status_code=303)
             if isinstance(error, Unauthenticated):
-                return render(
-                    request,
-                    "login.html",
-                    status_code=401,
-                    next=request.url.path,
-                    error=None,
-                    principal=None,
-                )
+                return _sign_in_again(request)
             return render(
                 request,
                 "error.html",

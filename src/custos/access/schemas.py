@@ -1,0 +1,121 @@
+"""Input and output of access: requests, decisions, grants, and the footage a grant reaches."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from custos.access.policy import GrantState, RequestStatus
+
+
+class WindowIO(BaseModel):
+    """A camera and a time window."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    camera: str = Field(min_length=1, max_length=128)
+    start: datetime
+    end: datetime
+
+
+class RequestIn(BaseModel):
+    """An access request."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    case_id: int
+    windows: list[WindowIO] = Field(min_length=1, max_length=100)
+    persons: list[str] = Field(min_length=1, description="labels of the case's persons")
+    purpose: str = Field(min_length=1, max_length=4000)
+    justification: str = Field(min_length=1, max_length=4000)
+    identification: bool = Field(
+        default=False, description="whether unmasking the named persons is sought"
+    )
+
+
+class RequestOut(BaseModel):
+    """An access request as shown."""
+
+    id: int
+    case_id: int
+    windows: list[WindowIO]
+    persons: list[str]
+    purpose: str
+    justification: str
+    identification: bool
+    stricter_rules: bool
+    requested_by: str
+    requested_at: datetime
+    status: RequestStatus
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_reason: str
+    grant_id: int | None
+
+
+class ApproveIn(BaseModel):
+    """A decision to approve, as asked or narrowed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    windows: list[WindowIO] | None = Field(
+        default=None, description="narrowed scope; every window inside one asked"
+    )
+    days: float | None = Field(default=None, description="shorter than the policy's duration")
+    identification: bool | None = Field(default=None, description="false to withhold it")
+    hold: bool = Field(default=False, description="keep the granted footage from erasure")
+    note: str = Field(default="", max_length=4000)
+
+
+class ReasonIn(BaseModel):
+    """Why a request is refused or a grant revoked."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=4000)
+
+
+class GrantOut(BaseModel):
+    """A grant as shown."""
+
+    id: int
+    reference: str
+    request_id: int
+    case_id: int
+    holder: str
+    persons: list[str]
+    windows: list[WindowIO]
+    identification: bool
+    granted_by: str
+    granted_at: datetime
+    expires_at: datetime
+    state: GrantState
+    revoked_at: datetime | None
+    revoked_reason: str
+
+
+class PieceOut(BaseModel):
+    """The part of a stored segment inside a granted window, and where to play it."""
+
+    segment: str
+    start: datetime
+    end: datetime
+    url: str
+
+
+class WindowFootageOut(BaseModel):
+    """A granted window and the footage stored inside it."""
+
+    id: int
+    camera: str
+    start: datetime
+    end: datetime
+    pieces: list[PieceOut]
+
+
+class FootageOut(BaseModel):
+    """What a live grant reaches."""
+
+    grant: GrantOut
+    windows: list[WindowFootageOut]

@@ -1,0 +1,259 @@
+"""Pages of the camera registry: the list and its form, privacy zones, the live picture."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from custos.cameras import service as cameras
+from custos.cameras.policy import CameraCategory, CameraStatus, SensitivityTag, parse_points
+from custos.cameras.schemas import CameraCreate, CameraOut, StatusChange, ZoneCreate, ZoneRemoval
+from custos.deps import Caller, CameraManager, CameraViewer, DbSession, LiveViewer, RuntimeDep
+from custos.errors import Conflict, InvalidInput
+from custos.permissions import Permission, is_admitted
+from custos.web import forms
+from custos.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+REGISTER = "register"
+
+
+def _cameras_page(
+    request: Request, db: DbSession, caller: Caller, form: forms.Form | None = None
+) -> Response:
+    form = form or forms.Form(REGISTER)
+    return render(
+        request,
+        "cameras.html",
+        status_code=form.status,
+        principal=caller.principal,
+        cameras=[CameraOut.model_validate(c) for c in cameras.list_cameras(db)],
+        can_manage=is_admitted(caller.role, Permission.MANAGE_CAMERAS),
+        can_view_live=is_admitted(caller.role, Permission.VIEW_LIVE),
+        categories=list(CameraCategory),
+        tags=list(SensitivityTag),
+        form=form,
+    )
+
+
+@router.get("/cameras")
+def cameras_page(request: Request, db: DbSession, caller: CameraViewer) -> Response:
+    """The camera registry."""
+    return _cameras_page(request, db, caller)
+
+
+@router.post("/cameras")
+def register_camera(
+    request: Request,
+    db: DbSession,
+    runtime: RuntimeDep,
+    caller: CameraManager,
+    name: Annotated[str, Form()] = "",
+    source_url: Annotated[str, Form()] = "",
+    category: Annotated[str, Form()] = "",
+    region: Annotated[str, Form()] = "",
+    operator_org: Annotated[str, Form()] = "",
+    location: Annotated[str, Form()] = "",
+    purpose: Annotated[str, Form()] = "",
+    tags: Annotated[list[str] | None, Form()] = None,
+    segment_seconds: Annotated[str, Form()] = "10",
+    record_audio: Annotated[str, Form()] = "",
+) -> Response:
+    """Register a camera from the form; errors come back beside the fields."""
+    form = forms.Form(
+        REGISTER,
+        forms.typed(
+            name=name,
+            source_url=source_url,
+            category=category,
+            region=region,
+            operator_org=operator_org,
+            location=location,
+            purpose=purpose,
+            tags=tags,
+            segment_seconds=segment_seconds,
+            record_audio=record_audio,
+        ),
+    )
+
+    def _register() -> object:
+        data = CameraCreate.model_validate(
+            {
+                "name": name.strip(),
+                "source_url": source_url.strip(),
+                "category": category,
+                "region": region.strip(),
+                "operator_org": operator_org.strip(),
+                "location": location.strip(),
+                "purpose": purpose.strip(),
+                "tags": tags or [],
+                "segment_seconds": segment_seconds.strip(),
+                "record_audio": bool(record_audio),
+            }
+        )
+        return cameras.register_camera(db, runtime.clock, caller.actor, data)
+
+    return forms.act(
+        db,
+        form,
+        _register,
+        lambda _: "/cameras",
+        lambda refused: _cameras_page(request, db, caller, refused),
+        forms.Placement(unnamed={Conflict: "name", InvalidInput: "name"}),
+    )
+
+
+def _status_change(
+    request: Request,
+    db: DbSession,
+    runtime: RuntimeDep,
+    caller: Caller,
+    name: str,
+    status: CameraStatus,
+    reason: str,
+) -> Response:
+    form = forms.Form(f"status:{name}", forms.typed(reason=reason))
+    return forms.act(
+        db,
+        form,
+        lambda: cameras.set_status(
+            db,
+            runtime.clock,
+            caller.actor,
+            name,
+            status,
+            StatusChange.model_validate({"reason": reason}).reason,
+        ),
+        lambda _: "/cameras",
+        lambda refused: _cameras_page(request, db, caller, refused),
+    )
+
+
+@router.post("/cameras/{name}/suspend")
+def suspend_camera(
+    name: str,
+    request: Request,
+    db: DbSession,
+    runtime: RuntimeDep,
+    caller: CameraManager,
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    """Suspend a camera from the registry page."""
+    return _status_change(request, db, runtime, caller, name, CameraStatus.SUSPENDED, reason)
+
+
+@router.post("/cameras/{name}/activate")
+def activate_camera(
+    name: str,
+    request: Request,
+    db: DbSession,
+    runtime: RuntimeDep,
+    caller: CameraManager,
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    """Activate a camera from the registry page."""
+    return _status_change(request, db, runtime, caller, name, CameraStatus.ACTIVE, reason)
+
+
+ADD_ZONE = "zone"
+
+
+def _zones_page(
+    request: Request, db: DbSession, caller: Caller, name: str, form: forms.Form | None = None
+) -> Response:
+    form = form or forms.Form(ADD_ZONE)
+    return render(
+        request,
+        "zones.html",
+        status_code=form.status,
+        principal=caller.principal,
+        camera=CameraOut.model_validate(cameras.get_camera(db, name)),
+        zones=cameras.list_zones(db, name),
+        can_manage=is_admitted(caller.role, Permission.MANAGE_CAMERAS),
+        form=form,
+    )
+
+
+@router.get("/cameras/{name}/zones")
+def zones_page(name: str, request: Request, db: DbSession, caller: CameraViewer) -> Response:
+    """A camera's privacy zones, drawn on an empty frame (no footage), with their reasons."""
+    return _zones_page(request, db, caller, name)
+
+
+@router.post("/cameras/{name}/zones")
+def add_zone(
+    name: str,
+    request: Request,
+    db: DbSession,
+    runtime: RuntimeDep,
+    caller: CameraManager,
+    zone: Annotated[str, Form()] = "",
+    points: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    """Add a privacy zone from the form; a mistake comes back beside its field, input kept."""
+    form = forms.Form(ADD_ZONE, forms.typed(zone=zone, points=points, reason=reason))
+
+    def _add() -> object:
+        try:
+            corners = parse_points(points.strip())
+        except ValueError as error:
+            raise InvalidInput(f"Corners: {error}", field="points") from None
+        data = ZoneCreate.model_validate(
+            {"name": zone.strip(), "points": corners, "reason": reason.strip()}
+        )
+        return cameras.add_zone(
+            db, runtime.clock, caller.actor, name, data.name, data.points, data.reason
+        )
+
+    return forms.act(
+        db,
+        form,
+        _add,
+        lambda _: f"/cameras/{name}/zones",
+        lambda refused: _zones_page(request, db, caller, name, refused),
+        forms.Placement(fields={"name": "zone"}, unnamed={Conflict: "zone"}),
+    )
+
+
+@router.post("/cameras/{name}/zones/{zone}/remove")
+def remove_zone(
+    name: str,
+    zone: str,
+    request: Request,
+    db: DbSession,
+    runtime: RuntimeDep,
+    caller: CameraManager,
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    """Remove a privacy zone from the page; the reason is required."""
+    form = forms.Form(f"remove:{zone}", forms.typed(reason=reason))
+    return forms.act(
+        db,
+        form,
+        lambda: cameras.remove_zone(
+            db,
+            runtime.clock,
+            caller.actor,
+            name,
+            zone,
+            ZoneRemoval.model_validate({"reason": reason.strip()}).reason,
+        ),
+        lambda _: f"/cameras/{name}/zones",
+        lambda refused: _zones_page(request, db, caller, name, refused),
+    )
+
+
+@router.get("/cameras/{name}/live")
+def live_page(name: str, request: Request, db: DbSession, caller: LiveViewer) -> Response:
+    """A camera's live picture, refreshed every few seconds; zones and faces masked."""
+    return render(
+        request,
+        "live.html",
+        principal=caller.principal,
+        camera=CameraOut.model_validate(cameras.get_camera(db, name)),
+        zones=cameras.list_zones(db, name),
+    )

@@ -1,0 +1,256 @@
+"""Pages of cases: the list and the form that opens one; a case with its persons, requests and
+grants, and the forms that add or clear a person and close the case."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from custos.access import service as access
+from custos.access.policy import GrantState
+from custos.cameras import service as cameras
+from custos.cases import service as cases
+from custos.cases.schemas import CaseCreate, PersonCreate, Reason
+from custos.deps import Caller, CaseManager, CaseViewer, DbSession, RuntimeDep
+from custos.errors import Conflict
+from custos.permissions import Permission, is_admitted
+from custos.web import forms
+from custos.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+OPEN = "case"
+ADD_PERSON = "person"
+CLOSE = "close"
+REQUEST = "request"
+FORM_WINDOWS = 3  # camera × window rows on the request form
+
+
+def _cases_page(
+    request: Request,
+    db: DbSession,
+    runtime: RuntimeDep,
+    caller: Caller,
+    form: forms.Form | None = None,
+) -> Response:
+    form = form or forms.Form(OPEN)
+    return render(
+        request,
+        "cases.html",
+        status_code=form.status,
+        principal=caller.principal,
+        cases=cases.list_cases(db),
+        grounds=runtime.policy.profile.grounds,
+        can_manage=is_admitted(caller.role, Permission.MANAGE_CASES),
+        form=form,
+    )
+
+
+@router.get("/cases")
+def cases_page(
+    request: Request, db: DbSession, runtime: RuntimeDep, caller: CaseViewer
+) -> Response:
+    """Cases, newest first, and the form that opens one."""
+    return _cases_page(request, db, runtime, caller)
+
+
+@router.post("/cases")
+def open_case(
+    request: Request,
+    db: DbSession,
+    runtime: RuntimeDep,
+    caller: CaseManager,
+    reference: Annotated[str, Form()] = "",
+    legal_basis: Annotated[str, Form()] = "",
+    description: Annotated[str, Form()] = "",
+) -> Response:
+    """Open a case from the form."""
+    form = forms.Form(
+        OPEN,
+        forms.typed(reference=reference, legal_basis=legal_basis, description=description),
+    )
+
+    def _open() -> int:
+        data = CaseCreate(
+            reference=reference.strip(), legal_basis=legal_basis, description=description
+        )
+        case = cases.open_case(
+            db,
+            runtime.clock,
+            caller.actor,
+            runtime.policy.profile,
+            data.reference,
+            data.legal_basis,
+            data.description,
+        )
+        return case.id
+
+    return forms.act(
+        db,
+        form,
+        _open,
+        lambda case_id: f"/cases/{case_id}",
+        lambda refused: _cases_page(request, db, runtime, caller, refused),
+        forms.Placement(unnamed={Conflict: "reference"}),
+    )
+
+
+def case_page(
+    request: Request,
+    db: DbSession,
+    runtime: RuntimeDep,
+    caller: Caller,
+    case_id: int,
+    form: forms.Form | None = None,
+) -> Response:
+    """The page of a case, with `form` (one of its forms, perhaps refused) as typed."""
+    form = form or forms.Form(REQUEST)
+    case = cases.get_case_by_id(db, case_id)
+    grants = access.list_grants(db, case_id=case.id)
+    return render(
+        request,
+        "case.html",
+        status_code=form.status,
+        principal=caller.principal,
+        case=case,
+        persons=cases.persons(db, case),
+        requests=access.list_requests(db, case_id=case.id),
+        grants=[(g, access.state_of(db, runtime.clock, g)) for g in grants],
+        cameras=[c.name for c in cameras.list_cameras(db)],
+        rows=range(FORM_WINDOWS),
+        can_manage=is_admitted(caller.role, Permission.MANAGE_CASES),
+        can_request=is_admitted(caller.role, Permission.REQUEST_ACCESS),
+        live=GrantState.LIVE,
+        form=form,
+    )
+
+
+def _on_case_page(
+    request: Request,
+    db: DbSession,
+    runtime: RuntimeDep,
+    caller: Caller,
+    case_id: int,
+    form: forms.Form,
+    action: Callable[[], object],
+    where: forms.Placement = forms.ANYWHERE,
+) -> Response:
+    """Do `action`, then show the case again."""
+    return forms.act(
+        db,
+        form,
+        action,
+        lambda _: f"/cases/{case_id}",
+        lambda refused: case_page(request, db, runtime, caller, case_id, refused),
+        where,
+    )
+
+
+@router.get("/cases/{case_id}")
+def show_case(
+    case_id: int, request: Request, db: DbSession, runtime: RuntimeDep, caller: CaseViewer
+) -> Response:
+    """A case: its persons, its requests and grants, and the request form."""
+    return case_page(request, db, runtime, caller, case_id)
+
+
+@router.post("/cases/{case_id}/persons")
+def add_person(
+    case_id: int,
+    request: Request,
+    db: DbSession,
+    runtime: RuntimeDep,
+    caller: CaseManager,
+    label: Annotated[str, Form()] = "",
+    minor: Annotated[str, Form()] = "",
+    vulnerable: Annotated[str, Form()] = "",
+) -> Response:
+    """Add a person, by pseudonym."""
+    case = cases.get_case_by_id(db, case_id)
+    form = forms.Form(ADD_PERSON, forms.typed(label=label, minor=minor, vulnerable=vulnerable))
+
+    def _add() -> object:
+        data = PersonCreate(label=label.strip(), minor=bool(minor), vulnerable=bool(vulnerable))
+        return cases.add_person(
+            db,
+            runtime.clock,
+            caller.actor,
+            case.reference,
+            data.label,
+            minor=data.minor,
+            vulnerable=data.vulnerable,
+        )
+
+    return _on_case_page(
+        request,
+        db,
+        runtime,
+        caller,
+        case_id,
+        form,
+        _add,
+        forms.Placement(unnamed={Conflict: "label"}),
+    )
+
+
+@router.post("/cases/{case_id}/persons/{label}/clear")
+def clear_person(
+    case_id: int,
+    label: str,
+    request: Request,
+    db: DbSession,
+    runtime: RuntimeDep,
+    caller: CaseManager,
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    """Suspicion refuted: revoke the person's grants and release their holds."""
+    case = cases.get_case_by_id(db, case_id)
+    return _on_case_page(
+        request,
+        db,
+        runtime,
+        caller,
+        case_id,
+        forms.Form(f"clear:{label}", forms.typed(reason=reason)),
+        lambda: access.clear_person(
+            db,
+            runtime.clock,
+            caller.actor,
+            runtime.rules,
+            case.reference,
+            label,
+            Reason(reason=reason).reason,
+        ),
+    )
+
+
+@router.post("/cases/{case_id}/close")
+def close_case(
+    case_id: int,
+    request: Request,
+    db: DbSession,
+    runtime: RuntimeDep,
+    caller: CaseManager,
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    """Close the case: its grants are revoked, its holds released."""
+    case = cases.get_case_by_id(db, case_id)
+    return _on_case_page(
+        request,
+        db,
+        runtime,
+        caller,
+        case_id,
+        forms.Form(CLOSE, forms.typed(reason=reason)),
+        lambda: access.close_case(
+            db,
+            runtime.clock,
+            caller.actor,
+            runtime.rules,
+            case.reference,
+            Reason(reason=reason).reason,
+        ),
+    )

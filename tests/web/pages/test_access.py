@@ -1,0 +1,218 @@
+"""Access pages: a footage request the policy refuses comes back as typed, the limit named
+beside the camera × window table; a decision on a request decided meanwhile is a 409."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from custos.access import service as access
+from custos.access.policy import Window
+from custos.cases import service as cases
+from custos.clock import FrozenClock
+from custos.context import Actor
+from custos.permissions import Role
+from custos.runtime import Runtime
+from helpers import TESTER, bearer
+
+HTML = {"Accept": "text/html"}
+FORM = "%Y-%m-%dT%H:%M:%S"
+
+
+@pytest.fixture
+def case_id(
+    db: Session, clock: FrozenClock, runtime: Runtime, archive: Callable[..., list[str]]
+) -> int:
+    """A case with persons P1 and P2, and cameras `hall` and `yard` that recorded two hours ago."""
+    for camera in ("hall", "yard"):
+        archive(camera, clock.now() - timedelta(hours=2), 2)
+    case = cases.open_case(
+        db, clock, TESTER, runtime.policy.profile, "12/2026-0457", "cpc-kz-199", "a robbery"
+    )
+    for label in ("P1", "P2"):
+        cases.add_person(db, clock, TESTER, case.reference, label)
+    return case.id
+
+
+def test_a_refused_footage_request_keeps_every_value_and_names_the_limit_by_the_windows(
+    client: TestClient,
+    db: Session,
+    clock: FrozenClock,
+    case_id: int,
+    make_user: Callable[..., tuple[str, str]],
+) -> None:
+    investigator = {**bearer(make_user(Role.INVESTIGATOR)[1]), **HTML}
+    now = clock.now()
+    rows = [
+        ("hall", now - timedelta(hours=30), now - timedelta(hours=1)),  # 29 hours: over 24
+        ("yard", now - timedelta(hours=2), now - timedelta(hours=1)),
+    ]
+    typed = {
+        "camera": [r[0] for r in rows] + [""],
+        "start": [r[1].strftime(FORM) for r in rows] + [""],
+        "end": [r[2].strftime(FORM) for r in rows] + [""],
+        "persons": ["P2"],
+        "purpose": "see who took the bag",
+        "justification": "a witness saw P2 in the hall then",
+        "identification": "1",
+    }
+    response = client.post(f"/cases/{case_id}/requests", headers=investigator, data=typed)
+    assert response.status_code == 422  # PolicyViolation: 422 here as in the API
+    html = response.text
+    # The limit stands right below the camera × window table, which is marked.
+    assert re.search(
+        r'<table class="list invalid" id="request-windows">.*?</table>\s*'
+        r'<span class="field-error" id="request-windows-error" role="alert">'
+        r"the request is refused: a window of 29 hours; the limit is 24 hours per window",
+        html,
+        re.S,
+    ), html
+    assert "The request was not filed: see the marked fields." in html
+    # Every row as typed: the camera chosen, both times.
+    table = html[
+        html.index('id="request-windows"') : html.index("</table>", html.index("request-windows"))
+    ]
+    for camera, start, end in rows:
+        assert f"<option selected>{camera}</option>" in table
+        assert f'name="start" value="{start.strftime(FORM)}"' in table
+        assert f'name="end" value="{end.strftime(FORM)}"' in table
+    assert table.count("<option selected>") == 2
+    assert 'name="persons" value="P2" checked' in html
+    assert 'name="persons" value="P1" >' in html
+    assert ">see who took the bag</textarea>" in html
+    assert ">a witness saw P2 in the hall then</textarea>" in html
+    assert 'name="identification" value="1" checked' in html
+    assert access.list_requests(db, case_id=case_id) == []
+
+
+def test_a_person_not_in_the_case_is_named_beside_the_persons(
+    client: TestClient, clock: FrozenClock, case_id: int, make_user: Callable[..., tuple[str, str]]
+) -> None:
+    investigator = {**bearer(make_user(Role.INVESTIGATOR)[1]), **HTML}
+    now = clock.now()
+    response = client.post(
+        f"/cases/{case_id}/requests",
+        headers=investigator,
+        data={
+            "camera": "hall",
+            "start": (now - timedelta(hours=2)).strftime(FORM),
+            "end": (now - timedelta(hours=1)).strftime(FORM),
+            "persons": "P9",
+            "purpose": "p",
+            "justification": "j",
+        },
+    )
+    assert response.status_code == 422
+    assert re.search(
+        r'<span class="field-error" id="request-persons-error" role="alert">'
+        r"not a person of case 12/2026-0457 under suspicion: P9</span>\s*</fieldset>",
+        response.text,
+    )
+
+
+def _filed(
+    db: Session, clock: FrozenClock, runtime: Runtime, case_id: int, by: str = "ivan"
+) -> int:
+    now = clock.now()
+    filed = access.file_request(
+        db,
+        clock,
+        Actor(by, None),
+        runtime.policy.profile,
+        case_id=case_id,
+        windows=[Window("hall", now - timedelta(hours=2), now - timedelta(hours=1))],
+        persons=["P1"],
+        purpose="who",
+        justification="why",
+        identification=False,
+    )
+    return filed.id
+
+
+def test_deciding_a_request_decided_meanwhile_is_409_with_the_reason_on_the_page(
+    client: TestClient,
+    db: Session,
+    clock: FrozenClock,
+    runtime: Runtime,
+    case_id: int,
+    make_user: Callable[..., tuple[str, str]],
+) -> None:
+    request_id = _filed(db, clock, runtime, case_id)
+    approver = {**bearer(make_user(Role.APPROVER)[1]), **HTML}
+    refused = client.post(
+        f"/requests/{request_id}/refuse", headers=approver, data={"reason": "too broad"}
+    )
+    assert refused.status_code == 303
+    again = client.post(
+        f"/requests/{request_id}/refuse", headers=approver, data={"reason": "still too broad"}
+    )
+    assert again.status_code == 409
+    # The decision form is gone (the request is decided), so the reason stands at the top.
+    assert f"request {request_id} was refused already" in again.text
+    assert 'id="decision"' not in again.text
+
+
+def test_a_refused_decision_keeps_the_approver_s_narrowing(
+    client: TestClient,
+    db: Session,
+    clock: FrozenClock,
+    runtime: Runtime,
+    case_id: int,
+    make_user: Callable[..., tuple[str, str]],
+) -> None:
+    request_id = _filed(db, clock, runtime, case_id)
+    approver = {**bearer(make_user(Role.APPROVER)[1]), **HTML}
+    start: datetime = clock.now() - timedelta(hours=2, minutes=30)  # earlier than asked
+    response = client.post(
+        f"/requests/{request_id}/approve",
+        headers=approver,
+        data={
+            "keep": "0",
+            "camera": "hall",
+            "start": start.strftime(FORM),
+            "end": (clock.now() - timedelta(hours=1)).strftime(FORM),
+            "days": "2",
+            "note": "one hour is enough",
+        },
+    )
+    assert response.status_code == 422
+    html = response.text
+    assert f'name="start" value="{start.strftime(FORM)}"' in html
+    assert 'name="days" value="2"' in html
+    assert ">one hour is enough</textarea>" in html
+    assert 'name="hold" value="1" >' in html  # left unticked, as sent
+    assert re.search(
+        r'</table>\s*<span class="field-error" id="decide-windows-error" role="alert">'
+        r"the granted window on hall .* lies outside what was asked",
+        html,
+    )
+
+
+def test_approving_one_s_own_request_is_403_on_the_request_page(
+    client: TestClient,
+    db: Session,
+    clock: FrozenClock,
+    runtime: Runtime,
+    case_id: int,
+    make_user: Callable[..., tuple[str, str]],
+) -> None:
+    name, token = make_user(Role.APPROVER)
+    request_id = _filed(db, clock, runtime, case_id, by=name)  # filed under the approver's name
+    response = client.post(
+        f"/requests/{request_id}/approve",
+        headers={**bearer(token), **HTML},
+        data={
+            "keep": "0",
+            "camera": "hall",
+            "start": (clock.now() - timedelta(hours=2)).strftime(FORM),
+            "end": (clock.now() - timedelta(hours=1)).strftime(FORM),
+        },
+    )
+    assert response.status_code == 403  # Forbidden, as in the API; not a blanket 422
+    assert f"Access request {request_id}" in response.text
+    assert "must be approved by someone other than the person who made it" in response.text

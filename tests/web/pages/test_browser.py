@@ -1,0 +1,86 @@
+"""A refused form in headless Chromium: what was typed is still in the fields and the reason
+stands right under the field it concerns. The screenshot is kept in the test's folder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser
+
+from custos.permissions import Role
+from custos.users import service as users
+from helpers import TESTER, ServedCustos, register_camera
+
+PASSWORD = "a long browser password"
+FORM = "%Y-%m-%dT%H:%M:%S"
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[ServedCustos]:
+    """A served Custos with an operator and the camera plaza-north."""
+    server = ServedCustos(tmp_path / "data")
+    runtime = server.runtime
+    with runtime.sessions() as session:
+        _, temporary = users.create_user(
+            session, runtime.clock, TESTER, name="olga", role=Role.OPERATOR
+        )
+        assert temporary is not None
+        user = users.get_user(session, "olga")
+        principal = users.Principal(user.id, "olga", Role.OPERATOR, via="session")
+        users.change_own_password(session, runtime.clock, principal, TESTER, temporary, PASSWORD)
+    register_camera(runtime, "plaza-north", "rtsp://plaza.example/live")
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_a_refused_incident_form_in_the_browser(
+    served: ServedCustos, browser: Browser, tmp_path: Path
+) -> None:
+    page = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
+    page.goto(f"{served.url}/login?next=/incidents")
+    page.fill('input[name="name"]', "olga")
+    page.fill('input[name="password"]', PASSWORD)
+    page.click('button[type="submit"]')
+    page.wait_for_selector("#incident-form")
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    start, end = (
+        (now - timedelta(hours=1)).strftime(FORM),
+        (now - timedelta(minutes=50)).strftime(FORM),
+    )
+    form = page.locator("#incident-form")
+    form.locator('input[name="cameras"]').fill("plaza-nort")
+    form.locator('input[name="start"]').fill(start)
+    form.locator('input[name="end"]').fill(end)
+    form.locator('input[name="reference"]').fill("CC-KZ art. 293")
+    form.locator('textarea[name="description"]').fill("A fight at the fountain")
+    form.locator('textarea[name="justification"]').fill("Evidence for the prosecutor")
+    form.locator('input[name="offence"]').check()
+    form.locator('button[type="submit"]').click()
+    page.wait_for_selector("#incident-cameras-error")
+    page.screenshot(path=str(tmp_path / "refused-incident.png"), full_page=True)
+
+    form = page.locator("#incident-form")
+    assert form.locator('input[name="cameras"]').input_value() == "plaza-nort"
+    assert form.locator('input[name="start"]').input_value() == start
+    assert form.locator('input[name="end"]').input_value() == end
+    assert form.locator('input[name="reference"]').input_value() == "CC-KZ art. 293"
+    assert form.locator('textarea[name="description"]').input_value() == "A fight at the fountain"
+    assert form.locator('input[name="offence"]').is_checked()
+    error = page.locator("#incident-cameras-error")
+    assert error.inner_text() == "no camera named 'plaza-nort'"
+    # Beside its field: just under the cameras input, flush with its left edge, and in red.
+    field = form.locator('input[name="cameras"]').bounding_box()
+    shown = error.bounding_box()
+    assert field is not None
+    assert shown is not None
+    assert 0 <= shown["y"] - (field["y"] + field["height"]) < 12
+    assert abs(shown["x"] - field["x"]) < 4
+    assert error.evaluate("e => getComputedStyle(e).color") == "rgb(179, 38, 30)"
+    print(f"screenshot: {tmp_path / 'refused-incident.png'}")
