@@ -35,6 +35,7 @@ from custos.storage.s3 import S3BlobStore
 from custos.users import service as users
 from custos.web.app import create_app
 from helpers import (
+    CHEAP_PASSWORDS,
     CHROMIUM,
     TESTER,
     create_postgres_database,
@@ -122,6 +123,7 @@ def runtime(settings: Settings, sessions: sessionmaker[Session], clock: FrozenCl
         log_key=os.urandom(32),
         policy=load_profile("kz-nvms"),
         clock=clock,
+        passwords=CHEAP_PASSWORDS,
     )
 
 
@@ -170,7 +172,9 @@ def make_user(db: Session, clock: FrozenClock) -> Callable[..., tuple[str, str]]
 
     def _make(role: Role, name: str | None = None) -> tuple[str, str]:
         name = name or f"{role.value}{next(counter)}"
-        users.create_user(db, clock, TESTER, name=name, role=role, with_password=False)
+        users.create_user(
+            db, clock, TESTER, name=name, role=role, with_password=False, passwords=CHEAP_PASSWORDS
+        )
         token, _ = users.issue_token(db, clock, TESTER, name)
         return name, token
 

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 import uvicorn
+from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
 from custos.audit.models import AuditEntry
@@ -25,6 +26,7 @@ from custos.cameras import service as cameras
 from custos.cameras.schemas import CameraCreate
 from custos.config import Settings
 from custos.context import Actor
+from custos.passwords import Passwords
 from custos.recording.media import Segmenter, SegmentFile
 from custos.runtime import Runtime
 from custos.setup import initialise, open_runtime
@@ -43,6 +45,9 @@ SYSTEM_PYTHON = "/usr/bin/python3"  # the Python with GStreamer's bindings (pyth
 SHARED_TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
 
 TESTER = Actor(name="tester", role="admin", client_address="127.0.0.1")
+
+# Argon2 at its recommended cost takes ~0.4 s a hash here: the suite hashes at the lowest cost.
+CHEAP_PASSWORDS = Passwords(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -220,8 +225,8 @@ class ServedCustos:
 
     def __init__(self, folder: Path) -> None:
         settings = Settings(data_dir=folder)
-        initialise(settings)
-        self.runtime = open_runtime(settings)
+        initialise(settings, passwords=CHEAP_PASSWORDS)
+        self.runtime = open_runtime(settings, passwords=CHEAP_PASSWORDS)
         self.port = free_port()
         self.server = uvicorn.Server(
             uvicorn.Config(

@@ -13,6 +13,7 @@ from custos.clock import SystemClock
 from custos.config import Settings
 from custos.context import Actor
 from custos.errors import NotFound
+from custos.passwords import Passwords
 from custos.recording.media import make_clip
 from custos.setup import INITIAL_PASSWORD_FILE
 from custos.users import service as users
@@ -71,10 +72,12 @@ def register_demo_cameras(session: Session, settings: Settings, actor: Actor) ->
     return added
 
 
-def first_admin_password(session: Session, settings: Settings) -> str | None:
+def first_admin_password(session: Session, settings: Settings, passwords: Passwords) -> str | None:
     """The one-time password `custos init` wrote down, while it still signs the first admin in."""
     password_file = settings.data_dir / INITIAL_PASSWORD_FILE
     password = password_file.read_text().strip() if password_file.exists() else None
-    if password is None or not users.password_works(session, users.FIRST_ADMIN, password):
+    if password is None or not users.password_works(
+        session, users.FIRST_ADMIN, password, passwords=passwords
+    ):
         return None
     return password

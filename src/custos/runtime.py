@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from custos.clock import Clock, SystemClock
 from custos.config import Settings
+from custos.passwords import Passwords
 from custos.profile import LoadedProfile, Rules
 from custos.redaction.cache import DetectorCache
 from custos.storage.blobs import BlobStore
@@ -28,6 +29,7 @@ class Runtime:
     clock: Clock = field(default_factory=SystemClock)
     engine: Engine | None = None
     detectors: DetectorCache = field(default_factory=DetectorCache)
+    passwords: Passwords = field(default_factory=Passwords)
 
     @property
     def rules(self) -> Rules:

@@ -92,4 +92,4 @@ def prepare_demo(runtime: Runtime, actor: Actor) -> str | None:
     """
     with runtime.sessions() as session:
         register_demo_cameras(session, runtime.settings, actor)
-        return first_admin_password(session, runtime.settings)
+        return first_admin_password(session, runtime.settings, runtime.passwords)

@@ -16,6 +16,7 @@ from custos.clock import Clock, SystemClock
 from custos.config import FolderBlobLocation, Settings
 from custos.db import create_engine, migrate, require_current_schema, session_factory
 from custos.errors import NotInitialised
+from custos.passwords import Passwords
 from custos.profile import load_profile
 from custos.retention import service as retention
 from custos.runtime import Runtime
@@ -28,7 +29,9 @@ from custos.users import service as users
 INITIAL_PASSWORD_FILE = "initial-admin-password"  # noqa: S105 - a file name
 
 
-def open_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
+def open_runtime(
+    settings: Settings, clock: Clock | None = None, passwords: Passwords | None = None
+) -> Runtime:
     """Connect to the configured database (which must be initialised) and blob store."""
     policy = load_profile(settings.policy)
     sealer = Sealer(load_kek(settings.kek_path))
@@ -54,6 +57,7 @@ def open_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
         log_key=log_key,
         policy=policy,
         clock=clock or SystemClock(),
+        passwords=passwords or Passwords(),
         engine=engine,
     )
 
@@ -66,10 +70,13 @@ class Initialised:
     admin_password: str | None
 
 
-def initialise(settings: Settings, clock: Clock | None = None) -> Initialised:
+def initialise(
+    settings: Settings, clock: Clock | None = None, passwords: Passwords | None = None
+) -> Initialised:
     """Create the data folder, keys, blob store and schema, the first admin and the retention plan.
 
     Safe to run again: it migrates, and replans retention if the policy profile changed.
+    `passwords` hashes the first admin's password (Argon2 at its recommended cost by default).
     """
     load_profile(settings.policy)  # an invalid policy stops everything before anything changes
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -86,7 +93,9 @@ def initialise(settings: Settings, clock: Clock | None = None) -> Initialised:
     try:
         migrate(engine)
         with session_factory(engine)() as session:
-            password = users.ensure_first_admin(session, clock or SystemClock())
+            password = users.ensure_first_admin(
+                session, clock or SystemClock(), passwords or Passwords()
+            )
             retention.apply_profile(session, clock or SystemClock(), load_profile(settings.policy))
             if checkpoints.latest_checkpoint(session) is None:
                 signer = checkpoints.log_signer(session, load_signing_key(settings.log_key_path))

@@ -15,17 +15,19 @@ from custos.permissions import Role
 from custos.users import policy
 from custos.users import service as users
 from custos.users.models import ApiToken, LoginSession, User
-from helpers import TESTER, audit_events
+from helpers import CHEAP_PASSWORDS, TESTER, audit_events
 
 HOUR = timedelta(hours=1)
 
 
 def _login(db: Session, clock: FrozenClock, name: str, password: str) -> tuple[Principal, str]:
-    return users.login(db, clock, name, password, "10.0.0.9", HOUR)
+    return users.login(db, clock, name, password, "10.0.0.9", HOUR, passwords=CHEAP_PASSWORDS)
 
 
 def test_created_user_has_a_hashed_one_time_password(db: Session, clock: FrozenClock) -> None:
-    user, password = users.create_user(db, clock, TESTER, name="alice", role=Role.INVESTIGATOR)
+    user, password = users.create_user(
+        db, clock, TESTER, name="alice", role=Role.INVESTIGATOR, passwords=CHEAP_PASSWORDS
+    )
     assert password is not None
     assert len(password) == 20
     assert user.password_hash is not None
@@ -38,15 +40,21 @@ def test_created_user_has_a_hashed_one_time_password(db: Session, clock: FrozenC
 
 
 def test_duplicate_and_malformed_names_are_refused(db: Session, clock: FrozenClock) -> None:
-    users.create_user(db, clock, TESTER, name="bob", role=Role.OPERATOR)
+    users.create_user(db, clock, TESTER, name="bob", role=Role.OPERATOR, passwords=CHEAP_PASSWORDS)
     with pytest.raises(Conflict, match="exists already"):
-        users.create_user(db, clock, TESTER, name="bob", role=Role.OPERATOR)
+        users.create_user(
+            db, clock, TESTER, name="bob", role=Role.OPERATOR, passwords=CHEAP_PASSWORDS
+        )
     with pytest.raises(InvalidInput, match="user name"):
-        users.create_user(db, clock, TESTER, name="Bob Smith", role=Role.OPERATOR)
+        users.create_user(
+            db, clock, TESTER, name="Bob Smith", role=Role.OPERATOR, passwords=CHEAP_PASSWORDS
+        )
 
 
 def test_login_opens_a_session_and_is_audited(db: Session, clock: FrozenClock) -> None:
-    _user, password = users.create_user(db, clock, TESTER, name="carol", role=Role.APPROVER)
+    _user, password = users.create_user(
+        db, clock, TESTER, name="carol", role=Role.APPROVER, passwords=CHEAP_PASSWORDS
+    )
     assert password is not None
     principal, cookie = _login(db, clock, "carol", password)
     assert principal.role is Role.APPROVER
@@ -64,7 +72,9 @@ def test_login_opens_a_session_and_is_audited(db: Session, clock: FrozenClock) -
 
 
 def test_failed_logins_are_audited_and_lock_the_account(db: Session, clock: FrozenClock) -> None:
-    _user, password = users.create_user(db, clock, TESTER, name="dave", role=Role.OPERATOR)
+    _user, password = users.create_user(
+        db, clock, TESTER, name="dave", role=Role.OPERATOR, passwords=CHEAP_PASSWORDS
+    )
     assert password is not None
     for _ in range(policy.MAX_FAILED_LOGINS):
         with pytest.raises(Unauthenticated, match="wrong user name or password"):
@@ -86,7 +96,9 @@ def test_unknown_user_fails_like_a_wrong_password(db: Session, clock: FrozenCloc
 
 
 def test_session_expires_and_logout_ends_it(db: Session, clock: FrozenClock) -> None:
-    _user, password = users.create_user(db, clock, TESTER, name="erin", role=Role.AUDITOR)
+    _user, password = users.create_user(
+        db, clock, TESTER, name="erin", role=Role.AUDITOR, passwords=CHEAP_PASSWORDS
+    )
     assert password is not None
     _principal, cookie = _login(db, clock, "erin", password)
     clock.advance(HOUR)
@@ -100,19 +112,35 @@ def test_session_expires_and_logout_ends_it(db: Session, clock: FrozenClock) -> 
 
 
 def test_own_password_change_clears_the_one_time_flag(db: Session, clock: FrozenClock) -> None:
-    _user, password = users.create_user(db, clock, TESTER, name="fay", role=Role.DPO)
+    _user, password = users.create_user(
+        db, clock, TESTER, name="fay", role=Role.DPO, passwords=CHEAP_PASSWORDS
+    )
     assert password is not None
     principal, _ = _login(db, clock, "fay", password)
     with pytest.raises(PasswordChangeRequired):
         users.issue_token(db, clock, principal.actor(), "fay")
     with pytest.raises(Forbidden, match="current password is wrong"):
         users.change_own_password(
-            db, clock, principal, principal.actor(), "wrong", "a-new-long-password"
+            db,
+            clock,
+            principal,
+            principal.actor(),
+            "wrong",
+            "a-new-long-password",
+            passwords=CHEAP_PASSWORDS,
         )
     with pytest.raises(InvalidInput, match="at least 12"):
-        users.change_own_password(db, clock, principal, principal.actor(), password, "short")
+        users.change_own_password(
+            db, clock, principal, principal.actor(), password, "short", passwords=CHEAP_PASSWORDS
+        )
     users.change_own_password(
-        db, clock, principal, principal.actor(), password, "a-new-long-password"
+        db,
+        clock,
+        principal,
+        principal.actor(),
+        password,
+        "a-new-long-password",
+        passwords=CHEAP_PASSWORDS,
     )
     principal, _ = _login(db, clock, "fay", "a-new-long-password")
     assert not principal.must_change_password
@@ -123,7 +151,15 @@ def test_own_password_change_clears_the_one_time_flag(db: Session, clock: Frozen
 
 
 def test_tokens_are_stored_hashed_and_expire(db: Session, clock: FrozenClock) -> None:
-    users.create_user(db, clock, TESTER, name="svc", role=Role.AUDITOR, with_password=False)
+    users.create_user(
+        db,
+        clock,
+        TESTER,
+        name="svc",
+        role=Role.AUDITOR,
+        with_password=False,
+        passwords=CHEAP_PASSWORDS,
+    )
     token, expires = users.issue_token(db, clock, TESTER, "svc", label="ci", days=1)
     assert token.startswith("cst_")
     assert expires == clock.now() + timedelta(days=1)
@@ -137,7 +173,9 @@ def test_tokens_are_stored_hashed_and_expire(db: Session, clock: FrozenClock) ->
 
 
 def test_disabling_ends_sessions_and_tokens(db: Session, clock: FrozenClock) -> None:
-    _user, password = users.create_user(db, clock, TESTER, name="gus", role=Role.OPERATOR)
+    _user, password = users.create_user(
+        db, clock, TESTER, name="gus", role=Role.OPERATOR, passwords=CHEAP_PASSWORDS
+    )
     assert password is not None
     _principal, cookie = _login(db, clock, "gus", password)
     users.change_own_password(
@@ -147,6 +185,7 @@ def test_disabling_ends_sessions_and_tokens(db: Session, clock: FrozenClock) -> 
         TESTER,
         password,
         "a-private-phrase-1",
+        passwords=CHEAP_PASSWORDS,
     )
     token, _ = users.issue_token(db, clock, TESTER, "gus")
     users.set_active(db, clock, TESTER, "gus", False)
@@ -161,15 +200,19 @@ def test_disabling_ends_sessions_and_tokens(db: Session, clock: FrozenClock) -> 
 
 
 def test_admin_cannot_disable_themself(db: Session, clock: FrozenClock) -> None:
-    admin, _ = users.create_user(db, clock, TESTER, name="root2", role=Role.ADMIN)
+    admin, _ = users.create_user(
+        db, clock, TESTER, name="root2", role=Role.ADMIN, passwords=CHEAP_PASSWORDS
+    )
     me = Principal(user_id=admin.id, name="root2", role=Role.ADMIN, via="session")
     with pytest.raises(Conflict, match="your own account"):
         users.set_active(db, clock, me.actor(), "root2", False)
 
 
 def test_reset_password_issues_a_new_one_time_password(db: Session, clock: FrozenClock) -> None:
-    users.create_user(db, clock, TESTER, name="hal", role=Role.INVESTIGATOR)
-    new = users.reset_password(db, clock, TESTER, "hal")
+    users.create_user(
+        db, clock, TESTER, name="hal", role=Role.INVESTIGATOR, passwords=CHEAP_PASSWORDS
+    )
+    new = users.reset_password(db, clock, TESTER, "hal", passwords=CHEAP_PASSWORDS)
     principal, _ = _login(db, clock, "hal", new)
     assert principal.must_change_password
     assert len(audit_events(db, event="user.password_reset")) == 1
@@ -177,6 +220,6 @@ def test_reset_password_issues_a_new_one_time_password(db: Session, clock: Froze
 
 def test_first_admin_is_created_once(db: Session, clock: FrozenClock) -> None:
     if db.scalar(sa.select(User.id).where(User.role == Role.ADMIN)) is None:
-        assert users.ensure_first_admin(db, clock) is not None
-    assert users.ensure_first_admin(db, clock) is None
+        assert users.ensure_first_admin(db, clock, passwords=CHEAP_PASSWORDS) is not None
+    assert users.ensure_first_admin(db, clock, passwords=CHEAP_PASSWORDS) is None
     assert db.scalar(sa.select(sa.func.count()).where(User.name == users.FIRST_ADMIN)) == 1

@@ -41,7 +41,7 @@ from custos.retention.pressure import ExhaustionGate
 from custos.retention.service import SegmentPlanner
 from custos.runtime import Runtime
 from custos.users import service as users
-from helpers import TESTER, audit_events, bearer, segments_of
+from helpers import CHEAP_PASSWORDS, TESTER, audit_events, bearer, segments_of
 
 ALL = frozenset(Role)
 ADMIN = frozenset({Role.ADMIN})
@@ -126,7 +126,9 @@ def _zoned_camera(ctx: Ctx) -> str:
 
 def _user(ctx: Ctx, active: bool = True) -> str:
     name = f"matrix-user-{next(_names)}"
-    users.create_user(ctx.db, ctx.clock, TESTER, name=name, role=Role.OPERATOR)
+    users.create_user(
+        ctx.db, ctx.clock, TESTER, name=name, role=Role.OPERATOR, passwords=CHEAP_PASSWORDS
+    )
     if not active:
         users.set_active(ctx.db, ctx.clock, TESTER, name, False)
     return name
@@ -136,10 +138,14 @@ def _with_own_password(ctx: Ctx) -> None:
     """Give the caller a known password of their own (token users have none)."""
     if ctx.caller is None:
         return
-    temporary = users.reset_password(ctx.db, ctx.clock, TESTER, ctx.caller)
+    temporary = users.reset_password(
+        ctx.db, ctx.clock, TESTER, ctx.caller, passwords=CHEAP_PASSWORDS
+    )
     user = users.get_user(ctx.db, ctx.caller)
     principal = Principal(user_id=user.id, name=user.name, role=user.role, via="session")
-    users.change_own_password(ctx.db, ctx.clock, principal, TESTER, temporary, OWN_PASSWORD)
+    users.change_own_password(
+        ctx.db, ctx.clock, principal, TESTER, temporary, OWN_PASSWORD, passwords=CHEAP_PASSWORDS
+    )
 
 
 def _password_change(ctx: Ctx, page: bool) -> Request:
@@ -161,7 +167,7 @@ def _password_change(ctx: Ctx, page: bool) -> Request:
 
 def _login_form(ctx: Ctx) -> Request:
     name = _user(ctx)
-    password = users.reset_password(ctx.db, ctx.clock, TESTER, name)
+    password = users.reset_password(ctx.db, ctx.clock, TESTER, name, passwords=CHEAP_PASSWORDS)
     return Request("/login", data={"name": name, "password": password, "next": "/cameras"})
 
 

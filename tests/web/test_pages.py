@@ -13,7 +13,7 @@ from custos.clock import FrozenClock
 from custos.context import Principal
 from custos.permissions import Role
 from custos.users import service as users
-from helpers import TESTER, audit_events
+from helpers import CHEAP_PASSWORDS, TESTER, audit_events
 
 HTML = {"Accept": "text/html"}
 
@@ -27,10 +27,14 @@ def _sign_in(client: TestClient, name: str, password: str) -> str:
 @pytest.fixture
 def operator(db: Session, clock: FrozenClock) -> tuple[str, str]:
     """An operator who has already chosen a password."""
-    user, temporary = users.create_user(db, clock, TESTER, name="olga", role=Role.OPERATOR)
+    user, temporary = users.create_user(
+        db, clock, TESTER, name="olga", role=Role.OPERATOR, passwords=CHEAP_PASSWORDS
+    )
     assert temporary is not None
     principal = Principal(user_id=user.id, name="olga", role=Role.OPERATOR, via="session")
-    users.change_own_password(db, clock, principal, TESTER, temporary, "a quiet river at dusk")
+    users.change_own_password(
+        db, clock, principal, TESTER, temporary, "a quiet river at dusk", passwords=CHEAP_PASSWORDS
+    )
     return "olga", "a quiet river at dusk"
 
 
@@ -144,7 +148,9 @@ def test_cross_site_form_post_is_refused(client: TestClient, operator: tuple[str
 def test_one_time_password_leads_to_the_account_page_first(
     client: TestClient, db: Session, clock: FrozenClock
 ) -> None:
-    _user, temporary = users.create_user(db, clock, TESTER, name="ivan", role=Role.INVESTIGATOR)
+    _user, temporary = users.create_user(
+        db, clock, TESTER, name="ivan", role=Role.INVESTIGATOR, passwords=CHEAP_PASSWORDS
+    )
     assert temporary is not None
     assert _sign_in(client, "ivan", temporary) == "/account"
     blocked = client.get("/cameras", headers=HTML)
@@ -184,7 +190,9 @@ def test_mismatched_new_passwords_are_refused(
 def test_admin_adds_a_user_and_sees_the_password_once(
     client: TestClient, db: Session, clock: FrozenClock
 ) -> None:
-    admin, temporary = users.create_user(db, clock, TESTER, name="ada", role=Role.ADMIN)
+    admin, temporary = users.create_user(
+        db, clock, TESTER, name="ada", role=Role.ADMIN, passwords=CHEAP_PASSWORDS
+    )
     assert temporary is not None
     users.change_own_password(
         db,
@@ -193,6 +201,7 @@ def test_admin_adds_a_user_and_sees_the_password_once(
         TESTER,
         temporary,
         "the admin's own phrase",
+        passwords=CHEAP_PASSWORDS,
     )
     _sign_in(client, "ada", "the admin's own phrase")
     response = client.post("/users", headers=HTML, data={"name": "newbie", "role": "approver"})

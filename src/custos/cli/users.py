@@ -35,6 +35,7 @@ def user_add(
             role=role,
             display_name=display_name,
             with_password=not token,
+            passwords=runtime.passwords,
         )
         if token:
             secret, _expires = users.issue_token(
@@ -93,7 +94,9 @@ def user_reset_password(ctx: typer.Context, name: str) -> None:
     from custos.users import service as users
 
     with opened(ctx) as runtime, runtime.sessions() as session:
-        password = users.reset_password(session, runtime.clock, actor(), name)
+        password = users.reset_password(
+            session, runtime.clock, actor(), name, passwords=runtime.passwords
+        )
     out.print(f"one-time password for {name}: {password}")
 
 

@@ -7,8 +7,6 @@ import secrets
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
 from custos.audit import service as audit
@@ -23,6 +21,7 @@ from custos.errors import (
     PasswordChangeRequired,
     Unauthenticated,
 )
+from custos.passwords import Passwords
 from custos.permissions import Role
 from custos.users import policy
 from custos.users.models import ApiToken, LoginSession, User
@@ -30,10 +29,6 @@ from custos.users.policy import LoginState
 
 TOKEN_PREFIX = "cst_"  # noqa: S105 - a prefix, not a secret
 FIRST_ADMIN = "admin"
-
-_hasher = PasswordHasher()
-# Verifying against this keeps a sign-in for an unknown name as slow as one for a known name.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
 def _digest(secret: str) -> str:
@@ -48,11 +43,13 @@ def generate_password(name: str) -> str:
             return password
 
 
-def _set_password(user: User, password: str, now: datetime, *, temporary: bool) -> None:
+def _set_password(
+    passwords: Passwords, user: User, password: str, now: datetime, *, temporary: bool
+) -> None:
     problem = policy.password_problem(password, user.name)
     if problem:
         raise InvalidInput(f"password {problem}", field="password")
-    user.password_hash = _hasher.hash(password)
+    user.password_hash = passwords.hash(password)
     user.password_changed_at = now
     # A password someone else has seen is good for one sign-in: its owner must replace it.
     user.must_change_password = temporary
@@ -79,6 +76,7 @@ def create_user(
     name: str,
     role: Role,
     display_name: str = "",
+    passwords: Passwords,
     with_password: bool = True,
 ) -> tuple[User, str | None]:
     """Create an account; returns the user and its one-time password (None for token-only)."""
@@ -99,7 +97,7 @@ def create_user(
     )
     password = generate_password(name) if with_password else None
     if password is not None:
-        _set_password(user, password, now, temporary=True)
+        _set_password(passwords, user, password, now, temporary=True)
     session.add(user)
     session.flush()
     audit.record(
@@ -116,7 +114,7 @@ def create_user(
     return user, password
 
 
-def ensure_first_admin(session: Session, clock: Clock) -> str | None:
+def ensure_first_admin(session: Session, clock: Clock, passwords: Passwords) -> str | None:
     """Create the first admin if there is no admin at all; returns its password, or None."""
     has_admin = session.scalar(sa.select(User.id).where(User.role == Role.ADMIN).limit(1))
     if has_admin is not None:
@@ -128,6 +126,7 @@ def ensure_first_admin(session: Session, clock: Clock) -> str | None:
         name=FIRST_ADMIN,
         role=Role.ADMIN,
         display_name="First administrator",
+        passwords=passwords,
     )
     assert password is not None
     return password
@@ -168,12 +167,14 @@ def _end_sessions(session: Session, user: User, now: datetime, *, revoke_tokens:
         )
 
 
-def reset_password(session: Session, clock: Clock, actor: Actor, name: str) -> str:
+def reset_password(
+    session: Session, clock: Clock, actor: Actor, name: str, *, passwords: Passwords
+) -> str:
     """Give `name` a one-time password, end their sessions, unlock; returns the password."""
     user = get_user(session, name)
     now = clock.now()
     password = generate_password(name)
-    _set_password(user, password, now, temporary=True)
+    _set_password(passwords, user, password, now, temporary=True)
     user.failed_logins, user.locked_until = 0, None
     _end_sessions(session, user, now, revoke_tokens=False)
     audit.record(
@@ -190,11 +191,18 @@ def reset_password(session: Session, clock: Clock, actor: Actor, name: str) -> s
 
 
 def change_own_password(
-    session: Session, clock: Clock, principal: Principal, actor: Actor, current: str, new: str
+    session: Session,
+    clock: Clock,
+    principal: Principal,
+    actor: Actor,
+    current: str,
+    new: str,
+    *,
+    passwords: Passwords,
 ) -> None:
     """Change the caller's own password after checking the current one."""
     user = session.get(User, principal.user_id)
-    if user is None or not _password_matches(user.password_hash, current):
+    if user is None or not passwords.matches(user.password_hash, current):
         audit.record(
             session,
             clock,
@@ -209,7 +217,7 @@ def change_own_password(
         raise Forbidden("the current password is wrong")
     if new == current:
         raise InvalidInput("the new password must differ from the current one", field="password")
-    _set_password(user, new, clock.now(), temporary=False)
+    _set_password(passwords, user, new, clock.now(), temporary=False)
     audit.record(
         session,
         clock,
@@ -222,17 +230,10 @@ def change_own_password(
     session.commit()
 
 
-def _password_matches(password_hash: str | None, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-def password_works(session: Session, name: str, password: str) -> bool:
+def password_works(session: Session, name: str, password: str, *, passwords: Passwords) -> bool:
     """Whether `password` is the current password of active user `name` (no audit, no session)."""
     user = session.scalar(sa.select(User).where(User.name == name))
-    return user is not None and user.active and _password_matches(user.password_hash, password)
+    return user is not None and user.active and passwords.matches(user.password_hash, password)
 
 
 def login(
@@ -242,6 +243,8 @@ def login(
     password: str,
     client_address: str | None,
     lifetime: timedelta,
+    *,
+    passwords: Passwords,
 ) -> tuple[Principal, str]:
     """Check a password and open a session; returns the principal and the cookie value.
 
@@ -266,7 +269,7 @@ def login(
         )
         session.commit()
         raise Unauthenticated("too many failed sign-ins; try again later")
-    matches = _password_matches(user.password_hash if user else None, password)
+    matches = passwords.matches(user.password_hash if user else None, password)
     if user is None or not matches or not user.active:
         if user is not None:
             state = policy.after_failed_login(state, now)
@@ -287,8 +290,8 @@ def login(
         raise Unauthenticated("wrong user name or password")
     state = policy.after_successful_login(state)
     user.failed_logins, user.locked_until = state.failed_logins, state.locked_until
-    if _hasher.check_needs_rehash(user.password_hash or ""):
-        user.password_hash = _hasher.hash(password)
+    if passwords.needs_rehash(user.password_hash or ""):
+        user.password_hash = passwords.hash(password)
     cookie = secrets.token_urlsafe(32)
     session.add(
         LoginSession(

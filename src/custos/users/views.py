@@ -37,6 +37,7 @@ def change_password(
         caller.actor,
         change.current_password,
         change.new_password,
+        passwords=runtime.passwords,
     )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -75,6 +76,7 @@ def create_user(
         name=data.name,
         role=data.role,
         display_name=data.display_name,
+        passwords=runtime.passwords,
     )
     assert password is not None
     return UserCreated(user=UserOut.model_validate(user), password=password)
@@ -103,4 +105,7 @@ def reset_password(
     name: str, db: DbSession, runtime: RuntimeDep, caller: UserManager
 ) -> PasswordIssued:
     """Give an account a one-time password that must be changed at the next sign-in."""
-    return PasswordIssued(password=service.reset_password(db, runtime.clock, caller.actor, name))
+    password = service.reset_password(
+        db, runtime.clock, caller.actor, name, passwords=runtime.passwords
+    )
+    return PasswordIssued(password=password)

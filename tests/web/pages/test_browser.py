@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser
 
+from custos.context import Principal
 from custos.permissions import Role
 from custos.users import service as users
-from helpers import TESTER, ServedCustos, register_camera
+from helpers import CHEAP_PASSWORDS, TESTER, ServedCustos, register_camera
 
 PASSWORD = "a long browser password"
 FORM = "%Y-%m-%dT%H:%M:%S"
@@ -27,12 +28,25 @@ def served(tmp_path: Path) -> Iterator[ServedCustos]:
     runtime = server.runtime
     with runtime.sessions() as session:
         _, temporary = users.create_user(
-            session, runtime.clock, TESTER, name="olga", role=Role.OPERATOR
+            session,
+            runtime.clock,
+            TESTER,
+            name="olga",
+            role=Role.OPERATOR,
+            passwords=CHEAP_PASSWORDS,
         )
         assert temporary is not None
         user = users.get_user(session, "olga")
-        principal = users.Principal(user.id, "olga", Role.OPERATOR, via="session")
-        users.change_own_password(session, runtime.clock, principal, TESTER, temporary, PASSWORD)
+        principal = Principal(user.id, "olga", Role.OPERATOR, via="session")
+        users.change_own_password(
+            session,
+            runtime.clock,
+            principal,
+            TESTER,
+            temporary,
+            PASSWORD,
+            passwords=CHEAP_PASSWORDS,
+        )
     register_camera(runtime, "plaza-north", "rtsp://plaza.example/live")
     server.start()
     yield server

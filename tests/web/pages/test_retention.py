@@ -12,8 +12,7 @@ from sqlalchemy.orm import Session
 
 from custos.clock import FrozenClock
 from custos.permissions import Role
-from custos.retention import holds
-from custos.retention import service as incidents
+from custos.retention import holds, incidents
 from custos.runtime import Runtime
 from helpers import TESTER, bearer
 

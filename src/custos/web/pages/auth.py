@@ -77,7 +77,13 @@ def login(
         db,
         forms.Form("login", forms.typed(name=name)),
         lambda: users.login(
-            db, runtime.clock, name.strip(), password, client_address(request), lifetime
+            db,
+            runtime.clock,
+            name.strip(),
+            password,
+            client_address(request),
+            lifetime,
+            passwords=runtime.passwords,
         ),
         _signed_in,
         lambda refused: _login_page(request, next, refused),

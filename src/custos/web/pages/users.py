@@ -72,6 +72,7 @@ def create_user(
             name=data.name,
             role=data.role,
             display_name=data.display_name,
+            passwords=runtime.passwords,
         )
         assert password is not None
         return user.name, password
@@ -134,7 +135,9 @@ def reset_password(
     return forms.act(
         db,
         forms.Form(f"account:{name}"),
-        lambda: users.reset_password(db, runtime.clock, caller.actor, name),
+        lambda: users.reset_password(
+            db, runtime.clock, caller.actor, name, passwords=runtime.passwords
+        ),
         lambda password: _users_page(request, db, caller, issued=(name, password)),
         lambda refused: _users_page(request, db, caller, refused),
     )
@@ -196,6 +199,7 @@ def change_password(
             caller.actor,
             data.current_password,
             data.new_password,
+            passwords=runtime.passwords,
         )
 
     return forms.act(
