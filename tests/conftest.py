@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from custos.clock import FrozenClock
 from custos.config import Settings
+from custos.context import Call
 from custos.db import create_engine, migrate, session_factory
 from custos.permissions import Role
 from custos.profile import load_profile
@@ -38,6 +39,7 @@ from helpers import (
     CHEAP_PASSWORDS,
     CHROMIUM,
     TESTER,
+    call_of,
     create_postgres_database,
     drop_postgres_database,
     free_port,
@@ -104,6 +106,12 @@ def db(sessions: sessionmaker[Session]) -> Iterator[Session]:
 def clock() -> FrozenClock:
     """Time stands still at noon on 2026-11-30 unless a test moves it."""
     return FrozenClock(datetime(2026, 11, 30, 12, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def call(db: Session, clock: FrozenClock) -> Call:
+    """An action by the tester, in the test's transaction, under the kz-nvms policy."""
+    return call_of(db, clock)
 
 
 @pytest.fixture

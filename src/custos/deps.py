@@ -18,7 +18,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from custos.clock import Clock
-from custos.context import Actor, Principal
+from custos.context import Actor, Call, Principal
 from custos.errors import Forbidden, PasswordChangeRequired, Unauthenticated
 from custos.permissions import Permission, Role, admitted_roles
 from custos.runtime import Runtime
@@ -112,6 +112,10 @@ class Caller:
     def role(self) -> Role:
         """The caller's role."""
         return self.principal.role
+
+    def call(self, db: Session, runtime: Runtime) -> Call:
+        """The context of one action by this caller: the request's session, the policy in force."""
+        return Call(db, runtime.clock, self.actor, runtime.policy.profile)
 
 
 class Admits:
