@@ -19,7 +19,7 @@ from custos.clock import FrozenClock
 from custos.context import Actor
 from custos.recording.media import SegmentFile
 from custos.runtime import Runtime
-from helpers import TESTER, person_photo, segments_of, still_clip
+from helpers import TESTER, call_of, person_photo, segments_of, still_clip
 
 PROFILE_NAME = "kz-nvms"
 INVESTIGATOR = Actor("ivan", "127.0.0.1")
@@ -91,7 +91,7 @@ def file(
             "identification": False,
             **extra,
         }
-        return access.file_request(db, clock, actor, runtime.policy.profile, **fields)
+        return access.file_request(call_of(db, clock, actor), **fields)
 
     return _file
 
@@ -104,8 +104,6 @@ def grant(
 
     def _grant(request: dict[str, Any] | None = None, **approval: Any) -> Grant:
         filed = file(**(request or {}))
-        return access.approve(
-            db, clock, APPROVER, runtime.policy.profile, runtime.rules, filed.id, **approval
-        )
+        return access.approve(call_of(db, clock, APPROVER), filed.id, **approval)
 
     return _grant

@@ -22,7 +22,7 @@ from custos.clock import FrozenClock
 from custos.context import Actor
 from custos.permissions import Role
 from custos.runtime import Runtime
-from helpers import TESTER, audit_events, bearer
+from helpers import TESTER, audit_events, bearer, call_of
 
 from .conftest import APPROVER, Scene
 
@@ -65,7 +65,7 @@ def _attempts(
         return _urls(held.id, held.windows[0].id, segment)
     if state == "revoked":
         held = grant(mine)
-        access.revoke_grant(db, clock, APPROVER, held.id, "no longer needed")
+        access.revoke_grant(call_of(db, clock, APPROVER), held.id, "no longer needed")
         return _urls(held.id, held.windows[0].id, segment)
     if state == "another case's":
         theirs = grant({"actor": Actor("someone-else", None)})

@@ -14,6 +14,7 @@ from custos.cameras.schemas import CameraCreate
 from custos.cases import service as cases
 from custos.cases.policy import CaseStatus
 from custos.clock import FrozenClock
+from custos.context import Call
 from custos.errors import Conflict, InvalidInput, NotFound
 from custos.profile import load_profile
 from custos.retention import holds
@@ -86,7 +87,7 @@ def test_persons_are_pseudonyms_with_flags(db: Session, clock: FrozenClock, case
 
 
 def test_clearing_a_person_releases_only_their_holds(
-    db: Session, clock: FrozenClock, case: str
+    call: Call, db: Session, clock: FrozenClock, case: str
 ) -> None:
     cases.add_person(db, clock, TESTER, case, "P1")
     cases.add_person(db, clock, TESTER, case, "P2")
@@ -96,24 +97,24 @@ def test_clearing_a_person_releases_only_their_holds(
         _hold(db, clock, None),
     )
     with pytest.raises(InvalidInput, match="say why"):
-        access.clear_person(db, clock, TESTER, RULES, case, "P1", "")
-    ended = access.clear_person(db, clock, TESTER, RULES, case, "P1", "alibi confirmed")
+        access.clear_person(call, case, "P1", "")
+    ended = access.clear_person(call, case, "P1", "alibi confirmed")
     assert ended.holds_released == [theirs]
     live = {hold.id for hold in holds.list_holds(db)}
     assert live == {others, whole_case}
     (entry,) = audit_events(db, event="case.person_cleared")
     assert entry.justification == "alibi confirmed"
     with pytest.raises(Conflict, match="cleared already"):
-        access.clear_person(db, clock, TESTER, RULES, case, "P1", "again")
+        access.clear_person(call, case, "P1", "again")
     with pytest.raises(NotFound):
-        access.clear_person(db, clock, TESTER, RULES, case, "P9", "who")
+        access.clear_person(call, case, "P9", "who")
 
 
 def test_closing_a_case_releases_its_holds_and_freezes_it(
-    db: Session, clock: FrozenClock, case: str
+    call: Call, db: Session, clock: FrozenClock, case: str
 ) -> None:
     first, second = _hold(db, clock, None), _hold(db, clock, "P1")
-    ended = access.close_case(db, clock, TESTER, RULES, case, "verdict delivered")
+    ended = access.close_case(call, case, "verdict delivered")
     assert sorted(ended.holds_released) == sorted([first, second])
     assert holds.list_holds(db) == []
     closed = cases.get_case(db, case)
@@ -121,6 +122,6 @@ def test_closing_a_case_releases_its_holds_and_freezes_it(
     with pytest.raises(Conflict, match="closed"):
         cases.add_person(db, clock, TESTER, case, "P3")
     with pytest.raises(Conflict, match="closed"):
-        access.close_case(db, clock, TESTER, RULES, case, "again")
+        access.close_case(call, case, "again")
     assert len(audit_events(db, event="case.closed")) == 1
     assert len(audit_events(db, event="hold.released")) == 2

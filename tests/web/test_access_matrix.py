@@ -41,7 +41,7 @@ from custos.retention.pressure import ExhaustionGate
 from custos.retention.service import SegmentPlanner
 from custos.runtime import Runtime
 from custos.users import service as users
-from helpers import CHEAP_PASSWORDS, TESTER, audit_events, bearer, segments_of
+from helpers import CHEAP_PASSWORDS, TESTER, audit_events, bearer, call_of, segments_of
 
 ALL = frozenset(Role)
 ADMIN = frozenset({Role.ADMIN})
@@ -324,10 +324,7 @@ def _request(ctx: Ctx) -> int:
     """A pending request filed by someone other than any caller."""
     body = _request_body(ctx)
     filed = access.file_request(
-        ctx.db,
-        ctx.clock,
-        REQUESTER,
-        PROFILE,
+        call_of(ctx.db, ctx.clock, REQUESTER),
         case_id=body["case_id"],
         windows=[Window(body["windows"][0]["camera"], *_window(ctx))],
         persons=["P1"],
@@ -344,10 +341,7 @@ def _grant(ctx: Ctx) -> tuple[int, int, str]:
     camera, start, segment = _recorded(ctx)
     holder = Actor(ctx.caller or "matrix-holder", None)
     filed = access.file_request(
-        ctx.db,
-        ctx.clock,
-        holder,
-        PROFILE,
+        call_of(ctx.db, ctx.clock, holder),
         case_id=_case(ctx),
         windows=[Window(camera, start, start + timedelta(seconds=2))],
         persons=["P1"],
@@ -355,7 +349,7 @@ def _grant(ctx: Ctx) -> tuple[int, int, str]:
         justification="j",
         identification=False,
     )
-    grant = access.approve(ctx.db, ctx.clock, DECIDER, PROFILE, RULES, filed.id)
+    grant = access.approve(call_of(ctx.db, ctx.clock, DECIDER), filed.id)
     return grant.id, grant.windows[0].id, segment
 
 

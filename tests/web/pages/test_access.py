@@ -18,7 +18,7 @@ from custos.clock import FrozenClock
 from custos.context import Actor
 from custos.permissions import Role
 from custos.runtime import Runtime
-from helpers import TESTER, bearer
+from helpers import TESTER, bearer, call_of
 
 HTML = {"Accept": "text/html"}
 FORM = "%Y-%m-%dT%H:%M:%S"
@@ -120,10 +120,7 @@ def _filed(
 ) -> int:
     now = clock.now()
     filed = access.file_request(
-        db,
-        clock,
-        Actor(by, None),
-        runtime.policy.profile,
+        call_of(db, clock, Actor(by, None)),
         case_id=case_id,
         windows=[Window("hall", now - timedelta(hours=2), now - timedelta(hours=1))],
         persons=["P1"],

@@ -216,13 +216,7 @@ def clear_person(
         case_id,
         forms.Form(f"clear:{label}", forms.typed(reason=reason)),
         lambda: access.clear_person(
-            db,
-            runtime.clock,
-            caller.actor,
-            runtime.rules,
-            case.reference,
-            label,
-            Reason(reason=reason).reason,
+            caller.call(db, runtime), case.reference, label, Reason(reason=reason).reason
         ),
     )
 
@@ -246,11 +240,6 @@ def close_case(
         case_id,
         forms.Form(CLOSE, forms.typed(reason=reason)),
         lambda: access.close_case(
-            db,
-            runtime.clock,
-            caller.actor,
-            runtime.rules,
-            case.reference,
-            Reason(reason=reason).reason,
+            caller.call(db, runtime), case.reference, Reason(reason=reason).reason
         ),
     )
