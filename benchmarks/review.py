@@ -111,11 +111,11 @@ def granted(runtime: Runtime, segment: SegmentFile) -> tuple[int, int, str]:
     )
     stored = writer.store(feed, segment, filmed)
     with runtime.sessions() as session:
-        profile = runtime.policy.profile
-        case = cases.open_case(session, clock, investigator, profile, "1/2026-1", "cpc-kz-199", "b")
-        cases.add_person(session, clock, investigator, case.reference, "P1")
+        investigating = Call(session, clock, investigator, runtime.policy.profile)
+        case = cases.open_case(investigating, "1/2026-1", "cpc-kz-199", "b")
+        cases.add_person(investigating, case.reference, "P1")
         request = access.file_request(
-            Call(session, clock, investigator, profile),
+            investigating,
             case_id=case.id,
             windows=[Window("hall", filmed, filmed + timedelta(seconds=SECONDS))],
             persons=["P1"],
@@ -123,7 +123,7 @@ def granted(runtime: Runtime, segment: SegmentFile) -> tuple[int, int, str]:
             justification="benchmark",
             identification=False,
         )
-        grant = access.approve(Call(session, clock, approver, profile), request.id)
+        grant = access.approve(Call(session, clock, approver, runtime.policy.profile), request.id)
         return grant.id, grant.windows[0].id, stored.id
 
 

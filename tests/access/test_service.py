@@ -21,7 +21,7 @@ from custos.errors import Conflict, Forbidden, InvalidInput, PolicyViolation
 from custos.redaction.service import Rendered
 from custos.retention import holds
 from custos.runtime import Runtime
-from helpers import TESTER, audit_events, call_of
+from helpers import audit_events, call_of
 
 from .conftest import APPROVER, INVESTIGATOR, Scene
 
@@ -78,11 +78,11 @@ def test_a_request_over_a_limit_is_refused_naming_it_and_the_refusal_is_audited(
 
 
 def test_a_minor_in_the_case_brings_the_stricter_limits(
-    db: Session, clock: FrozenClock, file: Filer, scene: Scene
+    call: Call, file: Filer, scene: Scene
 ) -> None:
     five_hours = Window(scene.camera, scene.start - timedelta(hours=5), scene.start)
     assert file([five_hours]).strict is False
-    cases.add_person(db, clock, TESTER, scene.reference, "P2", minor=True)
+    cases.add_person(call, scene.reference, "P2", minor=True)
     with pytest.raises(
         PolicyViolation,
         match=r"limit is 4 hours per window \(stricter rules: "
@@ -93,7 +93,7 @@ def test_a_minor_in_the_case_brings_the_stricter_limits(
 
 
 def test_a_sensitive_site_brings_the_stricter_limits(
-    db: Session, clock: FrozenClock, archive: Callable[..., list[str]], file: Filer, scene: Scene
+    archive: Callable[..., list[str]], file: Filer, scene: Scene
 ) -> None:
     archive("school-gate", scene.start, 1, tags=("school",))
     five_hours = Window("school-gate", scene.start - timedelta(hours=5), scene.start)
@@ -102,7 +102,7 @@ def test_a_sensitive_site_brings_the_stricter_limits(
 
 
 def test_a_request_concerns_persons_of_the_case_still_under_suspicion(
-    call: Call, db: Session, clock: FrozenClock, runtime: Runtime, file: Filer, scene: Scene
+    call: Call, file: Filer, scene: Scene
 ) -> None:
     with pytest.raises(InvalidInput, match="name the persons"):
         file(persons=[])
@@ -110,7 +110,7 @@ def test_a_request_concerns_persons_of_the_case_still_under_suspicion(
         file(persons=["P7"])
     with pytest.raises(InvalidInput, match="say why"):
         file(justification=" ")
-    cases.add_person(db, clock, TESTER, scene.reference, "P2")
+    cases.add_person(call, scene.reference, "P2")
     access.clear_person(call, scene.reference, "P2", "alibi")
     with pytest.raises(InvalidInput, match="P2"):
         file(persons=["P2"])
@@ -123,7 +123,7 @@ def test_a_request_concerns_persons_of_the_case_still_under_suspicion(
 
 
 def test_nobody_approves_or_refuses_their_own_request(
-    db: Session, clock: FrozenClock, runtime: Runtime, file: Filer
+    db: Session, clock: FrozenClock, file: Filer
 ) -> None:
     filed = file(actor=APPROVER)
     with pytest.raises(Forbidden, match="someone other"):
@@ -134,7 +134,7 @@ def test_nobody_approves_or_refuses_their_own_request(
 
 
 def test_an_approval_may_narrow_but_never_widen(
-    db: Session, clock: FrozenClock, runtime: Runtime, file: Filer, scene: Scene
+    db: Session, clock: FrozenClock, file: Filer, scene: Scene
 ) -> None:
     filed = file(identification=False)
     with pytest.raises(InvalidInput, match="outside what was asked"):
@@ -160,10 +160,10 @@ def test_an_approval_may_narrow_but_never_widen(
 
 
 def test_a_grant_lasts_as_long_as_the_policy_says_and_the_stricter_rules_shorten_it(
-    db: Session, clock: FrozenClock, grant: Granter, scene: Scene
+    call: Call, clock: FrozenClock, grant: Granter, scene: Scene
 ) -> None:
     assert grant().expires_at == clock.now() + timedelta(days=14)
-    cases.add_person(db, clock, TESTER, scene.reference, "P2", vulnerable=True)
+    cases.add_person(call, scene.reference, "P2", vulnerable=True)
     assert grant().expires_at == clock.now() + timedelta(days=7)
 
 
@@ -186,9 +186,9 @@ def test_a_refusal_needs_a_reason_and_is_told_to_the_requester(
 
 
 def test_an_approval_with_a_hold_keeps_the_footage_once_per_person(
-    db: Session, clock: FrozenClock, grant: Granter, scene: Scene
+    call: Call, db: Session, grant: Granter, scene: Scene
 ) -> None:
-    cases.add_person(db, clock, TESTER, scene.reference, "P2")
+    cases.add_person(call, scene.reference, "P2")
     granted = grant({"persons": ["P1", "P2"]}, hold=True)
     placed = holds.list_holds(db)
     assert sorted(h.person_ref or "" for h in placed) == ["P1", "P2"]
@@ -200,7 +200,7 @@ def test_an_approval_with_a_hold_keeps_the_footage_once_per_person(
 
 
 def test_a_grant_is_live_until_it_expires_is_revoked_or_its_case_closes(
-    call: Call, db: Session, clock: FrozenClock, runtime: Runtime, grant: Granter, scene: Scene
+    call: Call, db: Session, clock: FrozenClock, grant: Granter, scene: Scene
 ) -> None:
     first = grant(days=1)
     assert access.state_of(db, clock, first) == GrantState.LIVE
@@ -222,9 +222,9 @@ def test_a_grant_is_live_until_it_expires_is_revoked_or_its_case_closes(
 
 
 def test_clearing_a_person_revokes_only_the_grants_that_name_them(
-    call: Call, db: Session, clock: FrozenClock, runtime: Runtime, grant: Granter, scene: Scene
+    call: Call, db: Session, clock: FrozenClock, grant: Granter, scene: Scene
 ) -> None:
-    cases.add_person(db, clock, TESTER, scene.reference, "P2")
+    cases.add_person(call, scene.reference, "P2")
     theirs = grant({"persons": ["P1", "P2"]})
     others = grant({"persons": ["P2"]})
     ended = access.clear_person(call, scene.reference, "P1", "alibi")

@@ -282,8 +282,8 @@ DECIDER = Actor("matrix-decider", None)
 def _case(ctx: Ctx) -> int:
     """An open case with one person, P1."""
     reference = f"M-{next(_names)}"
-    case = cases.open_case(ctx.db, ctx.clock, TESTER, PROFILE, reference, "cpc-kz-199", "theft")
-    cases.add_person(ctx.db, ctx.clock, TESTER, reference, "P1")
+    case = cases.open_case(call_of(ctx.db, ctx.clock), reference, "cpc-kz-199", "theft")
+    cases.add_person(call_of(ctx.db, ctx.clock), reference, "P1")
     return case.id
 
 

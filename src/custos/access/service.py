@@ -613,13 +613,13 @@ def clear_person(call: Call, reference: str, label: str, reason: str) -> Ended:
     One transaction: the clearing, the revocations, the releases and their audit entries
     commit together.
     """
-    case = cases.clear_person(call.session, call.clock, call.actor, reference, label, reason)
+    case = cases.clear_person(call, reference, label, reason)
     return _end(call, case, f"{label} cleared: {reason.strip()}", label)
 
 
 def close_case(call: Call, reference: str, reason: str) -> Ended:
     """Close a case: its grants are revoked, and every hold placed for it is released."""
-    case = cases.close_case(call.session, call.clock, call.actor, reference, reason)
+    case = cases.close_case(call, reference, reason)
     return _end(call, case, f"case closed: {reason.strip()}")
 
 

@@ -78,13 +78,7 @@ def open_case(
             reference=reference.strip(), legal_basis=legal_basis, description=description
         )
         case = cases.open_case(
-            db,
-            runtime.clock,
-            caller.actor,
-            runtime.policy.profile,
-            data.reference,
-            data.legal_basis,
-            data.description,
+            caller.call(db, runtime), data.reference, data.legal_basis, data.description
         )
         return case.id
 
@@ -175,9 +169,7 @@ def add_person(
     def _add() -> object:
         data = PersonCreate(label=label.strip(), minor=bool(minor), vulnerable=bool(vulnerable))
         return cases.add_person(
-            db,
-            runtime.clock,
-            caller.actor,
+            caller.call(db, runtime),
             case.reference,
             data.label,
             minor=data.minor,
