@@ -38,7 +38,6 @@ from custos.web.app import create_app
 from helpers import (
     CHEAP_PASSWORDS,
     CHROMIUM,
-    TESTER,
     call_of,
     create_postgres_database,
     drop_postgres_database,
@@ -174,16 +173,16 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def make_user(db: Session, clock: FrozenClock) -> Callable[..., tuple[str, str]]:
+def make_user(call: Call) -> Callable[..., tuple[str, str]]:
     """Create a user with `role`; returns (name, API token)."""
     counter = iter(range(1_000_000))
 
     def _make(role: Role, name: str | None = None) -> tuple[str, str]:
         name = name or f"{role.value}{next(counter)}"
         users.create_user(
-            db, clock, TESTER, name=name, role=role, with_password=False, passwords=CHEAP_PASSWORDS
+            call, name=name, role=role, with_password=False, passwords=CHEAP_PASSWORDS
         )
-        token, _ = users.issue_token(db, clock, TESTER, name)
+        token, _ = users.issue_token(call, name)
         return name, token
 
     return _make

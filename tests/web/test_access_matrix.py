@@ -30,7 +30,7 @@ from custos.cameras import service as cameras
 from custos.cameras.schemas import CameraCreate
 from custos.cases import service as cases
 from custos.clock import FrozenClock
-from custos.context import Actor, Principal
+from custos.context import Actor, Call, Principal
 from custos.deps import Admits, public
 from custos.permissions import Role
 from custos.profile import load_profile
@@ -127,10 +127,10 @@ def _zoned_camera(ctx: Ctx) -> str:
 def _user(ctx: Ctx, active: bool = True) -> str:
     name = f"matrix-user-{next(_names)}"
     users.create_user(
-        ctx.db, ctx.clock, TESTER, name=name, role=Role.OPERATOR, passwords=CHEAP_PASSWORDS
+        call_of(ctx.db, ctx.clock), name=name, role=Role.OPERATOR, passwords=CHEAP_PASSWORDS
     )
     if not active:
-        users.set_active(ctx.db, ctx.clock, TESTER, name, False)
+        users.set_active(call_of(ctx.db, ctx.clock), name, False)
     return name
 
 
@@ -139,12 +139,12 @@ def _with_own_password(ctx: Ctx) -> None:
     if ctx.caller is None:
         return
     temporary = users.reset_password(
-        ctx.db, ctx.clock, TESTER, ctx.caller, passwords=CHEAP_PASSWORDS
+        call_of(ctx.db, ctx.clock), ctx.caller, passwords=CHEAP_PASSWORDS
     )
     user = users.get_user(ctx.db, ctx.caller)
     principal = Principal(user_id=user.id, name=user.name, role=user.role, via="session")
     users.change_own_password(
-        ctx.db, ctx.clock, principal, TESTER, temporary, OWN_PASSWORD, passwords=CHEAP_PASSWORDS
+        call_of(ctx.db, ctx.clock), principal, temporary, OWN_PASSWORD, passwords=CHEAP_PASSWORDS
     )
 
 
@@ -167,7 +167,7 @@ def _password_change(ctx: Ctx, page: bool) -> Request:
 
 def _login_form(ctx: Ctx) -> Request:
     name = _user(ctx)
-    password = users.reset_password(ctx.db, ctx.clock, TESTER, name, passwords=CHEAP_PASSWORDS)
+    password = users.reset_password(call_of(ctx.db, ctx.clock), name, passwords=CHEAP_PASSWORDS)
     return Request("/login", data={"name": name, "password": password, "next": "/cameras"})
 
 
@@ -1049,12 +1049,14 @@ def test_role(
 
 
 def test_bad_or_revoked_token_is_401(
-    client: TestClient, db: Session, clock: FrozenClock, make_user: Callable[..., tuple[str, str]]
+    call: Call,
+    client: TestClient,
+    make_user: Callable[..., tuple[str, str]],
 ) -> None:
     name, token = make_user(Role.ADMIN)
     assert client.get("/api/me", headers=bearer("cst_forged")).status_code == 401
     assert client.get("/api/me", headers={"Authorization": f"Basic {token}"}).status_code == 401
-    users.set_active(db, clock, TESTER, name, False)
+    users.set_active(call, name, False)
     response = client.get("/api/me", headers=bearer(token))
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
