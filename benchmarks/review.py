@@ -30,7 +30,7 @@ from custos.cameras import service as cameras
 from custos.cameras.schemas import CameraCreate
 from custos.cases import service as cases
 from custos.config import Settings
-from custos.context import Actor
+from custos.context import Actor, Call
 from custos.recording import service as recording
 from custos.recording.media import Segmenter, SegmentFile
 from custos.recording.service import CameraFeed, SegmentWriter
@@ -111,14 +111,11 @@ def granted(runtime: Runtime, segment: SegmentFile) -> tuple[int, int, str]:
     )
     stored = writer.store(feed, segment, filmed)
     with runtime.sessions() as session:
-        profile = runtime.policy.profile
-        case = cases.open_case(session, clock, investigator, profile, "1/2026-1", "cpc-kz-199", "b")
-        cases.add_person(session, clock, investigator, case.reference, "P1")
+        investigating = Call(session, clock, investigator, runtime.policy.profile)
+        case = cases.open_case(investigating, "1/2026-1", "cpc-kz-199", "b")
+        cases.add_person(investigating, case.reference, "P1")
         request = access.file_request(
-            session,
-            clock,
-            investigator,
-            profile,
+            investigating,
             case_id=case.id,
             windows=[Window("hall", filmed, filmed + timedelta(seconds=SECONDS))],
             persons=["P1"],
@@ -126,7 +123,7 @@ def granted(runtime: Runtime, segment: SegmentFile) -> tuple[int, int, str]:
             justification="benchmark",
             identification=False,
         )
-        grant = access.approve(session, clock, approver, profile, runtime.rules, request.id)
+        grant = access.approve(Call(session, clock, approver, runtime.policy.profile), request.id)
         return grant.id, grant.windows[0].id, stored.id
 
 
@@ -148,9 +145,7 @@ def main() -> None:
             with runtime.sessions() as session:
                 started = time.perf_counter()
                 rendered = access.view(
-                    session,
-                    runtime.clock,
-                    investigator,
+                    Call(session, runtime.clock, investigator, runtime.policy.profile),
                     runtime.sealer,
                     runtime.blobs,
                     detectors=runtime.detectors,

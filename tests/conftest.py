@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from custos.clock import FrozenClock
 from custos.config import Settings
+from custos.context import Call
 from custos.db import create_engine, migrate, session_factory
 from custos.permissions import Role
 from custos.profile import load_profile
@@ -37,7 +38,7 @@ from custos.web.app import create_app
 from helpers import (
     CHEAP_PASSWORDS,
     CHROMIUM,
-    TESTER,
+    call_of,
     create_postgres_database,
     drop_postgres_database,
     free_port,
@@ -107,6 +108,12 @@ def clock() -> FrozenClock:
 
 
 @pytest.fixture
+def call(db: Session, clock: FrozenClock) -> Call:
+    """An action by the tester, in the test's transaction, under the kz-nvms policy."""
+    return call_of(db, clock)
+
+
+@pytest.fixture
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Defaults, with the data folder in a temporary place."""
     return Settings(data_dir=tmp_path_factory.mktemp("data"))
@@ -166,16 +173,16 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def make_user(db: Session, clock: FrozenClock) -> Callable[..., tuple[str, str]]:
+def make_user(call: Call) -> Callable[..., tuple[str, str]]:
     """Create a user with `role`; returns (name, API token)."""
     counter = iter(range(1_000_000))
 
     def _make(role: Role, name: str | None = None) -> tuple[str, str]:
         name = name or f"{role.value}{next(counter)}"
         users.create_user(
-            db, clock, TESTER, name=name, role=role, with_password=False, passwords=CHEAP_PASSWORDS
+            call, name=name, role=role, with_password=False, passwords=CHEAP_PASSWORDS
         )
-        token, _ = users.issue_token(db, clock, TESTER, name)
+        token, _ = users.issue_token(call, name)
         return name, token
 
     return _make

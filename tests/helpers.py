@@ -24,9 +24,11 @@ from sqlalchemy.orm import Session
 from custos.audit.models import AuditEntry
 from custos.cameras import service as cameras
 from custos.cameras.schemas import CameraCreate
+from custos.clock import Clock
 from custos.config import Settings
-from custos.context import Actor
+from custos.context import Actor, Call
 from custos.passwords import Passwords
+from custos.profile import Profile, load_profile
 from custos.recording.media import Segmenter, SegmentFile
 from custos.runtime import Runtime
 from custos.setup import initialise, open_runtime
@@ -46,8 +48,16 @@ SHARED_TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
 
 TESTER = Actor(name="tester", role="admin", client_address="127.0.0.1")
 
+# The policy the tests act under unless they load another: the runtime fixture's too.
+KZ_NVMS = load_profile("kz-nvms").profile
+
 # Argon2 at its recommended cost takes ~0.4 s a hash here: the suite hashes at the lowest cost.
 CHEAP_PASSWORDS = Passwords(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
+def call_of(db: Session, clock: Clock, actor: Actor = TESTER, profile: Profile = KZ_NVMS) -> Call:
+    """The context of an action by `actor` in the test's transaction (the `call` fixture's)."""
+    return Call(db, clock, actor, profile)
 
 
 def bearer(token: str) -> dict[str, str]:

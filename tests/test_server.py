@@ -15,7 +15,7 @@ from custos.demo import DEMO_CAMERAS
 from custos.runtime import Runtime
 from custos.setup import INITIAL_PASSWORD_FILE, initialise, open_runtime
 from custos.users import service as users
-from helpers import CHEAP_PASSWORDS, TESTER, register_camera
+from helpers import CHEAP_PASSWORDS, TESTER, call_of, register_camera
 
 
 @pytest.fixture
@@ -51,6 +51,6 @@ def test_demo_registers_its_cameras_once_and_shows_the_password_while_it_works(
     with opened.sessions() as session:
         assert len(cameras.list_cameras(session)) == len(DEMO_CAMERAS)
         users.reset_password(
-            session, opened.clock, TESTER, users.FIRST_ADMIN, passwords=CHEAP_PASSWORDS
+            call_of(session, opened.clock), users.FIRST_ADMIN, passwords=CHEAP_PASSWORDS
         )
     assert server.prepare_demo(opened, TESTER) is None

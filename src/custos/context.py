@@ -1,4 +1,4 @@
-"""Who acts and why: the caller of a service, as the audit log names them.
+"""Who acts and why: the caller of a service, as the audit log names them, and the call itself.
 
 Every layer passes these along (the web, the command line, jobs, every domain's services), so
 they live beside the clock and the errors rather than inside the audit domain that records them.
@@ -7,8 +7,15 @@ they live beside the clock and the errors rather than inside the audit domain th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from custos.permissions import Role
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from custos.clock import Clock
+    from custos.profile import Profile, Rules
 
 
 @dataclass(frozen=True)
@@ -56,3 +63,22 @@ class Principal:
             user_id=self.user_id,
             client_address=client_address,
         )
+
+
+@dataclass(frozen=True)
+class Call:
+    """One action's context: its transaction, the time source, who acts, the policy in force.
+
+    The edges (a route, a command, a test) build it once per action; a service that changes
+    something takes it first, in place of the same four arguments on every function.
+    """
+
+    session: Session
+    clock: Clock
+    actor: Actor
+    profile: Profile
+
+    @property
+    def rules(self) -> Rules:
+        """The retention rules of the policy in force."""
+        return self.profile.retention_rules

@@ -18,7 +18,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from custos.clock import Clock
-from custos.context import Actor, Principal
+from custos.context import Actor, Call, Principal
 from custos.errors import Forbidden, PasswordChangeRequired, Unauthenticated
 from custos.permissions import Permission, Role, admitted_roles
 from custos.runtime import Runtime
@@ -36,10 +36,8 @@ class Authenticator(Protocol):
     def from_cookie(self, session: Session, clock: Clock, cookie: str) -> Principal:
         """The principal of an open sign-in session, or Unauthenticated."""
 
-    def refused(
-        self, session: Session, clock: Clock, actor: Actor, path: str, details: dict[str, str]
-    ) -> None:
-        """Record, in the session's transaction, that `actor` was refused `path`."""
+    def refused(self, call: Call, path: str, details: dict[str, str]) -> None:
+        """Record, in the call's transaction, that its actor was refused `path`."""
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -113,6 +111,10 @@ class Caller:
         """The caller's role."""
         return self.principal.role
 
+    def call(self, db: Session, runtime: Runtime) -> Call:
+        """The context of one action by this caller: the request's session, the policy in force."""
+        return Call(db, runtime.clock, self.actor, runtime.policy.profile)
+
 
 class Admits:
     """Dependency that admits only the roles of one permission; a refusal is audited."""
@@ -129,7 +131,7 @@ class Admits:
         principal: Annotated[Principal, Depends(current_principal)],
     ) -> Caller:
         """Return the caller if their role is admitted, else raise Forbidden."""
-        actor = principal.actor(client_address(request))
+        caller = Caller(principal=principal, actor=principal.actor(client_address(request)))
         if (
             principal.must_change_password
             and principal.via == "session"
@@ -138,9 +140,7 @@ class Admits:
             raise PasswordChangeRequired("choose your own password before going on")
         if principal.role not in self.roles:
             get_authenticator(request).refused(
-                db,
-                runtime.clock,
-                actor,
+                caller.call(db, runtime),
                 request.url.path,
                 {"method": request.method, "permission": self.permission.value},
             )
@@ -149,7 +149,7 @@ class Admits:
                 f"the {principal.role} role is not admitted here "
                 f"(admitted: {', '.join(sorted(self.roles))})"
             )
-        return Caller(principal=principal, actor=actor)
+        return caller
 
 
 def admits(permission: Permission) -> Any:

@@ -16,10 +16,9 @@ from custos.access.models import AccessRequest, Grant
 from custos.access.policy import Window
 from custos.cases import service as cases
 from custos.clock import FrozenClock
-from custos.context import Actor
+from custos.context import Actor, Call
 from custos.recording.media import SegmentFile
-from custos.runtime import Runtime
-from helpers import TESTER, person_photo, segments_of, still_clip
+from helpers import call_of, person_photo, segments_of, still_clip
 
 PROFILE_NAME = "kz-nvms"
 INVESTIGATOR = Actor("ivan", "127.0.0.1")
@@ -57,26 +56,21 @@ class Scene:
 
 @pytest.fixture
 def scene(
-    db: Session,
+    call: Call,
     clock: FrozenClock,
-    runtime: Runtime,
     archive: Callable[..., list[str]],
     face_piece: SegmentFile,
 ) -> Scene:
     """A case with one person under suspicion and recorded footage from an hour ago."""
     start = clock.now() - timedelta(hours=1)
     segments = archive("hall", start, 3, content=face_piece)
-    case = cases.open_case(
-        db, clock, TESTER, runtime.policy.profile, "12/2026-0457", "cpc-kz-199", "a robbery"
-    )
-    cases.add_person(db, clock, TESTER, case.reference, "P1")
+    case = cases.open_case(call, "12/2026-0457", "cpc-kz-199", "a robbery")
+    cases.add_person(call, case.reference, "P1")
     return Scene(case.id, case.reference, "hall", start, segments)
 
 
 @pytest.fixture
-def file(
-    db: Session, clock: FrozenClock, runtime: Runtime, scene: Scene
-) -> Callable[..., AccessRequest]:
+def file(db: Session, clock: FrozenClock, scene: Scene) -> Callable[..., AccessRequest]:
     """File a request in the scene's case (by the investigator unless told otherwise)."""
 
     def _file(
@@ -91,21 +85,19 @@ def file(
             "identification": False,
             **extra,
         }
-        return access.file_request(db, clock, actor, runtime.policy.profile, **fields)
+        return access.file_request(call_of(db, clock, actor), **fields)
 
     return _file
 
 
 @pytest.fixture
 def grant(
-    db: Session, clock: FrozenClock, runtime: Runtime, file: Callable[..., AccessRequest]
+    db: Session, clock: FrozenClock, file: Callable[..., AccessRequest]
 ) -> Callable[..., Grant]:
     """File a request and approve it as asked (by the approver), passing `approval` on."""
 
     def _grant(request: dict[str, Any] | None = None, **approval: Any) -> Grant:
         filed = file(**(request or {}))
-        return access.approve(
-            db, clock, APPROVER, runtime.policy.profile, runtime.rules, filed.id, **approval
-        )
+        return access.approve(call_of(db, clock, APPROVER), filed.id, **approval)
 
     return _grant

@@ -22,7 +22,7 @@ from custos.clock import FrozenClock
 from custos.context import Actor
 from custos.permissions import Role
 from custos.runtime import Runtime
-from helpers import TESTER, audit_events, bearer
+from helpers import audit_events, bearer, call_of
 
 from .conftest import APPROVER, Scene
 
@@ -65,14 +65,12 @@ def _attempts(
         return _urls(held.id, held.windows[0].id, segment)
     if state == "revoked":
         held = grant(mine)
-        access.revoke_grant(db, clock, APPROVER, held.id, "no longer needed")
+        access.revoke_grant(call_of(db, clock, APPROVER), held.id, "no longer needed")
         return _urls(held.id, held.windows[0].id, segment)
     if state == "another case's":
         theirs = grant({"actor": Actor("someone-else", None)})
-        other = cases.open_case(
-            db, clock, TESTER, runtime.policy.profile, "77/2026-1", "cpc-kz-199", "x"
-        )
-        cases.add_person(db, clock, TESTER, other.reference, "Q1")
+        other = cases.open_case(call_of(db, clock), "77/2026-1", "cpc-kz-199", "x")
+        cases.add_person(call_of(db, clock), other.reference, "Q1")
         archive("yard", scene.start, 1)
         yard = access.Window("yard", scene.start, scene.start + timedelta(seconds=2))
         held = grant(

@@ -23,7 +23,7 @@ from custos.redaction.detectors import CenterFace
 from custos.retention.pressure import ExhaustionGate
 from custos.retention.service import SegmentPlanner
 from custos.users import service as users
-from helpers import CHEAP_PASSWORDS, TESTER, ServedCustos, register_camera
+from helpers import CHEAP_PASSWORDS, ServedCustos, call_of, register_camera
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "access"
 PASSWORD = "a long browser password"
@@ -42,16 +42,14 @@ def served(
     with runtime.sessions() as session:
         for name, role in PEOPLE.items():
             _, temporary = users.create_user(
-                session, runtime.clock, TESTER, name=name, role=role, passwords=CHEAP_PASSWORDS
+                call_of(session, runtime.clock), name=name, role=role, passwords=CHEAP_PASSWORDS
             )
             assert temporary is not None
             user = users.get_user(session, name)
             principal = Principal(user.id, name, role, via="session")
             users.change_own_password(
-                session,
-                runtime.clock,
+                call_of(session, runtime.clock),
                 principal,
-                TESTER,
                 temporary,
                 PASSWORD,
                 passwords=CHEAP_PASSWORDS,

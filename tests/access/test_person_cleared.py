@@ -11,14 +11,16 @@ from sqlalchemy.orm import Session
 
 from custos.cases import service as cases
 from custos.clock import FrozenClock
+from custos.context import Call
 from custos.permissions import Role
 from custos.recording.models import Segment
 from custos.retention.sweeper import Sweeper
 from custos.runtime import Runtime
-from helpers import TESTER, audit_events, bearer
+from helpers import audit_events, bearer
 
 
 def test_clearing_a_person_revokes_their_grant_releases_the_hold_and_retention_resumes(
+    call: Call,
     client: TestClient,
     db: Session,
     clock: FrozenClock,
@@ -30,10 +32,8 @@ def test_clearing_a_person_revokes_their_grant_releases_the_hold_and_retention_r
     approver, approver_token = make_user(Role.APPROVER)
     filmed = clock.now() - timedelta(days=29)
     segments = archive("platform", filmed, 2)
-    case = cases.open_case(
-        db, clock, TESTER, runtime.policy.profile, "5/2026-88", "cpc-kz-199", "x"
-    )
-    cases.add_person(db, clock, TESTER, case.reference, "P1")
+    case = cases.open_case(call, "5/2026-88", "cpc-kz-199", "x")
+    cases.add_person(call, case.reference, "P1")
 
     filed = client.post(
         "/api/access-requests",

@@ -16,11 +16,12 @@ from custos.access.policy import GrantState, RequestStatus, Window
 from custos.audit.policy import Action, Outcome
 from custos.cases import service as cases
 from custos.clock import FrozenClock
+from custos.context import Call
 from custos.errors import Conflict, Forbidden, InvalidInput, PolicyViolation
 from custos.redaction.service import Rendered
 from custos.retention import holds
 from custos.runtime import Runtime
-from helpers import TESTER, audit_events
+from helpers import audit_events, call_of
 
 from .conftest import APPROVER, INVESTIGATOR, Scene
 
@@ -31,9 +32,7 @@ Granter = Callable[..., Grant]
 def _view(db: Session, runtime: Runtime, grant: Grant, segment: str, **extra: object) -> Rendered:
     """The investigator's view of `segment` through the grant's first window."""
     return access.view(
-        db,
-        runtime.clock,
-        INVESTIGATOR,
+        call_of(db, runtime.clock, INVESTIGATOR),
         runtime.sealer,
         runtime.blobs,
         detectors=runtime.detectors,
@@ -79,11 +78,11 @@ def test_a_request_over_a_limit_is_refused_naming_it_and_the_refusal_is_audited(
 
 
 def test_a_minor_in_the_case_brings_the_stricter_limits(
-    db: Session, clock: FrozenClock, file: Filer, scene: Scene
+    call: Call, file: Filer, scene: Scene
 ) -> None:
     five_hours = Window(scene.camera, scene.start - timedelta(hours=5), scene.start)
     assert file([five_hours]).strict is False
-    cases.add_person(db, clock, TESTER, scene.reference, "P2", minor=True)
+    cases.add_person(call, scene.reference, "P2", minor=True)
     with pytest.raises(
         PolicyViolation,
         match=r"limit is 4 hours per window \(stricter rules: "
@@ -94,7 +93,7 @@ def test_a_minor_in_the_case_brings_the_stricter_limits(
 
 
 def test_a_sensitive_site_brings_the_stricter_limits(
-    db: Session, clock: FrozenClock, archive: Callable[..., list[str]], file: Filer, scene: Scene
+    archive: Callable[..., list[str]], file: Filer, scene: Scene
 ) -> None:
     archive("school-gate", scene.start, 1, tags=("school",))
     five_hours = Window("school-gate", scene.start - timedelta(hours=5), scene.start)
@@ -103,7 +102,7 @@ def test_a_sensitive_site_brings_the_stricter_limits(
 
 
 def test_a_request_concerns_persons_of_the_case_still_under_suspicion(
-    db: Session, clock: FrozenClock, runtime: Runtime, file: Filer, scene: Scene
+    call: Call, file: Filer, scene: Scene
 ) -> None:
     with pytest.raises(InvalidInput, match="name the persons"):
         file(persons=[])
@@ -111,11 +110,11 @@ def test_a_request_concerns_persons_of_the_case_still_under_suspicion(
         file(persons=["P7"])
     with pytest.raises(InvalidInput, match="say why"):
         file(justification=" ")
-    cases.add_person(db, clock, TESTER, scene.reference, "P2")
-    access.clear_person(db, clock, TESTER, runtime.rules, scene.reference, "P2", "alibi")
+    cases.add_person(call, scene.reference, "P2")
+    access.clear_person(call, scene.reference, "P2", "alibi")
     with pytest.raises(InvalidInput, match="P2"):
         file(persons=["P2"])
-    access.close_case(db, clock, TESTER, runtime.rules, scene.reference, "verdict")
+    access.close_case(call, scene.reference, "verdict")
     with pytest.raises(Conflict, match="closed"):
         file()
 
@@ -124,31 +123,28 @@ def test_a_request_concerns_persons_of_the_case_still_under_suspicion(
 
 
 def test_nobody_approves_or_refuses_their_own_request(
-    db: Session, clock: FrozenClock, runtime: Runtime, file: Filer
+    db: Session, clock: FrozenClock, file: Filer
 ) -> None:
     filed = file(actor=APPROVER)
     with pytest.raises(Forbidden, match="someone other"):
-        access.approve(db, clock, APPROVER, runtime.policy.profile, runtime.rules, filed.id)
+        access.approve(call_of(db, clock, APPROVER), filed.id)
     with pytest.raises(Forbidden, match="someone other"):
-        access.refuse(db, clock, APPROVER, filed.id, "not needed")
+        access.refuse(call_of(db, clock, APPROVER), filed.id, "not needed")
     assert access.get_request(db, filed.id).status == RequestStatus.PENDING
 
 
 def test_an_approval_may_narrow_but_never_widen(
-    db: Session, clock: FrozenClock, runtime: Runtime, file: Filer, scene: Scene
+    db: Session, clock: FrozenClock, file: Filer, scene: Scene
 ) -> None:
     filed = file(identification=False)
-    profile, rules = runtime.policy.profile, runtime.rules
     with pytest.raises(InvalidInput, match="outside what was asked"):
-        access.approve(
-            db, clock, APPROVER, profile, rules, filed.id, windows=[scene.window(-5, 30)]
-        )
+        access.approve(call_of(db, clock, APPROVER), filed.id, windows=[scene.window(-5, 30)])
     with pytest.raises(InvalidInput, match="identification was not asked"):
-        access.approve(db, clock, APPROVER, profile, rules, filed.id, identification=True)
+        access.approve(call_of(db, clock, APPROVER), filed.id, identification=True)
     with pytest.raises(InvalidInput, match="at most 14 days"):
-        access.approve(db, clock, APPROVER, profile, rules, filed.id, days=20)
+        access.approve(call_of(db, clock, APPROVER), filed.id, days=20)
     granted = access.approve(
-        db, clock, APPROVER, profile, rules, filed.id, windows=[scene.window(0, 12)], days=2
+        call_of(db, clock, APPROVER), filed.id, windows=[scene.window(0, 12)], days=2
     )
     assert access.windows_of(db, granted.windows) == [scene.window(0, 12)]
     assert granted.expires_at == clock.now() + timedelta(days=2)
@@ -160,14 +156,14 @@ def test_an_approval_may_narrow_but_never_widen(
         True,
     )
     with pytest.raises(Conflict, match="approved already"):
-        access.refuse(db, clock, APPROVER, filed.id, "changed my mind")
+        access.refuse(call_of(db, clock, APPROVER), filed.id, "changed my mind")
 
 
 def test_a_grant_lasts_as_long_as_the_policy_says_and_the_stricter_rules_shorten_it(
-    db: Session, clock: FrozenClock, grant: Granter, scene: Scene
+    call: Call, clock: FrozenClock, grant: Granter, scene: Scene
 ) -> None:
     assert grant().expires_at == clock.now() + timedelta(days=14)
-    cases.add_person(db, clock, TESTER, scene.reference, "P2", vulnerable=True)
+    cases.add_person(call, scene.reference, "P2", vulnerable=True)
     assert grant().expires_at == clock.now() + timedelta(days=7)
 
 
@@ -176,8 +172,8 @@ def test_a_refusal_needs_a_reason_and_is_told_to_the_requester(
 ) -> None:
     filed = file()
     with pytest.raises(InvalidInput, match="needs a reason"):
-        access.refuse(db, clock, APPROVER, filed.id, "  ")
-    refused = access.refuse(db, clock, APPROVER, filed.id, "the window is not justified")
+        access.refuse(call_of(db, clock, APPROVER), filed.id, "  ")
+    refused = access.refuse(call_of(db, clock, APPROVER), filed.id, "the window is not justified")
     assert (refused.status, refused.decision_reason) == (
         RequestStatus.REFUSED,
         "the window is not justified",
@@ -190,9 +186,9 @@ def test_a_refusal_needs_a_reason_and_is_told_to_the_requester(
 
 
 def test_an_approval_with_a_hold_keeps_the_footage_once_per_person(
-    db: Session, clock: FrozenClock, grant: Granter, scene: Scene
+    call: Call, db: Session, grant: Granter, scene: Scene
 ) -> None:
-    cases.add_person(db, clock, TESTER, scene.reference, "P2")
+    cases.add_person(call, scene.reference, "P2")
     granted = grant({"persons": ["P1", "P2"]}, hold=True)
     placed = holds.list_holds(db)
     assert sorted(h.person_ref or "" for h in placed) == ["P1", "P2"]
@@ -204,7 +200,7 @@ def test_an_approval_with_a_hold_keeps_the_footage_once_per_person(
 
 
 def test_a_grant_is_live_until_it_expires_is_revoked_or_its_case_closes(
-    db: Session, clock: FrozenClock, runtime: Runtime, grant: Granter, scene: Scene
+    call: Call, db: Session, clock: FrozenClock, grant: Granter, scene: Scene
 ) -> None:
     first = grant(days=1)
     assert access.state_of(db, clock, first) == GrantState.LIVE
@@ -212,13 +208,13 @@ def test_a_grant_is_live_until_it_expires_is_revoked_or_its_case_closes(
     assert access.state_of(db, clock, first) == GrantState.EXPIRED
     second = grant()
     with pytest.raises(InvalidInput, match="say why"):
-        access.revoke_grant(db, clock, APPROVER, second.id, "")
-    access.revoke_grant(db, clock, APPROVER, second.id, "the suspect confessed")
+        access.revoke_grant(call_of(db, clock, APPROVER), second.id, "")
+    access.revoke_grant(call_of(db, clock, APPROVER), second.id, "the suspect confessed")
     assert access.state_of(db, clock, second) == GrantState.REVOKED
     with pytest.raises(Conflict, match="revoked already"):
-        access.revoke_grant(db, clock, APPROVER, second.id, "again")
+        access.revoke_grant(call_of(db, clock, APPROVER), second.id, "again")
     third = grant()
-    ended = access.close_case(db, clock, TESTER, runtime.rules, scene.reference, "verdict")
+    ended = access.close_case(call, scene.reference, "verdict")
     # The expired grant is revoked too: nothing can bring it back to life.
     assert ended.grants_revoked == [first.id, third.id]
     assert access.state_of(db, clock, third) == GrantState.REVOKED
@@ -226,12 +222,12 @@ def test_a_grant_is_live_until_it_expires_is_revoked_or_its_case_closes(
 
 
 def test_clearing_a_person_revokes_only_the_grants_that_name_them(
-    db: Session, clock: FrozenClock, runtime: Runtime, grant: Granter, scene: Scene
+    call: Call, db: Session, clock: FrozenClock, grant: Granter, scene: Scene
 ) -> None:
-    cases.add_person(db, clock, TESTER, scene.reference, "P2")
+    cases.add_person(call, scene.reference, "P2")
     theirs = grant({"persons": ["P1", "P2"]})
     others = grant({"persons": ["P2"]})
-    ended = access.clear_person(db, clock, TESTER, runtime.rules, scene.reference, "P1", "alibi")
+    ended = access.clear_person(call, scene.reference, "P1", "alibi")
     assert ended.grants_revoked == [theirs.id]
     assert access.state_of(db, clock, theirs) == GrantState.REVOKED
     assert access.state_of(db, clock, others) == GrantState.LIVE
@@ -246,7 +242,7 @@ def test_footage_lists_the_pieces_inside_each_window(
     db: Session, clock: FrozenClock, grant: Granter, scene: Scene
 ) -> None:
     granted = grant({"windows": [scene.window(1, 15)]})
-    (window,) = access.footage(db, clock, INVESTIGATOR, granted.id)
+    (window,) = access.footage(call_of(db, clock, INVESTIGATOR), granted.id)
     assert [p.segment for p in window.pieces] == scene.segments[:2]
     first, second = window.pieces
     assert (first.start, first.end) == (
@@ -336,9 +332,7 @@ def test_footage_outside_a_live_grant_is_refused_and_each_refusal_audited(
         _view(db, runtime, granted, "nosuchsegment")
     with pytest.raises(Forbidden, match="not in the grant"):
         access.view(
-            db,
-            clock,
-            INVESTIGATOR,
+            call_of(db, clock, INVESTIGATOR),
             runtime.sealer,
             runtime.blobs,
             detectors=runtime.detectors,
@@ -348,9 +342,9 @@ def test_footage_outside_a_live_grant_is_refused_and_each_refusal_audited(
         )
     someone_else = type(INVESTIGATOR)("olga", "127.0.0.1")
     with pytest.raises(Forbidden, match="not yours"):
-        access.footage(db, clock, someone_else, granted.id)
+        access.footage(call_of(db, clock, someone_else), granted.id)
     with pytest.raises(Forbidden, match="no grant"):
-        access.footage(db, clock, INVESTIGATOR, granted.id + 999)
+        access.footage(call_of(db, clock, INVESTIGATOR), granted.id + 999)
     clock.advance(timedelta(days=15))
     with pytest.raises(Forbidden, match="expired"):
         _view(db, runtime, granted, scene.segments[0])

@@ -9,13 +9,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from custos.clock import FrozenClock
-from custos.context import Principal
+from custos.context import Call, Principal
 from custos.errors import Conflict, Forbidden, InvalidInput, PasswordChangeRequired, Unauthenticated
 from custos.permissions import Role
 from custos.users import policy
 from custos.users import service as users
 from custos.users.models import ApiToken, LoginSession, User
-from helpers import CHEAP_PASSWORDS, TESTER, audit_events
+from helpers import CHEAP_PASSWORDS, audit_events, call_of
 
 HOUR = timedelta(hours=1)
 
@@ -24,9 +24,9 @@ def _login(db: Session, clock: FrozenClock, name: str, password: str) -> tuple[P
     return users.login(db, clock, name, password, "10.0.0.9", HOUR, passwords=CHEAP_PASSWORDS)
 
 
-def test_created_user_has_a_hashed_one_time_password(db: Session, clock: FrozenClock) -> None:
+def test_created_user_has_a_hashed_one_time_password(call: Call, db: Session) -> None:
     user, password = users.create_user(
-        db, clock, TESTER, name="alice", role=Role.INVESTIGATOR, passwords=CHEAP_PASSWORDS
+        call, name="alice", role=Role.INVESTIGATOR, passwords=CHEAP_PASSWORDS
     )
     assert password is not None
     assert len(password) == 20
@@ -39,21 +39,17 @@ def test_created_user_has_a_hashed_one_time_password(db: Session, clock: FrozenC
     assert entry.details["role"] == "investigator"
 
 
-def test_duplicate_and_malformed_names_are_refused(db: Session, clock: FrozenClock) -> None:
-    users.create_user(db, clock, TESTER, name="bob", role=Role.OPERATOR, passwords=CHEAP_PASSWORDS)
+def test_duplicate_and_malformed_names_are_refused(call: Call) -> None:
+    users.create_user(call, name="bob", role=Role.OPERATOR, passwords=CHEAP_PASSWORDS)
     with pytest.raises(Conflict, match="exists already"):
-        users.create_user(
-            db, clock, TESTER, name="bob", role=Role.OPERATOR, passwords=CHEAP_PASSWORDS
-        )
+        users.create_user(call, name="bob", role=Role.OPERATOR, passwords=CHEAP_PASSWORDS)
     with pytest.raises(InvalidInput, match="user name"):
-        users.create_user(
-            db, clock, TESTER, name="Bob Smith", role=Role.OPERATOR, passwords=CHEAP_PASSWORDS
-        )
+        users.create_user(call, name="Bob Smith", role=Role.OPERATOR, passwords=CHEAP_PASSWORDS)
 
 
-def test_login_opens_a_session_and_is_audited(db: Session, clock: FrozenClock) -> None:
+def test_login_opens_a_session_and_is_audited(call: Call, db: Session, clock: FrozenClock) -> None:
     _user, password = users.create_user(
-        db, clock, TESTER, name="carol", role=Role.APPROVER, passwords=CHEAP_PASSWORDS
+        call, name="carol", role=Role.APPROVER, passwords=CHEAP_PASSWORDS
     )
     assert password is not None
     principal, cookie = _login(db, clock, "carol", password)
@@ -71,9 +67,11 @@ def test_login_opens_a_session_and_is_audited(db: Session, clock: FrozenClock) -
     )
 
 
-def test_failed_logins_are_audited_and_lock_the_account(db: Session, clock: FrozenClock) -> None:
+def test_failed_logins_are_audited_and_lock_the_account(
+    call: Call, db: Session, clock: FrozenClock
+) -> None:
     _user, password = users.create_user(
-        db, clock, TESTER, name="dave", role=Role.OPERATOR, passwords=CHEAP_PASSWORDS
+        call, name="dave", role=Role.OPERATOR, passwords=CHEAP_PASSWORDS
     )
     assert password is not None
     for _ in range(policy.MAX_FAILED_LOGINS):
@@ -95,9 +93,9 @@ def test_unknown_user_fails_like_a_wrong_password(db: Session, clock: FrozenCloc
     assert audit_events(db, event="login.failed")[0].details == {"reason": "unknown user"}
 
 
-def test_session_expires_and_logout_ends_it(db: Session, clock: FrozenClock) -> None:
+def test_session_expires_and_logout_ends_it(call: Call, db: Session, clock: FrozenClock) -> None:
     _user, password = users.create_user(
-        db, clock, TESTER, name="erin", role=Role.AUDITOR, passwords=CHEAP_PASSWORDS
+        call, name="erin", role=Role.AUDITOR, passwords=CHEAP_PASSWORDS
     )
     assert password is not None
     _principal, cookie = _login(db, clock, "erin", password)
@@ -111,33 +109,33 @@ def test_session_expires_and_logout_ends_it(db: Session, clock: FrozenClock) -> 
     assert len(audit_events(db, event="logout")) == 1
 
 
-def test_own_password_change_clears_the_one_time_flag(db: Session, clock: FrozenClock) -> None:
-    _user, password = users.create_user(
-        db, clock, TESTER, name="fay", role=Role.DPO, passwords=CHEAP_PASSWORDS
-    )
+def test_own_password_change_clears_the_one_time_flag(
+    call: Call, db: Session, clock: FrozenClock
+) -> None:
+    _user, password = users.create_user(call, name="fay", role=Role.DPO, passwords=CHEAP_PASSWORDS)
     assert password is not None
     principal, _ = _login(db, clock, "fay", password)
     with pytest.raises(PasswordChangeRequired):
-        users.issue_token(db, clock, principal.actor(), "fay")
+        users.issue_token(call_of(db, clock, principal.actor()), "fay")
     with pytest.raises(Forbidden, match="current password is wrong"):
         users.change_own_password(
-            db,
-            clock,
+            call_of(db, clock, principal.actor()),
             principal,
-            principal.actor(),
             "wrong",
             "a-new-long-password",
             passwords=CHEAP_PASSWORDS,
         )
     with pytest.raises(InvalidInput, match="at least 12"):
         users.change_own_password(
-            db, clock, principal, principal.actor(), password, "short", passwords=CHEAP_PASSWORDS
+            call_of(db, clock, principal.actor()),
+            principal,
+            password,
+            "short",
+            passwords=CHEAP_PASSWORDS,
         )
     users.change_own_password(
-        db,
-        clock,
+        call_of(db, clock, principal.actor()),
         principal,
-        principal.actor(),
         password,
         "a-new-long-password",
         passwords=CHEAP_PASSWORDS,
@@ -150,17 +148,15 @@ def test_own_password_change_clears_the_one_time_flag(db: Session, clock: Frozen
     ]
 
 
-def test_tokens_are_stored_hashed_and_expire(db: Session, clock: FrozenClock) -> None:
+def test_tokens_are_stored_hashed_and_expire(call: Call, db: Session, clock: FrozenClock) -> None:
     users.create_user(
-        db,
-        clock,
-        TESTER,
+        call,
         name="svc",
         role=Role.AUDITOR,
         with_password=False,
         passwords=CHEAP_PASSWORDS,
     )
-    token, expires = users.issue_token(db, clock, TESTER, "svc", label="ci", days=1)
+    token, expires = users.issue_token(call, "svc", label="ci", days=1)
     assert token.startswith("cst_")
     assert expires == clock.now() + timedelta(days=1)
     assert token not in db.scalars(sa.select(ApiToken.token_hash)).all()
@@ -172,23 +168,21 @@ def test_tokens_are_stored_hashed_and_expire(db: Session, clock: FrozenClock) ->
         users.principal_from_token(db, clock, "not-a-token")
 
 
-def test_disabling_ends_sessions_and_tokens(db: Session, clock: FrozenClock) -> None:
+def test_disabling_ends_sessions_and_tokens(call: Call, db: Session, clock: FrozenClock) -> None:
     _user, password = users.create_user(
-        db, clock, TESTER, name="gus", role=Role.OPERATOR, passwords=CHEAP_PASSWORDS
+        call, name="gus", role=Role.OPERATOR, passwords=CHEAP_PASSWORDS
     )
     assert password is not None
     _principal, cookie = _login(db, clock, "gus", password)
     users.change_own_password(
-        db,
-        clock,
+        call,
         users.principal_from_cookie(db, clock, cookie),
-        TESTER,
         password,
         "a-private-phrase-1",
         passwords=CHEAP_PASSWORDS,
     )
-    token, _ = users.issue_token(db, clock, TESTER, "gus")
-    users.set_active(db, clock, TESTER, "gus", False)
+    token, _ = users.issue_token(call, "gus")
+    users.set_active(call, "gus", False)
     for check in (
         lambda: users.principal_from_cookie(db, clock, cookie),
         lambda: users.principal_from_token(db, clock, token),
@@ -199,20 +193,18 @@ def test_disabling_ends_sessions_and_tokens(db: Session, clock: FrozenClock) -> 
     assert audit_events(db, event="login.failed")[-1].details == {"reason": "disabled"}
 
 
-def test_admin_cannot_disable_themself(db: Session, clock: FrozenClock) -> None:
-    admin, _ = users.create_user(
-        db, clock, TESTER, name="root2", role=Role.ADMIN, passwords=CHEAP_PASSWORDS
-    )
+def test_admin_cannot_disable_themself(call: Call, db: Session, clock: FrozenClock) -> None:
+    admin, _ = users.create_user(call, name="root2", role=Role.ADMIN, passwords=CHEAP_PASSWORDS)
     me = Principal(user_id=admin.id, name="root2", role=Role.ADMIN, via="session")
     with pytest.raises(Conflict, match="your own account"):
-        users.set_active(db, clock, me.actor(), "root2", False)
+        users.set_active(call_of(db, clock, me.actor()), "root2", False)
 
 
-def test_reset_password_issues_a_new_one_time_password(db: Session, clock: FrozenClock) -> None:
-    users.create_user(
-        db, clock, TESTER, name="hal", role=Role.INVESTIGATOR, passwords=CHEAP_PASSWORDS
-    )
-    new = users.reset_password(db, clock, TESTER, "hal", passwords=CHEAP_PASSWORDS)
+def test_reset_password_issues_a_new_one_time_password(
+    call: Call, db: Session, clock: FrozenClock
+) -> None:
+    users.create_user(call, name="hal", role=Role.INVESTIGATOR, passwords=CHEAP_PASSWORDS)
+    new = users.reset_password(call, "hal", passwords=CHEAP_PASSWORDS)
     principal, _ = _login(db, clock, "hal", new)
     assert principal.must_change_password
     assert len(audit_events(db, event="user.password_reset")) == 1

@@ -30,7 +30,7 @@ from custos.cameras import service as cameras
 from custos.cameras.schemas import CameraCreate
 from custos.cases import service as cases
 from custos.clock import FrozenClock
-from custos.context import Actor, Principal
+from custos.context import Actor, Call, Principal
 from custos.deps import Admits, public
 from custos.permissions import Role
 from custos.profile import load_profile
@@ -41,7 +41,7 @@ from custos.retention.pressure import ExhaustionGate
 from custos.retention.service import SegmentPlanner
 from custos.runtime import Runtime
 from custos.users import service as users
-from helpers import CHEAP_PASSWORDS, TESTER, audit_events, bearer, segments_of
+from helpers import CHEAP_PASSWORDS, TESTER, audit_events, bearer, call_of, segments_of
 
 ALL = frozenset(Role)
 ADMIN = frozenset({Role.ADMIN})
@@ -127,10 +127,10 @@ def _zoned_camera(ctx: Ctx) -> str:
 def _user(ctx: Ctx, active: bool = True) -> str:
     name = f"matrix-user-{next(_names)}"
     users.create_user(
-        ctx.db, ctx.clock, TESTER, name=name, role=Role.OPERATOR, passwords=CHEAP_PASSWORDS
+        call_of(ctx.db, ctx.clock), name=name, role=Role.OPERATOR, passwords=CHEAP_PASSWORDS
     )
     if not active:
-        users.set_active(ctx.db, ctx.clock, TESTER, name, False)
+        users.set_active(call_of(ctx.db, ctx.clock), name, False)
     return name
 
 
@@ -139,12 +139,12 @@ def _with_own_password(ctx: Ctx) -> None:
     if ctx.caller is None:
         return
     temporary = users.reset_password(
-        ctx.db, ctx.clock, TESTER, ctx.caller, passwords=CHEAP_PASSWORDS
+        call_of(ctx.db, ctx.clock), ctx.caller, passwords=CHEAP_PASSWORDS
     )
     user = users.get_user(ctx.db, ctx.caller)
     principal = Principal(user_id=user.id, name=user.name, role=user.role, via="session")
     users.change_own_password(
-        ctx.db, ctx.clock, principal, TESTER, temporary, OWN_PASSWORD, passwords=CHEAP_PASSWORDS
+        call_of(ctx.db, ctx.clock), principal, temporary, OWN_PASSWORD, passwords=CHEAP_PASSWORDS
     )
 
 
@@ -167,7 +167,7 @@ def _password_change(ctx: Ctx, page: bool) -> Request:
 
 def _login_form(ctx: Ctx) -> Request:
     name = _user(ctx)
-    password = users.reset_password(ctx.db, ctx.clock, TESTER, name, passwords=CHEAP_PASSWORDS)
+    password = users.reset_password(call_of(ctx.db, ctx.clock), name, passwords=CHEAP_PASSWORDS)
     return Request("/login", data={"name": name, "password": password, "next": "/cameras"})
 
 
@@ -282,8 +282,8 @@ DECIDER = Actor("matrix-decider", None)
 def _case(ctx: Ctx) -> int:
     """An open case with one person, P1."""
     reference = f"M-{next(_names)}"
-    case = cases.open_case(ctx.db, ctx.clock, TESTER, PROFILE, reference, "cpc-kz-199", "theft")
-    cases.add_person(ctx.db, ctx.clock, TESTER, reference, "P1")
+    case = cases.open_case(call_of(ctx.db, ctx.clock), reference, "cpc-kz-199", "theft")
+    cases.add_person(call_of(ctx.db, ctx.clock), reference, "P1")
     return case.id
 
 
@@ -324,10 +324,7 @@ def _request(ctx: Ctx) -> int:
     """A pending request filed by someone other than any caller."""
     body = _request_body(ctx)
     filed = access.file_request(
-        ctx.db,
-        ctx.clock,
-        REQUESTER,
-        PROFILE,
+        call_of(ctx.db, ctx.clock, REQUESTER),
         case_id=body["case_id"],
         windows=[Window(body["windows"][0]["camera"], *_window(ctx))],
         persons=["P1"],
@@ -344,10 +341,7 @@ def _grant(ctx: Ctx) -> tuple[int, int, str]:
     camera, start, segment = _recorded(ctx)
     holder = Actor(ctx.caller or "matrix-holder", None)
     filed = access.file_request(
-        ctx.db,
-        ctx.clock,
-        holder,
-        PROFILE,
+        call_of(ctx.db, ctx.clock, holder),
         case_id=_case(ctx),
         windows=[Window(camera, start, start + timedelta(seconds=2))],
         persons=["P1"],
@@ -355,7 +349,7 @@ def _grant(ctx: Ctx) -> tuple[int, int, str]:
         justification="j",
         identification=False,
     )
-    grant = access.approve(ctx.db, ctx.clock, DECIDER, PROFILE, RULES, filed.id)
+    grant = access.approve(call_of(ctx.db, ctx.clock, DECIDER), filed.id)
     return grant.id, grant.windows[0].id, segment
 
 
@@ -1055,12 +1049,14 @@ def test_role(
 
 
 def test_bad_or_revoked_token_is_401(
-    client: TestClient, db: Session, clock: FrozenClock, make_user: Callable[..., tuple[str, str]]
+    call: Call,
+    client: TestClient,
+    make_user: Callable[..., tuple[str, str]],
 ) -> None:
     name, token = make_user(Role.ADMIN)
     assert client.get("/api/me", headers=bearer("cst_forged")).status_code == 401
     assert client.get("/api/me", headers={"Authorization": f"Basic {token}"}).status_code == 401
-    users.set_active(db, clock, TESTER, name, False)
+    users.set_active(call, name, False)
     response = client.get("/api/me", headers=bearer(token))
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"

@@ -15,7 +15,7 @@ from custos.cameras.schemas import CameraCreate
 from custos.permissions import Role
 from custos.redaction.detectors import CenterFace
 from custos.users import service as users
-from helpers import CHEAP_PASSWORDS, TESTER, ServedCustos, person_photo, still_clip
+from helpers import CHEAP_PASSWORDS, TESTER, ServedCustos, call_of, person_photo, still_clip
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "live"
 DOOR = [(0.05, 0.1), (0.3, 0.1), (0.3, 0.8), (0.05, 0.8)]
@@ -33,9 +33,9 @@ def served(tmp_path: Path) -> Iterator[tuple[ServedCustos, str]]:
     with server.runtime.sessions() as session:
         clock = server.runtime.clock
         users.create_user(
-            session, clock, TESTER, name="olga", role=Role.OPERATOR, passwords=CHEAP_PASSWORDS
+            call_of(session, clock), name="olga", role=Role.OPERATOR, passwords=CHEAP_PASSWORDS
         )
-        token, _ = users.issue_token(session, clock, TESTER, "olga", label="browser")
+        token, _ = users.issue_token(call_of(session, clock), "olga", label="browser")
         cameras.register_camera(
             session,
             clock,

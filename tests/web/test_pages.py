@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 
 from custos.cameras import service as cameras
 from custos.clock import FrozenClock
-from custos.context import Principal
+from custos.context import Call, Principal
 from custos.permissions import Role
 from custos.users import service as users
-from helpers import CHEAP_PASSWORDS, TESTER, audit_events
+from helpers import CHEAP_PASSWORDS, audit_events
 
 HTML = {"Accept": "text/html"}
 
@@ -25,15 +25,15 @@ def _sign_in(client: TestClient, name: str, password: str) -> str:
 
 
 @pytest.fixture
-def operator(db: Session, clock: FrozenClock) -> tuple[str, str]:
+def operator(call: Call) -> tuple[str, str]:
     """An operator who has already chosen a password."""
     user, temporary = users.create_user(
-        db, clock, TESTER, name="olga", role=Role.OPERATOR, passwords=CHEAP_PASSWORDS
+        call, name="olga", role=Role.OPERATOR, passwords=CHEAP_PASSWORDS
     )
     assert temporary is not None
     principal = Principal(user_id=user.id, name="olga", role=Role.OPERATOR, via="session")
     users.change_own_password(
-        db, clock, principal, TESTER, temporary, "a quiet river at dusk", passwords=CHEAP_PASSWORDS
+        call, principal, temporary, "a quiet river at dusk", passwords=CHEAP_PASSWORDS
     )
     return "olga", "a quiet river at dusk"
 
@@ -145,11 +145,9 @@ def test_cross_site_form_post_is_refused(client: TestClient, operator: tuple[str
     assert "cross-site request refused" in response.text
 
 
-def test_one_time_password_leads_to_the_account_page_first(
-    client: TestClient, db: Session, clock: FrozenClock
-) -> None:
+def test_one_time_password_leads_to_the_account_page_first(call: Call, client: TestClient) -> None:
     _user, temporary = users.create_user(
-        db, clock, TESTER, name="ivan", role=Role.INVESTIGATOR, passwords=CHEAP_PASSWORDS
+        call, name="ivan", role=Role.INVESTIGATOR, passwords=CHEAP_PASSWORDS
     )
     assert temporary is not None
     assert _sign_in(client, "ivan", temporary) == "/account"
@@ -188,17 +186,15 @@ def test_mismatched_new_passwords_are_refused(
 
 
 def test_admin_adds_a_user_and_sees_the_password_once(
-    client: TestClient, db: Session, clock: FrozenClock
+    call: Call, client: TestClient, db: Session
 ) -> None:
     admin, temporary = users.create_user(
-        db, clock, TESTER, name="ada", role=Role.ADMIN, passwords=CHEAP_PASSWORDS
+        call, name="ada", role=Role.ADMIN, passwords=CHEAP_PASSWORDS
     )
     assert temporary is not None
     users.change_own_password(
-        db,
-        clock,
+        call,
         Principal(admin.id, "ada", Role.ADMIN, "session"),
-        TESTER,
         temporary,
         "the admin's own phrase",
         passwords=CHEAP_PASSWORDS,

@@ -24,9 +24,9 @@ from custos.cameras import service as cameras
 from custos.cases import service as cases
 from custos.cases.policy import CaseStatus
 from custos.clock import Clock
-from custos.context import Actor, Context
+from custos.context import Call, Context
 from custos.errors import Conflict, Forbidden, InvalidInput, NotFound, PolicyViolation
-from custos.profile import Profile, Rules
+from custos.profile import Profile
 from custos.recording import service as recording
 from custos.redaction.cache import DetectorCache
 from custos.redaction.detectors import FACE, PLATE
@@ -161,10 +161,7 @@ def facts_of(session: Session, case: cases.Case, windows: Sequence[Window]) -> p
 
 
 def file_request(
-    session: Session,
-    clock: Clock,
-    actor: Actor,
-    profile: Profile,
+    call: Call,
     *,
     case_id: int,
     windows: Sequence[Window],
@@ -177,6 +174,7 @@ def file_request(
 
     A refused request is recorded in the audit log all the same.
     """
+    session, clock, actor = call.session, call.clock, call.actor
     case = cases.get_case_by_id(session, case_id)
     if case.status != CaseStatus.OPEN:
         raise Conflict(f"case {case.reference} is closed: it reaches no footage")
@@ -196,7 +194,7 @@ def file_request(
         )
     camera_ids = _camera_ids(session, windows)
     facts = facts_of(session, case, windows)
-    normal, strict = limits_of(profile)
+    normal, strict = limits_of(call.profile)
     problems = policy.proportionality_problems(facts, normal, strict, clock.now())
     scope = _scope(windows)
     context = _context(case, None, justification.strip(), actor.name)
@@ -256,11 +254,12 @@ def file_request(
     return request
 
 
-def _pending(session: Session, actor: Actor, request_id: int) -> tuple[AccessRequest, cases.Case]:
+def _pending(call: Call, request_id: int) -> tuple[AccessRequest, cases.Case]:
+    session = call.session
     request = get_request(session, request_id)
     if request.status != RequestStatus.PENDING:
         raise Conflict(f"request {request_id} was {request.status} already")
-    problem = policy.approval_problem(request.requested_by, actor.name)
+    problem = policy.approval_problem(request.requested_by, call.actor.name)
     if problem:
         raise Forbidden(problem)
     case = cases.get_case_by_id(session, request.case_id)
@@ -270,11 +269,7 @@ def _pending(session: Session, actor: Actor, request_id: int) -> tuple[AccessReq
 
 
 def approve(
-    session: Session,
-    clock: Clock,
-    actor: Actor,
-    profile: Profile,
-    rules: Rules,
+    call: Call,
     request_id: int,
     *,
     windows: Sequence[Window] | None = None,
@@ -288,7 +283,8 @@ def approve(
     With `hold`, the granted footage is kept from erasure by one legal hold per person, so
     clearing a person releases exactly what was kept for them.
     """
-    request, case = _pending(session, actor, request_id)
+    session, clock, actor = call.session, call.clock, call.actor
+    request, case = _pending(call, request_id)
     asked = windows_of(session, request.windows)
     granted = list(asked if windows is None else windows)
     if not granted:
@@ -299,7 +295,7 @@ def approve(
     if identification and not request.identification:
         raise InvalidInput("identification was not asked for: it cannot be granted", field="id")
     allow_identification = request.identification if identification is None else identification
-    normal, strict = limits_of(profile)
+    normal, strict = limits_of(call.profile)
     try:
         expires = policy.grant_expiry(clock.now(), strict if request.strict else normal, days)
     except ValueError as error:
@@ -350,11 +346,11 @@ def approve(
         scopes = [holds.Scope(w.camera, w.start, w.end) for w in granted]
         for person in grant.persons:
             placed = holds.stage_hold(
-                session,
-                clock,
-                actor,
-                profile,
-                rules,
+                call.session,
+                call.clock,
+                call.actor,
+                call.profile,
+                call.rules,
                 case_ref=case.reference,
                 scopes=scopes,
                 reason=f"footage of grant {grant.reference}: {request.purpose}",
@@ -365,48 +361,38 @@ def approve(
     return grant
 
 
-def refuse(
-    session: Session, clock: Clock, actor: Actor, request_id: int, reason: str
-) -> AccessRequest:
+def refuse(call: Call, request_id: int, reason: str) -> AccessRequest:
     """Refuse a request, saying why."""
     problem = policy.refusal_problem(reason)
     if problem:
         raise InvalidInput(problem, field="reason")
-    request, case = _pending(session, actor, request_id)
+    request, case = _pending(call, request_id)
     request.status = RequestStatus.REFUSED
-    request.decided_by, request.decided_at = actor.name, clock.now()
+    request.decided_by, request.decided_at = call.actor.name, call.clock.now()
     request.decision_reason = reason.strip()
     record(
-        session,
-        clock,
-        actor,
+        call.session,
+        call.clock,
+        call.actor,
         Action.CONFIGURE,
         "access.refused",
         object_type="access_request",
         object_id=request.id,
         context=_context(case, None, reason.strip(), request.requested_by),
     )
-    session.commit()
+    call.session.commit()
     return request
 
 
-def _revoke(
-    session: Session,
-    clock: Clock,
-    actor: Actor,
-    grant: Grant,
-    reason: str,
-    case_ref: str,
-    legal_basis: str,
-) -> None:
+def _revoke(call: Call, grant: Grant, reason: str, case_ref: str, legal_basis: str) -> None:
     """End `grant` now and record why; the caller commits."""
-    grant.revoked_at = clock.now()
-    grant.revoked_by = actor.name
+    grant.revoked_at = call.clock.now()
+    grant.revoked_by = call.actor.name
     grant.revoked_reason = reason
     record(
-        session,
-        clock,
-        actor,
+        call.session,
+        call.clock,
+        call.actor,
         Action.CONFIGURE,
         "grant.revoked",
         object_type="grant",
@@ -423,9 +409,7 @@ def _revoke(
 
 
 def _revoke_grants_of_case(
-    session: Session,
-    clock: Clock,
-    actor: Actor,
+    call: Call,
     *,
     case_id: int,
     case_ref: str,
@@ -440,23 +424,24 @@ def _revoke_grants_of_case(
     """
     query = sa.select(Grant).where(Grant.case_id == case_id, Grant.revoked_at.is_(None))
     revoked = []
-    for grant in session.scalars(query.order_by(Grant.id)):
+    for grant in call.session.scalars(query.order_by(Grant.id)):
         if person is not None and person not in grant.persons:
             continue
-        _revoke(session, clock, actor, grant, reason, case_ref, legal_basis)
+        _revoke(call, grant, reason, case_ref, legal_basis)
         revoked.append(grant.id)
     return revoked
 
 
-def revoke_grant(session: Session, clock: Clock, actor: Actor, grant_id: int, reason: str) -> Grant:
+def revoke_grant(call: Call, grant_id: int, reason: str) -> Grant:
     """End a grant before its time; the footage it reached is out of reach at once."""
+    session = call.session
     grant = get_grant(session, grant_id)
     if grant.revoked_at is not None:
         raise Conflict(f"grant {grant.reference} was revoked already")
     if not reason.strip():
         raise InvalidInput("say why the grant is revoked", field="reason")
     case = cases.get_case_by_id(session, grant.case_id)
-    _revoke(session, clock, actor, grant, reason.strip(), case.reference, case.legal_basis)
+    _revoke(call, grant, reason.strip(), case.reference, case.legal_basis)
     session.commit()
     return grant
 
@@ -464,14 +449,12 @@ def revoke_grant(session: Session, clock: Clock, actor: Actor, grant_id: int, re
 # --- review ------------------------------------------------------------------------------------
 
 
-def _refuse_view(
-    session: Session, clock: Clock, actor: Actor, grant_id: int, why: str, details: dict[str, str]
-) -> Forbidden:
+def _refuse_view(call: Call, grant_id: int, why: str, details: dict[str, str]) -> Forbidden:
     """Record a refused attempt at footage and return the error to raise."""
     record(
-        session,
-        clock,
-        actor,
+        call.session,
+        call.clock,
+        call.actor,
         Action.CONSULT,
         "footage.refused",
         object_type="grant",
@@ -479,27 +462,21 @@ def _refuse_view(
         outcome=Outcome.DENIED,
         details={"why": why, **details},
     )
-    session.commit()
+    call.session.commit()
     return Forbidden(why)
 
 
-def reviewable_grant(
-    session: Session, clock: Clock, actor: Actor, grant_id: int, **details: str
-) -> tuple[Grant, cases.Case]:
-    """The grant, if it is live and `actor` holds it; anything else is an audited refusal."""
-    grant = session.get(Grant, grant_id)
+def reviewable_grant(call: Call, grant_id: int, **details: str) -> tuple[Grant, cases.Case]:
+    """The grant, if it is live and the caller holds it; anything else is an audited refusal."""
+    grant = call.session.get(Grant, grant_id)
     if grant is None:
-        raise _refuse_view(session, clock, actor, grant_id, f"no grant G-{grant_id}", details)
-    if grant.holder != actor.name:
-        raise _refuse_view(
-            session, clock, actor, grant_id, f"grant {grant.reference} is not yours", details
-        )
-    state = state_of(session, clock, grant)
+        raise _refuse_view(call, grant_id, f"no grant G-{grant_id}", details)
+    if grant.holder != call.actor.name:
+        raise _refuse_view(call, grant_id, f"grant {grant.reference} is not yours", details)
+    state = state_of(call.session, call.clock, grant)
     if state != GrantState.LIVE:
-        raise _refuse_view(
-            session, clock, actor, grant_id, f"grant {grant.reference} is {state}", details
-        )
-    return grant, cases.get_case_by_id(session, grant.case_id)
+        raise _refuse_view(call, grant_id, f"grant {grant.reference} is {state}", details)
+    return grant, cases.get_case_by_id(call.session, grant.case_id)
 
 
 @dataclass(frozen=True)
@@ -522,9 +499,10 @@ class WindowFootage:
     pieces: list[Piece]
 
 
-def footage(session: Session, clock: Clock, actor: Actor, grant_id: int) -> list[WindowFootage]:
+def footage(call: Call, grant_id: int) -> list[WindowFootage]:
     """The stored footage a live grant reaches, as a timeline per window."""
-    grant, _ = reviewable_grant(session, clock, actor, grant_id)
+    session = call.session
+    grant, _ = reviewable_grant(call, grant_id)
     names = camera_names(session)
     found = []
     for row in grant.windows:
@@ -549,9 +527,7 @@ def footage(session: Session, clock: Clock, actor: Actor, grant_id: int) -> list
 
 
 def view(
-    session: Session,
-    clock: Clock,
-    actor: Actor,
+    call: Call,
     sealer: Sealer,
     blobs: BlobStore,
     *,
@@ -567,38 +543,30 @@ def view(
     Revealing tracks needs a grant that allows identification and a reason; it is recorded as
     a disclosure of those persons to the holder.
     """
+    session = call.session
     where = {"window": str(window_id), "segment": segment_id}
-    grant, case = reviewable_grant(session, clock, actor, grant_id, **where)
+    grant, case = reviewable_grant(call, grant_id, **where)
     row = next((w for w in grant.windows if w.id == window_id), None)
     if row is None:
-        raise _refuse_view(
-            session, clock, actor, grant_id, f"window {window_id} is not in the grant", where
-        )
+        raise _refuse_view(call, grant_id, f"window {window_id} is not in the grant", where)
     try:
         segment, camera = recording.get_segment(session, segment_id)
     except NotFound:
         raise _refuse_view(
-            session, clock, actor, grant_id, f"no segment '{segment_id}' in the grant", where
+            call, grant_id, f"no segment '{segment_id}' in the grant", where
         ) from None
     window = Window(camera, row.starts_at, row.ends_at)
     bounds = policy.clip_bounds(segment.started_at, segment.ended_at, window)
     if segment.camera_id != row.camera_id or bounds is None:
         raise _refuse_view(
-            session,
-            clock,
-            actor,
+            call,
             grant_id,
             f"segment {segment_id} lies outside window {window_id} of the grant",
             where,
         )
     if reveal and not grant.identification:
         raise _refuse_view(
-            session,
-            clock,
-            actor,
-            grant_id,
-            f"grant {grant.reference} does not allow identification",
-            where,
+            call, grant_id, f"grant {grant.reference} does not allow identification", where
         )
     options = viewing_options(reveal, reason, base=REVIEW_OPTIONS)
     plaintext = recording.open_segment(sealer, blobs, segment)
@@ -618,13 +586,13 @@ def view(
     justification = (reason or "").strip() if disclosed else asked.justification
     record(
         session,
-        clock,
-        actor,
+        call.clock,
+        call.actor,
         Action.DISCLOSE if disclosed else Action.CONSULT,
         "footage.unmasked" if disclosed else "footage.viewed",
         object_type="segment",
         object_id=segment.id,
-        context=_context(case, grant, justification, actor.name),
+        context=_context(case, grant, justification, call.actor.name),
         details=details,
     )
     session.commit()
@@ -639,45 +607,25 @@ class Ended:
     holds_released: list[int]
 
 
-def clear_person(
-    session: Session,
-    clock: Clock,
-    actor: Actor,
-    rules: Rules,
-    reference: str,
-    label: str,
-    reason: str,
-) -> Ended:
+def clear_person(call: Call, reference: str, label: str, reason: str) -> Ended:
     """Suspicion refuted: the person is cleared, their grants revoked, their holds released.
 
     One transaction: the clearing, the revocations, the releases and their audit entries
     commit together.
     """
-    case = cases.clear_person(session, clock, actor, reference, label, reason)
-    return _end(session, clock, actor, rules, case, f"{label} cleared: {reason.strip()}", label)
+    case = cases.clear_person(call, reference, label, reason)
+    return _end(call, case, f"{label} cleared: {reason.strip()}", label)
 
 
-def close_case(
-    session: Session, clock: Clock, actor: Actor, rules: Rules, reference: str, reason: str
-) -> Ended:
+def close_case(call: Call, reference: str, reason: str) -> Ended:
     """Close a case: its grants are revoked, and every hold placed for it is released."""
-    case = cases.close_case(session, clock, actor, reference, reason)
-    return _end(session, clock, actor, rules, case, f"case closed: {reason.strip()}")
+    case = cases.close_case(call, reference, reason)
+    return _end(call, case, f"case closed: {reason.strip()}")
 
 
-def _end(
-    session: Session,
-    clock: Clock,
-    actor: Actor,
-    rules: Rules,
-    case: cases.Case,
-    why: str,
-    person: str | None = None,
-) -> Ended:
+def _end(call: Call, case: cases.Case, why: str, person: str | None = None) -> Ended:
     revoked = _revoke_grants_of_case(
-        session,
-        clock,
-        actor,
+        call,
         case_id=case.id,
         case_ref=case.reference,
         legal_basis=case.legal_basis,
@@ -685,7 +633,7 @@ def _end(
         person=person,
     )
     released = holds.release_holds_for_case(
-        session, clock, actor, rules, case.reference, why, person
+        call.session, call.clock, call.actor, call.rules, case.reference, why, person
     )
-    session.commit()
+    call.session.commit()
     return Ended(revoked, released)

@@ -110,10 +110,7 @@ def file_request(
 ) -> RequestOut:
     """File a request; one over a limit of the policy is refused (422) with the limit named."""
     request = service.file_request(
-        db,
-        runtime.clock,
-        caller.actor,
-        runtime.policy.profile,
+        caller.call(db, runtime),
         case_id=body.case_id,
         windows=_windows(body.windows),
         persons=body.persons,
@@ -136,11 +133,7 @@ def approve(
 ) -> GrantOut:
     """Approve a request someone else filed, as asked or narrowed; the grant expires by itself."""
     grant = service.approve(
-        db,
-        runtime.clock,
-        caller.actor,
-        runtime.policy.profile,
-        runtime.rules,
+        caller.call(db, runtime),
         request_id,
         windows=None if body.windows is None else _windows(body.windows),
         days=body.days,
@@ -156,7 +149,7 @@ def refuse(
     request_id: int, body: ReasonIn, db: DbSession, runtime: RuntimeDep, caller: Decider
 ) -> RequestOut:
     """Refuse a request, with the reason the requester will read."""
-    request = service.refuse(db, runtime.clock, caller.actor, request_id, body.reason)
+    request = service.refuse(caller.call(db, runtime), request_id, body.reason)
     return request_out(db, request)
 
 
@@ -182,14 +175,14 @@ def revoke(
     grant_id: int, body: ReasonIn, db: DbSession, runtime: RuntimeDep, caller: Decider
 ) -> GrantOut:
     """Revoke a grant now."""
-    grant = service.revoke_grant(db, runtime.clock, caller.actor, grant_id, body.reason)
+    grant = service.revoke_grant(caller.call(db, runtime), grant_id, body.reason)
     return grant_out(db, runtime.clock, grant)
 
 
 @router.get("/grants/{grant_id}/footage")
 def footage(grant_id: int, db: DbSession, runtime: RuntimeDep, caller: Reviewer) -> FootageOut:
     """The timeline of a live grant you hold: per window, the stored pieces inside it."""
-    windows = service.footage(db, runtime.clock, caller.actor, grant_id)
+    windows = service.footage(caller.call(db, runtime), grant_id)
     return FootageOut(
         grant=grant_out(db, runtime.clock, service.get_grant(db, grant_id)),
         windows=[
@@ -238,9 +231,7 @@ def video(
     view); the header `X-Custos-Tracks` lists the tracks, to choose which to reveal.
     """
     rendered = service.view(
-        db,
-        runtime.clock,
-        caller.actor,
+        caller.call(db, runtime),
         runtime.sealer,
         runtime.blobs,
         detectors=runtime.detectors,
@@ -275,9 +266,7 @@ def clear_person(
 ) -> EndedOut:
     """Suspicion refuted: the person's grants are revoked and their holds released at once."""
     case = cases.get_case_by_id(db, case_id)
-    ended = service.clear_person(
-        db, runtime.clock, caller.actor, runtime.rules, case.reference, label, body.reason
-    )
+    ended = service.clear_person(caller.call(db, runtime), case.reference, label, body.reason)
     return EndedOut(grants_revoked=ended.grants_revoked, holds_released=ended.holds_released)
 
 
@@ -287,7 +276,5 @@ def close_case(
 ) -> EndedOut:
     """Close a case: every grant of it is revoked and every hold placed for it released."""
     case = cases.get_case_by_id(db, case_id)
-    ended = service.close_case(
-        db, runtime.clock, caller.actor, runtime.rules, case.reference, body.reason
-    )
+    ended = service.close_case(caller.call(db, runtime), case.reference, body.reason)
     return EndedOut(grants_revoked=ended.grants_revoked, holds_released=ended.holds_released)

@@ -17,16 +17,12 @@ from custos.cases import policy
 from custos.cases.models import Case as Case
 from custos.cases.models import CasePerson
 from custos.cases.policy import CaseStatus
-from custos.clock import Clock
-from custos.context import Actor, Context
+from custos.context import Call, Context
 from custos.errors import Conflict, InvalidInput, NotFound
-from custos.profile import Profile
 
 
 def _audit(
-    session: Session,
-    clock: Clock,
-    actor: Actor,
+    call: Call,
     case: Case,
     event: str,
     justification: str | None = None,
@@ -34,9 +30,9 @@ def _audit(
 ) -> None:
     """The audit entry of a change to `case`, carrying its reference and legal basis."""
     record(
-        session,
-        clock,
-        actor,
+        call.session,
+        call.clock,
+        call.actor,
         Action.CONFIGURE,
         event,
         object_type="case",
@@ -81,24 +77,18 @@ def persons(session: Session, case: Case) -> list[CasePerson]:
     )
 
 
-def open_case(
-    session: Session,
-    clock: Clock,
-    actor: Actor,
-    profile: Profile,
-    reference: str,
-    legal_basis: str,
-    description: str,
-) -> Case:
+def open_case(call: Call, reference: str, legal_basis: str, description: str) -> Case:
     """Open a case on one of the policy's legal grounds."""
     problem = policy.reference_problem(reference)
     if problem:
         raise InvalidInput(problem, field="reference")
-    problem = policy.legal_basis_problem(legal_basis, [ground.code for ground in profile.grounds])
+    grounds = [ground.code for ground in call.profile.grounds]
+    problem = policy.legal_basis_problem(legal_basis, grounds)
     if problem:
         raise InvalidInput(problem, field="legal_basis")
     if not description.strip():
         raise InvalidInput("say what the case is about", field="description")
+    session = call.session
     if session.scalar(sa.select(Case.id).where(Case.reference == reference)) is not None:
         raise Conflict(f"a case '{reference}' exists already")
     case = Case(
@@ -106,22 +96,20 @@ def open_case(
         legal_basis=legal_basis,
         description=description.strip(),
         status=CaseStatus.OPEN,
-        opened_at=clock.now(),
-        opened_by=actor.name,
+        opened_at=call.clock.now(),
+        opened_by=call.actor.name,
         closed_at=None,
         closed_reason="",
     )
     session.add(case)
     session.flush()
-    _audit(session, clock, actor, case, "case.opened")
+    _audit(call, case, "case.opened")
     session.commit()
     return case
 
 
 def add_person(
-    session: Session,
-    clock: Clock,
-    actor: Actor,
+    call: Call,
     reference: str,
     label: str,
     *,
@@ -129,6 +117,7 @@ def add_person(
     vulnerable: bool = False,
 ) -> CasePerson:
     """Add a person to an open case, by pseudonym, with the flags that make rules stricter."""
+    session = call.session
     case = get_case(session, reference)
     problem = policy.change_problem(case.status)
     if problem:
@@ -146,16 +135,14 @@ def add_person(
         label=label,
         minor=minor,
         vulnerable=vulnerable,
-        added_at=clock.now(),
+        added_at=call.clock.now(),
         cleared_at=None,
         cleared_reason="",
     )
     session.add(person)
     session.flush()
     _audit(
-        session,
-        clock,
-        actor,
+        call,
         case,
         "case.person_added",
         details={"person": label, "minor": minor, "vulnerable": vulnerable},
@@ -164,14 +151,13 @@ def add_person(
     return person
 
 
-def clear_person(
-    session: Session, clock: Clock, actor: Actor, reference: str, label: str, reason: str
-) -> Case:
+def clear_person(call: Call, reference: str, label: str, reason: str) -> Case:
     """Mark a person of an open case cleared and audit it; returns the case. The caller commits.
 
     Only the access domain calls this, inside the cascade that also revokes the person's
     grants and releases their holds in the same transaction.
     """
+    session = call.session
     case = get_case(session, reference)
     if not reason.strip():
         raise InvalidInput("say why the suspicion is refuted", field="reason")
@@ -182,12 +168,10 @@ def clear_person(
         raise NotFound(f"case {reference} has no person '{label}'")
     if person.cleared_at is not None:
         raise Conflict(f"{label} of case {reference} is cleared already")
-    person.cleared_at = clock.now()
+    person.cleared_at = call.clock.now()
     person.cleared_reason = reason.strip()
     _audit(
-        session,
-        clock,
-        actor,
+        call,
         case,
         "case.person_cleared",
         justification=reason,
@@ -196,20 +180,20 @@ def clear_person(
     return case
 
 
-def close_case(session: Session, clock: Clock, actor: Actor, reference: str, reason: str) -> Case:
+def close_case(call: Call, reference: str, reason: str) -> Case:
     """Mark a case closed and audit it; returns the case. The caller commits.
 
     Only the access domain calls this, inside the cascade that also revokes the case's grants
     and releases its holds in the same transaction.
     """
-    case = get_case(session, reference)
+    case = get_case(call.session, reference)
     problem = policy.change_problem(case.status)
     if problem:
         raise Conflict(f"case {reference}: {problem}")
     if not reason.strip():
         raise InvalidInput("say why the case is closed", field="reason")
     case.status = CaseStatus.CLOSED
-    case.closed_at = clock.now()
+    case.closed_at = call.clock.now()
     case.closed_reason = reason.strip()
-    _audit(session, clock, actor, case, "case.closed", justification=reason)
+    _audit(call, case, "case.closed", justification=reason)
     return case

@@ -40,13 +40,7 @@ def list_cases(
 def open_case(body: CaseCreate, db: DbSession, runtime: RuntimeDep, caller: CaseManager) -> CaseOut:
     """Open a case on one of the legal grounds of the published policy."""
     case = service.open_case(
-        db,
-        runtime.clock,
-        caller.actor,
-        runtime.policy.profile,
-        body.reference,
-        body.legal_basis,
-        body.description,
+        caller.call(db, runtime), body.reference, body.legal_basis, body.description
     )
     return CaseOut.model_validate(case)
 
@@ -64,9 +58,7 @@ def add_person(
     """Add a person, by pseudonym, with the flags that make the access rules stricter."""
     case = service.get_case_by_id(db, case_id)
     person = service.add_person(
-        db,
-        runtime.clock,
-        caller.actor,
+        caller.call(db, runtime),
         case.reference,
         body.label,
         minor=body.minor,

@@ -1,4 +1,4 @@
-"""What the command modules share: the consoles, the settings, the runtime, the actor, output.
+"""What the command modules share: the consoles, the settings, the runtime, the call, output.
 
 Nothing here loads a service at import: `custos --help` and `custos version` import every
 command module, so the services, the database and the media engines are imported by the
@@ -19,8 +19,10 @@ import typer
 from rich.console import Console
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from custos.config import Settings
-    from custos.context import Actor
+    from custos.context import Actor, Call
     from custos.runtime import Runtime
 
 Row = TypeVar("Row")
@@ -61,6 +63,13 @@ def actor() -> Actor:
     except (KeyError, OSError):
         who = str(os.getuid())
     return Actor(name=f"cli:{who}", client_address="local")
+
+
+def call(runtime: Runtime, session: Session) -> Call:
+    """The context of one command's action: its session, the operator, the loaded policy."""
+    from custos.context import Call
+
+    return Call(session, runtime.clock, actor(), runtime.policy.profile)
 
 
 @contextmanager

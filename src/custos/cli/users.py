@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from custos.cli.common import actor, opened, out, print_rows
+from custos.cli.common import call, opened, out, print_rows
 from custos.permissions import Role
 
 app = typer.Typer(no_args_is_help=True, help="Accounts and their credentials.")
@@ -27,10 +27,9 @@ def user_add(
     from custos.users import service as users
 
     with opened(ctx) as runtime, runtime.sessions() as session:
+        acting = call(runtime, session)
         user, password = users.create_user(
-            session,
-            runtime.clock,
-            actor(),
+            acting,
             name=name,
             role=role,
             display_name=display_name,
@@ -39,7 +38,7 @@ def user_add(
         )
         if token:
             secret, _expires = users.issue_token(
-                session, runtime.clock, actor(), user.name, label="created with the account"
+                acting, user.name, label="created with the account"
             )
             out.print(f"token for {user.name} ({role.value}): {secret}")
         else:
@@ -72,7 +71,7 @@ def _user_change(ctx: typer.Context, name: str, active: bool) -> None:
     from custos.users import service as users
 
     with opened(ctx) as runtime, runtime.sessions() as session:
-        users.set_active(session, runtime.clock, actor(), name, active)
+        users.set_active(call(runtime, session), name, active)
     out.print(f"{name} {'enabled' if active else 'disabled'}")
 
 
@@ -94,9 +93,7 @@ def user_reset_password(ctx: typer.Context, name: str) -> None:
     from custos.users import service as users
 
     with opened(ctx) as runtime, runtime.sessions() as session:
-        password = users.reset_password(
-            session, runtime.clock, actor(), name, passwords=runtime.passwords
-        )
+        password = users.reset_password(call(runtime, session), name, passwords=runtime.passwords)
     out.print(f"one-time password for {name}: {password}")
 
 
@@ -111,7 +108,5 @@ def user_token(
     from custos.users import service as users
 
     with opened(ctx) as runtime, runtime.sessions() as session:
-        secret, expires = users.issue_token(
-            session, runtime.clock, actor(), name, label=label, days=days
-        )
+        secret, expires = users.issue_token(call(runtime, session), name, label=label, days=days)
     out.print(f"token for {name} (expires {expires:%Y-%m-%d}): {secret}")

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from custos.audit import service as audit
 from custos.audit.policy import Action, Outcome
 from custos.clock import Clock
-from custos.context import SYSTEM, Actor, Principal
+from custos.context import SYSTEM, Actor, Call, Principal
 from custos.errors import (
     Conflict,
     Forbidden,
@@ -69,9 +69,7 @@ def list_users(session: Session) -> list[User]:
 
 
 def create_user(
-    session: Session,
-    clock: Clock,
-    actor: Actor,
+    call: Call,
     *,
     name: str,
     role: Role,
@@ -80,6 +78,30 @@ def create_user(
     with_password: bool = True,
 ) -> tuple[User, str | None]:
     """Create an account; returns the user and its one-time password (None for token-only)."""
+    return _add_user(
+        call.session,
+        call.clock,
+        call.actor,
+        name=name,
+        role=role,
+        display_name=display_name,
+        passwords=passwords,
+        with_password=with_password,
+    )
+
+
+def _add_user(
+    session: Session,
+    clock: Clock,
+    actor: Actor,
+    *,
+    name: str,
+    role: Role,
+    display_name: str,
+    passwords: Passwords,
+    with_password: bool = True,
+) -> tuple[User, str | None]:
+    # The first admin is created before there is a caller or a policy to build a call from.
     problem = policy.username_problem(name)
     if problem:
         raise InvalidInput(f"user name {problem}", field="name")
@@ -119,7 +141,7 @@ def ensure_first_admin(session: Session, clock: Clock, passwords: Passwords) -> 
     has_admin = session.scalar(sa.select(User.id).where(User.role == Role.ADMIN).limit(1))
     if has_admin is not None:
         return None
-    _user, password = create_user(
+    _user, password = _add_user(
         session,
         clock,
         SYSTEM,
@@ -132,18 +154,19 @@ def ensure_first_admin(session: Session, clock: Clock, passwords: Passwords) -> 
     return password
 
 
-def set_active(session: Session, clock: Clock, actor: Actor, name: str, active: bool) -> User:
+def set_active(call: Call, name: str, active: bool) -> User:
     """Enable or disable an account; disabling ends its sessions and tokens at once."""
+    session = call.session
     user = get_user(session, name)
-    if actor.user_id == user.id and not active:
+    if call.actor.user_id == user.id and not active:
         raise Conflict("you cannot disable your own account")
     user.active = active
     if not active:
-        _end_sessions(session, user, clock.now(), revoke_tokens=True)
+        _end_sessions(session, user, call.clock.now(), revoke_tokens=True)
     audit.record(
         session,
-        clock,
-        actor,
+        call.clock,
+        call.actor,
         Action.CONFIGURE,
         "user.enabled" if active else "user.disabled",
         object_type="user",
@@ -167,20 +190,19 @@ def _end_sessions(session: Session, user: User, now: datetime, *, revoke_tokens:
         )
 
 
-def reset_password(
-    session: Session, clock: Clock, actor: Actor, name: str, *, passwords: Passwords
-) -> str:
+def reset_password(call: Call, name: str, *, passwords: Passwords) -> str:
     """Give `name` a one-time password, end their sessions, unlock; returns the password."""
+    session = call.session
     user = get_user(session, name)
-    now = clock.now()
+    now = call.clock.now()
     password = generate_password(name)
     _set_password(passwords, user, password, now, temporary=True)
     user.failed_logins, user.locked_until = 0, None
     _end_sessions(session, user, now, revoke_tokens=False)
     audit.record(
         session,
-        clock,
-        actor,
+        call.clock,
+        call.actor,
         Action.CONFIGURE,
         "user.password_reset",
         object_type="user",
@@ -191,22 +213,16 @@ def reset_password(
 
 
 def change_own_password(
-    session: Session,
-    clock: Clock,
-    principal: Principal,
-    actor: Actor,
-    current: str,
-    new: str,
-    *,
-    passwords: Passwords,
+    call: Call, principal: Principal, current: str, new: str, *, passwords: Passwords
 ) -> None:
     """Change the caller's own password after checking the current one."""
+    session = call.session
     user = session.get(User, principal.user_id)
     if user is None or not passwords.matches(user.password_hash, current):
         audit.record(
             session,
-            clock,
-            actor,
+            call.clock,
+            call.actor,
             Action.CONFIGURE,
             "user.password_changed",
             object_type="user",
@@ -217,11 +233,11 @@ def change_own_password(
         raise Forbidden("the current password is wrong")
     if new == current:
         raise InvalidInput("the new password must differ from the current one", field="password")
-    _set_password(passwords, user, new, clock.now(), temporary=False)
+    _set_password(passwords, user, new, call.clock.now(), temporary=False)
     audit.record(
         session,
-        clock,
-        actor,
+        call.clock,
+        call.actor,
         Action.CONFIGURE,
         "user.password_changed",
         object_type="user",
@@ -371,22 +387,17 @@ def principal_from_token(session: Session, clock: Clock, token: str) -> Principa
 
 
 def issue_token(
-    session: Session,
-    clock: Clock,
-    actor: Actor,
-    name: str,
-    *,
-    label: str = "",
-    days: int | None = 90,
+    call: Call, name: str, *, label: str = "", days: int | None = 90
 ) -> tuple[str, datetime | None]:
     """Create an API token for `name`; returns the token (shown once) and its expiry."""
+    session = call.session
     user = get_user(session, name)
     if not user.active:
         raise Conflict(f"user '{name}' is disabled")
-    if actor.user_id == user.id and user.must_change_password:
+    if call.actor.user_id == user.id and user.must_change_password:
         # Otherwise a one-time password could be turned into a lasting credential.
         raise PasswordChangeRequired("choose your own password before issuing tokens")
-    now = clock.now()
+    now = call.clock.now()
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     expires = now + timedelta(days=days) if days is not None else None
     session.add(
@@ -400,8 +411,8 @@ def issue_token(
     )
     audit.record(
         session,
-        clock,
-        actor,
+        call.clock,
+        call.actor,
         Action.CONFIGURE,
         "user.token_issued",
         object_type="user",
@@ -423,14 +434,12 @@ class Accounts:
         """The principal of an open sign-in session, or Unauthenticated."""
         return principal_from_cookie(session, clock, cookie)
 
-    def refused(
-        self, session: Session, clock: Clock, actor: Actor, path: str, details: dict[str, str]
-    ) -> None:
-        """Record that `actor` was refused the route `path`, in the session's transaction."""
+    def refused(self, call: Call, path: str, details: dict[str, str]) -> None:
+        """Record that the caller was refused the route `path`, in the call's transaction."""
         audit.record(
-            session,
-            clock,
-            actor,
+            call.session,
+            call.clock,
+            call.actor,
             Action.AUTHENTICATE,
             "access.denied",
             object_type="route",

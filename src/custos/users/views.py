@@ -31,10 +31,8 @@ def change_password(
 ) -> Response:
     """Change the caller's own password."""
     service.change_own_password(
-        db,
-        runtime.clock,
+        caller.call(db, runtime),
         caller.principal,
-        caller.actor,
         change.current_password,
         change.new_password,
         passwords=runtime.passwords,
@@ -48,9 +46,7 @@ def issue_own_token(
 ) -> TokenIssued:
     """Issue an API token for the caller; it is shown once."""
     token, expires = service.issue_token(
-        db,
-        runtime.clock,
-        caller.actor,
+        caller.call(db, runtime),
         caller.principal.name,
         label=request.label,
         days=request.days,
@@ -70,9 +66,7 @@ def create_user(
 ) -> UserCreated:
     """Create an account; the one-time password is in the answer and nowhere else."""
     user, password = service.create_user(
-        db,
-        runtime.clock,
-        caller.actor,
+        caller.call(db, runtime),
         name=data.name,
         role=data.role,
         display_name=data.display_name,
@@ -91,13 +85,13 @@ def get_user(name: str, db: DbSession, _caller: UserManager) -> UserOut:
 @router.post("/users/{name}/disable", response_model=UserOut)
 def disable_user(name: str, db: DbSession, runtime: RuntimeDep, caller: UserManager) -> UserOut:
     """Disable an account and end its sessions and tokens."""
-    return UserOut.model_validate(service.set_active(db, runtime.clock, caller.actor, name, False))
+    return UserOut.model_validate(service.set_active(caller.call(db, runtime), name, False))
 
 
 @router.post("/users/{name}/enable", response_model=UserOut)
 def enable_user(name: str, db: DbSession, runtime: RuntimeDep, caller: UserManager) -> UserOut:
     """Enable a disabled account."""
-    return UserOut.model_validate(service.set_active(db, runtime.clock, caller.actor, name, True))
+    return UserOut.model_validate(service.set_active(caller.call(db, runtime), name, True))
 
 
 @router.post("/users/{name}/reset-password", response_model=PasswordIssued)
@@ -105,7 +99,5 @@ def reset_password(
     name: str, db: DbSession, runtime: RuntimeDep, caller: UserManager
 ) -> PasswordIssued:
     """Give an account a one-time password that must be changed at the next sign-in."""
-    password = service.reset_password(
-        db, runtime.clock, caller.actor, name, passwords=runtime.passwords
-    )
+    password = service.reset_password(caller.call(db, runtime), name, passwords=runtime.passwords)
     return PasswordIssued(password=password)

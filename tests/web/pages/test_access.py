@@ -15,27 +15,23 @@ from custos.access import service as access
 from custos.access.policy import Window
 from custos.cases import service as cases
 from custos.clock import FrozenClock
-from custos.context import Actor
+from custos.context import Actor, Call
 from custos.permissions import Role
 from custos.runtime import Runtime
-from helpers import TESTER, bearer
+from helpers import bearer, call_of
 
 HTML = {"Accept": "text/html"}
 FORM = "%Y-%m-%dT%H:%M:%S"
 
 
 @pytest.fixture
-def case_id(
-    db: Session, clock: FrozenClock, runtime: Runtime, archive: Callable[..., list[str]]
-) -> int:
+def case_id(call: Call, clock: FrozenClock, archive: Callable[..., list[str]]) -> int:
     """A case with persons P1 and P2, and cameras `hall` and `yard` that recorded two hours ago."""
     for camera in ("hall", "yard"):
         archive(camera, clock.now() - timedelta(hours=2), 2)
-    case = cases.open_case(
-        db, clock, TESTER, runtime.policy.profile, "12/2026-0457", "cpc-kz-199", "a robbery"
-    )
+    case = cases.open_case(call, "12/2026-0457", "cpc-kz-199", "a robbery")
     for label in ("P1", "P2"):
-        cases.add_person(db, clock, TESTER, case.reference, label)
+        cases.add_person(call, case.reference, label)
     return case.id
 
 
@@ -120,10 +116,7 @@ def _filed(
 ) -> int:
     now = clock.now()
     filed = access.file_request(
-        db,
-        clock,
-        Actor(by, None),
-        runtime.policy.profile,
+        call_of(db, clock, Actor(by, None)),
         case_id=case_id,
         windows=[Window("hall", now - timedelta(hours=2), now - timedelta(hours=1))],
         persons=["P1"],

@@ -7,14 +7,13 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session
 
 from custos.clock import FrozenClock
-from custos.context import Principal
+from custos.context import Call, Principal
 from custos.permissions import Role
 from custos.runtime import Runtime
 from custos.users import service as users
-from helpers import CHEAP_PASSWORDS, TESTER
+from helpers import CHEAP_PASSWORDS
 
 HTML = {"Accept": "text/html"}
 PASSWORD = "a quiet river at dusk"
@@ -22,16 +21,14 @@ ENDED = "Your session ended; sign in again to go on."
 
 
 @pytest.fixture
-def expired(client: TestClient, db: Session, clock: FrozenClock, runtime: Runtime) -> None:
+def expired(call: Call, client: TestClient, clock: FrozenClock, runtime: Runtime) -> None:
     """An operator signed in, whose session has since run out."""
     user, temporary = users.create_user(
-        db, clock, TESTER, name="olga", role=Role.OPERATOR, passwords=CHEAP_PASSWORDS
+        call, name="olga", role=Role.OPERATOR, passwords=CHEAP_PASSWORDS
     )
     assert temporary is not None
     principal = Principal(user.id, "olga", Role.OPERATOR, "session")
-    users.change_own_password(
-        db, clock, principal, TESTER, temporary, PASSWORD, passwords=CHEAP_PASSWORDS
-    )
+    users.change_own_password(call, principal, temporary, PASSWORD, passwords=CHEAP_PASSWORDS)
     assert client.post("/login", data={"name": "olga", "password": PASSWORD}).status_code == 303
     assert client.get("/incidents", headers=HTML).status_code == 200
     clock.advance(timedelta(hours=runtime.settings.session_hours, minutes=1))

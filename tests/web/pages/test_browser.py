@@ -13,7 +13,7 @@ from playwright.sync_api import Browser
 from custos.context import Principal
 from custos.permissions import Role
 from custos.users import service as users
-from helpers import CHEAP_PASSWORDS, TESTER, ServedCustos, register_camera
+from helpers import CHEAP_PASSWORDS, ServedCustos, call_of, register_camera
 
 PASSWORD = "a long browser password"
 FORM = "%Y-%m-%dT%H:%M:%S"
@@ -28,9 +28,7 @@ def served(tmp_path: Path) -> Iterator[ServedCustos]:
     runtime = server.runtime
     with runtime.sessions() as session:
         _, temporary = users.create_user(
-            session,
-            runtime.clock,
-            TESTER,
+            call_of(session, runtime.clock),
             name="olga",
             role=Role.OPERATOR,
             passwords=CHEAP_PASSWORDS,
@@ -39,10 +37,8 @@ def served(tmp_path: Path) -> Iterator[ServedCustos]:
         user = users.get_user(session, "olga")
         principal = Principal(user.id, "olga", Role.OPERATOR, via="session")
         users.change_own_password(
-            session,
-            runtime.clock,
+            call_of(session, runtime.clock),
             principal,
-            TESTER,
             temporary,
             PASSWORD,
             passwords=CHEAP_PASSWORDS,

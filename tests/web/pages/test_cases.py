@@ -8,23 +8,19 @@ from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session
 
 from custos.cases import service as cases
-from custos.clock import FrozenClock
+from custos.context import Call
 from custos.permissions import Role
-from custos.runtime import Runtime
-from helpers import TESTER, bearer
+from helpers import bearer
 
 HTML = {"Accept": "text/html"}
 
 
 @pytest.fixture
-def case_id(db: Session, clock: FrozenClock, runtime: Runtime) -> int:
-    case = cases.open_case(
-        db, clock, TESTER, runtime.policy.profile, "12/2026-0457", "cpc-kz-199", "a robbery"
-    )
-    cases.add_person(db, clock, TESTER, case.reference, "P1")
+def case_id(call: Call) -> int:
+    case = cases.open_case(call, "12/2026-0457", "cpc-kz-199", "a robbery")
+    cases.add_person(call, case.reference, "P1")
     return case.id
 
 

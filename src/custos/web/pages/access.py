@@ -91,10 +91,7 @@ def file_request(
             identification=bool(identification),
         )
         filed = access.file_request(
-            db,
-            runtime.clock,
-            caller.actor,
-            runtime.policy.profile,
+            caller.call(db, runtime),
             case_id=data.case_id,
             windows=_windows(data.windows),
             persons=data.persons,
@@ -241,11 +238,7 @@ def approve(
             note=note,
         )
         access.approve(
-            db,
-            runtime.clock,
-            caller.actor,
-            runtime.policy.profile,
-            runtime.rules,
+            caller.call(db, runtime),
             request_id,
             windows=None if data.windows is None else _windows(data.windows),
             days=data.days,
@@ -283,9 +276,7 @@ def refuse(
         caller,
         request_id,
         forms.Form(REFUSE, forms.typed(reason=reason)),
-        lambda: access.refuse(
-            db, runtime.clock, caller.actor, request_id, ReasonIn(reason=reason).reason
-        ),
+        lambda: access.refuse(caller.call(db, runtime), request_id, ReasonIn(reason=reason).reason),
     )
 
 
@@ -308,7 +299,7 @@ def revoke(
         grant.request_id,
         forms.Form(f"revoke:{grant_id}", forms.typed(reason=reason)),
         lambda: access.revoke_grant(
-            db, runtime.clock, caller.actor, grant_id, ReasonIn(reason=reason).reason
+            caller.call(db, runtime), grant_id, ReasonIn(reason=reason).reason
         ),
     )
 
@@ -318,7 +309,7 @@ def review_page(
     grant_id: int, request: Request, db: DbSession, runtime: RuntimeDep, caller: Reviewer
 ) -> Response:
     """The review player: a timeline per granted window, the masked clip, the track picker."""
-    grant, case = access.reviewable_grant(db, runtime.clock, caller.actor, grant_id)
+    grant, case = access.reviewable_grant(caller.call(db, runtime), grant_id)
     return render(
         request,
         "review.html",

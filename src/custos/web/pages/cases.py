@@ -78,13 +78,7 @@ def open_case(
             reference=reference.strip(), legal_basis=legal_basis, description=description
         )
         case = cases.open_case(
-            db,
-            runtime.clock,
-            caller.actor,
-            runtime.policy.profile,
-            data.reference,
-            data.legal_basis,
-            data.description,
+            caller.call(db, runtime), data.reference, data.legal_basis, data.description
         )
         return case.id
 
@@ -175,9 +169,7 @@ def add_person(
     def _add() -> object:
         data = PersonCreate(label=label.strip(), minor=bool(minor), vulnerable=bool(vulnerable))
         return cases.add_person(
-            db,
-            runtime.clock,
-            caller.actor,
+            caller.call(db, runtime),
             case.reference,
             data.label,
             minor=data.minor,
@@ -216,13 +208,7 @@ def clear_person(
         case_id,
         forms.Form(f"clear:{label}", forms.typed(reason=reason)),
         lambda: access.clear_person(
-            db,
-            runtime.clock,
-            caller.actor,
-            runtime.rules,
-            case.reference,
-            label,
-            Reason(reason=reason).reason,
+            caller.call(db, runtime), case.reference, label, Reason(reason=reason).reason
         ),
     )
 
@@ -246,11 +232,6 @@ def close_case(
         case_id,
         forms.Form(CLOSE, forms.typed(reason=reason)),
         lambda: access.close_case(
-            db,
-            runtime.clock,
-            caller.actor,
-            runtime.rules,
-            case.reference,
-            Reason(reason=reason).reason,
+            caller.call(db, runtime), case.reference, Reason(reason=reason).reason
         ),
     )

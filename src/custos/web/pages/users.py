@@ -66,9 +66,7 @@ def create_user(
             {"name": name.strip(), "role": role, "display_name": display_name.strip()}
         )
         user, password = users.create_user(
-            db,
-            runtime.clock,
-            caller.actor,
+            caller.call(db, runtime),
             name=data.name,
             role=data.role,
             display_name=data.display_name,
@@ -109,7 +107,7 @@ def disable_user(
         db,
         caller,
         name,
-        lambda: users.set_active(db, runtime.clock, caller.actor, name, False),
+        lambda: users.set_active(caller.call(db, runtime), name, False),
     )
 
 
@@ -123,7 +121,7 @@ def enable_user(
         db,
         caller,
         name,
-        lambda: users.set_active(db, runtime.clock, caller.actor, name, True),
+        lambda: users.set_active(caller.call(db, runtime), name, True),
     )
 
 
@@ -135,9 +133,7 @@ def reset_password(
     return forms.act(
         db,
         forms.Form(f"account:{name}"),
-        lambda: users.reset_password(
-            db, runtime.clock, caller.actor, name, passwords=runtime.passwords
-        ),
+        lambda: users.reset_password(caller.call(db, runtime), name, passwords=runtime.passwords),
         lambda password: _users_page(request, db, caller, issued=(name, password)),
         lambda refused: _users_page(request, db, caller, refused),
     )
@@ -193,10 +189,8 @@ def change_password(
             raise InvalidInput("the two new passwords differ", field="confirm_password")
         data = PasswordChange(current_password=current_password, new_password=new_password)
         users.change_own_password(
-            db,
-            runtime.clock,
+            caller.call(db, runtime),
             caller.principal,
-            caller.actor,
             data.current_password,
             data.new_password,
             passwords=runtime.passwords,
@@ -226,7 +220,7 @@ def issue_token(
     def _issue() -> str:
         data = TokenCreate(label=label.strip()[:128])
         token, _expires = users.issue_token(
-            db, runtime.clock, caller.actor, caller.principal.name, label=data.label
+            caller.call(db, runtime), caller.principal.name, label=data.label
         )
         return token
 
