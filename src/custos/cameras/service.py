@@ -11,7 +11,8 @@ from custos.audit import service as audit
 from custos.audit.policy import Action
 from custos.audit.service import record
 from custos.cameras import policy
-from custos.cameras.models import Camera, PrivacyZone
+from custos.cameras.models import Camera as Camera
+from custos.cameras.models import PrivacyZone
 from custos.cameras.policy import CameraStatus, Point
 from custos.cameras.schemas import CameraCreate, CameraUpdate
 from custos.clock import Clock
@@ -30,6 +31,14 @@ def list_cameras(session: Session, status: CameraStatus | None = None) -> list[C
 def camera_names(session: Session) -> dict[int, str]:
     """Every camera's name by its id."""
     return {row.id: row.name for row in session.execute(sa.select(Camera.id, Camera.name))}
+
+
+def retention_days(session: Session) -> dict[int, float | None]:
+    """Every camera's retention extension in days by its id (None: the policy's default)."""
+    return {
+        row.id: row.retention_days
+        for row in session.execute(sa.select(Camera.id, Camera.retention_days))
+    }
 
 
 def get_camera(session: Session, name: str) -> Camera:

@@ -6,7 +6,7 @@ import hashlib
 import logging
 import os
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol, cast
@@ -14,6 +14,8 @@ from typing import Protocol, cast
 import av
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from custos.audit import service as audit
 from custos.audit.policy import Action
@@ -34,8 +36,10 @@ from custos.storage.crypto import CiphertextBuffer, Sealer
 
 log = logging.getLogger(__name__)
 
-_INSERT_KEY = sa.insert(cast(sa.Table, DataKey.__table__))
-_INSERT_SEGMENT = sa.insert(cast(sa.Table, Segment.__table__))
+_KEYS = cast(sa.Table, DataKey.__table__)
+_SEGMENTS = cast(sa.Table, Segment.__table__)
+_INSERT_KEY = sa.insert(_KEYS)
+_INSERT_SEGMENT = sa.insert(_SEGMENTS)
 
 
 def recorder_actor() -> Actor:
@@ -404,3 +408,107 @@ def check_segments(
         if progress is not None:
             progress()
         yield SegmentCheck(segment.id, camera, segment.started_at, problem)
+
+
+# --- the retention plan on the segment row ----------------------------------------------------
+#
+# Retention decides when each segment expires; the decision is kept on the segment's row so that
+# what is due is found by index alone. Retention reads and writes it only through what follows,
+# always with plain column rows and set-based statements: these run over thousands of segments.
+
+# A live segment and its plan: id, camera id, started_at, ended_at, region, expires_at,
+# retention_reason, retention_detail.
+PlannedRow = sa.Row[str, int, datetime, datetime, str, datetime | None, str, str]
+# One plan to write: segment id, expires_at (None: not while a hold lasts), reason, detail.
+PlanChange = tuple[str, datetime | None, str, str]
+
+_WRITE_PLAN = (
+    sa.update(_SEGMENTS)
+    .where(_SEGMENTS.c.id == sa.bindparam("segment_id"))
+    .values(
+        expires_at=sa.bindparam("plan_expires_at"),
+        retention_reason=sa.bindparam("plan_reason"),
+        retention_detail=sa.bindparam("plan_detail"),
+    )
+)
+
+
+def planned_segments(
+    session: Session,
+    camera_ids: Iterable[int] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Sequence[PlannedRow]:
+    """The live segments of `camera_ids` overlapping (since, until), with their plan, in order.
+
+    None leaves a bound open (all cameras, any time); the order is by camera, then start.
+    """
+    query = sa.select(
+        Segment.id,
+        Segment.camera_id,
+        Segment.started_at,
+        Segment.ended_at,
+        Segment.region,
+        Segment.expires_at,
+        Segment.retention_reason,
+        Segment.retention_detail,
+    ).where(Segment.erased_at.is_(None))
+    if camera_ids is not None:
+        query = query.where(Segment.camera_id.in_(sorted(set(camera_ids))))
+    if since is not None:
+        query = query.where(Segment.ended_at > since)
+    if until is not None:
+        query = query.where(Segment.started_at < until)
+    return session.execute(query.order_by(Segment.camera_id, Segment.started_at)).all()
+
+
+def write_plans(session: Session, changes: Sequence[PlanChange]) -> None:
+    """Write the plan of each segment in `changes` with one statement; the caller commits.
+
+    Segments this session has loaded are given the new plan too, as if it had been set on them.
+    """
+    if not changes:
+        return
+    session.execute(
+        _WRITE_PLAN,
+        [
+            {
+                "segment_id": segment_id,
+                "plan_expires_at": expires_at,
+                "plan_reason": reason,
+                "plan_detail": detail,
+            }
+            for segment_id, expires_at, reason, detail in changes
+        ],
+    )
+    if not session.identity_map:
+        return
+    for segment_id, expires_at, reason, detail in changes:
+        loaded = session.identity_map.get(identity_key(Segment, segment_id))
+        if loaded is not None:
+            set_committed_value(loaded, "expires_at", expires_at)
+            set_committed_value(loaded, "retention_reason", reason)
+            set_committed_value(loaded, "retention_detail", detail)
+
+
+# A segment due for erasure: id, camera id, started_at, ended_at, region, bytes.
+DueRow = sa.Row[str, int, datetime, datetime, str, int]
+
+
+def due_segments(session: Session, by: datetime, limit: int | None = None) -> Sequence[DueRow]:
+    """The segments not erased whose plan expires by `by`, soonest first (then by id)."""
+    query = (
+        sa.select(
+            Segment.id,
+            Segment.camera_id,
+            Segment.started_at,
+            Segment.ended_at,
+            Segment.region,
+            Segment.bytes,
+        )
+        .where(Segment.expires_at <= by, Segment.erased_at.is_(None))
+        .order_by(Segment.expires_at, Segment.id)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return session.execute(query).all()
