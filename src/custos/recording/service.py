@@ -6,7 +6,7 @@ import hashlib
 import logging
 import os
 import socket
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol, cast
@@ -512,3 +512,65 @@ def due_segments(session: Session, by: datetime, limit: int | None = None) -> Se
     if limit is not None:
         query = query.limit(limit)
     return session.execute(query).all()
+
+
+def planned_expiries(session: Session, segment_ids: Iterable[str]) -> dict[str, datetime | None]:
+    """The planned expiry of each segment among `segment_ids` that is not erased yet."""
+    return {
+        row.id: row.expires_at
+        for row in session.execute(
+            sa.select(Segment.id, Segment.expires_at).where(
+                Segment.id.in_(list(segment_ids)), Segment.erased_at.is_(None)
+            )
+        )
+    }
+
+
+# An erased segment, as its erasure is recorded: id, camera id, key id (None if it had no key
+# left), started_at, ended_at, bytes, sha256 of the ciphertext.
+ErasedRow = sa.Row[str, int, str | None, datetime, datetime, int, str]
+
+
+def erase_segments(
+    session: Session, at: datetime, reasons: Mapping[str, str]
+) -> Sequence[ErasedRow]:
+    """Erase the segments `reasons` names (id -> why) in the caller's transaction.
+
+    Each row becomes a tombstone erased `at` for its reason, and its wrapped data key is deleted,
+    so the blob can never be opened again. Segments erased already are left alone. Returns what
+    the erasure of each one erased now is recorded with; the caller audits and commits.
+    """
+    if not reasons:
+        return []
+    rows = session.execute(
+        sa.select(
+            Segment.id,
+            Segment.camera_id,
+            Segment.key_id,
+            Segment.started_at,
+            Segment.ended_at,
+            Segment.bytes,
+            Segment.sha256,
+        ).where(Segment.id.in_(list(reasons)), Segment.erased_at.is_(None))
+    ).all()
+    for reason in {reasons[row.id] for row in rows}:
+        session.execute(
+            sa.update(_SEGMENTS)
+            .where(_SEGMENTS.c.id.in_([row.id for row in rows if reasons[row.id] == reason]))
+            .values(key_id=None, expires_at=None, erased_at=at, erasure_reason=reason)
+        )
+    keys = [row.key_id for row in rows if row.key_id is not None]
+    if keys:
+        session.execute(sa.delete(_KEYS).where(_KEYS.c.id.in_(keys)))
+    return rows
+
+
+def erased_blob_keys(session: Session, segment_ids: Iterable[str]) -> list[str]:
+    """The blob keys of those of `segment_ids` that are erased."""
+    return list(
+        session.scalars(
+            sa.select(Segment.blob_key).where(
+                Segment.id.in_(list(segment_ids)), Segment.erased_at.is_not(None)
+            )
+        )
+    )
