@@ -574,3 +574,28 @@ def erased_blob_keys(session: Session, segment_ids: Iterable[str]) -> list[str]:
             )
         )
     )
+
+
+# A live segment on some plan: id, camera id, started_at, ended_at, bytes, expires_at.
+OldestRow = sa.Row[str, int, datetime, datetime, int, datetime | None]
+
+
+def oldest_planned(session: Session, reason: str, limit: int) -> Sequence[OldestRow]:
+    """The oldest `limit` segments not erased whose plan has `reason` and an expiry."""
+    return session.execute(
+        sa.select(
+            Segment.id,
+            Segment.camera_id,
+            Segment.started_at,
+            Segment.ended_at,
+            Segment.bytes,
+            Segment.expires_at,
+        )
+        .where(
+            Segment.erased_at.is_(None),
+            Segment.expires_at.is_not(None),
+            Segment.retention_reason == reason,
+        )
+        .order_by(Segment.started_at, Segment.id)
+        .limit(limit)
+    ).all()
