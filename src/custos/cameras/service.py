@@ -41,6 +41,11 @@ def retention_days(session: Session) -> dict[int, float | None]:
     }
 
 
+def regions(session: Session) -> list[str]:
+    """The regions cameras are registered in, in order."""
+    return list(session.scalars(sa.select(Camera.region).distinct().order_by(Camera.region)))
+
+
 def get_camera(session: Session, name: str) -> Camera:
     """The camera called `name`, or NotFound."""
     camera = session.scalar(sa.select(Camera).where(Camera.name == name))

@@ -599,3 +599,60 @@ def oldest_planned(session: Session, reason: str, limit: int) -> Sequence[Oldest
         .order_by(Segment.started_at, Segment.id)
         .limit(limit)
     ).all()
+
+
+def cameras_filmed_in(session: Session, regions: Iterable[str]) -> list[int]:
+    """The ids of the cameras with segments, erased or not, filmed in any of `regions`."""
+    return list(
+        session.scalars(
+            sa.select(Segment.camera_id).where(Segment.region.in_(list(regions))).distinct()
+        )
+    )
+
+
+def _filmed(
+    regions: Iterable[str], since: datetime, until: datetime | None
+) -> sa.ColumnElement[bool]:
+    condition = sa.and_(Segment.region.in_(list(regions)), Segment.ended_at > since)
+    if until is not None:
+        condition = sa.and_(condition, Segment.started_at < until)
+    return condition
+
+
+def count_due_filmed(
+    session: Session, regions: Iterable[str], since: datetime, until: datetime | None, by: datetime
+) -> int:
+    """How many segments filmed in `regions` between `since` and `until` are due by `by`."""
+    count = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Segment)
+        .where(
+            _filmed(regions, since, until), Segment.erased_at.is_(None), Segment.expires_at <= by
+        )
+    )
+    return count or 0
+
+
+# What became of footage: region, whether erased, erasure_reason, retention_reason, how many.
+OutcomeRow = sa.Row[str, bool, str | None, str, int]
+
+
+def outcomes_filmed(
+    session: Session, regions: Iterable[str], since: datetime, until: datetime | None
+) -> Sequence[OutcomeRow]:
+    """How many segments filmed in `regions` between `since` and `until` became what.
+
+    Counted by region, whether erased, erasure reason and plan reason.
+    """
+    erased = Segment.erased_at.is_not(None)
+    return session.execute(
+        sa.select(
+            Segment.region,
+            erased,
+            Segment.erasure_reason,
+            Segment.retention_reason,
+            sa.func.count(),
+        )
+        .where(_filmed(regions, since, until))
+        .group_by(Segment.region, erased, Segment.erasure_reason, Segment.retention_reason)
+    ).all()
