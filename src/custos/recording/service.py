@@ -656,3 +656,24 @@ def outcomes_filmed(
         .where(_filmed(regions, since, until))
         .group_by(Segment.region, erased, Segment.erasure_reason, Segment.retention_reason)
     ).all()
+
+
+# Segments of one camera with one plan reason, live or erased: camera id, whether erased,
+# retention_reason, how many, their bytes, the earliest started_at and the earliest expires_at.
+PlanTotalRow = sa.Row[int, bool, str, int, int, datetime | None, datetime | None]
+
+
+def plan_totals(session: Session) -> Sequence[PlanTotalRow]:
+    """Segments counted by camera, whether erased, and plan reason, with their bytes and dates."""
+    erased = Segment.erased_at.is_not(None)
+    return session.execute(
+        sa.select(
+            Segment.camera_id,
+            erased,
+            Segment.retention_reason,
+            sa.func.count(Segment.id),
+            sa.func.coalesce(sa.func.sum(Segment.bytes), 0),
+            sa.func.min(Segment.started_at),
+            sa.func.min(Segment.expires_at),
+        ).group_by(Segment.camera_id, erased, Segment.retention_reason)
+    ).all()
