@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -31,6 +32,17 @@ def list_cameras(session: Session, status: CameraStatus | None = None) -> list[C
 def camera_names(session: Session) -> dict[int, str]:
     """Every camera's name by its id."""
     return {row.id: row.name for row in session.execute(sa.select(Camera.id, Camera.name))}
+
+
+def camera_ids(session: Session, names: Iterable[str]) -> dict[str, int]:
+    """The ids of the cameras called `names`; a name no camera has is left out."""
+    wanted = sorted(set(names))
+    if not wanted:
+        return {}
+    return {
+        row.name: row.id
+        for row in session.execute(sa.select(Camera.id, Camera.name).where(Camera.name.in_(wanted)))
+    }
 
 
 def retention_days(session: Session) -> dict[int, float | None]:
