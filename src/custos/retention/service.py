@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from custos.audit.policy import Action
 from custos.audit.service import record
@@ -62,17 +62,22 @@ def load_facts(
     cameras = sorted(set(camera_ids))
     if not cameras:
         return Facts((), (), ())
-    incidents = session.scalars(
-        sa.select(Incident)
-        .join(incident_cameras, incident_cameras.c.incident_id == Incident.id)
-        .where(
-            incident_cameras.c.camera_id.in_(cameras),
-            Incident.unmarked_at.is_(None),
-            Incident.starts_at < end + rules.pad_before,
-            Incident.ends_at > start - rules.pad_after,
+    incidents = list(
+        session.scalars(
+            sa.select(Incident)
+            .join(incident_cameras, incident_cameras.c.incident_id == Incident.id)
+            .where(
+                incident_cameras.c.camera_id.in_(cameras),
+                Incident.unmarked_at.is_(None),
+                Incident.starts_at < end + rules.pad_before,
+                Incident.ends_at > start - rules.pad_after,
+            )
+            .distinct()
+            # Their cameras come from the association table: no need to load the cameras.
+            .options(lazyload(Incident.cameras))
         )
-        .distinct()
     )
+    covered = incident_camera_ids(session, [i.id for i in incidents])
     holds = session.scalars(
         sa.select(LegalHold)
         .join(HoldScope, HoldScope.hold_id == LegalHold.id)
@@ -91,17 +96,32 @@ def load_facts(
         )
     )
     return Facts(
-        tuple(incident_facts(i) for i in incidents),
+        tuple(incident_facts(i, covered.get(i.id, ())) for i in incidents),
         tuple(hold_facts(h) for h in holds),
         tuple(regime_facts(r) for r in regimes),
     )
 
 
-def incident_facts(incident: Incident) -> IncidentFacts:
-    """The facts of an incident."""
+def incident_camera_ids(session: Session, incident_ids: Iterable[int]) -> dict[int, set[int]]:
+    """The ids of the cameras each incident covers, by incident id."""
+    wanted = sorted(set(incident_ids))
+    covered: dict[int, set[int]] = {}
+    if not wanted:
+        return covered
+    for incident_id, camera_id in session.execute(
+        sa.select(incident_cameras.c.incident_id, incident_cameras.c.camera_id).where(
+            incident_cameras.c.incident_id.in_(wanted)
+        )
+    ):
+        covered.setdefault(incident_id, set()).add(camera_id)
+    return covered
+
+
+def incident_facts(incident: Incident, camera_ids: Iterable[int]) -> IncidentFacts:
+    """The facts of an incident that covers the cameras `camera_ids`."""
     return IncidentFacts(
         incident.id,
-        frozenset(c.id for c in incident.cameras),
+        frozenset(camera_ids),
         Window(incident.starts_at, incident.ends_at),
         incident.offence,
     )
