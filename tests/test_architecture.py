@@ -43,6 +43,19 @@ def test_a_domain_importing_another_domains_models_is_refused(tmp_path: Path) ->
     assert "custos.access.service -> custos.cameras.models" in result.stdout
 
 
+def test_retention_reading_the_segments_table_is_refused(tmp_path: Path) -> None:
+    copy = tmp_path / "custos"
+    shutil.copytree(Path(custos.__file__).parent, copy)
+    sweeper = copy / "retention" / "sweeper.py"
+    sweeper.write_text(
+        sweeper.read_text() + "\nfrom custos.recording.models import Segment  # noqa\n"
+    )
+    result = _lint_imports(tmp_path)
+    assert result.returncode == 1
+    assert "retention reads no other domain's tables BROKEN" in result.stdout
+    assert "custos.retention.sweeper -> custos.recording.models" in result.stdout
+
+
 def test_a_lower_layer_calling_a_higher_one_is_refused(tmp_path: Path) -> None:
     copy = tmp_path / "custos"
     shutil.copytree(Path(custos.__file__).parent, copy)

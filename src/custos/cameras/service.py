@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,7 +12,8 @@ from custos.audit import service as audit
 from custos.audit.policy import Action
 from custos.audit.service import record
 from custos.cameras import policy
-from custos.cameras.models import Camera, PrivacyZone
+from custos.cameras.models import Camera as Camera
+from custos.cameras.models import PrivacyZone
 from custos.cameras.policy import CameraStatus, Point
 from custos.cameras.schemas import CameraCreate, CameraUpdate
 from custos.clock import Clock
@@ -30,6 +32,30 @@ def list_cameras(session: Session, status: CameraStatus | None = None) -> list[C
 def camera_names(session: Session) -> dict[int, str]:
     """Every camera's name by its id."""
     return {row.id: row.name for row in session.execute(sa.select(Camera.id, Camera.name))}
+
+
+def camera_ids(session: Session, names: Iterable[str]) -> dict[str, int]:
+    """The ids of the cameras called `names`; a name no camera has is left out."""
+    wanted = sorted(set(names))
+    if not wanted:
+        return {}
+    return {
+        row.name: row.id
+        for row in session.execute(sa.select(Camera.id, Camera.name).where(Camera.name.in_(wanted)))
+    }
+
+
+def retention_days(session: Session) -> dict[int, float | None]:
+    """Every camera's retention extension in days by its id (None: the policy's default)."""
+    return {
+        row.id: row.retention_days
+        for row in session.execute(sa.select(Camera.id, Camera.retention_days))
+    }
+
+
+def regions(session: Session) -> list[str]:
+    """The regions cameras are registered in, in order."""
+    return list(session.scalars(sa.select(Camera.region).distinct().order_by(Camera.region)))
 
 
 def get_camera(session: Session, name: str) -> Camera:

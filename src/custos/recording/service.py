@@ -6,7 +6,7 @@ import hashlib
 import logging
 import os
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol, cast
@@ -14,6 +14,8 @@ from typing import Protocol, cast
 import av
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from custos.audit import service as audit
 from custos.audit.policy import Action
@@ -34,8 +36,10 @@ from custos.storage.crypto import CiphertextBuffer, Sealer
 
 log = logging.getLogger(__name__)
 
-_INSERT_KEY = sa.insert(cast(sa.Table, DataKey.__table__))
-_INSERT_SEGMENT = sa.insert(cast(sa.Table, Segment.__table__))
+_KEYS = cast(sa.Table, DataKey.__table__)
+_SEGMENTS = cast(sa.Table, Segment.__table__)
+_INSERT_KEY = sa.insert(_KEYS)
+_INSERT_SEGMENT = sa.insert(_SEGMENTS)
 
 
 def recorder_actor() -> Actor:
@@ -404,3 +408,272 @@ def check_segments(
         if progress is not None:
             progress()
         yield SegmentCheck(segment.id, camera, segment.started_at, problem)
+
+
+# --- the retention plan on the segment row ----------------------------------------------------
+#
+# Retention decides when each segment expires; the decision is kept on the segment's row so that
+# what is due is found by index alone. Retention reads and writes it only through what follows,
+# always with plain column rows and set-based statements: these run over thousands of segments.
+
+# A live segment and its plan: id, camera id, started_at, ended_at, region, expires_at,
+# retention_reason, retention_detail.
+PlannedRow = sa.Row[str, int, datetime, datetime, str, datetime | None, str, str]
+# One plan to write: segment id, expires_at (None: not while a hold lasts), reason, detail.
+PlanChange = tuple[str, datetime | None, str, str]
+
+_WRITE_PLAN = (
+    sa.update(_SEGMENTS)
+    .where(_SEGMENTS.c.id == sa.bindparam("segment_id"))
+    .values(
+        expires_at=sa.bindparam("plan_expires_at"),
+        retention_reason=sa.bindparam("plan_reason"),
+        retention_detail=sa.bindparam("plan_detail"),
+    )
+)
+
+
+def planned_segments(
+    session: Session,
+    camera_ids: Iterable[int] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Sequence[PlannedRow]:
+    """The live segments of `camera_ids` overlapping (since, until), with their plan, in order.
+
+    None leaves a bound open (all cameras, any time); the order is by camera, then start.
+    """
+    query = sa.select(
+        Segment.id,
+        Segment.camera_id,
+        Segment.started_at,
+        Segment.ended_at,
+        Segment.region,
+        Segment.expires_at,
+        Segment.retention_reason,
+        Segment.retention_detail,
+    ).where(Segment.erased_at.is_(None))
+    if camera_ids is not None:
+        query = query.where(Segment.camera_id.in_(sorted(set(camera_ids))))
+    if since is not None:
+        query = query.where(Segment.ended_at > since)
+    if until is not None:
+        query = query.where(Segment.started_at < until)
+    return session.execute(query.order_by(Segment.camera_id, Segment.started_at)).all()
+
+
+def write_plans(session: Session, changes: Sequence[PlanChange]) -> None:
+    """Write the plan of each segment in `changes` with one statement; the caller commits.
+
+    Segments this session has loaded are given the new plan too, as if it had been set on them.
+    """
+    if not changes:
+        return
+    session.execute(
+        _WRITE_PLAN,
+        [
+            {
+                "segment_id": segment_id,
+                "plan_expires_at": expires_at,
+                "plan_reason": reason,
+                "plan_detail": detail,
+            }
+            for segment_id, expires_at, reason, detail in changes
+        ],
+    )
+    if not session.identity_map:
+        return
+    for segment_id, expires_at, reason, detail in changes:
+        loaded = session.identity_map.get(identity_key(Segment, segment_id))
+        if loaded is not None:
+            set_committed_value(loaded, "expires_at", expires_at)
+            set_committed_value(loaded, "retention_reason", reason)
+            set_committed_value(loaded, "retention_detail", detail)
+
+
+# A segment due for erasure: id, camera id, started_at, ended_at, region, bytes.
+DueRow = sa.Row[str, int, datetime, datetime, str, int]
+
+
+def due_segments(session: Session, by: datetime, limit: int | None = None) -> Sequence[DueRow]:
+    """The segments not erased whose plan expires by `by`, soonest first (then by id)."""
+    query = (
+        sa.select(
+            Segment.id,
+            Segment.camera_id,
+            Segment.started_at,
+            Segment.ended_at,
+            Segment.region,
+            Segment.bytes,
+        )
+        .where(Segment.expires_at <= by, Segment.erased_at.is_(None))
+        .order_by(Segment.expires_at, Segment.id)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return session.execute(query).all()
+
+
+def planned_expiries(session: Session, segment_ids: Iterable[str]) -> dict[str, datetime | None]:
+    """The planned expiry of each segment among `segment_ids` that is not erased yet."""
+    return {
+        row.id: row.expires_at
+        for row in session.execute(
+            sa.select(Segment.id, Segment.expires_at).where(
+                Segment.id.in_(list(segment_ids)), Segment.erased_at.is_(None)
+            )
+        )
+    }
+
+
+# An erased segment, as its erasure is recorded: id, camera id, key id (None if it had no key
+# left), started_at, ended_at, bytes, sha256 of the ciphertext.
+ErasedRow = sa.Row[str, int, str | None, datetime, datetime, int, str]
+
+
+def erase_segments(
+    session: Session, at: datetime, reasons: Mapping[str, str]
+) -> Sequence[ErasedRow]:
+    """Erase the segments `reasons` names (id -> why) in the caller's transaction.
+
+    Each row becomes a tombstone erased `at` for its reason, and its wrapped data key is deleted,
+    so the blob can never be opened again. Segments erased already are left alone. Returns what
+    the erasure of each one erased now is recorded with; the caller audits and commits.
+    """
+    if not reasons:
+        return []
+    rows = session.execute(
+        sa.select(
+            Segment.id,
+            Segment.camera_id,
+            Segment.key_id,
+            Segment.started_at,
+            Segment.ended_at,
+            Segment.bytes,
+            Segment.sha256,
+        ).where(Segment.id.in_(list(reasons)), Segment.erased_at.is_(None))
+    ).all()
+    for reason in {reasons[row.id] for row in rows}:
+        session.execute(
+            sa.update(_SEGMENTS)
+            .where(_SEGMENTS.c.id.in_([row.id for row in rows if reasons[row.id] == reason]))
+            .values(key_id=None, expires_at=None, erased_at=at, erasure_reason=reason)
+        )
+    keys = [row.key_id for row in rows if row.key_id is not None]
+    if keys:
+        session.execute(sa.delete(_KEYS).where(_KEYS.c.id.in_(keys)))
+    return rows
+
+
+def erased_blob_keys(session: Session, segment_ids: Iterable[str]) -> list[str]:
+    """The blob keys of those of `segment_ids` that are erased."""
+    return list(
+        session.scalars(
+            sa.select(Segment.blob_key).where(
+                Segment.id.in_(list(segment_ids)), Segment.erased_at.is_not(None)
+            )
+        )
+    )
+
+
+# A live segment on some plan: id, camera id, started_at, ended_at, bytes, expires_at.
+OldestRow = sa.Row[str, int, datetime, datetime, int, datetime | None]
+
+
+def oldest_planned(session: Session, reason: str, limit: int) -> Sequence[OldestRow]:
+    """The oldest `limit` segments not erased whose plan has `reason` and an expiry."""
+    return session.execute(
+        sa.select(
+            Segment.id,
+            Segment.camera_id,
+            Segment.started_at,
+            Segment.ended_at,
+            Segment.bytes,
+            Segment.expires_at,
+        )
+        .where(
+            Segment.erased_at.is_(None),
+            Segment.expires_at.is_not(None),
+            Segment.retention_reason == reason,
+        )
+        .order_by(Segment.started_at, Segment.id)
+        .limit(limit)
+    ).all()
+
+
+def cameras_filmed_in(session: Session, regions: Iterable[str]) -> list[int]:
+    """The ids of the cameras with segments, erased or not, filmed in any of `regions`."""
+    return list(
+        session.scalars(
+            sa.select(Segment.camera_id).where(Segment.region.in_(list(regions))).distinct()
+        )
+    )
+
+
+def _filmed(
+    regions: Iterable[str], since: datetime, until: datetime | None
+) -> sa.ColumnElement[bool]:
+    condition = sa.and_(Segment.region.in_(list(regions)), Segment.ended_at > since)
+    if until is not None:
+        condition = sa.and_(condition, Segment.started_at < until)
+    return condition
+
+
+def count_due_filmed(
+    session: Session, regions: Iterable[str], since: datetime, until: datetime | None, by: datetime
+) -> int:
+    """How many segments filmed in `regions` between `since` and `until` are due by `by`."""
+    count = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Segment)
+        .where(
+            _filmed(regions, since, until), Segment.erased_at.is_(None), Segment.expires_at <= by
+        )
+    )
+    return count or 0
+
+
+# What became of footage: region, whether erased, erasure_reason, retention_reason, how many.
+OutcomeRow = sa.Row[str, bool, str | None, str, int]
+
+
+def outcomes_filmed(
+    session: Session, regions: Iterable[str], since: datetime, until: datetime | None
+) -> Sequence[OutcomeRow]:
+    """How many segments filmed in `regions` between `since` and `until` became what.
+
+    Counted by region, whether erased, erasure reason and plan reason.
+    """
+    erased = Segment.erased_at.is_not(None)
+    return session.execute(
+        sa.select(
+            Segment.region,
+            erased,
+            Segment.erasure_reason,
+            Segment.retention_reason,
+            sa.func.count(),
+        )
+        .where(_filmed(regions, since, until))
+        .group_by(Segment.region, erased, Segment.erasure_reason, Segment.retention_reason)
+    ).all()
+
+
+# Segments of one camera with one plan reason, live or erased: camera id, whether erased,
+# retention_reason, how many, their bytes, the earliest started_at and the earliest expires_at.
+PlanTotalRow = sa.Row[int, bool, str, int, int, datetime | None, datetime | None]
+
+
+def plan_totals(session: Session) -> Sequence[PlanTotalRow]:
+    """Segments counted by camera, whether erased, and plan reason, with their bytes and dates."""
+    erased = Segment.erased_at.is_not(None)
+    return session.execute(
+        sa.select(
+            Segment.camera_id,
+            erased,
+            Segment.retention_reason,
+            sa.func.count(Segment.id),
+            sa.func.coalesce(sa.func.sum(Segment.bytes), 0),
+            sa.func.min(Segment.started_at),
+            sa.func.min(Segment.expires_at),
+        ).group_by(Segment.camera_id, erased, Segment.retention_reason)
+    ).all()

@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 
 from custos.audit.policy import Action
 from custos.audit.service import record
-from custos.cameras.models import Camera
+from custos.cameras import service as cameras
 from custos.clock import Clock
 from custos.context import Actor, Context
 from custos.errors import Conflict, InvalidInput, NotFound
 from custos.profile import Rules
-from custos.recording.models import Segment
+from custos.recording import service as recording
 from custos.retention.models import EmergencyRegime, SunsetReport
 from custos.retention.policy import Reason
 from custos.retention.service import replan
@@ -105,11 +105,9 @@ def end_regime(
 
 
 def _replan_regions(session: Session, rules: Rules, regions: list[str]) -> None:
-    cameras = session.scalars(
-        sa.select(Segment.camera_id).where(Segment.region.in_(regions)).distinct()
-    ).all()
-    if cameras:
-        replan(session, rules, cameras)
+    filmed = recording.cameras_filmed_in(session, regions)
+    if filmed:
+        replan(session, rules, filmed)
 
 
 def list_regimes(session: Session) -> list[EmergencyRegime]:
@@ -117,13 +115,6 @@ def list_regimes(session: Session) -> list[EmergencyRegime]:
     return list(
         session.scalars(sa.select(EmergencyRegime).order_by(EmergencyRegime.starts_at.desc()))
     )
-
-
-def _tagged(regime: EmergencyRegime) -> sa.ColumnElement[bool]:
-    condition = sa.and_(Segment.region.in_(regime.regions), Segment.ended_at > regime.starts_at)
-    if regime.ends_at is not None:
-        condition = sa.and_(condition, Segment.started_at < regime.ends_at)
-    return condition
 
 
 def publish_sunset_reports(session: Session, clock: Clock, rules: Rules) -> list[SunsetReport]:
@@ -137,15 +128,13 @@ def publish_sunset_reports(session: Session, clock: Clock, rules: Rules) -> list
         assert regime.ends_at is not None
         if regime.id in done or regime.ends_at + rules.emergency_grace > now:
             continue
-        tagged = _tagged(regime)
-        pending = session.scalar(
-            sa.select(sa.func.count())
-            .select_from(Segment)
-            .where(tagged, Segment.erased_at.is_(None), Segment.expires_at <= now)
+        # Tagged: filmed in the regime's regions while it lasted.
+        pending = recording.count_due_filmed(
+            session, regime.regions, regime.starts_at, regime.ends_at, now
         )
         if pending:
             continue  # the sweeper has not finished this sunset yet
-        report = _report(session, regime, tagged, now, rules)
+        report = _report(session, regime, now, rules)
         row = SunsetReport(regime_id=regime.id, published_at=now, report=report)
         session.add(row)
         session.flush()
@@ -166,28 +155,9 @@ def publish_sunset_reports(session: Session, clock: Clock, rules: Rules) -> list
 
 
 def _report(
-    session: Session,
-    regime: EmergencyRegime,
-    tagged: sa.ColumnElement[bool],
-    now: datetime,
-    rules: Rules,
+    session: Session, regime: EmergencyRegime, now: datetime, rules: Rules
 ) -> dict[str, object]:
-    rows = session.execute(
-        sa.select(
-            Segment.region,
-            Segment.erased_at.is_not(None),
-            Segment.erasure_reason,
-            Segment.retention_reason,
-            sa.func.count(),
-        )
-        .where(tagged)
-        .group_by(
-            Segment.region,
-            Segment.erased_at.is_not(None),
-            Segment.erasure_reason,
-            Segment.retention_reason,
-        )
-    ).all()
+    rows = recording.outcomes_filmed(session, regime.regions, regime.starts_at, regime.ends_at)
     sunset_erased = 0
     earlier_erased = 0
     by_region: dict[str, dict[str, int]] = {}
@@ -231,4 +201,4 @@ def sunset_reports(session: Session) -> list[SunsetReport]:
 
 def camera_regions(session: Session) -> list[str]:
     """The regions cameras are registered in."""
-    return list(session.scalars(sa.select(Camera.region).distinct().order_by(Camera.region)))
+    return cameras.regions(session)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from custos.audit.policy import Action
 from custos.audit.service import record
-from custos.cameras.models import Camera
+from custos.cameras import service as cameras
 from custos.clock import Clock
 from custos.context import Actor, Context
 from custos.errors import Conflict, InvalidInput, NotFound
@@ -91,7 +91,7 @@ def stage_hold(
             f"the review date must fall within {profile.holds.max_review_interval_days} days",
             field="review_due",
         )
-    cameras = {c.name: c for c in session.scalars(sa.select(Camera))}
+    camera_ids = cameras.camera_ids(session, [scope.camera for scope in scopes])
     hold = LegalHold(
         case_ref=case_ref.strip(),
         person_ref=person_ref,
@@ -101,12 +101,12 @@ def stage_hold(
         review_due=due,
     )
     for scope in scopes:
-        camera = cameras.get(scope.camera)
-        if camera is None:
+        camera_id = camera_ids.get(scope.camera)
+        if camera_id is None:
             raise NotFound(f"no camera named '{scope.camera}'")
         if scope.end <= scope.start:
             raise InvalidInput("a window must end after it starts", field="scopes")
-        hold.scopes.append(HoldScope(camera_id=camera.id, starts_at=scope.start, ends_at=scope.end))
+        hold.scopes.append(HoldScope(camera_id=camera_id, starts_at=scope.start, ends_at=scope.end))
     session.add(hold)
     session.flush()
     for held in hold.scopes:

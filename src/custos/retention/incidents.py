@@ -9,13 +9,13 @@ from sqlalchemy.orm import Session
 
 from custos.audit.policy import Action
 from custos.audit.service import record
-from custos.cameras.models import Camera
+from custos.cameras.service import camera_ids
 from custos.clock import Clock
 from custos.context import Actor, Context
 from custos.errors import Conflict, InvalidInput, NotFound
 from custos.profile import Rules
-from custos.retention.models import Incident
-from custos.retention.service import replan
+from custos.retention.models import Incident, incident_cameras
+from custos.retention.service import incident_camera_ids, replan
 
 
 def mark(
@@ -44,8 +44,8 @@ def mark(
             raise InvalidInput(f"an incident needs a {field}", field=field)
     if start > clock.now():
         raise InvalidInput("an incident cannot start in the future", field="start")
-    found = list(session.scalars(sa.select(Camera).where(Camera.name.in_(cameras))))
-    missing = sorted(set(cameras) - {c.name for c in found})
+    found = camera_ids(session, cameras)
+    missing = sorted(set(cameras) - set(found))
     if missing or not cameras:
         raise NotFound(f"no camera named '{missing[0]}'" if missing else "name at least one camera")
     incident = Incident(
@@ -58,10 +58,13 @@ def mark(
         marked_by=actor.name,
         marked_at=clock.now(),
     )
-    incident.cameras.extend(found)
     session.add(incident)
     session.flush()
-    replan(session, rules, [c.id for c in found], start, end)
+    session.execute(
+        sa.insert(incident_cameras),
+        [{"incident_id": incident.id, "camera_id": camera_id} for camera_id in found.values()],
+    )
+    replan(session, rules, found.values(), start, end)
     record(
         session,
         clock,
@@ -96,7 +99,8 @@ def unmark(
     incident.unmarked_at, incident.unmarked_by = clock.now(), actor.name
     incident.unmark_justification = justification.strip()
     session.flush()
-    replan(session, rules, [c.id for c in incident.cameras], incident.starts_at, incident.ends_at)
+    covered = incident_camera_ids(session, [incident.id]).get(incident.id, set())
+    replan(session, rules, covered, incident.starts_at, incident.ends_at)
     record(
         session,
         clock,

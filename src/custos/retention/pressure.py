@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from custos.cameras.models import Camera
+from custos.cameras import service as cameras
 from custos.clock import Clock
-from custos.recording.models import Segment
+from custos.recording import service as recording
 from custos.retention.models import Alert
 from custos.retention.policy import Decision, Reason, storage_pressure_victims
 from custos.retention.service import PlanItem
@@ -52,20 +52,10 @@ def relieve(
     while space.free_percent < threshold_percent:
         needed = int(space.total * threshold_percent / 100) - space.free
         with sessions() as session:
-            rows = session.execute(
-                sa.select(Segment, Camera.name)
-                .join(Camera, Camera.id == Segment.camera_id)
-                .where(
-                    Segment.erased_at.is_(None),
-                    Segment.expires_at.is_not(None),
-                    Segment.retention_reason == Reason.DEFAULT.value,
-                )
-                .order_by(Segment.started_at, Segment.id)
-                .limit(_CANDIDATES)
-            ).all()
+            rows = recording.oldest_planned(session, Reason.DEFAULT.value, _CANDIDATES)
+            names = cameras.camera_names(session)
         candidates = [
-            (s.id, s.started_at, s.bytes, Decision(s.expires_at, Reason(s.retention_reason)))
-            for s, _ in rows
+            (s.id, s.started_at, s.bytes, Decision(s.expires_at, Reason.DEFAULT)) for s in rows
         ]
         chosen = set(storage_pressure_victims(candidates, needed))
         if not chosen:
@@ -80,7 +70,7 @@ def relieve(
         items = [
             PlanItem(
                 s.id,
-                camera,
+                names[s.camera_id],
                 s.started_at,
                 s.ended_at,
                 clock.now(),
@@ -88,7 +78,7 @@ def relieve(
                 "free space below the policy threshold",
                 s.bytes,
             )
-            for s, camera in rows
+            for s in rows
             if s.id in chosen
         ]
         erased += len(sweeper.erase(items))

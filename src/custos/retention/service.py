@@ -15,17 +15,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from custos.audit.policy import Action
 from custos.audit.service import record
 from custos.cameras import service as cameras
-from custos.cameras.models import Camera
 from custos.clock import Clock
 from custos.context import SYSTEM, Actor, Context
 from custos.errors import PolicyViolation
 from custos.profile import LoadedProfile, Profile, Rules
-from custos.recording.models import Segment
+from custos.recording import service as recording
 from custos.recording.service import CameraFeed, Plan
 from custos.retention import policy
 from custos.retention.models import (
@@ -63,17 +62,22 @@ def load_facts(
     cameras = sorted(set(camera_ids))
     if not cameras:
         return Facts((), (), ())
-    incidents = session.scalars(
-        sa.select(Incident)
-        .join(incident_cameras, incident_cameras.c.incident_id == Incident.id)
-        .where(
-            incident_cameras.c.camera_id.in_(cameras),
-            Incident.unmarked_at.is_(None),
-            Incident.starts_at < end + rules.pad_before,
-            Incident.ends_at > start - rules.pad_after,
+    incidents = list(
+        session.scalars(
+            sa.select(Incident)
+            .join(incident_cameras, incident_cameras.c.incident_id == Incident.id)
+            .where(
+                incident_cameras.c.camera_id.in_(cameras),
+                Incident.unmarked_at.is_(None),
+                Incident.starts_at < end + rules.pad_before,
+                Incident.ends_at > start - rules.pad_after,
+            )
+            .distinct()
+            # Their cameras come from the association table: no need to load the cameras.
+            .options(lazyload(Incident.cameras))
         )
-        .distinct()
     )
+    covered = incident_camera_ids(session, [i.id for i in incidents])
     holds = session.scalars(
         sa.select(LegalHold)
         .join(HoldScope, HoldScope.hold_id == LegalHold.id)
@@ -92,17 +96,32 @@ def load_facts(
         )
     )
     return Facts(
-        tuple(incident_facts(i) for i in incidents),
+        tuple(incident_facts(i, covered.get(i.id, ())) for i in incidents),
         tuple(hold_facts(h) for h in holds),
         tuple(regime_facts(r) for r in regimes),
     )
 
 
-def incident_facts(incident: Incident) -> IncidentFacts:
-    """The facts of an incident."""
+def incident_camera_ids(session: Session, incident_ids: Iterable[int]) -> dict[int, set[int]]:
+    """The ids of the cameras each incident covers, by incident id."""
+    wanted = sorted(set(incident_ids))
+    covered: dict[int, set[int]] = {}
+    if not wanted:
+        return covered
+    for incident_id, camera_id in session.execute(
+        sa.select(incident_cameras.c.incident_id, incident_cameras.c.camera_id).where(
+            incident_cameras.c.incident_id.in_(wanted)
+        )
+    ):
+        covered.setdefault(incident_id, set()).add(camera_id)
+    return covered
+
+
+def incident_facts(incident: Incident, camera_ids: Iterable[int]) -> IncidentFacts:
+    """The facts of an incident that covers the cameras `camera_ids`."""
     return IncidentFacts(
         incident.id,
-        frozenset(c.id for c in incident.cameras),
+        frozenset(camera_ids),
         Window(incident.starts_at, incident.ends_at),
         incident.offence,
     )
@@ -120,12 +139,12 @@ def regime_facts(regime: EmergencyRegime) -> RegimeFacts:
     return RegimeFacts(regime.id, frozenset(regime.regions), regime.starts_at, regime.ends_at)
 
 
-def camera_retention(camera: Camera) -> timedelta | None:
-    """A camera's justified extension, if it has one."""
-    return None if camera.retention_days is None else timedelta(days=camera.retention_days)
+def camera_retention(days: float | None) -> timedelta | None:
+    """A camera's justified extension, if it has one, from its days."""
+    return None if days is None else timedelta(days=days)
 
 
-def segment_facts(segment: Segment, extension: timedelta | None) -> SegmentFacts:
+def segment_facts(segment: recording.PlannedRow, extension: timedelta | None) -> SegmentFacts:
     """The facts of a stored segment."""
     return SegmentFacts(
         segment.camera_id, segment.started_at, segment.ended_at, extension, segment.region
@@ -174,16 +193,17 @@ def replan(
 
     Returns how many segments changed plan. Does not commit: the caller's action does.
     """
-    query = sa.select(Segment).where(Segment.erased_at.is_(None))
-    if camera_ids is not None:
-        query = query.where(Segment.camera_id.in_(sorted(set(camera_ids))))
-    if start is not None:
-        query = query.where(Segment.ended_at > start - rules.pad_after)
-    if end is not None:
-        query = query.where(Segment.started_at < end + rules.pad_before)
-    extensions = {c.id: camera_retention(c) for c in session.scalars(sa.select(Camera))}
+    segments = recording.planned_segments(
+        session,
+        camera_ids,
+        None if start is None else start - rules.pad_after,
+        None if end is None else end + rules.pad_before,
+    )
+    extensions = {
+        camera_id: camera_retention(days)
+        for camera_id, days in cameras.retention_days(session).items()
+    }
     changed = 0
-    segments = list(session.scalars(query.order_by(Segment.camera_id, Segment.started_at)))
     for offset in range(0, len(segments), _BATCH):
         chunk = segments[offset : offset + _BATCH]
         facts = load_facts(
@@ -193,6 +213,7 @@ def replan(
             max(s.ended_at for s in chunk),
             rules,
         )
+        changes: list[recording.PlanChange] = []
         for segment in chunk:
             decision = decide(
                 facts, segment_facts(segment, extensions.get(segment.camera_id)), rules
@@ -202,10 +223,11 @@ def replan(
                 decision.reason.value,
                 decision.detail,
             ):
-                segment.expires_at = decision.expires_at
-                segment.retention_reason = decision.reason.value
-                segment.retention_detail = decision.detail
-                changed += 1
+                changes.append(
+                    (segment.id, decision.expires_at, decision.reason.value, decision.detail)
+                )
+        recording.write_plans(session, changes)
+        changed += len(changes)
     session.flush()
     return changed
 
@@ -226,27 +248,11 @@ class PlanItem:
 
 def due(session: Session, rules: Rules, at: datetime, limit: int | None = None) -> list[PlanItem]:
     """The live segments due for erasure by `at`, re-decided from fresh facts."""
-    query = (
-        sa.select(
-            Segment.id,
-            Segment.camera_id,
-            Camera.name,
-            Segment.started_at,
-            Segment.ended_at,
-            Segment.region,
-            Segment.bytes,
-            Camera.retention_days,
-        )
-        .join(Camera, Camera.id == Segment.camera_id)
-        .where(Segment.expires_at <= at, Segment.erased_at.is_(None))
-        .order_by(Segment.expires_at, Segment.id)
-    )
-    if limit is not None:
-        query = query.limit(limit)
-    # Plain columns, not ORM objects: the sweeper asks for thousands at a time.
-    rows = session.execute(query).all()
+    rows = recording.due_segments(session, at, limit)
     if not rows:
         return []
+    names = cameras.camera_names(session)
+    days = cameras.retention_days(session)
     facts = load_facts(
         session,
         {row.camera_id for row in rows},
@@ -256,14 +262,14 @@ def due(session: Session, rules: Rules, at: datetime, limit: int | None = None) 
     )
     items = []
     for row in rows:
-        extension = None if row.retention_days is None else timedelta(days=row.retention_days)
+        extension = camera_retention(days[row.camera_id])
         segment = SegmentFacts(row.camera_id, row.started_at, row.ended_at, extension, row.region)
         decision = decide(facts, segment, rules)
         if decision.expires_at is not None and decision.expires_at <= at:
             items.append(
                 PlanItem(
                     row.id,
-                    row.name,
+                    names[row.camera_id],
                     row.started_at,
                     row.ended_at,
                     decision.expires_at,
@@ -342,7 +348,7 @@ def set_camera_retention(
     days: float | None,
     justification: str = "",
     dpia_reference: str = "",
-) -> Camera:
+) -> cameras.Camera:
     """Keep a camera's footage `days` (None: the default), within what the policy allows."""
     section = profile.retention
     problem = policy.extension_problem(

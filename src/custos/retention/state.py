@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from custos.cameras.models import Camera
-from custos.recording.models import Segment
+from custos.cameras import service as cameras
+from custos.recording import service as recording
 from custos.retention.policy import Reason
 
 
@@ -29,31 +28,56 @@ class CameraRetention:
     erased: int
 
 
+@dataclass
+class _Totals:
+    segments: int = 0
+    bytes: int = 0
+    oldest: datetime | None = None
+    next_expiry: datetime | None = None
+    held: int = 0
+    incident: int = 0
+    sunset: int = 0
+    erased: int = 0
+
+
+def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
 def per_camera(session: Session) -> list[CameraRetention]:
     """Retention state of every camera."""
-    live = Segment.erased_at.is_(None)
-    rows = session.execute(
-        sa.select(
-            Camera.name,
-            Camera.region,
-            sa.func.count(Segment.id).filter(live),
-            sa.func.coalesce(sa.func.sum(Segment.bytes).filter(live), 0),
-            sa.func.min(Segment.started_at).filter(live),
-            sa.func.min(Segment.expires_at).filter(live),
-            sa.func.count(Segment.id).filter(
-                live, Segment.retention_reason == Reason.LEGAL_HOLD.value
-            ),
-            sa.func.count(Segment.id).filter(
-                live, Segment.retention_reason == Reason.INCIDENT.value
-            ),
-            sa.func.count(Segment.id).filter(
-                live, Segment.retention_reason == Reason.EMERGENCY_SUNSET.value
-            ),
-            sa.func.count(Segment.id).filter(Segment.erased_at.is_not(None)),
+    totals: dict[int, _Totals] = {}
+    for row in recording.plan_totals(session):
+        camera_id, erased, reason, count, size, oldest, next_expiry = row
+        total = totals.setdefault(camera_id, _Totals())
+        if erased:
+            total.erased += count
+            continue
+        total.segments += count
+        total.bytes += size
+        total.oldest = _earliest(total.oldest, oldest)
+        total.next_expiry = _earliest(total.next_expiry, next_expiry)
+        if reason == Reason.LEGAL_HOLD.value:
+            total.held += count
+        elif reason == Reason.INCIDENT.value:
+            total.incident += count
+        elif reason == Reason.EMERGENCY_SUNSET.value:
+            total.sunset += count
+    rows = []
+    for camera in cameras.list_cameras(session):
+        total = totals.get(camera.id, _Totals())
+        rows.append(
+            CameraRetention(
+                camera.name,
+                camera.region,
+                total.segments,
+                total.bytes,
+                total.oldest,
+                total.next_expiry,
+                total.held,
+                total.incident,
+                total.sunset,
+                total.erased,
+            )
         )
-        .select_from(Camera)
-        .outerjoin(Segment, Segment.camera_id == Camera.id)
-        .group_by(Camera.id, Camera.name, Camera.region)
-        .order_by(Camera.name)
-    ).all()
-    return [CameraRetention(*tuple(row)) for row in rows]
+    return rows

@@ -19,18 +19,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from custos.audit import service as audit
 from custos.audit.policy import Action
-from custos.cameras.models import Camera
+from custos.cameras import service as cameras
 from custos.clock import Clock
 from custos.context import Actor
 from custos.profile import Rules
-from custos.recording.models import DataKey, Segment
+from custos.recording import service as recording
 from custos.retention.models import ErasureIntent
 from custos.retention.policy import Reason
 from custos.retention.service import PlanItem, due
@@ -40,8 +40,6 @@ log = logging.getLogger(__name__)
 
 SWEEPER = Actor(name="retention-sweeper", role="system")
 
-_segments = cast(sa.Table, Segment.__table__)
-_keys = cast(sa.Table, DataKey.__table__)
 _intents = cast(sa.Table, ErasureIntent.__table__)
 
 
@@ -128,55 +126,47 @@ class Sweeper:
         """Step 2: tombstone, destroy the keys and audit, in one transaction; returns ids erased."""
         now = self._clock.now()
         with self._sessions() as session:
-            rows = session.execute(
-                sa.select(
-                    Segment.id,
-                    Segment.key_id,
-                    Segment.expires_at,
-                    Segment.started_at,
-                    Segment.ended_at,
-                    Segment.bytes,
-                    Segment.sha256,
-                    Camera.name,
-                    ErasureIntent.reason,
-                    ErasureIntent.detail,
+            intents = {
+                row.segment_id: row
+                for row in session.execute(
+                    sa.select(
+                        ErasureIntent.segment_id, ErasureIntent.reason, ErasureIntent.detail
+                    ).where(ErasureIntent.segment_id.in_(list(segment_ids)))
                 )
-                .join(Camera, Camera.id == Segment.camera_id)
-                .join(ErasureIntent, ErasureIntent.segment_id == Segment.id)
-                .where(Segment.id.in_(list(segment_ids)), Segment.erased_at.is_(None))
-            ).all()
+            }
+            expiries = recording.planned_expiries(session, intents)
             # The plan is checked again here: a hold placed since planning wins.
-            doomed = [
-                row
-                for row in rows
-                if row.reason == Reason.STORAGE_PRESSURE.value
-                or (row.expires_at is not None and row.expires_at <= now)
-            ]
+            doomed = {
+                segment_id: intents[segment_id].reason
+                for segment_id, expires_at in expiries.items()
+                if intents[segment_id].reason == Reason.STORAGE_PRESSURE.value
+                or (expires_at is not None and expires_at <= now)
+            }
             if not doomed:
                 return set()
-            for reason in {row.reason for row in doomed}:
-                session.execute(
-                    sa.update(_segments)
-                    .where(_segments.c.id.in_([row.id for row in doomed if row.reason == reason]))
-                    .values(key_id=None, expires_at=None, erased_at=now, erasure_reason=reason)
-                )
-            keys = [row.key_id for row in doomed if row.key_id is not None]
-            if keys:
-                session.execute(sa.delete(_keys).where(_keys.c.id.in_(keys)))
-            audit.record_many(session, self._clock, SWEEPER, [_erasure_entry(r) for r in doomed])
+            erased = recording.erase_segments(session, now, doomed)
+            names = cameras.camera_names(session)
+            audit.record_many(
+                session,
+                self._clock,
+                SWEEPER,
+                [
+                    _erasure_entry(
+                        row,
+                        names[row.camera_id],
+                        intents[row.id].reason,
+                        intents[row.id].detail,
+                    )
+                    for row in erased
+                ],
+            )
             session.commit()
-            return {row.id for row in doomed}
+            return {row.id for row in erased}
 
     def delete_blobs(self, segment_ids: Sequence[str]) -> None:
         """Step 3: delete the blobs of segments that are erased (their keys are gone already)."""
         with self._sessions() as session:
-            keys = list(
-                session.scalars(
-                    sa.select(Segment.blob_key).where(
-                        Segment.id.in_(list(segment_ids)), Segment.erased_at.is_not(None)
-                    )
-                )
-            )
+            keys = recording.erased_blob_keys(session, segment_ids)
         self._blobs.delete_many(keys)
 
     def clear_intents(self, segment_ids: Sequence[str]) -> None:
@@ -199,8 +189,8 @@ class Sweeper:
         return len(pending)
 
 
-def _erasure_entry(row: Any) -> audit.Entry:
-    early = row.reason == Reason.STORAGE_PRESSURE.value
+def _erasure_entry(row: recording.ErasedRow, camera: str, reason: str, detail: str) -> audit.Entry:
+    early = reason == Reason.STORAGE_PRESSURE.value
     return audit.Entry(
         Action.ERASE,
         "retention.segment_erased_early" if early else "retention.segment_erased",
@@ -208,13 +198,13 @@ def _erasure_entry(row: Any) -> audit.Entry:
         object_id=row.id,
         # Metadata only: what was erased, when it was filmed, why, and the proof of its content.
         details={
-            "camera": row.name,
+            "camera": camera,
             "started_at": row.started_at.isoformat(),
             "ended_at": row.ended_at.isoformat(),
             "bytes": row.bytes,
             "ciphertext_sha256": row.sha256,
-            "reason": row.reason,
-            "rule": row.detail,
+            "reason": reason,
+            "rule": detail,
             "key_destroyed": row.key_id is not None,
         },
     )

@@ -1,0 +1,71 @@
+"""Replanning: what an incident changes shows at once, in the database and on loaded rows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from custos.clock import FrozenClock
+from custos.permissions import Role
+from custos.recording.models import Segment
+from custos.retention import incidents
+from custos.runtime import Runtime
+from helpers import TESTER, bearer
+
+
+def test_segments_a_session_holds_follow_the_plan_it_changes(
+    runtime: Runtime, db: Session, clock: FrozenClock, archive: Callable[..., list[str]]
+) -> None:
+    start = clock.now()
+    ids = archive("gate-east", start, 3)
+    clock.advance(timedelta(hours=1))
+    # Sessions keep their objects across commits: a replan must not leave them stale.
+    loaded = list(db.scalars(sa.select(Segment).where(Segment.id.in_(ids))))
+    assert {s.retention_reason for s in loaded} == {"default"}
+    incident = incidents.mark(
+        db,
+        clock,
+        TESTER,
+        runtime.rules,
+        cameras=["gate-east"],
+        start=start,
+        end=start + timedelta(seconds=5),
+        description="a fall on the steps",
+        reference="log 7",
+        justification="evidence",
+        offence=True,
+    )
+    query = sa.select(Segment.id, Segment.retention_reason).where(Segment.id.in_(ids))
+    stored = {row.id: row.retention_reason for row in db.execute(query)}
+    assert {s.id: s.retention_reason for s in loaded} == stored
+    assert set(stored.values()) == {"incident"}
+    incidents.unmark(db, clock, TESTER, runtime.rules, incident.id, "marked in error")
+    assert {s.retention_reason for s in loaded} == {"default"}
+
+
+def test_a_marked_incident_names_its_cameras(
+    client: TestClient,
+    clock: FrozenClock,
+    archive: Callable[..., list[str]],
+    tokens: dict[Role, str],
+) -> None:
+    start = clock.now() - timedelta(hours=1)
+    archive("gate-west", start, 2)
+    archive("gate-east", start, 2)
+    body = {
+        "cameras": ["gate-west", "gate-east"],
+        "start": start.isoformat(),
+        "end": (start + timedelta(seconds=10)).isoformat(),
+        "description": "a fight by the gates",
+        "reference": "report 2",
+        "justification": "evidence",
+    }
+    marked = client.post("/api/incidents", json=body, headers=bearer(tokens[Role.OPERATOR]))
+    assert marked.status_code == 201, marked.text
+    assert marked.json()["cameras"] == ["gate-east", "gate-west"]
+    listed = client.get("/api/incidents", headers=bearer(tokens[Role.OPERATOR])).json()
+    assert [i["cameras"] for i in listed] == [["gate-east", "gate-west"]]
