@@ -16,12 +16,8 @@ from custos.cases.policy import CaseStatus
 from custos.clock import FrozenClock
 from custos.context import Call
 from custos.errors import Conflict, InvalidInput, NotFound
-from custos.profile import load_profile
 from custos.retention import holds
-from helpers import TESTER, audit_events
-
-PROFILE = load_profile("kz-nvms").profile
-RULES = PROFILE.retention_rules
+from helpers import TESTER, audit_events, call_of
 
 
 @pytest.fixture
@@ -46,11 +42,7 @@ def case(call: Call, db: Session, clock: FrozenClock) -> str:
 def _hold(db: Session, clock: FrozenClock, person: str | None) -> int:
     now = clock.now()
     hold = holds.place_hold(
-        db,
-        clock,
-        TESTER,
-        PROFILE,
-        RULES,
+        call_of(db, clock),
         case_ref="12/2026-0457",
         scopes=[holds.Scope("gate", now - timedelta(hours=2), now - timedelta(hours=1))],
         reason="evidence",

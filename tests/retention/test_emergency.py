@@ -13,7 +13,7 @@ from custos.recording.models import Segment
 from custos.retention import emergency, holds, incidents
 from custos.retention.sweeper import Sweeper
 from custos.runtime import Runtime
-from helpers import TESTER, audit_events
+from helpers import audit_events, call_of
 from retention.conftest import check_consistent
 
 DAY = timedelta(days=1)
@@ -35,10 +35,7 @@ def test_sunset_erases_what_shows_no_offence_and_reports_counts(
     rules = runtime.rules
     with runtime.sessions() as s:
         regime = emergency.declare(
-            s,
-            clock,
-            TESTER,
-            rules,
+            call_of(s, clock),
             regions=["Almaty", "Shymkent"],
             start=start - DAY,
             end=None,
@@ -47,10 +44,7 @@ def test_sunset_erases_what_shows_no_offence_and_reports_counts(
         # Almaty: the first segment shows an offence. Shymkent: the first is an incident that
         # is no offence, and a hold covers the last two.
         incidents.mark(
-            s,
-            clock,
-            TESTER,
-            rules,
+            call_of(s, clock),
             cameras=["almaty-square"],
             start=start,
             end=start + timedelta(seconds=15),
@@ -60,10 +54,7 @@ def test_sunset_erases_what_shows_no_offence_and_reports_counts(
             offence=True,
         )
         incidents.mark(
-            s,
-            clock,
-            TESTER,
-            rules,
+            call_of(s, clock),
             cameras=["shymkent-market"],
             start=start,
             end=start + timedelta(seconds=15),
@@ -73,16 +64,12 @@ def test_sunset_erases_what_shows_no_offence_and_reports_counts(
             offence=False,
         )
         holds.place_hold(
-            s,
-            clock,
-            TESTER,
-            runtime.policy.profile,
-            rules,
+            call_of(s, clock),
             case_ref="CASE-44",
             reason="complaint of ill-treatment",
             scopes=[holds.Scope("shymkent-market", start + 4 * apart, start + 6 * apart)],
         )
-        emergency.end_regime(s, clock, TESTER, rules, regime.id, start + 2 * DAY)
+        emergency.end_regime(call_of(s, clock), regime.id, start + 2 * DAY)
     clock.set(start + 2 * DAY + rules.emergency_grace + timedelta(minutes=1))
     assert client.get("/transparency/sunsets").json() == []  # nothing before the sunset runs
     result = Sweeper(runtime.sessions, clock, runtime.blobs, rules).run()

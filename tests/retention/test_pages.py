@@ -14,7 +14,7 @@ from custos.permissions import Role
 from custos.retention import holds
 from custos.retention import service as retention
 from custos.runtime import Runtime
-from helpers import TESTER, bearer
+from helpers import bearer, call_of
 
 HTML = {"Accept": "text/html"}
 
@@ -30,11 +30,7 @@ def test_an_overdue_review_is_flagged_on_the_approvers_page(
     start = clock.now()
     archive("gate", start, 3)
     holds.place_hold(
-        db,
-        clock,
-        TESTER,
-        runtime.policy.profile,
-        runtime.rules,
+        call_of(db, clock),
         case_ref="CASE-5",
         reason="trial",
         review_due=start + timedelta(days=10),
@@ -101,8 +97,10 @@ def test_eu_edpb_extension_needs_justification_and_dpia(
     eu = load_profile("eu-edpb").profile
     archive("entrance", clock.now(), 2)
     with pytest.raises(PolicyViolation, match="needs a DPIA reference"):
-        retention.set_camera_retention(db, clock, TESTER, eu, "entrance", 14, "busy entrance", "")
+        retention.set_camera_retention(
+            call_of(db, clock, profile=eu), "entrance", 14, "busy entrance", ""
+        )
     camera = retention.set_camera_retention(
-        db, clock, TESTER, eu, "entrance", 14, "busy entrance", "DPIA-12"
+        call_of(db, clock, profile=eu), "entrance", 14, "busy entrance", "DPIA-12"
     )
     assert camera.retention_days == 14

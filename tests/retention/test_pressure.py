@@ -20,7 +20,7 @@ from custos.retention.service import SegmentPlanner
 from custos.retention.sweeper import Sweeper
 from custos.runtime import Runtime
 from custos.storage.blobs import MemoryBlobStore
-from helpers import TESTER, audit_events
+from helpers import audit_events, call_of
 from retention.conftest import check_consistent
 
 
@@ -43,10 +43,7 @@ def test_pressure_erases_oldest_ordinary_then_stops_recording(
     clock.advance(timedelta(minutes=30))
     with runtime.sessions() as session:
         incidents.mark(
-            session,
-            clock,
-            TESTER,
-            runtime.rules,
+            call_of(session, clock),
             cameras=["bank"],
             start=start,
             end=start + timedelta(seconds=40),

@@ -14,7 +14,7 @@ from custos.permissions import Role
 from custos.recording.models import Segment
 from custos.retention import incidents
 from custos.runtime import Runtime
-from helpers import TESTER, bearer
+from helpers import bearer, call_of
 
 
 def test_segments_a_session_holds_follow_the_plan_it_changes(
@@ -27,10 +27,7 @@ def test_segments_a_session_holds_follow_the_plan_it_changes(
     loaded = list(db.scalars(sa.select(Segment).where(Segment.id.in_(ids))))
     assert {s.retention_reason for s in loaded} == {"default"}
     incident = incidents.mark(
-        db,
-        clock,
-        TESTER,
-        runtime.rules,
+        call_of(db, clock),
         cameras=["gate-east"],
         start=start,
         end=start + timedelta(seconds=5),
@@ -43,7 +40,7 @@ def test_segments_a_session_holds_follow_the_plan_it_changes(
     stored = {row.id: row.retention_reason for row in db.execute(query)}
     assert {s.id: s.retention_reason for s in loaded} == stored
     assert set(stored.values()) == {"incident"}
-    incidents.unmark(db, clock, TESTER, runtime.rules, incident.id, "marked in error")
+    incidents.unmark(call_of(db, clock), incident.id, "marked in error")
     assert {s.retention_reason for s in loaded} == {"default"}
 
 

@@ -18,7 +18,7 @@ from custos.retention.service import due
 from custos.retention.sweeper import Sweeper
 from custos.runtime import Runtime
 from custos.storage.blobs import MemoryBlobStore, Space
-from helpers import TESTER, audit_events
+from helpers import audit_events, call_of
 from retention.conftest import check_consistent
 
 DAY = timedelta(days=1)
@@ -38,10 +38,7 @@ def day_zero(
     clock.advance(timedelta(minutes=30))
     with runtime.sessions() as session:
         incidents.mark(
-            session,
-            clock,
-            TESTER,
-            runtime.rules,
+            call_of(session, clock),
             cameras=["evidence"],
             start=start + timedelta(seconds=20),
             end=start + timedelta(seconds=25),
@@ -51,11 +48,7 @@ def day_zero(
             offence=True,
         )
         holds.place_hold(
-            session,
-            clock,
-            TESTER,
-            runtime.policy.profile,
-            runtime.rules,
+            call_of(session, clock),
             case_ref="CASE-3",
             reason="trial",
             scopes=[holds.Scope("held", start, start + timedelta(minutes=5))],
@@ -123,11 +116,7 @@ def test_a_hold_placed_between_planning_and_shredding_wins(
     start = db.get(Segment, day_zero["plain"][0]).started_at  # type: ignore[union-attr]
     with runtime.sessions() as session:
         holds.place_hold(
-            session,
-            clock,
-            TESTER,
-            runtime.policy.profile,
-            runtime.rules,
+            call_of(session, clock),
             case_ref="CASE-9",
             reason="late request",
             scopes=[holds.Scope("plain", start, start + timedelta(minutes=5))],
@@ -271,7 +260,7 @@ def test_releasing_the_hold_returns_footage_to_its_plan(
     clock.advance(31 * DAY)
     with runtime.sessions() as session:
         released = holds.release_holds_for_case(
-            session, clock, TESTER, runtime.rules, "CASE-3", "suspicion refuted"
+            call_of(session, clock), "CASE-3", "suspicion refuted"
         )
         session.commit()  # the caller's change commits the releases with it
     assert len(released) == 1

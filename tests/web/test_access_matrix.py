@@ -205,10 +205,7 @@ def _window(ctx: Ctx) -> tuple[datetime, datetime]:
 def _incident(ctx: Ctx) -> int:
     start, end = _window(ctx)
     return incidents.mark(
-        ctx.db,
-        ctx.clock,
-        TESTER,
-        RULES,
+        call_of(ctx.db, ctx.clock),
         cameras=[_camera(ctx)],
         start=start,
         end=end,
@@ -222,11 +219,7 @@ def _incident(ctx: Ctx) -> int:
 def _hold(ctx: Ctx) -> int:
     start, end = _window(ctx)
     return holds.place_hold(
-        ctx.db,
-        ctx.clock,
-        TESTER,
-        PROFILE,
-        RULES,
+        call_of(ctx.db, ctx.clock),
         case_ref="CASE-M",
         scopes=[holds.Scope(_camera(ctx), start, end)],
         reason="r",
@@ -236,10 +229,7 @@ def _hold(ctx: Ctx) -> int:
 def _regime(ctx: Ctx) -> int:
     start, _ = _window(ctx)
     return emergency.declare(
-        ctx.db,
-        ctx.clock,
-        TESTER,
-        RULES,
+        call_of(ctx.db, ctx.clock),
         regions=["Almaty"],
         start=start,
         end=None,

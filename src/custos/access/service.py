@@ -346,11 +346,7 @@ def approve(
         scopes = [holds.Scope(w.camera, w.start, w.end) for w in granted]
         for person in grant.persons:
             placed = holds.stage_hold(
-                call.session,
-                call.clock,
-                call.actor,
-                call.profile,
-                call.rules,
+                call,
                 case_ref=case.reference,
                 scopes=scopes,
                 reason=f"footage of grant {grant.reference}: {request.purpose}",
@@ -632,8 +628,6 @@ def _end(call: Call, case: cases.Case, why: str, person: str | None = None) -> E
         reason=why,
         person=person,
     )
-    released = holds.release_holds_for_case(
-        call.session, call.clock, call.actor, call.rules, case.reference, why, person
-    )
+    released = holds.release_holds_for_case(call, case.reference, why, person)
     call.session.commit()
     return Ended(revoked, released)

@@ -13,7 +13,7 @@ from custos.cameras.policy import (
     SensitivityTag,
     parse_points,
 )
-from custos.cli.common import actor, opened, out, print_rows
+from custos.cli.common import actor, call, opened, out, print_rows
 from custos.errors import InvalidInput
 
 app = typer.Typer(no_args_is_help=True, help="The camera registry.")
@@ -95,10 +95,7 @@ def camera_retention(
 
     with opened(ctx) as runtime, runtime.sessions() as session:
         camera = retention.set_camera_retention(
-            session,
-            runtime.clock,
-            actor(),
-            runtime.policy.profile,
+            call(runtime, session),
             name,
             days,
             justification,

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from custos.cli.common import actor, opened, out
+from custos.cli.common import call, opened, out
 from custos.clock import parse_time
 
 app = typer.Typer(no_args_is_help=True, help="States of emergency and their sunset.")
@@ -25,10 +25,7 @@ def emergency_declare(
 
     with opened(ctx) as runtime, runtime.sessions() as session:
         regime = emergency.declare(
-            session,
-            runtime.clock,
-            actor(),
-            runtime.rules,
+            call(runtime, session),
             regions=region,
             start=parse_time(start, "--from"),
             end=parse_time(end, "--to") if end else None,
@@ -47,9 +44,7 @@ def emergency_end(
     from custos.retention import emergency
 
     with opened(ctx) as runtime, runtime.sessions() as session:
-        regime = emergency.end_regime(
-            session, runtime.clock, actor(), runtime.rules, regime_id, parse_time(at, "--at")
-        )
+        regime = emergency.end_regime(call(runtime, session), regime_id, parse_time(at, "--at"))
         assert regime.ends_at is not None
         sunset = regime.ends_at + runtime.rules.emergency_grace
         out.print(

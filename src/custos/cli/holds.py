@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from custos.cli.common import actor, opened, out, print_rows
+from custos.cli.common import call, opened, out, print_rows
 from custos.clock import parse_time
 from custos.errors import InvalidInput
 
@@ -35,11 +35,7 @@ def hold_place(
     ]
     with opened(ctx) as runtime, runtime.sessions() as session:
         hold = holds.place_hold(
-            session,
-            runtime.clock,
-            actor(),
-            runtime.policy.profile,
-            runtime.rules,
+            call(runtime, session),
             case_ref=case,
             scopes=scopes,
             reason=reason,
@@ -59,7 +55,7 @@ def hold_release(
     from custos.retention import holds
 
     with opened(ctx) as runtime, runtime.sessions() as session:
-        holds.release_hold(session, runtime.clock, actor(), runtime.rules, hold_id, reason)
+        holds.release_hold(call(runtime, session), hold_id, reason)
         out.print(f"hold {hold_id} released")
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from custos.cli.common import actor, opened, out, print_rows
+from custos.cli.common import call, opened, out, print_rows
 from custos.clock import parse_time
 
 app = typer.Typer(no_args_is_help=True, help="Incidents: footage kept longer, and why.")
@@ -31,10 +31,7 @@ def incident_add(
     window = parse_time(start, "--from"), parse_time(end, "--to")
     with opened(ctx) as runtime, runtime.sessions() as session:
         incident = incidents.mark(
-            session,
-            runtime.clock,
-            actor(),
-            runtime.rules,
+            call(runtime, session),
             cameras=camera,
             start=window[0],
             end=window[1],
@@ -56,7 +53,7 @@ def incident_unmark(
     from custos.retention import incidents
 
     with opened(ctx) as runtime, runtime.sessions() as session:
-        incidents.unmark(session, runtime.clock, actor(), runtime.rules, incident_id, justification)
+        incidents.unmark(call(runtime, session), incident_id, justification)
         out.print(f"incident {incident_id} unmarked")
 
 

@@ -17,7 +17,7 @@ from custos.audit.policy import Action
 from custos.audit.service import record
 from custos.cameras import service as cameras
 from custos.clock import Clock
-from custos.context import Actor, Context
+from custos.context import Actor, Call, Context
 from custos.errors import Conflict, InvalidInput, NotFound
 from custos.profile import Rules
 from custos.recording import service as recording
@@ -27,10 +27,7 @@ from custos.retention.service import replan
 
 
 def declare(
-    session: Session,
-    clock: Clock,
-    actor: Actor,
-    rules: Rules,
+    call: Call,
     *,
     regions: list[str],
     start: datetime,
@@ -38,6 +35,7 @@ def declare(
     decree_ref: str,
 ) -> EmergencyRegime:
     """Record a state of emergency over `regions` from `start` (to `end`, if known)."""
+    session = call.session
     regions = sorted({r.strip() for r in regions if r.strip()})
     if not regions:
         raise InvalidInput("a state of emergency covers at least one region", field="regions")
@@ -50,16 +48,16 @@ def declare(
         starts_at=start,
         ends_at=end,
         decree_ref=decree_ref.strip(),
-        declared_by=actor.name,
-        declared_at=clock.now(),
+        declared_by=call.actor.name,
+        declared_at=call.clock.now(),
     )
     session.add(regime)
     session.flush()
-    _replan_regions(session, rules, regions)
+    _replan_regions(session, call.rules, regions)
     record(
         session,
-        clock,
-        actor,
+        call.clock,
+        call.actor,
         Action.CONFIGURE,
         "emergency.declared",
         object_type="regime",
@@ -75,10 +73,9 @@ def declare(
     return regime
 
 
-def end_regime(
-    session: Session, clock: Clock, actor: Actor, rules: Rules, regime_id: int, end: datetime
-) -> EmergencyRegime:
+def end_regime(call: Call, regime_id: int, end: datetime) -> EmergencyRegime:
     """Record when a state of emergency ended; its sunset is planned from then."""
+    session = call.session
     regime = session.get(EmergencyRegime, regime_id)
     if regime is None:
         raise NotFound(f"no state of emergency {regime_id}")
@@ -88,11 +85,11 @@ def end_regime(
         raise InvalidInput("a state of emergency must end after it starts", field="end")
     regime.ends_at = end
     session.flush()
-    _replan_regions(session, rules, regime.regions)
+    _replan_regions(session, call.rules, regime.regions)
     record(
         session,
-        clock,
-        actor,
+        call.clock,
+        call.actor,
         Action.CONFIGURE,
         "emergency.ended",
         object_type="regime",

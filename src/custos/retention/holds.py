@@ -15,10 +15,8 @@ from sqlalchemy.orm import Session
 from custos.audit.policy import Action
 from custos.audit.service import record
 from custos.cameras import service as cameras
-from custos.clock import Clock
-from custos.context import Actor, Context
+from custos.context import Call, Context
 from custos.errors import Conflict, InvalidInput, NotFound
-from custos.profile import Profile, Rules
 from custos.retention.models import HoldScope, LegalHold
 from custos.retention.policy import review_overdue
 from custos.retention.service import replan
@@ -34,11 +32,7 @@ class Scope:
 
 
 def place_hold(
-    session: Session,
-    clock: Clock,
-    actor: Actor,
-    profile: Profile,
-    rules: Rules,
+    call: Call,
     *,
     case_ref: str,
     scopes: list[Scope],
@@ -48,27 +42,19 @@ def place_hold(
 ) -> LegalHold:
     """Place a hold; what it covers is kept until it is released."""
     hold = stage_hold(
-        session,
-        clock,
-        actor,
-        profile,
-        rules,
+        call,
         case_ref=case_ref,
         scopes=scopes,
         reason=reason,
         review_due=review_due,
         person_ref=person_ref,
     )
-    session.commit()
+    call.session.commit()
     return hold
 
 
 def stage_hold(
-    session: Session,
-    clock: Clock,
-    actor: Actor,
-    profile: Profile,
-    rules: Rules,
+    call: Call,
     *,
     case_ref: str,
     scopes: list[Scope],
@@ -77,7 +63,8 @@ def stage_hold(
     person_ref: str | None = None,
 ) -> LegalHold:
     """Place a hold inside the caller's transaction, which commits it with its own action."""
-    now = clock.now()
+    session, profile = call.session, call.profile
+    now = call.clock.now()
     if not case_ref.strip():
         raise InvalidInput("a hold is placed on a case: give its reference", field="case_ref")
     if not reason.strip():
@@ -96,7 +83,7 @@ def stage_hold(
         case_ref=case_ref.strip(),
         person_ref=person_ref,
         reason=reason.strip(),
-        placed_by=actor.name,
+        placed_by=call.actor.name,
         placed_at=now,
         review_due=due,
     )
@@ -110,11 +97,11 @@ def stage_hold(
     session.add(hold)
     session.flush()
     for held in hold.scopes:
-        replan(session, rules, [held.camera_id], held.starts_at, held.ends_at)
+        replan(session, call.rules, [held.camera_id], held.starts_at, held.ends_at)
     record(
         session,
-        clock,
-        actor,
+        call.clock,
+        call.actor,
         Action.ALTER,
         "hold.placed",
         object_type="hold",
@@ -129,32 +116,29 @@ def stage_hold(
     return hold
 
 
-def release_hold(
-    session: Session, clock: Clock, actor: Actor, rules: Rules, hold_id: int, reason: str
-) -> LegalHold:
+def release_hold(call: Call, hold_id: int, reason: str) -> LegalHold:
     """Release a hold: what it covered returns to its normal retention."""
-    hold = session.get(LegalHold, hold_id)
+    hold = call.session.get(LegalHold, hold_id)
     if hold is None:
         raise NotFound(f"no legal hold {hold_id}")
     if hold.released_at is not None:
         raise Conflict(f"hold {hold_id} was released already")
     if not reason.strip():
         raise InvalidInput("releasing a hold needs a reason", field="reason")
-    _release(session, clock, actor, rules, hold, reason.strip())
-    session.commit()
+    _release(call, hold, reason.strip())
+    call.session.commit()
     return hold
 
 
-def _release(
-    session: Session, clock: Clock, actor: Actor, rules: Rules, hold: LegalHold, reason: str
-) -> None:
-    hold.released_at, hold.released_by, hold.release_reason = clock.now(), actor.name, reason
+def _release(call: Call, hold: LegalHold, reason: str) -> None:
+    session, actor = call.session, call.actor
+    hold.released_at, hold.released_by, hold.release_reason = call.clock.now(), actor.name, reason
     session.flush()
     for scope in hold.scopes:
-        replan(session, rules, [scope.camera_id], scope.starts_at, scope.ends_at)
+        replan(session, call.rules, [scope.camera_id], scope.starts_at, scope.ends_at)
     record(
         session,
-        clock,
+        call.clock,
         actor,
         Action.ALTER,
         "hold.released",
@@ -165,20 +149,13 @@ def _release(
     )
 
 
-def review_hold(
-    session: Session,
-    clock: Clock,
-    actor: Actor,
-    profile: Profile,
-    hold_id: int,
-    next_review: datetime,
-    note: str,
-) -> LegalHold:
+def review_hold(call: Call, hold_id: int, next_review: datetime, note: str) -> LegalHold:
     """Record that a hold was reviewed and is still needed, until `next_review`."""
-    hold = session.get(LegalHold, hold_id)
+    profile = call.profile
+    hold = call.session.get(LegalHold, hold_id)
     if hold is None or hold.released_at is not None:
         raise NotFound(f"no live legal hold {hold_id}")
-    now = clock.now()
+    now = call.clock.now()
     if not now < next_review <= now + timedelta(days=profile.holds.max_review_interval_days):
         raise InvalidInput(
             f"the next review must fall within {profile.holds.max_review_interval_days} days",
@@ -188,9 +165,9 @@ def review_hold(
         raise InvalidInput("a review needs a note on why the hold is still needed", field="note")
     hold.review_due = next_review
     record(
-        session,
-        clock,
-        actor,
+        call.session,
+        call.clock,
+        call.actor,
         Action.ALTER,
         "hold.reviewed",
         object_type="hold",
@@ -198,18 +175,12 @@ def review_hold(
         context=Context(case_ref=hold.case_ref, justification=note.strip()),
         details={"next_review": next_review.isoformat()},
     )
-    session.commit()
+    call.session.commit()
     return hold
 
 
 def release_holds_for_case(
-    session: Session,
-    clock: Clock,
-    actor: Actor,
-    rules: Rules,
-    case_ref: str,
-    reason: str,
-    person_ref: str | None = None,
+    call: Call, case_ref: str, reason: str, person_ref: str | None = None
 ) -> list[int]:
     """Release every live hold of a case (or only those of one cleared person); returns their ids.
 
@@ -222,8 +193,8 @@ def release_holds_for_case(
     if person_ref is not None:
         query = query.where(LegalHold.person_ref == person_ref)
     released = []
-    for hold in session.scalars(query):
-        _release(session, clock, actor, rules, hold, reason)
+    for hold in call.session.scalars(query):
+        _release(call, hold, reason)
         released.append(hold.id)
     return released
 

@@ -37,10 +37,7 @@ def mark_incident(
 ) -> IncidentOut:
     """Mark an incident; the footage it covers takes incident retention."""
     incident = service.mark(
-        db,
-        runtime.clock,
-        caller.actor,
-        runtime.rules,
+        caller.call(db, runtime),
         cameras=data.cameras,
         start=data.start,
         end=data.end,
@@ -57,8 +54,4 @@ def unmark_incident(
     incident_id: int, data: Unmark, db: DbSession, runtime: RuntimeDep, caller: IncidentMarker
 ) -> IncidentOut:
     """Withdraw an incident."""
-    return _out(
-        service.unmark(
-            db, runtime.clock, caller.actor, runtime.rules, incident_id, data.justification
-        )
-    )
+    return _out(service.unmark(caller.call(db, runtime), incident_id, data.justification))

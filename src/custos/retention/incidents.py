@@ -10,19 +10,14 @@ from sqlalchemy.orm import Session
 from custos.audit.policy import Action
 from custos.audit.service import record
 from custos.cameras.service import camera_ids
-from custos.clock import Clock
-from custos.context import Actor, Context
+from custos.context import Call, Context
 from custos.errors import Conflict, InvalidInput, NotFound
-from custos.profile import Rules
 from custos.retention.models import Incident, incident_cameras
 from custos.retention.service import incident_camera_ids, replan
 
 
 def mark(
-    session: Session,
-    clock: Clock,
-    actor: Actor,
-    rules: Rules,
+    call: Call,
     *,
     cameras: list[str],
     start: datetime,
@@ -33,6 +28,7 @@ def mark(
     offence: bool,
 ) -> Incident:
     """Mark an incident: the footage it covers, padded, takes incident retention."""
+    session, clock, actor = call.session, call.clock, call.actor
     if end <= start:
         raise InvalidInput("an incident must end after it starts", field="end")
     for field, value in (
@@ -64,7 +60,7 @@ def mark(
         sa.insert(incident_cameras),
         [{"incident_id": incident.id, "camera_id": camera_id} for camera_id in found.values()],
     )
-    replan(session, rules, found.values(), start, end)
+    replan(session, call.rules, found.values(), start, end)
     record(
         session,
         clock,
@@ -85,10 +81,9 @@ def mark(
     return incident
 
 
-def unmark(
-    session: Session, clock: Clock, actor: Actor, rules: Rules, incident_id: int, justification: str
-) -> Incident:
+def unmark(call: Call, incident_id: int, justification: str) -> Incident:
     """Withdraw an incident: its footage returns to the plan it would otherwise have."""
+    session, clock, actor = call.session, call.clock, call.actor
     incident = session.get(Incident, incident_id)
     if incident is None:
         raise NotFound(f"no incident {incident_id}")
@@ -100,7 +95,7 @@ def unmark(
     incident.unmark_justification = justification.strip()
     session.flush()
     covered = incident_camera_ids(session, [incident.id]).get(incident.id, set())
-    replan(session, rules, covered, incident.starts_at, incident.ends_at)
+    replan(session, call.rules, covered, incident.starts_at, incident.ends_at)
     record(
         session,
         clock,

@@ -21,9 +21,9 @@ from custos.audit.policy import Action
 from custos.audit.service import record
 from custos.cameras import service as cameras
 from custos.clock import Clock
-from custos.context import SYSTEM, Actor, Context
+from custos.context import SYSTEM, Call, Context
 from custos.errors import PolicyViolation
-from custos.profile import LoadedProfile, Profile, Rules
+from custos.profile import LoadedProfile, Rules
 from custos.recording import service as recording
 from custos.recording.service import CameraFeed, Plan
 from custos.retention import policy
@@ -340,16 +340,14 @@ def apply_profile(session: Session, clock: Clock, loaded: LoadedProfile) -> int 
 
 
 def set_camera_retention(
-    session: Session,
-    clock: Clock,
-    actor: Actor,
-    profile: Profile,
+    call: Call,
     name: str,
     days: float | None,
     justification: str = "",
     dpia_reference: str = "",
 ) -> cameras.Camera:
     """Keep a camera's footage `days` (None: the default), within what the policy allows."""
+    session, clock, profile = call.session, call.clock, call.profile
     section = profile.retention
     problem = policy.extension_problem(
         days,
@@ -364,11 +362,11 @@ def set_camera_retention(
         raise PolicyViolation(f"camera {name}: {problem}")
     kept = None if days is None or days <= section.default_days else days
     camera = cameras.apply_retention(session, clock, name, kept, justification, dpia_reference)
-    replan(session, profile.retention_rules, [camera.id])
+    replan(session, call.rules, [camera.id])
     record(
         session,
         clock,
-        actor,
+        call.actor,
         Action.CONFIGURE,
         "camera.retention_set",
         object_type="camera",

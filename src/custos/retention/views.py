@@ -112,11 +112,7 @@ def list_holds(db: DbSession, runtime: RuntimeDep, _caller: HoldViewer) -> list[
 def place_hold(data: HoldIn, db: DbSession, runtime: RuntimeDep, caller: HoldManager) -> HoldOut:
     """Place a legal hold on a case over cameras × windows."""
     hold = holds.place_hold(
-        db,
-        runtime.clock,
-        caller.actor,
-        runtime.policy.profile,
-        runtime.rules,
+        caller.call(db, runtime),
         case_ref=data.case_ref,
         person_ref=data.person_ref,
         reason=data.reason,
@@ -131,7 +127,7 @@ def release_hold(
     hold_id: int, data: ReleaseIn, db: DbSession, runtime: RuntimeDep, caller: HoldManager
 ) -> HoldOut:
     """Release a hold."""
-    hold = holds.release_hold(db, runtime.clock, caller.actor, runtime.rules, hold_id, data.reason)
+    hold = holds.release_hold(caller.call(db, runtime), hold_id, data.reason)
     return _hold_out(hold, runtime.clock.now())
 
 
@@ -157,10 +153,7 @@ def declare(
 ) -> RegimeOut:
     """Record a state of emergency."""
     regime = emergency.declare(
-        db,
-        runtime.clock,
-        caller.actor,
-        runtime.rules,
+        caller.call(db, runtime),
         regions=data.regions,
         start=data.start,
         end=data.end,
@@ -174,9 +167,7 @@ def end_emergency(
     regime_id: int, data: RegimeEnd, db: DbSession, runtime: RuntimeDep, caller: EmergencyManager
 ) -> RegimeOut:
     """Record the end of a state of emergency."""
-    regime = emergency.end_regime(
-        db, runtime.clock, caller.actor, runtime.rules, regime_id, data.end
-    )
+    regime = emergency.end_regime(caller.call(db, runtime), regime_id, data.end)
     return _regime_out(regime)
 
 
@@ -189,10 +180,7 @@ def set_retention(
 ) -> CameraOut:
     """Set how long a camera keeps footage; longer than the default needs the policy's reasons."""
     camera = retention.set_camera_retention(
-        db,
-        runtime.clock,
-        caller.actor,
-        runtime.policy.profile,
+        caller.call(db, runtime),
         name,
         change.days,
         change.justification,

@@ -14,7 +14,7 @@ from custos.clock import FrozenClock
 from custos.permissions import Role
 from custos.retention import holds, incidents
 from custos.runtime import Runtime
-from helpers import TESTER, bearer
+from helpers import bearer, call_of
 
 HTML = {"Accept": "text/html"}
 FORM = "%Y-%m-%dT%H:%M:%S"
@@ -113,11 +113,7 @@ def test_releasing_a_hold_twice_is_409_in_its_row(
 ) -> None:
     archive("gate", clock.now() - timedelta(hours=1), 1)
     hold = holds.place_hold(
-        db,
-        clock,
-        TESTER,
-        runtime.policy.profile,
-        runtime.rules,
+        call_of(db, clock),
         case_ref="CASE-5",
         reason="trial",
         scopes=[holds.Scope("gate", clock.now() - timedelta(hours=1), clock.now())],

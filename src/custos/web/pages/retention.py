@@ -94,10 +94,7 @@ def declare_emergency(
             regions=regions.split(","), start=parse_time(start, "start"), decree_ref=decree_ref
         )
         return emergency.declare(
-            db,
-            runtime.clock,
-            caller.actor,
-            runtime.rules,
+            caller.call(db, runtime),
             regions=data.regions,
             start=data.start,
             end=data.end,
@@ -128,10 +125,7 @@ def end_emergency(
         db,
         form,
         lambda: emergency.end_regime(
-            db,
-            runtime.clock,
-            caller.actor,
-            runtime.rules,
+            caller.call(db, runtime),
             regime_id,
             RegimeEnd(end=parse_time(end, "end")).end,
         ),
@@ -203,10 +197,7 @@ def mark_incident(
             offence=bool(offence),
         )
         return incidents.mark(
-            db,
-            runtime.clock,
-            caller.actor,
-            runtime.rules,
+            caller.call(db, runtime),
             cameras=data.cameras,
             start=data.start,
             end=data.end,
@@ -242,10 +233,7 @@ def unmark_incident(
         db,
         form,
         lambda: incidents.unmark(
-            db,
-            runtime.clock,
-            caller.actor,
-            runtime.rules,
+            caller.call(db, runtime),
             incident_id,
             Unmark(justification=justification).justification,
         ),
@@ -329,11 +317,7 @@ def place_hold(
             }
         )
         return holds.place_hold(
-            db,
-            runtime.clock,
-            caller.actor,
-            runtime.policy.profile,
-            runtime.rules,
+            caller.call(db, runtime),
             case_ref=data.case_ref,
             reason=data.reason,
             person_ref=data.person_ref,
@@ -367,10 +351,7 @@ def release_hold(
         db,
         form,
         lambda: holds.release_hold(
-            db,
-            runtime.clock,
-            caller.actor,
-            runtime.rules,
+            caller.call(db, runtime),
             hold_id,
             ReleaseIn(reason=reason).reason,
         ),
