@@ -20,7 +20,7 @@ from custos.recording import service as recording
 from custos.redaction.cache import DetectorCache
 from custos.redaction.detectors import CenterFace
 from custos.redaction.zones import ZoneMask
-from helpers import TESTER, audit_events, bearer, free_port, person_photo, still_clip
+from helpers import TESTER, audit_events, bearer, call_of, free_port, person_photo, still_clip
 
 DOOR = [(0.0, 0.0), (0.35, 0.0), (0.35, 0.25), (0.0, 0.25)]
 
@@ -54,7 +54,7 @@ def test_the_live_picture_has_its_zone_black_and_its_face_masked(
 ) -> None:
     _register(db, clock, "hall", face_camera)
     cameras.add_zone(db, clock, TESTER, "hall", "door", DOOR, "entrance of a clinic")
-    jpeg = recording.live_picture(db, clock, TESTER, "hall", detectors=detectors)
+    jpeg = recording.live_picture(call_of(db, clock), "hall", detectors=detectors)
     shown = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
     assert shown.shape == (640, 360, 3)
     zone = ZoneMask([DOOR], 360, 640)
@@ -72,10 +72,10 @@ def test_no_live_picture_from_a_suspended_or_unreachable_camera(
     _register(db, clock, "yard", face_camera)
     cameras.set_status(db, clock, TESTER, "yard", CameraStatus.SUSPENDED, "maintenance")
     with pytest.raises(Conflict, match="suspended"):
-        recording.live_picture(db, clock, TESTER, "yard", detectors=detectors)
+        recording.live_picture(call_of(db, clock), "yard", detectors=detectors)
     _register(db, clock, "gone", f"rtsp://127.0.0.1:{free_port()}/live")
     with pytest.raises(Conflict, match="cannot be reached"):
-        recording.live_picture(db, clock, TESTER, "gone", timeout=2, detectors=detectors)
+        recording.live_picture(call_of(db, clock), "gone", timeout=2, detectors=detectors)
     assert audit_events(db, event="camera.live_viewed") == []
 
 

@@ -22,7 +22,7 @@ from custos.audit.policy import Action
 from custos.cameras import service as cameras
 from custos.cameras.policy import CameraStatus
 from custos.clock import Clock
-from custos.context import Actor
+from custos.context import Actor, Call
 from custos.errors import Conflict, CustosError, NotFound, StorageError, TamperDetected
 from custos.recording.media import SegmentFile, first_picture, probe_video
 from custos.recording.models import DataKey, RecordingGap, Segment
@@ -312,9 +312,7 @@ def list_gaps(session: Session, camera: str | None = None) -> list[tuple[Recordi
 
 
 def live_picture(
-    session: Session,
-    clock: Clock,
-    actor: Actor,
+    call: Call,
     name: str,
     timeout: float = 5.0,
     *,
@@ -325,6 +323,7 @@ def live_picture(
     The zones are applied first, then the redaction every viewed picture gets; the view is
     audited as a consultation in the same transaction, so a failed audit shows nothing.
     """
+    session = call.session
     camera = cameras.get_camera(session, name)
     if camera.status is not CameraStatus.ACTIVE:
         raise Conflict(f"camera {name} is {camera.status}: it has no live picture")
@@ -345,8 +344,8 @@ def live_picture(
     result, jpeg = redact_still(picture, detectors=detectors)
     audit.record(
         session,
-        clock,
-        actor,
+        call.clock,
+        call.actor,
         Action.CONSULT,
         "camera.live_viewed",
         object_type="camera",

@@ -23,5 +23,5 @@ LiveViewer = Annotated[Caller, admits(Permission.VIEW_LIVE)]
 )
 def live_picture(name: str, db: DbSession, runtime: RuntimeDep, caller: LiveViewer) -> Response:
     """The camera's picture now: privacy zones black, faces masked; each view is audited."""
-    jpeg = service.live_picture(db, runtime.clock, caller.actor, name, detectors=runtime.detectors)
+    jpeg = service.live_picture(caller.call(db, runtime), name, detectors=runtime.detectors)
     return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
