@@ -29,7 +29,7 @@ import av
 from custos.cameras import service as cameras
 from custos.cameras.schemas import CameraCreate
 from custos.config import Settings
-from custos.context import Principal
+from custos.context import Call, Principal
 from custos.permissions import Role
 from custos.recording.media import make_clip
 from custos.recording.recorder import CameraRecorder
@@ -116,9 +116,7 @@ def custos_cpu(source: Path, data: Path) -> tuple[float, float, int, int]:
     actor = Principal(0, "bench", Role.ADMIN, "cli").actor()
     with runtime.sessions() as session:
         cameras.register_camera(
-            session,
-            runtime.clock,
-            actor,
+            Call(session, runtime.clock, actor, runtime.policy.profile),
             CameraCreate.model_validate(
                 {
                     "name": "bench",

@@ -23,7 +23,7 @@ from pathlib import Path
 from custos.cameras import service as cameras
 from custos.cameras.schemas import CameraCreate
 from custos.config import Settings
-from custos.context import Principal
+from custos.context import Call, Principal
 from custos.permissions import Role
 from custos.recording.policy import blob_key
 from custos.recording.policy import segment_id as new_segment_id
@@ -46,9 +46,7 @@ def build(folder: Path, total: int, expired: int) -> tuple[Runtime, float]:
     with runtime.sessions() as session:
         ids = [
             cameras.register_camera(
-                session,
-                runtime.clock,
-                actor,
+                Call(session, runtime.clock, actor, runtime.policy.profile),
                 CameraCreate.model_validate(
                     {
                         "name": f"cam-{n}",

@@ -87,9 +87,7 @@ def granted(runtime: Runtime, segment: SegmentFile) -> tuple[int, int, str]:
     clock = runtime.clock
     with runtime.sessions() as session:
         camera = cameras.register_camera(
-            session,
-            clock,
-            admin,
+            Call(session, clock, admin, runtime.policy.profile),
             CameraCreate.model_validate(
                 {
                     "name": "hall",

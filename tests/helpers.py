@@ -103,9 +103,7 @@ def register_camera(runtime: Runtime, name: str, source: str, **extra: object) -
     """Register an active camera; returns its id."""
     with runtime.sessions() as session:
         camera = cameras.register_camera(
-            session,
-            runtime.clock,
-            TESTER,
+            call_of(session, runtime.clock),
             CameraCreate.model_validate(
                 {
                     "name": name,

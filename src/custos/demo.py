@@ -9,9 +9,8 @@ from sqlalchemy.orm import Session
 from custos.cameras import service as cameras
 from custos.cameras.policy import CameraCategory, SensitivityTag
 from custos.cameras.schemas import CameraCreate
-from custos.clock import SystemClock
 from custos.config import Settings
-from custos.context import Actor
+from custos.context import Call
 from custos.errors import NotFound
 from custos.passwords import Passwords
 from custos.recording.media import make_clip
@@ -51,7 +50,7 @@ DEMO_CAMERAS: tuple[dict[str, Any], ...] = (
 )
 
 
-def register_demo_cameras(session: Session, settings: Settings, actor: Actor) -> list[str]:
+def register_demo_cameras(call: Call, settings: Settings) -> list[str]:
     """Make the demo clips and register the demo cameras that are missing; returns those added."""
     clips = (settings.data_dir / "demo").resolve()
     clips.mkdir(parents=True, exist_ok=True)
@@ -64,10 +63,10 @@ def register_demo_cameras(session: Session, settings: Settings, actor: Actor) ->
             make_clip(partial, DEMO_CLIP_SECONDS, phase=phase * 40)
             partial.replace(clip)
         try:
-            cameras.get_camera(session, spec["name"])
+            cameras.get_camera(call.session, spec["name"])
         except NotFound:
             data = CameraCreate(source_url=str(clips / f"{spec['name']}.mp4"), **spec)
-            cameras.register_camera(session, SystemClock(), actor, data)
+            cameras.register_camera(call, data)
             added.append(spec["name"])
     return added
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import signal
 import threading
 
-from custos.context import Actor
+from custos.context import Actor, Call
 from custos.demo import first_admin_password, register_demo_cameras
 from custos.jobs import sign_checkpoints, sweep_retention
 from custos.logs import configure_logging
@@ -91,5 +91,7 @@ def prepare_demo(runtime: Runtime, actor: Actor) -> str | None:
     That is the one-time password `custos init` wrote down, or None once it has been changed.
     """
     with runtime.sessions() as session:
-        register_demo_cameras(session, runtime.settings, actor)
+        register_demo_cameras(
+            Call(session, runtime.clock, actor, runtime.policy.profile), runtime.settings
+        )
         return first_admin_password(session, runtime.settings, runtime.passwords)

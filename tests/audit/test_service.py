@@ -18,7 +18,7 @@ from custos.cameras.policy import CameraCategory
 from custos.cameras.schemas import CameraCreate
 from custos.clock import FrozenClock
 from custos.context import Context
-from helpers import TESTER, audit_events
+from helpers import TESTER, audit_events, call_of
 
 
 def _break_audit_writes(db: Session) -> None:
@@ -55,7 +55,7 @@ def _camera(name: str) -> CameraCreate:
 
 
 def test_action_and_entry_are_written_together(db: Session, clock: FrozenClock) -> None:
-    cameras.register_camera(db, clock, TESTER, _camera("together"))
+    cameras.register_camera(call_of(db, clock), _camera("together"))
     [entry] = audit_events(db, event="camera.registered")
     assert (entry.actor, entry.action, entry.object_id, entry.outcome) == (
         "tester",
@@ -71,7 +71,7 @@ def test_action_fails_when_its_audit_entry_cannot_be_written(
 ) -> None:
     _break_audit_writes(db)
     with pytest.raises(sa.exc.DBAPIError, match="audit log unavailable"):
-        cameras.register_camera(db, clock, TESTER, _camera("unaudited"))
+        cameras.register_camera(call_of(db, clock), _camera("unaudited"))
     db.rollback()
     assert db.scalar(sa.select(Camera).where(Camera.name == "unaudited")) is None
 
@@ -86,14 +86,14 @@ def test_action_fails_when_its_audit_entry_cannot_be_written(
 def test_database_refuses_to_rewrite_the_audit_log(
     db: Session, clock: FrozenClock, statement: str
 ) -> None:
-    cameras.register_camera(db, clock, TESTER, _camera("kept"))
+    cameras.register_camera(call_of(db, clock), _camera("kept"))
     with pytest.raises(sa.exc.DBAPIError, match="append-only"):
         db.execute(sa.text(statement))
 
 
 def test_entries_are_numbered_in_order(db: Session, clock: FrozenClock) -> None:
     for name in ("one", "two", "three"):
-        cameras.register_camera(db, clock, TESTER, _camera(name))
+        cameras.register_camera(call_of(db, clock), _camera(name))
     seqs = [e.seq for e in audit_events(db, event="camera.registered")]
     assert seqs == sorted(seqs)
     assert len(set(seqs)) == 3

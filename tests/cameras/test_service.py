@@ -13,7 +13,7 @@ from custos.cameras.policy import CameraCategory, CameraStatus, SensitivityTag
 from custos.cameras.schemas import CameraCreate, CameraOut, CameraUpdate
 from custos.clock import FrozenClock
 from custos.errors import Conflict, NotFound
-from helpers import TESTER, audit_events
+from helpers import audit_events, call_of
 
 
 def _create(name: str = "gate", **extra: object) -> CameraCreate:
@@ -31,9 +31,7 @@ def test_register_stores_every_fact_and_audits_without_the_password(
     db: Session, clock: FrozenClock
 ) -> None:
     camera = cameras.register_camera(
-        db,
-        clock,
-        TESTER,
+        call_of(db, clock),
         _create(
             tags=["school", "school", "medical"],
             purpose="Crossing safety",
@@ -50,9 +48,9 @@ def test_register_stores_every_fact_and_audits_without_the_password(
 
 
 def test_duplicate_name_is_a_conflict(db: Session, clock: FrozenClock) -> None:
-    cameras.register_camera(db, clock, TESTER, _create("dup"))
+    cameras.register_camera(call_of(db, clock), _create("dup"))
     with pytest.raises(Conflict, match="exists already"):
-        cameras.register_camera(db, clock, TESTER, _create("dup"))
+        cameras.register_camera(call_of(db, clock), _create("dup"))
 
 
 @pytest.mark.parametrize(
@@ -73,12 +71,10 @@ def test_invalid_registration_is_refused_with_the_reason(
 
 
 def test_update_audits_only_what_changed(db: Session, clock: FrozenClock) -> None:
-    cameras.register_camera(db, clock, TESTER, _create("upd"))
+    cameras.register_camera(call_of(db, clock), _create("upd"))
     clock.advance(timedelta(minutes=5))
     camera = cameras.update_camera(
-        db,
-        clock,
-        TESTER,
+        call_of(db, clock),
         "upd",
         CameraUpdate(region="Almaty", location="Corner", tags=[SensitivityTag.WORSHIP]),
     )
@@ -86,16 +82,16 @@ def test_update_audits_only_what_changed(db: Session, clock: FrozenClock) -> Non
     assert camera.location == "Corner"
     [entry] = audit_events(db, event="camera.updated")
     assert entry.details == {"changed": {"location": "Corner", "tags": ["worship"]}}
-    cameras.update_camera(db, clock, TESTER, "upd", CameraUpdate(location="Corner"))
+    cameras.update_camera(call_of(db, clock), "upd", CameraUpdate(location="Corner"))
     assert len(audit_events(db, event="camera.updated")) == 1
 
 
 def test_suspend_and_activate(db: Session, clock: FrozenClock) -> None:
-    cameras.register_camera(db, clock, TESTER, _create("life", status="draft"))
+    cameras.register_camera(call_of(db, clock), _create("life", status="draft"))
     with pytest.raises(Conflict, match="a draft camera cannot become suspended"):
-        cameras.set_status(db, clock, TESTER, "life", CameraStatus.SUSPENDED)
-    cameras.set_status(db, clock, TESTER, "life", CameraStatus.ACTIVE, "DPIA approved")
-    cameras.set_status(db, clock, TESTER, "life", CameraStatus.SUSPENDED, "court order")
+        cameras.set_status(call_of(db, clock), "life", CameraStatus.SUSPENDED)
+    cameras.set_status(call_of(db, clock), "life", CameraStatus.ACTIVE, "DPIA approved")
+    cameras.set_status(call_of(db, clock), "life", CameraStatus.SUSPENDED, "court order")
     assert [c.name for c in cameras.list_cameras(db, CameraStatus.SUSPENDED)] == ["life"]
     events = [
         (e.event, e.details["reason"])

@@ -13,7 +13,7 @@ from custos.cameras.schemas import CameraCreate
 from custos.clock import FrozenClock
 from custos.errors import Conflict, InvalidInput, NotFound
 from custos.recording.service import active_feeds
-from helpers import TESTER, audit_events
+from helpers import audit_events, call_of
 
 SQUARE = [(0.1, 0.1), (0.5, 0.1), (0.5, 0.5), (0.1, 0.5)]
 
@@ -76,9 +76,7 @@ def test_points_that_are_not_corners_are_named(text) -> None:
 
 def _camera(db: Session, clock: FrozenClock, name: str = "gate") -> None:
     cameras.register_camera(
-        db,
-        clock,
-        TESTER,
+        call_of(db, clock),
         CameraCreate.model_validate(
             {
                 "name": name,
@@ -95,15 +93,15 @@ def test_zones_are_added_listed_and_removed_with_audit_entries(
 ) -> None:
     _camera(db, clock)
     _camera(db, clock, "other")
-    cameras.add_zone(db, clock, TESTER, "gate", "flat 3", SQUARE, "windows of a home")
+    cameras.add_zone(call_of(db, clock), "gate", "flat 3", SQUARE, "windows of a home")
     assert [zone.name for zone in cameras.list_zones(db, "gate")] == ["flat 3"]
     assert cameras.list_zones(db, "other") == []
     feeds = {feed.name: feed for feed in active_feeds(db)}
     assert feeds["gate"].zones == (tuple(SQUARE),)
     assert feeds["other"].zones == ()
     with pytest.raises(Conflict):
-        cameras.add_zone(db, clock, TESTER, "gate", "flat 3", SQUARE, "again")
-    cameras.remove_zone(db, clock, TESTER, "gate", "flat 3", "the flat is empty now")
+        cameras.add_zone(call_of(db, clock), "gate", "flat 3", SQUARE, "again")
+    cameras.remove_zone(call_of(db, clock), "gate", "flat 3", "the flat is empty now")
     assert cameras.list_zones(db, "gate") == []
     added = audit_events(db, event="camera.zone_added")
     removed = audit_events(db, event="camera.zone_removed")
@@ -115,14 +113,14 @@ def test_zones_are_added_listed_and_removed_with_audit_entries(
 def test_bad_zones_are_refused_and_nothing_is_stored(db: Session, clock: FrozenClock) -> None:
     _camera(db, clock)
     with pytest.raises(InvalidInput, match="outside the picture"):
-        cameras.add_zone(db, clock, TESTER, "gate", "w", [(0, 0), (2, 0), (0, 1)], "home")
+        cameras.add_zone(call_of(db, clock), "gate", "w", [(0, 0), (2, 0), (0, 1)], "home")
     with pytest.raises(InvalidInput, match="say why"):
-        cameras.add_zone(db, clock, TESTER, "gate", "w", SQUARE, "  ")
+        cameras.add_zone(call_of(db, clock), "gate", "w", SQUARE, "  ")
     with pytest.raises(NotFound):
-        cameras.add_zone(db, clock, TESTER, "nowhere", "w", SQUARE, "home")
+        cameras.add_zone(call_of(db, clock), "nowhere", "w", SQUARE, "home")
     with pytest.raises(NotFound):
-        cameras.remove_zone(db, clock, TESTER, "gate", "w", "no such zone")
+        cameras.remove_zone(call_of(db, clock), "gate", "w", "no such zone")
     with pytest.raises(InvalidInput, match="say why"):
-        cameras.remove_zone(db, clock, TESTER, "gate", "w", "")
+        cameras.remove_zone(call_of(db, clock), "gate", "w", "")
     assert cameras.list_zones(db, "gate") == []
     assert audit_events(db, event="camera.zone_added") == []

@@ -17,15 +17,13 @@ from custos.clock import FrozenClock
 from custos.context import Call
 from custos.errors import Conflict, InvalidInput, NotFound
 from custos.retention import holds
-from helpers import TESTER, audit_events, call_of
+from helpers import audit_events, call_of
 
 
 @pytest.fixture
 def case(call: Call, db: Session, clock: FrozenClock) -> str:
     cameras.register_camera(
-        db,
-        clock,
-        TESTER,
+        call_of(db, clock),
         CameraCreate.model_validate(
             {
                 "name": "gate",

@@ -20,7 +20,7 @@ from custos.recording import service as recording
 from custos.redaction.cache import DetectorCache
 from custos.redaction.detectors import CenterFace
 from custos.redaction.zones import ZoneMask
-from helpers import TESTER, audit_events, bearer, call_of, free_port, person_photo, still_clip
+from helpers import audit_events, bearer, call_of, free_port, person_photo, still_clip
 
 DOOR = [(0.0, 0.0), (0.35, 0.0), (0.35, 0.25), (0.0, 0.25)]
 
@@ -40,9 +40,7 @@ def face_camera(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 def _register(db: Session, clock: FrozenClock, name: str, source: str) -> None:
     cameras.register_camera(
-        db,
-        clock,
-        TESTER,
+        call_of(db, clock),
         CameraCreate.model_validate(
             {"name": name, "source_url": source, "category": "other", "region": "Almaty"}
         ),
@@ -53,7 +51,7 @@ def test_the_live_picture_has_its_zone_black_and_its_face_masked(
     db: Session, clock: FrozenClock, face_camera: str, detectors: DetectorCache
 ) -> None:
     _register(db, clock, "hall", face_camera)
-    cameras.add_zone(db, clock, TESTER, "hall", "door", DOOR, "entrance of a clinic")
+    cameras.add_zone(call_of(db, clock), "hall", "door", DOOR, "entrance of a clinic")
     jpeg = recording.live_picture(call_of(db, clock), "hall", detectors=detectors)
     shown = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
     assert shown.shape == (640, 360, 3)
@@ -70,7 +68,7 @@ def test_no_live_picture_from_a_suspended_or_unreachable_camera(
     db: Session, clock: FrozenClock, face_camera: str, detectors: DetectorCache
 ) -> None:
     _register(db, clock, "yard", face_camera)
-    cameras.set_status(db, clock, TESTER, "yard", CameraStatus.SUSPENDED, "maintenance")
+    cameras.set_status(call_of(db, clock), "yard", CameraStatus.SUSPENDED, "maintenance")
     with pytest.raises(Conflict, match="suspended"):
         recording.live_picture(call_of(db, clock), "yard", detectors=detectors)
     _register(db, clock, "gone", f"rtsp://127.0.0.1:{free_port()}/live")

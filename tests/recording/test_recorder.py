@@ -26,9 +26,9 @@ from custos.retention.pressure import ExhaustionGate
 from custos.retention.service import SegmentPlanner
 from custos.runtime import Runtime
 from helpers import (
-    TESTER,
     RtspCamera,
     audit_events,
+    call_of,
     ffprobe_video,
     free_port,
     register_camera,
@@ -242,7 +242,7 @@ def test_suspending_a_camera_stops_its_recorder(
         wait_for(lambda: len(run.segments("to-suspend")) >= 1, 20, "the first segment")
         with live_runtime.sessions() as session:
             cameras.set_status(
-                session, live_runtime.clock, TESTER, "to-suspend", CameraStatus.SUSPENDED
+                call_of(session, live_runtime.clock), "to-suspend", CameraStatus.SUSPENDED
             )
         wait_for(lambda: run.supervisor.recorders == [], 10, "the recorder to stop")
         stopped_with = len(run.segments("to-suspend"))

@@ -20,7 +20,7 @@ from custos.retention.pressure import ExhaustionGate
 from custos.retention.service import SegmentPlanner
 from custos.runtime import Runtime
 from custos.storage.blobs import MemoryBlobStore
-from helpers import TESTER, audit_events, register_camera, segments_of
+from helpers import audit_events, call_of, register_camera, segments_of
 
 
 @pytest.fixture
@@ -147,5 +147,5 @@ def test_check_finds_every_kind_of_damage(
 def test_only_active_cameras_are_fed(runtime: Runtime, feed: CameraFeed, db: Session) -> None:
     register_camera(runtime, "draft-cam", "rtsp://10.0.0.2/live", status="draft")
     assert [f.name for f in recording.active_feeds(db)] == ["gate"]
-    cameras.set_status(db, runtime.clock, TESTER, "gate", CameraStatus.SUSPENDED)
+    cameras.set_status(call_of(db, runtime.clock), "gate", CameraStatus.SUSPENDED)
     assert recording.active_feeds(db) == []

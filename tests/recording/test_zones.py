@@ -22,7 +22,7 @@ from custos.redaction.zones import ZoneMask
 from custos.retention.pressure import ExhaustionGate
 from custos.retention.service import SegmentPlanner
 from custos.runtime import Runtime
-from helpers import TESTER, RtspCamera, audit_events, register_camera
+from helpers import RtspCamera, audit_events, call_of, register_camera
 
 # A window across the top left of the picture: the ball of GStreamer's test pattern passes it.
 WINDOW = [(0.05, 0.05), (0.55, 0.1), (0.5, 0.6), (0.1, 0.55)]
@@ -49,7 +49,7 @@ def test_the_zone_is_constant_in_every_stored_frame_of_a_live_camera(
     register_camera(live_runtime, "plain", rtsp_camera("tcp").url, segment_seconds=4)
     with live_runtime.sessions() as session:
         cameras.add_zone(
-            session, live_runtime.clock, TESTER, "street", "flat 3", WINDOW, "windows of a home"
+            call_of(session, live_runtime.clock), "street", "flat 3", WINDOW, "windows of a home"
         )
         feeds = {feed.name: feed for feed in active_feeds(session)}
         assert feeds["street"].zones

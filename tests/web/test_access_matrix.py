@@ -81,9 +81,7 @@ class Request:
 def _camera(ctx: Ctx, status: str = "active") -> str:
     name = f"matrix-cam-{next(_names)}"
     cameras.register_camera(
-        ctx.db,
-        ctx.clock,
-        TESTER,
+        call_of(ctx.db, ctx.clock),
         CameraCreate.model_validate(
             {
                 "name": name,
@@ -108,9 +106,7 @@ def _clip() -> str:
 def _live_camera(ctx: Ctx) -> str:
     name = f"matrix-live-{next(_names)}"
     cameras.register_camera(
-        ctx.db,
-        ctx.clock,
-        TESTER,
+        call_of(ctx.db, ctx.clock),
         CameraCreate.model_validate(
             {"name": name, "source_url": _clip(), "category": "other", "region": "Almaty"}
         ),
@@ -120,7 +116,7 @@ def _live_camera(ctx: Ctx) -> str:
 
 def _zoned_camera(ctx: Ctx) -> str:
     name = _camera(ctx)
-    cameras.add_zone(ctx.db, ctx.clock, TESTER, name, "door", [(0, 0), (0.2, 0), (0, 0.2)], "x")
+    cameras.add_zone(call_of(ctx.db, ctx.clock), name, "door", [(0, 0), (0.2, 0), (0, 0.2)], "x")
     return name
 
 

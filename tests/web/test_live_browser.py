@@ -15,7 +15,7 @@ from custos.cameras.schemas import CameraCreate
 from custos.permissions import Role
 from custos.redaction.detectors import CenterFace
 from custos.users import service as users
-from helpers import CHEAP_PASSWORDS, TESTER, ServedCustos, call_of, person_photo, still_clip
+from helpers import CHEAP_PASSWORDS, ServedCustos, call_of, person_photo, still_clip
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "live"
 DOOR = [(0.05, 0.1), (0.3, 0.1), (0.3, 0.8), (0.05, 0.8)]
@@ -37,14 +37,12 @@ def served(tmp_path: Path) -> Iterator[tuple[ServedCustos, str]]:
         )
         token, _ = users.issue_token(call_of(session, clock), "olga", label="browser")
         cameras.register_camera(
-            session,
-            clock,
-            TESTER,
+            call_of(session, clock),
             CameraCreate.model_validate(
                 {"name": "hall", "source_url": str(source), "category": "other", "region": "Almaty"}
             ),
         )
-        cameras.add_zone(session, clock, TESTER, "hall", "clinic door", DOOR, "a clinic")
+        cameras.add_zone(call_of(session, clock), "hall", "clinic door", DOOR, "a clinic")
     server.start()
     yield server, token
     server.stop()

@@ -17,7 +17,7 @@ from custos.cameras.models import PrivacyZone
 from custos.cameras.policy import CameraStatus, Point
 from custos.cameras.schemas import CameraCreate, CameraUpdate
 from custos.clock import Clock
-from custos.context import Actor, Context
+from custos.context import Call, Context
 from custos.errors import Conflict, InvalidInput, NotFound
 
 
@@ -66,8 +66,9 @@ def get_camera(session: Session, name: str) -> Camera:
     return camera
 
 
-def register_camera(session: Session, clock: Clock, actor: Actor, data: CameraCreate) -> Camera:
+def register_camera(call: Call, data: CameraCreate) -> Camera:
     """Add a camera to the registry."""
+    session, clock, actor = call.session, call.clock, call.actor
     if session.scalar(sa.select(Camera.id).where(Camera.name == data.name)) is not None:
         raise Conflict(f"a camera named '{data.name}' exists already")
     now = clock.now()
@@ -102,10 +103,9 @@ def register_camera(session: Session, clock: Clock, actor: Actor, data: CameraCr
     return camera
 
 
-def update_camera(
-    session: Session, clock: Clock, actor: Actor, name: str, changes: CameraUpdate
-) -> Camera:
+def update_camera(call: Call, name: str, changes: CameraUpdate) -> Camera:
     """Change a camera's description; the audit entry lists the fields that changed."""
+    session, clock, actor = call.session, call.clock, call.actor
     camera = get_camera(session, name)
     changed: dict[str, Any] = {}
     for field, value in changes.model_dump(exclude_unset=True, exclude_none=True).items():
@@ -131,10 +131,9 @@ def update_camera(
     return camera
 
 
-def set_status(
-    session: Session, clock: Clock, actor: Actor, name: str, target: CameraStatus, reason: str = ""
-) -> Camera:
+def set_status(call: Call, name: str, target: CameraStatus, reason: str = "") -> Camera:
     """Move a camera to `target` status if the lifecycle allows it."""
+    session, clock, actor = call.session, call.clock, call.actor
     camera = get_camera(session, name)
     problem = policy.transition_problem(camera.status, target)
     if problem:
@@ -221,20 +220,13 @@ def zones_by_camera(session: Session) -> dict[int, list[list[Point]]]:
     return zones
 
 
-def add_zone(
-    session: Session,
-    clock: Clock,
-    actor: Actor,
-    name: str,
-    zone: str,
-    points: list[Point],
-    reason: str,
-) -> PrivacyZone:
+def add_zone(call: Call, name: str, zone: str, points: list[Point], reason: str) -> PrivacyZone:
     """Mask a polygon of a camera's picture from now on: at ingest and in every live view.
 
     A running recorder is restarted with the zone at the supervisor's next check of the
     registry (every 5 s), sealing what it recorded before.
     """
+    session, clock, actor = call.session, call.clock, call.actor
     camera = get_camera(session, name)
     problem = policy.zone_problem(zone, points)
     if problem:
@@ -273,10 +265,9 @@ def add_zone(
     return row
 
 
-def remove_zone(
-    session: Session, clock: Clock, actor: Actor, name: str, zone: str, reason: str
-) -> None:
+def remove_zone(call: Call, name: str, zone: str, reason: str) -> None:
     """Stop masking a zone: from now on that part of the picture is stored. Needs a reason."""
+    session, clock, actor = call.session, call.clock, call.actor
     camera = get_camera(session, name)
     if not reason.strip():
         raise InvalidInput("say why this part of the picture may now be recorded", field="reason")

@@ -33,7 +33,7 @@ def register_camera(
     data: CameraCreate, db: DbSession, runtime: RuntimeDep, caller: CameraManager
 ) -> CameraOut:
     """Register a camera."""
-    return CameraOut.model_validate(service.register_camera(db, runtime.clock, caller.actor, data))
+    return CameraOut.model_validate(service.register_camera(caller.call(db, runtime), data))
 
 
 @router.get("/{name}", response_model=CameraOut)
@@ -47,7 +47,7 @@ def update_camera(
     name: str, changes: CameraUpdate, db: DbSession, runtime: RuntimeDep, caller: CameraManager
 ) -> CameraOut:
     """Change a camera's description."""
-    camera = service.update_camera(db, runtime.clock, caller.actor, name, changes)
+    camera = service.update_camera(caller.call(db, runtime), name, changes)
     return CameraOut.model_validate(camera)
 
 
@@ -57,7 +57,7 @@ def suspend_camera(
 ) -> CameraOut:
     """Stop a camera from recording."""
     camera = service.set_status(
-        db, runtime.clock, caller.actor, name, CameraStatus.SUSPENDED, change.reason
+        caller.call(db, runtime), name, CameraStatus.SUSPENDED, change.reason
     )
     return CameraOut.model_validate(camera)
 
@@ -67,9 +67,7 @@ def activate_camera(
     name: str, change: StatusChange, db: DbSession, runtime: RuntimeDep, caller: CameraManager
 ) -> CameraOut:
     """Let a draft or suspended camera record."""
-    camera = service.set_status(
-        db, runtime.clock, caller.actor, name, CameraStatus.ACTIVE, change.reason
-    )
+    camera = service.set_status(caller.call(db, runtime), name, CameraStatus.ACTIVE, change.reason)
     return CameraOut.model_validate(camera)
 
 
@@ -84,9 +82,7 @@ def add_zone(
     name: str, zone: ZoneCreate, db: DbSession, runtime: RuntimeDep, caller: CameraManager
 ) -> ZoneOut:
     """Add a privacy zone; the camera's recorder restarts with it within seconds."""
-    row = service.add_zone(
-        db, runtime.clock, caller.actor, name, zone.name, zone.points, zone.reason
-    )
+    row = service.add_zone(caller.call(db, runtime), name, zone.name, zone.points, zone.reason)
     return ZoneOut.model_validate(row)
 
 
@@ -100,5 +96,5 @@ def remove_zone(
     caller: CameraManager,
 ) -> Response:
     """Remove a privacy zone: from then on that part of the picture is recorded."""
-    service.remove_zone(db, runtime.clock, caller.actor, name, zone, removal.reason)
+    service.remove_zone(caller.call(db, runtime), name, zone, removal.reason)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -13,7 +13,7 @@ from custos.cameras.policy import (
     SensitivityTag,
     parse_points,
 )
-from custos.cli.common import actor, call, opened, out, print_rows
+from custos.cli.common import call, opened, out, print_rows
 from custos.errors import InvalidInput
 
 app = typer.Typer(no_args_is_help=True, help="The camera registry.")
@@ -63,7 +63,7 @@ def camera_add(
     except Exception as error:  # pydantic ValidationError: say which option is wrong
         raise InvalidInput(_validation_text(error)) from None
     with opened(ctx) as runtime, runtime.sessions() as session:
-        camera = cameras.register_camera(session, runtime.clock, actor(), data)
+        camera = cameras.register_camera(call(runtime, session), data)
         out.print(f"registered camera {camera.name} ({camera.status.value})")
 
 
@@ -138,7 +138,7 @@ def _camera_status(ctx: typer.Context, name: str, target: CameraStatus, reason: 
     from custos.cameras import service as cameras
 
     with opened(ctx) as runtime, runtime.sessions() as session:
-        cameras.set_status(session, runtime.clock, actor(), name, target, reason)
+        cameras.set_status(call(runtime, session), name, target, reason)
     out.print(f"camera {name} is {target.value}")
 
 
@@ -184,7 +184,7 @@ def zone_add(
     except ValueError as error:
         raise InvalidInput(f"--points: {error}", field="points") from error
     with opened(ctx) as runtime, runtime.sessions() as session:
-        cameras.add_zone(session, runtime.clock, actor(), camera, zone, corners, reason)
+        cameras.add_zone(call(runtime, session), camera, zone, corners, reason)
     out.print(f"zone '{zone}' added to {camera}; its recorder restarts with it within seconds")
 
 
@@ -228,5 +228,5 @@ def zone_remove(
     from custos.cameras import service as cameras
 
     with opened(ctx) as runtime, runtime.sessions() as session:
-        cameras.remove_zone(session, runtime.clock, actor(), camera, zone, reason)
+        cameras.remove_zone(call(runtime, session), camera, zone, reason)
     out.print(f"zone '{zone}' removed from {camera}")

@@ -94,7 +94,7 @@ def register_camera(
                 "record_audio": bool(record_audio),
             }
         )
-        return cameras.register_camera(db, runtime.clock, caller.actor, data)
+        return cameras.register_camera(caller.call(db, runtime), data)
 
     return forms.act(
         db,
@@ -120,9 +120,7 @@ def _status_change(
         db,
         form,
         lambda: cameras.set_status(
-            db,
-            runtime.clock,
-            caller.actor,
+            caller.call(db, runtime),
             name,
             status,
             StatusChange.model_validate({"reason": reason}).reason,
@@ -205,9 +203,7 @@ def add_zone(
         data = ZoneCreate.model_validate(
             {"name": zone.strip(), "points": corners, "reason": reason.strip()}
         )
-        return cameras.add_zone(
-            db, runtime.clock, caller.actor, name, data.name, data.points, data.reason
-        )
+        return cameras.add_zone(caller.call(db, runtime), name, data.name, data.points, data.reason)
 
     return forms.act(
         db,
@@ -235,9 +231,7 @@ def remove_zone(
         db,
         form,
         lambda: cameras.remove_zone(
-            db,
-            runtime.clock,
-            caller.actor,
+            caller.call(db, runtime),
             name,
             zone,
             ZoneRemoval.model_validate({"reason": reason.strip()}).reason,
