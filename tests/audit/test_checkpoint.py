@@ -19,7 +19,7 @@ from custos.audit.note import (
 )
 from custos.clock import FrozenClock
 from custos.errors import Conflict, InvalidInput, NotFound, TamperDetected
-from helpers import TESTER, audit_events
+from helpers import audit_events, call_of
 
 
 def _witness(name: str = "ngo.example/w1", seed: int = 7) -> NoteSigner:
@@ -42,7 +42,7 @@ def test_witness_cosignature_is_accepted_and_published(
     db: Session, clock: FrozenClock, signer: NoteSigner, filled: int
 ) -> None:
     witness = _witness()
-    checkpoints.add_witness(db, clock, TESTER, witness.verifier.vkey())
+    checkpoints.add_witness(call_of(db, clock), witness.verifier.vkey())
     signed = checkpoints.sign_checkpoint(db, clock, signer)
     assert signed is not None
     text = parse_note(signed.note).text
@@ -62,7 +62,7 @@ def test_cosignatures_that_do_not_hold_are_refused(
     db: Session, clock: FrozenClock, signer: NoteSigner, filled: int
 ) -> None:
     registered, stranger = _witness(), _witness("stranger.example/w", seed=9)
-    checkpoints.add_witness(db, clock, TESTER, registered.verifier.vkey())
+    checkpoints.add_witness(call_of(db, clock), registered.verifier.vkey())
     signed = checkpoints.sign_checkpoint(db, clock, signer)
     assert signed is not None
     text = parse_note(signed.note).text
@@ -85,12 +85,12 @@ def test_witness_registration_checks_the_key(
     db: Session, clock: FrozenClock, signer: NoteSigner
 ) -> None:
     with pytest.raises(InvalidInput, match="cosignature key"):
-        checkpoints.add_witness(db, clock, TESTER, signer.verifier.vkey())  # a 0x01 note key
+        checkpoints.add_witness(call_of(db, clock), signer.verifier.vkey())  # a 0x01 note key
     with pytest.raises(InvalidInput, match="verifier key"):
-        checkpoints.add_witness(db, clock, TESTER, "not-a-key")
-    checkpoints.add_witness(db, clock, TESTER, _witness().verifier.vkey())
+        checkpoints.add_witness(call_of(db, clock), "not-a-key")
+    checkpoints.add_witness(call_of(db, clock), _witness().verifier.vkey())
     with pytest.raises(Conflict, match="registered already"):
-        checkpoints.add_witness(db, clock, TESTER, _witness(seed=3).verifier.vkey())
+        checkpoints.add_witness(call_of(db, clock), _witness(seed=3).verifier.vkey())
 
 
 def test_a_shrunk_log_is_not_signed(

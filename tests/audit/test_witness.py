@@ -14,7 +14,7 @@ from custos.audit.log import NewEntry
 from custos.audit.note import NoteSigner
 from custos.audit.witness import run, witness_signer
 from custos.errors import TamperDetected
-from helpers import TESTER, ServedCustos, rewrite_audit_tree
+from helpers import ServedCustos, call_of, rewrite_audit_tree
 
 
 class Served(ServedCustos):
@@ -72,7 +72,7 @@ def test_witness_follows_a_growing_log_and_its_cosignatures_are_shown(
     assert (state / "log.vkey").read_text().startswith(first.origin + "+")
     with served.runtime.sessions() as session:
         vkey = witness_signer(state, None).verifier.vkey()
-        checkpoints.add_witness(session, served.runtime.clock, TESTER, vkey)
+        checkpoints.add_witness(call_of(session, served.runtime.clock), vkey)
     served.grow(5)
     second = run(served.url, state)
     assert (second.previous_size, second.size) == (first.size, first.size + 6)

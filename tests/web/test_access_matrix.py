@@ -41,7 +41,7 @@ from custos.retention.pressure import ExhaustionGate
 from custos.retention.service import SegmentPlanner
 from custos.runtime import Runtime
 from custos.users import service as users
-from helpers import CHEAP_PASSWORDS, TESTER, audit_events, bearer, call_of, segments_of
+from helpers import CHEAP_PASSWORDS, audit_events, bearer, call_of, segments_of
 
 ALL = frozenset(Role)
 ADMIN = frozenset({Role.ADMIN})
@@ -184,7 +184,7 @@ def _checkpoint_signed(ctx: Ctx) -> Request:
 
 def _cosignature(ctx: Ctx) -> Request:
     witness = _new_witness()
-    checkpoints.add_witness(ctx.db, ctx.clock, TESTER, witness.verifier.vkey())
+    checkpoints.add_witness(call_of(ctx.db, ctx.clock), witness.verifier.vkey())
     signed = checkpoints.sign_checkpoint(ctx.db, ctx.clock, checkpoints.log_signer(ctx.db, LOG_KEY))
     assert signed is not None
     text = parse_note(signed.note).text

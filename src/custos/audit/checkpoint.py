@@ -28,7 +28,7 @@ from custos.audit.note import (
 from custos.audit.policy import Action
 from custos.audit.service import record
 from custos.clock import Clock
-from custos.context import Actor
+from custos.context import Call
 from custos.errors import Conflict, InvalidInput, NotFound, TamperDetected
 
 
@@ -101,8 +101,9 @@ def published_note(session: Session, checkpoint: AuditCheckpoint) -> str:
     return checkpoint.note + "".join(c.signature_line for _, c in cosignatures(session, checkpoint))
 
 
-def add_witness(session: Session, clock: Clock, actor: Actor, vkey: str) -> AuditWitness:
+def add_witness(call: Call, vkey: str) -> AuditWitness:
     """Register a witness by its cosignature verifier key (C2SP vkey, type 0x04)."""
+    session, clock = call.session, call.clock
     try:
         verifier = parse_vkey(vkey)
     except NoteError as error:
@@ -117,7 +118,7 @@ def add_witness(session: Session, clock: Clock, actor: Actor, vkey: str) -> Audi
     record(
         session,
         clock,
-        actor,
+        call.actor,
         Action.CONFIGURE,
         "audit.witness_added",
         object_type="witness",

@@ -15,7 +15,7 @@ from custos.audit.log import NewEntry
 from custos.audit.models import AuditEntry
 from custos.audit.policy import Action, Outcome
 from custos.clock import Clock
-from custos.context import NO_CONTEXT, Actor, Context
+from custos.context import NO_CONTEXT, Actor, Call, Context
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,10 @@ def record(
 ) -> int:
     """Append an entry to the log now, in the session's transaction; returns its position.
 
-    If the append fails, the exception propagates and the caller's action fails with it.
+    If the append fails, the exception propagates and the caller's action fails with it. It
+    takes the session, clock and actor, not a Call: the writer under every domain is also used
+    by work that no caller or policy stands behind (the sweeper, the recorders, applying a
+    policy, the first admin, a sign-in that failed). A service passes its call's three.
     """
     entry = Entry(
         action,
@@ -125,15 +128,14 @@ def find_entries(session: Session, where: EntryFilter, limit: int = 100) -> list
     return list(session.scalars(query))
 
 
-def read_entries(
-    session: Session, clock: Clock, actor: Actor, where: EntryFilter, limit: int = 100
-) -> list[AuditEntry]:
+def read_entries(call: Call, where: EntryFilter, limit: int = 100) -> list[AuditEntry]:
     """Entries matching `where` for an auditor; the reading is itself logged and committed."""
+    session = call.session
     found = find_entries(session, where, limit)
     record(
         session,
-        clock,
-        actor,
+        call.clock,
+        call.actor,
         Action.CONSULT,
         "audit.entries_read",
         object_type="audit_log",

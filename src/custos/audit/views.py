@@ -109,7 +109,7 @@ def list_entries(
     where = EntryFilter(
         event, action, actor, object_type, object_id, case_ref, outcome, since, until, before
     )
-    found = read_entries(db, runtime.clock, caller.actor, where, limit)
+    found = read_entries(caller.call(db, runtime), where, limit)
     return [EntryOut.model_validate(e) for e in found]
 
 
@@ -118,5 +118,5 @@ def add_witness(
     data: WitnessIn, db: DbSession, runtime: RuntimeDep, caller: WitnessManager
 ) -> WitnessOut:
     """Register an outside witness whose cosignatures the log will accept and show."""
-    witness = checkpoints.add_witness(db, runtime.clock, caller.actor, data.vkey)
+    witness = checkpoints.add_witness(caller.call(db, runtime), data.vkey)
     return WitnessOut(name=witness.name, vkey=checkpoints.witness_verifier(witness).vkey())

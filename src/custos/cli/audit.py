@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from custos.cli.common import actor, opened, out
+from custos.cli.common import call, opened, out
 from custos.errors import TamperDetected
 
 app = typer.Typer(no_args_is_help=True, help="The verifiable audit log.")
@@ -74,7 +74,7 @@ def audit_witness_add(
     from custos.audit import checkpoint as checkpoints
 
     with opened(ctx) as runtime, runtime.sessions() as session:
-        witness = checkpoints.add_witness(session, runtime.clock, actor(), vkey)
+        witness = checkpoints.add_witness(call(runtime, session), vkey)
         out.print(f"witness {witness.name} registered")
 
 

@@ -48,7 +48,7 @@ def audit_page(
     except ValueError:
         raise InvalidInput("dates are YYYY-MM-DD") from None
     page_size = 50
-    found = read_entries(db, runtime.clock, caller.actor, where, page_size + 1)
+    found = read_entries(caller.call(db, runtime), where, page_size + 1)
     recent = checkpoints.recent_checkpoints(db, 10)
     return render(
         request,
