@@ -30,6 +30,9 @@ from custos.context import Actor, Call
 from custos.passwords import Passwords
 from custos.profile import Profile, load_profile
 from custos.recording.media import Segmenter, SegmentFile
+from custos.redaction.cache import DetectorCache
+from custos.redaction.detectors import Detection, Detector, Frame
+from custos.redaction.pipeline import Options
 from custos.runtime import Runtime
 from custos.setup import initialise, open_runtime
 from custos.web.app import create_app
@@ -289,3 +292,27 @@ def custos(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, st
     code = cli.run(list(argv))
     captured = capsys.readouterr()
     return code, captured.out, captured.err
+
+
+class TransactionProbe(DetectorCache):
+    """Detectors that note, each time they run, whether `session` has a transaction open."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+        self.seen: list[bool] = []
+
+    def get(self, options: Options, threads: int) -> list[Detector]:
+        """The real detectors, each watched."""
+        return [_Watched(detector, self) for detector in super().get(options, threads)]
+
+
+class _Watched:
+    def __init__(self, detector: Detector, probe: TransactionProbe) -> None:
+        self.kind = detector.kind
+        self._detector = detector
+        self._probe = probe
+
+    def detect(self, frame: Frame) -> list[Detection]:
+        self._probe.seen.append(self._probe.session.in_transaction())
+        return self._detector.detect(frame)

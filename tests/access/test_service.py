@@ -21,7 +21,7 @@ from custos.errors import Conflict, Forbidden, InvalidInput, PolicyViolation
 from custos.redaction.service import Rendered
 from custos.retention import holds
 from custos.runtime import Runtime
-from helpers import audit_events, call_of
+from helpers import TransactionProbe, audit_events, call_of
 
 from .conftest import APPROVER, INVESTIGATOR, Scene
 
@@ -271,6 +271,26 @@ def test_a_view_is_masked_and_audited_as_a_consult(
     )
     assert entry.justification == "witness places P1 in the hall at the time"
     assert entry.details["masked_tracks"] == len(tracks)
+
+
+def test_no_transaction_is_open_while_a_view_is_rendered(
+    db: Session, runtime: Runtime, grant: Granter, scene: Scene
+) -> None:
+    granted = grant()
+    probe = TransactionProbe(db)
+    rendered = access.view(
+        call_of(db, runtime.clock, INVESTIGATOR),
+        runtime.sealer,
+        runtime.blobs,
+        detectors=probe,
+        grant_id=granted.id,
+        window_id=granted.windows[0].id,
+        segment_id=scene.segments[0],
+    )
+    assert probe.seen, "the detectors never ran"
+    assert not any(probe.seen), "a transaction was open while the clip was masked"
+    (entry,) = audit_events(db, event="footage.viewed")
+    assert entry.details["masked_tracks"] == len(rendered.record["tracks"])
 
 
 def test_only_the_part_inside_the_window_is_rendered(

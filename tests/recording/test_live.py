@@ -20,7 +20,15 @@ from custos.recording import service as recording
 from custos.redaction.cache import DetectorCache
 from custos.redaction.detectors import CenterFace
 from custos.redaction.zones import ZoneMask
-from helpers import audit_events, bearer, call_of, free_port, person_photo, still_clip
+from helpers import (
+    TransactionProbe,
+    audit_events,
+    bearer,
+    call_of,
+    free_port,
+    person_photo,
+    still_clip,
+)
 
 DOOR = [(0.0, 0.0), (0.35, 0.0), (0.35, 0.25), (0.0, 0.25)]
 
@@ -62,6 +70,17 @@ def test_the_live_picture_has_its_zone_black_and_its_face_masked(
     (entry,) = audit_events(db, event="camera.live_viewed")
     assert entry.object_id == "hall"
     assert entry.action == "consult"
+
+
+def test_no_transaction_is_open_while_the_camera_is_reached_and_masked(
+    db: Session, clock: FrozenClock, face_camera: str
+) -> None:
+    _register(db, clock, "lobby", face_camera)
+    probe = TransactionProbe(db)
+    recording.live_picture(call_of(db, clock), "lobby", detectors=probe)
+    assert probe.seen, "the detectors never ran"
+    assert not any(probe.seen), "a transaction was open while the picture was masked"
+    assert [e.object_id for e in audit_events(db, event="camera.live_viewed")] == ["lobby"]
 
 
 def test_no_live_picture_from_a_suspended_or_unreachable_camera(

@@ -537,7 +537,10 @@ def view(
     """The part of a segment inside a granted window, masked; audited as consult or disclose.
 
     Revealing tracks needs a grant that allows identification and a reason; it is recorded as
-    a disclosure of those persons to the holder.
+    a disclosure of those persons to the holder. The checks and reads are one short
+    transaction; decrypting and masking run with none open (they take seconds to minutes, and
+    an open transaction would keep every recorder from writing); then, in a transaction of its
+    own, the grant is checked again and the view audited before the clip is returned.
     """
     session = call.session
     where = {"window": str(window_id), "segment": segment_id}
@@ -565,18 +568,23 @@ def view(
             call, grant_id, f"grant {grant.reference} does not allow identification", where
         )
     options = viewing_options(reveal, reason, base=REVIEW_OPTIONS)
-    plaintext = recording.open_segment(sealer, blobs, segment)
-    rendered = redact_footage(plaintext, options, bounds, detectors=detectors)
-    tracks = rendered.record["tracks"]
-    details = {
+    sealed = recording.sealed_segment(segment)
+    details: dict[str, object] = {
         "camera": camera,
         "segment": segment.id,
         "from": (segment.started_at + timedelta(seconds=bounds[0])).isoformat(),
         "to": (segment.started_at + timedelta(seconds=bounds[1])).isoformat(),
-        "masked_tracks": sum(1 for t in tracks if not t["visible"]),
-        "visible_tracks": sorted(reveal),
-        "persons": grant.persons,
     }
+    session.commit()  # the reads end here
+    plaintext = recording.open_sealed(sealer, blobs, sealed)
+    rendered = redact_footage(plaintext, options, bounds, detectors=detectors)
+    tracks = rendered.record["tracks"]
+    # The grant may have been revoked, or the case closed, while the clip was rendered.
+    session.expire_all()
+    grant, case = reviewable_grant(call, grant_id, **where)
+    details["masked_tracks"] = sum(1 for t in tracks if not t["visible"])
+    details["visible_tracks"] = sorted(reveal)
+    details["persons"] = grant.persons
     disclosed = bool(reveal)
     asked = get_request(session, grant.request_id)
     justification = (reason or "").strip() if disclosed else asked.justification
@@ -587,7 +595,7 @@ def view(
         Action.DISCLOSE if disclosed else Action.CONSULT,
         "footage.unmasked" if disclosed else "footage.viewed",
         object_type="segment",
-        object_id=segment.id,
+        object_id=sealed.id,
         context=_context(case, grant, justification, call.actor.name),
         details=details,
     )

@@ -320,25 +320,28 @@ def live_picture(
 ) -> bytes:
     """A picture of an active camera now, as a JPEG: privacy zones black, faces masked.
 
-    The zones are applied first, then the redaction every viewed picture gets; the view is
-    audited as a consultation in the same transaction, so a failed audit shows nothing.
+    The zones are applied first, then the redaction every viewed picture gets. No transaction
+    is open while the camera is reached and the picture masked; the view is then audited as a
+    consultation in a transaction of its own, and a failed audit shows nothing.
     """
     session = call.session
     camera = cameras.get_camera(session, name)
     if camera.status is not CameraStatus.ACTIVE:
         raise Conflict(f"camera {name} is {camera.status}: it has no live picture")
+    source = camera.source_url
+    zones = cameras.zones_by_camera(session).get(camera.id, [])
+    session.commit()  # the reads end here: reaching a camera can take seconds
     picture = None
     problem = "no transport to try"
-    for transport in transports_for(camera.source_url):
+    for transport in transports_for(source):
         try:
-            picture = first_picture(camera.source_url, transport, timeout)
+            picture = first_picture(source, transport, timeout)
             break
         except (av.error.FFmpegError, OSError) as error:
             problem = f"{type(error).__name__}: {error}"
     if picture is None:
         raise Conflict(f"camera {name} cannot be reached now ({problem})")
     height, width = picture.shape[:2]
-    zones = cameras.zones_by_camera(session).get(camera.id, [])
     if zones:
         ZoneMask(zones, width, height).apply_bgr(picture)
     result, jpeg = redact_still(picture, detectors=detectors)
@@ -356,19 +359,45 @@ def live_picture(
     return jpeg
 
 
-def open_segment(sealer: Sealer, blobs: BlobStore, segment: Segment) -> bytes:
-    """Fetch and decrypt a segment in memory, checking its hash first."""
+@dataclass(frozen=True)
+class SealedSegment:
+    """What opening a segment needs, read from the index so that no transaction stays open."""
+
+    id: str
+    camera_id: int
+    blob_key: str
+    sha256: str
+    wrapped_key: bytes
+    nonce: bytes
+
+
+def sealed_segment(segment: Segment) -> SealedSegment:
+    """The blob and wrapped key of a stored segment, or NotFound if it has been erased."""
     if segment.key is None:
         raise NotFound(f"segment {segment.id} has no key: it has been erased")
-    ciphertext = blobs.get(segment.blob_key)
-    if hashlib.sha256(ciphertext).hexdigest() != segment.sha256:
-        raise TamperDetected(f"segment {segment.id}: the stored blob does not match its hash")
-    return sealer.open(
-        ciphertext,
+    return SealedSegment(
+        segment.id,
+        segment.camera_id,
+        segment.blob_key,
+        segment.sha256,
         segment.key.wrapped_key,
         segment.key.nonce,
-        associated_data(segment.id, segment.camera_id),
     )
+
+
+def open_sealed(sealer: Sealer, blobs: BlobStore, sealed: SealedSegment) -> bytes:
+    """Fetch and decrypt a segment in memory, checking its hash first (no database access)."""
+    ciphertext = blobs.get(sealed.blob_key)
+    if hashlib.sha256(ciphertext).hexdigest() != sealed.sha256:
+        raise TamperDetected(f"segment {sealed.id}: the stored blob does not match its hash")
+    return sealer.open(
+        ciphertext, sealed.wrapped_key, sealed.nonce, associated_data(sealed.id, sealed.camera_id)
+    )
+
+
+def open_segment(sealer: Sealer, blobs: BlobStore, segment: Segment) -> bytes:
+    """Fetch and decrypt a segment in memory, checking its hash first."""
+    return open_sealed(sealer, blobs, sealed_segment(segment))
 
 
 @dataclass(frozen=True)
