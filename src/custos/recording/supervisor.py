@@ -61,7 +61,12 @@ class RecordingSupervisor:
         deadline = None if duration is None else time.monotonic() + duration
         try:
             while not stop.is_set():
-                self.reconcile()
+                try:
+                    self.reconcile()
+                except Exception:
+                    # The registry cannot be read now (a database outage, say): the recorders
+                    # already running go on, and the next round tries again.
+                    log.exception("cannot read the camera registry; recorders keep running")
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
                     break
