@@ -96,11 +96,6 @@ def grant_for_request(session: Session, request_id: int) -> Grant | None:
     return session.scalar(sa.select(Grant).where(Grant.request_id == request_id))
 
 
-def camera_names(session: Session) -> dict[int, str]:
-    """Camera names by id, to show scopes."""
-    return cameras.camera_names(session)
-
-
 def windows_of(
     session: Session,
     rows: Sequence[RequestWindow | GrantWindow],
@@ -108,9 +103,9 @@ def windows_of(
 ) -> list[Window]:
     """A request's or a grant's scope as cameras (by name) × windows.
 
-    A listing passes the `camera_names` it read once, rather than one read per item.
+    A listing passes the `cameras.camera_names` it read once, rather than one read per item.
     """
-    names = camera_names(session) if names is None else names
+    names = cameras.camera_names(session) if names is None else names
     return [Window(names[row.camera_id], row.starts_at, row.ends_at) for row in rows]
 
 
@@ -499,7 +494,7 @@ def footage(call: Call, grant_id: int) -> list[WindowFootage]:
     """The stored footage a live grant reaches, as a timeline per window."""
     session = call.session
     grant, _ = reviewable_grant(call, grant_id)
-    names = camera_names(session)
+    names = cameras.camera_names(session)
     found = []
     for row in grant.windows:
         window = Window(names[row.camera_id], row.starts_at, row.ends_at)

@@ -24,6 +24,7 @@ from custos.access.schemas import (
     WindowFootageOut,
     WindowIO,
 )
+from custos.cameras import service as cameras
 from custos.cases import service as cases
 from custos.cases.schemas import EndedOut, Reason
 from custos.clock import Clock
@@ -100,7 +101,7 @@ def list_requests(
     case_id: int | None = None,
 ) -> list[RequestOut]:
     """Requests, the oldest pending first (the approvers' queue)."""
-    names = service.camera_names(db)
+    names = cameras.camera_names(db)
     return [request_out(db, r, names) for r in service.list_requests(db, status, case_id)]
 
 
@@ -158,7 +159,7 @@ def list_grants(
     db: DbSession, runtime: RuntimeDep, _caller: CaseViewer, case_id: int | None = None
 ) -> list[GrantOut]:
     """Grants, newest first, each with its state now."""
-    names = service.camera_names(db)
+    names = cameras.camera_names(db)
     return [
         grant_out(db, runtime.clock, g, names) for g in service.list_grants(db, case_id=case_id)
     ]
