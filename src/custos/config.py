@@ -96,6 +96,19 @@ class Settings(BaseSettings):
     sweep_minutes: float = Field(
         default=5, gt=0, le=1440, description="How often `custos serve` runs the retention sweeper."
     )
+    spool_megabytes: float = Field(
+        default=256,
+        gt=0,
+        le=65536,
+        description="Sealed footage each recorder keeps in memory while storage or the database "
+        "refuses writes; beyond it, the time lost is recorded as a gap.",
+    )
+    camera_down_alert_seconds: float = Field(
+        default=120,
+        gt=0,
+        le=86400,
+        description="A camera down for longer than this shows red and raises an alert.",
+    )
     policy: str = Field(
         default="kz-nvms",
         description="Retention and access policy: a shipped profile name or a .toml file path.",

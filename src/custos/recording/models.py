@@ -69,3 +69,35 @@ class RecordingGap(Base):
     started_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
     reason: Mapped[str] = mapped_column(sa.String(512))
+    # What went wrong in technical terms (the error FFmpeg or the store raised), if anything.
+    detail: Mapped[str] = mapped_column(sa.String(512), default="")
+
+
+class RecorderStatus(Base):
+    """What a camera's recorder last reported: its state, the picture, and what waits to be stored.
+
+    A running recorder rewrites its row every few seconds; a row whose heartbeat is old belongs
+    to a recorder that is not running any more.
+    """
+
+    __tablename__ = "recorder_status"
+
+    camera_id: Mapped[int] = mapped_column(sa.ForeignKey("cameras.id"), primary_key=True)
+    recorder: Mapped[str] = mapped_column(sa.String(128))
+    state: Mapped[str] = mapped_column(sa.String(32))
+    reason: Mapped[str] = mapped_column(sa.String(64), default="")
+    detail: Mapped[str] = mapped_column(sa.String(512), default="")
+    state_since: Mapped[datetime]
+    heartbeat_at: Mapped[datetime]
+    started_at: Mapped[datetime]
+    last_segment_end: Mapped[datetime | None]
+    lag_s: Mapped[float | None]
+    bitrate_bps: Mapped[float | None]
+    fps: Mapped[float | None]
+    width: Mapped[int | None]
+    height: Mapped[int | None]
+    codec: Mapped[str] = mapped_column(sa.String(32), default="")
+    reconnects: Mapped[int] = mapped_column(default=0)
+    spool_segments: Mapped[int] = mapped_column(default=0)
+    spool_bytes: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    segments_dropped: Mapped[int] = mapped_column(default=0)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 
 
 def should_cut(elapsed: float, target: float, is_keyframe: bool) -> bool:
@@ -99,3 +101,118 @@ class Timeline:
             raise ValueError("no packet observed yet")
         self._fixed = True
         return datetime.fromtimestamp(self._offset + source_seconds, UTC)
+
+
+class GapReason(StrEnum):
+    """Why a camera's time line has a hole, in the words an operator reads."""
+
+    HOST_UNREACHABLE = "host unreachable"
+    HOST_NOT_FOUND = "host not found"
+    CONNECTION_REFUSED = "connection refused"
+    AUTHENTICATION_FAILED = "authentication failed"
+    STREAM_NOT_FOUND = "stream not found"
+    NOT_A_VIDEO_STREAM = "not a video stream"
+    STREAM_ENDED = "stream ended"
+    STORAGE_FULL = "storage full"
+    STORAGE_UNAVAILABLE = "storage unavailable"
+    DATABASE_UNAVAILABLE = "database unavailable"
+    RECORDER_RESTARTED = "recorder restarted"
+    SYSTEM_NOT_RUNNING = "system not running"
+    CAMERA_SUSPENDED = "camera suspended"
+    CAMERA_CHANGED = "camera settings changed"
+
+
+# errno values, as FFmpeg reports them on Linux.
+_ENOENT, _EIO, _EACCES, _EPERM = 2, 5, 13, 1
+_ENETUNREACH, _ETIMEDOUT, _ECONNREFUSED, _EHOSTUNREACH, _EHOSTDOWN = 101, 110, 111, 113, 112
+_UNREACHABLE = {_ENETUNREACH, _ETIMEDOUT, _EHOSTUNREACH, _EHOSTDOWN}
+
+
+def source_failure(kind: str, errno: int | None, message: str, *, connected: bool) -> GapReason:
+    """The plain reason for a camera source failing, from what FFmpeg raised.
+
+    `kind` is the error's class name, `errno` its number (None when it has none) and
+    `connected` whether a stream had been opened when it happened: a timeout while connecting
+    means the host does not answer, a timeout later means the stream stopped.
+    """
+    text = message.lower()
+    if "401" in text or "unauthorized" in text or kind == "HTTPUnauthorizedError":
+        return GapReason.AUTHENTICATION_FAILED
+    if kind in ("HTTPForbiddenError", "PermissionError") or errno in (_EACCES, _EPERM):
+        return GapReason.AUTHENTICATION_FAILED
+    if kind == "HTTPNotFoundError" or "404" in text or errno == _ENOENT:
+        return GapReason.STREAM_NOT_FOUND
+    if connected:
+        if kind == "InvalidDataError" or "no video stream" in text:
+            return GapReason.NOT_A_VIDEO_STREAM
+        return GapReason.STREAM_ENDED
+    if errno == _ECONNREFUSED or kind == "ConnectionRefusedError":
+        return GapReason.CONNECTION_REFUSED
+    if errno in _UNREACHABLE or kind == "TimeoutError":
+        return GapReason.HOST_UNREACHABLE
+    if errno == _EIO or "resolve" in text or "name or service" in text:
+        # FFmpeg answers a name that does not resolve with an input/output error.
+        return GapReason.HOST_NOT_FOUND
+    if kind == "InvalidDataError" or "no video stream" in text:
+        return GapReason.NOT_A_VIDEO_STREAM
+    return GapReason.STREAM_ENDED
+
+
+class CameraState(StrEnum):
+    """What a camera's recorder is doing, as operators see it."""
+
+    RECORDING = "recording"
+    RECONNECTING = "reconnecting"
+    DOWN = "down"
+    STORAGE_REFUSED = "storage refused"
+    STOPPED = "stopped"
+
+
+# An outage shorter than this is a reconnection; a longer one means the camera is down.
+RECONNECTING_SECONDS = 10.0
+
+
+def recorder_state(
+    *, connected: bool, outage_seconds: float | None, storage_failing: bool
+) -> CameraState:
+    """The state of a running recorder.
+
+    `outage_seconds` is how long the camera has been out of reach (None when it is not).
+    """
+    if connected:
+        return CameraState.STORAGE_REFUSED if storage_failing else CameraState.RECORDING
+    if outage_seconds is not None and outage_seconds >= RECONNECTING_SECONDS:
+        return CameraState.DOWN
+    return CameraState.RECONNECTING
+
+
+def resume_reason(previous_state: str | None, previous_reason: str) -> GapReason:
+    """Why a camera's time line has a hole between the last run of its recorder and this one.
+
+    A run that stopped cleanly says why it stopped (suspended, changed, or the whole system
+    stopped); a run that left no clean stop behind died, and its recorder was restarted.
+    """
+    if previous_state == CameraState.STOPPED:
+        for reason in (GapReason.CAMERA_SUSPENDED, GapReason.CAMERA_CHANGED):
+            if previous_reason == reason:
+                return reason
+        return GapReason.SYSTEM_NOT_RUNNING
+    return GapReason.RECORDER_RESTARTED
+
+
+Interval = tuple[datetime, datetime]
+
+
+def holes(covered: Iterable[Interval], tolerance: timedelta = timedelta(0)) -> list[Interval]:
+    """The stretches between `covered` intervals (segments and gaps) that nothing explains.
+
+    Intervals may overlap and come in any order; holes no longer than `tolerance` are ignored.
+    Time before the first interval and after the last is not a hole.
+    """
+    result: list[Interval] = []
+    reach: datetime | None = None
+    for start, end in sorted(covered):
+        if reach is not None and start - reach > tolerance:
+            result.append((reach, start))
+        reach = end if reach is None else max(reach, end)
+    return result

@@ -2,7 +2,8 @@
 
 A recorder runs in its own thread until its stop event is set. It never gives up on a camera:
 it retries with capped exponential back-off, and each outage becomes a gap row that starts
-where the last stored segment ended and ends where the next one starts.
+where the last segment ended and ends where the next one starts. It never waits for storage
+either: it seals each segment and hands it to its spool, which stores it in the background.
 """
 
 from __future__ import annotations
@@ -17,22 +18,33 @@ from av.container import InputContainer
 
 from custos.clock import Clock
 from custos.recording.media import MaskingSegmenter, Segmenter, SegmentFile, open_source
-from custos.recording.policy import Backoff, Timeline, transports_for
-from custos.recording.service import CameraFeed, SegmentWriter
+from custos.recording.policy import (
+    Backoff,
+    CameraState,
+    GapReason,
+    Timeline,
+    recorder_state,
+    source_failure,
+    transports_for,
+)
+from custos.recording.service import CameraFeed, PendingSegment, SegmentWriter, StatusReport
+from custos.recording.spool import DEFAULT_SPOOL_BYTES, Spool, describe
 
 log = logging.getLogger(__name__)
 
 SOURCE_ERRORS = (av.error.FFmpegError, OSError)
-STORE_ATTEMPTS = 5
 
 
-def describe(error: BaseException) -> str:
-    """A one-line reason for a gap row."""
-    return f"{type(error).__name__}: {error}"[:500]
+def source_reason(error: BaseException, *, connected: bool) -> tuple[GapReason, str]:
+    """The plain reason and the technical detail of a camera source failing."""
+    number = error.errno if isinstance(error, OSError) else None
+    return source_failure(type(error).__name__, number, str(error), connected=connected), describe(
+        error
+    )
 
 
 class CameraRecorder:
-    """Records one camera until `stop` is set."""
+    """Records one camera until `stop` is set; what it seals goes through its spool."""
 
     def __init__(
         self,
@@ -46,6 +58,8 @@ class CameraRecorder:
         read_timeout: float = 10.0,
         realtime_files: bool = True,
         loop_files: bool = True,
+        spool_bytes: int = DEFAULT_SPOOL_BYTES,
+        close_timeout: float = 20.0,
     ) -> None:
         self.feed = feed
         self._writer = writer
@@ -54,48 +68,64 @@ class CameraRecorder:
         self._backoff = backoff or Backoff()
         self._open_timeout = open_timeout
         self._read_timeout = read_timeout
+        self._close_timeout = close_timeout
         # A file source stands in for a camera: played in real time and looped, like a live feed.
         self._is_file = feed.source.startswith("/")
         self._realtime = realtime_files and self._is_file
         self._loop = loop_files
         self._transport: str | None = None
         self._last_end: datetime | None = None
-        self._gap: int | None = None
-        self.segments_stored = 0
+        self._interrupted = False
+        self.spool = Spool(writer, feed, max_bytes=spool_bytes)
+        self.segments_stored = 0  # sealed and handed to the spool
+        # Why the recorder stops, set by whoever sets `stop`: the next run's gap says it.
+        self.stop_reason: GapReason = GapReason.SYSTEM_NOT_RUNNING
+        self._started_at = clock.now()
+        self._connected = False
+        self._connections = 0
+        self._outage: tuple[datetime, GapReason, str] | None = None
+        self._last: PendingSegment | None = None
+        self._reported: tuple[CameraState, datetime] | None = None
+        self._extra = {"camera": feed.name}
 
-    def run(self) -> None:
-        """Record until stopped."""
-        self._writer.recorder_event(self.feed, "recording.started")
+    def run(self, start_reason: GapReason | None = None) -> None:
+        """Record until stopped; `start_reason`, if given, says why the last run ended."""
+        self.spool.start(start_reason)
         attempt = 0
         try:
             while not self._stop.is_set():
                 stored_before = self.segments_stored
-                reason = self._record_connection()
+                failure = self._record_connection()
                 if self._stop.is_set():
                     break
-                if reason is None:
+                if failure is None:
                     if not self._loop:
                         break
                     continue  # a file source came to its end: loop it without a gap
                 if self.segments_stored > stored_before:
                     attempt = 0
-                if self._gap is None:
-                    since = self._last_end or self._clock.now()
-                    self._gap = self._writer.open_gap(self.feed, since, reason)
-                    log.warning(
-                        "camera %s: %s", self.feed.name, reason, extra={"camera": self.feed.name}
-                    )
+                self._lost(*failure)
                 self._stop.wait(self._backoff.delay(attempt))
                 attempt += 1
         finally:
-            if self._gap is not None:  # stopped while the camera was away: the gap ends here
-                self._writer.close_gap(self.feed, self._gap, self._clock.now())
-                self._gap = None
-            self._writer.recorder_event(
-                self.feed, "recording.stopped", segments=self.segments_stored
-            )
+            self._connected = False
+            self.spool.event("recording.stopped", segments=self.segments_stored)
+            final = self.status(stopping=True) if self._stop.is_set() else None
+            lost = self.spool.close(self._clock.now(), final, self._close_timeout)
+            self.segments_stored -= lost
 
-    def _connect(self) -> InputContainer | str:
+    def _lost(self, reason: GapReason, detail: str) -> None:
+        now = self._clock.now()
+        if self._outage is None:
+            self._outage = (now, reason, detail)
+            log.warning("camera %s: %s (%s)", self.feed.name, reason, detail, extra=self._extra)
+        else:
+            self._outage = (self._outage[0], reason, detail)
+        if not self._interrupted:
+            self.spool.interrupted(self._last_end or now, reason, detail)
+            self._interrupted = True
+
+    def _connect(self) -> InputContainer | tuple[GapReason, str]:
         transports = transports_for(self.feed.source)
         if self._transport in transports:  # the transport that worked last time goes first
             transports = (self._transport, *[t for t in transports if t != self._transport])
@@ -111,16 +141,16 @@ class CameraRecorder:
             self._transport = transport
             return container
         assert error is not None
-        return describe(error)
+        return source_reason(error, connected=False)
 
-    def _record_connection(self) -> str | None:
+    def _record_connection(self) -> tuple[GapReason, str] | None:
         """Record one connection; returns why it ended, or None for a file that reached its end."""
         connected = self._connect()
-        if isinstance(connected, str):
+        if isinstance(connected, tuple):
             return connected
         with connected as container:
             if not container.streams.video:
-                return "the source has no video stream"
+                return GapReason.NOT_A_VIDEO_STREAM, "the source has no video stream"
             video = container.streams.video[0]
             audio = None
             if self.feed.record_audio and container.streams.audio:
@@ -131,9 +161,9 @@ class CameraRecorder:
                 else Segmenter(video, audio, self.feed.segment_seconds)
             )
             streams = [video] if audio is None else [video, audio]
-            reason: str | None = "the stream ended"
+            failure: tuple[GapReason, str] | None = (GapReason.STREAM_ENDED, "the stream ended")
             # A file loop continues the time line where the previous pass ended.
-            resume = self._last_end if (self._is_file and self._gap is None) else None
+            resume = self._last_end if (self._is_file and not self._interrupted) else None
             timeline = Timeline(start=resume or (self._clock.now() if self._is_file else None))
             pace_from: tuple[float, float] | None = None
             video_index, time_base = video.index, float(video.time_base or 0)
@@ -143,6 +173,8 @@ class CameraRecorder:
                         break
                     pts = packet.pts
                     if pts is not None and packet.stream_index == video_index:
+                        if not self._connected:
+                            self._on_connected()
                         seconds = pts * time_base
                         if not timeline.fixed:
                             timeline.observe(seconds, self._clock.now())
@@ -154,13 +186,21 @@ class CameraRecorder:
                         self._store(finished, timeline)
                 else:
                     if self._is_file:
-                        reason = None
+                        failure = None
             except SOURCE_ERRORS as error:
-                reason = describe(error)
+                failure = source_reason(error, connected=True)
             finally:
                 for last in segmenter.finish():
                     self._store(last, timeline)
-            return reason
+                self._connected = False
+            return failure
+
+    def _on_connected(self) -> None:
+        self._connected = True
+        self._connections += 1
+        if self._outage is not None:
+            log.info("camera %s: recording again", self.feed.name, extra=self._extra)
+        self._outage = None
 
     def _pace(self, seconds: float, start: tuple[float, float]) -> None:
         """Hold a file's packet back until its moment comes, as a live camera would."""
@@ -169,28 +209,56 @@ class CameraRecorder:
             self._stop.wait(delay)
 
     def _store(self, segment: SegmentFile, timeline: Timeline) -> None:
-        started_at = timeline.wall(segment.start)
-        attempt = 0
-        while True:
-            try:
-                row = self._writer.store(self.feed, segment, started_at)
-                break
-            except Exception as error:  # a storage fault must not end the recorder
-                log.error(
-                    "camera %s: cannot store a segment: %s",
-                    self.feed.name,
-                    error,
-                    extra={"camera": self.feed.name},
-                )
-                if self._stop.is_set() or attempt >= STORE_ATTEMPTS:
-                    if self._gap is None:
-                        reason = f"segment not stored: {describe(error)}"
-                        self._gap = self._writer.open_gap(self.feed, started_at, reason)
-                    return
-                self._stop.wait(self._backoff.delay(attempt))
-                attempt += 1
-        self.segments_stored += 1
-        if self._gap is not None:
-            self._writer.close_gap(self.feed, self._gap, row.started_at)
-            self._gap = None
-        self._last_end = row.ended_at
+        """Seal a finished segment and hand it to the spool; never waits for storage."""
+        pending = self._writer.seal(self.feed, segment, timeline.wall(segment.start))
+        self._last = pending
+        self._last_end = pending.ended_at
+        self._interrupted = False
+        if self.spool.segment(pending):
+            self.segments_stored += 1
+
+    def status(self, *, stopping: bool = False) -> StatusReport:
+        """What this recorder is doing now, for its status row."""
+        now = self._clock.now()
+        failure = self.spool.failure
+        if stopping:
+            state: CameraState = CameraState.STOPPED
+            reason, detail = str(self.stop_reason), ""
+        else:
+            outage = self._outage
+            state = recorder_state(
+                connected=self._connected,
+                outage_seconds=(now - outage[0]).total_seconds() if outage else None,
+                storage_failing=failure is not None,
+            )
+            if outage is not None and not self._connected:
+                reason, detail = str(outage[1]), outage[2]
+            elif failure is not None:
+                reason, detail = str(failure.reason), failure.detail
+            else:
+                reason, detail = "", ""
+        if self._reported is None or self._reported[0] != state:
+            self._reported = (state, now)
+        spooled, spooled_bytes = self.spool.depth
+        last = self._last
+        return StatusReport(
+            camera_id=self.feed.id,
+            state=str(state),
+            reason=reason,
+            detail=detail,
+            state_since=self._reported[1],
+            started_at=self._started_at,
+            last_segment_end=self.spool.stored_end,
+            lag_s=(now - self._last_end).total_seconds()
+            if self._connected and self._last_end
+            else None,
+            bitrate_bps=last.size * 8 / last.duration if last and last.duration else None,
+            fps=last.frames / last.duration if last and last.duration else None,
+            width=last.width if last else None,
+            height=last.height if last else None,
+            codec=last.codec if last else "",
+            reconnects=max(0, self._connections - 1),
+            spool_segments=spooled,
+            spool_bytes=spooled_bytes,
+            segments_dropped=self.spool.dropped,
+        )

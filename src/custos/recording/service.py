@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import errno
 import hashlib
 import logging
 import os
@@ -25,14 +27,21 @@ from custos.clock import Clock
 from custos.context import Actor, Call
 from custos.errors import Conflict, CustosError, NotFound, StorageError, TamperDetected
 from custos.recording.media import SegmentFile, first_picture, probe_video
-from custos.recording.models import DataKey, RecordingGap, Segment
-from custos.recording.policy import associated_data, blob_key, transports_for
+from custos.recording.models import DataKey, RecorderStatus, RecordingGap, Segment
+from custos.recording.policy import (
+    CameraState,
+    GapReason,
+    associated_data,
+    blob_key,
+    resume_reason,
+    transports_for,
+)
 from custos.recording.policy import segment_id as new_segment_id
 from custos.redaction.cache import DetectorCache
 from custos.redaction.service import redact_still
 from custos.redaction.zones import ZoneMask
 from custos.storage.blobs import BlobStore
-from custos.storage.crypto import CiphertextBuffer, Sealer
+from custos.storage.crypto import Sealer
 
 log = logging.getLogger(__name__)
 
@@ -115,8 +124,91 @@ class StoredSegment:
     ended_at: datetime
 
 
+@dataclass(frozen=True)
+class PendingSegment:
+    """A sealed segment waiting to be stored: ciphertext only, never the plaintext."""
+
+    feed: CameraFeed
+    id: str
+    blob_key: str
+    started_at: datetime
+    ended_at: datetime
+    duration: float
+    frames: int
+    codec: str
+    width: int
+    height: int
+    has_audio: bool
+    ciphertext: bytes
+    sha256: str
+    wrapped_key: bytes
+    nonce: bytes
+    kek_id: str
+    sealed_at: datetime
+
+    @property
+    def size(self) -> int:
+        """Bytes of ciphertext."""
+        return len(self.ciphertext)
+
+
+@dataclass(frozen=True)
+class Resumed:
+    """Where a camera's time line stood when its recorder started."""
+
+    since: datetime | None  # the end of what was stored or explained; None: nothing ever was
+    reason: GapReason  # why nothing was recorded from `since` until now
+    stale_gaps_closed: int
+    orphans_removed: int
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """One camera's recorder status, as the recorder reports it every few seconds."""
+
+    camera_id: int
+    state: str
+    reason: str
+    detail: str
+    state_since: datetime
+    started_at: datetime
+    last_segment_end: datetime | None
+    lag_s: float | None
+    bitrate_bps: float | None
+    fps: float | None
+    width: int | None
+    height: int | None
+    codec: str
+    reconnects: int
+    spool_segments: int
+    spool_bytes: int
+    segments_dropped: int
+
+
+class StorageFull(StorageError):
+    """Storage refuses new footage (the gate is closed)."""
+
+
+def store_failure(error: BaseException) -> GapReason:
+    """The plain reason a segment or a gap could not be written."""
+    if isinstance(error, sa.exc.SQLAlchemyError):
+        return GapReason.DATABASE_UNAVAILABLE
+    if isinstance(error, StorageFull):
+        return GapReason.STORAGE_FULL
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, OSError) and cause.errno in (errno.ENOSPC, errno.EDQUOT):
+            return GapReason.STORAGE_FULL
+        cause = cause.__cause__
+    return GapReason.STORAGE_UNAVAILABLE
+
+
 class SegmentWriter:
-    """Seals finished segments, stores their blobs, and indexes them with their audit entries."""
+    """Seals finished segments, stores their blobs, and indexes them with their audit entries.
+
+    Sealing is done by the thread that reads the camera; storing and indexing may be done later
+    by another (the recorder's spool), each step on its own and each safe to repeat.
+    """
 
     def __init__(
         self,
@@ -133,93 +225,137 @@ class SegmentWriter:
         self._blobs = blobs
         self._planner = planner
         self._gate = gate
-        self._ciphertext = CiphertextBuffer()
         self._actor = recorder_actor()
 
+    @property
+    def name(self) -> str:
+        """The name recorders write under, in the audit log and their status rows."""
+        return self._actor.name
+
     def store(self, feed: CameraFeed, segment: SegmentFile, started_at: datetime) -> StoredSegment:
-        """Seal and keep one segment; the blob is written before the index row that names it."""
+        """Seal and keep one segment now; the blob is written before the index row that names it."""
+        pending = self.seal(feed, segment, started_at)
+        self.put_blob(pending)
+        try:
+            self.index(pending)
+        except Exception:
+            self.discard(pending)
+            raise
+        return StoredSegment(pending.id, pending.started_at, pending.ended_at)
+
+    def seal(self, feed: CameraFeed, segment: SegmentFile, started_at: datetime) -> PendingSegment:
+        """Encrypt a finished segment under a fresh key; no I/O."""
+        segment_id = new_segment_id(started_at, os.urandom(10))
+        sealed = self._sealer.seal(segment.data, associated_data(segment_id, feed.id))
+        return PendingSegment(
+            feed=feed,
+            id=segment_id,
+            blob_key=blob_key(feed.id, started_at, segment_id),
+            started_at=started_at,
+            ended_at=started_at + timedelta(seconds=segment.duration),
+            duration=segment.duration,
+            frames=segment.frames,
+            codec=segment.codec,
+            width=segment.width,
+            height=segment.height,
+            has_audio=segment.has_audio,
+            ciphertext=bytes(sealed.ciphertext),
+            sha256=sealed.sha256,
+            wrapped_key=sealed.wrapped_key,
+            nonce=sealed.nonce,
+            kek_id=sealed.kek_id,
+            sealed_at=self._clock.now(),
+        )
+
+    def put_blob(self, pending: PendingSegment) -> None:
+        """Write the sealed blob, unless storage refuses new footage now."""
         with self._sessions() as session:
             refusal = self._gate.refusal(session)
         if refusal is not None:
-            raise StorageError(refusal)
-        segment_id = new_segment_id(started_at, os.urandom(10))
-        sealed = self._sealer.seal(
-            segment.data, associated_data(segment_id, feed.id), into=self._ciphertext
-        )
-        key = blob_key(feed.id, started_at, segment_id)
-        self._blobs.put(key, sealed.ciphertext)
-        now = self._clock.now()
-        ended_at = started_at + timedelta(seconds=segment.duration)
-        try:
-            with self._sessions() as session:
-                plan = self._planner.plan_new(session, feed, started_at, ended_at)
-                # Core INSERTs, compiled once: this runs for every segment of every camera.
-                session.execute(
-                    _INSERT_KEY,
-                    {
-                        "id": segment_id,
-                        "wrapped_key": sealed.wrapped_key,
-                        "nonce": sealed.nonce,
-                        "kek_id": sealed.kek_id,
-                        "created_at": now,
-                    },
-                )
-                session.execute(
-                    _INSERT_SEGMENT,
-                    {
-                        "id": segment_id,
-                        "camera_id": feed.id,
-                        "started_at": started_at,
-                        "ended_at": ended_at,
-                        "duration_s": segment.duration,
-                        "frames": segment.frames,
-                        "bytes": len(sealed.ciphertext),
-                        "codec": segment.codec,
-                        "width": segment.width,
-                        "height": segment.height,
-                        "has_audio": segment.has_audio,
-                        "sha256": sealed.sha256,
-                        "blob_key": key,
-                        "key_id": segment_id,
-                        "sealed_at": now,
-                        "region": feed.region,
-                        "expires_at": plan.expires_at,
-                        "retention_reason": plan.reason,
-                        "retention_detail": plan.detail,
-                        "erased_at": None,
-                        "erasure_reason": None,
-                    },
-                )
-                audit.record(
-                    session,
-                    self._clock,
-                    self._actor,
-                    Action.COLLECT,
-                    "recording.segment_sealed",
-                    object_type="segment",
-                    object_id=segment_id,
-                    details={
-                        "camera": feed.name,
-                        "started_at": started_at.isoformat(),
-                        "duration_s": round(segment.duration, 3),
-                        "bytes": len(sealed.ciphertext),
-                        "sha256": sealed.sha256,
-                    },
-                )
-                session.commit()
-        except Exception:
-            # No index row names the blob: remove it rather than leave an orphan behind.
-            try:
-                self._blobs.delete(key)
-            except StorageError as cleanup:
-                log.error("orphan blob %s left behind: %s", key, cleanup.message)
-            raise
-        return StoredSegment(segment_id, started_at, ended_at)
+            raise StorageFull(refusal)
+        self._blobs.put(pending.blob_key, pending.ciphertext)
 
-    def open_gap(self, feed: CameraFeed, started_at: datetime, reason: str) -> int:
+    def discard(self, pending: PendingSegment) -> None:
+        """Remove a blob no index row will name, rather than leave an orphan behind."""
+        try:
+            self._blobs.delete(pending.blob_key)
+        except StorageError as cleanup:
+            log.error("orphan blob %s left behind: %s", pending.blob_key, cleanup.message)
+
+    def index(self, pending: PendingSegment) -> None:
+        """Index a stored blob with its key, its retention plan and its audit entry, together.
+
+        Safe to repeat: a segment indexed already (its commit went through, its answer did not)
+        is left as it is.
+        """
+        feed = pending.feed
+        with self._sessions() as session:
+            if session.get(Segment, pending.id) is not None:
+                return
+            plan = self._planner.plan_new(session, feed, pending.started_at, pending.ended_at)
+            # Core INSERTs, compiled once: this runs for every segment of every camera.
+            session.execute(
+                _INSERT_KEY,
+                {
+                    "id": pending.id,
+                    "wrapped_key": pending.wrapped_key,
+                    "nonce": pending.nonce,
+                    "kek_id": pending.kek_id,
+                    "created_at": pending.sealed_at,
+                },
+            )
+            session.execute(
+                _INSERT_SEGMENT,
+                {
+                    "id": pending.id,
+                    "camera_id": feed.id,
+                    "started_at": pending.started_at,
+                    "ended_at": pending.ended_at,
+                    "duration_s": pending.duration,
+                    "frames": pending.frames,
+                    "bytes": pending.size,
+                    "codec": pending.codec,
+                    "width": pending.width,
+                    "height": pending.height,
+                    "has_audio": pending.has_audio,
+                    "sha256": pending.sha256,
+                    "blob_key": pending.blob_key,
+                    "key_id": pending.id,
+                    "sealed_at": pending.sealed_at,
+                    "region": feed.region,
+                    "expires_at": plan.expires_at,
+                    "retention_reason": plan.reason,
+                    "retention_detail": plan.detail,
+                    "erased_at": None,
+                    "erasure_reason": None,
+                },
+            )
+            audit.record(
+                session,
+                self._clock,
+                self._actor,
+                Action.COLLECT,
+                "recording.segment_sealed",
+                object_type="segment",
+                object_id=pending.id,
+                details={
+                    "camera": feed.name,
+                    "started_at": pending.started_at.isoformat(),
+                    "duration_s": round(pending.duration, 3),
+                    "bytes": pending.size,
+                    "sha256": pending.sha256,
+                },
+            )
+            session.commit()
+
+    def open_gap(
+        self, feed: CameraFeed, started_at: datetime, reason: str, detail: str = ""
+    ) -> int:
         """Record that `feed` stopped delivering at `started_at`, and why."""
         with self._sessions() as session:
-            gap = RecordingGap(camera_id=feed.id, started_at=started_at, reason=reason[:512])
+            gap = RecordingGap(
+                camera_id=feed.id, started_at=started_at, reason=reason[:512], detail=detail[:512]
+            )
             session.add(gap)
             session.flush()
             audit.record(
@@ -230,7 +366,12 @@ class SegmentWriter:
                 "recording.gap_opened",
                 object_type="camera",
                 object_id=feed.name,
-                details={"gap": gap.id, "since": started_at.isoformat(), "reason": reason[:512]},
+                details={
+                    "gap": gap.id,
+                    "since": started_at.isoformat(),
+                    "reason": reason[:512],
+                    "detail": detail[:512],
+                },
             )
             session.commit()
             return gap.id
@@ -241,21 +382,7 @@ class SegmentWriter:
             gap = session.get(RecordingGap, gap_id)
             if gap is None:
                 raise NotFound(f"no recording gap {gap_id}")
-            gap.ended_at = ended_at
-            audit.record(
-                session,
-                self._clock,
-                self._actor,
-                Action.COLLECT,
-                "recording.gap_closed",
-                object_type="camera",
-                object_id=feed.name,
-                details={
-                    "gap": gap_id,
-                    "until": ended_at.isoformat(),
-                    "seconds": round((ended_at - gap.started_at).total_seconds(), 3),
-                },
-            )
+            _close(session, self._clock, self._actor, feed.name, gap, ended_at)
             session.commit()
 
     def recorder_event(self, feed: CameraFeed, event: str, **details: object) -> None:
@@ -272,6 +399,116 @@ class SegmentWriter:
                 details=details,
             )
             session.commit()
+
+    def resume(self, feed: CameraFeed) -> Resumed:
+        """Find where `feed`'s time line stopped, and clear up what a dead recorder left.
+
+        Gaps left open by a recorder that died are closed at its last heartbeat; blobs it wrote
+        without indexing them are removed. The time line then stands at the end of the last
+        segment or gap, and the reason is what the previous run's status says of its end.
+        """
+        with self._sessions() as session:
+            status = session.get(RecorderStatus, feed.id)
+            previous_state = status.state if status is not None else None
+            previous_reason = status.reason if status is not None else ""
+            heartbeat = status.heartbeat_at if status is not None else None
+            stale = list(
+                session.scalars(
+                    sa.select(RecordingGap).where(
+                        RecordingGap.camera_id == feed.id, RecordingGap.ended_at.is_(None)
+                    )
+                )
+            )
+            for gap in stale:
+                until = max(gap.started_at, heartbeat) if heartbeat else gap.started_at
+                _close(session, self._clock, self._actor, feed.name, gap, until)
+            session.flush()
+            last_segment = session.scalar(
+                sa.select(sa.func.max(Segment.ended_at)).where(Segment.camera_id == feed.id)
+            )
+            last_gap = session.scalar(
+                sa.select(sa.func.max(RecordingGap.ended_at)).where(
+                    RecordingGap.camera_id == feed.id
+                )
+            )
+            session.commit()
+        ends = [end for end in (last_segment, last_gap) if end is not None]
+        since = max(ends) if ends else None
+        orphans = 0
+        if previous_state is not None and previous_state != CameraState.STOPPED and since:
+            orphans = self._remove_orphans(feed, since)
+        return Resumed(since, resume_reason(previous_state, previous_reason), len(stale), orphans)
+
+    def _remove_orphans(self, feed: CameraFeed, since: datetime) -> int:
+        """Delete blobs of `feed` from `since`'s day on that no index row names."""
+        day, today = since.date(), self._clock.now().date()
+        keys: list[str] = []
+        while day <= today and len(keys) < 100_000:
+            keys.extend(self._blobs.keys(f"cameras/{feed.id}/{day:%Y/%m/%d}/"))
+            day += timedelta(days=1)
+        if not keys:
+            return 0
+        with self._sessions() as session:
+            named = set(
+                session.scalars(sa.select(Segment.blob_key).where(Segment.blob_key.in_(keys)))
+            )
+        orphans = [key for key in keys if key not in named]
+        if orphans:
+            self._blobs.delete_many(orphans)
+            log.warning(
+                "camera %s: removed %d blob(s) a stopped recorder left unindexed",
+                feed.name,
+                len(orphans),
+                extra={"camera": feed.name},
+            )
+        return len(orphans)
+
+    def write_statuses(self, reports: Sequence[StatusReport]) -> None:
+        """Write every report as its camera's status row, in one short transaction."""
+        if not reports:
+            return
+        now = self._clock.now()
+        with self._sessions() as session:
+            for report in reports:
+                row = session.get(RecorderStatus, report.camera_id)
+                if row is None:
+                    row = RecorderStatus(camera_id=report.camera_id)
+                    session.add(row)
+                for field in dataclasses.fields(report):
+                    setattr(row, field.name, getattr(report, field.name))
+                row.recorder = self._actor.name
+                row.heartbeat_at = now
+            session.commit()
+
+
+def _close(
+    session: Session,
+    clock: Clock,
+    actor: Actor,
+    camera: str,
+    gap: RecordingGap,
+    ended_at: datetime,
+) -> None:
+    gap.ended_at = ended_at
+    audit.record(
+        session,
+        clock,
+        actor,
+        Action.COLLECT,
+        "recording.gap_closed",
+        object_type="camera",
+        object_id=camera,
+        details={
+            "gap": gap.id,
+            "until": ended_at.isoformat(),
+            "seconds": round((ended_at - gap.started_at).total_seconds(), 3),
+        },
+    )
+
+
+def recorder_statuses(session: Session) -> dict[int, RecorderStatus]:
+    """The last status each camera's recorder reported, by camera id."""
+    return {row.camera_id: row for row in session.scalars(sa.select(RecorderStatus))}
 
 
 def list_segments(

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from custos.recording.policy import Backoff, GapReason
 from custos.recording.recorder import CameraRecorder
 from custos.recording.service import (
     CameraFeed,
@@ -28,8 +29,21 @@ class _Running:
     stop: threading.Event
 
 
+@dataclass
+class _Restarts:
+    """A camera whose recorder died: how often in a row, and when it may start again."""
+
+    count: int
+    not_before: float  # time.monotonic()
+
+
 class RecordingSupervisor:
-    """Reconciles running recorders with the registry every `poll_seconds`."""
+    """Reconciles running recorders with the registry every `poll_seconds`, and reports them.
+
+    It restarts a recorder that died with back-off, writes every recorder's status row on each
+    round (the heartbeat health pages read), and no exception ends it: a registry it cannot
+    read leaves the running recorders as they are until the next round.
+    """
 
     def __init__(
         self,
@@ -40,15 +54,22 @@ class RecordingSupervisor:
         poll_seconds: float = 5.0,
         recorder_factory: Callable[[CameraFeed, SegmentWriter, threading.Event], CameraRecorder]
         | None = None,
+        restart_backoff: Backoff | None = None,
     ) -> None:
         self._runtime = runtime
         self._planner = planner
         self._gate = gate
         self._poll = poll_seconds
+        spool_bytes = int(runtime.settings.spool_megabytes * 1024 * 1024)
         self._factory = recorder_factory or (
-            lambda feed, writer, stop: CameraRecorder(feed, writer, runtime.clock, stop)
+            lambda feed, writer, stop: CameraRecorder(
+                feed, writer, runtime.clock, stop, spool_bytes=spool_bytes
+            )
         )
+        self._restart_backoff = restart_backoff or Backoff(first=1.0, cap=60.0)
         self._running: dict[int, _Running] = {}
+        self._restarts: dict[int, _Restarts] = {}
+        self._writer = self._new_writer()
         self.finished: list[CameraRecorder] = []
 
     @property
@@ -61,12 +82,7 @@ class RecordingSupervisor:
         deadline = None if duration is None else time.monotonic() + duration
         try:
             while not stop.is_set():
-                try:
-                    self.reconcile()
-                except Exception:
-                    # The registry cannot be read now (a database outage, say): the recorders
-                    # already running go on, and the next round tries again.
-                    log.exception("cannot read the camera registry; recorders keep running")
+                self._round()
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
                     break
@@ -74,25 +90,62 @@ class RecordingSupervisor:
         finally:
             self.stop_all()
 
+    def _round(self) -> None:
+        try:
+            self.reconcile()
+        except Exception:
+            # The registry cannot be read now (a database outage, say): the recorders
+            # already running go on, and the next round tries again.
+            log.exception("cannot read the camera registry; recorders keep running")
+        try:
+            self.report()
+        except Exception as error:
+            log.warning("cannot write the recorders' status: %s", error)
+
     def reconcile(self) -> None:
         """Start recorders for new or changed active cameras; stop the others."""
         with self._runtime.sessions() as session:
             wanted = {feed.id: feed for feed in active_feeds(session)}
         for camera_id, running in list(self._running.items()):
             feed = wanted.get(camera_id)
-            if feed != running.recorder.feed or not running.thread.is_alive():
-                if not running.thread.is_alive():
-                    log.error(
-                        "recorder of %s ended unexpectedly; restarting", running.recorder.feed.name
-                    )
-                self._stop(camera_id)
+            if not running.thread.is_alive():
+                log.error("recorder of %s ended unexpectedly", running.recorder.feed.name)
+                self._running.pop(camera_id)
+                self.finished.append(running.recorder)
+                previous = self._restarts.get(camera_id)
+                count = previous.count + 1 if previous else 0
+                delay = self._restart_backoff.delay(count)
+                self._restarts[camera_id] = _Restarts(count, time.monotonic() + delay)
+            elif feed is None:
+                self._stop(camera_id, GapReason.CAMERA_SUSPENDED)
+            elif feed != running.recorder.feed:
+                self._stop(camera_id, GapReason.CAMERA_CHANGED)
+                self._start(feed, GapReason.CAMERA_CHANGED)
         for camera_id, feed in wanted.items():
-            if camera_id not in self._running:
+            if camera_id in self._running:
+                continue
+            restarts = self._restarts.get(camera_id)
+            if restarts is None:
                 self._start(feed)
+            elif time.monotonic() >= restarts.not_before:
+                log.info("restarting the recorder of %s", feed.name)
+                self._start(feed, GapReason.RECORDER_RESTARTED)
+        for camera_id in list(self._restarts):
+            if camera_id not in wanted:
+                del self._restarts[camera_id]
 
-    def _start(self, feed: CameraFeed) -> None:
-        stop = threading.Event()
-        writer = SegmentWriter(
+    def report(self) -> None:
+        """Write the status of every running recorder (its heartbeat)."""
+        reports = []
+        for camera_id, running in self._running.items():
+            reports.append(running.recorder.status())
+            restarts = self._restarts.get(camera_id)
+            if restarts is not None and running.recorder.segments_stored:
+                del self._restarts[camera_id]  # it records again: the next death starts afresh
+        self._writer.write_statuses(reports)
+
+    def _new_writer(self) -> SegmentWriter:
+        return SegmentWriter(
             self._runtime.sessions,
             self._runtime.clock,
             self._runtime.sealer,
@@ -100,21 +153,28 @@ class RecordingSupervisor:
             self._planner,
             self._gate,
         )
-        recorder = self._factory(feed, writer, stop)
-        thread = threading.Thread(target=recorder.run, name=f"recorder-{feed.name}", daemon=True)
+
+    def _start(self, feed: CameraFeed, reason: GapReason | None = None) -> None:
+        stop = threading.Event()
+        recorder = self._factory(feed, self._new_writer(), stop)
+        thread = threading.Thread(
+            target=recorder.run, args=(reason,), name=f"recorder-{feed.name}", daemon=True
+        )
         self._running[feed.id] = _Running(recorder, thread, stop)
         thread.start()
         log.info("recording %s", feed.name, extra={"camera": feed.name})
 
-    def _stop(self, camera_id: int) -> None:
+    def _stop(self, camera_id: int, reason: GapReason) -> None:
         running = self._running.pop(camera_id)
+        running.recorder.stop_reason = reason
         running.stop.set()
-        running.thread.join(timeout=60)
+        running.thread.join(timeout=90)
         self.finished.append(running.recorder)
 
     def stop_all(self) -> None:
-        """Stop every recorder; each seals the segment it has in progress."""
+        """Stop every recorder; each seals the segment it has in progress and stores what it can."""
         for running in self._running.values():
+            running.recorder.stop_reason = GapReason.SYSTEM_NOT_RUNNING
             running.stop.set()
         for camera_id in list(self._running):
-            self._stop(camera_id)
+            self._stop(camera_id, GapReason.SYSTEM_NOT_RUNNING)
