@@ -118,3 +118,88 @@ def test_a_millisecond_later_is_a_later_id_even_where_floats_round_down() -> Non
     first = policy.segment_id(start, b"\xff" * 10)
     assert first < policy.segment_id(start + timedelta(milliseconds=1), b"\x00" * 10)
     assert first[:12] == f"{1_075_593_600_000:012x}"
+
+
+# --- the time line: holes, and why a recorder's start is a gap ------------------------------
+
+T0 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+
+
+def _at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+@pytest.mark.parametrize(
+    ("covered", "expected"),
+    [
+        ([], []),
+        ([(0, 10), (10, 20)], []),
+        ([(0, 10), (12, 20)], [(10, 12)]),
+        ([(12, 20), (0, 10)], [(10, 12)]),  # any order
+        ([(0, 10), (5, 30), (20, 25), (31, 40)], [(30, 31)]),  # overlaps reach furthest
+        ([(0, 10), (10.2, 20)], []),  # within the tolerance
+    ],
+)
+def test_holes_are_what_no_interval_covers(
+    covered: list[tuple[float, float]], expected: list[tuple[float, float]]
+) -> None:
+    intervals = [(_at(a), _at(b)) for a, b in covered]
+    found = policy.holes(intervals, timedelta(seconds=0.5))
+    assert found == [(_at(a), _at(b)) for a, b in expected]
+
+
+@given(st.lists(st.tuples(st.integers(0, 500), st.integers(1, 60)), max_size=30))
+def test_holes_and_intervals_together_span_the_whole_time_line(
+    spans: list[tuple[int, int]],
+) -> None:
+    intervals = [(_at(start), _at(start + length)) for start, length in spans]
+    found = policy.holes(intervals)
+    covered = set()
+    for start, length in spans:
+        covered.update(range(start, start + length))
+    for start, end in found:
+        hole = set(range(int((start - T0).total_seconds()), int((end - T0).total_seconds())))
+        assert not hole & covered, "a hole never overlaps what is covered"
+        covered |= hole
+    if spans:
+        first = min(start for start, _ in spans)
+        last = max(start + length for start, length in spans)
+        assert covered == set(range(first, last))
+
+
+@pytest.mark.parametrize(
+    ("state", "reason", "expected"),
+    [
+        (None, "", policy.GapReason.RECORDER_RESTARTED),
+        ("recording", "", policy.GapReason.RECORDER_RESTARTED),
+        ("down", "connection refused", policy.GapReason.RECORDER_RESTARTED),
+        ("stopped", "system not running", policy.GapReason.SYSTEM_NOT_RUNNING),
+        ("stopped", "camera suspended", policy.GapReason.CAMERA_SUSPENDED),
+        ("stopped", "camera settings changed", policy.GapReason.CAMERA_CHANGED),
+        ("stopped", "", policy.GapReason.SYSTEM_NOT_RUNNING),
+    ],
+)
+def test_the_gap_since_the_last_run_says_how_that_run_ended(
+    state: str | None, reason: str, expected: policy.GapReason
+) -> None:
+    assert policy.resume_reason(state, reason) is expected
+
+
+@pytest.mark.parametrize(
+    ("connected", "outage", "storage_failing", "expected"),
+    [
+        (True, None, False, policy.CameraState.RECORDING),
+        (True, None, True, policy.CameraState.STORAGE_REFUSED),
+        (False, None, False, policy.CameraState.RECONNECTING),
+        (False, 3.0, False, policy.CameraState.RECONNECTING),
+        (False, 10.0, False, policy.CameraState.DOWN),
+        (False, 600.0, True, policy.CameraState.DOWN),
+    ],
+)
+def test_a_recorder_is_down_once_its_camera_stays_away(
+    connected: bool, outage: float | None, storage_failing: bool, expected: policy.CameraState
+) -> None:
+    state = policy.recorder_state(
+        connected=connected, outage_seconds=outage, storage_failing=storage_failing
+    )
+    assert state is expected

@@ -33,6 +33,7 @@ from custos.recording.policy import (
     GapReason,
     associated_data,
     blob_key,
+    holes,
     resume_reason,
     transports_for,
 )
@@ -546,6 +547,49 @@ def list_gaps(session: Session, camera: str | None = None) -> list[tuple[Recordi
             RecordingGap.camera_id.in_([i for i, n in names.items() if n == camera])
         )
     return [(gap, names[gap.camera_id]) for gap in session.scalars(query)]
+
+
+@dataclass(frozen=True)
+class Hole:
+    """A stretch of a camera's time line that neither stored footage nor a gap row explains."""
+
+    camera: str
+    started_at: datetime
+    ended_at: datetime
+
+    @property
+    def seconds(self) -> float:
+        """How long the hole lasts."""
+        return (self.ended_at - self.started_at).total_seconds()
+
+
+def timeline_holes(
+    session: Session,
+    now: datetime,
+    camera: str | None = None,
+    tolerance: timedelta = timedelta(seconds=0.5),
+) -> list[Hole]:
+    """The holes in each camera's time line, from its first segment or gap to its last.
+
+    Footage counts whether it is still stored or was erased on purpose (its tombstone keeps its
+    times); an open gap reaches to `now`.
+    """
+    names = cameras.camera_names(session)
+    segments = sa.select(Segment.camera_id, Segment.started_at, Segment.ended_at)
+    gaps = sa.select(RecordingGap.camera_id, RecordingGap.started_at, RecordingGap.ended_at)
+    if camera is not None:
+        camera_id = cameras.get_camera(session, camera).id
+        segments = segments.where(Segment.camera_id == camera_id)
+        gaps = gaps.where(RecordingGap.camera_id == camera_id)
+    covered: dict[int, list[tuple[datetime, datetime]]] = {}
+    for query in (segments, gaps):
+        for camera_id, start, end in session.execute(query):
+            covered.setdefault(camera_id, []).append((start, now if end is None else end))
+    return [
+        Hole(names[camera_id], start, end)
+        for camera_id in sorted(covered, key=lambda i: names[i])
+        for start, end in holes(covered[camera_id], tolerance)
+    ]
 
 
 def live_picture(

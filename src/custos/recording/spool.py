@@ -110,6 +110,9 @@ class Spool:
         self.dropped = 0
         self.stored_end: datetime | None = None
         self.lost_on_close = 0
+        # Set once the previous run's status has been read: until then, no heartbeat may
+        # overwrite it.
+        self.resumed = threading.Event()
 
     @property
     def depth(self) -> tuple[int, int]:
@@ -234,6 +237,7 @@ class Spool:
             self._gap = (writer.open_gap(feed, op.since, op.reason, op.detail), op.since, op.reason)
         elif isinstance(op, _Resume):
             resumed = writer.resume(feed)
+            self.resumed.set()
             if resumed.since is not None:
                 reason = op.reason or resumed.reason
                 self._gap = (writer.open_gap(feed, resumed.since, reason), resumed.since, reason)

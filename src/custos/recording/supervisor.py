@@ -138,6 +138,8 @@ class RecordingSupervisor:
         """Write the status of every running recorder (its heartbeat)."""
         reports = []
         for camera_id, running in self._running.items():
+            if not running.recorder.spool.resumed.is_set():
+                continue  # its predecessor's last status is still to be read
             reports.append(running.recorder.status())
             restarts = self._restarts.get(camera_id)
             if restarts is not None and running.recorder.segments_stored:
