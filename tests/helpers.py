@@ -29,10 +29,18 @@ from custos.config import Settings
 from custos.context import Actor, Call
 from custos.passwords import Passwords
 from custos.profile import Profile, load_profile
+from custos.recording import service as recording
 from custos.recording.media import Segmenter, SegmentFile
+from custos.recording.models import Segment
+from custos.recording.policy import Backoff
+from custos.recording.recorder import CameraRecorder
+from custos.recording.service import CameraFeed, SegmentWriter
+from custos.recording.supervisor import RecordingSupervisor
 from custos.redaction.cache import DetectorCache
 from custos.redaction.detectors import Detection, Detector, Frame
 from custos.redaction.pipeline import Options
+from custos.retention.pressure import ExhaustionGate
+from custos.retention.service import SegmentPlanner
 from custos.runtime import Runtime
 from custos.setup import initialise, open_runtime
 from custos.web.app import create_app
@@ -316,3 +324,49 @@ class _Watched:
     def detect(self, frame: Frame) -> list[Detection]:
         self._probe.seen.append(self._probe.session.in_transaction())
         return self._detector.detect(frame)
+
+
+def fast_recorders(
+    runtime: Runtime,
+) -> Callable[[CameraFeed, SegmentWriter, threading.Event], CameraRecorder]:
+    def make(feed: CameraFeed, writer: SegmentWriter, stop: threading.Event) -> CameraRecorder:
+        return CameraRecorder(
+            feed,
+            writer,
+            runtime.clock,
+            stop,
+            backoff=Backoff(first=0.5, cap=2),
+            open_timeout=5,
+            read_timeout=3,
+        )
+
+    return make
+
+
+class Recording:
+    """A supervisor running in the background for one test."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.stop = threading.Event()
+        self.supervisor = RecordingSupervisor(
+            runtime,
+            SegmentPlanner(runtime.rules),
+            ExhaustionGate(),
+            poll_seconds=0.5,
+            recorder_factory=fast_recorders(runtime),
+        )
+        self.thread = threading.Thread(target=self.supervisor.run, args=(self.stop,))
+
+    def __enter__(self) -> Recording:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop.set()
+        self.thread.join(timeout=60)
+        assert not self.thread.is_alive()
+
+    def segments(self, camera: str) -> list[Segment]:
+        with self.runtime.sessions() as session:
+            return [segment for segment, _ in recording.list_segments(session, camera)]

@@ -10,7 +10,7 @@ import pytest
 from custos.config import Settings
 from custos.runtime import Runtime
 from custos.setup import initialise, open_runtime
-from helpers import RtspCamera, free_port
+from helpers import Recording, RtspCamera, free_port
 
 
 @pytest.fixture
@@ -37,3 +37,9 @@ def live_runtime(tmp_path: Path) -> Iterator[Runtime]:
     runtime = open_runtime(settings)
     yield runtime
     runtime.close()
+
+
+@pytest.fixture
+def recording_of(live_runtime: Runtime) -> Callable[[], Recording]:
+    """A supervisor of fast-retrying recorders over the live runtime, run in a `with` block."""
+    return lambda: Recording(live_runtime)

@@ -12,8 +12,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
-
 from custos.cameras import service as cameras
 from custos.cameras.policy import CameraStatus
 from custos.recording import service as recording
@@ -21,11 +19,11 @@ from custos.recording.models import RecordingGap, Segment
 from custos.recording.policy import Backoff
 from custos.recording.recorder import CameraRecorder
 from custos.recording.service import CameraFeed, SegmentWriter
-from custos.recording.supervisor import RecordingSupervisor
 from custos.retention.pressure import ExhaustionGate
 from custos.retention.service import SegmentPlanner
 from custos.runtime import Runtime
 from helpers import (
+    Recording,
     RtspCamera,
     audit_events,
     call_of,
@@ -39,57 +37,6 @@ FRAME = timedelta(seconds=1 / 15)
 # Live timestamps are estimated from arrival times: good to about a frame plus network jitter.
 CLOCK_TOLERANCE = timedelta(seconds=0.25)
 PLAINTEXT_MP4_BOXES = (b"ftyp", b"moov", b"mdat", b"moof")
-
-
-def _fast_recorders(
-    runtime: Runtime,
-) -> Callable[[CameraFeed, SegmentWriter, threading.Event], CameraRecorder]:
-    def make(feed: CameraFeed, writer: SegmentWriter, stop: threading.Event) -> CameraRecorder:
-        return CameraRecorder(
-            feed,
-            writer,
-            runtime.clock,
-            stop,
-            backoff=Backoff(first=0.5, cap=2),
-            open_timeout=5,
-            read_timeout=3,
-        )
-
-    return make
-
-
-class Recording:
-    """A supervisor running in the background for one test."""
-
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
-        self.stop = threading.Event()
-        self.supervisor = RecordingSupervisor(
-            runtime,
-            SegmentPlanner(runtime.rules),
-            ExhaustionGate(),
-            poll_seconds=0.5,
-            recorder_factory=_fast_recorders(runtime),
-        )
-        self.thread = threading.Thread(target=self.supervisor.run, args=(self.stop,))
-
-    def __enter__(self) -> Recording:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.stop.set()
-        self.thread.join(timeout=60)
-        assert not self.thread.is_alive()
-
-    def segments(self, camera: str) -> list[Segment]:
-        with self.runtime.sessions() as session:
-            return [segment for segment, _ in recording.list_segments(session, camera)]
-
-
-@pytest.fixture
-def recording_of(live_runtime: Runtime) -> Callable[[], Recording]:
-    return lambda: Recording(live_runtime)
 
 
 def _decrypted_to_files(runtime: Runtime, segments: list[Segment], folder: Path) -> list[Path]:
