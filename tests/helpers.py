@@ -338,6 +338,7 @@ def fast_recorders(
             backoff=Backoff(first=0.5, cap=2),
             open_timeout=5,
             read_timeout=3,
+            spool_bytes=int(runtime.settings.spool_megabytes * 1024 * 1024),
         )
 
     return make
