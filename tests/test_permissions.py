@@ -34,6 +34,7 @@ EXPECTED_ROLES = {
     Permission.MANAGE_CASES: {Role.INVESTIGATOR, Role.APPROVER},
     Permission.REQUEST_ACCESS: {Role.INVESTIGATOR},
     Permission.DECIDE_ACCESS: {Role.APPROVER},
+    Permission.VIEW_HEALTH: {Role.OPERATOR, Role.ADMIN},
 }
 
 

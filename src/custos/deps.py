@@ -176,6 +176,7 @@ CaseManager = Annotated[Caller, admits(Permission.MANAGE_CASES)]
 Requester = Annotated[Caller, admits(Permission.REQUEST_ACCESS)]
 Decider = Annotated[Caller, admits(Permission.DECIDE_ACCESS)]
 Reviewer = Annotated[Caller, admits(Permission.REVIEW_FOOTAGE)]
+HealthViewer = Annotated[Caller, admits(Permission.VIEW_HEALTH)]
 
 
 def public() -> None:

@@ -1,4 +1,4 @@
-"""Periodic work inside `custos serve`: retention sweeps and audit-log checkpoints."""
+"""Periodic work inside `custos serve`: retention sweeps, audit-log checkpoints, health alerts."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ import logging
 import threading
 
 from custos.audit import checkpoint as checkpoints
+from custos.context import SYSTEM, Call
 from custos.errors import CustosError
+from custos.health import service as health
+from custos.health.service import Evaluation
 from custos.retention import emergency, pressure
 from custos.retention.sweeper import Sweeper, SweepResult
 from custos.runtime import Runtime
@@ -59,3 +62,29 @@ def sweep_retention(runtime: Runtime, stop: threading.Event, every_seconds: floa
                 log.info("retention erased %d segments", result.erased)
         except Exception:
             log.exception("retention sweep failed; trying again later")
+
+
+# How often `custos serve` looks for cameras down past the threshold, and for their recovery.
+HEALTH_SECONDS = 10.0
+
+
+def evaluate_health(runtime: Runtime) -> Evaluation:
+    """One health round: raise the alerts of cameras down too long, clear those that recover."""
+    limits = health.limits_of(runtime.settings.camera_down_alert_seconds)
+    with runtime.sessions() as session:
+        call = Call(session, runtime.clock, SYSTEM, runtime.policy.profile)
+        result = health.evaluate_alerts(call, limits)
+    for camera in result.raised:
+        log.critical("camera %s is down past the threshold: alert raised", camera)
+    for camera in result.cleared:
+        log.info("camera %s: alert cleared", camera)
+    return result
+
+
+def watch_health(runtime: Runtime, stop: threading.Event, every_seconds: float) -> None:
+    """Run health rounds every `every_seconds` until `stop` is set."""
+    while not stop.wait(every_seconds):
+        try:
+            evaluate_health(runtime)
+        except Exception:
+            log.exception("health alerts not evaluated; trying again later")

@@ -43,6 +43,7 @@ class Permission(StrEnum):
     MANAGE_CASES = "manage_cases"
     REQUEST_ACCESS = "request_access"
     DECIDE_ACCESS = "decide_access"
+    VIEW_HEALTH = "view_health"
 
 
 ALL_ROLES: frozenset[Role] = frozenset(Role)
@@ -72,6 +73,8 @@ PERMISSION_ROLES: Mapping[Permission, frozenset[Role]] = {
     Permission.MANAGE_CASES: frozenset({Role.INVESTIGATOR, Role.APPROVER}),
     Permission.REQUEST_ACCESS: frozenset({Role.INVESTIGATOR}),
     Permission.DECIDE_ACCESS: frozenset({Role.APPROVER}),
+    # Camera health (states, gaps, alerts; no footage) for those who keep the cameras running.
+    Permission.VIEW_HEALTH: frozenset({Role.OPERATOR, Role.ADMIN}),
 }
 
 FOOTAGE_PERMISSIONS: frozenset[Permission] = frozenset(

@@ -11,7 +11,7 @@ import threading
 
 from custos.context import Actor, Call
 from custos.demo import first_admin_password, register_demo_cameras
-from custos.jobs import sign_checkpoints, sweep_retention
+from custos.jobs import HEALTH_SECONDS, sign_checkpoints, sweep_retention, watch_health
 from custos.logs import configure_logging
 from custos.recording.recorder import CameraRecorder
 from custos.recording.supervisor import RecordingSupervisor
@@ -48,6 +48,12 @@ def serve(runtime: Runtime, host: str, port: int, *, record: bool) -> None:
         target=sweep_retention,
         args=(runtime, stop, runtime.settings.sweep_minutes * 60),
         name="retention",
+        daemon=True,
+    ).start()
+    threading.Thread(
+        target=watch_health,
+        args=(runtime, stop, HEALTH_SECONDS),
+        name="health",
         daemon=True,
     ).start()
     try:

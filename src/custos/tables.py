@@ -12,6 +12,7 @@ from custos.audit.models import (
 from custos.cameras.models import Camera, PrivacyZone
 from custos.cases.models import Case, CasePerson
 from custos.db import Base
+from custos.health.models import HealthAlert
 from custos.recording.models import DataKey, RecordingGap, Segment
 from custos.retention.models import (
     Alert,
@@ -46,6 +47,7 @@ __all__ = [
     "ErasureIntent",
     "Grant",
     "GrantWindow",
+    "HealthAlert",
     "HoldScope",
     "Incident",
     "LegalHold",

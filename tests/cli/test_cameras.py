@@ -100,3 +100,51 @@ def test_segment_length_out_of_range_is_refused(
     )
     assert code == 4
     assert "--segment-seconds: Input should be less than or equal to 60" in err
+
+
+def test_camera_status_lists_every_camera_worst_first(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import timedelta
+
+    from custos.cameras import service as cameras
+    from custos.config import load_settings
+    from custos.recording.models import RecorderStatus
+    from custos.setup import open_runtime
+
+    custos(capsys, "init")
+    for name in ("gate", "yard"):
+        custos(capsys, "camera", "add", "--name", name, "--url", f"rtsp://{name}.example/live",
+               "--category", "public_safety", "--region", "Almaty")  # fmt: skip
+    runtime = open_runtime(load_settings(None))
+    try:
+        with runtime.sessions() as session:
+            ids = cameras.camera_ids(session, ["gate", "yard"])
+            now = runtime.clock.now()
+            for name, state, reason, since in (
+                ("gate", "recording", "", now - timedelta(hours=1)),
+                ("yard", "down", "connection refused", now - timedelta(minutes=10)),
+            ):
+                session.add(
+                    RecorderStatus(
+                        camera_id=ids[name], recorder="test", state=state, reason=reason,
+                        detail="", state_since=since, heartbeat_at=now, started_at=since,
+                        last_segment_end=None, lag_s=None, bitrate_bps=None, fps=12.5,
+                        width=640, height=480, codec="h264",
+                    )
+                )  # fmt: skip
+            session.commit()
+    finally:
+        runtime.close()
+    code, out, _ = custos(capsys, "camera", "status", "--json")
+    assert code == 0
+    rows = json.loads(out)
+    assert [(r["camera"], r["state"], r["reason"], r["red"]) for r in rows] == [
+        ("yard", "down", "connection refused", True),
+        ("gate", "recording", "", False),
+    ]
+    assert (rows[1]["resolution"], rows[1]["fps"]) == ("640x480", 12.5)
+    code, out, _ = custos(capsys, "camera", "status")
+    assert code == 0
+    assert "RED" in out
+    assert out.index("yard") < out.index("gate")

@@ -602,6 +602,10 @@ ROUTES: list[Route] = [
     Route("GET", "/transparency/sunsets", None),
     Route("GET", "/api/retention/plan", ALL),
     Route("GET", "/retention", ALL, page=True),
+    # camera health (no footage): those who keep the cameras running
+    Route("GET", "/health", CAMERA_MANAGERS, page=True),
+    Route("GET", "/api/health/cameras", CAMERA_MANAGERS),
+    Route("GET", "/api/health/alerts", CAMERA_MANAGERS),
     Route("GET", "/api/emergencies", ALL),
     Route(
         "POST",

@@ -134,6 +134,49 @@ def camera_list(
     )
 
 
+@app.command("status")
+def camera_status(
+    ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False
+) -> None:
+    """Every camera's health, worst first: state, why, last segment, lag, picture, open gap."""
+    from datetime import timedelta
+
+    from custos.health import service as health
+    from custos.health.policy import duration_text
+    from custos.health.schemas import CameraHealthOut
+
+    with opened(ctx) as runtime, runtime.sessions() as session:
+        limits = health.limits_of(runtime.settings.camera_down_alert_seconds)
+        rows = [
+            CameraHealthOut.model_validate(row)
+            for row in health.camera_health(session, limits, runtime.clock.now())
+        ]
+
+    def span(seconds: float | None) -> str:
+        return "" if seconds is None else duration_text(timedelta(seconds=seconds))
+
+    print_rows(
+        rows,
+        as_json,
+        [
+            ("camera", lambda row: row.camera),
+            ("state", lambda row: f"{row.state.value} (RED)" if row.red else row.state.value),
+            ("since", lambda row: f"{row.since:%Y-%m-%d %H:%M:%S}" if row.since else ""),
+            ("why", lambda row: row.reason),
+            (
+                "last segment",
+                lambda row: f"{span(row.last_segment_age_s)} ago" if row.last_segment_end else "",
+            ),
+            ("lag", lambda row: span(row.lag_s)),
+            ("kbit/s", lambda row: f"{row.bitrate_bps / 1000:.0f}" if row.bitrate_bps else ""),
+            ("fps", lambda row: f"{row.fps:.1f}" if row.fps else ""),
+            ("picture", lambda row: f"{row.resolution} {row.codec}".strip()),
+            ("open gap", lambda row: row.open_gap_reason),
+        ],
+        lambda row: row.model_dump(mode="json"),
+    )
+
+
 def _camera_status(ctx: typer.Context, name: str, target: CameraStatus, reason: str) -> None:
     from custos.cameras import service as cameras
 

@@ -10,7 +10,7 @@ import os
 import socket
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Protocol, cast
 
 import av
@@ -510,6 +510,60 @@ def _close(
 def recorder_statuses(session: Session) -> dict[int, RecorderStatus]:
     """The last status each camera's recorder reported, by camera id."""
     return {row.camera_id: row for row in session.scalars(sa.select(RecorderStatus))}
+
+
+def open_gaps(session: Session) -> dict[int, RecordingGap]:
+    """Each camera's open gap (the one still growing), by camera id; the latest if several."""
+    query = (
+        sa.select(RecordingGap)
+        .where(RecordingGap.ended_at.is_(None))
+        .order_by(RecordingGap.started_at)
+    )
+    return {gap.camera_id: gap for gap in session.scalars(query)}
+
+
+@dataclass(frozen=True)
+class StoredTotals:
+    """What a camera has stored and not erased: how many segments, their bytes, the newest end."""
+
+    segments: int
+    bytes: int
+    last_end: datetime | None
+
+
+def stored_totals(session: Session) -> dict[int, StoredTotals]:
+    """The segments each camera keeps (not erased), by camera id."""
+    rows = session.execute(
+        sa.select(
+            Segment.camera_id,
+            sa.func.count(Segment.id),
+            sa.func.coalesce(sa.func.sum(Segment.bytes), 0),
+            sa.func.max(Segment.ended_at),
+        )
+        .where(Segment.erased_at.is_(None))
+        .group_by(Segment.camera_id)
+    )
+    return {
+        camera_id: StoredTotals(int(count), int(size), _aware(last))
+        for camera_id, count, size, last in rows
+    }
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # min() and max() keep the column's type, so their values come back aware; this makes sure.
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def oldest_due(session: Session, by: datetime) -> datetime | None:
+    """The earliest planned expiry, at or before `by`, of a segment not erased yet."""
+    value = session.scalar(
+        sa.select(sa.func.min(Segment.expires_at)).where(
+            Segment.expires_at <= by, Segment.erased_at.is_(None)
+        )
+    )
+    return _aware(value)
 
 
 def list_segments(

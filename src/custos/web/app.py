@@ -15,7 +15,9 @@ from custos.access import views as access_views
 from custos.audit import views as audit_views
 from custos.cameras import views as camera_views
 from custos.cases import views as case_views
-from custos.deps import PUBLIC, DbSession
+from custos.deps import PUBLIC, DbSession, RuntimeDep
+from custos.health import service as health
+from custos.health import views as health_views
 from custos.recording import views as recording_views
 from custos.retention import incident_views
 from custos.retention import views as retention_views
@@ -50,6 +52,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.runtime = runtime
     app.state.authenticator = user_service.Accounts()
     metrics = WebMetrics()
+    metrics.watch(lambda: app.state.runtime)
     app.state.metrics = metrics
 
     @app.middleware("http")
@@ -74,6 +77,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(retention_views.api)
     app.include_router(case_views.router)
     app.include_router(access_views.router)
+    app.include_router(health_views.router)
     app.include_router(pages.router)
     app.mount(
         "/static",
@@ -87,16 +91,29 @@ def _system_router(metrics: WebMetrics) -> APIRouter:
     router = APIRouter(tags=["system"])
 
     @router.get("/healthz", dependencies=[PUBLIC])
-    def healthz(db: DbSession) -> JSONResponse:
-        """Liveness and database reachability, for load balancers and supervisors."""
+    def healthz(db: DbSession, runtime: RuntimeDep) -> JSONResponse:
+        """ok; degraded (still 200) with the reasons; down (503) when the database is unreachable.
+
+        Degraded: the recorders are not running, a camera is down past the threshold, or
+        storage refuses writes. Reasons name cameras, never people.
+        """
+        limits = health.limits_of(runtime.settings.camera_down_alert_seconds)
         try:
             db.execute(sa.text("SELECT 1"))
+            verdict = health.system_verdict(db, limits, runtime.clock.now())
         except sa.exc.SQLAlchemyError as error:
             return JSONResponse(
-                {"status": "unavailable", "database": str(error.__class__.__name__)},
+                {
+                    "status": "down",
+                    "version": __version__,
+                    "reasons": ["database unreachable"],
+                    "database": str(error.__class__.__name__),
+                },
                 status_code=503,
             )
-        return JSONResponse({"status": "ok", "version": __version__})
+        return JSONResponse(
+            {"status": verdict.status.value, "version": __version__, "reasons": verdict.reasons}
+        )
 
     @router.get("/metrics", dependencies=[PUBLIC], include_in_schema=False)
     def prometheus_metrics() -> Response:

@@ -1,0 +1,1 @@
+"""Camera health: what each camera is doing, alerts when one is down too long, the figures."""
