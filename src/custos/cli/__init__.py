@@ -86,6 +86,7 @@ def _root(
 app.command()(deployment.version)
 app.command()(deployment.init)
 app.command()(deployment.serve)
+app.command()(deployment.web)
 app.command()(deployment.demo)
 app.command()(deployment.record)
 app.command("witness")(audit.witness_command)
