@@ -26,6 +26,7 @@ from custos.db import create_engine, migrate, session_factory
 from custos.permissions import Role
 from custos.profile import load_profile
 from custos.recording.media import SegmentFile, make_clip
+from custos.recording.policy import GapReason
 from custos.recording.service import CameraFeed, SegmentWriter
 from custos.retention.pressure import ExhaustionGate
 from custos.retention.service import SegmentPlanner
@@ -41,6 +42,7 @@ from helpers import (
     call_of,
     create_postgres_database,
     drop_postgres_database,
+    failing_sources_running,
     free_port,
     register_camera,
     segments_of,
@@ -297,3 +299,15 @@ def browser() -> Iterator[Browser]:
         )
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def failing_sources() -> Iterator[dict[GapReason, str]]:
+    """Camera URLs that really fail, by the plain reason each should be given.
+
+    Keys: host unreachable, connection refused, authentication failed (an RTSP camera with a
+    password the URL gets wrong), stream not found, host not found, not a video stream (an
+    HTML page). Built by `helpers.failing_sources_running`; shared by a test session.
+    """
+    with failing_sources_running() as sources:
+        yield sources

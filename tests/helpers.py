@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +34,7 @@ from custos.profile import Profile, load_profile
 from custos.recording import service as recording
 from custos.recording.media import Segmenter, SegmentFile
 from custos.recording.models import Segment
-from custos.recording.policy import Backoff
+from custos.recording.policy import Backoff, GapReason
 from custos.recording.recorder import CameraRecorder
 from custos.recording.service import CameraFeed, SegmentWriter
 from custos.recording.supervisor import RecordingSupervisor
@@ -155,19 +157,52 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
 
 
 class RtspCamera:
-    """GStreamer's RTSP server with a live H.264 test picture; can be stopped and restarted."""
+    """GStreamer's RTSP server with a live H.264 test picture; can be stopped and restarted.
 
-    def __init__(self, port: int, transport: str = "both", fps: int = 15) -> None:
+    With `credentials` (user, password) it serves only that user, by `auth` ('basic' or
+    'digest'), and answers anyone else 401 Unauthorized.
+    """
+
+    def __init__(
+        self,
+        port: int,
+        transport: str = "both",
+        fps: int = 15,
+        *,
+        credentials: tuple[str, str] | None = None,
+        auth: str = "basic",
+    ) -> None:
         self.port = port
         self.transport = transport
         self.fps = fps
+        self.credentials = credentials
+        self.auth = auth
         self.process: subprocess.Popen[str] | None = None
 
     @property
     def url(self) -> str:
-        return f"rtsp://127.0.0.1:{self.port}/cam"
+        """The stream's URL, with the right credentials when the camera wants any."""
+        if self.credentials is None:
+            return f"rtsp://127.0.0.1:{self.port}/cam"
+        return self.url_as(*self.credentials)
+
+    def url_as(self, user: str, password: str) -> str:
+        """The stream's URL with `user` and `password` in it."""
+        return f"rtsp://{user}:{password}@127.0.0.1:{self.port}/cam"
 
     def start(self) -> None:
+        auth = (
+            []
+            if self.credentials is None
+            else [
+                "--user",
+                self.credentials[0],
+                "--password",
+                self.credentials[1],
+                "--auth",
+                self.auth,
+            ]
+        )
         self.process = subprocess.Popen(
             [
                 SYSTEM_PYTHON,
@@ -179,6 +214,7 @@ class RtspCamera:
                 str(self.fps),
                 "--gop",
                 str(self.fps),
+                *auth,
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -195,6 +231,97 @@ class RtspCamera:
             self.process.kill()  # an abrupt loss, as when a camera loses power
             self.process.wait(timeout=10)
         self.process = None
+
+
+class HtmlServer:
+    """An HTTP server on 127.0.0.1 that answers every path with a small HTML page: no video."""
+
+    PAGE = b"<!doctype html><html><body><h1>Router login</h1></body></html>"
+
+    def __init__(self) -> None:
+        page = self.PAGE
+
+        class _Page(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(page)))
+                self.end_headers()
+                self.wfile.write(page)
+
+            def log_message(self, *_: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Page)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/stream.mp4"
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@contextmanager
+def unreachable_address() -> Iterator[str]:
+    """An IPv4 address this machine has no route to: connecting fails at once, 'No route to host'.
+
+    A /32 of TEST-NET-3 (RFC 5737), one per process, gets an `unreachable` route for the
+    duration; that needs root (CAP_NET_ADMIN). Where the suite runs as root and cannot add the
+    route, the test fails; elsewhere it is skipped, saying why.
+    """
+    address = f"203.0.113.{2 + os.getpid() % 250}"
+    route = ["ip", "route", "add", "unreachable", f"{address}/32"]
+    added = subprocess.run(route, capture_output=True, text=True, check=False)
+    if added.returncode != 0 and "File exists" not in added.stderr:
+        problem = f"cannot add the route '{' '.join(route[1:])}': {added.stderr.strip()}"
+        if os.geteuid() == 0:
+            pytest.fail(problem)
+        pytest.skip(f"{problem} (an unreachable host needs root)")
+    try:
+        yield address
+    finally:
+        if added.returncode == 0:
+            route[2] = "del"
+            subprocess.run(route, capture_output=True, check=False)
+
+
+# A name under .invalid never resolves (RFC 6761).
+UNRESOLVABLE_HOST = "camera.custos-test.invalid"
+WRONG_PASSWORD = "not-the-password"
+
+
+@contextmanager
+def failing_sources_running() -> Iterator[dict[GapReason, str]]:
+    """Real sources that each fail for one reason, by the reason a recorder should give.
+
+    An address with no route to it, a port nothing listens on, an RTSP camera that wants a
+    password the URL gets wrong (and a path it does not serve), a name that does not resolve,
+    and a web server that answers with an HTML page. The `failing_sources` fixture holds them
+    for a test session.
+    """
+    camera = RtspCamera(free_port(), credentials=("viewer", "s3cret"))
+    page = HtmlServer()
+    with unreachable_address() as address:
+        camera.start()
+        page.start()
+        try:
+            yield {
+                GapReason.HOST_UNREACHABLE: f"rtsp://{address}:554/cam",
+                GapReason.CONNECTION_REFUSED: f"rtsp://127.0.0.1:{free_port()}/cam",
+                GapReason.AUTHENTICATION_FAILED: camera.url_as("viewer", WRONG_PASSWORD),
+                GapReason.STREAM_NOT_FOUND: camera.url.replace("/cam", "/no-such-stream"),
+                GapReason.HOST_NOT_FOUND: f"rtsp://{UNRESOLVABLE_HOST}:554/cam",
+                GapReason.NOT_A_VIDEO_STREAM: page.url,
+            }
+        finally:
+            page.stop()
+            camera.stop()
 
 
 def ffprobe_video(path: Path) -> dict[str, str]:

@@ -7,7 +7,8 @@ in one place and `cli` into an exit code in one place.
     ├── ConfigError        settings or policy file invalid: the system must not start
     ├── NotInitialised     the data folder or database has not been set up by `custos init`
     ├── InvalidInput       a request or command carries malformed data
-    │   └── UnsupportedMedia   a file that is not a video or picture Custos can read
+    │   ├── UnsupportedMedia   a file that is not a video or picture Custos can read
+    │   └── SourceUnusable     a camera source that gives no picture now (unreachable, refused)
     ├── NotFound           the named object does not exist
     ├── Conflict           the object exists already, or its state does not allow the action
     ├── Unauthenticated    no credentials, or credentials that do not check out
@@ -47,6 +48,10 @@ class InvalidInput(CustosError):
 
 class UnsupportedMedia(InvalidInput):
     """A file is not a video or picture Custos can read (wrong kind, or no video in it)."""
+
+
+class SourceUnusable(InvalidInput):
+    """A camera source, tried before it is registered or changed, delivers no picture now."""
 
 
 class NotFound(CustosError):

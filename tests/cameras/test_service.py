@@ -12,7 +12,7 @@ from custos.cameras import service as cameras
 from custos.cameras.policy import CameraCategory, CameraStatus, SensitivityTag
 from custos.cameras.schemas import CameraCreate, CameraOut, CameraUpdate
 from custos.clock import FrozenClock
-from custos.errors import Conflict, NotFound
+from custos.errors import Conflict, InvalidInput, NotFound
 from helpers import audit_events, call_of
 
 
@@ -84,6 +84,67 @@ def test_update_audits_only_what_changed(db: Session, clock: FrozenClock) -> Non
     assert entry.details == {"changed": {"location": "Corner", "tags": ["worship"]}}
     cameras.update_camera(call_of(db, clock), "upd", CameraUpdate(location="Corner"))
     assert len(audit_events(db, event="camera.updated")) == 1
+
+
+def test_edit_changes_source_location_purpose_and_segment_length(
+    db: Session, clock: FrozenClock
+) -> None:
+    cameras.register_camera(call_of(db, clock), _create("edit"))
+    clock.advance(timedelta(minutes=1))
+    camera = cameras.edit_camera(
+        call_of(db, clock),
+        "edit",
+        source_url=" rtsp://op:n3w@10.1.1.2/main ",
+        location="North door",
+        purpose="Deliveries",
+        segment_seconds=6,
+    )
+    assert (camera.source_url, camera.location, camera.purpose, camera.segment_seconds) == (
+        "rtsp://op:n3w@10.1.1.2/main",
+        "North door",
+        "Deliveries",
+        6,
+    )
+    assert camera.updated_at == clock.now()
+    [entry] = audit_events(db, event="camera.updated", object_id="edit")
+    assert entry.details == {
+        "changed": {
+            "source_url": "rtsp://op:***@10.1.1.2/main",
+            "location": "North door",
+            "purpose": "Deliveries",
+            "segment_seconds": 6,
+        }
+    }
+    assert "n3w" not in str(entry.details)
+    cameras.edit_camera(call_of(db, clock), "edit", location="North door")
+    assert len(audit_events(db, event="camera.updated")) == 1
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"source_url": "ftp://10.0.0.2/x"}, "source_url", "unsupported source with 'ftp'"),
+        ({"source_url": "clip.mp4"}, "source_url", "no scheme"),
+        ({"segment_seconds": 1}, "segment_seconds", "greater than or equal to 2"),
+        ({"segment_seconds": 61}, "segment_seconds", "less than or equal to 60"),
+        ({"location": "x" * 300}, "location", "at most 256 characters"),
+        ({}, None, "give a new source, location, purpose or segment length"),
+    ],
+)
+def test_edit_refuses_bad_input_naming_the_field(
+    db: Session, clock: FrozenClock, changes: dict[str, object], field: str | None, message: str
+) -> None:
+    cameras.register_camera(call_of(db, clock), _create("bad-edit"))
+    with pytest.raises(InvalidInput, match=message) as refused:
+        cameras.edit_camera(call_of(db, clock), "bad-edit", **changes)  # type: ignore[arg-type]
+    assert refused.value.field == field
+    assert cameras.get_camera(db, "bad-edit").source_url == "rtsp://op:s3cret@10.1.1.1/live"
+    assert audit_events(db, event="camera.updated") == []
+
+
+def test_editing_an_unknown_camera_is_not_found(db: Session, clock: FrozenClock) -> None:
+    with pytest.raises(NotFound):
+        cameras.edit_camera(call_of(db, clock), "nowhere", location="x")
 
 
 def test_suspend_and_activate(db: Session, clock: FrozenClock) -> None:

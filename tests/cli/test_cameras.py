@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from custos.recording.policy import GapReason
 from helpers import custos
+
+ADD = ["camera", "add", "--category", "other", "--region", "R"]
 
 
 def test_cameras(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -28,9 +31,10 @@ def test_cameras(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
         "Events on the square",
         "--tag",
         "worship",
+        "--no-check",
     )
     assert code == 0
-    assert "registered camera plaza (active)" in out
+    assert "registered camera plaza (active): not tried (--no-check)" in out
     code, out, _ = custos(capsys, "camera", "list", "--json")
     [camera] = json.loads(out)
     assert (camera["name"], camera["status"], camera["tags"], camera["purpose"]) == (
@@ -148,3 +152,93 @@ def test_camera_status_lists_every_camera_worst_first(
     assert code == 0
     assert "RED" in out
     assert out.index("yard") < out.index("gate")
+
+
+@pytest.mark.parametrize(
+    ("reason", "advice"),
+    [
+        (GapReason.HOST_UNREACHABLE, "nothing answers at that address"),
+        (GapReason.CONNECTION_REFUSED, "nothing listens on that port"),
+        (GapReason.AUTHENTICATION_FAILED, "check the credentials in the URL"),
+        (GapReason.NOT_A_VIDEO_STREAM, "nothing Custos reads as video"),
+    ],
+)
+def test_a_camera_whose_source_fails_is_refused_in_plain_words(
+    data_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+    failing_sources: dict[GapReason, str],
+    reason: GapReason,
+    advice: str,
+) -> None:
+    custos(capsys, "init")
+    url = failing_sources[reason]
+    code, _, err = custos(capsys, *ADD, "--name", "cam", "--url", url)
+    assert code == 10
+    assert f"--url: the source cannot be recorded: {reason}: " in err
+    assert advice in err
+    assert "--no-check registers the camera anyway" in err
+    assert "not-the-password" not in err
+    assert json.loads(custos(capsys, "camera", "list", "--json")[1]) == []
+    code, out, _ = custos(capsys, *ADD, "--name", "cam", "--url", url, "--no-check")
+    assert code == 0
+    assert "registered camera cam (active): not tried" in out
+
+
+def test_a_file_camera_is_tried_and_what_it_sends_is_shown(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], clip: Path, tmp_path: Path
+) -> None:
+    custos(capsys, "init")
+    code, out, err = custos(capsys, *ADD, "--name", "door", "--url", str(clip))
+    assert code == 0, err
+    assert "registered camera door (active): h264 640x360 at 15 fps" in out
+    code, _, err = custos(capsys, *ADD, "--name", "gone", "--url", str(tmp_path / "gone.mp4"))
+    assert code == 10
+    assert "stream not found" in err
+
+
+def test_edit_a_camera(
+    data_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+    clip: Path,
+    failing_sources: dict[GapReason, str],
+) -> None:
+    custos(capsys, "init")
+    assert custos(capsys, *ADD, "--name", "door", "--url", str(clip))[0] == 0
+    code, out, err = custos(
+        capsys,
+        "camera",
+        "edit",
+        "door",
+        "--location",
+        "Back door",
+        "--purpose",
+        "Deliveries",
+        "--segment-seconds",
+        "4",
+    )
+    assert code == 0, err
+    assert "camera door updated" in out
+    refused = failing_sources[GapReason.CONNECTION_REFUSED]
+    code, _, err = custos(capsys, "camera", "edit", "door", "--url", refused)
+    assert code == 10
+    assert "--url: the source cannot be recorded: connection refused" in err
+    code, _, err = custos(capsys, "camera", "edit", "door", "--segment-seconds", "90")
+    assert code == 4
+    assert "--segment-seconds: Input should be less than or equal to 60" in err
+    code, _, err = custos(capsys, "camera", "edit", "door", "--url", "ftp://x/y")
+    assert code == 4
+    assert "--url: unsupported source with 'ftp'" in err
+    code, _, err = custos(capsys, "camera", "edit", "door")
+    assert code == 4
+    assert "give a new source, location, purpose or segment length" in err
+    code, _, err = custos(capsys, "camera", "edit", "nowhere", "--location", "x")
+    assert code == 5
+    code, out, _ = custos(capsys, "camera", "edit", "door", "--url", refused, "--no-check")
+    assert code == 0
+    [camera] = json.loads(custos(capsys, "camera", "list", "--json")[1])
+    assert (camera["source_url"], camera["location"], camera["purpose"]) == (
+        refused,
+        "Back door",
+        "Deliveries",
+    )
+    assert camera["segment_seconds"] == 4

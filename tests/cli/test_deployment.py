@@ -32,3 +32,38 @@ def test_commands_before_init_say_so(data_dir: Path, capsys: pytest.CaptureFixtu
     code, _, err = custos(capsys, "camera", "list")
     assert code == 3
     assert "custos init" in err
+
+
+def test_web_serves_without_recorders(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = custos(capsys, "web", "--help")
+    assert code == 0
+    assert "web server only" in out
+    assert "--record" not in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "record"),
+    [(["web"], False), (["serve"], True), (["serve", "--no-record"], False)],
+)
+def test_serve_and_web_start_the_server_with_or_without_recorders(
+    data_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+    record: bool,
+) -> None:
+    from custos import server
+
+    started: list[tuple[str, int, bool]] = []
+    # The seam between the command and the long-running server: the command's wiring only.
+    monkeypatch.setattr(
+        server,
+        "serve",
+        lambda runtime, host, port, *, record: started.append((host, port, record)),
+    )
+    custos(capsys, "init")
+    code, out, _ = custos(capsys, *argv, "--port", "8123")
+    assert code == 0
+    assert started == [("127.0.0.1", 8123, record)]
+    assert "Custos is serving at http://127.0.0.1:8123/" in out
+    assert ("no recorders" in out) is not record

@@ -203,3 +203,123 @@ def test_a_recorder_is_down_once_its_camera_stays_away(
         connected=connected, outage_seconds=outage, storage_failing=storage_failing
     )
     assert state is expected
+
+
+R = policy.GapReason
+FFMPEG_401 = 825242872  # FFmpeg's own error tags, not errno values: they must match nothing
+FFMPEG_404 = 875574520
+FFMPEG_INVALID = 1094995529
+
+
+@pytest.mark.parametrize(
+    ("kind", "errno", "message", "connected", "reason"),
+    [
+        # What real failing sources raised through PyAV (tests/recording/test_probe.py).
+        ("OSError", 113, "No route to host", False, R.HOST_UNREACHABLE),
+        ("ConnectionRefusedError", 111, "Connection refused", False, R.CONNECTION_REFUSED),
+        ("OSError", 5, "Input/output error", False, R.HOST_NOT_FOUND),
+        (
+            "HTTPUnauthorizedError",
+            FFMPEG_401,
+            "Server returned 401 Unauthorized (authorization failed)",
+            False,
+            R.AUTHENTICATION_FAILED,
+        ),
+        (
+            "HTTPNotFoundError",
+            FFMPEG_404,
+            "Server returned 404 Not Found",
+            False,
+            R.STREAM_NOT_FOUND,
+        ),
+        (
+            "InvalidDataError",
+            FFMPEG_INVALID,
+            "Invalid data found when processing input",
+            False,
+            R.NOT_A_VIDEO_STREAM,
+        ),
+        ("FileNotFoundError", 2, "No such file or directory", False, R.STREAM_NOT_FOUND),
+        # The rest of the family, from errno values.
+        ("TimeoutError", 110, "Connection timed out", False, R.HOST_UNREACHABLE),
+        ("OSError", 101, "Network is unreachable", False, R.HOST_UNREACHABLE),
+        ("OSError", 112, "Host is down", False, R.HOST_UNREACHABLE),
+        (
+            "HTTPForbiddenError",
+            None,
+            "Server returned 403 Forbidden (access denied)",
+            False,
+            R.AUTHENTICATION_FAILED,
+        ),
+        ("PermissionError", 13, "Permission denied", False, R.AUTHENTICATION_FAILED),
+        # Once a stream is open, a timeout or an end is the stream stopping.
+        ("TimeoutError", 110, "Connection timed out", True, R.STREAM_ENDED),
+        ("EOFError", None, "End of file", True, R.STREAM_ENDED),
+        ("InvalidDataError", FFMPEG_INVALID, "Invalid data found", True, R.NOT_A_VIDEO_STREAM),
+        ("OSError", None, "something else", False, R.STREAM_ENDED),
+    ],
+)
+def test_source_failures_in_plain_words(
+    kind: str, errno: int | None, message: str, connected: bool, reason: policy.GapReason
+) -> None:
+    assert policy.source_failure(kind, errno, message, connected=connected) is reason
+
+
+@pytest.mark.parametrize(
+    ("kind", "errno", "message", "reason"),
+    [
+        # A refused port that happens to be 4010, a path naming channel 404: the numbers in a
+        # URL are no HTTP statuses.
+        ("ConnectionRefusedError", 111, "Connection refused", R.CONNECTION_REFUSED),
+        ("OSError", 113, "No route to host", R.HOST_UNREACHABLE),
+    ],
+)
+def test_numbers_in_the_url_do_not_change_the_reason(
+    kind: str, errno: int, message: str, reason: policy.GapReason
+) -> None:
+    from custos.recording.recorder import source_reason
+
+    error = (ConnectionRefusedError if kind.startswith("Connection") else OSError)(
+        errno, message, "rtsp://resolver401:x@10.0.0.4:4010/ch404"
+    )
+    assert source_reason(error, connected=False)[0] is reason
+
+
+def test_the_detail_of_a_failure_hides_the_password() -> None:
+    from custos.recording.recorder import source_reason
+
+    error = OSError(113, "No route to host", "rtsp://admin:hunter2@10.0.0.4/ch1")
+    reason, detail = source_reason(error, connected=False)
+    assert reason is R.HOST_UNREACHABLE
+    assert "hunter2" not in detail
+    assert "rtsp://admin:***@10.0.0.4/ch1" in detail
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("'rtsp://admin:pa:ss@10.0.0.4:554/x'", "'rtsp://admin:***@10.0.0.4:554/x'"),
+        ("rtsp://admin@10.0.0.4/x and http://10.0.0.5:8080/y", None),
+        ("two: http://a:b@h1/ rtsps://c:d@h2/", "two: http://a:***@h1/ rtsps://c:***@h2/"),
+    ],
+)
+def test_hide_passwords(text: str, shown: str | None) -> None:
+    assert policy.hide_passwords(text) == (shown or text)
+
+
+def test_every_source_failure_comes_with_advice() -> None:
+    reasons = {
+        policy.source_failure(kind, errno, "", connected=connected)
+        for kind, errno, connected in [
+            ("OSError", 113, False),
+            ("OSError", 5, False),
+            ("ConnectionRefusedError", 111, False),
+            ("HTTPUnauthorizedError", None, False),
+            ("HTTPNotFoundError", None, False),
+            ("InvalidDataError", None, False),
+            ("OSError", None, True),
+        ]
+    }
+    assert len(reasons) == 7
+    assert all(policy.source_advice(reason) for reason in reasons)
+    assert policy.source_advice(R.STORAGE_FULL) == ""

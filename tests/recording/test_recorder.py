@@ -16,7 +16,7 @@ from custos.cameras import service as cameras
 from custos.cameras.policy import CameraStatus
 from custos.recording import service as recording
 from custos.recording.models import RecordingGap, Segment
-from custos.recording.policy import Backoff
+from custos.recording.policy import Backoff, GapReason
 from custos.recording.recorder import CameraRecorder
 from custos.recording.service import CameraFeed, SegmentWriter
 from custos.retention.pressure import ExhaustionGate
@@ -232,3 +232,25 @@ def test_unreachable_camera_is_a_gap_closed_when_recording_stops(live_runtime: R
     [(gap, _)] = gaps()
     assert gap.ended_at is not None
     assert (gap.ended_at - gap.started_at) >= timedelta(seconds=1.5)
+
+
+def test_each_failing_source_is_a_gap_with_its_plain_reason(
+    live_runtime: Runtime,
+    failing_sources: dict[GapReason, str],
+    recording_of: Callable[[], Recording],
+) -> None:
+    names = {reason: f"failing-{index}" for index, reason in enumerate(failing_sources)}
+    for reason, name in names.items():
+        register_camera(live_runtime, name, failing_sources[reason])
+
+    def gaps() -> dict[str, RecordingGap]:
+        with live_runtime.sessions() as session:
+            return {name: gap for gap, name in recording.list_gaps(session)}
+
+    with recording_of():
+        wait_for(lambda: len(gaps()) == len(names), 20, "a gap per failing camera")
+    found = gaps()
+    for reason, name in names.items():
+        assert found[name].reason == reason, found[name].detail
+        assert found[name].detail
+        assert "not-the-password" not in found[name].detail

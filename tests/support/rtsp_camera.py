@@ -3,6 +3,9 @@
 Runs under the system Python (/usr/bin/python3), which has the GObject bindings:
     /usr/bin/python3 rtsp_camera.py PORT [--path /cam] [--fps 15] [--size 640x360] [--gop 15]
                                          [--transport tcp|udp|both]
+                                         [--user NAME --password WORD [--auth basic|digest]]
+With --user, only that user is served: a request without the right credentials is answered
+401 Unauthorized, as a camera with a password answers it.
 Prints "ready rtsp://127.0.0.1:PORT/cam" once it listens; stops on SIGTERM.
 """
 
@@ -23,6 +26,32 @@ TRANSPORTS = {
     "both": GstRtsp.RTSPLowerTrans.TCP | GstRtsp.RTSPLowerTrans.UDP,
 }
 
+# The server asks for one method (the bindings take no combination of the two).
+AUTH_METHODS = {"basic": GstRtsp.RTSPAuthMethod.BASIC, "digest": GstRtsp.RTSPAuthMethod.DIGEST}
+
+
+def require_credentials(
+    server: GstRtspServer.RTSPServer,
+    factory: GstRtspServer.RTSPMediaFactory,
+    user: str,
+    password: str,
+    method: str,
+) -> None:
+    """Serve the stream only to `user` with `password`, by basic or digest authentication."""
+    auth = GstRtspServer.RTSPAuth()
+    token = GstRtspServer.RTSPToken()
+    token.set_string("media.factory.role", "viewer")
+    if method == "basic":
+        auth.add_basic(GstRtspServer.RTSPAuth.make_basic(user, password), token)
+    else:
+        auth.add_digest(user, password, token)
+    auth.set_supported_methods(AUTH_METHODS[method])
+    server.set_auth(auth)
+    permissions = GstRtspServer.RTSPPermissions()
+    permissions.add_permission_for_role("viewer", "media.factory.access", True)
+    permissions.add_permission_for_role("viewer", "media.factory.construct", True)
+    factory.set_permissions(permissions)
+
 
 def main() -> None:
     parser = argparse.ArgumentParser()
@@ -32,6 +61,9 @@ def main() -> None:
     parser.add_argument("--size", default="640x360")
     parser.add_argument("--gop", type=int, default=15, help="frames between keyframes")
     parser.add_argument("--transport", choices=sorted(TRANSPORTS), default="both")
+    parser.add_argument("--user", help="require this user's credentials")
+    parser.add_argument("--password", default="")
+    parser.add_argument("--auth", choices=sorted(AUTH_METHODS), default="basic")
     args = parser.parse_args()
     width, height = args.size.split("x")
 
@@ -48,6 +80,8 @@ def main() -> None:
     )
     factory.set_shared(True)
     factory.set_protocols(TRANSPORTS[args.transport])
+    if args.user:
+        require_credentials(server, factory, args.user, args.password, args.auth)
     server.get_mount_points().add_factory(args.path, factory)
     if server.attach(None) == 0:
         sys.exit(f"cannot listen on port {args.port}")

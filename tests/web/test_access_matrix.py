@@ -580,7 +580,21 @@ ROUTES: list[Route] = [
         "POST",
         "/cameras",
         CAMERA_MANAGERS,
-        lambda ctx: Request("/cameras", data=_new_camera_body(ctx)),
+        lambda ctx: Request("/cameras", data={**_new_camera_body(ctx), "no_check": "1"}),
+        page=True,
+    ),
+    Route(
+        "GET",
+        "/cameras/{name}",
+        ALL,
+        lambda ctx: Request(f"/cameras/{_camera(ctx)}"),
+        page=True,
+    ),
+    Route(
+        "POST",
+        "/cameras/{name}/edit",
+        CAMERA_MANAGERS,
+        lambda ctx: Request(f"/cameras/{_camera(ctx)}/edit", data={"location": "moved"}),
         page=True,
     ),
     Route(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,6 +13,7 @@ from custos.cameras import service as cameras
 from custos.clock import FrozenClock
 from custos.context import Call, Principal
 from custos.permissions import Role
+from custos.recording.policy import GapReason
 from custos.users import service as users
 from helpers import CHEAP_PASSWORDS, audit_events
 
@@ -99,6 +101,7 @@ def test_register_a_camera_through_the_form(
             "tags": ["residential", "school"],
             "segment_seconds": "6",
             "record_audio": "1",
+            "no_check": "1",
         },
     )
     assert response.status_code == 303
@@ -127,6 +130,96 @@ def test_form_errors_are_shown_beside_the_fields_and_keep_the_input(
     assert "at least 1 character" in response.text
     assert 'value="bad-cam"' in response.text
     assert cameras.list_cameras(db) == []
+
+
+def test_a_camera_that_gives_no_picture_is_refused_on_the_form(
+    client: TestClient,
+    operator: tuple[str, str],
+    db: Session,
+    failing_sources: dict[GapReason, str],
+) -> None:
+    _sign_in(client, *operator)
+    typed = {
+        "name": "locked",
+        "source_url": failing_sources[GapReason.AUTHENTICATION_FAILED],
+        "category": "public_safety",
+        "region": "Almaty",
+        "location": "Side gate",
+    }
+    refused = client.post("/cameras", headers=HTML, data=typed)
+    assert refused.status_code == 422
+    assert 'id="register-source_url-error"' in refused.text
+    assert "authentication failed: the camera refuses the user name or password" in refused.text
+    assert "tick &#39;register anyway&#39;" in refused.text
+    assert 'value="Side gate"' in refused.text
+    assert 'name="no_check"' in refused.text
+    assert cameras.list_cameras(db) == []
+    anyway = client.post("/cameras", headers=HTML, data={**typed, "no_check": "1"})
+    assert anyway.status_code == 303
+    assert cameras.get_camera(db, "locked").location == "Side gate"
+
+
+def test_edit_a_camera_on_its_page(
+    client: TestClient,
+    operator: tuple[str, str],
+    db: Session,
+    clip: Path,
+    failing_sources: dict[GapReason, str],
+) -> None:
+    _sign_in(client, *operator)
+    registered = {
+        "name": "yard",
+        "source_url": "rtsp://op:hunter2@10.2.0.9/live",
+        "category": "other",
+        "region": "Almaty",
+        "no_check": "1",
+    }
+    assert client.post("/cameras", headers=HTML, data=registered).status_code == 303
+    page = client.get("/cameras/yard", headers=HTML)
+    assert page.status_code == 200
+    assert 'id="edit-form"' in page.text
+    assert "hunter2" not in page.text
+    assert 'value="rtsp://op:***@10.2.0.9/live"' in page.text
+    # The masked source sent back unchanged keeps the source; nothing is tried.
+    kept = client.post(
+        "/cameras/yard/edit",
+        headers=HTML,
+        data={
+            "source_url": "rtsp://op:***@10.2.0.9/live",
+            "location": "Yard corner",
+            "purpose": "Loading bay",
+            "segment_seconds": "4",
+        },
+    )
+    assert kept.status_code == 303
+    assert kept.headers["location"] == "/cameras/yard"
+    camera = cameras.get_camera(db, "yard")
+    assert (camera.source_url, camera.location, camera.purpose, camera.segment_seconds) == (
+        "rtsp://op:hunter2@10.2.0.9/live",
+        "Yard corner",
+        "Loading bay",
+        4,
+    )
+    typed = {
+        "source_url": failing_sources[GapReason.CONNECTION_REFUSED],
+        "location": "Moved",
+        "purpose": "Loading bay",
+        "segment_seconds": "4",
+    }
+    refused = client.post("/cameras/yard/edit", headers=HTML, data=typed)
+    assert refused.status_code == 422
+    assert 'id="edit-source_url-error"' in refused.text
+    assert "connection refused" in refused.text
+    assert 'value="Moved"' in refused.text
+    assert f'value="{typed["source_url"]}"' in refused.text
+    bad = client.post("/cameras/yard/edit", headers=HTML, data={**typed, "segment_seconds": "99"})
+    assert bad.status_code == 422
+    assert "less than or equal to 60" in bad.text
+    assert cameras.get_camera(db, "yard").location == "Yard corner"
+    moved = client.post("/cameras/yard/edit", headers=HTML, data={**typed, "source_url": str(clip)})
+    assert moved.status_code == 303
+    db.expire_all()
+    assert cameras.get_camera(db, "yard").source_url == str(clip)
 
 
 def test_cross_site_form_post_is_refused(client: TestClient, operator: tuple[str, str]) -> None:
@@ -246,6 +339,7 @@ def test_privacy_zones_through_the_page(
             "source_url": "rtsp://10.2.0.9/live",
             "category": "other",
             "region": "A",
+            "no_check": "1",
         },
     )
     page = client.get("/cameras/court/zones", headers=HTML)

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from custos.audit import service as audit
@@ -129,6 +130,42 @@ def update_camera(call: Call, name: str, changes: CameraUpdate) -> Camera:
     )
     session.commit()
     return camera
+
+
+def edit_camera(
+    call: Call,
+    name: str,
+    *,
+    source_url: str | None = None,
+    location: str | None = None,
+    purpose: str | None = None,
+    segment_seconds: int | None = None,
+) -> Camera:
+    """Change where a camera's picture comes from and how it is described and cut.
+
+    Only the values given change; each is checked as at registration, and a refusal names the
+    field. The change and its audit entry are one transaction; a recorder whose source or
+    segment length changed is restarted by the supervisor ('camera settings changed').
+    """
+    given = {
+        key: value
+        for key, value in {
+            "source_url": source_url,
+            "location": location,
+            "purpose": purpose,
+            "segment_seconds": segment_seconds,
+        }.items()
+        if value is not None
+    }
+    if not given:
+        raise InvalidInput("give a new source, location, purpose or segment length")
+    try:
+        changes = CameraUpdate.model_validate(given)
+    except ValidationError as error:
+        [first, *_] = error.errors()
+        field = str(first["loc"][0]) if first["loc"] else None
+        raise InvalidInput(first["msg"].removeprefix("Value error, "), field=field) from None
+    return update_camera(call, name, changes)
 
 
 def set_status(call: Call, name: str, target: CameraStatus, reason: str = "") -> Camera:

@@ -39,6 +39,7 @@ from custos.errors import (
     NotFound,
     NotInitialised,
     PolicyViolation,
+    SourceUnusable,
     StorageError,
     TamperDetected,
     Unauthenticated,
@@ -58,6 +59,7 @@ EXIT_CODES: dict[type[CustosError], int] = {
     PolicyViolation: 7,
     StorageError: 8,
     UnsupportedMedia: 9,
+    SourceUnusable: 10,
 }
 
 app = typer.Typer(
@@ -84,6 +86,7 @@ def _root(
 app.command()(deployment.version)
 app.command()(deployment.init)
 app.command()(deployment.serve)
+app.command()(deployment.web)
 app.command()(deployment.demo)
 app.command()(deployment.record)
 app.command("witness")(audit.witness_command)

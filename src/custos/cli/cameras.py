@@ -41,8 +41,12 @@ def camera_add(
     segment_seconds: Annotated[
         int, typer.Option(help="Length of stored segments, 2-60 s.")
     ] = DEFAULT_SEGMENT_SECONDS,
+    no_check: Annotated[
+        bool,
+        typer.Option("--no-check", help="Register without trying the source first (offline)."),
+    ] = False,
 ) -> None:
-    """Register a camera."""
+    """Register a camera; its source is tried first and a source with no picture refused."""
     from custos.cameras import service as cameras
     from custos.cameras.schemas import CameraCreate
 
@@ -62,9 +66,78 @@ def camera_add(
         )
     except Exception as error:  # pydantic ValidationError: say which option is wrong
         raise InvalidInput(_validation_text(error)) from None
+    found = "not tried (--no-check)" if no_check else _check(data.source_url)
     with opened(ctx) as runtime, runtime.sessions() as session:
         camera = cameras.register_camera(call(runtime, session), data)
-        out.print(f"registered camera {camera.name} ({camera.status.value})")
+        out.print(f"registered camera {camera.name} ({camera.status.value}): {found}")
+
+
+def _check(source: str) -> str:
+    """What the source sends; a source that sends no picture refuses the command."""
+    from custos.recording.probe import probe_source
+
+    probe = probe_source(source)
+    if not probe.ok:
+        refusal = probe.refusal()
+        refusal.message = f"--url: {refusal.message}; --no-check registers the camera anyway"
+        raise refusal
+    return probe.summary()
+
+
+@app.command("edit")
+def camera_edit(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The camera.")],
+    url: Annotated[
+        str | None, typer.Option(help="New rtsp://, http(s):// URL or absolute file path.")
+    ] = None,
+    location: Annotated[str | None, typer.Option(help="Where the camera is.")] = None,
+    purpose: Annotated[str | None, typer.Option(help="Stated purpose.")] = None,
+    segment_seconds: Annotated[
+        int | None, typer.Option(help="Length of stored segments, 2-60 s.")
+    ] = None,
+    no_check: Annotated[
+        bool, typer.Option("--no-check", help="Take a new URL without trying it first.")
+    ] = False,
+) -> None:
+    """Change a camera's source, location, purpose or segment length; a new source is tried."""
+    from custos.cameras import service as cameras
+    from custos.cameras.schemas import CameraUpdate
+
+    given = {"source_url": url, "location": location, "purpose": purpose}
+    try:  # every value is checked before a new source is tried: a slip is told at once
+        checked = CameraUpdate.model_validate(
+            {
+                **{k: v for k, v in given.items() if v is not None},
+                "segment_seconds": segment_seconds,
+            }
+        )
+    except Exception as error:  # pydantic ValidationError: say which option is wrong
+        raise InvalidInput(_validation_text(error)) from None
+    url = checked.source_url
+    with opened(ctx) as runtime:
+        found = ""
+        if url is not None and not no_check:
+            with runtime.sessions() as session:
+                current = cameras.get_camera(session, name).source_url
+            if url != current:  # no transaction is open while the source is tried
+                found = f"; new source: {_check(url)}"
+        with runtime.sessions() as session:
+            try:
+                camera = cameras.edit_camera(
+                    call(runtime, session),
+                    name,
+                    source_url=url,
+                    location=location,
+                    purpose=purpose,
+                    segment_seconds=segment_seconds,
+                )
+            except InvalidInput as error:
+                if error.field:
+                    option = {"source_url": "url"}.get(error.field, error.field)
+                    error.message = f"--{option.replace('_', '-')}: {error.message}"
+                raise
+        out.print(f"camera {camera.name} updated{found}")
 
 
 def _validation_text(error: Exception) -> str:

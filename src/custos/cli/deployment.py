@@ -1,4 +1,8 @@
-"""Setting a deployment up and running it: `init`, `serve`, `demo`, `record`, `version`."""
+"""Setting a deployment up and running it: `init`, `serve`, `web`, `record`, `demo`, `version`.
+
+`serve` runs the web server and the recorders in one process; `web` only the web server and
+`record` only the recorders, for deployments that run them apart (docs/cli.md says why).
+"""
 
 from __future__ import annotations
 
@@ -47,10 +51,24 @@ def serve(
     record: Annotated[bool, typer.Option(help="Run the recorders of active cameras too.")] = True,
 ) -> None:
     """Run the web server and the recorders."""
+    _serve(ctx, host, port, record=record)
+
+
+def web(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Run the web server only; the recorders run elsewhere (`custos record`)."""
+    _serve(ctx, host, port, record=False)
+
+
+def _serve(ctx: typer.Context, host: str, port: int, *, record: bool) -> None:
     from custos import server
 
     with opened(ctx) as runtime:
-        typer.echo(f"Custos is serving at {_url(host, port)}")
+        recorders = "" if record else " (no recorders: run `custos record` for them)"
+        typer.echo(f"Custos is serving at {_url(host, port)}{recorders}")
         server.serve(runtime, host, port, record=record)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -131,16 +132,27 @@ _UNREACHABLE = {_ENETUNREACH, _ETIMEDOUT, _EHOSTUNREACH, _EHOSTDOWN}
 def source_failure(kind: str, errno: int | None, message: str, *, connected: bool) -> GapReason:
     """The plain reason for a camera source failing, from what FFmpeg raised.
 
-    `kind` is the error's class name, `errno` its number (None when it has none) and
+    `kind` is the error's class name, `errno` its number (None when it has none), `message` its
+    text without the source's URL (a URL may hold '401' or '404' in its port or path) and
     `connected` whether a stream had been opened when it happened: a timeout while connecting
     means the host does not answer, a timeout later means the stream stopped.
+
+    What real sources raise through PyAV (checked by tests/recording/test_probe.py):
+    a route to nowhere is OSError 113 "No route to host"; a closed port ConnectionRefusedError
+    111; a name that does not resolve OSError 5 "Input/output error"; wrong or missing
+    credentials HTTPUnauthorizedError "Server returned 401 Unauthorized (authorization
+    failed)", with FFmpeg's own error number, which is no errno; a path the server does not
+    have HTTPNotFoundError "Server returned 404 Not Found"; an HTML page or any other file
+    that is no video InvalidDataError "Invalid data found when processing input".
     """
     text = message.lower()
-    if "401" in text or "unauthorized" in text or kind == "HTTPUnauthorizedError":
+    if kind == "HTTPUnauthorizedError" or "401 unauthorized" in text:
         return GapReason.AUTHENTICATION_FAILED
     if kind in ("HTTPForbiddenError", "PermissionError") or errno in (_EACCES, _EPERM):
         return GapReason.AUTHENTICATION_FAILED
-    if kind == "HTTPNotFoundError" or "404" in text or errno == _ENOENT:
+    if kind in ("HTTPNotFoundError", "FileNotFoundError") or "404 not found" in text:
+        return GapReason.STREAM_NOT_FOUND
+    if errno == _ENOENT:
         return GapReason.STREAM_NOT_FOUND
     if connected:
         if kind == "InvalidDataError" or "no video stream" in text:
@@ -156,6 +168,34 @@ def source_failure(kind: str, errno: int | None, message: str, *, connected: boo
     if kind == "InvalidDataError" or "no video stream" in text:
         return GapReason.NOT_A_VIDEO_STREAM
     return GapReason.STREAM_ENDED
+
+
+_URL_PASSWORD = re.compile(r"(://[^/\s:@'\"]*):[^/\s@'\"]*@")
+
+
+def hide_passwords(text: str) -> str:
+    """`text` with the password of any URL in it replaced by ***."""
+    return _URL_PASSWORD.sub(r"\1:***@", text)
+
+
+_ADVICE = {
+    GapReason.HOST_UNREACHABLE: "nothing answers at that address: check that the camera is on "
+    "and that this machine's network reaches it",
+    GapReason.HOST_NOT_FOUND: "the host name does not resolve: check its spelling and the DNS",
+    GapReason.CONNECTION_REFUSED: "the host answers, but nothing listens on that port: check "
+    "the port in the URL",
+    GapReason.AUTHENTICATION_FAILED: "the camera refuses the user name or password: check the "
+    "credentials in the URL",
+    GapReason.STREAM_NOT_FOUND: "there is no stream at that path: check the path in the URL, "
+    "or that the file exists",
+    GapReason.NOT_A_VIDEO_STREAM: "the source answers, but with nothing Custos reads as video",
+    GapReason.STREAM_ENDED: "the stream stopped before its first picture",
+}
+
+
+def source_advice(reason: GapReason) -> str:
+    """What an operator can check when a camera source fails for `reason`."""
+    return _ADVICE.get(reason, "")
 
 
 class CameraState(StrEnum):

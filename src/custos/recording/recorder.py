@@ -36,11 +36,16 @@ SOURCE_ERRORS = (av.error.FFmpegError, OSError)
 
 
 def source_reason(error: BaseException, *, connected: bool) -> tuple[GapReason, str]:
-    """The plain reason and the technical detail of a camera source failing."""
+    """The plain reason and the technical detail of a camera source failing.
+
+    The reason is read from the error's text without its file name: PyAV appends the source's
+    URL, whose port or path may hold anything ('rtsp://10.0.0.4:4010/ch401').
+    """
     number = error.errno if isinstance(error, OSError) else None
-    return source_failure(type(error).__name__, number, str(error), connected=connected), describe(
-        error
-    )
+    text = getattr(error, "strerror", None)
+    message = text if isinstance(text, str) else str(error)
+    reason = source_failure(type(error).__name__, number, message, connected=connected)
+    return reason, describe(error)
 
 
 class CameraRecorder:

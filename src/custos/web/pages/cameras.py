@@ -1,4 +1,5 @@
-"""Pages of the camera registry: the list and its form, privacy zones, the live picture."""
+"""Pages of the camera registry: the list and its form, one camera and its edit form, privacy
+zones, the live picture."""
 
 from __future__ import annotations
 
@@ -8,11 +9,26 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from custos.cameras import service as cameras
-from custos.cameras.policy import CameraCategory, CameraStatus, SensitivityTag, parse_points
-from custos.cameras.schemas import CameraCreate, CameraOut, StatusChange, ZoneCreate, ZoneRemoval
+from custos.cameras.policy import (
+    CameraCategory,
+    CameraStatus,
+    SensitivityTag,
+    normalise_source,
+    parse_points,
+    redact_source,
+)
+from custos.cameras.schemas import (
+    CameraCreate,
+    CameraOut,
+    CameraUpdate,
+    StatusChange,
+    ZoneCreate,
+    ZoneRemoval,
+)
 from custos.deps import Caller, CameraManager, CameraViewer, DbSession, LiveViewer, RuntimeDep
 from custos.errors import Conflict, InvalidInput
 from custos.permissions import Permission, is_admitted
+from custos.recording.probe import probe_source
 from custos.web import forms
 from custos.web.templating import render
 
@@ -61,8 +77,13 @@ def register_camera(
     tags: Annotated[list[str] | None, Form()] = None,
     segment_seconds: Annotated[str, Form()] = "10",
     record_audio: Annotated[str, Form()] = "",
+    no_check: Annotated[str, Form()] = "",
 ) -> Response:
-    """Register a camera from the form; errors come back beside the fields."""
+    """Register a camera from the form; errors come back beside the fields.
+
+    The source is tried first; one that gives no picture is refused beside the source field,
+    unless "register anyway" is ticked.
+    """
     form = forms.Form(
         REGISTER,
         forms.typed(
@@ -76,6 +97,7 @@ def register_camera(
             tags=tags,
             segment_seconds=segment_seconds,
             record_audio=record_audio,
+            no_check=no_check,
         ),
     )
 
@@ -94,6 +116,8 @@ def register_camera(
                 "record_audio": bool(record_audio),
             }
         )
+        if not no_check:
+            _check_source(db, data.source_url)
         return cameras.register_camera(caller.call(db, runtime), data)
 
     return forms.act(
@@ -103,6 +127,120 @@ def register_camera(
         lambda _: "/cameras",
         lambda refused: _cameras_page(request, db, caller, refused),
         forms.Placement(unnamed={Conflict: "name", InvalidInput: "name"}),
+    )
+
+
+def _check_source(db: DbSession, source: str) -> None:
+    """Try a source with no transaction open; one that gives no picture is refused."""
+    db.commit()  # trying a camera takes seconds
+    probe = probe_source(source)
+    if not probe.ok:
+        refusal = probe.refusal()
+        refusal.message += "; tick 'register anyway' to keep it all the same"
+        raise refusal
+
+
+EDIT = "edit"
+
+
+def _camera_page(
+    request: Request, db: DbSession, caller: Caller, name: str, form: forms.Form | None = None
+) -> Response:
+    camera = CameraOut.model_validate(cameras.get_camera(db, name))
+    form = form or forms.Form(
+        EDIT,
+        forms.typed(
+            source_url=camera.source_url,
+            location=camera.location,
+            purpose=camera.purpose,
+            segment_seconds=str(camera.segment_seconds),
+            no_check="",
+        ),
+    )
+    return render(
+        request,
+        "camera.html",
+        status_code=form.status,
+        principal=caller.principal,
+        camera=camera,
+        zones=len(cameras.list_zones(db, name)),
+        can_manage=is_admitted(caller.role, Permission.MANAGE_CAMERAS),
+        can_view_live=is_admitted(caller.role, Permission.VIEW_LIVE),
+        form=form,
+    )
+
+
+@router.get("/cameras/{name}")
+def camera_page(name: str, request: Request, db: DbSession, caller: CameraViewer) -> Response:
+    """One camera: what is registered of it, and a form to change it."""
+    return _camera_page(request, db, caller, name)
+
+
+@router.post("/cameras/{name}/edit")
+def edit_camera(
+    name: str,
+    request: Request,
+    db: DbSession,
+    runtime: RuntimeDep,
+    caller: CameraManager,
+    source_url: Annotated[str, Form()] = "",
+    location: Annotated[str, Form()] = "",
+    purpose: Annotated[str, Form()] = "",
+    segment_seconds: Annotated[str, Form()] = "",
+    no_check: Annotated[str, Form()] = "",
+) -> Response:
+    """Change a camera from its page; a new source is tried first unless told not to.
+
+    The form shows the source with its password masked; sent back unchanged, it leaves the
+    source as it is.
+    """
+    form = forms.Form(
+        EDIT,
+        forms.typed(
+            source_url=source_url,
+            location=location,
+            purpose=purpose,
+            segment_seconds=segment_seconds,
+            no_check=no_check,
+        ),
+    )
+
+    def _edit() -> object:
+        current = cameras.get_camera(db, name).source_url
+        typed_source = source_url.strip()
+        new_source: str | None = None
+        if typed_source and typed_source not in (current, redact_source(current)):
+            try:
+                new_source = normalise_source(typed_source)
+            except ValueError as error:
+                raise InvalidInput(str(error), field="source_url") from None
+            if new_source == current:
+                new_source = None
+        try:
+            seconds = int(segment_seconds.strip()) if segment_seconds.strip() else None
+        except ValueError:
+            raise InvalidInput("a whole number of seconds", field="segment_seconds") from None
+        # Every value is checked before the source is tried: a slip is told at once.
+        CameraUpdate.model_validate(
+            {"location": location.strip(), "purpose": purpose.strip(), "segment_seconds": seconds}
+        )
+        if new_source is not None and not no_check:
+            _check_source(db, new_source)
+        return cameras.edit_camera(
+            caller.call(db, runtime),
+            name,
+            source_url=new_source,
+            location=location.strip(),
+            purpose=purpose.strip(),
+            segment_seconds=seconds,
+        )
+
+    return forms.act(
+        db,
+        form,
+        _edit,
+        lambda _: f"/cameras/{name}",
+        lambda refused: _camera_page(request, db, caller, name, refused),
     )
 
 
