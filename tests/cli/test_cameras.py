@@ -119,7 +119,7 @@ def test_camera_status_lists_every_camera_worst_first(
     custos(capsys, "init")
     for name in ("gate", "yard"):
         custos(capsys, "camera", "add", "--name", name, "--url", f"rtsp://{name}.example/live",
-               "--category", "public_safety", "--region", "Almaty")  # fmt: skip
+               "--category", "public_safety", "--region", "Almaty", "--no-check")  # fmt: skip
     runtime = open_runtime(load_settings(None))
     try:
         with runtime.sessions() as session:

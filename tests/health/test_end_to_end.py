@@ -95,7 +95,14 @@ def test_a_refused_camera_is_down_red_alerted_and_degrades_the_system(
                 rows = client.get("/api/health/cameras", headers=bearer(token)).json()
                 return {row["camera"]: row for row in rows}
 
-            wait_for(lambda: health()["dark"]["state"] == "down", 30, "dark to be down")
+            wait_for(
+                lambda: (
+                    (health()["dark"]["state"], health()["dark"]["reason"])
+                    == ("down", "connection refused")
+                ),
+                30,
+                "dark to be down, refused",
+            )
             dark = health()["dark"]
             assert (dark["reason"], dark["red"]) == ("connection refused", True)
             assert dark["open_gap_reason"] == "connection refused"
