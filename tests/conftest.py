@@ -1,4 +1,7 @@
-"""Fixtures: SQLite and PostgreSQL, migrated; each test runs in a rolled-back transaction."""
+"""Fixtures: SQLite and PostgreSQL, migrated; each test runs in a rolled-back transaction.
+
+Also the live ones: real RTSP cameras, a data folder opened like production, a recording
+supervisor."""
 
 from __future__ import annotations
 
@@ -31,6 +34,7 @@ from custos.recording.service import CameraFeed, SegmentWriter
 from custos.retention.pressure import ExhaustionGate
 from custos.retention.service import SegmentPlanner
 from custos.runtime import Runtime
+from custos.setup import initialise, open_runtime
 from custos.storage.blobs import MemoryBlobStore
 from custos.storage.crypto import Sealer
 from custos.storage.s3 import S3BlobStore
@@ -39,6 +43,8 @@ from custos.web.app import create_app
 from helpers import (
     CHEAP_PASSWORDS,
     CHROMIUM,
+    Recording,
+    RtspCamera,
     call_of,
     create_postgres_database,
     drop_postgres_database,
@@ -311,3 +317,35 @@ def failing_sources() -> Iterator[dict[GapReason, str]]:
     """
     with failing_sources_running() as sources:
         yield sources
+
+
+@pytest.fixture
+def rtsp_camera() -> Iterator[Callable[..., RtspCamera]]:
+    """Start RTSP cameras on free ports; all are stopped after the test."""
+    started: list[RtspCamera] = []
+
+    def _start(transport: str = "both") -> RtspCamera:
+        camera = RtspCamera(free_port(), transport)
+        camera.start()
+        started.append(camera)
+        return camera
+
+    yield _start
+    for camera in started:
+        camera.stop()
+
+
+@pytest.fixture
+def live_runtime(tmp_path: Path) -> Iterator[Runtime]:
+    """An initialised data folder (SQLite, local blobs, key file), opened like `custos serve`."""
+    settings = Settings(data_dir=tmp_path / "data")
+    initialise(settings)
+    runtime = open_runtime(settings)
+    yield runtime
+    runtime.close()
+
+
+@pytest.fixture
+def recording_of(live_runtime: Runtime) -> Callable[[], Recording]:
+    """A supervisor of fast-retrying recorders over the live runtime, run in a `with` block."""
+    return lambda: Recording(live_runtime)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 
 import av
 import pytest
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session, sessionmaker
 
 from custos.access import service as access
 from custos.access.models import AccessRequest, Grant
@@ -18,6 +20,9 @@ from custos.cases import service as cases
 from custos.clock import FrozenClock
 from custos.context import Call
 from custos.errors import Conflict, Forbidden, InvalidInput, PolicyViolation
+from custos.redaction.cache import DetectorCache
+from custos.redaction.detectors import Detection, Detector, Frame
+from custos.redaction.pipeline import Options
 from custos.redaction.service import Rendered
 from custos.retention import holds
 from custos.runtime import Runtime
@@ -291,6 +296,112 @@ def test_no_transaction_is_open_while_a_view_is_rendered(
     assert not any(probe.seen), "a transaction was open while the clip was masked"
     (entry,) = audit_events(db, event="footage.viewed")
     assert entry.details["masked_tracks"] == len(rendered.record["tracks"])
+
+
+class _Paused(DetectorCache):
+    """Real detectors, the first frame held until the test lets the render go on.
+
+    While held, it notes whether the viewer's session or the shared test connection has a
+    transaction of its own open.
+    """
+
+    def __init__(self, session: Session, connection: Connection) -> None:
+        super().__init__()
+        self.session = session
+        self.connection = connection
+        self.reached = threading.Event()
+        self.go_on = threading.Event()
+        self.open_while_held: tuple[bool, bool] | None = None
+        self._first = threading.Lock()
+
+    def get(self, options: Options, threads: int) -> list[Detector]:
+        """The real detectors, each behind the gate."""
+        return [_Gated(detector, self) for detector in super().get(options, threads)]
+
+    def hold(self) -> None:
+        """The first caller waits here; later ones pass."""
+        if not self._first.acquire(blocking=False):
+            return
+        self.open_while_held = (
+            self.session.in_transaction(),
+            self.connection.get_nested_transaction() is not None,
+        )
+        self.reached.set()
+        assert self.go_on.wait(timeout=60), "the test never let the render go on"
+
+
+class _Gated:
+    def __init__(self, detector: Detector, paused: _Paused) -> None:
+        self.kind = detector.kind
+        self._detector = detector
+        self._paused = paused
+
+    def detect(self, frame: Frame) -> list[Detection]:
+        self._paused.hold()
+        return self._detector.detect(frame)
+
+
+def test_a_grant_revoked_while_its_clip_is_rendered_refuses_the_view(
+    db: Session,
+    connection: Connection,
+    sessions: sessionmaker[Session],
+    clock: FrozenClock,
+    runtime: Runtime,
+    grant: Granter,
+    scene: Scene,
+) -> None:
+    granted = grant()
+    paused = _Paused(db, connection)
+    outcome: list[object] = []
+
+    def render() -> None:
+        try:
+            outcome.append(
+                access.view(
+                    call_of(db, clock, INVESTIGATOR),
+                    runtime.sealer,
+                    runtime.blobs,
+                    detectors=paused,
+                    grant_id=granted.id,
+                    window_id=granted.windows[0].id,
+                    segment_id=scene.segments[0],
+                )
+            )
+        except Exception as error:  # handed over to the test's thread
+            outcome.append(error)
+
+    viewer = threading.Thread(target=render)
+    viewer.start()
+    try:
+        assert paused.reached.wait(timeout=60), "the render never reached its first frame"
+        assert paused.open_while_held == (False, False), "a transaction is open mid-render"
+        # The approver revokes meanwhile, in a transaction of their own, which commits.
+        with sessions() as other:
+            access.revoke_grant(call_of(other, clock, APPROVER), granted.id, "the case moved on")
+        with sessions() as other:
+            assert access.state_of(other, clock, access.get_grant(other, granted.id)) == (
+                GrantState.REVOKED
+            )
+    finally:
+        paused.go_on.set()
+        viewer.join(timeout=60)
+    assert not viewer.is_alive()
+    (error,) = outcome
+    assert isinstance(error, Forbidden), error
+    assert f"grant {granted.reference} is revoked" in str(error)
+    (refusal,) = audit_events(db, event="footage.refused")
+    assert (refusal.outcome, refusal.actor, refusal.object_id) == (
+        Outcome.DENIED,
+        INVESTIGATOR.name,
+        granted.reference,
+    )
+    assert refusal.details == {
+        "why": f"grant {granted.reference} is revoked",
+        "window": str(granted.windows[0].id),
+        "segment": scene.segments[0],
+    }
+    assert [e.object_id for e in audit_events(db, event="grant.revoked")] == [granted.reference]
+    assert audit_events(db, event="footage.viewed") == []
 
 
 def test_only_the_part_inside_the_window_is_rendered(
