@@ -6,7 +6,9 @@ read the way operators read it, over the API, the metrics and /healthz.
 
 from __future__ import annotations
 
+import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,8 @@ from fastapi.testclient import TestClient
 from custos.config import Settings
 from custos.jobs import evaluate_health
 from custos.permissions import Role
-from custos.recording.policy import Backoff
+from custos.recording import service as recording
+from custos.recording.policy import Backoff, GapReason
 from custos.recording.recorder import CameraRecorder
 from custos.recording.service import CameraFeed, SegmentWriter
 from custos.recording.supervisor import RecordingSupervisor
@@ -32,6 +35,7 @@ from helpers import (
     RtspCamera,
     bearer,
     call_of,
+    custos,
     free_port,
     register_camera,
     wait_for,
@@ -97,11 +101,11 @@ def test_a_refused_camera_is_down_red_alerted_and_degrades_the_system(
 
             wait_for(
                 lambda: (
-                    (health()["dark"]["state"], health()["dark"]["reason"])
-                    == ("down", "connection refused")
+                    (health()["dark"]["state"], health()["dark"]["reason"], health()["dark"]["red"])
+                    == ("down", "connection refused", True)
                 ),
                 30,
-                "dark to be down, refused",
+                "dark to be down, refused and red",
             )
             dark = health()["dark"]
             assert (dark["reason"], dark["red"]) == ("connection refused", True)
@@ -132,3 +136,71 @@ def test_a_refused_camera_is_down_red_alerted_and_degrades_the_system(
         stop.set()
         thread.join(timeout=60)
     assert not thread.is_alive()
+
+
+FAILURES = (
+    GapReason.HOST_UNREACHABLE,
+    GapReason.CONNECTION_REFUSED,
+    GapReason.AUTHENTICATION_FAILED,
+    GapReason.NOT_A_VIDEO_STREAM,
+)
+
+
+def test_each_failing_source_shows_its_own_reason_everywhere_within_30_s(
+    live: Runtime,
+    failing_sources: dict[GapReason, str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    names = {reason: f"cam-{index}" for index, reason in enumerate(FAILURES)}
+    for reason, name in names.items():
+        register_camera(live, name, failing_sources[reason])
+    with live.sessions() as session:
+        users.create_user(
+            call_of(session, live.clock), name="olga", role=Role.OPERATOR, with_password=False,
+            passwords=CHEAP_PASSWORDS,
+        )  # fmt: skip
+        token, _ = users.issue_token(call_of(session, live.clock), "olga")
+    stop = threading.Event()
+    supervisor = RecordingSupervisor(
+        live,
+        SegmentPlanner(live.rules),
+        ExhaustionGate(),
+        poll_seconds=0.5,
+        recorder_factory=_recorder(live),
+    )
+    thread = threading.Thread(target=supervisor.run, args=(stop,))
+    began = time.monotonic()
+    thread.start()
+    try:
+        with TestClient(create_app(live), base_url="https://testserver") as client:
+
+            def shown() -> dict[str, tuple[str, str]]:
+                rows = client.get("/api/health/cameras", headers=bearer(token)).json()
+                return {row["camera"]: (row["state"], row["reason"]) for row in rows}
+
+            expected = {name: ("down", str(reason)) for reason, name in names.items()}
+            wait_for(lambda: shown() == expected, 30, "every camera down with its own reason")
+            assert time.monotonic() - began < 30
+
+            page = client.get("/health", headers={**bearer(token), "Accept": "text/html"}).text
+            metrics = client.get("/metrics").text.splitlines()
+            for reason, name in names.items():
+                row = page[page.index(f'data-camera="{name}"') :]
+                assert str(reason) in row[: row.index("</tr>")], name
+                assert f'custos_camera_reason{{camera="{name}",reason="{reason}"}} 1.0' in metrics
+                assert f'custos_camera_state{{camera="{name}",state="down"}} 1.0' in metrics
+            assert client.get("/healthz").json()["status"] == "degraded"
+
+        monkeypatch.setenv("CUSTOS_DATA_DIR", str(live.settings.data_dir))
+        code, out, err = custos(capsys, "camera", "status", "--json")
+        assert code == 0, err
+        listed = {row["camera"]: (row["state"], row["reason"]) for row in json.loads(out)}
+        assert listed == expected
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+    assert not thread.is_alive()
+    with live.sessions() as session:
+        gaps = {name: gap.reason for gap, name in recording.list_gaps(session)}
+    assert gaps == {name: str(reason) for reason, name in names.items()}

@@ -117,4 +117,11 @@ def record(
     with opened(ctx) as runtime:
         finished = server.record(runtime, seconds)
     for recorder in finished:
-        out.print(f"{recorder.feed.name}: {recorder.segments_stored} segments stored")
+        line = f"{recorder.feed.name}: {recorder.segments_stored} segments stored"
+        lost = recorder.spool.dropped + recorder.spool.lost_on_close
+        if lost:
+            line += (
+                f", {lost} not stored ({recorder.spool.dropped} dropped while storage refused, "
+                f"{recorder.spool.lost_on_close} unwritten at stop): their time is a gap"
+            )
+        out.print(line)

@@ -121,6 +121,15 @@ class HealthCollector(Collector):
             for each in HealthState:
                 state.add_metric([camera.camera, each.value], 1 if camera.state is each else 0)
         yield state
+        reason = GaugeMetricFamily(
+            "custos_camera_reason",
+            "1 for why a camera is not recording, in plain words (absent while it records)",
+            labels=["camera", "reason"],
+        )
+        for camera in cameras:
+            if camera.reason:
+                reason.add_metric([camera.camera, camera.reason], 1)
+        yield reason
         for name, text, value in _CAMERA_GAUGES:
             family = GaugeMetricFamily(name, text, labels=["camera"])
             for camera in cameras:

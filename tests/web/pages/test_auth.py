@@ -63,7 +63,7 @@ def test_a_form_sent_after_the_session_ended_says_so_and_leads_back(
 @pytest.mark.parametrize(
     ("target", "page"),
     [
-        ("/cameras/gate/suspend", "/cameras"),
+        ("/cameras/gate/suspend", "/cameras/gate"),
         ("/holds/4/release", "/holds"),
         ("/cases/3/persons", "/cases/3"),
         ("/requests/8/approve", "/requests/8"),
