@@ -281,10 +281,10 @@ def test_a_database_error_is_retried_and_named_as_such(
     real_index = writer.index
     seen: list[GapReason] = []
 
-    def index(pending: PendingSegment) -> None:
+    def index(pending: PendingSegment, *, again: bool = False) -> None:
         if failures:
             raise failures.pop()
-        real_index(pending)
+        real_index(pending, again=again)
 
     writer.index = index  # type: ignore[method-assign]
     spool = Spool(writer, feed, backoff=QUICK)

@@ -219,6 +219,9 @@ class CameraRecorder:
         self._last = pending
         self._last_end = pending.ended_at
         self._interrupted = False
+        if self._is_file and not self._realtime:
+            # A file read at full speed would fill the spool with the whole file: it waits.
+            self.spool.wait_for_room(2)
         if self.spool.segment(pending):
             self.segments_stored += 1
 

@@ -283,15 +283,15 @@ class SegmentWriter:
         except StorageError as cleanup:
             log.error("orphan blob %s left behind: %s", pending.blob_key, cleanup.message)
 
-    def index(self, pending: PendingSegment) -> None:
+    def index(self, pending: PendingSegment, *, again: bool = False) -> None:
         """Index a stored blob with its key, its retention plan and its audit entry, together.
 
-        Safe to repeat: a segment indexed already (its commit went through, its answer did not)
-        is left as it is.
+        `again` after a failed attempt: a segment indexed already (its commit went through, its
+        answer did not) is then left as it is.
         """
         feed = pending.feed
         with self._sessions() as session:
-            if session.get(Segment, pending.id) is not None:
+            if again and session.get(Segment, pending.id) is not None:
                 return
             plan = self._planner.plan_new(session, feed, pending.started_at, pending.ended_at)
             # Core INSERTs, compiled once: this runs for every segment of every camera.

@@ -58,6 +58,7 @@ class _Lost:
 class _Segment:
     pending: PendingSegment
     blob_written: bool = False
+    attempts: int = 0  # at indexing
 
 
 @dataclass
@@ -139,13 +140,23 @@ class Spool:
                 detail = failure.detail if failure else ""
                 if not self._ops or not isinstance(self._ops[-1], _Lost):
                     self._ops.append(_Lost(pending.started_at, reason, f"spool full; {detail}"))
-                    self._wake.notify()
+                    self._wake.notify_all()
                 return False
             self._bytes += pending.size
             self._segments += 1
             self._ops.append(_Segment(pending))
-            self._wake.notify()
+            self._wake.notify_all()
             return True
+
+    def wait_for_room(self, segments: int) -> None:
+        """Wait until fewer than `segments` segments wait to be stored.
+
+        Only for sources that lose nothing by waiting (a file read faster than real time); a
+        live camera's recorder never calls it.
+        """
+        with self._wake:
+            while self._segments >= segments and self._thread.is_alive():
+                self._wake.wait(0.5)
 
     def interrupted(self, since: datetime, reason: GapReason, detail: str) -> None:
         """Nothing is recorded from `since` on, for `reason`, until the next segment."""
@@ -164,7 +175,7 @@ class Spool:
         self._put(_Stopped(at, status))
         with self._wake:
             self._closing_by = time.monotonic() + timeout
-            self._wake.notify()
+            self._wake.notify_all()
         if self._thread.is_alive():
             self._thread.join(timeout + 5)
         return self.lost_on_close
@@ -172,7 +183,7 @@ class Spool:
     def _put(self, op: _Op) -> None:
         with self._wake:
             self._ops.append(op)
-            self._wake.notify()
+            self._wake.notify_all()
 
     def _drain(self) -> None:
         while True:
@@ -190,6 +201,7 @@ class Spool:
                 if isinstance(op, _Segment):
                     self._segments -= 1
                     self._bytes -= op.pending.size
+                    self._wake.notify_all()
             self.failure = None
 
     def _write(self, op: _Op) -> bool:
@@ -230,7 +242,8 @@ class Spool:
             if not op.blob_written:
                 writer.put_blob(pending)
                 op.blob_written = True
-            writer.index(pending)
+            op.attempts += 1
+            writer.index(pending, again=op.attempts > 1)
             self.stored_end = pending.ended_at
         elif isinstance(op, _Lost):
             if self._gap is not None:
