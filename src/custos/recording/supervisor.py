@@ -160,7 +160,7 @@ class RecordingSupervisor:
         stop = threading.Event()
         recorder = self._factory(feed, self._new_writer(), stop)
         thread = threading.Thread(
-            target=recorder.run, args=(reason,), name=f"recorder-{feed.name}", daemon=True
+            target=_run, args=(recorder, reason), name=f"recorder-{feed.name}", daemon=True
         )
         self._running[feed.id] = _Running(recorder, thread, stop)
         thread.start()
@@ -180,3 +180,11 @@ class RecordingSupervisor:
             running.stop.set()
         for camera_id in list(self._running):
             self._stop(camera_id, GapReason.SYSTEM_NOT_RUNNING)
+
+
+def _run(recorder: CameraRecorder, reason: GapReason | None) -> None:
+    """Run a recorder; if a bug ends it, say so in the log (the supervisor restarts it)."""
+    try:
+        recorder.run(reason)
+    except Exception:
+        log.exception("the recorder of %s died", recorder.feed.name)
