@@ -5,15 +5,7 @@
   if (!root) return;
   const seconds = Number(root.dataset.refreshSeconds || 5);
 
-  function localise(scope) {
-    scope.querySelectorAll("time[datetime]").forEach(function (time) {
-      const at = new Date(time.getAttribute("datetime"));
-      if (!isNaN(at)) {
-        time.textContent = at.toLocaleString();
-        time.title = at.toISOString();
-      }
-    });
-  }
+  const localise = window.custosLocalise;
 
   function refresh() {
     fetch(window.location.pathname, { headers: { Accept: "text/html" }, credentials: "same-origin" })
