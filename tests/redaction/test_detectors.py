@@ -12,13 +12,19 @@ from onnx import TensorProto, helper, numpy_helper
 
 from custos.errors import ConfigError
 from custos.redaction.detectors import (
+    PLATE,
+    Box,
     CenterFace,
     Detection,
     OnnxDetector,
     PlateCascade,
+    PlateFinder,
+    PlateShapes,
     iou,
     suppress_overlaps,
 )
+from custos.redaction.measure import compare
+from custos.redaction.pipeline import Options, redact_image
 
 
 @pytest.fixture(scope="module")
@@ -131,8 +137,47 @@ def test_centerface_threshold_is_applied():
     [np.full((240, 320, 3), 128, dtype=np.uint8), np.zeros((250, 333, 3), dtype=np.uint8)],
     ids=["grey", "black"],
 )
-def test_plate_cascade_finds_nothing_in_a_blank_frame(frame):
+def test_plate_detectors_find_nothing_in_a_blank_frame(frame):
     assert PlateCascade().detect(frame) == []
+    assert PlateShapes().detect(frame) == []
+    assert PlateFinder().detect(frame) == []
+
+
+def _drawn_plate(text: str, size: tuple[int, int], light: bool) -> tuple[np.ndarray, Box]:
+    """A street-grey picture with one plate of `size` (w, h): characters filling a plain panel."""
+    picture = np.full((360, 640, 3), 90, dtype=np.uint8)
+    cv2.rectangle(picture, (40, 300), (600, 340), (70, 70, 70), -1)  # a kerb, not a plate
+    w, h = size
+    left, top = 260, 150
+    panel, ink = ((235, 235, 235), (20, 20, 20)) if light else ((30, 30, 30), (230, 230, 230))
+    cv2.rectangle(picture, (left, top), (left + w, top + h), panel, -1)
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    (text_w, text_h), _ = cv2.getTextSize(text, font, 1.0, 2)
+    scale = min((w - 12) / text_w, (h * 0.6) / text_h)
+    (text_w, text_h), _ = cv2.getTextSize(text, font, scale, 2)
+    origin = (left + (w - text_w) // 2, top + (h + text_h) // 2)
+    cv2.putText(picture, text, origin, font, scale, ink, 2, cv2.LINE_AA)
+    return picture, (left, top, left + w, top + h)
+
+
+@pytest.mark.parametrize(
+    ("text", "size", "light"),
+    [
+        ("AB123CD", (200, 44), True),  # a long European plate
+        ("ABC1D23", (150, 50), True),  # a Mercosur plate
+        ("7ABC123", (120, 60), False),  # light characters on a dark panel
+    ],
+    ids=["eu", "mercosur", "dark"],
+)
+def test_plate_shapes_hide_plates_of_other_shapes_than_the_cascade_knows(text, size, light):
+    picture, plate = _drawn_plate(text, size, light)
+    found = PlateShapes().detect(picture)
+    assert found, "the plate is found"
+    assert all(d.kind == PLATE for d in found)
+    assert all(iou(d.box, plate) > 0 for d in found), "nothing but the plate (not the kerb)"
+    masked = picture.copy()
+    redact_image(masked, Options(kinds=frozenset({PLATE})))  # in place
+    assert compare(picture, masked, [plate]).left == 0, "its characters are no longer legible"
 
 
 # --- box arithmetic ----------------------------------------------------------------------------

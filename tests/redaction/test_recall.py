@@ -1,4 +1,4 @@
-"""Recall on real, annotated data: the faces set, the plates set and the face video.
+"""Recall on real data: the faces set, the plate sets, the face video and the clips never tuned on.
 
 The data lives in ../shared/testdata (see its README); the figures each test prints are the
 ones docs/redaction.md quotes (`pytest -s tests/redaction/test_recall.py`).
@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from custos.redaction.detectors import FACE, PERSON, PLATE, CenterFace, PeopleHog
+from custos.redaction.measure import clipped, compare
 from custos.redaction.pipeline import Options, Result, redact_file, redact_image
 from custos.redaction.render import mask_of
 from helpers import SHARED_TESTDATA
@@ -89,8 +90,9 @@ def test_every_annotated_face_is_covered(testdata: Path) -> None:
         f"masked outside the boxes: {np.mean(outside_shares):.1%} of the picture"
     )
     assert missed == []
-    # The mask is the faces with their margin, not the picture: most of it stays visible.
-    assert np.mean(outside_shares) < 0.10
+    # The mask is the faces with their margin (0.35 of the box on each side, for heads that turn
+    # and hair around the face), not the picture: most of it stays visible.
+    assert np.mean(outside_shares) < 0.12
 
 
 def test_plates_are_covered(testdata: Path) -> None:
@@ -109,7 +111,9 @@ def test_plates_are_covered(testdata: Path) -> None:
         f"masked outside the boxes: {np.mean(outside_shares):.1%} of the picture"
     )
     assert covered / len(plates) >= 0.85
-    assert np.mean(outside_shares) < 0.08
+    # Plates are found by their shape too, and lettering that has one (signs, grilles) is masked
+    # with them: still, most of the picture stays visible.
+    assert np.mean(outside_shares) < 0.16
 
 
 def test_people_are_found_around_their_faces(testdata: Path) -> None:
@@ -195,3 +199,52 @@ def test_the_face_is_masked_in_every_frame_of_the_video(
     assert faces >= end - first
     assert uncovered == []
     assert escaped == []
+
+
+# --- measured as an outsider would: sharpness left inside what had to be hidden ----------------
+
+RESIDUAL_TARGET = 0.005  # at most one face in two hundred left recognisable
+PLATE_TARGET = 0.90
+
+
+def _frames(path: Path) -> list[np.ndarray]:
+    with av.open(str(path)) as container:
+        return [frame.to_ndarray(format="bgr24") for frame in container.decode(video=0)]
+
+
+@pytest.mark.long
+def test_faces_in_clips_never_tuned_on_are_left_no_more_than_the_target(
+    testdata: Path, tmp_path: Path
+) -> None:
+    """Every face CenterFace finds at full size in the input of `video-more/` is hidden."""
+    truth = CenterFace(threshold=0.5, width=None)
+    found = left = 0
+    clips = sorted(p for p in (testdata / "video-more").iterdir() if p.suffix in (".mp4", ".mkv"))
+    assert len(clips) == 10
+    for clip in clips:
+        output = tmp_path / f"{clip.stem}.mp4"
+        redact_file(clip, output, Options())
+        for before, after in zip(_frames(clip), _frames(output), strict=True):
+            height, width = before.shape[:2]
+            faces = [clipped(d.box, width, height) for d in truth.detect(before)]
+            compared = compare(before, after, faces)
+            found, left = found + compared.regions, left + compared.left
+    print(f"video-more: {left} of {found} faces left ({left / found:.2%})")
+    assert found >= 400
+    assert left / found <= RESIDUAL_TARGET
+
+
+@pytest.mark.long
+def test_plates_of_another_country_are_hidden(testdata: Path) -> None:
+    """Brazilian plates (old and Mercosur shapes), which no part of the detector was made for."""
+    plates = annotated_plates(testdata / "plates-br")
+    assert len(plates) == 60
+    options = Options(kinds=frozenset({PLATE}))
+    hidden = 0
+    for name, box in sorted(plates.items()):
+        picture = cv2.imread(str(testdata / "plates-br" / name))
+        masked = picture.copy()
+        redact_image(masked, options)
+        hidden += compare(picture, masked, [box]).left == 0
+    print(f"plates-br: {hidden}/60 hidden ({hidden / 60:.0%})")
+    assert hidden / len(plates) >= PLATE_TARGET

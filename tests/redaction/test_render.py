@@ -181,7 +181,8 @@ def test_nothing_to_mask_changes_nothing(style):
     frame = noise(1, 40, 50)
     original = frame.copy()
     render(bgr_planes(frame), [], Look(style))
-    render(bgr_planes(frame), [(FACE, (-40, -40, -10, -10)), (PLATE, (60, 0, 90, 20))], Look(style))
+    outside = [(FACE, (-80, -80, -50, -50)), (PLATE, (90, 0, 120, 20))]  # margins included
+    render(bgr_planes(frame), outside, Look(style))
     assert np.array_equal(frame, original)
 
 

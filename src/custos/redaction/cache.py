@@ -47,10 +47,12 @@ class DetectorCache:
         key = (replace(options, reveal=frozenset(), reveal_reason=None), threads)
         with self._lock:
             if key not in self._built:
-                from custos.redaction.detectors import PlateCascade
+                from custos.redaction.detectors import PlateCascade, PlateFinder
 
                 self._built[key] = [
-                    _OneAtATime(detector) if isinstance(detector, PlateCascade) else detector
+                    _OneAtATime(detector)
+                    if isinstance(detector, PlateCascade | PlateFinder)
+                    else detector
                     for detector in options.detectors(threads)
                 ]
             return self._built[key]

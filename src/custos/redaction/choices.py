@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-MARGIN = 0.2  # added on each side of a box, as a fraction of its width and height
+MARGIN = 0.35  # added on each side of a box, as a fraction of its width and height
 FACE_THRESHOLD = 0.3  # the face detector's confidence threshold
 DETECT_EVERY = 2  # video: detect on every N-th frame, track between
 DETECT_SIZE = 640  # video: longer side of the picture searched

@@ -207,6 +207,69 @@ class PlateCascade:
         ]
 
 
+class PlateShapes:
+    """Licence plates of any country, found by their shape rather than by a trained model.
+
+    A plate is a short row of high-contrast strokes (its characters) inside a box of plate
+    proportions, dark on light or light on dark. Both polarities are brought out with a
+    morphological hat, their vertical edges are joined along the row by a closing with a wide,
+    flat kernel, and what is left is kept when its box has a plate's aspect (1.5 to 7: square
+    US and Mercosur plates to long EU ones), a plate's size, and fills most of its box. It
+    gives no confidence: each candidate scores 1. Road signs and other lettering pass too: they
+    are masked as well (over-masking is measured in docs/benchmarks.md).
+    """
+
+    kind = PLATE
+
+    def __init__(self, width: int | None = 800, aspect: tuple[float, float] = (1.5, 7.0)) -> None:
+        self.width = width
+        self.aspect = aspect
+        self._hat = cv2.getStructuringElement(cv2.MORPH_RECT, (15, 5))
+        self._join = cv2.getStructuringElement(cv2.MORPH_RECT, (17, 7))
+        self._dot = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))
+
+    def detect(self, frame: Frame) -> list[Detection]:
+        """The plate-like boxes in `frame`."""
+        grey, scale = _grey_scaled(frame, self.width)
+        smooth = cv2.bilateralFilter(grey, 5, 40, 40)
+        area = grey.shape[0] * grey.shape[1]
+        found: list[Detection] = []
+        for operation in (cv2.MORPH_BLACKHAT, cv2.MORPH_TOPHAT):
+            strokes = cv2.morphologyEx(smooth, operation, self._hat)
+            edges = np.abs(cv2.Sobel(strokes, cv2.CV_32F, 1, 0, ksize=3))
+            peak = float(edges.max())
+            if peak <= 0:
+                continue
+            edges = cv2.GaussianBlur((edges * (255 / peak)).astype(np.uint8), (5, 5), 0)
+            _, binary = cv2.threshold(edges, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+            binary = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, self._join)
+            binary = cv2.dilate(cv2.erode(binary, self._dot), self._dot, iterations=2)
+            contours, _ = cv2.findContours(binary, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+            for contour in contours:
+                x, y, w, h = cv2.boundingRect(contour)
+                if h < 6 or w < 20 or w * h > 0.05 * area:
+                    continue
+                if not self.aspect[0] <= w / h <= self.aspect[1]:
+                    continue
+                if cv2.contourArea(contour) < 0.4 * w * h:
+                    continue
+                found.append(Detection(PLATE, _unscaled((x, y, x + w, y + h), scale), 1.0))
+        return found
+
+
+class PlateFinder:
+    """The plate detector masking uses: OpenCV's plate cascade and the shape finder together."""
+
+    kind = PLATE
+
+    def __init__(self) -> None:
+        self._parts: tuple[Detector, ...] = (PlateCascade(), PlateShapes())
+
+    def detect(self, frame: Frame) -> list[Detection]:
+        """Every plate either finds (overlaps are masked twice, which costs nothing)."""
+        return [detection for part in self._parts for detection in part.detect(frame)]
+
+
 class PeopleHog:
     """Whole people, with OpenCV's HOG pedestrian detector (upright people of 64x128 or more)."""
 

@@ -43,7 +43,7 @@ from custos.redaction.detectors import (
     Detector,
     Frame,
     PeopleHog,
-    PlateCascade,
+    PlateFinder,
     as_frame,
 )
 from custos.redaction.render import Look, Plane, bgr_planes, render, yuv420_planes
@@ -89,7 +89,7 @@ class Options:
         if FACE in self.kinds:
             found.append(CenterFace(threshold=self.face_threshold, threads=threads))
         if PLATE in self.kinds:
-            found.append(PlateCascade())
+            found.append(PlateFinder())
         if PERSON in self.kinds:
             found.append(PeopleHog(width=None))
         return [*found, *self.extra_detectors]
