@@ -677,9 +677,10 @@ def live_picture(
     if picture is None:
         raise Conflict(f"camera {name} cannot be reached now ({problem})")
     height, width = picture.shape[:2]
-    if zones:
-        ZoneMask(zones, width, height).apply_bgr(picture)
-    result, jpeg = redact_still(picture, detectors=detectors)
+    mask = ZoneMask(zones, width, height) if zones else None
+    if mask is not None:
+        mask.apply_bgr(picture)
+    result, jpeg = redact_still(picture, detectors=detectors, zones=mask)
     audit.record(
         session,
         call.clock,

@@ -19,6 +19,7 @@ import cv2
 from custos.redaction.cache import DetectorCache
 from custos.redaction.detectors import Frame
 from custos.redaction.pipeline import Options, Result, check_revealed, redact_image, redact_video
+from custos.redaction.zones import ZoneMask
 
 
 @dataclass(frozen=True)
@@ -64,12 +65,22 @@ def redact_footage(
 
 
 def redact_still(
-    picture: Frame, options: Options | None = None, *, detectors: DetectorCache
+    picture: Frame,
+    options: Options | None = None,
+    *,
+    detectors: DetectorCache,
+    zones: ZoneMask | None = None,
 ) -> tuple[Result, bytes]:
-    """A BGR picture masked in place and encoded as JPEG, with the result of the masking."""
+    """A BGR picture masked in place and encoded as JPEG, with the result of the masking.
+
+    `zones` (already blacked out before detection) are blacked out again after masking, so
+    that no mask's blur reaches into them.
+    """
     options = options or viewing_options()
     result = redact_image(picture, options, detectors.get(options, threads=0))
     check_revealed(result)
+    if zones is not None:
+        zones.apply_bgr(picture)
     ok, encoded = cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_QUALITY, 85])
     if not ok:  # pragma: no cover - OpenCV encodes any BGR array as JPEG
         raise RuntimeError("JPEG encoding failed")
