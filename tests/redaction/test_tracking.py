@@ -94,6 +94,33 @@ def test_a_missed_face_is_held_growing_then_dropped():
     assert tracker.update([]) == []
 
 
+def test_a_moving_face_that_is_missed_is_masked_where_it_was_and_where_it_was_going():
+    tracker = Tracker(hold=2, growth=0.0)
+    tracker.update([det(FACE, 100, 100, 200, 200)])
+    (moving,) = tracker.update([det(FACE, 130, 100, 230, 200)])  # 30 px a round to the right
+    assert moving.spread == pytest.approx(0.15)  # half of 30 / 100
+    (held,) = tracker.update([])
+    assert held.held
+    assert held.box == pytest.approx((130, 100, 260, 200))  # the last box and the next one
+    (again,) = tracker.update([])
+    assert again.box == pytest.approx((130, 100, 290, 200))
+    assert again.spread == pytest.approx(0.15)
+
+
+def test_a_still_face_has_no_extra_spread_and_fast_ones_are_capped():
+    tracker = Tracker()
+    tracker.update([det(FACE, 0, 0, 10, 10), det(FACE, 500, 500, 600, 600)])
+    still, fast = tracker.update([det(FACE, 0, 0, 10, 10), det(FACE, 610, 500, 710, 600)])
+    assert still.spread == 0.0
+    assert fast.spread == 0.5  # 110 px a round on a 100 px face: capped at half its size
+
+
+def test_a_missed_face_is_held_for_five_rounds_by_default():
+    tracker = Tracker()
+    tracker.update([det(FACE, 100, 100, 200, 200)])
+    assert [len(tracker.update([])) for _ in range(6)] == [1, 1, 1, 1, 1, 0]
+
+
 def test_a_held_face_that_returns_keeps_its_number():
     tracker = Tracker(hold=3)
     tracker.update([det(FACE, 100, 100, 200, 200)])

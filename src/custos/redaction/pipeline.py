@@ -47,7 +47,7 @@ from custos.redaction.detectors import (
     as_frame,
 )
 from custos.redaction.render import Look, Plane, bgr_planes, render, yuv420_planes
-from custos.redaction.tracking import TrackedBox, Tracker, between
+from custos.redaction.tracking import TrackedBox, Tracker, between, grown
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".mkv"})
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png"})
@@ -535,7 +535,7 @@ def _mask(
         record.visible = tracked.track in options.reveal
         if not record.visible:
             hidden.append(tracked)
-    render(planes, [(tracked.kind, tracked.box) for tracked in hidden], options.look)
+    render(planes, [(t.kind, grown(t.box, t.spread)) for t in hidden], options.look)
     result.boxes.append(hidden)
     if options.labels:
         _label(planes[0], boxes)

@@ -1,11 +1,13 @@
 """Tracking: tie detections in successive detection rounds into numbered tracks. Pure, no I/O.
 
 Detection runs on every k-th frame (a "round"). The tracker matches each round's detections
-to the tracks of the round before; a track that finds no match is held, masked where it was
-last seen and grown a little per round, for `hold` rounds before it ends, so that a face the
-detector misses for a moment stays masked. The frames between two rounds get boxes
-interpolated between the two rounds' tracks (`between`): a track seen in both moves smoothly,
-one seen only before or only after is masked where it was seen.
+to the tracks of the round before; a track that finds no match is held for `hold` rounds
+before it ends, so that a face the detector misses for a moment stays masked: both where it
+was and where the speed it had would take it, grown each round by `growth`. A moving track's
+mask gets a wider margin too (`spread`: half its speed per round as a fraction of its size, at
+most half its size). The frames between two rounds get boxes interpolated between the two
+rounds' tracks (`between`): a track seen in both moves smoothly, one seen only before or only
+after is masked where it was seen.
 """
 
 from __future__ import annotations
@@ -23,7 +25,10 @@ class TrackedBox:
     track: int
     kind: str
     box: Box
-    held: bool = False  # not detected in this round: masked where it was last seen
+    held: bool = False  # not detected in this round: masked where its motion would take it
+    # Added to the mask's margin, as a fraction of the box: how fast the track moves (what
+    # tracking cannot predict is where a moving object goes next).
+    spread: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,10 @@ class _Track:
     box: TrackedBox
     misses: int
     detections: int
+    velocity: tuple[float, float] = (
+        0.0,
+        0.0,
+    )  # centre's move per round, from the last two sightings
 
 
 def grown(box: Box, fraction: float) -> Box:
@@ -38,6 +47,27 @@ def grown(box: Box, fraction: float) -> Box:
     dx = (box[2] - box[0]) * fraction
     dy = (box[3] - box[1]) * fraction
     return box[0] - dx, box[1] - dy, box[2] + dx, box[3] + dy
+
+
+MAX_SPREAD = 0.5
+
+
+def _centre(box: Box) -> tuple[float, float]:
+    return (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+
+
+def _moved(box: Box, by: tuple[float, float]) -> Box:
+    return box[0] + by[0], box[1] + by[1], box[2] + by[0], box[3] + by[1]
+
+
+def _hull(a: Box, b: Box) -> Box:
+    return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
+
+
+def speed_of(box: Box, velocity: tuple[float, float]) -> float:
+    """How far a box moves per round, as a fraction of its own size (the larger of the two)."""
+    width, height = max(box[2] - box[0], 1e-6), max(box[3] - box[1], 1e-6)
+    return max(abs(velocity[0]) / width, abs(velocity[1]) / height)
 
 
 def _lerp(a: Box, b: Box, t: float) -> Box:
@@ -53,7 +83,7 @@ def _lerp(a: Box, b: Box, t: float) -> Box:
 class Tracker:
     """Numbers tracks from 1 in the order they appear; the same input gives the same numbers."""
 
-    def __init__(self, hold: int = 3, min_overlap: float = 0.05, growth: float = 0.1) -> None:
+    def __init__(self, hold: int = 5, min_overlap: float = 0.05, growth: float = 0.1) -> None:
         if hold < 0:
             raise ValueError("hold must not be negative")
         self.hold = hold
@@ -70,20 +100,34 @@ class Tracker:
         tracks: dict[int, _Track] = {}
         for index, detection in enumerate(detections):
             track_id = matches.get(index)
+            velocity = (0.0, 0.0)
             if track_id is None:
                 track_id = self._next_id
                 self._next_id += 1
                 seen = 0
             else:
-                seen = self._tracks[track_id].detections
-            box = TrackedBox(track_id, detection.kind, detection.box)
-            tracks[track_id] = _Track(box, 0, seen + 1)
+                before = self._tracks[track_id]
+                seen = before.detections
+                (x0, y0), (x1, y1) = _centre(before.box.box), _centre(detection.box)
+                rounds = before.misses + 1
+                velocity = ((x1 - x0) / rounds, (y1 - y0) / rounds)
+            spread = min(MAX_SPREAD, speed_of(detection.box, velocity) / 2)
+            tracks[track_id] = _Track(
+                TrackedBox(track_id, detection.kind, detection.box, spread=spread),
+                0,
+                seen + 1,
+                velocity,
+            )
             self.detections[track_id] = seen + 1
         for track_id, track in self._tracks.items():
             if track_id in matched_tracks or track.misses >= self.hold:
                 continue
-            held = replace(track.box, box=grown(track.box.box, self.growth), held=True)
-            tracks[track_id] = _Track(held, track.misses + 1, track.detections)
+            # Not found this round: masked both where it was and where its motion would have
+            # taken it, and grown for every round it stays unseen.
+            last = track.box.box
+            box = grown(_hull(last, _moved(last, track.velocity)), self.growth)
+            held = replace(track.box, box=box, held=True)
+            tracks[track_id] = _Track(held, track.misses + 1, track.detections, track.velocity)
         self._tracks = dict(sorted(tracks.items()))
         return [track.box for track in self._tracks.values()]
 
