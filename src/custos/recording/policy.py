@@ -178,6 +178,14 @@ def hide_passwords(text: str) -> str:
     return _URL_PASSWORD.sub(r"\1:***@", text)
 
 
+def describe(error: BaseException) -> str:
+    """A one-line technical account of an error, kept beside a gap's plain reason.
+
+    FFmpeg's errors name the source's URL: a password in it is masked, as everywhere it is shown.
+    """
+    return hide_passwords(f"{type(error).__name__}: {error}")[:500]
+
+
 _ADVICE = {
     GapReason.HOST_UNREACHABLE: "nothing answers at that address: check that the camera is on "
     "and that this machine's network reaches it",

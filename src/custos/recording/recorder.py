@@ -23,12 +23,13 @@ from custos.recording.policy import (
     CameraState,
     GapReason,
     Timeline,
+    describe,
     recorder_state,
     source_failure,
     transports_for,
 )
 from custos.recording.service import CameraFeed, PendingSegment, SegmentWriter, StatusReport
-from custos.recording.spool import DEFAULT_SPOOL_BYTES, Spool, describe
+from custos.recording.spool import DEFAULT_SPOOL_BYTES, Spool
 
 log = logging.getLogger(__name__)
 

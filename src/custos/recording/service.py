@@ -33,6 +33,7 @@ from custos.recording.policy import (
     GapReason,
     associated_data,
     blob_key,
+    describe,
     holes,
     resume_reason,
     transports_for,
@@ -673,7 +674,7 @@ def live_picture(
             picture = first_picture(source, transport, timeout)
             break
         except (av.error.FFmpegError, OSError) as error:
-            problem = f"{type(error).__name__}: {error}"
+            problem = describe(error)
     if picture is None:
         raise Conflict(f"camera {name} cannot be reached now ({problem})")
     height, width = picture.shape[:2]

@@ -16,7 +16,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from custos.recording.policy import Backoff, GapReason, hide_passwords
+from custos.recording.policy import Backoff, GapReason, describe
 from custos.recording.service import (
     CameraFeed,
     PendingSegment,
@@ -28,14 +28,6 @@ from custos.recording.service import (
 log = logging.getLogger(__name__)
 
 DEFAULT_SPOOL_BYTES = 256 * 1024 * 1024
-
-
-def describe(error: BaseException) -> str:
-    """A one-line technical account of an error, kept beside a gap's plain reason.
-
-    FFmpeg's errors name the source's URL: a password in it is masked, as everywhere it is shown.
-    """
-    return hide_passwords(f"{type(error).__name__}: {error}")[:500]
 
 
 @dataclass
