@@ -14,20 +14,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from custos.cameras.policy import CameraStatus
+from custos.recording.policy import CameraState, GapReason
+
 # A running supervisor rewrites every status row each round (5 s by default): a row older than
 # this belongs to a recorder that is not running any more.
 HEARTBEAT_STALE_SECONDS = 30.0
 
 RECORDERS_NOT_RUNNING = "recorders not running"
-CAMERA_SUSPENDED = "camera suspended"
+CAMERA_SUSPENDED = str(GapReason.CAMERA_SUSPENDED)
 CAMERA_DRAFT = "camera is a draft"
 
-# Registry statuses, as `cameras.policy.CameraStatus` spells them.
-_ACTIVE, _SUSPENDED = "active", "suspended"
-
-# Recorder states, as `recording.policy.CameraState` spells them.
-_STOPPED = "stopped"
-_SYSTEM_STOPPED = "system not running"
+_ACTIVE, _SUSPENDED = CameraStatus.ACTIVE, CameraStatus.SUSPENDED
+_STOPPED = CameraState.STOPPED
+_SYSTEM_STOPPED = GapReason.SYSTEM_NOT_RUNNING
 
 
 class HealthState(StrEnum):
