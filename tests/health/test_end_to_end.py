@@ -7,9 +7,8 @@ read the way operators read it, over the API, the metrics and /healthz.
 from __future__ import annotations
 
 import json
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,18 +19,14 @@ from custos.config import Settings
 from custos.jobs import evaluate_health
 from custos.permissions import Role
 from custos.recording import service as recording
-from custos.recording.policy import Backoff, GapReason
-from custos.recording.recorder import CameraRecorder
-from custos.recording.service import CameraFeed, SegmentWriter
-from custos.recording.supervisor import RecordingSupervisor
-from custos.retention.pressure import ExhaustionGate
-from custos.retention.service import SegmentPlanner
+from custos.recording.policy import GapReason
 from custos.runtime import Runtime
 from custos.setup import initialise, open_runtime
 from custos.users import service as users
 from custos.web.app import create_app
 from helpers import (
     CHEAP_PASSWORDS,
+    Recording,
     RtspCamera,
     bearer,
     call_of,
@@ -53,6 +48,18 @@ def live(tmp_path: Path) -> Iterator[Runtime]:
 
 
 @pytest.fixture
+def token(live: Runtime) -> str:
+    """An API token of olga, an operator."""
+    with live.sessions() as session:
+        users.create_user(
+            call_of(session, live.clock), name="olga", role=Role.OPERATOR, with_password=False,
+            passwords=CHEAP_PASSWORDS,
+        )  # fmt: skip
+        token, _ = users.issue_token(call_of(session, live.clock), "olga")
+    return token
+
+
+@pytest.fixture
 def camera() -> Iterator[RtspCamera]:
     camera = RtspCamera(free_port(), "tcp")
     camera.start()
@@ -60,82 +67,50 @@ def camera() -> Iterator[RtspCamera]:
     camera.stop()
 
 
-def _recorder(
-    runtime: Runtime,
-) -> Callable[[CameraFeed, SegmentWriter, threading.Event], CameraRecorder]:
-    def make(feed: CameraFeed, writer: SegmentWriter, stop: threading.Event) -> CameraRecorder:
-        return CameraRecorder(
-            feed, writer, runtime.clock, stop, backoff=Backoff(first=0.5, cap=2), open_timeout=3
-        )
-
-    return make
-
-
 def test_a_refused_camera_is_down_red_alerted_and_degrades_the_system(
-    live: Runtime, camera: RtspCamera
+    live: Runtime, camera: RtspCamera, token: str
 ) -> None:
     register_camera(live, "gate", camera.url)
     register_camera(live, "dark", f"rtsp://127.0.0.1:{free_port()}/cam")
-    with live.sessions() as session:
-        users.create_user(
-            call_of(session, live.clock), name="olga", role=Role.OPERATOR, with_password=False,
-            passwords=CHEAP_PASSWORDS,
-        )  # fmt: skip
-        token, _ = users.issue_token(call_of(session, live.clock), "olga")
-    stop = threading.Event()
-    supervisor = RecordingSupervisor(
-        live,
-        SegmentPlanner(live.rules),
-        ExhaustionGate(),
-        poll_seconds=0.5,
-        recorder_factory=_recorder(live),
-    )
-    thread = threading.Thread(target=supervisor.run, args=(stop,))
-    thread.start()
-    try:
-        with TestClient(create_app(live), base_url="https://testserver") as client:
+    with Recording(live), TestClient(create_app(live), base_url="https://testserver") as client:
 
-            def health() -> dict[str, dict[str, Any]]:
-                rows = client.get("/api/health/cameras", headers=bearer(token)).json()
-                return {row["camera"]: row for row in rows}
+        def health() -> dict[str, dict[str, Any]]:
+            rows = client.get("/api/health/cameras", headers=bearer(token)).json()
+            return {row["camera"]: row for row in rows}
 
-            wait_for(
-                lambda: (
-                    (health()["dark"]["state"], health()["dark"]["reason"], health()["dark"]["red"])
-                    == ("down", "connection refused", True)
-                ),
-                30,
-                "dark to be down, refused and red",
-            )
-            dark = health()["dark"]
-            assert (dark["reason"], dark["red"]) == ("connection refused", True)
-            assert dark["open_gap_reason"] == "connection refused"
-            assert list(health()) == ["dark", "gate"]  # worst first
-            wait_for(lambda: health()["gate"]["fps"] is not None, 30, "gate's first segment")
-            gate = health()["gate"]
-            assert (gate["state"], gate["codec"], gate["red"]) == ("recording", "h264", False)
+        wait_for(
+            lambda: (
+                (health()["dark"]["state"], health()["dark"]["reason"], health()["dark"]["red"])
+                == ("down", "connection refused", True)
+            ),
+            30,
+            "dark to be down, refused and red",
+        )
+        dark = health()["dark"]
+        assert (dark["reason"], dark["red"]) == ("connection refused", True)
+        assert dark["open_gap_reason"] == "connection refused"
+        assert list(health()) == ["dark", "gate"]  # worst first
+        wait_for(lambda: health()["gate"]["fps"] is not None, 30, "gate's first segment")
+        gate = health()["gate"]
+        assert (gate["state"], gate["codec"], gate["red"]) == ("recording", "h264", False)
 
-            metrics = client.get("/metrics").text.splitlines()
-            assert 'custos_camera_state{camera="dark",state="down"} 1.0' in metrics
-            assert 'custos_camera_red{camera="dark"} 1.0' in metrics
-            assert 'custos_camera_state{camera="gate",state="recording"} 1.0' in metrics
-            assert "custos_recorders_running 2.0" in metrics
+        metrics = client.get("/metrics").text.splitlines()
+        assert 'custos_camera_state{camera="dark",state="down"} 1.0' in metrics
+        assert 'custos_camera_red{camera="dark"} 1.0' in metrics
+        assert 'custos_camera_state{camera="gate",state="recording"} 1.0' in metrics
+        assert "custos_recorders_running 2.0" in metrics
 
-            assert evaluate_health(live).raised == ["dark"]
-            assert evaluate_health(live).raised == []  # raised once
-            alerts = client.get("/api/health/alerts", headers=bearer(token)).json()
-            assert [(a["subject"], a["kind"]) for a in alerts] == [("dark", "camera_down")]
+        assert evaluate_health(live).raised == ["dark"]
+        assert evaluate_health(live).raised == []  # raised once
+        alerts = client.get("/api/health/alerts", headers=bearer(token)).json()
+        assert [(a["subject"], a["kind"]) for a in alerts] == [("dark", "camera_down")]
 
-            healthz = client.get("/healthz")
-            assert healthz.status_code == 200
-            assert healthz.json()["status"] == "degraded"
-            [reason] = healthz.json()["reasons"]
-            assert reason.startswith("camera dark down for ")
-            assert reason.endswith(": connection refused")
-    finally:
-        stop.set()
-        thread.join(timeout=60)
-    assert not thread.is_alive()
+        healthz = client.get("/healthz")
+        assert healthz.status_code == 200
+        assert healthz.json()["status"] == "degraded"
+        [reason] = healthz.json()["reasons"]
+        assert reason.startswith("camera dark down for ")
+        assert reason.endswith(": connection refused")
 
 
 FAILURES = (
@@ -148,6 +123,7 @@ FAILURES = (
 
 def test_each_failing_source_shows_its_own_reason_everywhere_within_30_s(
     live: Runtime,
+    token: str,
     failing_sources: dict[GapReason, str],
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
@@ -155,24 +131,8 @@ def test_each_failing_source_shows_its_own_reason_everywhere_within_30_s(
     names = {reason: f"cam-{index}" for index, reason in enumerate(FAILURES)}
     for reason, name in names.items():
         register_camera(live, name, failing_sources[reason])
-    with live.sessions() as session:
-        users.create_user(
-            call_of(session, live.clock), name="olga", role=Role.OPERATOR, with_password=False,
-            passwords=CHEAP_PASSWORDS,
-        )  # fmt: skip
-        token, _ = users.issue_token(call_of(session, live.clock), "olga")
-    stop = threading.Event()
-    supervisor = RecordingSupervisor(
-        live,
-        SegmentPlanner(live.rules),
-        ExhaustionGate(),
-        poll_seconds=0.5,
-        recorder_factory=_recorder(live),
-    )
-    thread = threading.Thread(target=supervisor.run, args=(stop,))
     began = time.monotonic()
-    thread.start()
-    try:
+    with Recording(live):
         with TestClient(create_app(live), base_url="https://testserver") as client:
 
             def shown() -> dict[str, tuple[str, str]]:
@@ -197,10 +157,6 @@ def test_each_failing_source_shows_its_own_reason_everywhere_within_30_s(
         assert code == 0, err
         listed = {row["camera"]: (row["state"], row["reason"]) for row in json.loads(out)}
         assert listed == expected
-    finally:
-        stop.set()
-        thread.join(timeout=60)
-    assert not thread.is_alive()
     with live.sessions() as session:
         gaps = {name: gap.reason for gap, name in recording.list_gaps(session)}
     assert gaps == {name: str(reason) for reason, name in names.items()}
