@@ -12,11 +12,14 @@ Clips:
   3 x 3 mosaic (1500 x 1125), filmed by a 1280 x 720 window that pans over it (up to 6 pixels
   a frame, changing direction), 300 frames. Its 43 faces are 37-125 pixels wide (most about
   40); the faces to cover are the annotated boxes wholly inside each frame.
+- `small`: the same photos smaller, in a 1920 x 1080 window panning over a 12 x 8 mosaic:
+  faces 15-50 pixels wide, most about 16, as a camera over a square shows them.
 
-Prints one JSON line: {"clip": ..., "runs": [{"k", "size", "fps", "recall", "faces"}, ...]}.
+Prints one JSON line:
+{"clip": ..., "runs": [{"k", "size", "sweep_tiles", "fps", "recall", "faces"}, ...]}.
 
-    .venv/bin/python benchmarks/redaction_tradeoff.py [--clip 720|1080|faces]
-        [--every 1,2,3,4] [--sizes 480,640,960]
+    .venv/bin/python benchmarks/redaction_tradeoff.py [--clip 720|1080|faces|small]
+        [--every 1,2,3,4] [--sizes 480,640,960] [--sweep on|off|on,off]
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ import cv2
 import numpy as np
 
 from custos.redaction.detectors import CenterFace
-from custos.redaction.pipeline import Options, redact_file
+from custos.redaction.pipeline import Options, Sweep, redact_file
 from custos.redaction.render import mask_of
 from redaction import TESTDATA, annotations  # the sibling benchmark: the faces set's boxes
 
@@ -63,14 +66,19 @@ def reference_faces(clip: Path) -> list[list[Box]]:
     return faces
 
 
-def panning_clip(target: Path, frames: int = 300) -> list[list[Box]]:
-    """Write the mosaic clip of the faces set to `target`; its faces frame by frame."""
-    tile_width, tile_height, columns = 500, 375, 3
+def panning_clip(target: Path, frames: int = 300, small: bool = False) -> list[list[Box]]:
+    """Write the mosaic clip of the faces set to `target`; its faces frame by frame.
+
+    `small`: a 1920 x 1080 clip of a 12 x 8 mosaic of the photos at 200 x 150 each (every
+    photo ten or eleven times), so its faces are 15-50 pixels wide, most about 16.
+    """
+    tile_width, tile_height, columns, rows = (200, 150, 12, 8) if small else (500, 375, 3, 3)
     faces = annotations()
     names = sorted(faces)
-    mosaic = np.zeros((tile_height * 3, tile_width * columns, 3), dtype=np.uint8)
+    mosaic = np.zeros((tile_height * rows, tile_width * columns, 3), dtype=np.uint8)
     boxes: list[Box] = []
-    for index, name in enumerate(names):
+    for index in range(columns * rows):
+        name = names[index % len(names)]
         picture = cv2.imread(str(TESTDATA / "faces" / name))
         x_scale, y_scale = tile_width / picture.shape[1], tile_height / picture.shape[0]
         left, top = (index % columns) * tile_width, (index // columns) * tile_height
@@ -86,7 +94,7 @@ def panning_clip(target: Path, frames: int = 300) -> list[list[Box]]:
                     round(top + y1 * y_scale),
                 )
             )
-    width, height = 1280, 720
+    width, height = (1920, 1080) if small else (1280, 720)
     spare_x, spare_y = mosaic.shape[1] - width, mosaic.shape[0] - height
     truth: list[list[Box]] = []
     with av.open(str(target), "w") as output:
@@ -109,9 +117,11 @@ def panning_clip(target: Path, frames: int = 300) -> list[list[Box]]:
     return truth
 
 
-def run(clip: Path, every: int, size: int, reference: list[list[Box]]) -> dict[str, float]:
+def run(
+    clip: Path, every: int, size: int, sweep: bool, reference: list[list[Box]]
+) -> dict[str, float]:
     """Redact `clip` with one setting; its fps and frame recall against `reference`."""
-    options = Options(detect_every=every, detect_size=size)
+    options = Options(detect_every=every, detect_size=size, sweep=sweep)
     with tempfile.TemporaryDirectory() as folder:
         started = time.perf_counter()
         result = redact_file(clip, Path(folder) / "out.mp4", options)
@@ -126,6 +136,7 @@ def run(clip: Path, every: int, size: int, reference: list[list[Box]]) -> dict[s
     return {
         "k": every,
         "size": size,
+        "sweep_tiles": len(Sweep.plan(result.width, result.height, options).tiles),
         "fps": round(result.frames / seconds, 1),
         "recall": round(covered / total, 4) if total else 1.0,
         "faces": total,
@@ -135,15 +146,16 @@ def run(clip: Path, every: int, size: int, reference: list[list[Box]]) -> dict[s
 def main() -> None:
     """Measure every combination asked for and print one JSON line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clip", choices=["720", "1080", "faces"], default="720")
+    parser.add_argument("--clip", choices=["720", "1080", "faces", "small"], default="720")
     parser.add_argument("--frames", type=int, default=600)
     parser.add_argument("--every", default="1,2,3,4")
     parser.add_argument("--sizes", default="480,640,960")
+    parser.add_argument("--sweep", default="on", help="on, off, or on,off for both")
     args = parser.parse_args()
-    if args.clip == "faces":
+    if args.clip in ("faces", "small"):
         CACHE.mkdir(parents=True, exist_ok=True)
-        clip = CACHE / "faces-pan.mp4"
-        reference = panning_clip(clip)
+        clip = CACHE / f"{args.clip}-pan.mp4"
+        reference = panning_clip(clip, small=args.clip == "small")
     else:
         clip = CACHE / f"c{args.clip}-{args.frames}.mp4"
         if not clip.is_file():
@@ -152,7 +164,8 @@ def main() -> None:
     runs = []
     for every in (int(value) for value in args.every.split(",")):
         for size in (int(value) for value in args.sizes.split(",")):
-            runs.append(run(clip, every, size, reference))
+            for sweep in sorted({value == "on" for value in args.sweep.split(",")}):
+                runs.append(run(clip, every, size, sweep, reference))
             print(runs[-1], file=sys.stderr, flush=True)
     print(json.dumps({"clip": clip.name, "frames": len(reference), "runs": runs}))
 

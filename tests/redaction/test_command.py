@@ -94,6 +94,18 @@ def test_redacts_a_video(tmp_path, video, capsys):
     assert record["frames"] == FRAMES
 
 
+@pytest.mark.parametrize(("flags", "tiles"), [((), 2), (("--no-sweep",), 0)])
+def test_the_sweep_for_small_faces_is_on_unless_turned_off(tmp_path, capsys, flags, tiles):
+    wide = tmp_path / "wide.mp4"
+    make_clip(wide, 1, fps=15, width=480, height=240)
+    target = tmp_path / "out.mp4"
+    # 480 pixels is over twice 160: the frame is swept in tiles cut from it at 320 x 160.
+    code, _, err = custos(capsys, "redact", wide, target, "--detect-size", "160", *flags)
+    assert code == 0, err
+    record = json.loads(target.with_name("out.mp4.redaction.json").read_text("utf-8"))
+    assert (record["detect_size"], record["sweep_tiles"]) == (160, tiles)
+
+
 def test_redacts_a_picture(tmp_path, capsys):
     source = tmp_path / "in.png"
     picture = np.random.default_rng(1).integers(0, 256, (120, 160, 3), dtype=np.uint8)

@@ -23,7 +23,7 @@ import pytest
 from custos.errors import InvalidInput, NotFound, UnsupportedMedia
 from custos.recording.media import make_clip
 from custos.redaction.detectors import Detection
-from custos.redaction.pipeline import Options, redact_file
+from custos.redaction.pipeline import Options, Sweep, redact_file
 from custos.redaction.render import Look, Shape, Style
 
 WIDTH, HEIGHT, FPS = 320, 240, 15
@@ -650,3 +650,109 @@ def test_options_refuse_what_cannot_be_done(changes, field):
 )
 def test_options_accept_the_limits(changes):
     Options(kinds=frozenset(), extra_detectors=(FixedBoxes(LEFT),), **changes)
+
+
+# --- the sweep for small faces -------------------------------------------------------------------
+
+
+class BrightSpots:
+    """A face detector that sees a bright square only when it is at least `smallest` pixels wide
+    in the picture it is shown, as a real detector misses a face too small at its scale."""
+
+    kind = "face"
+
+    def __init__(self, smallest):
+        self.smallest = smallest
+        self.shapes = []
+
+    def detect(self, frame):
+        self.shapes.append(frame.shape)
+        ys, xs = np.nonzero(frame[:, :, 1] > 200)
+        if xs.size == 0 or xs.max() - xs.min() + 1 < self.smallest:
+            return []
+        return [Detection(self.kind, (xs.min(), ys.min(), xs.max() + 1.0, ys.max() + 1.0), 0.9)]
+
+
+SPOT = (600, 400, 616, 416)  # a 16-pixel square in the bottom right of a 704 x 480 frame
+
+
+def spot_clip(path, frames=40):
+    with av.open(str(path), "w") as output:
+        stream = output.add_stream("libx264", rate=FPS)
+        stream.width, stream.height, stream.pix_fmt = 704, 480, "yuv420p"
+        stream.options = {"preset": "ultrafast", "crf": "10"}
+        for _ in range(frames):
+            picture = np.full((480, 704, 3), 60, dtype=np.uint8)
+            x0, y0, x1, y1 = SPOT
+            picture[y0:y1, x0:x1] = 255
+            output.mux(stream.encode(av.VideoFrame.from_ndarray(picture, format="bgr24")))
+        output.mux(stream.encode(None))
+
+
+@pytest.mark.parametrize("sweep", [True, False])
+def test_the_sweep_finds_a_face_too_small_for_the_whole_frame_and_holds_it(tmp_path, sweep):
+    source = tmp_path / "in.mp4"
+    spot_clip(source)
+    # At 160 the square is under 4 pixels wide, at the sweep's 320 over 7: only a tile finds it.
+    finder = BrightSpots(smallest=6)
+    options = Options(
+        kinds=frozenset(), look=SOLID_BOX, detect_size=160, extra_detectors=(finder,), sweep=sweep
+    )
+    result = redact_file(source, tmp_path / "out.mp4", options)
+    plan = Sweep.plan(704, 480, options)
+    record = json.loads((tmp_path / "out.mp4.redaction.json").read_text())
+    assert record["sweep_tiles"] == len(plan.tiles) == (4 if sweep else 0)
+    x0, y0, x1, y1 = SPOT
+    masked = [frame[y0:y1, x0:x1].mean() < 40 for frame in lumas(tmp_path / "out.mp4")]
+    assert len(masked) == 40
+    if not sweep:
+        assert not any(masked)
+        assert set(finder.shapes) == {(108, 160, 3)}
+        return
+    # The spot's tile is the last of four: searched first in round 3 (frame 6), then every 4th
+    # round; the tracker holds it in between. Frame 5 lies between rounds 2 and 3 and is masked
+    # where round 3 found it.
+    assert plan.size == (320, 218)
+    tiles = {(y1 - y0, x1 - x0, 3) for x0, y0, x1, y1 in plan.tiles}
+    assert set(finder.shapes) == {(108, 160, 3)} | tiles
+    assert masked == [False] * 5 + [True] * 35
+    [track] = result.tracks.values()
+    box = result.boxes[6][0].box
+    assert box[0] <= x0 + 2
+    assert box[1] <= y0 + 2
+    assert box[2] >= x1 - 2
+    assert box[3] >= y1 - 2
+    assert box[2] - box[0] < 24  # mapped back to the frame's pixels, not the tile's
+    assert track.detected == 5  # rounds 3, 7, 11, 15 and 19
+
+
+@pytest.mark.parametrize(
+    ("size", "options", "tiles"),
+    [
+        ((1280, 720), {}, 0),  # twice 640: the whole-frame search is fine enough
+        ((1920, 1080), {}, 4),
+        ((3840, 2160), {}, 4),
+        ((1080, 1920), {}, 4),
+        ((1920, 1080), {"sweep": False}, 0),
+        ((1920, 1080), {"kinds": frozenset({"plate"})}, 0),  # only faces are swept
+        ((1920, 1080), {"detect_size": None}, 0),
+        ((3840, 2160), {"detect_size": 960}, 4),
+        ((3840, 2160), {"detect_size": 320}, 4),
+    ],
+)
+def test_sweep_plan(size, options, tiles):
+    plan = Sweep.plan(*size, Options(**options))
+    assert len(plan.tiles) == tiles
+    if not tiles:
+        return
+    width, height = plan.size
+    assert max(plan.size) == 2 * Options(**options).detect_size
+    assert abs(width / height - size[0] / size[1]) < 0.01
+    covered = np.zeros((height, width), dtype=int)
+    for x0, y0, x1, y1 in plan.tiles:
+        assert 0 <= x0 < x1 <= width
+        assert 0 <= y0 < y1 <= height
+        covered[y0:y1, x0:x1] += 1
+    assert covered.min() >= 1  # every pixel in some tile
+    assert covered.max() == 4  # neighbours overlap, at the corner where four meet
+    assert plan.tile(0) == plan.tile(len(plan.tiles)) != plan.tile(1)

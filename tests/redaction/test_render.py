@@ -38,8 +38,8 @@ def noise(seed, height, width, low=0):
 def rect_mask(objects, margin, width, height):
     """The union of the objects' masked rectangles, whatever their shape."""
     mask = np.zeros((height, width), dtype=bool)
-    for _, box in objects:
-        rect = region(box, margin, width, height)
+    for kind, box in objects:
+        rect = region(box, margin, width, height, kind)
         if rect is not None:
             x0, y0, x1, y1 = rect
             mask[y0:y1, x0:x1] = True
@@ -426,3 +426,16 @@ def test_a_face_cut_by_the_frame_edge_is_masked_up_to_the_edge(box):
     inside = ((cols + 0.5 - cx) / rx) ** 2 + ((rows + 0.5 - cy) / ry) ** 2 <= 0.9
     assert inside.any()
     assert mask[inside].all()
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        # A face's region reaches further up (forehead, hair, crown) than down; as tall in all.
+        ("face", (65, 51, 235, 221)),
+        ("plate", (65, 65, 235, 235)),
+        ("person", (65, 65, 235, 235)),
+    ],
+)
+def test_a_face_is_masked_as_a_head(kind, expected):
+    assert region((100.0, 100.0, 200.0, 200.0), 0.35, 1000, 1000, kind) == expected

@@ -38,6 +38,13 @@ def redact_command(
     detect_size: Annotated[
         int, typer.Option(min=160, max=7680, help="Video: longer side of the detection picture.")
     ] = choices.DETECT_SIZE,
+    sweep: Annotated[
+        bool,
+        typer.Option(
+            "--sweep/--no-sweep",
+            help="Video over twice --detect-size: also search tiles in turn for small faces.",
+        ),
+    ] = choices.SWEEP,
     reveal: Annotated[
         list[int] | None,
         typer.Option(help="Track id to leave visible (repeat); needs --reason."),
@@ -60,6 +67,7 @@ def redact_command(
         look=Look(style, shape, margin),
         detect_every=detect_every,
         detect_size=detect_size,
+        sweep=sweep,
         face_threshold=threshold,
         reveal=frozenset(reveal or ()),
         reveal_reason=reason,

@@ -9,9 +9,15 @@ from __future__ import annotations
 from enum import StrEnum
 
 MARGIN = 0.35  # added on each side of a box, as a fraction of its width and height
+HEAD_RISE = 1.4  # faces: this much of the vertical margin above the box, 2 - it below
 FACE_THRESHOLD = 0.3  # the face detector's confidence threshold
 DETECT_EVERY = 2  # video: detect on every N-th frame, track between
 DETECT_SIZE = 640  # video: longer side of the picture searched
+# Video: when a frame is more than twice DETECT_SIZE on its longer side, every round also
+# searches one tile of the frame at twice DETECT_SIZE, in turn, for faces too small for the
+# whole-frame search.
+SWEEP = True
+SWEEP_OVERLAP = 48  # pixels two neighbouring tiles share, at the tiles' scale
 
 
 class Style(StrEnum):

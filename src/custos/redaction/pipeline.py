@@ -8,7 +8,10 @@ interpreter lock while they work):
 
 Detection runs on every `detect_every`-th frame, scaled so that its longer side is
 `detect_size`; the tracker ties rounds together and the frames between two rounds are masked
-with boxes interpolated between them. Frames stay in the decoder's YUV 4:2:0 planes from
+with boxes interpolated between them. On frames more than twice that size, each round also
+searches one tile of the frame at twice the size for faces (`Sweep`), taking the tiles in
+turn, so a face too small for the whole-frame search is found within a few rounds and held
+by the tracker until its tile comes round again. Frames stay in the decoder's YUV 4:2:0 planes from
 decoding to encoding. docs/redaction.md gives the measurements behind the defaults.
 
 The audio track is dropped: voices identify people as well as faces do.
@@ -45,6 +48,7 @@ from custos.redaction.detectors import (
     PeopleHog,
     PlateFinder,
     as_frame,
+    suppress_overlaps,
 )
 from custos.redaction.render import Look, Plane, bgr_planes, render, yuv420_planes
 from custos.redaction.tracking import TrackedBox, Tracker, between, grown
@@ -69,6 +73,7 @@ class Options:
     reveal_reason: str | None = None
     labels: bool = False  # draw each track's number beside its mask, to choose what to reveal
     extra_detectors: tuple[Detector, ...] = ()
+    sweep: bool = choices.SWEEP  # video: search tiles in turn for faces too small otherwise
 
     def __post_init__(self) -> None:
         unknown = set(self.kinds) - set(KINDS)
@@ -149,11 +154,62 @@ class Result:
             "margin": options.look.margin,
             "detect_every": options.detect_every if self.media == "video" else 1,
             "detect_size": options.detect_size if self.media == "video" else None,
+            "sweep_tiles": len(Sweep.plan(self.width, self.height, options).tiles)
+            if self.media == "video"
+            else 0,
             "face_threshold": options.face_threshold,
             "visible_tracks": sorted(options.reveal),
             "visible_reason": options.reveal_reason,
             "tracks": [record.as_json() for _, record in sorted(self.tracks.items())],
         }
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """Tiles searched in turn, one a round, for faces too small for the whole-frame search.
+
+    `size` is the frame scaled so its longer side is twice `detect_size` (never above the
+    frame's own); the tiles cut that picture into pieces of about `detect_size`, overlapping by
+    SWEEP_OVERLAP pixels so a small face on a seam is whole in one of them. No tiles when the
+    frame is at most twice `detect_size`: the whole-frame search then already sees faces of
+    about 16 pixels of the frame.
+    """
+
+    size: tuple[int, int]  # the width and height of the picture the tiles are cut from
+    tiles: tuple[tuple[int, int, int, int], ...]  # x0, y0, x1, y1 in that picture
+
+    @staticmethod
+    def plan(width: int, height: int, options: Options) -> Sweep:
+        """The sweep for frames of this size; no tiles when there is nothing to gain."""
+        wanted = options.detect_size
+        longer = max(width, height)
+        faces = FACE in options.kinds or any(d.kind == FACE for d in options.extra_detectors)
+        if not (options.sweep and faces) or wanted is None or longer <= 2 * wanted:
+            return Sweep((width, height), ())
+        scale = 2 * wanted / longer
+        size = (round(width * scale) & ~1, round(height * scale) & ~1)
+        overlap = choices.SWEEP_OVERLAP
+        tiles = []
+        rows, columns = -(-size[1] // wanted), -(-size[0] // wanted)
+        for row in range(rows):
+            for column in range(columns):
+                x0 = column * size[0] // columns
+                y0 = row * size[1] // rows
+                x1 = (column + 1) * size[0] // columns
+                y1 = (row + 1) * size[1] // rows
+                tiles.append(
+                    (
+                        max(0, x0 - overlap // 2),
+                        max(0, y0 - overlap // 2),
+                        min(size[0], x1 + overlap // 2),
+                        min(size[1], y1 + overlap // 2),
+                    )
+                )
+        return Sweep(size, tuple(tiles))
+
+    def tile(self, round_number: int) -> tuple[int, int, int, int]:
+        """The tile searched in this round."""
+        return self.tiles[round_number % len(self.tiles)]
 
 
 def media_kind(path: Path) -> str:
@@ -285,6 +341,8 @@ class _Decoded:
     pts: int | None
     yuv: NDArray[np.uint8]
     small: Frame | None  # the BGR picture detection runs on, for detection frames only
+    tile: Frame | None = None  # this round's sweep tile (BGR), where the frame is swept
+    origin: tuple[int, int] = (0, 0)  # the tile's top left corner in the sweep's picture
 
 
 @dataclass
@@ -387,6 +445,8 @@ def redact_video(
         if options.detect_size is not None and max(width, height) > options.detect_size:
             scale = options.detect_size / max(width, height)
         small_size = (max(32, round(width * scale)) & ~1, max(32, round(height * scale)) & ~1)
+        sweep = Sweep.plan(width, height, options)
+        sweepers = [detector for detector in detectors if detector.kind == FACE]
 
         stop = threading.Event()  # set when the consumer gives up: every stage then ends
         decoded: queue.Queue[Any] = queue.Queue(maxsize=2 * options.detect_every + 4)
@@ -410,10 +470,15 @@ def redact_video(
                         shift = pts if shift is None else shift
                         pts -= shift
                     yuv = as_frame(frame.reformat(width, height, "yuv420p").to_ndarray())
-                    small = None
+                    item = _Decoded(index, pts, yuv, None)
                     if index % options.detect_every == 0:
-                        small = as_frame(frame.reformat(*small_size, "bgr24").to_ndarray())
-                    _put(decoded, _Decoded(index, pts, yuv, small), stop)
+                        item.small = as_frame(frame.reformat(*small_size, "bgr24").to_ndarray())
+                        if sweep.tiles and sweepers:
+                            x0, y0, x1, y1 = sweep.tile(index // options.detect_every)
+                            picture = frame.reformat(*sweep.size, "bgr24").to_ndarray()
+                            item.tile = as_frame(np.ascontiguousarray(picture[y0:y1, x0:x1]))
+                            item.origin = (x0, y0)
+                    _put(decoded, item, stop)
                     index += 1
             except av.error.FFmpegError as error:
                 raise InvalidInput(f"{_name(source)} is damaged: {error}") from error
@@ -440,7 +505,12 @@ def redact_video(
         ) -> tuple[list[TrackedBox], int]:
             assert item.small is not None
             scales = (small_size[0] / width, small_size[1] / height)
-            after = tracker.update(_detect(detectors, item.small, *scales))
+            found = _detect(detectors, item.small, *scales)
+            if item.tile is not None:
+                tile_scales = (sweep.size[0] / width, sweep.size[1] / height)
+                small_faces = _detect(sweepers, item.tile, *tile_scales, item.origin)
+                found = _merged(found, small_faces)
+            after = tracker.update(found)
             for waiting in pending:
                 fraction = (waiting.index - last_round) / (item.index - last_round)
                 boxes = between(before, after, fraction) if last_round >= 0 else after
@@ -502,16 +572,39 @@ def _name(source: object) -> str:
 
 
 def _detect(
-    detectors: Sequence[Detector], picture: Frame, x_scale: float, y_scale: float
+    detectors: Sequence[Detector],
+    picture: Frame,
+    x_scale: float,
+    y_scale: float,
+    origin: tuple[int, int] = (0, 0),
 ) -> list[Detection]:
-    """Every detector's findings in `picture` (the frame scaled), in the full frame's pixels."""
+    """Every detector's findings in `picture`, in the full frame's pixels.
+
+    `picture` is the frame scaled by `x_scale` and `y_scale`, or the part of that scaled frame
+    whose top left corner is at `origin`.
+    """
     found: list[Detection] = []
+    dx, dy = origin
     for detector in detectors:
         for detection in detector.detect(picture):
             x0, y0, x1, y1 = detection.box
-            box = (x0 / x_scale, y0 / y_scale, x1 / x_scale, y1 / y_scale)
+            box = (
+                (x0 + dx) / x_scale,
+                (y0 + dy) / y_scale,
+                (x1 + dx) / x_scale,
+                (y1 + dy) / y_scale,
+            )
             found.append(Detection(detection.kind, box, detection.score))
     return found
+
+
+def _merged(found: list[Detection], small_faces: list[Detection]) -> list[Detection]:
+    """A round's detections with its sweep tile's faces; a face both found is kept once."""
+    if not small_faces:
+        return found
+    faces = [detection for detection in found if detection.kind == FACE]
+    others = [detection for detection in found if detection.kind != FACE]
+    return others + suppress_overlaps(faces + small_faces, 0.3)
 
 
 def _mask(

@@ -31,6 +31,7 @@ Masked = tuple[str, Box]  # the kind of object and its box in frame pixels
 
 BLUR_CELLS = 8
 PIXEL_CELLS = 6
+HEAD_RISE = choices.HEAD_RISE
 
 
 @dataclass(frozen=True)
@@ -76,21 +77,27 @@ def yuv420_planes(frame: NDArray[np.uint8], width: int, height: int) -> list[Pla
 Rect = tuple[int, int, int, int]  # x0, y0, x1, y1 in whole pixels
 
 
-def _widened(box: Box, margin: float) -> Rect:
-    """`box` with its margin, in whole pixels (rounded outwards), not yet clipped."""
+def _widened(box: Box, margin: float, kind: str = "") -> Rect:
+    """`box` with its margin, in whole pixels (rounded outwards), not yet clipped.
+
+    A face's box runs from the brows to the chin; the head goes on above it. So of a face's
+    vertical margin, HEAD_RISE goes above the box and the rest below: the region covers the
+    forehead, hair and crown rather than the neck, and is as large as with an even split.
+    """
     x_margin = (box[2] - box[0]) * margin
     y_margin = (box[3] - box[1]) * margin
+    above, below = (HEAD_RISE, 2 - HEAD_RISE) if kind == FACE else (1.0, 1.0)
     return (
         int(np.floor(box[0] - x_margin)),
-        int(np.floor(box[1] - y_margin)),
+        int(np.floor(box[1] - y_margin * above)),
         int(np.ceil(box[2] + x_margin)),
-        int(np.ceil(box[3] + y_margin)),
+        int(np.ceil(box[3] + y_margin * below)),
     )
 
 
-def region(box: Box, margin: float, width: int, height: int) -> Rect | None:
+def region(box: Box, margin: float, width: int, height: int, kind: str = "") -> Rect | None:
     """The masked rectangle of `box` in a frame of the given size, whole pixels, clipped."""
-    x0, y0, x1, y1 = _widened(box, margin)
+    x0, y0, x1, y1 = _widened(box, margin, kind)
     x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
     if x1 <= x0 or y1 <= y0:
         return None
@@ -101,10 +108,10 @@ def mask_of(objects: Sequence[Masked], look: Look, width: int, height: int) -> N
     """Which pixels of a frame the objects mask (for checks and for the record)."""
     mask = np.zeros((height, width), dtype=np.uint8)
     for kind, box in objects:
-        rect = region(box, look.margin, width, height)
+        rect = region(box, look.margin, width, height, kind)
         if rect is not None:
             x0, y0, x1, y1 = rect
-            whole = _widened(box, look.margin)
+            whole = _widened(box, look.margin, kind)
             mask[y0:y1, x0:x1] |= _outline(rect, whole, 1, look.shape_for(kind))
     return mask.astype(bool)
 
@@ -115,10 +122,10 @@ def render(planes: Sequence[Plane], objects: Sequence[Masked], look: Look) -> No
         return
     height, width = planes[0].pixels.shape[:2]
     for kind, box in objects:
-        rect = region(box, look.margin, width, height)
+        rect = region(box, look.margin, width, height, kind)
         if rect is None:
             continue
-        whole = _widened(box, look.margin)
+        whole = _widened(box, look.margin, kind)
         shape = look.shape_for(kind)
         for plane in planes:
             step = plane.subsampling
