@@ -12,6 +12,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from custos.errors import ConfigError
 from custos.redaction.detectors import (
+    MIN_STROKE_CROSSINGS,
     PLATE,
     Box,
     CenterFace,
@@ -21,6 +22,7 @@ from custos.redaction.detectors import (
     PlateFinder,
     PlateShapes,
     iou,
+    stroke_crossings,
     suppress_overlaps,
 )
 from custos.redaction.measure import compare
@@ -178,6 +180,43 @@ def test_plate_shapes_hide_plates_of_other_shapes_than_the_cascade_knows(text, s
     masked = picture.copy()
     redact_image(masked, Options(kinds=frozenset({PLATE})))  # in place
     assert compare(picture, masked, [plate]).left == 0, "its characters are no longer legible"
+
+
+@pytest.mark.parametrize(
+    ("text", "size", "light"),
+    [("AB123CD", (200, 44), True), ("ABC1D23", (150, 50), True), ("7ABC123", (120, 60), False)],
+    ids=["eu", "mercosur", "dark"],
+)
+def test_a_plate_s_characters_cross_a_row_many_times(text, size, light):
+    picture, plate = _drawn_plate(text, size, light)
+    grey = cv2.cvtColor(picture, cv2.COLOR_BGR2GRAY)
+    assert stroke_crossings(grey, plate) >= 14  # seven characters, two edges each
+    found = PlateFinder().detect(picture)
+    assert found
+    assert all(iou(d.box, plate) > 0 for d in found)
+
+
+@pytest.mark.parametrize(
+    ("text", "size", "light"),
+    [("EXIT", (120, 40), False), ("BUS", (150, 50), True), ("", (150, 50), True)],
+    ids=["exit-sign", "bus-sign", "blank-panel"],
+)
+def test_a_sign_with_a_short_word_is_not_taken_for_a_plate(text, size, light):
+    picture, panel = _drawn_plate(text, size, light)
+    grey = cv2.cvtColor(picture, cv2.COLOR_BGR2GRAY)
+    assert stroke_crossings(grey, panel) < MIN_STROKE_CROSSINGS
+    assert PlateFinder().detect(picture) == []
+    assert PlateFinder(min_crossings=0).detect(picture) == PlateCascade().detect(
+        picture
+    ) + PlateShapes().detect(picture)  # the filter is what drops it
+
+
+@pytest.mark.parametrize(
+    "box", [(0, 0, 2, 2), (-50, -50, -10, -10), (630, 350, 700, 400), (10, 10, 10, 40)]
+)
+def test_stroke_crossings_of_a_box_too_small_or_outside_is_zero(box):
+    grey = np.full((360, 640), 128, dtype=np.uint8)
+    assert stroke_crossings(grey, box) == 0.0
 
 
 # --- box arithmetic ----------------------------------------------------------------------------

@@ -257,17 +257,50 @@ class PlateShapes:
         return found
 
 
+def stroke_crossings(grey: Frame, box: Box) -> float:
+    """How many times a row across the middle third of `box` crosses from light to dark or back.
+
+    The box is split into light and dark by Otsu's threshold; the figure is the mean over the
+    rows of its middle third. A plate's characters give two crossings each (seven characters:
+    about 14 and more); a sign with a word or two, a grille's few bars or a window's frame give
+    fewer.
+    """
+    height, width = grey.shape[:2]
+    x0, y0 = max(0, round(box[0])), max(0, round(box[1]))
+    x1, y1 = min(width, round(box[2])), min(height, round(box[3]))
+    if x1 - x0 < 4 or y1 - y0 < 3:
+        return 0.0
+    _, split = cv2.threshold(grey[y0:y1, x0:x1], 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    rows = split.shape[0]
+    middle = split[rows // 3 : max(rows // 3 + 1, 2 * rows // 3)].astype(np.int16)
+    return float(np.mean(np.count_nonzero(np.diff(middle, axis=1), axis=1)))
+
+
+MIN_STROKE_CROSSINGS = 10.0
+
+
 class PlateFinder:
-    """The plate detector masking uses: OpenCV's plate cascade and the shape finder together."""
+    """The plate detector masking uses: OpenCV's plate cascade and the shape finder together.
+
+    What either finds is kept when a row across its middle crosses strokes at least
+    MIN_STROKE_CROSSINGS times on average (`stroke_crossings`): the characters of a plate do,
+    most signs, grilles and window edges the shape finder also finds do not. Measured on the
+    plates tuned on (docs/redaction.md): 92 of 94 plates kept, false plates 10.1 -> 1.6 a picture.
+    """
 
     kind = PLATE
 
-    def __init__(self) -> None:
+    def __init__(self, min_crossings: float = MIN_STROKE_CROSSINGS) -> None:
         self._parts: tuple[Detector, ...] = (PlateCascade(), PlateShapes())
+        self.min_crossings = min_crossings
 
     def detect(self, frame: Frame) -> list[Detection]:
         """Every plate either finds (overlaps are masked twice, which costs nothing)."""
-        return [detection for part in self._parts for detection in part.detect(frame)]
+        found = [detection for part in self._parts for detection in part.detect(frame)]
+        if not found or self.min_crossings <= 0:
+            return found
+        grey = as_frame(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY))
+        return [d for d in found if stroke_crossings(grey, d.box) >= self.min_crossings]
 
 
 class PeopleHog:
