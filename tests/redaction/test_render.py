@@ -433,9 +433,10 @@ def test_a_face_cut_by_the_frame_edge_is_masked_up_to_the_edge(box):
     [
         # A face's region reaches further up (forehead, hair, crown) than down; as tall in all.
         ("face", (65, 51, 235, 221)),
-        ("plate", (65, 65, 235, 235)),
+        # A plate's region reaches further above and below its row of characters.
+        ("plate", (65, 30, 235, 270)),
         ("person", (65, 65, 235, 235)),
     ],
 )
-def test_a_face_is_masked_as_a_head(kind, expected):
+def test_faces_are_masked_as_heads_and_plates_with_their_frame(kind, expected):
     assert region((100.0, 100.0, 200.0, 200.0), 0.35, 1000, 1000, kind) == expected

@@ -10,6 +10,7 @@ from enum import StrEnum
 
 MARGIN = 0.35  # added on each side of a box, as a fraction of its width and height
 HEAD_RISE = 1.4  # faces: this much of the vertical margin above the box, 2 - it below
+PLATE_HEIGHTEN = 2.0  # plates: the vertical margin, above and below, times this
 FACE_THRESHOLD = 0.3  # the face detector's confidence threshold
 DETECT_EVERY = 2  # video: detect on every N-th frame, track between
 DETECT_SIZE = 640  # video: longer side of the picture searched

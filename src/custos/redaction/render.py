@@ -25,13 +25,14 @@ from numpy.typing import NDArray
 from custos.redaction import choices
 from custos.redaction.choices import Shape as Shape
 from custos.redaction.choices import Style as Style
-from custos.redaction.detectors import FACE, Box, as_frame
+from custos.redaction.detectors import FACE, PLATE, Box, as_frame
 
 Masked = tuple[str, Box]  # the kind of object and its box in frame pixels
 
 BLUR_CELLS = 8
 PIXEL_CELLS = 6
 HEAD_RISE = choices.HEAD_RISE
+PLATE_HEIGHTEN = choices.PLATE_HEIGHTEN
 
 
 @dataclass(frozen=True)
@@ -82,11 +83,17 @@ def _widened(box: Box, margin: float, kind: str = "") -> Rect:
 
     A face's box runs from the brows to the chin; the head goes on above it. So of a face's
     vertical margin, HEAD_RISE goes above the box and the rest below: the region covers the
-    forehead, hair and crown rather than the neck, and is as large as with an even split.
+    forehead, hair and crown rather than the neck, and is as large as with an even split. A
+    plate is found by its row of characters, and the plate goes on above and below it (a
+    country band, a town's name, the frame): its vertical margin is PLATE_HEIGHTEN times more.
     """
     x_margin = (box[2] - box[0]) * margin
     y_margin = (box[3] - box[1]) * margin
-    above, below = (HEAD_RISE, 2 - HEAD_RISE) if kind == FACE else (1.0, 1.0)
+    above = below = 1.0
+    if kind == FACE:
+        above, below = HEAD_RISE, 2 - HEAD_RISE
+    elif kind == PLATE:
+        above = below = PLATE_HEIGHTEN
     return (
         int(np.floor(box[0] - x_margin)),
         int(np.floor(box[1] - y_margin * above)),
