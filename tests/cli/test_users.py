@@ -33,3 +33,16 @@ def test_users(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     }
     code, out, _ = custos(capsys, "user", "reset-password", "ghost")
     assert code == 5
+
+
+def test_a_token_lives_at_most_the_maximum(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    custos(capsys, "init")
+    custos(capsys, "user", "add", "watchdog", "--role", "auditor", "--token")
+    code, _, err = custos(capsys, "user", "token", "watchdog", "--days", "91")
+    assert code == 2
+    assert "less than or equal to 90" in err
+    code, out, _ = custos(capsys, "user", "token", "watchdog", "--days", "7")
+    assert code == 0
+    assert "expires " in out

@@ -72,3 +72,37 @@ def test_lock_never_comes_before_the_threshold(failures: int) -> None:
 
 def test_success_clears_failures() -> None:
     assert policy.after_successful_login(LoginState(3, None)) == LoginState(0, None)
+
+
+# --- API tokens -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("days", "problem"),
+    [
+        (1, None),
+        (30, None),
+        (policy.MAX_TOKEN_DAYS, None),
+        (None, "every token expires"),
+        (0, "1 to 90 days, not 0"),
+        (-5, "not -5"),
+        (policy.MAX_TOKEN_DAYS + 1, "not 91"),
+        (3650, "not 3650"),
+    ],
+)
+def test_token_lifetimes(days: int | None, problem: str | None) -> None:
+    found = policy.token_days_problem(days)
+    assert (found is None) if problem is None else (problem in (found or ""))
+
+
+@given(
+    days=st.integers(min_value=1, max_value=100_000),
+    age=st.integers(min_value=0, max_value=200 * 24 * 3600),
+)
+def test_no_token_works_past_the_maximum_whatever_its_stored_end(days: int, age: int) -> None:
+    issued = NOW - timedelta(seconds=age)
+    stored_end = issued + timedelta(days=days)  # a token from before the maximum, perhaps
+    live = policy.token_live(issued, stored_end, None, NOW)
+    ends = min(stored_end, issued + timedelta(days=policy.MAX_TOKEN_DAYS))
+    assert live == (ends > NOW)
+    assert not policy.token_live(issued, stored_end, issued, NOW)  # revoked: never

@@ -168,6 +168,39 @@ def test_tokens_are_stored_hashed_and_expire(call: Call, db: Session, clock: Fro
         users.principal_from_token(db, clock, "not-a-token")
 
 
+@pytest.mark.parametrize(
+    ("days", "message"), [(None, "every token expires"), (0, "not 0"), (91, "not 91")]
+)
+def test_a_token_without_an_end_or_past_the_maximum_is_refused(
+    call: Call, db: Session, days: int | None, message: str
+) -> None:
+    users.create_user(
+        call, name="svc", role=Role.AUDITOR, with_password=False, passwords=CHEAP_PASSWORDS
+    )
+    with pytest.raises(InvalidInput, match=message) as refused:
+        users.issue_token(call, "svc", days=days)
+    assert refused.value.field == "days"
+    assert db.scalars(sa.select(ApiToken)).all() == []
+    assert audit_events(db, event="user.token_issued") == []
+
+
+def test_a_token_stored_with_a_later_end_still_stops_at_the_maximum(
+    call: Call, db: Session, clock: FrozenClock
+) -> None:
+    users.create_user(
+        call, name="old", role=Role.AUDITOR, with_password=False, passwords=CHEAP_PASSWORDS
+    )
+    token, _ = users.issue_token(call, "old", days=1)
+    row = db.scalars(sa.select(ApiToken)).one()
+    row.expires_at = clock.now() + timedelta(days=3650)  # as tokens could once be issued
+    db.commit()
+    clock.advance(timedelta(days=policy.MAX_TOKEN_DAYS) - timedelta(seconds=1))
+    assert users.principal_from_token(db, clock, token).name == "old"
+    clock.advance(timedelta(seconds=1))
+    with pytest.raises(Unauthenticated, match="expired"):
+        users.principal_from_token(db, clock, token)
+
+
 def test_disabling_ends_sessions_and_tokens(call: Call, db: Session, clock: FrozenClock) -> None:
     _user, password = users.create_user(
         call, name="gus", role=Role.OPERATOR, passwords=CHEAP_PASSWORDS

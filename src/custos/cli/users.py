@@ -8,6 +8,7 @@ import typer
 
 from custos.cli.common import call, opened, out, print_rows
 from custos.permissions import Role
+from custos.users.policy import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS
 
 app = typer.Typer(no_args_is_help=True, help="Accounts and their credentials.")
 
@@ -102,9 +103,14 @@ def user_token(
     ctx: typer.Context,
     name: str,
     label: Annotated[str, typer.Option(help="What the token is for.")] = "",
-    days: Annotated[int, typer.Option(min=1, max=3650, help="Lifetime in days.")] = 90,
+    days: Annotated[
+        int,
+        typer.Option(
+            min=1, max=MAX_TOKEN_DAYS, help=f"Lifetime in days (at most {MAX_TOKEN_DAYS})."
+        ),
+    ] = DEFAULT_TOKEN_DAYS,
 ) -> None:
-    """Issue an API token for an account and print it."""
+    """Issue an API token for an account and print it; every token expires."""
     from custos.users import service as users
 
     with opened(ctx) as runtime, runtime.sessions() as session:

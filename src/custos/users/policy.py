@@ -1,4 +1,4 @@
-"""Pure rules on accounts: what a user name and a password must be, when sign-in is blocked."""
+"""Pure rules on accounts: names and passwords, how long a token lives, when sign-in is blocked."""
 
 from __future__ import annotations
 
@@ -29,6 +29,37 @@ def password_problem(password: str, name: str) -> str | None:
     if name.lower() in password.lower():
         return "must not contain the user name"
     return None
+
+
+# --- API tokens -----------------------------------------------------------------------------
+
+MAX_TOKEN_DAYS = 90
+DEFAULT_TOKEN_DAYS = 90
+
+
+def token_days_problem(days: int | None) -> str | None:
+    """Why a token cannot be issued for `days` days, or None: every token ends, and soon."""
+    if days is None:
+        return f"every token expires: give a lifetime of 1 to {MAX_TOKEN_DAYS} days"
+    if not 1 <= days <= MAX_TOKEN_DAYS:
+        return f"a token lives 1 to {MAX_TOKEN_DAYS} days, not {days}"
+    return None
+
+
+def token_expiry(issued_at: datetime, days: int) -> datetime:
+    """When a token issued at `issued_at` for `days` days stops working."""
+    return issued_at + timedelta(days=days)
+
+
+def token_live(
+    issued_at: datetime, expires_at: datetime, revoked_at: datetime | None, now: datetime
+) -> bool:
+    """Whether a token still works: not revoked, not expired, and never older than the maximum.
+
+    The maximum applies to tokens issued before it was lowered too.
+    """
+    ends = min(expires_at, token_expiry(issued_at, MAX_TOKEN_DAYS))
+    return revoked_at is None and now < ends
 
 
 # --- sign-in throttling ---------------------------------------------------------------------

@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from custos.permissions import Role
-from custos.users.policy import username_problem
+from custos.users.policy import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS, username_problem
 
 
 class UserCreate(BaseModel):
@@ -59,14 +59,19 @@ class TokenCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     label: str = Field(default="", max_length=128)
-    days: int | None = Field(default=90, ge=1, le=3650, description="Lifetime; null for none.")
+    days: int = Field(
+        default=DEFAULT_TOKEN_DAYS,
+        ge=1,
+        le=MAX_TOKEN_DAYS,
+        description=f"Lifetime in days; every token expires, at most {MAX_TOKEN_DAYS} days on.",
+    )
 
 
 class TokenIssued(BaseModel):
     """A new API token, shown once."""
 
     token: str
-    expires_at: datetime | None
+    expires_at: datetime
 
 
 class PasswordChange(BaseModel):

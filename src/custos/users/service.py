@@ -378,8 +378,9 @@ def principal_from_token(session: Session, clock: Clock, token: str) -> Principa
     if not token.startswith(TOKEN_PREFIX):
         raise Unauthenticated("malformed API token")
     row = session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _digest(token)))
-    now = clock.now()
-    if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at <= now):
+    if row is None or not policy.token_live(
+        row.created_at, row.expires_at, row.revoked_at, clock.now()
+    ):
         raise Unauthenticated("the API token is unknown, revoked or expired")
     if not row.user.active:
         raise Unauthenticated("the account is disabled")
@@ -387,9 +388,16 @@ def principal_from_token(session: Session, clock: Clock, token: str) -> Principa
 
 
 def issue_token(
-    call: Call, name: str, *, label: str = "", days: int | None = 90
-) -> tuple[str, datetime | None]:
-    """Create an API token for `name`; returns the token (shown once) and its expiry."""
+    call: Call, name: str, *, label: str = "", days: int | None = policy.DEFAULT_TOKEN_DAYS
+) -> tuple[str, datetime]:
+    """Create an API token for `name`; returns the token (shown once) and its expiry.
+
+    Every token expires, at most `policy.MAX_TOKEN_DAYS` after it is issued.
+    """
+    problem = policy.token_days_problem(days)
+    if problem is not None:
+        raise InvalidInput(problem, field="days")
+    assert days is not None
     session = call.session
     user = get_user(session, name)
     if not user.active:
@@ -399,7 +407,7 @@ def issue_token(
         raise PasswordChangeRequired("choose your own password before issuing tokens")
     now = call.clock.now()
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    expires = now + timedelta(days=days) if days is not None else None
+    expires = policy.token_expiry(now, days)
     session.add(
         ApiToken(
             user_id=user.id,
@@ -417,7 +425,7 @@ def issue_token(
         "user.token_issued",
         object_type="user",
         object_id=name,
-        details={"label": label, "expires_at": None if expires is None else str(expires)},
+        details={"label": label, "expires_at": str(expires)},
     )
     session.commit()
     return token, expires
