@@ -21,7 +21,13 @@ HOUR = timedelta(hours=1)
 
 
 def _login(db: Session, clock: FrozenClock, name: str, password: str) -> tuple[Principal, str]:
-    return users.login(db, clock, name, password, "10.0.0.9", HOUR, passwords=CHEAP_PASSWORDS)
+    return _login_from(db, clock, name, password, "10.0.0.9")
+
+
+def _login_from(
+    db: Session, clock: FrozenClock, name: str, password: str, address: str
+) -> tuple[Principal, str]:
+    return users.login(db, clock, name, password, address, HOUR, passwords=CHEAP_PASSWORDS)
 
 
 def test_created_user_has_a_hashed_one_time_password(call: Call, db: Session) -> None:
@@ -199,6 +205,73 @@ def test_a_token_stored_with_a_later_end_still_stops_at_the_maximum(
     clock.advance(timedelta(seconds=1))
     with pytest.raises(Unauthenticated, match="expired"):
         users.principal_from_token(db, clock, token)
+
+
+def test_changing_the_password_ends_every_other_session_and_token(
+    call: Call, db: Session, clock: FrozenClock
+) -> None:
+    _user, password = users.create_user(
+        call, name="nia", role=Role.OPERATOR, passwords=CHEAP_PASSWORDS
+    )
+    assert password is not None
+    first, first_cookie = _login(db, clock, "nia", password)
+    users.change_own_password(
+        call_of(db, clock, first.actor()),
+        first,
+        password,
+        "first quiet phrase",
+        passwords=CHEAP_PASSWORDS,
+    )
+    token, _ = users.issue_token(call_of(db, clock, first.actor()), "nia")
+    _elsewhere, elsewhere_cookie = _login_from(db, clock, "nia", "first quiet phrase", "10.0.0.20")
+    this_one, this_cookie = _login(db, clock, "nia", "first quiet phrase")
+    users.change_own_password(
+        call_of(db, clock, this_one.actor()),
+        this_one,
+        "first quiet phrase",
+        "second quiet phrase",
+        passwords=CHEAP_PASSWORDS,
+    )
+    assert users.principal_from_cookie(db, clock, this_cookie).name == "nia"
+    for ended in (first_cookie, elsewhere_cookie):
+        with pytest.raises(Unauthenticated, match="session has ended"):
+            users.principal_from_cookie(db, clock, ended)
+    with pytest.raises(Unauthenticated, match="revoked"):
+        users.principal_from_token(db, clock, token)
+    entry = audit_events(db, event="user.password_changed")[-1]
+    assert entry.details == {"sessions_ended": 2, "tokens_revoked": 1}
+
+
+def test_a_password_changed_with_a_token_keeps_that_token_only(
+    call: Call, db: Session, clock: FrozenClock
+) -> None:
+    _user, password = users.create_user(
+        call, name="oto", role=Role.OPERATOR, passwords=CHEAP_PASSWORDS
+    )
+    assert password is not None
+    principal, _ = _login(db, clock, "oto", password)
+    users.change_own_password(
+        call_of(db, clock, principal.actor()),
+        principal,
+        password,
+        "first calm phrase",
+        passwords=CHEAP_PASSWORDS,
+    )
+    kept, other = users.issue_token(call, "oto")[0], users.issue_token(call, "oto")[0]
+    _, cookie = _login(db, clock, "oto", "first calm phrase")
+    caller = users.principal_from_token(db, clock, kept)
+    users.change_own_password(
+        call_of(db, clock, caller.actor()),
+        caller,
+        "first calm phrase",
+        "second calm phrase",
+        passwords=CHEAP_PASSWORDS,
+    )
+    assert users.principal_from_token(db, clock, kept).name == "oto"
+    with pytest.raises(Unauthenticated):
+        users.principal_from_token(db, clock, other)
+    with pytest.raises(Unauthenticated):
+        users.principal_from_cookie(db, clock, cookie)
 
 
 def test_disabling_ends_sessions_and_tokens(call: Call, db: Session, clock: FrozenClock) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
@@ -41,6 +42,7 @@ from custos.retention.pressure import ExhaustionGate
 from custos.retention.service import SegmentPlanner
 from custos.runtime import Runtime
 from custos.users import service as users
+from custos.users.models import ApiToken
 from helpers import CHEAP_PASSWORDS, audit_events, bearer, call_of, segments_of
 
 ALL = frozenset(Role)
@@ -138,7 +140,11 @@ def _with_own_password(ctx: Ctx) -> None:
         call_of(ctx.db, ctx.clock), ctx.caller, passwords=CHEAP_PASSWORDS
     )
     user = users.get_user(ctx.db, ctx.caller)
-    principal = Principal(user_id=user.id, name=user.name, role=user.role, via="session")
+    # Changed with the caller's token, which stays valid while every other credential ends.
+    token = ctx.db.scalar(sa.select(ApiToken.id).where(ApiToken.user_id == user.id))
+    principal = Principal(
+        user_id=user.id, name=user.name, role=user.role, via="token", credential_id=token
+    )
     users.change_own_password(
         call_of(ctx.db, ctx.clock), principal, temporary, OWN_PASSWORD, passwords=CHEAP_PASSWORDS
     )

@@ -176,18 +176,32 @@ def set_active(call: Call, name: str, active: bool) -> User:
     return user
 
 
-def _end_sessions(session: Session, user: User, now: datetime, *, revoke_tokens: bool) -> None:
-    session.execute(
-        sa.update(LoginSession)
-        .where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
-        .values(ended_at=now)
+def _end_sessions(
+    session: Session,
+    user: User,
+    now: datetime,
+    *,
+    revoke_tokens: bool,
+    keep: Principal | None = None,
+) -> tuple[int, int]:
+    """End the account's open sessions (and tokens), all but `keep`'s own credential.
+
+    Returns how many sessions were ended and how many tokens revoked.
+    """
+    sessions = sa.update(LoginSession).where(
+        LoginSession.user_id == user.id, LoginSession.ended_at.is_(None)
     )
+    tokens = sa.update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    if keep is not None and keep.credential_id is not None:
+        if keep.via == "session":
+            sessions = sessions.where(LoginSession.id != keep.credential_id)
+        elif keep.via == "token":
+            tokens = tokens.where(ApiToken.id != keep.credential_id)
+    ended = session.execute(sessions.values(ended_at=now)).rowcount  # type: ignore[attr-defined]
+    revoked = 0
     if revoke_tokens:
-        session.execute(
-            sa.update(ApiToken)
-            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-            .values(revoked_at=now)
-        )
+        revoked = session.execute(tokens.values(revoked_at=now)).rowcount  # type: ignore[attr-defined]
+    return int(ended), int(revoked)
 
 
 def reset_password(call: Call, name: str, *, passwords: Passwords) -> str:
@@ -215,7 +229,11 @@ def reset_password(call: Call, name: str, *, passwords: Passwords) -> str:
 def change_own_password(
     call: Call, principal: Principal, current: str, new: str, *, passwords: Passwords
 ) -> None:
-    """Change the caller's own password after checking the current one."""
+    """Change the caller's own password after checking the current one.
+
+    Every other session and token of the account ends with it; the session (or token) the
+    change is made with stays.
+    """
     session = call.session
     user = session.get(User, principal.user_id)
     if user is None or not passwords.matches(user.password_hash, current):
@@ -233,7 +251,11 @@ def change_own_password(
         raise Forbidden("the current password is wrong")
     if new == current:
         raise InvalidInput("the new password must differ from the current one", field="password")
-    _set_password(passwords, user, new, call.clock.now(), temporary=False)
+    now = call.clock.now()
+    _set_password(passwords, user, new, now, temporary=False)
+    # Whoever held the old password may have opened sessions or issued tokens with it: they
+    # all end now, except the credential this change is made with.
+    ended, revoked = _end_sessions(session, user, now, revoke_tokens=True, keep=principal)
     audit.record(
         session,
         call.clock,
@@ -242,6 +264,7 @@ def change_own_password(
         "user.password_changed",
         object_type="user",
         object_id=principal.name,
+        details={"sessions_ended": ended, "tokens_revoked": revoked},
     )
     session.commit()
 
@@ -309,21 +332,22 @@ def login(
     if passwords.needs_rehash(user.password_hash or ""):
         user.password_hash = passwords.hash(password)
     cookie = secrets.token_urlsafe(32)
-    session.add(
-        LoginSession(
-            user_id=user.id,
-            token_hash=_digest(cookie),
-            created_at=now,
-            expires_at=now + lifetime,
-            client_address=client_address,
-        )
+    opened = LoginSession(
+        user_id=user.id,
+        token_hash=_digest(cookie),
+        created_at=now,
+        expires_at=now + lifetime,
+        client_address=client_address,
     )
+    session.add(opened)
+    session.flush()
     principal = Principal(
         user_id=user.id,
         name=user.name,
         role=user.role,
         via="session",
         must_change_password=user.must_change_password,
+        credential_id=opened.id,
     )
     audit.record(
         session,
@@ -370,6 +394,7 @@ def principal_from_cookie(session: Session, clock: Clock, cookie: str) -> Princi
         role=row.user.role,
         via="session",
         must_change_password=row.user.must_change_password,
+        credential_id=row.id,
     )
 
 
@@ -384,7 +409,13 @@ def principal_from_token(session: Session, clock: Clock, token: str) -> Principa
         raise Unauthenticated("the API token is unknown, revoked or expired")
     if not row.user.active:
         raise Unauthenticated("the account is disabled")
-    return Principal(user_id=row.user.id, name=row.user.name, role=row.user.role, via="token")
+    return Principal(
+        user_id=row.user.id,
+        name=row.user.name,
+        role=row.user.role,
+        via="token",
+        credential_id=row.id,
+    )
 
 
 def issue_token(
