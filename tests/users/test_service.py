@@ -10,14 +10,25 @@ from sqlalchemy.orm import Session
 
 from custos.clock import FrozenClock
 from custos.context import Call, Principal
-from custos.errors import Conflict, Forbidden, InvalidInput, PasswordChangeRequired, Unauthenticated
+from custos.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PasswordChangeRequired,
+    Unauthenticated,
+)
 from custos.permissions import Role
 from custos.users import policy
 from custos.users import service as users
-from custos.users.models import ApiToken, LoginSession, User
+from custos.users.models import ApiToken, LoginSession, LoginThrottle, User
+from custos.users.policy import Scope
 from helpers import CHEAP_PASSWORDS, audit_events, call_of
 
 HOUR = timedelta(hours=1)
+
+
+ATTACKER = "198.51.100.7"
 
 
 def _login(db: Session, clock: FrozenClock, name: str, password: str) -> tuple[Principal, str]:
@@ -73,24 +84,127 @@ def test_login_opens_a_session_and_is_audited(call: Call, db: Session, clock: Fr
     )
 
 
-def test_failed_logins_are_audited_and_lock_the_account(
+def test_failed_logins_are_audited_and_lock_the_account_at_that_address(
     call: Call, db: Session, clock: FrozenClock
 ) -> None:
     _user, password = users.create_user(
         call, name="dave", role=Role.OPERATOR, passwords=CHEAP_PASSWORDS
     )
     assert password is not None
-    for _ in range(policy.MAX_FAILED_LOGINS):
+    for _ in range(policy.ACCOUNT_FAILURES):
         with pytest.raises(Unauthenticated, match="wrong user name or password"):
             _login(db, clock, "dave", "not-the-password")
-    with pytest.raises(Unauthenticated, match="too many failed sign-ins"):
+    with pytest.raises(Unauthenticated, match="too many failed sign-ins; try again later"):
         _login(db, clock, "dave", password)
     failures = audit_events(db, event="login.failed")
-    assert len(failures) == policy.MAX_FAILED_LOGINS
+    assert len(failures) == policy.ACCOUNT_FAILURES
     assert {f.outcome for f in failures} == {"failure"}
-    assert audit_events(db, event="login.blocked")[0].outcome == "denied"
+    [locked] = audit_events(db, event="login.locked")
+    assert (locked.object_type, locked.object_id, locked.client_address) == (
+        "user",
+        "dave",
+        "10.0.0.9",
+    )
+    assert locked.details["scope"] == "account"
+    assert locked.details["locked_until"] == str(clock.now() + policy.LOCKOUT)
+    blocked = audit_events(db, event="login.blocked")[0]
+    assert (blocked.outcome, blocked.details["scope"]) == ("denied", "account")
+    # The real dave, elsewhere, is not locked out by what happened at 10.0.0.9.
+    assert _login_from(db, clock, "dave", password, "10.0.0.20")[0].name == "dave"
+    [lockout] = users.lockouts(db, clock.now())
+    assert (lockout.user, lockout.address, lockout.scope) == ("dave", "10.0.0.9", Scope.ACCOUNT)
     clock.advance(policy.LOCKOUT)
     assert _login(db, clock, "dave", password)[0].name == "dave"
+    assert users.lockouts(db, clock.now()) == []
+
+
+def test_an_address_that_keeps_failing_is_locked_out_for_every_account(
+    call: Call, db: Session, clock: FrozenClock
+) -> None:
+    _user, password = users.create_user(
+        call, name="ivy", role=Role.OPERATOR, passwords=CHEAP_PASSWORDS
+    )
+    assert password is not None
+    for i in range(policy.ADDRESS_FAILURES):
+        with pytest.raises(Unauthenticated, match="wrong user name or password"):
+            _login_from(db, clock, f"guess{i}", "whatever-it-is", ATTACKER)
+    with pytest.raises(Unauthenticated, match="from this address"):
+        _login_from(db, clock, "ivy", password, ATTACKER)
+    [locked] = audit_events(db, event="login.locked")
+    assert (locked.object_type, locked.object_id, locked.details["scope"]) == (
+        "client_address",
+        ATTACKER,
+        "address",
+    )
+    assert _login_from(db, clock, "ivy", password, "10.0.0.20")[0].name == "ivy"
+    assert [(x.user, x.address) for x in users.lockouts(db, clock.now())] == [(None, ATTACKER)]
+
+
+def test_unknown_names_are_locked_out_like_known_ones(db: Session, clock: FrozenClock) -> None:
+    # Otherwise a lock-out would tell which names are accounts.
+    for _ in range(policy.ACCOUNT_FAILURES):
+        with pytest.raises(Unauthenticated, match="wrong user name or password"):
+            _login(db, clock, "nobody", "whatever-it-is")
+    with pytest.raises(Unauthenticated, match="too many failed sign-ins; try again later"):
+        _login(db, clock, "nobody", "whatever-it-is")
+
+
+def test_old_failure_counts_are_forgotten(call: Call, db: Session, clock: FrozenClock) -> None:
+    _user, password = users.create_user(
+        call, name="kim", role=Role.OPERATOR, passwords=CHEAP_PASSWORDS
+    )
+    assert password is not None
+    for _ in range(policy.ACCOUNT_FAILURES - 1):
+        with pytest.raises(Unauthenticated):
+            _login(db, clock, "kim", "not-the-password")
+    clock.advance(policy.FAILURE_WINDOW)
+    with pytest.raises(Unauthenticated, match="wrong user name or password"):
+        _login(db, clock, "kim", "not-the-password")  # the first of a new window
+    rows = db.scalars(sa.select(LoginThrottle).where(LoginThrottle.user_name == "kim")).all()
+    assert [row.failures for row in rows] == [1]
+    assert _login(db, clock, "kim", password)[0].name == "kim"
+    assert db.scalars(sa.select(LoginThrottle).where(LoginThrottle.user_name == "kim")).all() == []
+
+
+def test_an_admin_lifts_lock_outs_and_it_is_audited(
+    call: Call, db: Session, clock: FrozenClock
+) -> None:
+    _user, password = users.create_user(
+        call, name="lea", role=Role.ADMIN, passwords=CHEAP_PASSWORDS
+    )
+    assert password is not None
+    for address in ("10.0.0.9", ATTACKER):
+        for _ in range(policy.ACCOUNT_FAILURES):
+            with pytest.raises(Unauthenticated):
+                _login_from(db, clock, "lea", "not-the-password", address)
+    with pytest.raises(NotFound, match=r"no lock-out of the address 10\.0\.0\.9"):
+        users.lift_lockout(call, "10.0.0.9")
+    users.lift_lockout(call, ATTACKER, "lea")
+    [lifted] = audit_events(db, event="lockout.lifted")
+    assert (lifted.object_id, lifted.details, lifted.actor) == (ATTACKER, {"user": "lea"}, "tester")
+    assert [x.address for x in users.lockouts(db, clock.now(), "lea")] == ["10.0.0.9"]
+    assert users.lift_account_lockout(call, "lea") == ["10.0.0.9"]
+    [unlocked] = audit_events(db, event="user.unlocked")
+    assert unlocked.details == {"addresses": ["10.0.0.9"]}
+    assert _login(db, clock, "lea", password)[0].name == "lea"
+    with pytest.raises(Conflict, match="not locked out"):
+        users.lift_account_lockout(call, "lea")
+    with pytest.raises(NotFound):
+        users.lift_account_lockout(call, "no-such-user")
+
+
+def test_a_password_reset_lifts_the_accounts_lock_outs(
+    call: Call, db: Session, clock: FrozenClock
+) -> None:
+    users.create_user(call, name="max", role=Role.OPERATOR, passwords=CHEAP_PASSWORDS)
+    for _ in range(policy.ACCOUNT_FAILURES):
+        with pytest.raises(Unauthenticated):
+            _login(db, clock, "max", "not-the-password")
+    new = users.reset_password(call, "max", passwords=CHEAP_PASSWORDS)
+    assert audit_events(db, event="user.password_reset")[0].details == {
+        "lockouts_lifted": ["10.0.0.9"]
+    }
+    assert _login(db, clock, "max", new)[0].name == "max"
 
 
 def test_unknown_user_fails_like_a_wrong_password(db: Session, clock: FrozenClock) -> None:

@@ -1,5 +1,5 @@
-"""The accounts API: tokens that always end, and a password change that ends the account's
-other sessions and tokens."""
+"""The accounts API: tokens that always end, lock-outs per client address that admins see and
+lift, and a password change that ends the account's other sessions and tokens."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ from datetime import timedelta
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
 from custos.context import Call, Principal
 from custos.permissions import Role
 from custos.users import policy
 from custos.users import service as users
-from helpers import CHEAP_PASSWORDS, bearer
+from helpers import CHEAP_PASSWORDS, audit_events, bearer
 
 ATTACKER = ("198.51.100.7", 40000)
 REAL_USER = ("192.0.2.10", 40000)
@@ -73,6 +74,56 @@ def test_a_token_ends_when_asked_and_by_default_at_the_maximum(
     assert default.json()["expires_at"].startswith(str(longest.date()))
     schema = client.get("/openapi.json").json()["components"]["schemas"]["TokenCreate"]
     assert schema["properties"]["days"]["maximum"] == policy.MAX_TOKEN_DAYS
+
+
+def test_one_address_locks_the_admin_out_only_for_itself_and_an_admin_lifts_it(
+    call: Call,
+    at: Callable[[tuple[str, int]], TestClient],
+    make_user: Callable[..., tuple[str, str]],
+) -> None:
+    _account(call, "root", Role.ADMIN)
+    attacker, real = at(ATTACKER), at(REAL_USER)
+    for _ in range(policy.ACCOUNT_FAILURES + 3):
+        refused = attacker.post("/login", data={"name": "root", "password": "guess it"})
+        assert refused.status_code == 401
+    assert "too many failed sign-ins" in refused.text
+    # The real admin, from their own address, signs in as usual.
+    signed = real.post("/login", data={"name": "root", "password": PASSWORD})
+    assert signed.status_code == 303
+    other_admin = bearer(make_user(Role.ADMIN)[1])
+    listed = real.get("/api/users/root", headers=other_admin).json()
+    assert [(x["user"], x["address"]) for x in listed["lockouts"]] == [("root", ATTACKER[0])]
+    everything = real.get("/api/lockouts", headers=other_admin).json()
+    assert [(x["user"], x["address"]) for x in everything] == [("root", ATTACKER[0])]
+    lifted = real.post("/api/users/root/unlock", headers=other_admin)
+    assert lifted.json() == {"user": "root", "addresses": [ATTACKER[0]]}
+    assert real.post("/api/users/root/unlock", headers=other_admin).status_code == 409
+    assert real.get("/api/lockouts", headers=other_admin).json() == []
+    assert attacker.post("/login", data={"name": "root", "password": PASSWORD}).status_code == 303
+
+
+def test_an_address_locked_out_as_a_whole_is_lifted_by_address(
+    call: Call,
+    db: Session,
+    at: Callable[[tuple[str, int]], TestClient],
+    make_user: Callable[..., tuple[str, str]],
+) -> None:
+    _account(call, "olga")
+    attacker = at(ATTACKER)
+    for i in range(policy.ADDRESS_FAILURES):
+        attacker.post("/login", data={"name": f"guess{i}", "password": "guess it"})
+    refused = attacker.post("/login", data={"name": "olga", "password": PASSWORD})
+    assert refused.status_code == 401
+    assert "from this address" in refused.text
+    admin = bearer(make_user(Role.ADMIN)[1])
+    listed = attacker.get("/api/lockouts", headers=admin).json()
+    assert [(x["user"], x["address"]) for x in listed] == [(None, ATTACKER[0])]
+    missing = attacker.post("/api/lockouts/lift", headers=admin, json={"address": "10.9.9.9"})
+    assert missing.status_code == 404
+    lifted = attacker.post("/api/lockouts/lift", headers=admin, json={"address": ATTACKER[0]})
+    assert lifted.status_code == 204
+    assert attacker.post("/login", data={"name": "olga", "password": PASSWORD}).status_code == 303
+    assert audit_events(db, event="lockout.lifted")[0].details == {"user": None}
 
 
 def test_changing_the_password_signs_out_every_other_browser_and_token(

@@ -33,6 +33,7 @@ from custos.cases import service as cases
 from custos.clock import FrozenClock
 from custos.context import Actor, Call, Principal
 from custos.deps import Admits, public
+from custos.errors import Unauthenticated
 from custos.permissions import Role
 from custos.profile import load_profile
 from custos.recording.media import SegmentFile, make_clip
@@ -41,6 +42,7 @@ from custos.retention import emergency, holds, incidents
 from custos.retention.pressure import ExhaustionGate
 from custos.retention.service import SegmentPlanner
 from custos.runtime import Runtime
+from custos.users import policy as account_rules
 from custos.users import service as users
 from custos.users.models import ApiToken
 from helpers import CHEAP_PASSWORDS, audit_events, bearer, call_of, segments_of
@@ -58,6 +60,7 @@ INVESTIGATOR = frozenset({Role.INVESTIGATOR})
 PROFILE = load_profile("kz-nvms").profile
 RULES = PROFILE.retention_rules
 OWN_PASSWORD = "matrix own password"
+LOCKED_AT = "198.51.100.7"
 _names = itertools.count()
 LOG_KEY = bytes(range(32))
 
@@ -129,6 +132,23 @@ def _user(ctx: Ctx, active: bool = True) -> str:
     )
     if not active:
         users.set_active(call_of(ctx.db, ctx.clock), name, False)
+    return name
+
+
+def _locked_user(ctx: Ctx) -> str:
+    """An account locked out from one client address by failed sign-ins there."""
+    name = _user(ctx)
+    for _ in range(account_rules.ACCOUNT_FAILURES):
+        with pytest.raises(Unauthenticated):
+            users.login(
+                ctx.db,
+                ctx.clock,
+                name,
+                "not the password",
+                LOCKED_AT,
+                timedelta(hours=1),
+                passwords=CHEAP_PASSWORDS,
+            )
     return name
 
 
@@ -455,7 +475,38 @@ ROUTES: list[Route] = [
         ADMIN,
         lambda ctx: Request(f"/api/users/{_user(ctx)}/reset-password"),
     ),
+    Route(
+        "POST",
+        "/api/users/{name}/unlock",
+        ADMIN,
+        lambda ctx: Request(f"/api/users/{_locked_user(ctx)}/unlock"),
+    ),
+    Route("GET", "/api/lockouts", ADMIN),
+    Route(
+        "POST",
+        "/api/lockouts/lift",
+        ADMIN,
+        lambda ctx: Request(
+            "/api/lockouts/lift", json={"address": LOCKED_AT, "user": _locked_user(ctx)}
+        ),
+    ),
     Route("GET", "/users", ADMIN, page=True),
+    Route(
+        "POST",
+        "/users/{name}/unlock",
+        ADMIN,
+        lambda ctx: Request(f"/users/{_locked_user(ctx)}/unlock"),
+        page=True,
+    ),
+    Route(
+        "POST",
+        "/users/lockouts/lift",
+        ADMIN,
+        lambda ctx: Request(
+            "/users/lockouts/lift", data={"address": LOCKED_AT, "user": _locked_user(ctx)}
+        ),
+        page=True,
+    ),
     Route(
         "POST",
         "/users",

@@ -40,6 +40,40 @@ class UserOut(BaseModel):
     created_at: datetime
 
 
+class LockoutOut(BaseModel):
+    """A sign-in lock-out in force: of one account from one address, or of a whole address."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    user: str | None = Field(description="The account; null when every account is locked out.")
+    address: str = Field(description="The client address the lock-out holds for.")
+    locked_until: datetime
+
+
+class AccountOut(UserOut):
+    """An account as admins see it: with the lock-outs that keep it from signing in."""
+
+    lockouts: list[LockoutOut] = Field(
+        default_factory=list, description="Addresses this account is locked out from now."
+    )
+
+
+class LockoutLift(BaseModel):
+    """Which lock-out to lift: an address's own, or one account's at that address."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    address: str = Field(min_length=1, max_length=64)
+    user: str | None = Field(default=None, max_length=64)
+
+
+class LockoutsLifted(BaseModel):
+    """The addresses an account was locked out from, now lifted."""
+
+    user: str
+    addresses: list[str]
+
+
 class UserCreated(BaseModel):
     """The new account and its one-time password."""
 

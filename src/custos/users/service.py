@@ -1,9 +1,15 @@
-"""Accounts, sign-in, sessions and tokens; each public function is one audited transaction."""
+"""Accounts, sign-in, sessions and tokens; each public function is one audited transaction.
+
+Sign-in throttling follows `users.policy`: failures are counted per (account, client address)
+and per address, and a lock-out holds for one address only; admins see and lift lock-outs.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -24,8 +30,8 @@ from custos.errors import (
 from custos.passwords import Passwords
 from custos.permissions import Role
 from custos.users import policy
-from custos.users.models import ApiToken, LoginSession, User
-from custos.users.policy import LoginState
+from custos.users.models import ApiToken, LoginSession, LoginThrottle, User
+from custos.users.policy import Key, Scope, Throttle
 
 TOKEN_PREFIX = "cst_"  # noqa: S105 - a prefix, not a secret
 FIRST_ADMIN = "admin"
@@ -114,7 +120,6 @@ def _add_user(
         display_name=display_name,
         created_at=now,
         active=True,
-        failed_logins=0,
         must_change_password=False,
     )
     password = generate_password(name) if with_password else None
@@ -205,13 +210,13 @@ def _end_sessions(
 
 
 def reset_password(call: Call, name: str, *, passwords: Passwords) -> str:
-    """Give `name` a one-time password, end their sessions, unlock; returns the password."""
+    """Give `name` a one-time password, end their sessions, lift their lock-outs; returns it."""
     session = call.session
     user = get_user(session, name)
     now = call.clock.now()
     password = generate_password(name)
     _set_password(passwords, user, password, now, temporary=True)
-    user.failed_logins, user.locked_until = 0, None
+    lifted = _lift_account(session, name, now)
     _end_sessions(session, user, now, revoke_tokens=False)
     audit.record(
         session,
@@ -221,6 +226,7 @@ def reset_password(call: Call, name: str, *, passwords: Passwords) -> str:
         "user.password_reset",
         object_type="user",
         object_id=name,
+        details={"lockouts_lifted": lifted} if lifted else None,
     )
     session.commit()
     return password
@@ -275,6 +281,65 @@ def password_works(session: Session, name: str, password: str, *, passwords: Pas
     return user is not None and user.active and passwords.matches(user.password_hash, password)
 
 
+UNKNOWN_ADDRESS = "unknown"
+
+
+def _address(client_address: str | None) -> str:
+    return (client_address or UNKNOWN_ADDRESS)[:64]
+
+
+def _throttle(row: LoginThrottle | None) -> Throttle:
+    if row is None:
+        return policy.CLEAR
+    return Throttle(row.failures, row.window_started_at, row.locked_until)
+
+
+def _throttles(session: Session, keys: Iterable[Key]) -> dict[Key, LoginThrottle]:
+    """The stored throttle rows of `keys`, locked for update where the database can."""
+    wanted = [
+        sa.and_(LoginThrottle.user_name == name, LoginThrottle.client_address == address)
+        for name, address in keys
+    ]
+    rows = session.scalars(sa.select(LoginThrottle).where(sa.or_(*wanted)).with_for_update())
+    return {(row.user_name, row.client_address): row for row in rows}
+
+
+def _store(session: Session, rows: dict[Key, LoginThrottle], changed: dict[Key, Throttle]) -> None:
+    """Write the policy's new records back: a cleared key loses its row."""
+    for key, throttle in changed.items():
+        row = rows.get(key)
+        if throttle == policy.CLEAR:
+            if row is not None:
+                session.delete(row)
+            continue
+        if row is None:
+            row = LoginThrottle(user_name=key[0], client_address=key[1])
+            session.add(row)
+        row.failures = throttle.failures
+        row.window_started_at = throttle.window_started_at
+        row.locked_until = throttle.locked_until
+    session.flush()
+
+
+def _forget_old(session: Session, now: datetime) -> None:
+    """Delete the rows `policy.forgotten` says mean nothing any more (no lock, window over)."""
+    session.execute(
+        sa.delete(LoginThrottle).where(
+            sa.or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until <= now),
+            sa.or_(
+                LoginThrottle.window_started_at.is_(None),
+                LoginThrottle.window_started_at <= now - policy.FAILURE_WINDOW,
+            ),
+        )
+    )
+
+
+BLOCKED = {
+    Scope.ACCOUNT: "too many failed sign-ins; try again later",
+    Scope.ADDRESS: "too many failed sign-ins from this address; try again later",
+}
+
+
 def login(
     session: Session,
     clock: Clock,
@@ -288,13 +353,17 @@ def login(
     """Check a password and open a session; returns the principal and the cookie value.
 
     A failure is audited and committed before Unauthenticated is raised, so that failed
-    sign-ins are on record even though the sign-in itself did not happen.
+    sign-ins (and the lock-outs they bring) are on record although no sign-in happened.
     """
     now = clock.now()
     attempt = Actor(name=name[:128], client_address=client_address)
-    user = session.scalar(sa.select(User).where(User.name == name))
-    state = LoginState(user.failed_logins, user.locked_until) if user else LoginState(0, None)
-    if user is not None and policy.is_locked(state, now):
+    counted, address = name[:64], _address(client_address)
+    keys = policy.keys_of(counted, address)
+    rows = _throttles(session, keys.values())
+    ledger = {key: _throttle(row) for key, row in rows.items()}
+    scope = policy.blocked(ledger, counted, address, now)
+    if scope is not None:
+        until = policy.locked_until(ledger, counted, address, now)
         audit.record(
             session,
             clock,
@@ -304,15 +373,16 @@ def login(
             object_type="user",
             object_id=name,
             outcome=Outcome.DENIED,
-            details={"locked_until": str(user.locked_until)},
+            details={"scope": scope.value, "locked_until": str(until)},
         )
         session.commit()
-        raise Unauthenticated("too many failed sign-ins; try again later")
+        raise Unauthenticated(BLOCKED[scope])
+    user = session.scalar(sa.select(User).where(User.name == name))
     matches = passwords.matches(user.password_hash if user else None, password)
     if user is None or not matches or not user.active:
-        if user is not None:
-            state = policy.after_failed_login(state, now)
-            user.failed_logins, user.locked_until = state.failed_logins, state.locked_until
+        failed = policy.after_failed_sign_in(ledger, counted, address, now)
+        _forget_old(session, now)
+        _store(session, _throttles(session, keys.values()), failed.changed)
         reason = "unknown user" if user is None else ("disabled" if matches else "wrong password")
         audit.record(
             session,
@@ -325,10 +395,25 @@ def login(
             outcome=Outcome.FAILURE,
             details={"reason": reason},
         )
+        for locked in failed.locked:
+            audit.record(
+                session,
+                clock,
+                attempt,
+                Action.AUTHENTICATE,
+                "login.locked",
+                object_type="user" if locked is Scope.ACCOUNT else "client_address",
+                object_id=name if locked is Scope.ACCOUNT else address,
+                outcome=Outcome.DENIED,
+                details={
+                    "scope": locked.value,
+                    "address": address,
+                    "locked_until": str(failed.changed[keys[locked]].locked_until),
+                },
+            )
         session.commit()
         raise Unauthenticated("wrong user name or password")
-    state = policy.after_successful_login(state)
-    user.failed_logins, user.locked_until = state.failed_logins, state.locked_until
+    _store(session, rows, policy.after_successful_sign_in(counted, address))
     if passwords.needs_rehash(user.password_hash or ""):
         user.password_hash = passwords.hash(password)
     cookie = secrets.token_urlsafe(32)
@@ -360,6 +445,92 @@ def login(
     )
     session.commit()
     return principal, cookie
+
+
+@dataclass(frozen=True)
+class Lockout:
+    """A lock-out in force: of one account from one address, or of an address as a whole."""
+
+    user: str | None  # None: every account from `address`
+    address: str
+    locked_until: datetime
+
+    @property
+    def scope(self) -> Scope:
+        """What the lock-out covers."""
+        return Scope.ADDRESS if self.user is None else Scope.ACCOUNT
+
+
+def lockouts(session: Session, now: datetime, name: str | None = None) -> list[Lockout]:
+    """The lock-outs in force at `now` (of account `name` only, if given), latest end first."""
+    query = sa.select(LoginThrottle).where(LoginThrottle.locked_until > now)
+    if name is not None:
+        query = query.where(LoginThrottle.user_name == name)
+    rows = session.scalars(
+        query.order_by(LoginThrottle.locked_until.desc(), LoginThrottle.client_address)
+    )
+    return [
+        Lockout(
+            user=None if row.user_name == policy.EVERY_ACCOUNT else row.user_name,
+            address=row.client_address,
+            locked_until=row.locked_until,
+        )
+        for row in rows
+        if row.locked_until is not None
+    ]
+
+
+def _lift_account(session: Session, name: str, now: datetime) -> list[str]:
+    """Delete every lock-out and failure count of account `name`; the addresses it was locked at."""
+    rows = list(session.scalars(sa.select(LoginThrottle).where(LoginThrottle.user_name == name)))
+    locked = sorted(r.client_address for r in rows if policy.is_locked(_throttle(r), now))
+    for row in rows:
+        session.delete(row)
+    session.flush()
+    return locked
+
+
+def lift_account_lockout(call: Call, name: str) -> list[str]:
+    """Let `name` sign in again from everywhere; returns the addresses it was locked out from."""
+    session = call.session
+    get_user(session, name)
+    lifted = _lift_account(session, name, call.clock.now())
+    if not lifted:
+        raise Conflict(f"'{name}' is not locked out")
+    audit.record(
+        session,
+        call.clock,
+        call.actor,
+        Action.CONFIGURE,
+        "user.unlocked",
+        object_type="user",
+        object_id=name,
+        details={"addresses": lifted},
+    )
+    session.commit()
+    return lifted
+
+
+def lift_lockout(call: Call, address: str, name: str | None = None) -> None:
+    """Lift one lock-out: of account `name` from `address`, or of `address` as a whole."""
+    session = call.session
+    key = (policy.EVERY_ACCOUNT if name is None else name, address)
+    row = _throttles(session, [key]).get(key)
+    if row is None or not policy.is_locked(_throttle(row), call.clock.now()):
+        whose = "the address" if name is None else f"'{name}' from"
+        raise NotFound(f"no lock-out of {whose} {address}")
+    session.delete(row)
+    audit.record(
+        session,
+        call.clock,
+        call.actor,
+        Action.CONFIGURE,
+        "lockout.lifted",
+        object_type="client_address",
+        object_id=address,
+        details={"user": name},
+    )
+    session.commit()
 
 
 def logout(session: Session, clock: Clock, cookie: str, client_address: str | None) -> None:
