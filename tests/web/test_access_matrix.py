@@ -29,6 +29,7 @@ from custos.audit import checkpoint as checkpoints
 from custos.audit.note import COSIGNATURE_ED25519, NoteSigner, parse_note
 from custos.cameras import service as cameras
 from custos.cameras.schemas import CameraCreate
+from custos.cases import holds as case_holds
 from custos.cases import service as cases
 from custos.clock import FrozenClock
 from custos.context import Actor, Call, Principal
@@ -238,14 +239,25 @@ def _incident(ctx: Ctx) -> int:
     ).id
 
 
+def _open_case(ctx: Ctx) -> str:
+    """The reference of a newly opened case (holds go only inside open cases)."""
+    reference = f"H-{next(_names)}"
+    cases.open_case(call_of(ctx.db, ctx.clock), reference, "cpc-kz-199", "arson")
+    return reference
+
+
 def _hold(ctx: Ctx) -> int:
     start, end = _window(ctx)
-    return holds.place_hold(
+    return case_holds.place_hold(
         call_of(ctx.db, ctx.clock),
-        case_ref="CASE-M",
+        case_ref=_open_case(ctx),
         scopes=[holds.Scope(_camera(ctx), start, end)],
         reason="r",
     ).id
+
+
+def _keep_until(ctx: Ctx) -> str:
+    return (ctx.clock.now() + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def _regime(ctx: Ctx) -> int:
@@ -274,7 +286,7 @@ def _incident_body(ctx: Ctx) -> dict[str, Any]:
 def _hold_body(ctx: Ctx) -> dict[str, Any]:
     start, end = _window(ctx)
     return {
-        "case_ref": "CASE-1",
+        "case_ref": _open_case(ctx),
         "reason": "trial",
         "scopes": [{"camera": _camera(ctx), "start": start.isoformat(), "end": end.isoformat()}],
     }
@@ -759,6 +771,18 @@ ROUTES: list[Route] = [
     Route("POST", "/api/holds", APPROVER, lambda ctx: Request("/api/holds", json=_hold_body(ctx))),
     Route(
         "POST",
+        "/api/holds/{hold_id}/review",
+        APPROVER,
+        lambda ctx: Request(
+            f"/api/holds/{_hold(ctx)}/review",
+            json={
+                "keep_until": (ctx.clock.now() + timedelta(days=30)).isoformat(),
+                "reason": "trial postponed",
+            },
+        ),
+    ),
+    Route(
+        "POST",
         "/api/holds/{hold_id}/release",
         APPROVER,
         lambda ctx: Request(f"/api/holds/{_hold(ctx)}/release", json={"reason": "case closed"}),
@@ -772,10 +796,20 @@ ROUTES: list[Route] = [
             "/holds",
             data={
                 **_form_window(ctx),
-                "case_ref": "CASE-F",
+                "case_ref": _open_case(ctx),
                 "camera": _camera(ctx),
                 "reason": "trial",
             },
+        ),
+        page=True,
+    ),
+    Route(
+        "POST",
+        "/holds/{hold_id}/review",
+        APPROVER,
+        lambda ctx: Request(
+            f"/holds/{_hold(ctx)}/review",
+            data={"keep_until": _keep_until(ctx), "reason": "trial postponed"},
         ),
         page=True,
     ),
