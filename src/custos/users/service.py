@@ -202,11 +202,16 @@ def _end_sessions(
             sessions = sessions.where(LoginSession.id != keep.credential_id)
         elif keep.via == "token":
             tokens = tokens.where(ApiToken.id != keep.credential_id)
-    ended = session.execute(sessions.values(ended_at=now)).rowcount  # type: ignore[attr-defined]
-    revoked = 0
-    if revoke_tokens:
-        revoked = session.execute(tokens.values(revoked_at=now)).rowcount  # type: ignore[attr-defined]
-    return int(ended), int(revoked)
+    ended = _changed(session, sessions.values(ended_at=now))
+    revoked = _changed(session, tokens.values(revoked_at=now)) if revoke_tokens else 0
+    return ended, revoked
+
+
+def _changed(session: Session, statement: sa.Update) -> int:
+    """Run an UPDATE; how many rows it changed."""
+    result = session.execute(statement)
+    assert isinstance(result, sa.CursorResult)
+    return result.rowcount
 
 
 def reset_password(call: Call, name: str, *, passwords: Passwords) -> str:
