@@ -166,6 +166,20 @@ def test_old_failure_counts_are_forgotten(call: Call, db: Session, clock: Frozen
     assert db.scalars(sa.select(LoginThrottle).where(LoginThrottle.user_name == "kim")).all() == []
 
 
+def test_a_failure_counted_while_another_stores_the_same_key_first_is_not_an_error(
+    db: Session, clock: FrozenClock
+) -> None:
+    # Two failed sign-ins from one address at the same moment both find no row for it; the
+    # second to write must not fail on the unique key the first one took.
+    key = (policy.EVERY_ACCOUNT, ATTACKER)
+    db.add(LoginThrottle(user_name=key[0], client_address=key[1], failures=1))
+    db.flush()
+    counted = policy.Throttle(failures=1, window_started_at=clock.now())
+    users._store(db, {}, {key: counted})
+    [row] = db.scalars(sa.select(LoginThrottle).where(LoginThrottle.client_address == ATTACKER))
+    assert (row.failures, row.window_started_at) == (1, clock.now())
+
+
 def test_an_admin_lifts_lock_outs_and_it_is_audited(
     call: Call, db: Session, clock: FrozenClock
 ) -> None:

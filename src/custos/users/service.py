@@ -318,12 +318,22 @@ def _store(session: Session, rows: dict[Key, LoginThrottle], changed: dict[Key, 
                 session.delete(row)
             continue
         if row is None:
-            row = LoginThrottle(user_name=key[0], client_address=key[1])
-            session.add(row)
+            row = _new_throttle(session, key)
         row.failures = throttle.failures
         row.window_started_at = throttle.window_started_at
         row.locked_until = throttle.locked_until
     session.flush()
+
+
+def _new_throttle(session: Session, key: Key) -> LoginThrottle:
+    """A new row for `key`, or the one a sign-in at the same moment stored first."""
+    row = LoginThrottle(user_name=key[0], client_address=key[1], failures=0)
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except sa.exc.IntegrityError:
+        return _throttles(session, [key])[key]
+    return row
 
 
 def _forget_old(session: Session, now: datetime) -> None:
