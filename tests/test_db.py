@@ -43,7 +43,6 @@ def _user(at: datetime) -> User:
         active=True,
         created_at=at,
         must_change_password=False,
-        failed_logins=0,
     )
 
 

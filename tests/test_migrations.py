@@ -69,3 +69,48 @@ def test_entries_written_before_the_merkle_log_are_sequenced_and_verify(blank: E
         assert report.ok, report.problem
         with pytest.raises(sa.exc.DBAPIError, match="append-only"):
             session.execute(sa.text("DELETE FROM audit_entries"))
+
+
+def test_tokens_issued_without_an_end_get_one_at_most_the_maximum_after_issue(
+    blank: Engine,
+) -> None:
+    _upgrade(blank, "0009")
+    with blank.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO users (id, name, display_name, role, active, created_at,"
+                " must_change_password, failed_logins)"
+                " VALUES (1, 'svc', '', 'auditor', true, '2026-01-01 00:00:00', false, 3)"
+            )
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO login_sessions (user_id, token_hash, created_at, expires_at)"
+                " VALUES (1, 's', '2026-01-01 00:00:00', '2026-01-01 08:00:00')"
+            )
+        )
+        for token, expires in (("a", None), ("b", "2036-01-01 00:00:00"), ("c", "2026-01-02")):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO api_tokens (user_id, token_hash, label, created_at, expires_at)"
+                    " VALUES (1, :token, '', '2026-01-01 00:00:00', :expires)"
+                ),
+                {"token": token, "expires": expires},
+            )
+    _upgrade(blank, "head")
+    with blank.connect() as connection:
+        ends = connection.execute(
+            sa.text("SELECT token_hash, expires_at FROM api_tokens ORDER BY token_hash")
+        ).all()
+        # The account and its sessions come through the upgrade as they were.
+        assert connection.execute(sa.text("SELECT name FROM users")).scalar_one() == "svc"
+        assert connection.execute(sa.text("SELECT count(*) FROM login_sessions")).scalar() == 1
+    shown = [(token, str(expires)[:10]) for token, expires in ends]
+    assert shown == [("a", "2026-04-01"), ("b", "2026-04-01"), ("c", "2026-01-02")]
+    with pytest.raises(sa.exc.IntegrityError), blank.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO api_tokens (user_id, token_hash, label, created_at)"
+                " VALUES (1, 'd', '', '2026-01-01 00:00:00')"
+            )
+        )

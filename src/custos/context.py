@@ -54,6 +54,9 @@ class Principal:
     role: Role
     via: str
     must_change_password: bool = False
+    # The row behind the credential presented: the sign-in session (via "session") or the API
+    # token (via "token"); a password change ends every other one of the account.
+    credential_id: int | None = None
 
     def actor(self, client_address: str | None = None) -> Actor:
         """This principal as the actor of an audit entry."""

@@ -25,7 +25,7 @@ from custos.retention.models import (
     SunsetReport,
     incident_cameras,
 )
-from custos.users.models import ApiToken, LoginSession, User
+from custos.users.models import ApiToken, LoginSession, LoginThrottle, User
 
 metadata = Base.metadata
 
@@ -52,6 +52,7 @@ __all__ = [
     "Incident",
     "LegalHold",
     "LoginSession",
+    "LoginThrottle",
     "PrivacyZone",
     "RecordingGap",
     "RequestWindow",

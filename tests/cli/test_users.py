@@ -1,13 +1,20 @@
-"""`custos user`: accounts, one-time passwords, tokens and the exit codes of mistakes."""
+"""`custos user`: accounts, one-time passwords, tokens, lock-outs and the exit codes of mistakes."""
 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from helpers import custos
+from custos.config import load_settings
+from custos.errors import Unauthenticated
+from custos.permissions import Role
+from custos.setup import open_runtime
+from custos.users import policy
+from custos.users import service as users
+from helpers import CHEAP_PASSWORDS, call_of, custos
 
 
 def test_users(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -33,3 +40,61 @@ def test_users(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     }
     code, out, _ = custos(capsys, "user", "reset-password", "ghost")
     assert code == 5
+
+
+def test_a_token_lives_at_most_the_maximum(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    custos(capsys, "init")
+    custos(capsys, "user", "add", "watchdog", "--role", "auditor", "--token")
+    code, _, err = custos(capsys, "user", "token", "watchdog", "--days", "91")
+    assert code == 2
+    assert "less than or equal to 90" in err
+    code, out, _ = custos(capsys, "user", "token", "watchdog", "--days", "7")
+    assert code == 0
+    assert "expires " in out
+
+
+def test_lock_outs_are_listed_and_lifted(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    custos(capsys, "init")
+    runtime = open_runtime(load_settings(), passwords=CHEAP_PASSWORDS)
+    try:
+        with runtime.sessions() as session:
+            users.create_user(
+                call_of(session, runtime.clock),
+                name="olga",
+                role=Role.OPERATOR,
+                passwords=CHEAP_PASSWORDS,
+            )
+            for address in ("198.51.100.7", "198.51.100.8"):
+                for _ in range(policy.ACCOUNT_FAILURES):
+                    with pytest.raises(Unauthenticated):
+                        users.login(
+                            session,
+                            runtime.clock,
+                            "olga",
+                            "not the password",
+                            address,
+                            timedelta(hours=1),
+                            passwords=CHEAP_PASSWORDS,
+                        )
+    finally:
+        runtime.close()
+    code, out, _ = custos(capsys, "user", "lockouts", "--json")
+    assert code == 0
+    assert sorted((x["user"], x["address"]) for x in json.loads(out)) == [
+        ("olga", "198.51.100.7"),
+        ("olga", "198.51.100.8"),
+    ]
+    code, out, _ = custos(capsys, "user", "unlock", "olga", "--address", "198.51.100.8")
+    assert (code, out.strip()) == (0, "olga may sign in again from 198.51.100.8")
+    code, out, _ = custos(capsys, "user", "unlock", "olga")
+    assert (code, out.strip()) == (0, "olga may sign in again from 198.51.100.7")
+    code, _, err = custos(capsys, "user", "unlock", "olga")
+    assert code == 6
+    assert "not locked out" in err
+    code, _, err = custos(capsys, "user", "unlock", "--address", "10.0.0.1")
+    assert code == 5
+    assert "no lock-out of the address 10.0.0.1" in err

@@ -1,4 +1,4 @@
-"""Account rules: names, passwords, sign-in throttling."""
+"""Account rules: names, passwords, token lifetimes, sign-in throttling per account and address."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from custos.users import policy
-from custos.users.policy import LoginState
+from custos.users.policy import Key, Scope, Throttle
 
 NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
 
@@ -46,29 +46,181 @@ def test_passwords(password: str, problem: str | None) -> None:
     assert (found is None) if problem is None else (problem in (found or ""))
 
 
-def test_fifth_failure_locks_for_fifteen_minutes() -> None:
-    state = LoginState(0, None)
-    for _ in range(policy.MAX_FAILED_LOGINS - 1):
-        state = policy.after_failed_login(state, NOW)
-        assert not policy.is_locked(state, NOW)
-    state = policy.after_failed_login(state, NOW)
-    assert policy.is_locked(state, NOW)
-    assert policy.is_locked(state, NOW + policy.LOCKOUT - timedelta(seconds=1))
-    assert not policy.is_locked(state, NOW + policy.LOCKOUT)
+# --- API tokens -----------------------------------------------------------------------------
 
 
-@given(st.integers(min_value=0, max_value=50))
-def test_lock_never_comes_before_the_threshold(failures: int) -> None:
-    state = LoginState(0, None)
-    locked_after = None
-    for attempt in range(1, failures + 1):
-        state = policy.after_failed_login(state, NOW)
-        if locked_after is None and policy.is_locked(state, NOW):
-            locked_after = attempt
-    assert locked_after == (
-        policy.MAX_FAILED_LOGINS if failures >= policy.MAX_FAILED_LOGINS else None
+@pytest.mark.parametrize(
+    ("days", "problem"),
+    [
+        (1, None),
+        (30, None),
+        (policy.MAX_TOKEN_DAYS, None),
+        (None, "every token expires"),
+        (0, "1 to 90 days, not 0"),
+        (-5, "not -5"),
+        (policy.MAX_TOKEN_DAYS + 1, "not 91"),
+        (3650, "not 3650"),
+    ],
+)
+def test_token_lifetimes(days: int | None, problem: str | None) -> None:
+    found = policy.token_days_problem(days)
+    assert (found is None) if problem is None else (problem in (found or ""))
+
+
+@given(
+    days=st.integers(min_value=1, max_value=100_000),
+    age=st.integers(min_value=0, max_value=200 * 24 * 3600),
+)
+def test_no_token_works_past_the_maximum_whatever_its_stored_end(days: int, age: int) -> None:
+    issued = NOW - timedelta(seconds=age)
+    stored_end = issued + timedelta(days=days)  # a token from before the maximum, perhaps
+    live = policy.token_live(issued, stored_end, None, NOW)
+    ends = min(stored_end, issued + timedelta(days=policy.MAX_TOKEN_DAYS))
+    assert live == (ends > NOW)
+    assert not policy.token_live(issued, stored_end, issued, NOW)  # revoked: never
+
+
+# --- sign-in throttling ---------------------------------------------------------------------
+
+ATTACKER = "198.51.100.7"
+USER_AT = "192.0.2.10"
+
+
+def _fail(ledger: dict[Key, Throttle], name: str, address: str, at: datetime) -> list[Scope]:
+    failed = policy.after_failed_sign_in(ledger, name, address, at)
+    ledger.update(failed.changed)
+    return failed.locked
+
+
+def _succeed(ledger: dict[Key, Throttle], name: str, address: str) -> None:
+    ledger.update(policy.after_successful_sign_in(name, address))
+
+
+def test_the_fifth_failure_locks_the_account_at_that_address_only() -> None:
+    ledger: dict[Key, Throttle] = {}
+    for _ in range(policy.ACCOUNT_FAILURES - 1):
+        assert _fail(ledger, "admin", ATTACKER, NOW) == []
+        assert policy.blocked(ledger, "admin", ATTACKER, NOW) is None
+    assert _fail(ledger, "admin", ATTACKER, NOW) == [Scope.ACCOUNT]
+    assert policy.blocked(ledger, "admin", ATTACKER, NOW) is Scope.ACCOUNT
+    assert policy.blocked(ledger, "admin", USER_AT, NOW) is None  # the real admin signs in
+    assert policy.blocked(ledger, "olga", ATTACKER, NOW) is None  # other names from there too
+    until = NOW + policy.LOCKOUT
+    assert policy.locked_until(ledger, "admin", ATTACKER, NOW) == until
+    assert policy.blocked(ledger, "admin", ATTACKER, until - timedelta(seconds=1))
+    assert policy.blocked(ledger, "admin", ATTACKER, until) is None
+
+
+def test_an_address_that_keeps_failing_is_locked_out_for_every_name() -> None:
+    ledger: dict[Key, Throttle] = {}
+    locked: list[Scope] = []
+    for i in range(policy.ADDRESS_FAILURES):
+        locked = _fail(ledger, f"guess{i}", ATTACKER, NOW + timedelta(seconds=i))
+    assert locked == [Scope.ADDRESS]
+    later = NOW + timedelta(minutes=1)
+    assert policy.blocked(ledger, "anyone", ATTACKER, later) is Scope.ADDRESS
+    assert policy.blocked(ledger, "anyone", USER_AT, later) is None
+
+
+@pytest.mark.parametrize(
+    ("failures", "spacing", "locked"),
+    [
+        (4, timedelta(0), False),
+        (5, timedelta(0), True),
+        (5, timedelta(minutes=3), True),  # the fifth falls 12 minutes after the first
+        (5, timedelta(minutes=4), False),  # the fifth falls after the 15-minute window
+        (9, timedelta(minutes=4), False),  # a slow guesser never gets to five in a window
+    ],
+)
+def test_failures_count_within_a_window(failures: int, spacing: timedelta, locked: bool) -> None:
+    ledger: dict[Key, Throttle] = {}
+    at = NOW
+    for i in range(failures):
+        at = NOW + i * spacing
+        _fail(ledger, "dave", ATTACKER, at)
+    assert (policy.blocked(ledger, "dave", ATTACKER, at) is not None) is locked
+
+
+def test_a_success_clears_its_account_but_not_its_address() -> None:
+    ledger: dict[Key, Throttle] = {}
+    for _ in range(policy.ACCOUNT_FAILURES - 1):
+        _fail(ledger, "carol", ATTACKER, NOW)
+    _succeed(ledger, "carol", ATTACKER)
+    assert ledger[("carol", ATTACKER)] == policy.CLEAR
+    assert ledger[(policy.EVERY_ACCOUNT, ATTACKER)].failures == policy.ACCOUNT_FAILURES - 1
+    assert _fail(ledger, "carol", ATTACKER, NOW) == []
+
+
+def test_attempts_while_locked_out_do_not_make_it_longer() -> None:
+    ledger: dict[Key, Throttle] = {}
+    for _ in range(policy.ACCOUNT_FAILURES):
+        _fail(ledger, "erin", ATTACKER, NOW)
+    for minute in range(1, 15):
+        _fail(ledger, "erin", ATTACKER, NOW + timedelta(minutes=minute))
+    assert policy.locked_until(ledger, "erin", ATTACKER, NOW) == NOW + policy.LOCKOUT
+
+
+def test_a_record_is_forgotten_once_nothing_holds() -> None:
+    assert policy.forgotten(policy.CLEAR, NOW)
+    counting = Throttle(failures=2, window_started_at=NOW)
+    assert not policy.forgotten(counting, NOW + policy.FAILURE_WINDOW - timedelta(seconds=1))
+    assert policy.forgotten(counting, NOW + policy.FAILURE_WINDOW)
+    locked = Throttle(locked_until=NOW + policy.LOCKOUT)
+    assert not policy.forgotten(locked, NOW)
+    assert policy.forgotten(locked, NOW + policy.LOCKOUT)
+
+
+# An attempt: who is tried, from which of a few addresses, how many seconds after the last one.
+attempts = st.lists(
+    st.tuples(
+        st.sampled_from(["admin", "olga", "nobody", "x"]),
+        st.sampled_from([ATTACKER, "198.51.100.8", "203.0.113.9"]),
+        st.integers(min_value=0, max_value=600),
+    ),
+    max_size=80,
+)
+
+
+@given(attempts)
+def test_no_failure_from_one_address_ever_locks_anyone_out_at_another(
+    tried: list[tuple[str, str, int]],
+) -> None:
+    ledger: dict[Key, Throttle] = {}
+    at = NOW
+    for name, address, gap in tried:
+        at += timedelta(seconds=gap)
+        _fail(ledger, name, address, at)
+        assert {key[1] for key in ledger} <= {a for _, a, _ in tried}
+    attackers = {address for _, address, _ in tried}
+    for name in ("admin", "olga", "nobody"):
+        assert policy.blocked(ledger, name, USER_AT, at) is None
+        for address in attackers:
+            # ...and wherever a lock-out holds, it ends within LOCKOUT of the last failure.
+            assert policy.blocked(ledger, name, address, at + policy.LOCKOUT) is None
+    assert USER_AT not in attackers
+
+
+@given(st.integers(min_value=0, max_value=60), st.integers(min_value=0, max_value=60))
+def test_locks_come_exactly_at_the_thresholds(on_admin: int, on_others: int) -> None:
+    """Failures at one moment from one address: `on_admin` on admin, then on other names."""
+    ledger: dict[Key, Throttle] = {}
+    account_locked_at = address_locked_at = None
+    for n in range(1, on_admin + on_others + 1):
+        name = "admin" if n <= on_admin else f"other{n}"
+        if policy.blocked(ledger, name, ATTACKER, NOW) is not None:
+            continue  # refused before the password: not a counted failure
+        locked = _fail(ledger, name, ATTACKER, NOW)
+        if Scope.ACCOUNT in locked and name == "admin" and account_locked_at is None:
+            account_locked_at = n
+        if Scope.ADDRESS in locked and address_locked_at is None:
+            address_locked_at = n
+    expected_account = policy.ACCOUNT_FAILURES if on_admin >= policy.ACCOUNT_FAILURES else None
+    assert account_locked_at == expected_account
+    # Attempts refused on the locked admin are not counted, so the address reaches its
+    # threshold that many attempts later.
+    refused = max(on_admin - policy.ACCOUNT_FAILURES, 0)
+    counted = on_admin + on_others - refused
+    expected_address = (
+        policy.ADDRESS_FAILURES + refused if counted >= policy.ADDRESS_FAILURES else None
     )
-
-
-def test_success_clears_failures() -> None:
-    assert policy.after_successful_login(LoginState(3, None)) == LoginState(0, None)
+    assert address_locked_at == expected_address

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
@@ -28,10 +29,12 @@ from custos.audit import checkpoint as checkpoints
 from custos.audit.note import COSIGNATURE_ED25519, NoteSigner, parse_note
 from custos.cameras import service as cameras
 from custos.cameras.schemas import CameraCreate
+from custos.cases import holds as case_holds
 from custos.cases import service as cases
 from custos.clock import FrozenClock
 from custos.context import Actor, Call, Principal
 from custos.deps import Admits, public
+from custos.errors import Unauthenticated
 from custos.permissions import Role
 from custos.profile import load_profile
 from custos.recording.media import SegmentFile, make_clip
@@ -40,7 +43,9 @@ from custos.retention import emergency, holds, incidents
 from custos.retention.pressure import ExhaustionGate
 from custos.retention.service import SegmentPlanner
 from custos.runtime import Runtime
+from custos.users import policy as account_rules
 from custos.users import service as users
+from custos.users.models import ApiToken
 from helpers import CHEAP_PASSWORDS, audit_events, bearer, call_of, segments_of
 
 ALL = frozenset(Role)
@@ -56,6 +61,7 @@ INVESTIGATOR = frozenset({Role.INVESTIGATOR})
 PROFILE = load_profile("kz-nvms").profile
 RULES = PROFILE.retention_rules
 OWN_PASSWORD = "matrix own password"
+LOCKED_AT = "198.51.100.7"
 _names = itertools.count()
 LOG_KEY = bytes(range(32))
 
@@ -130,6 +136,23 @@ def _user(ctx: Ctx, active: bool = True) -> str:
     return name
 
 
+def _locked_user(ctx: Ctx) -> str:
+    """An account locked out from one client address by failed sign-ins there."""
+    name = _user(ctx)
+    for _ in range(account_rules.ACCOUNT_FAILURES):
+        with pytest.raises(Unauthenticated):
+            users.login(
+                ctx.db,
+                ctx.clock,
+                name,
+                "not the password",
+                LOCKED_AT,
+                timedelta(hours=1),
+                passwords=CHEAP_PASSWORDS,
+            )
+    return name
+
+
 def _with_own_password(ctx: Ctx) -> None:
     """Give the caller a known password of their own (token users have none)."""
     if ctx.caller is None:
@@ -138,7 +161,11 @@ def _with_own_password(ctx: Ctx) -> None:
         call_of(ctx.db, ctx.clock), ctx.caller, passwords=CHEAP_PASSWORDS
     )
     user = users.get_user(ctx.db, ctx.caller)
-    principal = Principal(user_id=user.id, name=user.name, role=user.role, via="session")
+    # Changed with the caller's token, which stays valid while every other credential ends.
+    token = ctx.db.scalar(sa.select(ApiToken.id).where(ApiToken.user_id == user.id))
+    principal = Principal(
+        user_id=user.id, name=user.name, role=user.role, via="token", credential_id=token
+    )
     users.change_own_password(
         call_of(ctx.db, ctx.clock), principal, temporary, OWN_PASSWORD, passwords=CHEAP_PASSWORDS
     )
@@ -212,14 +239,25 @@ def _incident(ctx: Ctx) -> int:
     ).id
 
 
+def _open_case(ctx: Ctx) -> str:
+    """The reference of a newly opened case (holds go only inside open cases)."""
+    reference = f"H-{next(_names)}"
+    cases.open_case(call_of(ctx.db, ctx.clock), reference, "cpc-kz-199", "arson")
+    return reference
+
+
 def _hold(ctx: Ctx) -> int:
     start, end = _window(ctx)
-    return holds.place_hold(
+    return case_holds.place_hold(
         call_of(ctx.db, ctx.clock),
-        case_ref="CASE-M",
+        case_ref=_open_case(ctx),
         scopes=[holds.Scope(_camera(ctx), start, end)],
         reason="r",
     ).id
+
+
+def _keep_until(ctx: Ctx) -> str:
+    return (ctx.clock.now() + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def _regime(ctx: Ctx) -> int:
@@ -248,7 +286,7 @@ def _incident_body(ctx: Ctx) -> dict[str, Any]:
 def _hold_body(ctx: Ctx) -> dict[str, Any]:
     start, end = _window(ctx)
     return {
-        "case_ref": "CASE-1",
+        "case_ref": _open_case(ctx),
         "reason": "trial",
         "scopes": [{"camera": _camera(ctx), "start": start.isoformat(), "end": end.isoformat()}],
     }
@@ -449,7 +487,38 @@ ROUTES: list[Route] = [
         ADMIN,
         lambda ctx: Request(f"/api/users/{_user(ctx)}/reset-password"),
     ),
+    Route(
+        "POST",
+        "/api/users/{name}/unlock",
+        ADMIN,
+        lambda ctx: Request(f"/api/users/{_locked_user(ctx)}/unlock"),
+    ),
+    Route("GET", "/api/lockouts", ADMIN),
+    Route(
+        "POST",
+        "/api/lockouts/lift",
+        ADMIN,
+        lambda ctx: Request(
+            "/api/lockouts/lift", json={"address": LOCKED_AT, "user": _locked_user(ctx)}
+        ),
+    ),
     Route("GET", "/users", ADMIN, page=True),
+    Route(
+        "POST",
+        "/users/{name}/unlock",
+        ADMIN,
+        lambda ctx: Request(f"/users/{_locked_user(ctx)}/unlock"),
+        page=True,
+    ),
+    Route(
+        "POST",
+        "/users/lockouts/lift",
+        ADMIN,
+        lambda ctx: Request(
+            "/users/lockouts/lift", data={"address": LOCKED_AT, "user": _locked_user(ctx)}
+        ),
+        page=True,
+    ),
     Route(
         "POST",
         "/users",
@@ -702,6 +771,18 @@ ROUTES: list[Route] = [
     Route("POST", "/api/holds", APPROVER, lambda ctx: Request("/api/holds", json=_hold_body(ctx))),
     Route(
         "POST",
+        "/api/holds/{hold_id}/review",
+        APPROVER,
+        lambda ctx: Request(
+            f"/api/holds/{_hold(ctx)}/review",
+            json={
+                "keep_until": (ctx.clock.now() + timedelta(days=30)).isoformat(),
+                "reason": "trial postponed",
+            },
+        ),
+    ),
+    Route(
+        "POST",
         "/api/holds/{hold_id}/release",
         APPROVER,
         lambda ctx: Request(f"/api/holds/{_hold(ctx)}/release", json={"reason": "case closed"}),
@@ -715,10 +796,20 @@ ROUTES: list[Route] = [
             "/holds",
             data={
                 **_form_window(ctx),
-                "case_ref": "CASE-F",
+                "case_ref": _open_case(ctx),
                 "camera": _camera(ctx),
                 "reason": "trial",
             },
+        ),
+        page=True,
+    ),
+    Route(
+        "POST",
+        "/holds/{hold_id}/review",
+        APPROVER,
+        lambda ctx: Request(
+            f"/holds/{_hold(ctx)}/review",
+            data={"keep_until": _keep_until(ctx), "reason": "trial postponed"},
         ),
         page=True,
     ),

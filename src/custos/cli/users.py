@@ -8,6 +8,7 @@ import typer
 
 from custos.cli.common import call, opened, out, print_rows
 from custos.permissions import Role
+from custos.users.policy import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS
 
 app = typer.Typer(no_args_is_help=True, help="Accounts and their credentials.")
 
@@ -102,11 +103,63 @@ def user_token(
     ctx: typer.Context,
     name: str,
     label: Annotated[str, typer.Option(help="What the token is for.")] = "",
-    days: Annotated[int, typer.Option(min=1, max=3650, help="Lifetime in days.")] = 90,
+    days: Annotated[
+        int,
+        typer.Option(
+            min=1, max=MAX_TOKEN_DAYS, help=f"Lifetime in days (at most {MAX_TOKEN_DAYS})."
+        ),
+    ] = DEFAULT_TOKEN_DAYS,
 ) -> None:
-    """Issue an API token for an account and print it."""
+    """Issue an API token for an account and print it; every token expires."""
     from custos.users import service as users
 
     with opened(ctx) as runtime, runtime.sessions() as session:
         secret, expires = users.issue_token(call(runtime, session), name, label=label, days=days)
     out.print(f"token for {name} (expires {expires:%Y-%m-%d}): {secret}")
+
+
+@app.command("lockouts")
+def user_lockouts(
+    ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False
+) -> None:
+    """List the sign-in lock-outs in force: accounts at one address, and whole addresses."""
+    from custos.users import service as users
+    from custos.users.schemas import LockoutOut
+
+    with opened(ctx) as runtime, runtime.sessions() as session:
+        rows = [LockoutOut.model_validate(x) for x in users.lockouts(session, runtime.clock.now())]
+    print_rows(
+        rows,
+        as_json,
+        [
+            ("account", lambda row: row.user or "(every account)"),
+            ("address", lambda row: row.address),
+            ("locked until", lambda row: row.locked_until.strftime("%Y-%m-%d %H:%M:%S UTC")),
+        ],
+        lambda row: row.model_dump(mode="json"),
+    )
+
+
+@app.command("unlock")
+def user_unlock(
+    ctx: typer.Context,
+    name: Annotated[str | None, typer.Argument(help="The account (omit with --address).")] = None,
+    address: Annotated[
+        str | None, typer.Option(help="Lift only the lock-out at this client address.")
+    ] = None,
+) -> None:
+    """Lift lock-outs: every one of an account, one at an address, or an address's own."""
+    from custos.errors import InvalidInput
+    from custos.users import service as users
+
+    if name is None and address is None:
+        raise InvalidInput("name an account, an --address, or both")
+    with opened(ctx) as runtime, runtime.sessions() as session:
+        if address is None:
+            assert name is not None
+            lifted = users.lift_account_lockout(call(runtime, session), name)
+            out.print(f"{name} may sign in again from {', '.join(lifted)}")
+        else:
+            users.lift_lockout(call(runtime, session), address, name)
+            whose = "every account" if name is None else name
+            out.print(f"{whose} may sign in again from {address}")

@@ -2,6 +2,10 @@
 
 A live hold keeps what it covers from every kind of erasure. Releasing it (by hand, or because
 the case closed or the person was cleared) returns the footage to its normal plan at once.
+
+Retention does not know cases (they are a domain above it): the pages, the API and the command
+line place and review holds through `custos.cases.holds`, which first checks that the case is
+open and the person is in it, then calls the functions here.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from custos.audit.service import record
 from custos.cameras import service as cameras
 from custos.context import Call, Context
 from custos.errors import Conflict, InvalidInput, NotFound
-from custos.retention.models import HoldScope, LegalHold
+from custos.retention.models import HoldScope
+from custos.retention.models import LegalHold as LegalHold
 from custos.retention.policy import review_overdue
 from custos.retention.service import replan
 
@@ -29,6 +34,26 @@ class Scope:
     camera: str
     start: datetime
     end: datetime
+
+
+def get_hold(session: Session, hold_id: int) -> LegalHold:
+    """The hold numbered `hold_id`, live or released, or NotFound."""
+    hold = session.get(LegalHold, hold_id)
+    if hold is None:
+        raise NotFound(f"no legal hold {hold_id}")
+    return hold
+
+
+def named_scopes(session: Session, held: list[LegalHold]) -> dict[int, list[Scope]]:
+    """What each hold covers, its cameras by name, in the order the hold lists them."""
+    names = cameras.camera_names(session)
+    return {
+        hold.id: [
+            Scope(names.get(s.camera_id, f"camera {s.camera_id}"), s.starts_at, s.ends_at)
+            for s in hold.scopes
+        ]
+        for hold in held
+    }
 
 
 def place_hold(
@@ -118,9 +143,7 @@ def stage_hold(
 
 def release_hold(call: Call, hold_id: int, reason: str) -> LegalHold:
     """Release a hold: what it covered returns to its normal retention."""
-    hold = call.session.get(LegalHold, hold_id)
-    if hold is None:
-        raise NotFound(f"no legal hold {hold_id}")
+    hold = get_hold(call.session, hold_id)
     if hold.released_at is not None:
         raise Conflict(f"hold {hold_id} was released already")
     if not reason.strip():
@@ -150,11 +173,12 @@ def _release(call: Call, hold: LegalHold, reason: str) -> None:
 
 
 def review_hold(call: Call, hold_id: int, next_review: datetime, note: str) -> LegalHold:
-    """Record that a hold was reviewed and is still needed, until `next_review`."""
+    """Record that a hold was reviewed and is still needed: kept until `next_review`, when it
+    is due for review again (sooner or later than before, within the policy's interval)."""
     profile = call.profile
-    hold = call.session.get(LegalHold, hold_id)
-    if hold is None or hold.released_at is not None:
-        raise NotFound(f"no live legal hold {hold_id}")
+    hold = get_hold(call.session, hold_id)
+    if hold.released_at is not None:
+        raise Conflict(f"hold {hold_id} was released already")
     now = call.clock.now()
     if not now < next_review <= now + timedelta(days=profile.holds.max_review_interval_days):
         raise InvalidInput(
@@ -163,7 +187,7 @@ def review_hold(call: Call, hold_id: int, next_review: datetime, note: str) -> L
         )
     if not note.strip():
         raise InvalidInput("a review needs a note on why the hold is still needed", field="note")
-    hold.review_due = next_review
+    previous, hold.review_due = hold.review_due, next_review
     record(
         call.session,
         call.clock,
@@ -173,7 +197,7 @@ def review_hold(call: Call, hold_id: int, next_review: datetime, note: str) -> L
         object_type="hold",
         object_id=hold.id,
         context=Context(case_ref=hold.case_ref, justification=note.strip()),
-        details={"next_review": next_review.isoformat()},
+        details={"previous_review": previous.isoformat(), "next_review": next_review.isoformat()},
     )
     call.session.commit()
     return hold

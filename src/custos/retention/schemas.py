@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 
 class PolicyOut(BaseModel):
@@ -50,15 +50,27 @@ class ScopeIn(BaseModel):
 
 
 class HoldIn(BaseModel):
-    """A hold to place."""
+    """A hold to place, inside an open case."""
 
     model_config = ConfigDict(extra="forbid")
 
-    case_ref: str = Field(min_length=1, max_length=128)
-    person_ref: str | None = Field(default=None, max_length=128)
+    case_ref: str = Field(
+        min_length=1, max_length=128, description="The reference of an open case."
+    )
+    person_ref: str | None = Field(
+        default=None, max_length=128, description="A person of that case, not cleared."
+    )
     scopes: list[ScopeIn] = Field(min_length=1)
     reason: str = Field(min_length=1)
     review_due: datetime | None = None
+
+
+class HeldScopeOut(BaseModel):
+    """A camera, by name, and a window a hold covers."""
+
+    camera: str
+    start: datetime
+    end: datetime
 
 
 class HoldOut(BaseModel):
@@ -71,6 +83,23 @@ class HoldOut(BaseModel):
     review_due: datetime
     released_at: datetime | None
     overdue: bool
+    scopes: list[HeldScopeOut]
+    orphaned: bool = Field(
+        description="The hold names no open case (unknown reference, or a closed case): "
+        "nothing in the case process will release it, so an approver should."
+    )
+    orphan_reason: str | None = Field(description="'no such case' or 'case closed'.")
+
+
+class ReviewIn(BaseModel):
+    """A review of a hold: still needed, kept until a new date (the next review)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    keep_until: AwareDatetime = Field(
+        description="When the hold is due for review again (with its time zone)."
+    )
+    reason: str = Field(min_length=1, description="Why the hold is still needed.")
 
 
 class ReleaseIn(BaseModel):

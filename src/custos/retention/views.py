@@ -1,4 +1,7 @@
-"""HTTP API of retention: the published policy, the plan, holds, states of emergency, sunsets."""
+"""HTTP API of retention: the published policy, the plan, states of emergency, sunsets.
+
+Legal holds are placed inside cases: their API is `custos.cases.hold_views`.
+"""
 
 from __future__ import annotations
 
@@ -13,24 +16,19 @@ from custos.deps import (
     CameraManager,
     DbSession,
     EmergencyManager,
-    HoldManager,
-    HoldViewer,
     RetentionViewer,
     RuntimeDep,
 )
-from custos.retention import emergency, holds
+from custos.retention import emergency
 from custos.retention import service as retention
-from custos.retention.models import EmergencyRegime, LegalHold
+from custos.retention.models import EmergencyRegime
 from custos.retention.schemas import (
-    HoldIn,
-    HoldOut,
     PlanItemOut,
     PlanOut,
     PolicyOut,
     RegimeEnd,
     RegimeIn,
     RegimeOut,
-    ReleaseIn,
 )
 
 public = APIRouter(tags=["retention"])
@@ -87,48 +85,6 @@ def plan(
             for i in items
         ],
     )
-
-
-def _hold_out(hold: LegalHold, now: datetime) -> HoldOut:
-    return HoldOut(
-        id=hold.id,
-        case_ref=hold.case_ref,
-        person_ref=hold.person_ref,
-        reason=hold.reason,
-        review_due=hold.review_due,
-        released_at=hold.released_at,
-        overdue=hold.released_at is None and hold.review_due <= now,
-    )
-
-
-@api.get("/holds")
-def list_holds(db: DbSession, runtime: RuntimeDep, _caller: HoldViewer) -> list[HoldOut]:
-    """Live holds, the ones due for review first."""
-    now = runtime.clock.now()
-    return [_hold_out(h, now) for h in holds.list_holds(db)]
-
-
-@api.post("/holds", status_code=status.HTTP_201_CREATED)
-def place_hold(data: HoldIn, db: DbSession, runtime: RuntimeDep, caller: HoldManager) -> HoldOut:
-    """Place a legal hold on a case over cameras × windows."""
-    hold = holds.place_hold(
-        caller.call(db, runtime),
-        case_ref=data.case_ref,
-        person_ref=data.person_ref,
-        reason=data.reason,
-        review_due=data.review_due,
-        scopes=[holds.Scope(s.camera, s.start, s.end) for s in data.scopes],
-    )
-    return _hold_out(hold, runtime.clock.now())
-
-
-@api.post("/holds/{hold_id}/release")
-def release_hold(
-    hold_id: int, data: ReleaseIn, db: DbSession, runtime: RuntimeDep, caller: HoldManager
-) -> HoldOut:
-    """Release a hold."""
-    hold = holds.release_hold(caller.call(db, runtime), hold_id, data.reason)
-    return _hold_out(hold, runtime.clock.now())
 
 
 def _regime_out(regime: EmergencyRegime) -> RegimeOut:

@@ -1,4 +1,4 @@
-"""Tables for users, their API tokens and their browser sessions."""
+"""Tables for users, their API tokens, their browser sessions and the sign-in throttles."""
 
 from __future__ import annotations
 
@@ -25,8 +25,6 @@ class User(Base):
     created_at: Mapped[datetime]
     password_changed_at: Mapped[datetime | None]
     must_change_password: Mapped[bool] = mapped_column(default=True)
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None]
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
 
@@ -41,7 +39,7 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     label: Mapped[str] = mapped_column(sa.String(128), default="")
     created_at: Mapped[datetime]
-    expires_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(back_populates="tokens")
@@ -61,3 +59,22 @@ class LoginSession(Base):
     client_address: Mapped[str | None] = mapped_column(sa.String(64))
 
     user: Mapped[User] = relationship()
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins counted under one key: (user name, client address), or ('', address).
+
+    The empty name stands for every account at that address (`users.policy.EVERY_ACCOUNT`).
+    The name is the one typed, known or not, so that an unknown name is throttled exactly like
+    a known one and the lock-out does not tell which names exist.
+    """
+
+    __tablename__ = "login_throttles"
+    __table_args__ = (sa.UniqueConstraint("user_name", "client_address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_name: Mapped[str] = mapped_column(sa.String(64))
+    client_address: Mapped[str] = mapped_column(sa.String(64), index=True)
+    failures: Mapped[int]
+    window_started_at: Mapped[datetime | None]
+    locked_until: Mapped[datetime | None]

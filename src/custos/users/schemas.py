@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from custos.permissions import Role
-from custos.users.policy import username_problem
+from custos.users.policy import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS, username_problem
 
 
 class UserCreate(BaseModel):
@@ -40,6 +40,40 @@ class UserOut(BaseModel):
     created_at: datetime
 
 
+class LockoutOut(BaseModel):
+    """A sign-in lock-out in force: of one account from one address, or of a whole address."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    user: str | None = Field(description="The account; null when every account is locked out.")
+    address: str = Field(description="The client address the lock-out holds for.")
+    locked_until: datetime
+
+
+class AccountOut(UserOut):
+    """An account as admins see it: with the lock-outs that keep it from signing in."""
+
+    lockouts: list[LockoutOut] = Field(
+        default_factory=list, description="Addresses this account is locked out from now."
+    )
+
+
+class LockoutLift(BaseModel):
+    """Which lock-out to lift: an address's own, or one account's at that address."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    address: str = Field(min_length=1, max_length=64)
+    user: str | None = Field(default=None, max_length=64)
+
+
+class LockoutsLifted(BaseModel):
+    """The addresses an account was locked out from, now lifted."""
+
+    user: str
+    addresses: list[str]
+
+
 class UserCreated(BaseModel):
     """The new account and its one-time password."""
 
@@ -59,14 +93,19 @@ class TokenCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     label: str = Field(default="", max_length=128)
-    days: int | None = Field(default=90, ge=1, le=3650, description="Lifetime; null for none.")
+    days: int = Field(
+        default=DEFAULT_TOKEN_DAYS,
+        ge=1,
+        le=MAX_TOKEN_DAYS,
+        description=f"Lifetime in days; every token expires, at most {MAX_TOKEN_DAYS} days on.",
+    )
 
 
 class TokenIssued(BaseModel):
     """A new API token, shown once."""
 
     token: str
-    expires_at: datetime | None
+    expires_at: datetime
 
 
 class PasswordChange(BaseModel):

@@ -1,9 +1,15 @@
-"""Accounts, sign-in, sessions and tokens; each public function is one audited transaction."""
+"""Accounts, sign-in, sessions and tokens; each public function is one audited transaction.
+
+Sign-in throttling follows `users.policy`: failures are counted per (account, client address)
+and per address, and a lock-out holds for one address only; admins see and lift lock-outs.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -24,8 +30,8 @@ from custos.errors import (
 from custos.passwords import Passwords
 from custos.permissions import Role
 from custos.users import policy
-from custos.users.models import ApiToken, LoginSession, User
-from custos.users.policy import LoginState
+from custos.users.models import ApiToken, LoginSession, LoginThrottle, User
+from custos.users.policy import Key, Scope, Throttle
 
 TOKEN_PREFIX = "cst_"  # noqa: S105 - a prefix, not a secret
 FIRST_ADMIN = "admin"
@@ -114,7 +120,6 @@ def _add_user(
         display_name=display_name,
         created_at=now,
         active=True,
-        failed_logins=0,
         must_change_password=False,
     )
     password = generate_password(name) if with_password else None
@@ -176,28 +181,47 @@ def set_active(call: Call, name: str, active: bool) -> User:
     return user
 
 
-def _end_sessions(session: Session, user: User, now: datetime, *, revoke_tokens: bool) -> None:
-    session.execute(
-        sa.update(LoginSession)
-        .where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
-        .values(ended_at=now)
+def _end_sessions(
+    session: Session,
+    user: User,
+    now: datetime,
+    *,
+    revoke_tokens: bool,
+    keep: Principal | None = None,
+) -> tuple[int, int]:
+    """End the account's open sessions (and tokens), all but `keep`'s own credential.
+
+    Returns how many sessions were ended and how many tokens revoked.
+    """
+    sessions = sa.update(LoginSession).where(
+        LoginSession.user_id == user.id, LoginSession.ended_at.is_(None)
     )
-    if revoke_tokens:
-        session.execute(
-            sa.update(ApiToken)
-            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-            .values(revoked_at=now)
-        )
+    tokens = sa.update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    if keep is not None and keep.credential_id is not None:
+        if keep.via == "session":
+            sessions = sessions.where(LoginSession.id != keep.credential_id)
+        elif keep.via == "token":
+            tokens = tokens.where(ApiToken.id != keep.credential_id)
+    ended = _changed(session, sessions.values(ended_at=now))
+    revoked = _changed(session, tokens.values(revoked_at=now)) if revoke_tokens else 0
+    return ended, revoked
+
+
+def _changed(session: Session, statement: sa.Update) -> int:
+    """Run an UPDATE; how many rows it changed."""
+    result = session.execute(statement)
+    assert isinstance(result, sa.CursorResult)
+    return result.rowcount
 
 
 def reset_password(call: Call, name: str, *, passwords: Passwords) -> str:
-    """Give `name` a one-time password, end their sessions, unlock; returns the password."""
+    """Give `name` a one-time password, end their sessions, lift their lock-outs; returns it."""
     session = call.session
     user = get_user(session, name)
     now = call.clock.now()
     password = generate_password(name)
     _set_password(passwords, user, password, now, temporary=True)
-    user.failed_logins, user.locked_until = 0, None
+    lifted = _lift_account(session, name, now)
     _end_sessions(session, user, now, revoke_tokens=False)
     audit.record(
         session,
@@ -207,6 +231,7 @@ def reset_password(call: Call, name: str, *, passwords: Passwords) -> str:
         "user.password_reset",
         object_type="user",
         object_id=name,
+        details={"lockouts_lifted": lifted} if lifted else None,
     )
     session.commit()
     return password
@@ -215,7 +240,11 @@ def reset_password(call: Call, name: str, *, passwords: Passwords) -> str:
 def change_own_password(
     call: Call, principal: Principal, current: str, new: str, *, passwords: Passwords
 ) -> None:
-    """Change the caller's own password after checking the current one."""
+    """Change the caller's own password after checking the current one.
+
+    Every other session and token of the account ends with it; the session (or token) the
+    change is made with stays.
+    """
     session = call.session
     user = session.get(User, principal.user_id)
     if user is None or not passwords.matches(user.password_hash, current):
@@ -233,7 +262,11 @@ def change_own_password(
         raise Forbidden("the current password is wrong")
     if new == current:
         raise InvalidInput("the new password must differ from the current one", field="password")
-    _set_password(passwords, user, new, call.clock.now(), temporary=False)
+    now = call.clock.now()
+    _set_password(passwords, user, new, now, temporary=False)
+    # Whoever held the old password may have opened sessions or issued tokens with it: they
+    # all end now, except the credential this change is made with.
+    ended, revoked = _end_sessions(session, user, now, revoke_tokens=True, keep=principal)
     audit.record(
         session,
         call.clock,
@@ -242,6 +275,7 @@ def change_own_password(
         "user.password_changed",
         object_type="user",
         object_id=principal.name,
+        details={"sessions_ended": ended, "tokens_revoked": revoked},
     )
     session.commit()
 
@@ -250,6 +284,75 @@ def password_works(session: Session, name: str, password: str, *, passwords: Pas
     """Whether `password` is the current password of active user `name` (no audit, no session)."""
     user = session.scalar(sa.select(User).where(User.name == name))
     return user is not None and user.active and passwords.matches(user.password_hash, password)
+
+
+UNKNOWN_ADDRESS = "unknown"
+
+
+def _address(client_address: str | None) -> str:
+    return (client_address or UNKNOWN_ADDRESS)[:64]
+
+
+def _throttle(row: LoginThrottle | None) -> Throttle:
+    if row is None:
+        return policy.CLEAR
+    return Throttle(row.failures, row.window_started_at, row.locked_until)
+
+
+def _throttles(session: Session, keys: Iterable[Key]) -> dict[Key, LoginThrottle]:
+    """The stored throttle rows of `keys`, locked for update where the database can."""
+    wanted = [
+        sa.and_(LoginThrottle.user_name == name, LoginThrottle.client_address == address)
+        for name, address in keys
+    ]
+    rows = session.scalars(sa.select(LoginThrottle).where(sa.or_(*wanted)).with_for_update())
+    return {(row.user_name, row.client_address): row for row in rows}
+
+
+def _store(session: Session, rows: dict[Key, LoginThrottle], changed: dict[Key, Throttle]) -> None:
+    """Write the policy's new records back: a cleared key loses its row."""
+    for key, throttle in changed.items():
+        row = rows.get(key)
+        if throttle == policy.CLEAR:
+            if row is not None:
+                session.delete(row)
+            continue
+        if row is None:
+            row = _new_throttle(session, key)
+        row.failures = throttle.failures
+        row.window_started_at = throttle.window_started_at
+        row.locked_until = throttle.locked_until
+    session.flush()
+
+
+def _new_throttle(session: Session, key: Key) -> LoginThrottle:
+    """A new row for `key`, or the one a sign-in at the same moment stored first."""
+    row = LoginThrottle(user_name=key[0], client_address=key[1], failures=0)
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except sa.exc.IntegrityError:
+        return _throttles(session, [key])[key]
+    return row
+
+
+def _forget_old(session: Session, now: datetime) -> None:
+    """Delete the rows `policy.forgotten` says mean nothing any more (no lock, window over)."""
+    session.execute(
+        sa.delete(LoginThrottle).where(
+            sa.or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until <= now),
+            sa.or_(
+                LoginThrottle.window_started_at.is_(None),
+                LoginThrottle.window_started_at <= now - policy.FAILURE_WINDOW,
+            ),
+        )
+    )
+
+
+BLOCKED = {
+    Scope.ACCOUNT: "too many failed sign-ins; try again later",
+    Scope.ADDRESS: "too many failed sign-ins from this address; try again later",
+}
 
 
 def login(
@@ -265,13 +368,17 @@ def login(
     """Check a password and open a session; returns the principal and the cookie value.
 
     A failure is audited and committed before Unauthenticated is raised, so that failed
-    sign-ins are on record even though the sign-in itself did not happen.
+    sign-ins (and the lock-outs they bring) are on record although no sign-in happened.
     """
     now = clock.now()
     attempt = Actor(name=name[:128], client_address=client_address)
-    user = session.scalar(sa.select(User).where(User.name == name))
-    state = LoginState(user.failed_logins, user.locked_until) if user else LoginState(0, None)
-    if user is not None and policy.is_locked(state, now):
+    counted, address = name[:64], _address(client_address)
+    keys = policy.keys_of(counted, address)
+    rows = _throttles(session, keys.values())
+    ledger = {key: _throttle(row) for key, row in rows.items()}
+    scope = policy.blocked(ledger, counted, address, now)
+    if scope is not None:
+        until = policy.locked_until(ledger, counted, address, now)
         audit.record(
             session,
             clock,
@@ -281,15 +388,16 @@ def login(
             object_type="user",
             object_id=name,
             outcome=Outcome.DENIED,
-            details={"locked_until": str(user.locked_until)},
+            details={"scope": scope.value, "locked_until": str(until)},
         )
         session.commit()
-        raise Unauthenticated("too many failed sign-ins; try again later")
+        raise Unauthenticated(BLOCKED[scope])
+    user = session.scalar(sa.select(User).where(User.name == name))
     matches = passwords.matches(user.password_hash if user else None, password)
     if user is None or not matches or not user.active:
-        if user is not None:
-            state = policy.after_failed_login(state, now)
-            user.failed_logins, user.locked_until = state.failed_logins, state.locked_until
+        failed = policy.after_failed_sign_in(ledger, counted, address, now)
+        _forget_old(session, now)
+        _store(session, _throttles(session, keys.values()), failed.changed)
         reason = "unknown user" if user is None else ("disabled" if matches else "wrong password")
         audit.record(
             session,
@@ -302,28 +410,44 @@ def login(
             outcome=Outcome.FAILURE,
             details={"reason": reason},
         )
+        for locked in failed.locked:
+            audit.record(
+                session,
+                clock,
+                attempt,
+                Action.AUTHENTICATE,
+                "login.locked",
+                object_type="user" if locked is Scope.ACCOUNT else "client_address",
+                object_id=name if locked is Scope.ACCOUNT else address,
+                outcome=Outcome.DENIED,
+                details={
+                    "scope": locked.value,
+                    "address": address,
+                    "locked_until": str(failed.changed[keys[locked]].locked_until),
+                },
+            )
         session.commit()
         raise Unauthenticated("wrong user name or password")
-    state = policy.after_successful_login(state)
-    user.failed_logins, user.locked_until = state.failed_logins, state.locked_until
+    _store(session, rows, policy.after_successful_sign_in(counted, address))
     if passwords.needs_rehash(user.password_hash or ""):
         user.password_hash = passwords.hash(password)
     cookie = secrets.token_urlsafe(32)
-    session.add(
-        LoginSession(
-            user_id=user.id,
-            token_hash=_digest(cookie),
-            created_at=now,
-            expires_at=now + lifetime,
-            client_address=client_address,
-        )
+    opened = LoginSession(
+        user_id=user.id,
+        token_hash=_digest(cookie),
+        created_at=now,
+        expires_at=now + lifetime,
+        client_address=client_address,
     )
+    session.add(opened)
+    session.flush()
     principal = Principal(
         user_id=user.id,
         name=user.name,
         role=user.role,
         via="session",
         must_change_password=user.must_change_password,
+        credential_id=opened.id,
     )
     audit.record(
         session,
@@ -336,6 +460,92 @@ def login(
     )
     session.commit()
     return principal, cookie
+
+
+@dataclass(frozen=True)
+class Lockout:
+    """A lock-out in force: of one account from one address, or of an address as a whole."""
+
+    user: str | None  # None: every account from `address`
+    address: str
+    locked_until: datetime
+
+    @property
+    def scope(self) -> Scope:
+        """What the lock-out covers."""
+        return Scope.ADDRESS if self.user is None else Scope.ACCOUNT
+
+
+def lockouts(session: Session, now: datetime, name: str | None = None) -> list[Lockout]:
+    """The lock-outs in force at `now` (of account `name` only, if given), latest end first."""
+    query = sa.select(LoginThrottle).where(LoginThrottle.locked_until > now)
+    if name is not None:
+        query = query.where(LoginThrottle.user_name == name)
+    rows = session.scalars(
+        query.order_by(LoginThrottle.locked_until.desc(), LoginThrottle.client_address)
+    )
+    return [
+        Lockout(
+            user=None if row.user_name == policy.EVERY_ACCOUNT else row.user_name,
+            address=row.client_address,
+            locked_until=row.locked_until,
+        )
+        for row in rows
+        if row.locked_until is not None
+    ]
+
+
+def _lift_account(session: Session, name: str, now: datetime) -> list[str]:
+    """Delete every lock-out and failure count of account `name`; the addresses it was locked at."""
+    rows = list(session.scalars(sa.select(LoginThrottle).where(LoginThrottle.user_name == name)))
+    locked = sorted(r.client_address for r in rows if policy.is_locked(_throttle(r), now))
+    for row in rows:
+        session.delete(row)
+    session.flush()
+    return locked
+
+
+def lift_account_lockout(call: Call, name: str) -> list[str]:
+    """Let `name` sign in again from everywhere; returns the addresses it was locked out from."""
+    session = call.session
+    get_user(session, name)
+    lifted = _lift_account(session, name, call.clock.now())
+    if not lifted:
+        raise Conflict(f"'{name}' is not locked out")
+    audit.record(
+        session,
+        call.clock,
+        call.actor,
+        Action.CONFIGURE,
+        "user.unlocked",
+        object_type="user",
+        object_id=name,
+        details={"addresses": lifted},
+    )
+    session.commit()
+    return lifted
+
+
+def lift_lockout(call: Call, address: str, name: str | None = None) -> None:
+    """Lift one lock-out: of account `name` from `address`, or of `address` as a whole."""
+    session = call.session
+    key = (policy.EVERY_ACCOUNT if name is None else name, address)
+    row = _throttles(session, [key]).get(key)
+    if row is None or not policy.is_locked(_throttle(row), call.clock.now()):
+        whose = "the address" if name is None else f"'{name}' from"
+        raise NotFound(f"no lock-out of {whose} {address}")
+    session.delete(row)
+    audit.record(
+        session,
+        call.clock,
+        call.actor,
+        Action.CONFIGURE,
+        "lockout.lifted",
+        object_type="client_address",
+        object_id=address,
+        details={"user": name},
+    )
+    session.commit()
 
 
 def logout(session: Session, clock: Clock, cookie: str, client_address: str | None) -> None:
@@ -370,6 +580,7 @@ def principal_from_cookie(session: Session, clock: Clock, cookie: str) -> Princi
         role=row.user.role,
         via="session",
         must_change_password=row.user.must_change_password,
+        credential_id=row.id,
     )
 
 
@@ -378,18 +589,32 @@ def principal_from_token(session: Session, clock: Clock, token: str) -> Principa
     if not token.startswith(TOKEN_PREFIX):
         raise Unauthenticated("malformed API token")
     row = session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _digest(token)))
-    now = clock.now()
-    if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at <= now):
+    if row is None or not policy.token_live(
+        row.created_at, row.expires_at, row.revoked_at, clock.now()
+    ):
         raise Unauthenticated("the API token is unknown, revoked or expired")
     if not row.user.active:
         raise Unauthenticated("the account is disabled")
-    return Principal(user_id=row.user.id, name=row.user.name, role=row.user.role, via="token")
+    return Principal(
+        user_id=row.user.id,
+        name=row.user.name,
+        role=row.user.role,
+        via="token",
+        credential_id=row.id,
+    )
 
 
 def issue_token(
-    call: Call, name: str, *, label: str = "", days: int | None = 90
-) -> tuple[str, datetime | None]:
-    """Create an API token for `name`; returns the token (shown once) and its expiry."""
+    call: Call, name: str, *, label: str = "", days: int | None = policy.DEFAULT_TOKEN_DAYS
+) -> tuple[str, datetime]:
+    """Create an API token for `name`; returns the token (shown once) and its expiry.
+
+    Every token expires, at most `policy.MAX_TOKEN_DAYS` after it is issued.
+    """
+    problem = policy.token_days_problem(days)
+    if problem is not None:
+        raise InvalidInput(problem, field="days")
+    assert days is not None
     session = call.session
     user = get_user(session, name)
     if not user.active:
@@ -399,7 +624,7 @@ def issue_token(
         raise PasswordChangeRequired("choose your own password before issuing tokens")
     now = call.clock.now()
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    expires = now + timedelta(days=days) if days is not None else None
+    expires = policy.token_expiry(now, days)
     session.add(
         ApiToken(
             user_id=user.id,
@@ -417,7 +642,7 @@ def issue_token(
         "user.token_issued",
         object_type="user",
         object_id=name,
-        details={"label": label, "expires_at": None if expires is None else str(expires)},
+        details={"label": label, "expires_at": str(expires)},
     )
     session.commit()
     return token, expires

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import APIRouter, Response, status
+from sqlalchemy.orm import Session
 
 from custos.deps import DbSession, OwnAccount, RuntimeDep, UserManager
 from custos.users import service
+from custos.users.models import User
 from custos.users.schemas import (
+    AccountOut,
+    LockoutLift,
+    LockoutOut,
+    LockoutsLifted,
     PasswordChange,
     PasswordIssued,
     TokenCreate,
@@ -54,10 +62,23 @@ def issue_own_token(
     return TokenIssued(token=token, expires_at=expires)
 
 
-@router.get("/users", response_model=list[UserOut])
-def list_users(db: DbSession, _caller: UserManager) -> list[UserOut]:
-    """Every account."""
-    return [UserOut.model_validate(u) for u in service.list_users(db)]
+def _account(db: Session, user: User, now: datetime) -> AccountOut:
+    return AccountOut.model_validate(
+        {
+            **UserOut.model_validate(user).model_dump(),
+            "lockouts": [
+                LockoutOut.model_validate(lockout)
+                for lockout in service.lockouts(db, now, user.name)
+            ],
+        }
+    )
+
+
+@router.get("/users", response_model=list[AccountOut])
+def list_users(db: DbSession, runtime: RuntimeDep, _caller: UserManager) -> list[AccountOut]:
+    """Every account, with the lock-outs in force on it."""
+    now = runtime.clock.now()
+    return [_account(db, u, now) for u in service.list_users(db)]
 
 
 @router.post("/users", response_model=UserCreated, status_code=status.HTTP_201_CREATED)
@@ -76,10 +97,10 @@ def create_user(
     return UserCreated(user=UserOut.model_validate(user), password=password)
 
 
-@router.get("/users/{name}", response_model=UserOut)
-def get_user(name: str, db: DbSession, _caller: UserManager) -> UserOut:
-    """One account."""
-    return UserOut.model_validate(service.get_user(db, name))
+@router.get("/users/{name}", response_model=AccountOut)
+def get_user(name: str, db: DbSession, runtime: RuntimeDep, _caller: UserManager) -> AccountOut:
+    """One account, with the lock-outs in force on it."""
+    return _account(db, service.get_user(db, name), runtime.clock.now())
 
 
 @router.post("/users/{name}/disable", response_model=UserOut)
@@ -101,3 +122,27 @@ def reset_password(
     """Give an account a one-time password that must be changed at the next sign-in."""
     password = service.reset_password(caller.call(db, runtime), name, passwords=runtime.passwords)
     return PasswordIssued(password=password)
+
+
+@router.post("/users/{name}/unlock", response_model=LockoutsLifted)
+def unlock_user(
+    name: str, db: DbSession, runtime: RuntimeDep, caller: UserManager
+) -> LockoutsLifted:
+    """Lift every lock-out of an account, from whichever addresses; 409 if there is none."""
+    lifted = service.lift_account_lockout(caller.call(db, runtime), name)
+    return LockoutsLifted(user=name, addresses=lifted)
+
+
+@router.get("/lockouts", response_model=list[LockoutOut])
+def list_lockouts(db: DbSession, runtime: RuntimeDep, _caller: UserManager) -> list[LockoutOut]:
+    """Every sign-in lock-out in force: of accounts at one address, and of whole addresses."""
+    return [LockoutOut.model_validate(x) for x in service.lockouts(db, runtime.clock.now())]
+
+
+@router.post("/lockouts/lift", status_code=status.HTTP_204_NO_CONTENT)
+def lift_lockout(
+    data: LockoutLift, db: DbSession, runtime: RuntimeDep, caller: UserManager
+) -> Response:
+    """Lift one lock-out: an address's own (no user), or one account's at that address."""
+    service.lift_lockout(caller.call(db, runtime), data.address, data.user)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -14,6 +14,7 @@ from custos import __version__
 from custos.access import views as access_views
 from custos.audit import views as audit_views
 from custos.cameras import views as camera_views
+from custos.cases import hold_views
 from custos.cases import views as case_views
 from custos.deps import PUBLIC, DbSession, RuntimeDep
 from custos.health import service as health
@@ -76,6 +77,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(retention_views.public)
     app.include_router(retention_views.api)
     app.include_router(case_views.router)
+    app.include_router(hold_views.router)
     app.include_router(access_views.router)
     app.include_router(health_views.router)
     app.include_router(pages.router)

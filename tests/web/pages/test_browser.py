@@ -1,5 +1,6 @@
-"""A refused form in headless Chromium: what was typed is still in the fields and the reason
-stands right under the field it concerns. The screenshot is kept in the test's folder."""
+"""Forms in headless Chromium: a refused one keeps what was typed, the reason right under the
+field it concerns; a hold is placed from the case picker and kept until a new date. The
+screenshots are kept in the test's folder."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser
 
+from custos.cases import service as cases
 from custos.context import Principal
 from custos.permissions import Role
+from custos.retention import holds
 from custos.users import service as users
 from helpers import CHEAP_PASSWORDS, ServedCustos, call_of, register_camera
 
@@ -94,3 +97,55 @@ def test_a_refused_incident_form_in_the_browser(
     assert abs(shown["x"] - field["x"]) < 4
     assert error.evaluate("e => getComputedStyle(e).color") == "rgb(179, 38, 30)"
     print(f"screenshot: {tmp_path / 'refused-incident.png'}")
+
+
+def test_a_hold_is_placed_from_the_case_picker_and_kept_until_a_new_date(
+    tmp_path: Path, browser: Browser
+) -> None:
+    server = ServedCustos(tmp_path / "data")
+    runtime = server.runtime
+    with runtime.sessions() as session:
+        call = call_of(session, runtime.clock)
+        _, temporary = users.create_user(
+            call, name="aida", role=Role.APPROVER, passwords=CHEAP_PASSWORDS
+        )
+        assert temporary is not None
+        user = users.get_user(session, "aida")
+        principal = Principal(user.id, "aida", Role.APPROVER, via="session")
+        users.change_own_password(call, principal, temporary, PASSWORD, passwords=CHEAP_PASSWORDS)
+        cases.open_case(call, "12/2026-0457", "cpc-kz-199", "robbery at the plaza")
+    register_camera(runtime, "plaza-north", "rtsp://plaza.example/live")
+    server.start()
+    try:
+        context = browser.new_context(timezone_id="Asia/Almaty")
+        page = context.new_page()
+        page.goto(f"{server.url}/login?next=/holds")
+        page.fill('input[name="name"]', "aida")
+        page.fill('input[name="password"]', PASSWORD)
+        page.click('button[type="submit"]')
+        page.wait_for_selector("#hold-form")
+        now = datetime.now(UTC).replace(microsecond=0)
+        form = page.locator("#hold-form")
+        form.locator('select[name="case_ref"]').select_option("12/2026-0457")
+        form.locator('input[name="camera"]').fill("plaza-north")
+        form.locator('input[name="start"]').fill((now - timedelta(hours=2)).strftime(FORM))
+        form.locator('input[name="end"]').fill((now - timedelta(hours=1)).strftime(FORM))
+        form.locator('textarea[name="reason"]').fill("trial next month")
+        form.locator('button[type="submit"]').click()
+        row = page.locator("tr[data-hold]")
+        row.wait_for()
+        assert row.locator("[data-camera]").first.inner_text().startswith("plaza-north: ")
+        # Times are shown in the viewer's zone (Almaty), the UTC text is only the fallback.
+        assert "UTC" not in row.locator("time").first.inner_text()
+
+        keep_until = (now + timedelta(days=100)).strftime(FORM)
+        row.locator('input[name="keep_until"]').fill(keep_until)
+        row.locator('form.review input[name="reason"]').fill("the trial was postponed")
+        row.locator('form.review button[type="submit"]').click()
+        page.wait_for_load_state()
+        page.screenshot(path=str(tmp_path / "holds.png"), full_page=True)
+        with runtime.sessions() as session:
+            [hold] = holds.list_holds(session)
+            assert hold.review_due == datetime.fromisoformat(keep_until).replace(tzinfo=UTC)
+    finally:
+        server.stop()

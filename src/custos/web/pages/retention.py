@@ -8,6 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
+from custos.cameras import service as cameras
+from custos.cases import holds as case_holds
 from custos.clock import parse_time
 from custos.deps import (
     Caller,
@@ -20,7 +22,7 @@ from custos.deps import (
     RetentionViewer,
     RuntimeDep,
 )
-from custos.errors import NotFound
+from custos.errors import Conflict, NotFound
 from custos.permissions import Permission, is_admitted
 from custos.retention import emergency, holds, incidents, pressure, state
 from custos.retention import service as retention
@@ -30,6 +32,7 @@ from custos.retention.schemas import (
     RegimeEnd,
     RegimeIn,
     ReleaseIn,
+    ReviewIn,
     Unmark,
 )
 from custos.web import forms
@@ -253,17 +256,21 @@ def _holds_page(
     form: forms.Form | None = None,
 ) -> Response:
     form = form or forms.Form(PLACE)
-    live = holds.list_holds(db)
+    listed = case_holds.list_holds(db)
+    can_manage = is_admitted(caller.role, Permission.MANAGE_HOLDS)
     return render(
         request,
         "holds.html",
         status_code=form.status,
         principal=caller.principal,
-        holds=live,
-        overdue=holds.overdue(live, runtime.clock.now()),
-        can_manage=is_admitted(caller.role, Permission.MANAGE_HOLDS),
+        holds=listed,
+        overdue=holds.overdue([entry.hold for entry in listed], runtime.clock.now()),
+        can_manage=can_manage,
+        open_cases=case_holds.open_cases(db) if can_manage else [],
+        camera_names=sorted(cameras.camera_names(db).values()) if can_manage else [],
         form=form,
         review_days=runtime.policy.profile.holds.review_interval_days,
+        max_review_days=runtime.policy.profile.holds.max_review_interval_days,
     )
 
 
@@ -288,7 +295,8 @@ def place_hold(
     reason: Annotated[str, Form()] = "",
     person_ref: Annotated[str, Form()] = "",
 ) -> Response:
-    """Place a hold from the form (one camera and window; the API takes several)."""
+    """Place a hold inside an open case from the form (one camera and window; the API takes
+    several)."""
     form = forms.Form(
         PLACE,
         forms.typed(
@@ -316,7 +324,7 @@ def place_hold(
                 ],
             }
         )
-        return holds.place_hold(
+        return case_holds.place_hold(
             caller.call(db, runtime),
             case_ref=data.case_ref,
             reason=data.reason,
@@ -331,8 +339,41 @@ def place_hold(
         _place,
         lambda _: "/holds",
         lambda refused: _holds_page(request, db, runtime, caller, refused),
-        # The form's one camera and window stand for the API's list of scopes.
-        forms.Placement(fields={"scopes": "camera"}, unnamed={NotFound: "camera"}),
+        # The form's one camera and window stand for the API's list of scopes; an unknown or
+        # closed case is beside the case picker, an unknown camera beside the camera.
+        forms.Placement(
+            fields={"scopes": "camera"},
+            unnamed={case_holds.NoSuchCase: "case_ref", Conflict: "case_ref", NotFound: "camera"},
+        ),
+    )
+
+
+@router.post("/holds/{hold_id}/review")
+def review_hold(
+    hold_id: int,
+    request: Request,
+    db: DbSession,
+    runtime: RuntimeDep,
+    caller: HoldManager,
+    keep_until: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    """Keep a hold until a new date, with the reason it is still needed."""
+    form = forms.Form(f"review:{hold_id}", forms.typed(keep_until=keep_until, reason=reason))
+
+    def _review() -> object:
+        data = ReviewIn(keep_until=parse_time(keep_until, "keep_until"), reason=reason)
+        return case_holds.review_hold(
+            caller.call(db, runtime), hold_id, data.keep_until, data.reason
+        )
+
+    return forms.act(
+        db,
+        form,
+        _review,
+        lambda _: "/holds",
+        lambda refused: _holds_page(request, db, runtime, caller, refused),
+        forms.Placement(fields={"review_due": "keep_until", "note": "reason"}),
     )
 
 
@@ -350,7 +391,7 @@ def release_hold(
     return forms.act(
         db,
         form,
-        lambda: holds.release_hold(
+        lambda: case_holds.release_hold(
             caller.call(db, runtime),
             hold_id,
             ReleaseIn(reason=reason).reason,

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from custos.deps import Caller, DbSession, OwnAccount, RuntimeDep, UserManager
 from custos.errors import Conflict, InvalidInput
 from custos.permissions import Role
+from custos.users import policy as account_rules
 from custos.users import service as users
 from custos.users.schemas import PasswordChange, TokenCreate, UserCreate
 from custos.web import forms
@@ -24,12 +25,18 @@ ADD_USER = "user"
 def _users_page(
     request: Request,
     db: DbSession,
+    runtime: RuntimeDep,
     caller: Caller,
     form: forms.Form | None = None,
     issued: tuple[str, str] | None = None,
     status_code: int | None = None,
 ) -> Response:
     form = form or forms.Form(ADD_USER)
+    lockouts = users.lockouts(db, runtime.clock.now())
+    lockouts_of: dict[str, list[users.Lockout]] = {}
+    for lockout in lockouts:
+        if lockout.user is not None:
+            lockouts_of.setdefault(lockout.user, []).append(lockout)
     return render(
         request,
         "users.html",
@@ -39,13 +46,19 @@ def _users_page(
         roles=list(Role),
         issued=issued,
         form=form,
+        lockouts=lockouts,
+        lockouts_of=lockouts_of,
+        lockout_minutes=int(account_rules.LOCKOUT.total_seconds() // 60),
+        address_failures=account_rules.ADDRESS_FAILURES,
     )
 
 
 @router.get("/users")
-def users_page(request: Request, db: DbSession, caller: UserManager) -> Response:
+def users_page(
+    request: Request, db: DbSession, runtime: RuntimeDep, caller: UserManager
+) -> Response:
     """Accounts, for admins."""
-    return _users_page(request, db, caller)
+    return _users_page(request, db, runtime, caller)
 
 
 @router.post("/users")
@@ -79,21 +92,26 @@ def create_user(
         db,
         form,
         _create,
-        lambda issued: _users_page(request, db, caller, issued=issued, status_code=201),
-        lambda refused: _users_page(request, db, caller, refused),
+        lambda issued: _users_page(request, db, runtime, caller, issued=issued, status_code=201),
+        lambda refused: _users_page(request, db, runtime, caller, refused),
         forms.Placement(unnamed={Conflict: "name"}),
     )
 
 
 def _on_users_page(
-    request: Request, db: DbSession, caller: Caller, name: str, action: Callable[[], object]
+    request: Request,
+    db: DbSession,
+    runtime: RuntimeDep,
+    caller: Caller,
+    name: str,
+    action: Callable[[], object],
 ) -> Response:
     return forms.act(
         db,
         forms.Form(f"account:{name}"),
         action,
         lambda _: "/users",
-        lambda refused: _users_page(request, db, caller, refused),
+        lambda refused: _users_page(request, db, runtime, caller, refused),
     )
 
 
@@ -105,6 +123,7 @@ def disable_user(
     return _on_users_page(
         request,
         db,
+        runtime,
         caller,
         name,
         lambda: users.set_active(caller.call(db, runtime), name, False),
@@ -119,6 +138,7 @@ def enable_user(
     return _on_users_page(
         request,
         db,
+        runtime,
         caller,
         name,
         lambda: users.set_active(caller.call(db, runtime), name, True),
@@ -134,8 +154,42 @@ def reset_password(
         db,
         forms.Form(f"account:{name}"),
         lambda: users.reset_password(caller.call(db, runtime), name, passwords=runtime.passwords),
-        lambda password: _users_page(request, db, caller, issued=(name, password)),
-        lambda refused: _users_page(request, db, caller, refused),
+        lambda password: _users_page(request, db, runtime, caller, issued=(name, password)),
+        lambda refused: _users_page(request, db, runtime, caller, refused),
+    )
+
+
+@router.post("/users/{name}/unlock")
+def unlock_user(
+    name: str, request: Request, db: DbSession, runtime: RuntimeDep, caller: UserManager
+) -> Response:
+    """Lift every lock-out of an account from the users page."""
+    return _on_users_page(
+        request,
+        db,
+        runtime,
+        caller,
+        name,
+        lambda: users.lift_account_lockout(caller.call(db, runtime), name),
+    )
+
+
+@router.post("/users/lockouts/lift")
+def lift_lockout(
+    request: Request,
+    db: DbSession,
+    runtime: RuntimeDep,
+    caller: UserManager,
+    address: Annotated[str, Form()] = "",
+    user: Annotated[str, Form()] = "",
+) -> Response:
+    """Lift one lock-out listed on the users page."""
+    return forms.act(
+        db,
+        forms.Form("lockouts"),
+        lambda: users.lift_lockout(caller.call(db, runtime), address.strip(), user.strip() or None),
+        lambda _: "/users#lockouts",
+        lambda refused: _users_page(request, db, runtime, caller, refused),
     )
 
 
@@ -160,6 +214,7 @@ def _account_page(
         user=users.get_user(db, caller.principal.name),
         form=form,
         token=token,
+        token_days=account_rules.DEFAULT_TOKEN_DAYS,
     )
 
 

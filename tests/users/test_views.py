@@ -1,0 +1,145 @@
+"""The accounts API: tokens that always end, lock-outs per client address that admins see and
+lift, and a password change that ends the account's other sessions and tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from custos.context import Call, Principal
+from custos.permissions import Role
+from custos.users import policy
+from custos.users import service as users
+from helpers import CHEAP_PASSWORDS, audit_events, bearer
+
+ATTACKER = ("198.51.100.7", 40000)
+REAL_USER = ("192.0.2.10", 40000)
+PASSWORD = "a long and private phrase"
+
+
+@pytest.fixture
+def at(app: FastAPI) -> Iterator[Callable[[tuple[str, int]], TestClient]]:
+    """HTTPS clients that connect from a given client address (and send this site's Origin)."""
+    opened: list[TestClient] = []
+
+    def _client(address: tuple[str, int]) -> TestClient:
+        client = TestClient(
+            app,
+            base_url="https://testserver",
+            follow_redirects=False,
+            client=address,
+            headers={"Origin": "https://testserver"},
+        )
+        opened.append(client.__enter__())
+        return client
+
+    yield _client
+    for client in opened:
+        client.__exit__(None, None, None)
+
+
+def _account(call: Call, name: str, role: Role = Role.OPERATOR) -> None:
+    user, temporary = users.create_user(call, name=name, role=role, passwords=CHEAP_PASSWORDS)
+    assert temporary is not None
+    principal = Principal(user.id, name, role, "session")
+    users.change_own_password(call, principal, temporary, PASSWORD, passwords=CHEAP_PASSWORDS)
+
+
+@pytest.mark.parametrize("days", [None, 0, policy.MAX_TOKEN_DAYS + 1, 3650])
+def test_a_token_that_would_not_end_or_end_too_late_is_422(
+    client: TestClient, make_user: Callable[..., tuple[str, str]], days: int | None
+) -> None:
+    headers = bearer(make_user(Role.AUDITOR)[1])
+    response = client.post("/api/me/tokens", headers=headers, json={"label": "ci", "days": days})
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"][-1] == "days"
+
+
+def test_a_token_ends_when_asked_and_by_default_at_the_maximum(
+    client: TestClient, make_user: Callable[..., tuple[str, str]], call: Call
+) -> None:
+    headers = bearer(make_user(Role.AUDITOR)[1])
+    now = call.clock.now()
+    short = client.post("/api/me/tokens", headers=headers, json={"days": 7})
+    assert short.status_code == 201
+    assert short.json()["expires_at"].startswith(str((now + timedelta(days=7)).date()))
+    default = client.post("/api/me/tokens", headers=headers, json={})
+    longest = now + timedelta(days=policy.MAX_TOKEN_DAYS)
+    assert default.json()["expires_at"].startswith(str(longest.date()))
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["TokenCreate"]
+    assert schema["properties"]["days"]["maximum"] == policy.MAX_TOKEN_DAYS
+
+
+def test_one_address_locks_the_admin_out_only_for_itself_and_an_admin_lifts_it(
+    call: Call,
+    at: Callable[[tuple[str, int]], TestClient],
+    make_user: Callable[..., tuple[str, str]],
+) -> None:
+    _account(call, "root", Role.ADMIN)
+    attacker, real = at(ATTACKER), at(REAL_USER)
+    for _ in range(policy.ACCOUNT_FAILURES + 3):
+        refused = attacker.post("/login", data={"name": "root", "password": "guess it"})
+        assert refused.status_code == 401
+    assert "too many failed sign-ins" in refused.text
+    # The real admin, from their own address, signs in as usual.
+    signed = real.post("/login", data={"name": "root", "password": PASSWORD})
+    assert signed.status_code == 303
+    other_admin = bearer(make_user(Role.ADMIN)[1])
+    listed = real.get("/api/users/root", headers=other_admin).json()
+    assert [(x["user"], x["address"]) for x in listed["lockouts"]] == [("root", ATTACKER[0])]
+    everything = real.get("/api/lockouts", headers=other_admin).json()
+    assert [(x["user"], x["address"]) for x in everything] == [("root", ATTACKER[0])]
+    lifted = real.post("/api/users/root/unlock", headers=other_admin)
+    assert lifted.json() == {"user": "root", "addresses": [ATTACKER[0]]}
+    assert real.post("/api/users/root/unlock", headers=other_admin).status_code == 409
+    assert real.get("/api/lockouts", headers=other_admin).json() == []
+    assert attacker.post("/login", data={"name": "root", "password": PASSWORD}).status_code == 303
+
+
+def test_an_address_locked_out_as_a_whole_is_lifted_by_address(
+    call: Call,
+    db: Session,
+    at: Callable[[tuple[str, int]], TestClient],
+    make_user: Callable[..., tuple[str, str]],
+) -> None:
+    _account(call, "olga")
+    attacker = at(ATTACKER)
+    for i in range(policy.ADDRESS_FAILURES):
+        attacker.post("/login", data={"name": f"guess{i}", "password": "guess it"})
+    refused = attacker.post("/login", data={"name": "olga", "password": PASSWORD})
+    assert refused.status_code == 401
+    assert "from this address" in refused.text
+    admin = bearer(make_user(Role.ADMIN)[1])
+    listed = attacker.get("/api/lockouts", headers=admin).json()
+    assert [(x["user"], x["address"]) for x in listed] == [(None, ATTACKER[0])]
+    missing = attacker.post("/api/lockouts/lift", headers=admin, json={"address": "10.9.9.9"})
+    assert missing.status_code == 404
+    lifted = attacker.post("/api/lockouts/lift", headers=admin, json={"address": ATTACKER[0]})
+    assert lifted.status_code == 204
+    assert attacker.post("/login", data={"name": "olga", "password": PASSWORD}).status_code == 303
+    assert audit_events(db, event="lockout.lifted")[0].details == {"user": None}
+
+
+def test_changing_the_password_signs_out_every_other_browser_and_token(
+    call: Call, at: Callable[[tuple[str, int]], TestClient]
+) -> None:
+    _account(call, "nia")
+    here, there = at(REAL_USER), at(ATTACKER)
+    for client in (here, there):
+        assert client.post("/login", data={"name": "nia", "password": PASSWORD}).status_code == 303
+    token = here.post("/api/me/tokens", json={"label": "laptop"}).json()["token"]
+    assert there.get("/api/me", headers=bearer(token)).status_code == 200
+    changed = here.post(
+        "/api/me/password",
+        json={"current_password": PASSWORD, "new_password": "a fresh private phrase"},
+    )
+    assert changed.status_code == 204
+    assert here.get("/api/me").status_code == 200  # the session that made the change stays
+    assert there.get("/api/me").status_code == 401
+    assert there.get("/api/me", headers=bearer(token)).status_code == 401
