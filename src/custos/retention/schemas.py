@@ -7,6 +7,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from custos.http import Time
+
 
 class PolicyOut(BaseModel):
     """The policy in force, as published."""
@@ -45,8 +47,8 @@ class ScopeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     camera: str
-    start: datetime
-    end: datetime
+    start: Time
+    end: Time
 
 
 class HoldIn(BaseModel):
@@ -58,7 +60,7 @@ class HoldIn(BaseModel):
     person_ref: str | None = Field(default=None, max_length=128)
     scopes: list[ScopeIn] = Field(min_length=1)
     reason: str = Field(min_length=1)
-    review_due: datetime | None = None
+    review_due: Time | None = None
 
 
 class HoldOut(BaseModel):
@@ -87,8 +89,8 @@ class RegimeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     regions: list[str] = Field(min_length=1)
-    start: datetime
-    end: datetime | None = None
+    start: Time
+    end: Time | None = None
     decree_ref: str = Field(min_length=1)
 
 
@@ -97,7 +99,7 @@ class RegimeEnd(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    end: datetime
+    end: Time
 
 
 class RegimeOut(BaseModel):
@@ -116,8 +118,8 @@ class IncidentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     cameras: list[str] = Field(min_length=1)
-    start: datetime
-    end: datetime
+    start: Time
+    end: Time
     description: str = Field(min_length=1)
     reference: str = Field(min_length=1, max_length=256)
     justification: str = Field(min_length=1)

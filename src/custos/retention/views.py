@@ -18,6 +18,7 @@ from custos.deps import (
     RetentionViewer,
     RuntimeDep,
 )
+from custos.http import Id, Time, answers
 from custos.retention import emergency, holds
 from custos.retention import service as retention
 from custos.retention.models import EmergencyRegime, LegalHold
@@ -66,7 +67,7 @@ def plan(
     db: DbSession,
     runtime: RuntimeDep,
     _caller: RetentionViewer,
-    at: datetime | None = None,
+    at: Time | None = None,
     limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
 ) -> PlanOut:
     """The erasures due by `at` (default now), re-decided from fresh facts."""
@@ -108,7 +109,7 @@ def list_holds(db: DbSession, runtime: RuntimeDep, _caller: HoldViewer) -> list[
     return [_hold_out(h, now) for h in holds.list_holds(db)]
 
 
-@api.post("/holds", status_code=status.HTTP_201_CREATED)
+@api.post("/holds", status_code=status.HTTP_201_CREATED, responses=answers(404))
 def place_hold(data: HoldIn, db: DbSession, runtime: RuntimeDep, caller: HoldManager) -> HoldOut:
     """Place a legal hold on a case over cameras × windows."""
     hold = holds.place_hold(
@@ -122,9 +123,9 @@ def place_hold(data: HoldIn, db: DbSession, runtime: RuntimeDep, caller: HoldMan
     return _hold_out(hold, runtime.clock.now())
 
 
-@api.post("/holds/{hold_id}/release")
+@api.post("/holds/{hold_id}/release", responses=answers(409))
 def release_hold(
-    hold_id: int, data: ReleaseIn, db: DbSession, runtime: RuntimeDep, caller: HoldManager
+    hold_id: Id, data: ReleaseIn, db: DbSession, runtime: RuntimeDep, caller: HoldManager
 ) -> HoldOut:
     """Release a hold."""
     hold = holds.release_hold(caller.call(db, runtime), hold_id, data.reason)
@@ -162,9 +163,9 @@ def declare(
     return _regime_out(regime)
 
 
-@api.post("/emergencies/{regime_id}/end")
+@api.post("/emergencies/{regime_id}/end", responses=answers(409))
 def end_emergency(
-    regime_id: int, data: RegimeEnd, db: DbSession, runtime: RuntimeDep, caller: EmergencyManager
+    regime_id: Id, data: RegimeEnd, db: DbSession, runtime: RuntimeDep, caller: EmergencyManager
 ) -> RegimeOut:
     """Record the end of a state of emergency."""
     regime = emergency.end_regime(caller.call(db, runtime), regime_id, data.end)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from custos.deps import DbSession, OwnAccount, RuntimeDep, UserManager
+from custos.http import answers
 from custos.users import service
 from custos.users.schemas import (
     PasswordChange,
@@ -40,7 +41,12 @@ def change_password(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/me/tokens", response_model=TokenIssued, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/me/tokens",
+    response_model=TokenIssued,
+    status_code=status.HTTP_201_CREATED,
+    responses=answers(409),
+)
 def issue_own_token(
     request: TokenCreate, db: DbSession, runtime: RuntimeDep, caller: OwnAccount
 ) -> TokenIssued:
@@ -60,7 +66,12 @@ def list_users(db: DbSession, _caller: UserManager) -> list[UserOut]:
     return [UserOut.model_validate(u) for u in service.list_users(db)]
 
 
-@router.post("/users", response_model=UserCreated, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/users",
+    response_model=UserCreated,
+    status_code=status.HTTP_201_CREATED,
+    responses=answers(409),
+)
 def create_user(
     data: UserCreate, db: DbSession, runtime: RuntimeDep, caller: UserManager
 ) -> UserCreated:
@@ -82,7 +93,7 @@ def get_user(name: str, db: DbSession, _caller: UserManager) -> UserOut:
     return UserOut.model_validate(service.get_user(db, name))
 
 
-@router.post("/users/{name}/disable", response_model=UserOut)
+@router.post("/users/{name}/disable", response_model=UserOut, responses=answers(409))
 def disable_user(name: str, db: DbSession, runtime: RuntimeDep, caller: UserManager) -> UserOut:
     """Disable an account and end its sessions and tokens."""
     return UserOut.model_validate(service.set_active(caller.call(db, runtime), name, False))

@@ -90,7 +90,16 @@ def create_app(runtime: Runtime) -> FastAPI:
 def _system_router(metrics: WebMetrics) -> APIRouter:
     router = APIRouter(tags=["system"])
 
-    @router.get("/healthz", dependencies=[PUBLIC])
+    @router.get(
+        "/healthz",
+        dependencies=[PUBLIC],
+        responses={
+            503: {
+                "description": "down: the database is unreachable (the same body as 200)",
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            }
+        },
+    )
     def healthz(db: DbSession, runtime: RuntimeDep) -> JSONResponse:
         """ok; degraded (still 200) with the reasons; down (503) when the database is unreachable.
 

@@ -21,6 +21,7 @@ from custos.deps import (
     RuntimeDep,
 )
 from custos.errors import NotFound
+from custos.http import Id
 from custos.permissions import Permission, is_admitted
 from custos.retention import emergency, holds, incidents, pressure, state
 from custos.retention import service as retention
@@ -112,7 +113,7 @@ def declare_emergency(
 
 @router.post("/retention/emergencies/{regime_id}/end")
 def end_emergency(
-    regime_id: int,
+    regime_id: Id,
     request: Request,
     db: DbSession,
     runtime: RuntimeDep,
@@ -220,7 +221,7 @@ def mark_incident(
 
 @router.post("/incidents/{incident_id}/unmark")
 def unmark_incident(
-    incident_id: int,
+    incident_id: Id,
     request: Request,
     db: DbSession,
     runtime: RuntimeDep,
@@ -338,7 +339,7 @@ def place_hold(
 
 @router.post("/holds/{hold_id}/release")
 def release_hold(
-    hold_id: int,
+    hold_id: Id,
     request: Request,
     db: DbSession,
     runtime: RuntimeDep,
