@@ -7,22 +7,26 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from custos.http import MAX_INT, ErrorOut, Id, Index, Time, answers
+from custos.http import MAX_ID, MAX_INT, ErrorOut, Id, Index, Size, Time, answers
 
 IDS = TypeAdapter(Id)
 INDEXES = TypeAdapter(Index)
 TIMES = TypeAdapter(Time)
 
 
-def test_ids_are_what_a_64_bit_column_holds() -> None:
+def test_ids_are_what_an_integer_column_holds_and_log_positions_a_bigint() -> None:
     assert IDS.validate_python(1) == 1
-    assert IDS.validate_python(MAX_INT) == MAX_INT
-    for refused in (0, -1, MAX_INT + 1, 2**64):
+    assert IDS.validate_python(MAX_ID) == MAX_ID == 2**31 - 1
+    for refused in (0, -1, MAX_ID + 1, 2**64):
         with pytest.raises(ValidationError):
             IDS.validate_python(refused)
     assert INDEXES.validate_python(0) == 0
+    assert INDEXES.validate_python(MAX_INT) == MAX_INT == 2**63 - 1
     with pytest.raises(ValidationError):
         INDEXES.validate_python(MAX_INT + 1)
+    assert TypeAdapter(Size).validate_python(MAX_INT) == MAX_INT
+    with pytest.raises(ValidationError):
+        TypeAdapter(Size).validate_python(0)
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,10 @@ Numbers and times from outside are typed once, here, and every route and input s
 these types, so no value that a database column, a `timedelta` or a `datetime` cannot hold
 gets past the edge:
 
-    Id      a row's number in a path, a query or a body: 1 .. 2**63 - 1 (a BIGINT)
-    Index   a position or a count that may be 0: 0 .. 2**63 - 1
+    Id      a row's number in a path, a query or a body: 1 .. 2**31 - 1, what an INTEGER
+            column holds on PostgreSQL (SQLite's hold more; the API promises the same on both)
+    Index   a position in the audit log, or a count of its entries, 0 .. 2**63 - 1 (BIGINT)
+    Size    a size of the audit log: 1 .. 2**63 - 1
     Time    ISO 8601 with a date (`2026-11-30`, `2026-11-30T14:05`, `...T14:05:00+05:00`);
             no zone means UTC; a bare number (`0.5`, `1764500000`) is refused, not read as
             seconds since 1970; years 1970 to 8999 only, so that adding a retention period
@@ -24,10 +26,12 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
-MAX_INT = 2**63 - 1  # the largest value of a signed 64-bit column, in SQLite and PostgreSQL
+MAX_ID = 2**31 - 1  # the largest value of an INTEGER column on PostgreSQL: every row id
+MAX_INT = 2**63 - 1  # the largest value of a BIGINT column: the audit log's positions
 
-Id = Annotated[int, Field(ge=1, le=MAX_INT)]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Index = Annotated[int, Field(ge=0, le=MAX_INT)]
+Size = Annotated[int, Field(ge=1, le=MAX_INT)]
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)

@@ -16,12 +16,13 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 
 from custos.deps import Admits, public
-from custos.http import MAX_INT
+from custos.http import MAX_ID, MAX_INT
 from custos.permissions import Role
 from helpers import bearer
 
 TOO_LARGE = 2**64  # what overflowed a 64-bit column and used to answer 500
-OUT_OF_RANGE = [str(TOO_LARGE), str(MAX_INT + 1), "0", "-1"]
+# 2**31 was a 500 on PostgreSQL, whose id columns are 32-bit; 2**64 on both.
+OUT_OF_RANGE = [str(TOO_LARGE), str(MAX_INT + 1), str(MAX_ID + 1), "0", "-1"]
 
 
 def _admitted(route: APIRoute) -> frozenset[Role] | None:

@@ -21,7 +21,7 @@ from custos.audit.schemas import (
 from custos.audit.service import EntryFilter, read_entries
 from custos.deps import PUBLIC, AuditReader, DbSession, RuntimeDep, WitnessManager
 from custos.errors import NotFound
-from custos.http import Id, Index, Time, answers
+from custos.http import Index, Size, Time, answers
 
 transparency = APIRouter(prefix="/transparency", tags=["transparency"])
 api = APIRouter(prefix="/api/audit", tags=["audit"])
@@ -52,7 +52,7 @@ def log_key(db: DbSession, runtime: RuntimeDep) -> PlainTextResponse:
 
 
 @transparency.get("/proof/inclusion", dependencies=[PUBLIC])
-def inclusion_proof(db: DbSession, index: Index, size: Id) -> InclusionProof:
+def inclusion_proof(db: DbSession, index: Index, size: Size) -> InclusionProof:
     """The inclusion proof of one entry (RFC 9162), base64 hashes."""
     leaf, proof = log.inclusion_with_leaf(db, index, size)
     return InclusionProof(
@@ -67,8 +67,8 @@ def inclusion_proof(db: DbSession, index: Index, size: Id) -> InclusionProof:
 @transparency.get("/proof/consistency", dependencies=[PUBLIC])
 def consistency_proof(
     db: DbSession,
-    old: Annotated[Id, Query(alias="from")],
-    new: Annotated[Id, Query(alias="to")],
+    old: Annotated[Size, Query(alias="from")],
+    new: Annotated[Size, Query(alias="to")],
 ) -> ConsistencyProof:
     """The consistency proof between two tree sizes (RFC 9162), base64 hashes."""
     proof = log.consistency(db, old, new)

@@ -202,6 +202,8 @@ def install(app: FastAPI) -> None:
     def _handle_http(request: Request, error: HTTPException) -> Response:
         status = error.status_code
         detail = str(error.detail) if error.detail else http.HTTPStatus(status).phrase
+        if status == 400:  # FastAPI's word for a body it cannot parse: an input refused, as any
+            status, detail = 422, "the body cannot be read: it is not JSON or form data in UTF-8"
         if wants_html(request) and status >= 400:
             return _error_page(request, status, detail)
         if status < 400 or status in (204, 304):
