@@ -73,7 +73,6 @@ CODES: dict[type[CustosError], str] = {
 
 # The codes of statuses that come from the web framework rather than from a Custos error.
 HTTP_CODES: dict[int, str] = {
-    400: "bad_request",
     401: "unauthenticated",
     403: "forbidden",
     404: "not_found",
