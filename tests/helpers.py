@@ -6,9 +6,11 @@ import http.server
 import json
 import os
 import socket
+import struct
 import subprocess
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -498,3 +500,59 @@ class Recording:
     def segments(self, camera: str) -> list[Segment]:
         with self.runtime.sessions() as session:
             return [segment for segment, _ in recording.list_segments(session, camera)]
+
+
+def png_declaring(width: int, height: int) -> bytes:
+    """A PNG of a few hundred bytes whose header declares `width` x `height` RGB pixels.
+
+    Its image data holds a few rows at most: a decoder that trusts the header allocates
+    the whole picture before it finds out.
+    """
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + body))
+        return struct.pack(">I", len(body)) + kind + body + crc
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    data = zlib.compress(b"\x00" * 4096)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
+    )
+
+
+def write_detector(
+    folder: Path,
+    box: tuple[float, float, float, float] = (0.25, 0.5, 0.5, 0.75),
+    score: float = 0.9,
+    extra: str = "",
+) -> Path:
+    """A user detector: a tiny ONNX model that finds `box` (normalised xyxy) in every frame.
+
+    Returns its TOML description; the model is written beside it. It runs in microseconds,
+    for tests about everything but detection.
+    """
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rows = np.asarray([[[*box, score]]], dtype=np.float32)
+    nodes = [
+        helper.make_node("Constant", [], ["rows"], value=numpy_helper.from_array(rows, "rows")),
+        helper.make_node("ReduceMean", ["image"], ["level"], keepdims=0),
+        helper.make_node("Constant", [], ["zero"], value=numpy_helper.from_array(np.float32(0))),
+        helper.make_node("Mul", ["level", "zero"], ["nothing"]),
+        helper.make_node("Add", ["rows", "nothing"], ["boxes"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "fixed-box",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, 32, 64])],
+        [helper.make_tensor_value_info("boxes", TensorProto.FLOAT, [1, 1, 5])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+    onnx.save(model, folder / "fixed.onnx")
+    config = folder / "fixed.toml"
+    config.write_text(
+        'kind = "badge"\nmodel = "fixed.onnx"\ninput_width = 64\ninput_height = 32\n' + extra,
+        encoding="utf-8",
+    )
+    return config

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -82,6 +86,43 @@ def test_sqlite_runs_with_wal_foreign_keys_and_secure_delete(tmp_path: Path) -> 
         assert connection.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
     engine.dispose()
+
+
+@contextmanager
+def umask(mask: int) -> Iterator[None]:
+    previous = os.umask(mask)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def test_a_new_sqlite_database_and_its_wal_files_are_the_owners_only(tmp_path: Path) -> None:
+    path = tmp_path / "private.db"
+    with umask(0o022):  # the usual one: files 0644 unless made otherwise
+        engine = create_engine(f"sqlite:///{path}")
+        with engine.connect() as connection:
+            connection.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+            connection.exec_driver_sql("INSERT INTO t VALUES (1)")
+            files = {p.name: stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir()}
+        engine.dispose()
+    assert files == {"private.db": 0o600, "private.db-wal": 0o600, "private.db-shm": 0o600}
+
+
+def test_an_existing_database_keeps_its_mode_and_a_missing_folder_stays_an_error(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "shared.db"
+    path.touch(mode=0o640)
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.connect() as connection:
+        connection.exec_driver_sql("SELECT 1")
+    engine.dispose()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    missing = create_engine(f"sqlite:///{tmp_path / 'nowhere' / 'x.db'}")
+    with pytest.raises(sa.exc.OperationalError), missing.connect():
+        pass
+    assert not (tmp_path / "nowhere").exists()
 
 
 def test_sqlite_transactions_roll_back_savepoints(tmp_path: Path) -> None:

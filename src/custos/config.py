@@ -121,6 +121,25 @@ class Settings(BaseSettings):
         default=8.0, gt=0, le=168, description="Lifetime of a login session in hours."
     )
     log_format: Literal["text", "json"] = Field(default="text", description="Log line format.")
+    media_max_side: int = Field(
+        default=8192,
+        ge=16,
+        le=65535,
+        description="`custos redact` refuses a picture or video wider or taller than this many "
+        "pixels, before decoding it.",
+    )
+    media_max_megapixels: float = Field(
+        default=40,
+        gt=0,
+        le=4000,
+        description="`custos redact` refuses a picture or video of more pixels than this "
+        "(millions), before decoding it.",
+    )
+
+    @property
+    def media_max_pixels(self) -> int:
+        """`media_max_megapixels` in pixels."""
+        return int(self.media_max_megapixels * 1_000_000)
 
     @field_validator("database_url")
     @classmethod

@@ -6,6 +6,7 @@ models and the same Alembic migrations serve both.
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from enum import StrEnum
 from importlib import resources
@@ -81,7 +82,39 @@ def create_engine(url: str, **kwargs: Any) -> Engine:
     return sa.create_engine(url, pool_pre_ping=True, **kwargs)
 
 
+def create_private_file(path: Path) -> None:
+    """Create `path` empty and readable by its owner only (0600), unless it exists already.
+
+    SQLite gives the `-wal` and `-shm` files it makes beside a database the database file's own
+    mode, so a database created this way keeps all three to its owner, whatever the umask.
+    """
+    if not path.parent.is_dir():
+        return  # SQLite's own error says that the folder is missing
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(descriptor)
+
+
+def sqlite_path(url: sa.URL) -> Path | None:
+    """The file an SQLite URL names, or None for a database in memory."""
+    database = url.database
+    if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:"):
+        return None
+    return Path(database)
+
+
 def _configure_sqlite(engine: Engine) -> None:
+    path = sqlite_path(engine.url)
+    if path is not None:
+
+        @event.listens_for(engine, "do_connect")
+        def _create_private(*_: Any) -> None:
+            create_private_file(path)  # before SQLite would create it with the umask's mode
+
     # pysqlite defers BEGIN until the first write and breaks SAVEPOINT; taking over the
     # transaction boundaries (the documented SQLAlchemy recipe) gives real transactions.
     # IMMEDIATE takes the write lock at the start: a transaction that reads and then writes

@@ -53,7 +53,7 @@ DEMO_CAMERAS: tuple[dict[str, Any], ...] = (
 def register_demo_cameras(call: Call, settings: Settings) -> list[str]:
     """Make the demo clips and register the demo cameras that are missing; returns those added."""
     clips = (settings.data_dir / "demo").resolve()
-    clips.mkdir(parents=True, exist_ok=True)
+    clips.mkdir(mode=0o700, parents=True, exist_ok=True)
     added = []
     for phase, spec in enumerate(DEMO_CAMERAS):
         clip = clips / f"{spec['name']}.mp4"
@@ -61,6 +61,7 @@ def register_demo_cameras(call: Call, settings: Settings) -> list[str]:
             # Synthetic pictures (no person in them), looped by the recorder like a live feed.
             partial = clip.with_suffix(".partial.mp4")
             make_clip(partial, DEMO_CLIP_SECONDS, phase=phase * 40)
+            partial.chmod(0o600)  # the data folder is its owner's alone
             partial.replace(clip)
         try:
             cameras.get_camera(call.session, spec["name"])

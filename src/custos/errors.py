@@ -7,7 +7,8 @@ in one place and `cli` into an exit code in one place.
     ├── ConfigError        settings or policy file invalid: the system must not start
     ├── NotInitialised     the data folder or database has not been set up by `custos init`
     ├── InvalidInput       a request or command carries malformed data
-    │   ├── UnsupportedMedia   a file that is not a video or picture Custos can read
+    │   ├── UnsupportedMedia   a file that is not a video or picture Custos will read (empty,
+    │   │                      damaged, over the pixel limit), or an output it cannot write
     │   └── SourceUnusable     a camera source that gives no picture now (unreachable, refused)
     ├── NotFound           the named object does not exist
     ├── Conflict           the object exists already, or its state does not allow the action
@@ -47,7 +48,8 @@ class InvalidInput(CustosError):
 
 
 class UnsupportedMedia(InvalidInput):
-    """A file is not a video or picture Custos can read (wrong kind, or no video in it)."""
+    """A file is not a video or picture Custos will read: wrong kind, empty, damaged, no video
+    in it, or larger than the pixel limit; the message names it by its kind."""
 
 
 class SourceUnusable(InvalidInput):

@@ -8,13 +8,22 @@ app, the recorders, the jobs and the commands share.
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
+
+from sqlalchemy import make_url
 
 from custos.audit import checkpoint as checkpoints
 from custos.clock import Clock, SystemClock
 from custos.config import FolderBlobLocation, Settings
-from custos.db import create_engine, migrate, require_current_schema, session_factory
+from custos.db import (
+    create_engine,
+    migrate,
+    require_current_schema,
+    session_factory,
+    sqlite_path,
+)
 from custos.errors import NotInitialised
 from custos.passwords import Passwords
 from custos.profile import load_profile
@@ -27,6 +36,7 @@ from custos.storage.s3 import S3BlobStore
 from custos.users import service as users
 
 INITIAL_PASSWORD_FILE = "initial-admin-password"  # noqa: S105 - a file name
+SQLITE_FILES = ("-wal", "-shm", "-journal")  # what SQLite keeps beside a database
 
 
 def open_runtime(
@@ -80,6 +90,7 @@ def initialise(
     """
     load_profile(settings.policy)  # an invalid policy stops everything before anything changes
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _owner_only(settings.data_dir, 0o700)  # one made before, by hand or by an older version
     key_created = create_kek(settings.kek_path)
     create_signing_key(settings.log_key_path)
     location = settings.blob_location
@@ -89,6 +100,7 @@ def initialise(
         store = open_blob_store(settings)
         assert isinstance(store, S3BlobStore)
         store.ensure_bucket()
+    database = sqlite_path(make_url(settings.database))  # created 0600 by create_engine's hook
     engine = create_engine(settings.database)
     try:
         migrate(engine)
@@ -102,9 +114,22 @@ def initialise(
                 checkpoints.sign_checkpoint(session, clock or SystemClock(), signer)
     finally:
         engine.dispose()
+    if database is not None:  # made by an older version, with the umask's mode
+        for path in (database, *(database.with_name(database.name + s) for s in SQLITE_FILES)):
+            _owner_only(path, 0o600)
     if password is not None:
         _write_secret(settings.data_dir / INITIAL_PASSWORD_FILE, password)
     return Initialised(key_created, password)
+
+
+def _owner_only(path: Path, mode: int) -> None:
+    """Take group and other permissions off `path`, if it exists and is this user's own."""
+    try:
+        found = path.stat()
+    except FileNotFoundError:
+        return
+    if found.st_uid == os.getuid() and stat.S_IMODE(found.st_mode) != mode:
+        path.chmod(mode)
 
 
 def _write_secret(path: Path, secret: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import stat
 from pathlib import Path
 
@@ -26,6 +27,42 @@ def test_init_is_idempotent(data_dir: Path, capsys: pytest.CaptureFixture[str]) 
     assert (data_dir / "keys" / "kek.key").read_bytes() == key
     code, out, _ = custos(capsys, "user", "list", "--json")
     assert [u["name"] for u in json.loads(out)] == ["admin"]
+
+
+def test_the_data_folder_is_the_owners_only(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    previous = os.umask(0o022)
+    try:
+        data_dir.mkdir(mode=0o755)  # made by hand before: init tightens it
+        code, _, err = custos(capsys, "init")
+        assert code == 0, err
+        code, _, err = custos(capsys, "camera", "list")  # opens the database again
+        assert code == 0, err
+    finally:
+        os.umask(previous)
+    modes = {
+        path.relative_to(data_dir).as_posix(): stat.S_IMODE(path.stat().st_mode)
+        for path in [data_dir, *data_dir.rglob("*")]
+    }
+    assert modes["."] == 0o700
+    assert {name for name, mode in modes.items() if mode not in (0o600, 0o700)} == set()
+    files = {name for name, mode in modes.items() if mode == 0o600}
+    assert {"keys/kek.key", "keys/log-signing.key", "initial-admin-password"} <= files
+    assert "custos.db" in files or "CUSTOS_DATABASE_URL" in os.environ
+
+
+def test_init_tightens_a_database_an_older_version_left_open(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert custos(capsys, "init")[0] == 0
+    database = data_dir / "custos.db"
+    if "CUSTOS_DATABASE_URL" in os.environ:  # PostgreSQL: no database file to keep
+        assert not database.exists()
+        return
+    database.chmod(0o644)
+    assert custos(capsys, "init")[0] == 0
+    assert stat.S_IMODE(database.stat().st_mode) == 0o600
 
 
 def test_commands_before_init_say_so(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:

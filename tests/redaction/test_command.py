@@ -5,18 +5,19 @@ from __future__ import annotations
 import json
 import os
 import re
+import struct
 import subprocess
 import sys
+import time
 
 import av
 import cv2
 import numpy as np
-import onnx
 import pytest
-from onnx import TensorProto, helper, numpy_helper
 
 from custos import cli
 from custos.recording.media import make_clip
+from helpers import png_declaring, write_detector
 
 FRAMES = 30
 
@@ -53,32 +54,6 @@ def result_lines(out, target):
 def decoded_frames(path):
     with av.open(str(path)) as container:
         return sum(1 for _ in container.decode(video=0))
-
-
-def write_detector(folder, box=(0.25, 0.5, 0.5, 0.75), score=0.9, extra=""):
-    """A user detector: a tiny ONNX model that finds `box` (normalised xyxy) in every frame."""
-    rows = np.asarray([[[*box, score]]], dtype=np.float32)
-    nodes = [
-        helper.make_node("Constant", [], ["rows"], value=numpy_helper.from_array(rows, "rows")),
-        helper.make_node("ReduceMean", ["image"], ["level"], keepdims=0),
-        helper.make_node("Constant", [], ["zero"], value=numpy_helper.from_array(np.float32(0))),
-        helper.make_node("Mul", ["level", "zero"], ["nothing"]),
-        helper.make_node("Add", ["rows", "nothing"], ["boxes"]),
-    ]
-    graph = helper.make_graph(
-        nodes,
-        "fixed-box",
-        [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, 32, 64])],
-        [helper.make_tensor_value_info("boxes", TensorProto.FLOAT, [1, 1, 5])],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
-    onnx.save(model, folder / "fixed.onnx")
-    config = folder / "fixed.toml"
-    config.write_text(
-        'kind = "badge"\nmodel = "fixed.onnx"\ninput_width = 64\ninput_height = 32\n' + extra,
-        encoding="utf-8",
-    )
-    return config
 
 
 def test_redacts_a_video(tmp_path, video, capsys):
@@ -262,3 +237,145 @@ def test_a_video_cut_short_is_redacted_with_a_warning(tmp_path, video, capsys):
     assert 0 < record["frames"] < FRAMES
     assert f"declares {FRAMES} frames but {record['frames']} decoded" in err
     assert err.startswith("warning: cut.mp4")
+
+
+# --- media that cannot be read, or is too large to decode ---------------------------------------
+
+
+def jpeg_declaring(width, height):
+    """A real small JPEG whose frame header is rewritten to declare `width` x `height`."""
+    ok, data = cv2.imencode(".jpg", np.full((16, 16, 3), 128, dtype=np.uint8))
+    assert ok
+    data = bytearray(data.tobytes())
+    at = data.find(b"\xff\xc0")
+    data[at + 5 : at + 9] = struct.pack(">HH", height, width)
+    return bytes(data)
+
+
+def with_unreadable_metadata(path, video):
+    """A copy of `video` whose title and stream handler are not UTF-8."""
+    with av.open(str(video)) as source, av.open(str(path), "w") as target:
+        target.metadata["title"] = "TITLE-MARK-0123"
+        stream = target.add_stream_from_template(source.streams.video[0])
+        stream.metadata["handler_name"] = "HANDLER-MARK-0123"
+        for packet in source.demux(video=0):
+            if packet.dts is not None:
+                packet.stream = stream
+                target.mux(packet)
+    data = bytearray(path.read_bytes())
+    for mark in (b"TITLE-MARK", b"HANDLER-MARK"):
+        at = data.find(mark)
+        assert at >= 0
+        data[at : at + 4] = b"\xff\xfe\xc3\x28"
+    path.write_bytes(bytes(data))
+
+
+UNREADABLE = {
+    # case: (input name, how to make it, output name, words the one error line holds)
+    "picture of 20000x20000": (
+        "huge.png",
+        lambda path, _: path.write_bytes(png_declaring(20000, 20000)),
+        "out.png",
+        ["the picture huge.png is 20000x20000 pixels", "over the limit"],
+    ),
+    "picture declaring 65500x65500": (
+        "bomb.jpg",
+        lambda path, _: path.write_bytes(jpeg_declaring(65500, 65500)),
+        "out.jpg",
+        ["the picture bomb.jpg is 65500x65500 pixels"],
+    ),
+    "empty picture": (
+        "empty.jpg",
+        lambda path, _: path.write_bytes(b""),
+        "out.jpg",
+        ["the picture empty.jpg is empty"],
+    ),
+    "empty video": (
+        "empty.mp4",
+        lambda path, _: path.write_bytes(b""),
+        "out.mp4",
+        ["the video empty.mp4 is empty"],
+    ),
+    "picture that does not decode": (
+        "broken.png",
+        lambda path, _: path.write_bytes(png_declaring(64, 48)),
+        "out.png",
+        ["the picture broken.png", "does not decode"],
+    ),
+    "metadata that is not text": (
+        "meta.mp4",
+        with_unreadable_metadata,
+        "out.mp4",
+        ["the video meta.mp4 is damaged", "metadata"],
+    ),
+    "video named as a picture": (
+        "clip.jpg",
+        lambda path, video: path.write_bytes(video.read_bytes()),
+        "out.jpg",
+        ["the video clip.jpg", ".mp4"],
+    ),
+    "garbage named as a video": (
+        "noise.mp4",
+        lambda path, _: path.write_bytes(bytes(range(256)) * 64),
+        "out.mp4",
+        ["the video noise.mp4 cannot be read"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(UNREADABLE))
+def test_unreadable_media_is_one_line_naming_it_and_one_exit_code(tmp_path, video, capsys, case):
+    name, make, output, words = UNREADABLE[case]
+    source = tmp_path / name
+    make(source, video)
+    before = listing(tmp_path)
+    started = time.monotonic()
+    code, out, err = custos(capsys, "redact", source, tmp_path / output)
+    assert time.monotonic() - started < 5  # refused at once: nothing large is decoded
+    assert code == 9, err
+    assert out == ""
+    assert err.startswith("error: "), err
+    assert len(err.splitlines()) == 1, err
+    for word in words:
+        assert word in err
+    assert "Traceback" not in err
+    assert listing(tmp_path) == before
+
+
+def test_the_pixel_limit_is_a_setting(tmp_path, video, capsys, monkeypatch):
+    picture = tmp_path / "in.png"
+    assert cv2.imwrite(str(picture), np.full((120, 160, 3), 90, dtype=np.uint8))
+    monkeypatch.setenv("CUSTOS_MEDIA_MAX_SIDE", "100")
+    code, _, err = custos(capsys, "redact", picture, tmp_path / "out.png")
+    assert code == 9
+    assert "the picture in.png is 160x120 pixels: over the limit of 100 pixels a side" in err
+    code, _, err = custos(capsys, "redact", video, tmp_path / "out.mp4")
+    assert code == 9
+    assert "the video clip.mp4 is 320x240 pixels" in err
+    monkeypatch.setenv("CUSTOS_MEDIA_MAX_SIDE", "8192")
+    monkeypatch.setenv("CUSTOS_MEDIA_MAX_MEGAPIXELS", "0.01")
+    code, _, err = custos(capsys, "redact", picture, tmp_path / "out.png")
+    assert code == 9
+    assert "0.01 megapixels" in err
+    monkeypatch.setenv("CUSTOS_MEDIA_MAX_MEGAPIXELS", "0.02")
+    code, _, err = custos(capsys, "redact", picture, tmp_path / "out.png")
+    assert code == 0, err
+    assert (tmp_path / "out.png").is_file()
+
+
+def test_the_real_command_prints_no_traceback_for_unreadable_metadata(tmp_path, video):
+    source = tmp_path / "meta.mp4"
+    with_unreadable_metadata(source, video)
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("CUSTOS_")}
+    run = subprocess.run(
+        [sys.executable, "-m", "custos", "redact", str(source), str(tmp_path / "out.mp4")],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 9
+    assert run.stdout == ""
+    assert run.stderr.startswith("error: the video meta.mp4 is damaged")
+    assert len(run.stderr.splitlines()) == 1, run.stderr

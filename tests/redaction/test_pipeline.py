@@ -509,8 +509,8 @@ BAD_INPUTS = {
         "in.jpg",
         lambda path, _: path.write_bytes(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 4),
         "out.jpg",
-        InvalidInput,
-        ["in.jpg"],
+        UnsupportedMedia,
+        ["the picture in.jpg", "damaged"],
     ),
 }
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +21,26 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
         s3: BlobStore = request.getfixturevalue("s3_store")
         return s3
     return FolderBlobStore(tmp_path / "blobs") if request.param == "folder" else MemoryBlobStore()
+
+
+def test_folders_and_files_are_the_owners_only(tmp_path: Path) -> None:
+    store = FolderBlobStore(tmp_path / "data" / "blobs")
+    previous = os.umask(0o022)
+    try:
+        store.put("cam-1/2026/11/30/seg-0001.bin", b"sealed bytes")
+    finally:
+        os.umask(previous)
+    made = [tmp_path / "data", *(tmp_path / "data").rglob("*")]
+    modes = {p.relative_to(tmp_path).as_posix(): stat.S_IMODE(p.stat().st_mode) for p in made}
+    assert modes == {
+        "data": 0o700,
+        "data/blobs": 0o700,
+        "data/blobs/cam-1": 0o700,
+        "data/blobs/cam-1/2026": 0o700,
+        "data/blobs/cam-1/2026/11": 0o700,
+        "data/blobs/cam-1/2026/11/30": 0o700,
+        "data/blobs/cam-1/2026/11/30/seg-0001.bin": 0o600,
+    }
 
 
 def test_put_get_delete(store: BlobStore) -> None:

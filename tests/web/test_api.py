@@ -66,9 +66,10 @@ def test_invalid_camera_is_422_naming_the_field(
     }
     response = client.post("/api/cameras", headers=operator_headers, json=payload)
     assert response.status_code == 422
-    [error] = response.json()["detail"]
-    assert error["loc"][-1] == field
-    assert message in error["msg"]
+    error = response.json()
+    assert (error["error"], error["field"]) == ("invalid_input", field)
+    assert f"{field}: " in error["detail"]
+    assert message in error["detail"]
 
 
 def test_malformed_json_is_422(client: TestClient, operator_headers: dict[str, str]) -> None:
@@ -78,6 +79,7 @@ def test_malformed_json_is_422(client: TestClient, operator_headers: dict[str, s
         content=b"{not json",
     )
     assert response.status_code == 422
+    assert response.json() == {"error": "invalid_input", "detail": "the body is not valid JSON"}
 
 
 def test_conflicts_and_unknowns(client: TestClient, operator_headers: dict[str, str]) -> None:

@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from custos.access.policy import GrantState, RequestStatus
+from custos.http import Id, Time
 
 
 class WindowIO(BaseModel):
@@ -15,8 +16,8 @@ class WindowIO(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     camera: str = Field(min_length=1, max_length=128)
-    start: datetime
-    end: datetime
+    start: Time
+    end: Time
 
 
 class RequestIn(BaseModel):
@@ -24,7 +25,7 @@ class RequestIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    case_id: int
+    case_id: Id
     windows: list[WindowIO] = Field(min_length=1, max_length=100)
     persons: list[str] = Field(min_length=1, description="labels of the case's persons")
     purpose: str = Field(min_length=1, max_length=4000)

@@ -30,6 +30,7 @@ from custos.cases.schemas import EndedOut, Reason
 from custos.clock import Clock
 from custos.deps import CaseManager, CaseViewer, DbSession, Decider, Requester, Reviewer, RuntimeDep
 from custos.errors import InvalidInput
+from custos.http import MAX_INT, Id, answers
 
 router = APIRouter(prefix="/api", tags=["access"])
 
@@ -98,14 +99,14 @@ def list_requests(
     db: DbSession,
     _caller: CaseViewer,
     status: RequestStatus | None = None,
-    case_id: int | None = None,
+    case_id: Id | None = None,
 ) -> list[RequestOut]:
     """Requests, the oldest pending first (the approvers' queue)."""
     names = cameras.camera_names(db)
     return [request_out(db, r, names) for r in service.list_requests(db, status, case_id)]
 
 
-@router.post("/access-requests", status_code=status.HTTP_201_CREATED)
+@router.post("/access-requests", status_code=status.HTTP_201_CREATED, responses=answers(404, 409))
 def file_request(
     body: RequestIn, db: DbSession, runtime: RuntimeDep, caller: Requester
 ) -> RequestOut:
@@ -123,14 +124,18 @@ def file_request(
 
 
 @router.get("/access-requests/{request_id}")
-def get_request(request_id: int, db: DbSession, _caller: CaseViewer) -> RequestOut:
+def get_request(request_id: Id, db: DbSession, _caller: CaseViewer) -> RequestOut:
     """One request."""
     return request_out(db, service.get_request(db, request_id))
 
 
-@router.post("/access-requests/{request_id}/approve", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/access-requests/{request_id}/approve",
+    status_code=status.HTTP_201_CREATED,
+    responses=answers(409),
+)
 def approve(
-    request_id: int, body: ApproveIn, db: DbSession, runtime: RuntimeDep, caller: Decider
+    request_id: Id, body: ApproveIn, db: DbSession, runtime: RuntimeDep, caller: Decider
 ) -> GrantOut:
     """Approve a request someone else filed, as asked or narrowed; the grant expires by itself."""
     grant = service.approve(
@@ -145,9 +150,9 @@ def approve(
     return grant_out(db, runtime.clock, grant)
 
 
-@router.post("/access-requests/{request_id}/refuse")
+@router.post("/access-requests/{request_id}/refuse", responses=answers(409))
 def refuse(
-    request_id: int, body: ReasonIn, db: DbSession, runtime: RuntimeDep, caller: Decider
+    request_id: Id, body: ReasonIn, db: DbSession, runtime: RuntimeDep, caller: Decider
 ) -> RequestOut:
     """Refuse a request, with the reason the requester will read."""
     request = service.refuse(caller.call(db, runtime), request_id, body.reason)
@@ -156,7 +161,7 @@ def refuse(
 
 @router.get("/grants")
 def list_grants(
-    db: DbSession, runtime: RuntimeDep, _caller: CaseViewer, case_id: int | None = None
+    db: DbSession, runtime: RuntimeDep, _caller: CaseViewer, case_id: Id | None = None
 ) -> list[GrantOut]:
     """Grants, newest first, each with its state now."""
     names = cameras.camera_names(db)
@@ -166,14 +171,14 @@ def list_grants(
 
 
 @router.get("/grants/{grant_id}")
-def get_grant(grant_id: int, db: DbSession, runtime: RuntimeDep, _caller: CaseViewer) -> GrantOut:
+def get_grant(grant_id: Id, db: DbSession, runtime: RuntimeDep, _caller: CaseViewer) -> GrantOut:
     """One grant: its scope and whether it is live."""
     return grant_out(db, runtime.clock, service.get_grant(db, grant_id))
 
 
-@router.post("/grants/{grant_id}/revoke")
+@router.post("/grants/{grant_id}/revoke", responses=answers(409))
 def revoke(
-    grant_id: int, body: ReasonIn, db: DbSession, runtime: RuntimeDep, caller: Decider
+    grant_id: Id, body: ReasonIn, db: DbSession, runtime: RuntimeDep, caller: Decider
 ) -> GrantOut:
     """Revoke a grant now."""
     grant = service.revoke_grant(caller.call(db, runtime), grant_id, body.reason)
@@ -181,7 +186,7 @@ def revoke(
 
 
 @router.get("/grants/{grant_id}/footage")
-def footage(grant_id: int, db: DbSession, runtime: RuntimeDep, caller: Reviewer) -> FootageOut:
+def footage(grant_id: Id, db: DbSession, runtime: RuntimeDep, caller: Reviewer) -> FootageOut:
     """The timeline of a live grant you hold: per window, the stored pieces inside it."""
     windows = service.footage(caller.call(db, runtime), grant_id)
     return FootageOut(
@@ -208,16 +213,20 @@ def footage(grant_id: int, db: DbSession, runtime: RuntimeDep, caller: Reviewer)
 
 
 def _track_ids(text: str) -> list[int]:
-    try:
-        return sorted({int(part) for part in text.split(",") if part.strip()})
-    except ValueError:
-        raise InvalidInput("reveal: give track numbers like 3,7", field="reveal") from None
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    if not all(part.isdecimal() and part.isascii() and int(part) <= MAX_INT for part in parts):
+        raise InvalidInput("reveal: give track numbers like 3,7", field="reveal")
+    return sorted({int(part) for part in parts})
 
 
-@router.get("/grants/{grant_id}/windows/{window_id}/segments/{segment_id}/video")
+@router.get(
+    "/grants/{grant_id}/windows/{window_id}/segments/{segment_id}/video",
+    response_class=Response,
+    responses={200: {"content": {"video/mp4": {}}}, **answers(503)},
+)
 def video(
-    grant_id: int,
-    window_id: int,
+    grant_id: Id,
+    window_id: Id,
     segment_id: str,
     db: DbSession,
     runtime: RuntimeDep,
@@ -261,9 +270,9 @@ def video(
 # access domain, which owns grants, carries them out; the paths stay under the case.
 
 
-@router.post("/cases/{case_id}/persons/{label}/clear", tags=["cases"])
+@router.post("/cases/{case_id}/persons/{label}/clear", tags=["cases"], responses=answers(409))
 def clear_person(
-    case_id: int, label: str, body: Reason, db: DbSession, runtime: RuntimeDep, caller: CaseManager
+    case_id: Id, label: str, body: Reason, db: DbSession, runtime: RuntimeDep, caller: CaseManager
 ) -> EndedOut:
     """Suspicion refuted: the person's grants are revoked and their holds released at once."""
     case = cases.get_case_by_id(db, case_id)
@@ -271,9 +280,9 @@ def clear_person(
     return EndedOut(grants_revoked=ended.grants_revoked, holds_released=ended.holds_released)
 
 
-@router.post("/cases/{case_id}/close", tags=["cases"])
+@router.post("/cases/{case_id}/close", tags=["cases"], responses=answers(409))
 def close_case(
-    case_id: int, body: Reason, db: DbSession, runtime: RuntimeDep, caller: CaseManager
+    case_id: Id, body: Reason, db: DbSession, runtime: RuntimeDep, caller: CaseManager
 ) -> EndedOut:
     """Close a case: every grant of it is revoked and every hold placed for it released."""
     case = cases.get_case_by_id(db, case_id)

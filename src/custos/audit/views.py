@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, status
@@ -22,6 +21,7 @@ from custos.audit.schemas import (
 from custos.audit.service import EntryFilter, read_entries
 from custos.deps import PUBLIC, AuditReader, DbSession, RuntimeDep, WitnessManager
 from custos.errors import NotFound
+from custos.http import Index, Size, Time, answers
 
 transparency = APIRouter(prefix="/transparency", tags=["transparency"])
 api = APIRouter(prefix="/api/audit", tags=["audit"])
@@ -31,7 +31,12 @@ def _b64(digest: bytes) -> str:
     return base64.b64encode(digest).decode()
 
 
-@transparency.get("/checkpoint", dependencies=[PUBLIC], response_class=PlainTextResponse)
+@transparency.get(
+    "/checkpoint",
+    dependencies=[PUBLIC],
+    response_class=PlainTextResponse,
+    responses=answers(404),
+)
 def latest_checkpoint(db: DbSession) -> PlainTextResponse:
     """The latest signed checkpoint (C2SP signed note), with the witnesses' cosignatures."""
     checkpoint = checkpoints.latest_checkpoint(db)
@@ -47,9 +52,7 @@ def log_key(db: DbSession, runtime: RuntimeDep) -> PlainTextResponse:
 
 
 @transparency.get("/proof/inclusion", dependencies=[PUBLIC])
-def inclusion_proof(
-    db: DbSession, index: Annotated[int, Query(ge=0)], size: Annotated[int, Query(ge=1)]
-) -> InclusionProof:
+def inclusion_proof(db: DbSession, index: Index, size: Size) -> InclusionProof:
     """The inclusion proof of one entry (RFC 9162), base64 hashes."""
     leaf, proof = log.inclusion_with_leaf(db, index, size)
     return InclusionProof(
@@ -64,8 +67,8 @@ def inclusion_proof(
 @transparency.get("/proof/consistency", dependencies=[PUBLIC])
 def consistency_proof(
     db: DbSession,
-    old: Annotated[int, Query(alias="from", ge=1)],
-    new: Annotated[int, Query(alias="to", ge=1)],
+    old: Annotated[Size, Query(alias="from")],
+    new: Annotated[Size, Query(alias="to")],
 ) -> ConsistencyProof:
     """The consistency proof between two tree sizes (RFC 9162), base64 hashes."""
     proof = log.consistency(db, old, new)
@@ -78,7 +81,12 @@ def consistency_proof(
     )
 
 
-@transparency.post("/cosignatures", dependencies=[PUBLIC], status_code=status.HTTP_201_CREATED)
+@transparency.post(
+    "/cosignatures",
+    dependencies=[PUBLIC],
+    status_code=status.HTTP_201_CREATED,
+    responses=answers(404),
+)
 def submit_cosignature(
     db: DbSession,
     runtime: RuntimeDep,
@@ -100,9 +108,9 @@ def list_entries(
     object_id: str | None = None,
     case_ref: str | None = None,
     outcome: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    before: Annotated[int | None, Query(ge=0)] = None,
+    since: Time | None = None,
+    until: Time | None = None,
+    before: Index | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[EntryOut]:
     """Entries matching the filters, newest first; the search itself is logged."""
@@ -113,7 +121,7 @@ def list_entries(
     return [EntryOut.model_validate(e) for e in found]
 
 
-@api.post("/witnesses", status_code=status.HTTP_201_CREATED)
+@api.post("/witnesses", status_code=status.HTTP_201_CREATED, responses=answers(409))
 def add_witness(
     data: WitnessIn, db: DbSession, runtime: RuntimeDep, caller: WitnessManager
 ) -> WitnessOut:

@@ -16,6 +16,7 @@ from custos.cameras.schemas import (
     ZoneRemoval,
 )
 from custos.deps import CameraManager, CameraViewer, DbSession, RuntimeDep
+from custos.http import answers
 
 router = APIRouter(prefix="/api/cameras", tags=["cameras"])
 
@@ -28,7 +29,12 @@ def list_cameras(
     return [CameraOut.model_validate(c) for c in service.list_cameras(db, status)]
 
 
-@router.post("", response_model=CameraOut, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    response_model=CameraOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=answers(409),
+)
 def register_camera(
     data: CameraCreate, db: DbSession, runtime: RuntimeDep, caller: CameraManager
 ) -> CameraOut:
@@ -51,7 +57,7 @@ def update_camera(
     return CameraOut.model_validate(camera)
 
 
-@router.post("/{name}/suspend", response_model=CameraOut)
+@router.post("/{name}/suspend", response_model=CameraOut, responses=answers(409))
 def suspend_camera(
     name: str, change: StatusChange, db: DbSession, runtime: RuntimeDep, caller: CameraManager
 ) -> CameraOut:
@@ -62,7 +68,7 @@ def suspend_camera(
     return CameraOut.model_validate(camera)
 
 
-@router.post("/{name}/activate", response_model=CameraOut)
+@router.post("/{name}/activate", response_model=CameraOut, responses=answers(409))
 def activate_camera(
     name: str, change: StatusChange, db: DbSession, runtime: RuntimeDep, caller: CameraManager
 ) -> CameraOut:
@@ -77,7 +83,12 @@ def list_zones(name: str, db: DbSession, _caller: CameraViewer) -> list[ZoneOut]
     return [ZoneOut.model_validate(zone) for zone in service.list_zones(db, name)]
 
 
-@router.post("/{name}/zones", response_model=ZoneOut, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/{name}/zones",
+    response_model=ZoneOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=answers(409),
+)
 def add_zone(
     name: str, zone: ZoneCreate, db: DbSession, runtime: RuntimeDep, caller: CameraManager
 ) -> ZoneOut:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, status
 
 from custos.cases import holds
 from custos.deps import DbSession, HoldManager, HoldViewer, RuntimeDep
+from custos.http import Id, answers
 from custos.retention.holds import Scope
 from custos.retention.schemas import HeldScopeOut, HoldIn, HoldOut, ReleaseIn, ReviewIn
 
@@ -39,7 +40,7 @@ def list_holds(
     return [_out(listed, now) for listed in holds.list_holds(db, orphaned_only=orphaned)]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, responses=answers(404, 409))
 def place_hold(data: HoldIn, db: DbSession, runtime: RuntimeDep, caller: HoldManager) -> HoldOut:
     """Place a legal hold inside an open case over cameras × windows (404: no such case,
     409: the case is closed)."""
@@ -54,18 +55,18 @@ def place_hold(data: HoldIn, db: DbSession, runtime: RuntimeDep, caller: HoldMan
     return _out(holds.describe(db, hold), runtime.clock.now())
 
 
-@router.post("/{hold_id}/review")
+@router.post("/{hold_id}/review", responses=answers(409))
 def review_hold(
-    hold_id: int, data: ReviewIn, db: DbSession, runtime: RuntimeDep, caller: HoldManager
+    hold_id: Id, data: ReviewIn, db: DbSession, runtime: RuntimeDep, caller: HoldManager
 ) -> HoldOut:
     """Review a hold: still needed, kept until `keep_until`, when it is due for review again."""
     hold = holds.review_hold(caller.call(db, runtime), hold_id, data.keep_until, data.reason)
     return _out(holds.describe(db, hold), runtime.clock.now())
 
 
-@router.post("/{hold_id}/release")
+@router.post("/{hold_id}/release", responses=answers(409))
 def release_hold(
-    hold_id: int, data: ReleaseIn, db: DbSession, runtime: RuntimeDep, caller: HoldManager
+    hold_id: Id, data: ReleaseIn, db: DbSession, runtime: RuntimeDep, caller: HoldManager
 ) -> HoldOut:
     """Release a hold (orphaned ones too)."""
     hold = holds.release_hold(caller.call(db, runtime), hold_id, data.reason)

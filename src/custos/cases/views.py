@@ -15,6 +15,7 @@ from custos.cases.schemas import (
     PersonOut,
 )
 from custos.deps import CaseManager, CaseViewer, DbSession, RuntimeDep
+from custos.http import Id, answers
 
 router = APIRouter(prefix="/api/cases", tags=["cases"])
 
@@ -36,7 +37,7 @@ def list_cases(
     return [CaseOut.model_validate(case) for case in service.list_cases(db, status)]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, responses=answers(409))
 def open_case(body: CaseCreate, db: DbSession, runtime: RuntimeDep, caller: CaseManager) -> CaseOut:
     """Open a case on one of the legal grounds of the published policy."""
     case = service.open_case(
@@ -46,14 +47,14 @@ def open_case(body: CaseCreate, db: DbSession, runtime: RuntimeDep, caller: Case
 
 
 @router.get("/{case_id}")
-def get_case(case_id: int, db: DbSession, _caller: CaseViewer) -> CaseDetail:
+def get_case(case_id: Id, db: DbSession, _caller: CaseViewer) -> CaseDetail:
     """A case and its persons."""
     return _detail(db, service.get_case_by_id(db, case_id))
 
 
-@router.post("/{case_id}/persons", status_code=status.HTTP_201_CREATED)
+@router.post("/{case_id}/persons", status_code=status.HTTP_201_CREATED, responses=answers(409))
 def add_person(
-    case_id: int, body: PersonCreate, db: DbSession, runtime: RuntimeDep, caller: CaseManager
+    case_id: Id, body: PersonCreate, db: DbSession, runtime: RuntimeDep, caller: CaseManager
 ) -> PersonOut:
     """Add a person, by pseudonym, with the flags that make the access rules stricter."""
     case = service.get_case_by_id(db, case_id)

@@ -6,13 +6,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
-from custos.cli.common import err, out
+from custos.cli.common import err, out, state
 from custos.redaction import choices
 from custos.redaction.choices import Shape, Style
 
 
 def redact_command(
+    ctx: typer.Context,
     source: Annotated[Path, typer.Argument(help="Video (any FFmpeg reads) or JPEG/PNG picture.")],
     target: Annotated[Path, typer.Argument(help="Output: .mp4/.mkv/.mov/.m4v, or .jpg/.png.")],
     faces: Annotated[bool, typer.Option("--faces/--no-faces", help="Mask faces.")] = True,
@@ -54,12 +56,19 @@ def redact_command(
         bool, typer.Option("--labels", help="Write each track's id beside its mask.")
     ] = False,
 ) -> None:
-    """Mask faces (and plates, people) in a video or picture; writes OUT and OUT.redaction.json."""
+    """Mask faces (and plates, people) in a video or picture; writes OUT and OUT.redaction.json.
+
+    A picture or video larger than the settings `media_max_side` and `media_max_megapixels`
+    allow is refused before it is decoded.
+    """
     from rich.progress import MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from custos.redaction.detectors import FACE, PERSON, PLATE, OnnxDetector
+    from custos.redaction.inputs import Limits
     from custos.redaction.pipeline import Options, redact_file
     from custos.redaction.render import Look
+
+    settings = state(ctx).settings
 
     kinds = {kind for kind, wanted in ((FACE, faces), (PLATE, plates), (PERSON, people)) if wanted}
     options = Options(
@@ -73,6 +82,7 @@ def redact_command(
         reveal_reason=reason,
         labels=labels,
         extra_detectors=tuple(OnnxDetector.from_file(path) for path in detector or ()),
+        limits=Limits(settings.media_max_side, settings.media_max_pixels),
     )
     columns = (*Progress.get_default_columns()[:-1], MofNCompleteColumn(), TimeRemainingColumn())
     # Only on a terminal: elsewhere a transient bar still leaves a blank line before errors.
@@ -83,6 +93,11 @@ def redact_command(
             progress.update(task, completed=done, total=total)
 
         result = redact_file(source, target, options, advance)
+    if result.damage:
+        err.print(
+            f"warning: {escape(source.name)} is damaged ({escape(result.damage)}): "
+            "what decoded of it was redacted"
+        )
     if result.declared_frames and result.frames < result.declared_frames:
         err.print(
             f"warning: {source.name} declares {result.declared_frames} frames but "

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Response
 
 from custos.deps import Caller, DbSession, RuntimeDep, admits
+from custos.http import answers
 from custos.permissions import Permission
 from custos.recording import service
 
@@ -19,7 +20,7 @@ LiveViewer = Annotated[Caller, admits(Permission.VIEW_LIVE)]
     "/api/cameras/{name}/live.jpg",
     tags=["cameras"],
     response_class=Response,
-    responses={200: {"content": {"image/jpeg": {}}}},
+    responses={200: {"content": {"image/jpeg": {}}}, **answers(409, 503)},
 )
 def live_picture(name: str, db: DbSession, runtime: RuntimeDep, caller: LiveViewer) -> Response:
     """The camera's picture now: privacy zones black, faces masked; each view is audited."""

@@ -23,8 +23,11 @@ import hashlib
 import json
 import os
 import queue
+import sys
+import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -50,11 +53,17 @@ from custos.redaction.detectors import (
     as_frame,
     suppress_overlaps,
 )
+from custos.redaction.inputs import (
+    IMAGE_SUFFIXES,
+    PICTURE,
+    VIDEO_SUFFIXES,
+    Limits,
+    kind_of,
+    picture_size,
+)
 from custos.redaction.render import Look, Plane, bgr_planes, render, yuv420_planes
 from custos.redaction.tracking import TrackedBox, Tracker, between, grown
 
-VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".mkv"})
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png"})
 KINDS = (FACE, PLATE, PERSON)
 
 Progress = Callable[[int, int | None], None]  # frames done, frames in all (None: unknown)
@@ -74,6 +83,7 @@ class Options:
     labels: bool = False  # draw each track's number beside its mask, to choose what to reveal
     extra_detectors: tuple[Detector, ...] = ()
     sweep: bool = choices.SWEEP  # video: search tiles in turn for faces too small otherwise
+    limits: Limits = field(default_factory=Limits)  # larger pictures are refused undecoded
 
     def __post_init__(self) -> None:
         unknown = set(self.kinds) - set(KINDS)
@@ -137,6 +147,7 @@ class Result:
     tracks: dict[int, TrackRecord]
     boxes: list[list[TrackedBox]]  # per output frame, the boxes masked (visible ones excluded)
     declared_frames: int | None = None  # what the container says it holds, when it says
+    damage: str | None = None  # what the decoder said of an input that decoded all the same
 
     def record(self) -> dict[str, Any]:
         """The record carried beside the output (`OUT.redaction.json`)."""
@@ -212,18 +223,17 @@ class Sweep:
         return self.tiles[round_number % len(self.tiles)]
 
 
-def media_kind(path: Path) -> str:
-    """'image' or 'video' by the file's first bytes; a missing or unreadable file is an error."""
+def _first_bytes(path: Path) -> bytes:
+    """The first 16 bytes of `path`; a missing file or one that cannot be read is an error."""
     try:
         with path.open("rb") as handle:
-            head = handle.read(16)
+            return handle.read(16)
     except FileNotFoundError as error:
         raise NotFound(f"no such file: {path}") from error
-    except OSError as error:
-        raise InvalidInput(f"cannot read {path}: {error.strerror}") from error
-    if head.startswith(b"\xff\xd8\xff") or head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image"
-    return "video"
+    except OSError as error:  # a folder, a file others own: named as its suffix says
+        kind = kind_of(path, b"")
+        what = f"the {kind} {path}" if kind else str(path)
+        raise UnsupportedMedia(f"{what} cannot be read: {error.strerror or error}") from None
 
 
 def redact_file(
@@ -234,12 +244,18 @@ def redact_file(
     The output and its record are written to temporary names and renamed only when complete,
     so an interrupted or failed run leaves neither a partial file nor a stale record.
     """
-    kind = media_kind(source)
+    head = _first_bytes(source)
+    kind = kind_of(source, head)  # None: neither its bytes nor its name say; FFmpeg may know
+    what = f"the {kind} {source.name}" if kind else source.name
+    if not head:
+        raise UnsupportedMedia(f"{what} is empty")
     suffix = target.suffix.lower()
-    allowed = IMAGE_SUFFIXES if kind == "image" else VIDEO_SUFFIXES
+    allowed = IMAGE_SUFFIXES if kind == PICTURE else VIDEO_SUFFIXES
+    if kind is None and suffix in IMAGE_SUFFIXES:
+        raise UnsupportedMedia(f"{what} is not a JPEG or PNG picture")
     if suffix not in allowed:
         raise UnsupportedMedia(
-            f"the {kind} {source.name} can be written as {', '.join(sorted(allowed))}, "
+            f"{what} can be written as {', '.join(sorted(allowed))}, "
             f"not {suffix or 'a file without a suffix'}"
         )
     if target.resolve() == source.resolve():
@@ -249,11 +265,13 @@ def redact_file(
     partial = target.with_name(f".{target.name}.partial{suffix}")
     record_path = target.with_name(target.name + ".redaction.json")
     try:
-        if kind == "image":
-            result = redact_image_file(source, partial, options)
+        if kind == PICTURE:
+            result = redact_image_file(source, partial, options, what)
         else:
             with partial.open("wb") as handle:
-                result = redact_video(source, handle, options, progress, output_format=None)
+                result = redact_video(
+                    source, handle, options, progress, output_format=None, what=what
+                )
                 handle.flush()
                 os.fsync(handle.fileno())
         check_revealed(result)
@@ -308,14 +326,36 @@ def redact_image(
     return result
 
 
-def redact_image_file(source: Path, target: Path, options: Options) -> Result:
-    """Redact a JPEG or PNG file; the output keeps no metadata (EXIF, GPS) of the input."""
-    data = np.fromfile(source, dtype=np.uint8)
-    decoded = cv2.imdecode(data, cv2.IMREAD_COLOR)
+def redact_image_file(
+    source: Path, target: Path, options: Options, what: str | None = None
+) -> Result:
+    """Redact a JPEG or PNG file; the output keeps no metadata (EXIF, GPS) of the input.
+
+    Its size is read from its header and held against the limits before it is decoded.
+    """
+    what = what or f"the picture {source.name}"
+    with source.open("rb") as handle:
+        width, height = picture_size(handle, what)
+        options.limits.check(what, width, height)
+        handle.seek(0)
+        data = np.frombuffer(handle.read(), dtype=np.uint8)
+    with _native_messages() as said:
+        try:
+            decoded = cv2.imdecode(data, cv2.IMREAD_COLOR)
+        except cv2.error as error:
+            said.append(_first_line(error))
+            decoded = None
     if decoded is None:
-        raise InvalidInput(f"{source.name} looks like a picture but does not decode")
+        why = f" ({said[0]})" if said else ""
+        raise UnsupportedMedia(f"{what} is damaged: it does not decode{why}")
+    if decoded.shape[:2] != (height, width):
+        raise UnsupportedMedia(
+            f"{what} is damaged: it declares {width}x{height} pixels but decodes to "
+            f"{decoded.shape[1]}x{decoded.shape[0]}"
+        )
     picture = as_frame(decoded)
     result = redact_image(picture, options)
+    result.damage = said[0] if said else None
     ok, encoded = cv2.imencode(target.suffix.lower(), picture, _image_quality(target))
     if not ok:
         raise UnsupportedMedia(f"cannot write a picture as {target.suffix}")
@@ -324,6 +364,43 @@ def redact_image_file(source: Path, target: Path, options: Options) -> Result:
         handle.flush()
         os.fsync(handle.fileno())
     return result
+
+
+@contextmanager
+def _native_messages() -> Iterator[list[str]]:
+    """What libjpeg, libpng and OpenCV write on the process's standard error, as lines.
+
+    They write to file descriptor 2 themselves ("Corrupt JPEG data: ...", "libpng error:
+    ..."), past Python and in the middle of the command's own one-line error; this takes
+    those lines for the error message instead. Only for the picture path of `redact_file`,
+    which runs on the command's one thread.
+    """
+    said: list[str] = []
+    sys.stderr.flush()
+    kept = os.dup(2)
+    try:
+        with tempfile.TemporaryFile() as caught:
+            os.dup2(caught.fileno(), 2)
+            try:
+                yield said
+            finally:
+                os.dup2(kept, 2)
+                caught.seek(0)
+                text = caught.read(64 * 1024).decode("utf-8", "replace")
+                said[:0] = [_plain(line) for line in text.splitlines() if line.strip()]
+    finally:
+        os.close(kept)
+
+
+def _plain(line: str) -> str:
+    """A library's message without OpenCV's log prefix (`[ WARN:0@1.2] global file.cpp:9 f`)."""
+    line = line.strip()
+    if line.startswith("[") and "]" in line:
+        line = line.split("]", 1)[1].strip()
+        words = line.split(" ", 3)
+        if len(words) == 4 and words[0] == "global":
+            line = words[3]
+    return line
 
 
 def _image_quality(target: Path) -> list[int]:
@@ -407,6 +484,7 @@ def redact_video(
     streamable: bool = False,
     detectors: Sequence[Detector] | None = None,
     keep: tuple[float, float] | None = None,
+    what: str | None = None,
 ) -> Result:
     """Decode `source`, mask it, encode H.264 into `target` (a file, or a seekable buffer).
 
@@ -415,25 +493,31 @@ def redact_video(
     `streamable` writes fragmented MP4 (the index up front, then fragments), which a browser
     plays while it arrives; a moved index ("faststart") would need a second pass over a file.
     `detectors` saves loading them (one thread each: the pipeline's other stages need the
-    other cores).
+    other cores). `what` names the source in errors ("the video NAME" by default).
+
+    The picture size the stream declares is held against `options.limits` before a frame is
+    decoded. Whatever FFmpeg cannot make sense of, opening or decoding — damaged data, a
+    container whose metadata is not text — is an UnsupportedMedia naming the source.
     """
+    what = what or _name(source)
     try:
         container = av.open(source if not isinstance(source, Path) else str(source), "r")
     except FileNotFoundError as error:
         raise NotFound(f"no such file: {source}") from error
     except av.error.FFmpegError as error:
-        raise UnsupportedMedia(
-            f"{_name(source)} is not a video or picture Custos can read ({error.strerror or error})"
-        ) from error
+        raise UnsupportedMedia(f"{what} cannot be read ({_ffmpeg_says(error)})") from None
+    except UnicodeDecodeError:  # PyAV reads the container's metadata as UTF-8 when it opens
+        raise UnsupportedMedia(f"{what} is damaged: its metadata is not text") from None
     with container:
         if not container.streams.video:
-            raise UnsupportedMedia(f"{_name(source)} has no video in it")
+            raise UnsupportedMedia(f"{what} has no video in it")
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
+        options.limits.check(what, stream.codec_context.width, stream.codec_context.height)
         width = stream.codec_context.width & ~1  # 4:2:0 needs even sizes
         height = stream.codec_context.height & ~1
         if width < 2 or height < 2:
-            raise UnsupportedMedia(f"{_name(source)} has no picture size")
+            raise UnsupportedMedia(f"{what} has no picture size")
         total = stream.frames or None
         if total is None and stream.duration and stream.average_rate and stream.time_base:
             total = int(stream.duration * stream.time_base * stream.average_rate) or None
@@ -481,7 +565,9 @@ def redact_video(
                     _put(decoded, item, stop)
                     index += 1
             except av.error.FFmpegError as error:
-                raise InvalidInput(f"{_name(source)} is damaged: {error}") from error
+                raise UnsupportedMedia(f"{what} is damaged: {_ffmpeg_says(error)}") from None
+            except UnicodeDecodeError:
+                raise UnsupportedMedia(f"{what} is damaged: its metadata is not text") from None
 
         tracker = Tracker()
 
@@ -532,7 +618,7 @@ def redact_video(
                 else {},
             )
         except av.error.FFmpegError as error:
-            raise UnsupportedMedia(f"cannot write video to {_name(target)}: {error}") from error
+            raise UnsupportedMedia(f"cannot write the video: {error}") from None
         decoder.start()
         detector.start()
         try:
@@ -560,12 +646,22 @@ def redact_video(
             decoder.join()
             detector.join()
         if result.frames == 0:
-            raise InvalidInput(f"{_name(source)} has no frame that decodes")
+            raise UnsupportedMedia(f"{what} has no frame that decodes")
         return result
 
 
 def _name(source: object) -> str:
-    return source.name if isinstance(source, Path) else "the video"
+    return f"the video {source.name}" if isinstance(source, Path) else "the video"
+
+
+def _ffmpeg_says(error: av.error.FFmpegError) -> str:
+    """FFmpeg's words for an error, without its number and the function it came from."""
+    return str(error.strerror or error).strip() or type(error).__name__
+
+
+def _first_line(error: BaseException) -> str:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[-1] if lines else type(error).__name__
 
 
 # --- shared ------------------------------------------------------------------------------------

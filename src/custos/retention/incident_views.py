@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from custos.deps import DbSession, IncidentMarker, IncidentViewer, RuntimeDep
+from custos.http import Id, answers
 from custos.retention import incidents as service
 from custos.retention.models import Incident
 from custos.retention.schemas import IncidentIn, IncidentOut, Unmark
@@ -31,7 +32,7 @@ def list_incidents(db: DbSession, _caller: IncidentViewer) -> list[IncidentOut]:
     return [_out(i) for i in service.list_incidents(db)]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, responses=answers(404))
 def mark_incident(
     data: IncidentIn, db: DbSession, runtime: RuntimeDep, caller: IncidentMarker
 ) -> IncidentOut:
@@ -49,9 +50,9 @@ def mark_incident(
     return _out(incident)
 
 
-@router.post("/{incident_id}/unmark")
+@router.post("/{incident_id}/unmark", responses=answers(409))
 def unmark_incident(
-    incident_id: int, data: Unmark, db: DbSession, runtime: RuntimeDep, caller: IncidentMarker
+    incident_id: Id, data: Unmark, db: DbSession, runtime: RuntimeDep, caller: IncidentMarker
 ) -> IncidentOut:
     """Withdraw an incident."""
     return _out(service.unmark(caller.call(db, runtime), incident_id, data.justification))

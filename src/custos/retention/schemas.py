@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from custos.http import Time
 
 
 class PolicyOut(BaseModel):
@@ -45,8 +47,8 @@ class ScopeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     camera: str
-    start: datetime
-    end: datetime
+    start: Time
+    end: Time
 
 
 class HoldIn(BaseModel):
@@ -62,7 +64,7 @@ class HoldIn(BaseModel):
     )
     scopes: list[ScopeIn] = Field(min_length=1)
     reason: str = Field(min_length=1)
-    review_due: datetime | None = None
+    review_due: Time | None = None
 
 
 class HeldScopeOut(BaseModel):
@@ -96,9 +98,7 @@ class ReviewIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    keep_until: AwareDatetime = Field(
-        description="When the hold is due for review again (with its time zone)."
-    )
+    keep_until: Time = Field(description="When the hold is due for review again.")
     reason: str = Field(min_length=1, description="Why the hold is still needed.")
 
 
@@ -116,8 +116,8 @@ class RegimeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     regions: list[str] = Field(min_length=1)
-    start: datetime
-    end: datetime | None = None
+    start: Time
+    end: Time | None = None
     decree_ref: str = Field(min_length=1)
 
 
@@ -126,7 +126,7 @@ class RegimeEnd(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    end: datetime
+    end: Time
 
 
 class RegimeOut(BaseModel):
@@ -145,8 +145,8 @@ class IncidentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     cameras: list[str] = Field(min_length=1)
-    start: datetime
-    end: datetime
+    start: Time
+    end: Time
     description: str = Field(min_length=1)
     reference: str = Field(min_length=1, max_length=256)
     justification: str = Field(min_length=1)

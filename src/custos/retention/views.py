@@ -5,7 +5,6 @@ Legal holds are placed inside cases: their API is `custos.cases.hold_views`.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
@@ -19,6 +18,7 @@ from custos.deps import (
     RetentionViewer,
     RuntimeDep,
 )
+from custos.http import Id, Time, answers
 from custos.retention import emergency
 from custos.retention import service as retention
 from custos.retention.models import EmergencyRegime
@@ -64,7 +64,7 @@ def plan(
     db: DbSession,
     runtime: RuntimeDep,
     _caller: RetentionViewer,
-    at: datetime | None = None,
+    at: Time | None = None,
     limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
 ) -> PlanOut:
     """The erasures due by `at` (default now), re-decided from fresh facts."""
@@ -118,9 +118,9 @@ def declare(
     return _regime_out(regime)
 
 
-@api.post("/emergencies/{regime_id}/end")
+@api.post("/emergencies/{regime_id}/end", responses=answers(409))
 def end_emergency(
-    regime_id: int, data: RegimeEnd, db: DbSession, runtime: RuntimeDep, caller: EmergencyManager
+    regime_id: Id, data: RegimeEnd, db: DbSession, runtime: RuntimeDep, caller: EmergencyManager
 ) -> RegimeOut:
     """Record the end of a state of emergency."""
     regime = emergency.end_regime(caller.call(db, runtime), regime_id, data.end)

@@ -118,7 +118,10 @@ class MemoryBlobStore:
 
 
 class FolderBlobStore:
-    """Blobs as files under a root folder; writes go through a temporary file, fsync and rename."""
+    """Blobs as files under a root folder; writes go through a temporary file, fsync and rename.
+
+    Folders are made 0700 and files 0600, whatever the umask: only the owner reads ciphertext.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -131,8 +134,9 @@ class FolderBlobStore:
         path = self._path(key)
         temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.partial")
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with temporary.open("wb") as handle:
+            _make_private_folders(path.parent)
+            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "wb") as handle:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
@@ -203,6 +207,16 @@ class FolderBlobStore:
                 key = path.relative_to(self.root).as_posix()
                 if key.startswith(prefix):
                     yield key
+
+
+def _make_private_folders(folder: Path) -> None:
+    """Make `folder` and each missing folder above it, each 0700 (`mkdir -p` makes them 0755)."""
+    missing = []
+    while not folder.is_dir() and folder.parent != folder:
+        missing.append(folder)
+        folder = folder.parent
+    for each in reversed(missing):
+        each.mkdir(mode=0o700, exist_ok=True)  # exists already when a concurrent write made it
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Response, status
 from sqlalchemy.orm import Session
 
 from custos.deps import DbSession, OwnAccount, RuntimeDep, UserManager
+from custos.http import answers
 from custos.users import service
 from custos.users.models import User
 from custos.users.schemas import (
@@ -48,7 +49,12 @@ def change_password(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/me/tokens", response_model=TokenIssued, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/me/tokens",
+    response_model=TokenIssued,
+    status_code=status.HTTP_201_CREATED,
+    responses=answers(409),
+)
 def issue_own_token(
     request: TokenCreate, db: DbSession, runtime: RuntimeDep, caller: OwnAccount
 ) -> TokenIssued:
@@ -81,7 +87,12 @@ def list_users(db: DbSession, runtime: RuntimeDep, _caller: UserManager) -> list
     return [_account(db, u, now) for u in service.list_users(db)]
 
 
-@router.post("/users", response_model=UserCreated, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/users",
+    response_model=UserCreated,
+    status_code=status.HTTP_201_CREATED,
+    responses=answers(409),
+)
 def create_user(
     data: UserCreate, db: DbSession, runtime: RuntimeDep, caller: UserManager
 ) -> UserCreated:
@@ -103,7 +114,7 @@ def get_user(name: str, db: DbSession, runtime: RuntimeDep, _caller: UserManager
     return _account(db, service.get_user(db, name), runtime.clock.now())
 
 
-@router.post("/users/{name}/disable", response_model=UserOut)
+@router.post("/users/{name}/disable", response_model=UserOut, responses=answers(409))
 def disable_user(name: str, db: DbSession, runtime: RuntimeDep, caller: UserManager) -> UserOut:
     """Disable an account and end its sessions and tokens."""
     return UserOut.model_validate(service.set_active(caller.call(db, runtime), name, False))
@@ -124,7 +135,7 @@ def reset_password(
     return PasswordIssued(password=password)
 
 
-@router.post("/users/{name}/unlock", response_model=LockoutsLifted)
+@router.post("/users/{name}/unlock", response_model=LockoutsLifted, responses=answers(409))
 def unlock_user(
     name: str, db: DbSession, runtime: RuntimeDep, caller: UserManager
 ) -> LockoutsLifted:
@@ -139,7 +150,7 @@ def list_lockouts(db: DbSession, runtime: RuntimeDep, _caller: UserManager) -> l
     return [LockoutOut.model_validate(x) for x in service.lockouts(db, runtime.clock.now())]
 
 
-@router.post("/lockouts/lift", status_code=status.HTTP_204_NO_CONTENT)
+@router.post("/lockouts/lift", status_code=status.HTTP_204_NO_CONTENT, responses=answers(404))
 def lift_lockout(
     data: LockoutLift, db: DbSession, runtime: RuntimeDep, caller: UserManager
 ) -> Response:

@@ -67,6 +67,7 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     metrics.install(app)
     errors.install(app)
+    app.add_middleware(errors.RefuseNul)
     app.include_router(_system_router(metrics))
     app.include_router(user_views.router)
     app.include_router(camera_views.router)
@@ -92,7 +93,16 @@ def create_app(runtime: Runtime) -> FastAPI:
 def _system_router(metrics: WebMetrics) -> APIRouter:
     router = APIRouter(tags=["system"])
 
-    @router.get("/healthz", dependencies=[PUBLIC])
+    @router.get(
+        "/healthz",
+        dependencies=[PUBLIC],
+        responses={
+            503: {
+                "description": "down: the database is unreachable (the same body as 200)",
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            }
+        },
+    )
     def healthz(db: DbSession, runtime: RuntimeDep) -> JSONResponse:
         """ok; degraded (still 200) with the reasons; down (503) when the database is unreachable.
 

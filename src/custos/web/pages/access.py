@@ -16,6 +16,7 @@ from custos.cases import service as cases
 from custos.clock import parse_time
 from custos.deps import Caller, CaseViewer, DbSession, Decider, Requester, Reviewer, RuntimeDep
 from custos.errors import InvalidInput, PolicyViolation
+from custos.http import Id
 from custos.permissions import Permission, is_admitted
 from custos.web import forms
 from custos.web.pages.cases import REQUEST, case_page
@@ -54,7 +55,7 @@ def _windows(items: list[WindowIO]) -> list[Window]:
 
 @router.post("/cases/{case_id}/requests")
 def file_request(
-    case_id: int,
+    case_id: Id,
     request: Request,
     db: DbSession,
     runtime: RuntimeDep,
@@ -184,7 +185,7 @@ def _on_request_page(
 
 @router.get("/requests/{request_id}")
 def request_page(
-    request_id: int, request: Request, db: DbSession, runtime: RuntimeDep, caller: CaseViewer
+    request_id: Id, request: Request, db: DbSession, runtime: RuntimeDep, caller: CaseViewer
 ) -> Response:
     """One request: its scope, why, the decision or the decision form, the grant."""
     return _request_page(request, db, runtime, caller, request_id)
@@ -199,7 +200,7 @@ def _days(text: str) -> float | None:
 
 @router.post("/requests/{request_id}/approve")
 def approve(
-    request_id: int,
+    request_id: Id,
     request: Request,
     db: DbSession,
     runtime: RuntimeDep,
@@ -261,7 +262,7 @@ def approve(
 
 @router.post("/requests/{request_id}/refuse")
 def refuse(
-    request_id: int,
+    request_id: Id,
     request: Request,
     db: DbSession,
     runtime: RuntimeDep,
@@ -282,7 +283,7 @@ def refuse(
 
 @router.post("/grants/{grant_id}/revoke")
 def revoke(
-    grant_id: int,
+    grant_id: Id,
     request: Request,
     db: DbSession,
     runtime: RuntimeDep,
@@ -306,7 +307,7 @@ def revoke(
 
 @router.get("/grants/{grant_id}/review")
 def review_page(
-    grant_id: int, request: Request, db: DbSession, runtime: RuntimeDep, caller: Reviewer
+    grant_id: Id, request: Request, db: DbSession, runtime: RuntimeDep, caller: Reviewer
 ) -> Response:
     """The review player: a timeline per granted window, the masked clip, the track picker."""
     grant, case = access.reviewable_grant(caller.call(db, runtime), grant_id)

@@ -13,6 +13,7 @@ from custos.audit.policy import Action, Outcome
 from custos.audit.service import EntryFilter, read_entries
 from custos.deps import AuditReader, DbSession, RuntimeDep
 from custos.errors import InvalidInput
+from custos.http import Index
 from custos.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -31,7 +32,7 @@ def audit_page(
     outcome: str = "",
     since: str = "",
     until: str = "",
-    before: int | None = None,
+    before: Index | None = None,
 ) -> Response:
     """The audit log for oversight: size, checkpoints and cosignatures, and an entry browser."""
     try:
@@ -45,7 +46,7 @@ def audit_page(
             until=_day(until, end=True),
             before_seq=before,
         )
-    except ValueError:
+    except (ValueError, OverflowError):  # not a date, or a day after which no day comes
         raise InvalidInput("dates are YYYY-MM-DD") from None
     page_size = 50
     found = read_entries(caller.call(db, runtime), where, page_size + 1)

@@ -16,6 +16,7 @@ from custos.cases import service as cases
 from custos.cases.schemas import CaseCreate, PersonCreate, Reason
 from custos.deps import Caller, CaseManager, CaseViewer, DbSession, RuntimeDep
 from custos.errors import Conflict
+from custos.http import Id
 from custos.permissions import Permission, is_admitted
 from custos.web import forms
 from custos.web.templating import render
@@ -145,7 +146,7 @@ def _on_case_page(
 
 @router.get("/cases/{case_id}")
 def show_case(
-    case_id: int, request: Request, db: DbSession, runtime: RuntimeDep, caller: CaseViewer
+    case_id: Id, request: Request, db: DbSession, runtime: RuntimeDep, caller: CaseViewer
 ) -> Response:
     """A case: its persons, its requests and grants, and the request form."""
     return case_page(request, db, runtime, caller, case_id)
@@ -153,7 +154,7 @@ def show_case(
 
 @router.post("/cases/{case_id}/persons")
 def add_person(
-    case_id: int,
+    case_id: Id,
     request: Request,
     db: DbSession,
     runtime: RuntimeDep,
@@ -190,7 +191,7 @@ def add_person(
 
 @router.post("/cases/{case_id}/persons/{label}/clear")
 def clear_person(
-    case_id: int,
+    case_id: Id,
     label: str,
     request: Request,
     db: DbSession,
@@ -215,7 +216,7 @@ def clear_person(
 
 @router.post("/cases/{case_id}/close")
 def close_case(
-    case_id: int,
+    case_id: Id,
     request: Request,
     db: DbSession,
     runtime: RuntimeDep,

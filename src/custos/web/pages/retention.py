@@ -23,6 +23,7 @@ from custos.deps import (
     RuntimeDep,
 )
 from custos.errors import Conflict, NotFound
+from custos.http import Id
 from custos.permissions import Permission, is_admitted
 from custos.retention import emergency, holds, incidents, pressure, state
 from custos.retention import service as retention
@@ -115,7 +116,7 @@ def declare_emergency(
 
 @router.post("/retention/emergencies/{regime_id}/end")
 def end_emergency(
-    regime_id: int,
+    regime_id: Id,
     request: Request,
     db: DbSession,
     runtime: RuntimeDep,
@@ -223,7 +224,7 @@ def mark_incident(
 
 @router.post("/incidents/{incident_id}/unmark")
 def unmark_incident(
-    incident_id: int,
+    incident_id: Id,
     request: Request,
     db: DbSession,
     runtime: RuntimeDep,
@@ -350,7 +351,7 @@ def place_hold(
 
 @router.post("/holds/{hold_id}/review")
 def review_hold(
-    hold_id: int,
+    hold_id: Id,
     request: Request,
     db: DbSession,
     runtime: RuntimeDep,
@@ -379,7 +380,7 @@ def review_hold(
 
 @router.post("/holds/{hold_id}/release")
 def release_hold(
-    hold_id: int,
+    hold_id: Id,
     request: Request,
     db: DbSession,
     runtime: RuntimeDep,
