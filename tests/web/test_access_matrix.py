@@ -46,7 +46,7 @@ from custos.runtime import Runtime
 from custos.users import policy as account_rules
 from custos.users import service as users
 from custos.users.models import ApiToken
-from helpers import CHEAP_PASSWORDS, audit_events, bearer, call_of, segments_of
+from helpers import CHEAP_PASSWORDS, audit_events, bearer, call_of, investigator, segments_of
 
 ALL = frozenset(Role)
 ADMIN = frozenset({Role.ADMIN})
@@ -63,17 +63,22 @@ RULES = PROFILE.retention_rules
 OWN_PASSWORD = "matrix own password"
 LOCKED_AT = "198.51.100.7"
 _names = itertools.count()
+# The investigator who opens the matrix's cases and adds the caller to them.
+OPENER = investigator("matrix-opener")
 LOG_KEY = bytes(range(32))
 
 
 @dataclass
 class Ctx:
-    """What a request builder may use: the database, the clock, the runtime, the caller's name."""
+    """What a request builder may use: the database, the clock, the runtime, the caller's name
+    and role, and whether the cases it builds are to have the caller as a member."""
 
     db: Session
     clock: FrozenClock
     runtime: Runtime
     caller: str | None
+    role: Role | None = None
+    member: bool = True
 
 
 @dataclass
@@ -242,7 +247,7 @@ def _incident(ctx: Ctx) -> int:
 def _open_case(ctx: Ctx) -> str:
     """The reference of a newly opened case (holds go only inside open cases)."""
     reference = f"H-{next(_names)}"
-    cases.open_case(call_of(ctx.db, ctx.clock), reference, "cpc-kz-199", "arson")
+    cases.open_case(call_of(ctx.db, ctx.clock, OPENER), reference, "cpc-kz-199", "arson")
     return reference
 
 
@@ -299,16 +304,40 @@ def _form_window(ctx: Ctx) -> dict[str, str]:
 
 # --- cases and access -----------------------------------------------------------------------
 
-REQUESTER = Actor("matrix-requester", None)
-DECIDER = Actor("matrix-decider", None)
+DECIDER = Actor("matrix-decider", "approver")
 
 
 def _case(ctx: Ctx) -> int:
-    """An open case with one person, P1."""
+    """An open case with one person, P1, opened by another investigator, who added the caller
+    (if an investigator, and unless `ctx.member` says otherwise) to its members."""
     reference = f"M-{next(_names)}"
-    case = cases.open_case(call_of(ctx.db, ctx.clock), reference, "cpc-kz-199", "theft")
-    cases.add_person(call_of(ctx.db, ctx.clock), reference, "P1")
+    opener = call_of(ctx.db, ctx.clock, OPENER)
+    case = cases.open_case(opener, reference, "cpc-kz-199", "theft")
+    cases.add_person(opener, reference, "P1")
+    if ctx.caller and ctx.role is Role.INVESTIGATOR and ctx.member:
+        cases.add_member(opener, reference, ctx.caller, "works on the case")
     return case.id
+
+
+def _investigator(ctx: Ctx) -> str:
+    """A new investigator account, to be made a member."""
+    name = f"matrix-investigator-{next(_names)}"
+    users.create_user(
+        call_of(ctx.db, ctx.clock), name=name, role=Role.INVESTIGATOR, passwords=CHEAP_PASSWORDS
+    )
+    return name
+
+
+def _member_removal(ctx: Ctx, page: bool) -> Request:
+    """A case with a second member, and the request that removes them."""
+    case_id = _case(ctx)
+    name = _investigator(ctx)
+    reference = cases.get_case_by_id(ctx.db, case_id).reference
+    cases.add_member(call_of(ctx.db, ctx.clock, OPENER), reference, name, "for a week")
+    url = f"/cases/{case_id}/members/{name}/remove"
+    if page:
+        return Request(url, data={"reason": "the week is over"})
+    return Request(f"/api{url}", json={"reason": "the week is over"})
 
 
 def _recorded(ctx: Ctx) -> tuple[str, datetime, str]:
@@ -348,7 +377,7 @@ def _request(ctx: Ctx) -> int:
     """A pending request filed by someone other than any caller."""
     body = _request_body(ctx)
     filed = access.file_request(
-        call_of(ctx.db, ctx.clock, REQUESTER),
+        call_of(ctx.db, ctx.clock, OPENER),
         case_id=body["case_id"],
         windows=[Window(body["windows"][0]["camera"], *_window(ctx))],
         persons=["P1"],
@@ -360,10 +389,13 @@ def _request(ctx: Ctx) -> int:
 
 
 def _grant(ctx: Ctx) -> tuple[int, int, str]:
-    """A live grant held by the caller (or by someone else when there is none) over recorded
-    footage: (grant, its window, the segment inside it)."""
+    """A live grant over recorded footage: (grant, its window, the segment inside it).
+
+    Held by the caller if they are an investigator and a member of its case, else by the
+    investigator who opened the case."""
     camera, start, segment = _recorded(ctx)
-    holder = Actor(ctx.caller or "matrix-holder", None)
+    mine = ctx.caller and ctx.role is Role.INVESTIGATOR and ctx.member
+    holder = investigator(ctx.caller) if mine and ctx.caller else OPENER
     filed = access.file_request(
         call_of(ctx.db, ctx.clock, holder),
         case_id=_case(ctx),
@@ -820,12 +852,14 @@ ROUTES: list[Route] = [
         lambda ctx: Request(f"/holds/{_hold(ctx)}/release", data={"reason": "case closed"}),
         page=True,
     ),
-    # cases: investigators and approvers; requests filed by investigators, decided by approvers
+    # cases: seen by investigators (their own) and approvers (all), worked on by investigators
+    # (its members), their members changed by either; requests filed by investigators (members
+    # of the case), decided by approvers
     Route("GET", "/api/cases", CASE_WORKERS),
     Route(
         "POST",
         "/api/cases",
-        CASE_WORKERS,
+        INVESTIGATOR,
         lambda ctx: Request(
             "/api/cases",
             json={
@@ -841,19 +875,33 @@ ROUTES: list[Route] = [
     Route(
         "POST",
         "/api/cases/{case_id}/persons",
-        CASE_WORKERS,
+        INVESTIGATOR,
         lambda ctx: Request(f"/api/cases/{_case(ctx)}/persons", json={"label": "P2"}),
     ),
     Route(
         "POST",
         "/api/cases/{case_id}/persons/{label}/clear",
-        CASE_WORKERS,
+        INVESTIGATOR,
         lambda ctx: Request(f"/api/cases/{_case(ctx)}/persons/P1/clear", json={"reason": "alibi"}),
     ),
     Route(
         "POST",
-        "/api/cases/{case_id}/close",
+        "/api/cases/{case_id}/members",
         CASE_WORKERS,
+        lambda ctx: Request(
+            f"/api/cases/{_case(ctx)}/members", json={"name": _investigator(ctx), "reason": "r"}
+        ),
+    ),
+    Route(
+        "POST",
+        "/api/cases/{case_id}/members/{name}/remove",
+        CASE_WORKERS,
+        lambda ctx: _member_removal(ctx, page=False),
+    ),
+    Route(
+        "POST",
+        "/api/cases/{case_id}/close",
+        INVESTIGATOR,
         lambda ctx: Request(f"/api/cases/{_case(ctx)}/close", json={"reason": "verdict"}),
     ),
     Route("GET", "/api/access-requests", CASE_WORKERS),
@@ -910,7 +958,7 @@ ROUTES: list[Route] = [
     Route(
         "POST",
         "/cases",
-        CASE_WORKERS,
+        INVESTIGATOR,
         lambda ctx: Request(
             "/cases",
             data={
@@ -931,21 +979,37 @@ ROUTES: list[Route] = [
     Route(
         "POST",
         "/cases/{case_id}/persons",
-        CASE_WORKERS,
+        INVESTIGATOR,
         lambda ctx: Request(f"/cases/{_case(ctx)}/persons", data={"label": "P2", "minor": "1"}),
         page=True,
     ),
     Route(
         "POST",
         "/cases/{case_id}/persons/{label}/clear",
-        CASE_WORKERS,
+        INVESTIGATOR,
         lambda ctx: Request(f"/cases/{_case(ctx)}/persons/P1/clear", data={"reason": "alibi"}),
         page=True,
     ),
     Route(
         "POST",
-        "/cases/{case_id}/close",
+        "/cases/{case_id}/members",
         CASE_WORKERS,
+        lambda ctx: Request(
+            f"/cases/{_case(ctx)}/members", data={"name": _investigator(ctx), "reason": "r"}
+        ),
+        page=True,
+    ),
+    Route(
+        "POST",
+        "/cases/{case_id}/members/{name}/remove",
+        CASE_WORKERS,
+        lambda ctx: _member_removal(ctx, page=True),
+        page=True,
+    ),
+    Route(
+        "POST",
+        "/cases/{case_id}/close",
+        INVESTIGATOR,
         lambda ctx: Request(f"/cases/{_case(ctx)}/close", data={"reason": "verdict"}),
         page=True,
     ),
@@ -1083,7 +1147,7 @@ def _call(
 
 def _token_of(ctx: Ctx, make_user: Callable[..., tuple[str, str]], role: Role) -> str:
     name, token = make_user(role)
-    ctx.caller = name
+    ctx.caller, ctx.role = name, role
     return token
 
 

@@ -16,7 +16,7 @@ from custos.context import Principal
 from custos.permissions import Role
 from custos.retention import holds
 from custos.users import service as users
-from helpers import CHEAP_PASSWORDS, ServedCustos, call_of, register_camera
+from helpers import CHEAP_PASSWORDS, INVESTIGATOR, ServedCustos, call_of, register_camera
 
 PASSWORD = "a long browser password"
 FORM = "%Y-%m-%dT%H:%M:%S"
@@ -113,7 +113,12 @@ def test_a_hold_is_placed_from_the_case_picker_and_kept_until_a_new_date(
         user = users.get_user(session, "aida")
         principal = Principal(user.id, "aida", Role.APPROVER, via="session")
         users.change_own_password(call, principal, temporary, PASSWORD, passwords=CHEAP_PASSWORDS)
-        cases.open_case(call, "12/2026-0457", "cpc-kz-199", "robbery at the plaza")
+        cases.open_case(
+            call_of(session, runtime.clock, INVESTIGATOR),
+            "12/2026-0457",
+            "cpc-kz-199",
+            "robbery at the plaza",
+        )
     register_camera(runtime, "plaza-north", "rtsp://plaza.example/live")
     server.start()
     try:
