@@ -1,7 +1,10 @@
 """Every route × every role: no credentials → 401, role not admitted → 403, admitted role → 2xx.
 
 The table below is the specification of who may call what. A route missing from it, or
-declaring other roles than it says, fails the suite.
+declaring other roles than it says, fails the suite. An investigator is admitted to a case's
+routes as a member the case's opener added; at the end, the routes of one case × membership:
+an investigator outside the case is answered 404 on each, as for a case that does not exist,
+and listings show each caller only the cases they see.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from custos.access import service as access
 from custos.access.policy import Window
 from custos.audit import checkpoint as checkpoints
 from custos.audit.note import COSIGNATURE_ED25519, NoteSigner, parse_note
+from custos.audit.policy import Outcome
 from custos.cameras import service as cameras
 from custos.cameras.schemas import CameraCreate
 from custos.cases import holds as case_holds
@@ -1219,3 +1223,129 @@ def test_bad_or_revoked_token_is_401(
     response = client.get("/api/me", headers=bearer(token))
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
+
+
+# --- × membership: need to know inside the investigation ------------------------------------
+
+# The routes that reach one case: by its id, or by a request or grant of it (filing a request
+# names its case in the body).
+IN_A_CASE = [
+    route
+    for route in ROUTES
+    if any(key in route.path for key in ("{case_id}", "{request_id}", "{grant_id}"))
+    or (route.method, route.path) == ("POST", "/api/access-requests")
+]
+
+
+@pytest.mark.parametrize("route", IN_A_CASE, ids=[f"{r.method} {r.path}" for r in IN_A_CASE])
+def test_an_investigator_outside_the_case_is_answered_as_if_it_did_not_exist(
+    route: Route,
+    client: TestClient,
+    db: Session,
+    clock: FrozenClock,
+    runtime: Runtime,
+    make_user: Callable[..., tuple[str, str]],
+) -> None:
+    """Every route of another investigator's case, read or act: 404, as for no such case.
+
+    The investigator is no member of the case (nor holds its grant): what they are answered
+    is the answer to an id that names nothing, and nothing is done. Routes their role is not
+    admitted to at all (the decisions) are refused by the role first: 403 whatever the id.
+    """
+    assert route.roles is not None
+    ctx = Ctx(db, clock, runtime, None, member=False)
+    token = _token_of(ctx, make_user, Role.INVESTIGATOR)
+    req = route.request(ctx)
+    before = {e.seq for e in audit_events(db)}
+    status, _ = _call(client, route, req, bearer(token), follow=True)
+    if Role.INVESTIGATOR in route.roles:
+        assert status == 404, f"{route.method} {req.url}: {status}"
+    else:
+        assert status == 403
+    # Refusals, and only refusals, are in the log; the case is as it was.
+    mine = [e for e in audit_events(db) if e.seq not in before]
+    assert mine
+    assert {(e.actor, e.outcome) for e in mine} == {(ctx.caller, Outcome.DENIED)}
+
+
+@pytest.mark.parametrize(
+    "role", [Role.INVESTIGATOR, Role.APPROVER], ids=["member added by the opener", "approver"]
+)
+@pytest.mark.parametrize("route", IN_A_CASE, ids=[f"{r.method} {r.path}" for r in IN_A_CASE])
+def test_a_member_acts_in_the_case_and_an_approver_sees_it_without_investigating(
+    route: Route,
+    role: Role,
+    client: TestClient,
+    db: Session,
+    clock: FrozenClock,
+    runtime: Runtime,
+    make_user: Callable[..., tuple[str, str]],
+) -> None:
+    """The same routes for a member the opener added (every one admitted to their role goes
+    through) and for an approver, who is no member: they see the case, its requests and
+    grants, change its members and decide, but are refused the investigation (403: the
+    approver knows the case exists)."""
+    assert route.roles is not None
+    ctx = Ctx(db, clock, runtime, None)
+    token = _token_of(ctx, make_user, role)
+    req = route.request(ctx)
+    status, _ = _call(client, route, req, bearer(token), follow=True)
+    if role in route.roles:
+        assert 200 <= status < 300, f"{route.method} {req.url}: {status}"
+    else:
+        assert status == 403
+    if role is Role.APPROVER:
+        assert cases.visible_case_ids(db, Actor(ctx.caller or "", "approver")) is None
+
+
+# What each listing shows of a case: its id in the JSON, its link on the page.
+LISTINGS: dict[str, Callable[[int, int, int], list[str]]] = {
+    "/api/cases": lambda case, _request, _grant: [f'"id":{case},'],
+    "/api/access-requests": lambda _case, request, _grant: [f'"id":{request},'],
+    "/api/grants": lambda _case, _request, grant: [f'"id":{grant},'],
+    "/cases": lambda case, _request, _grant: [f'data-case="{case}"'],
+    "/requests": lambda _case, request, _grant: [f'href="/requests/{request}"'],
+}
+
+
+@pytest.mark.parametrize("who", ["outsider", "member", "approver"])
+@pytest.mark.parametrize("listing", list(LISTINGS))
+def test_listings_show_only_the_cases_one_sees(
+    listing: str,
+    who: str,
+    client: TestClient,
+    db: Session,
+    clock: FrozenClock,
+    runtime: Runtime,
+    make_user: Callable[..., tuple[str, str]],
+) -> None:
+    role = Role.APPROVER if who == "approver" else Role.INVESTIGATOR
+    ctx = Ctx(db, clock, runtime, None, member=who == "member")
+    token = _token_of(ctx, make_user, role)
+    grant_id, _, _ = _grant(ctx)
+    grant = access.get_grant(db, grant_id)
+    pending = _request_in(ctx, grant.case_id)
+    headers = bearer(token)
+    if listing.startswith("/api"):
+        text = client.get(listing, headers=headers).text.replace(" ", "")
+    else:
+        text = client.get(listing, headers={**headers, "Accept": "text/html"}).text
+    marks = LISTINGS[listing](grant.case_id, pending, grant_id)
+    if listing == "/requests":
+        marks += LISTINGS[listing](grant.case_id, grant.request_id, grant_id)
+    for mark in marks:
+        assert (mark in text) is (who != "outsider"), (mark, who)
+
+
+def _request_in(ctx: Ctx, case_id: int) -> int:
+    """A pending request in case `case_id`, filed by the investigator who opened it."""
+    filed = access.file_request(
+        call_of(ctx.db, ctx.clock, OPENER),
+        case_id=case_id,
+        windows=[Window(_camera(ctx), *_window(ctx))],
+        persons=["P1"],
+        purpose="p",
+        justification="j",
+        identification=False,
+    )
+    return filed.id
