@@ -21,7 +21,6 @@ from custos.recording.media import SegmentFile
 from helpers import APPROVER, INVESTIGATOR, call_of, person_photo, segments_of, still_clip
 
 PROFILE_NAME = "kz-nvms"
-__all__ = ["APPROVER", "INVESTIGATOR"]
 
 
 @pytest.fixture(scope="session")
