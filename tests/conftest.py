@@ -43,6 +43,7 @@ from custos.web.app import create_app
 from helpers import (
     CHEAP_PASSWORDS,
     CHROMIUM,
+    INVESTIGATOR,
     Recording,
     RtspCamera,
     call_of,
@@ -119,6 +120,12 @@ def clock() -> FrozenClock:
 def call(db: Session, clock: FrozenClock) -> Call:
     """An action by the tester, in the test's transaction, under the kz-nvms policy."""
     return call_of(db, clock)
+
+
+@pytest.fixture
+def ivan(db: Session, clock: FrozenClock) -> Call:
+    """An action by investigator ivan, in the test's transaction: cases he opens are his."""
+    return call_of(db, clock, INVESTIGATOR)
 
 
 @pytest.fixture

@@ -62,6 +62,15 @@ SYSTEM_PYTHON = "/usr/bin/python3"  # the Python with GStreamer's bindings (pyth
 SHARED_TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
 
 TESTER = Actor(name="tester", role="admin", client_address="127.0.0.1")
+# The investigator who opens the tests' cases (so their member) and an approver.
+INVESTIGATOR = Actor(name="ivan", role="investigator", client_address="127.0.0.1")
+APPROVER = Actor(name="anna", role="approver", client_address="127.0.0.1")
+
+
+def investigator(name: str) -> Actor:
+    """Investigator `name` as an actor (cases they open are theirs)."""
+    return Actor(name=name, role="investigator", client_address="127.0.0.1")
+
 
 # The policy the tests act under unless they load another: the runtime fixture's too.
 KZ_NVMS = load_profile("kz-nvms").profile

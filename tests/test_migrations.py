@@ -114,3 +114,40 @@ def test_tokens_issued_without_an_end_get_one_at_most_the_maximum_after_issue(
                 " VALUES (1, 'd', '', '2026-01-01 00:00:00')"
             )
         )
+
+
+def test_every_case_opened_before_members_existed_keeps_its_opener_as_member(
+    blank: Engine,
+) -> None:
+    _upgrade(blank, "0011")
+    with blank.begin() as connection:
+        for case_id, opener in ((1, "ivan"), (2, "olga")):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO cases (id, reference, legal_basis, description, status,"
+                    " opened_at, opened_by, closed_reason)"
+                    " VALUES (:id, :reference, 'cpc-kz-199', 'x', 'open',"
+                    " '2026-11-01 10:00:00', :opener, '')"
+                ),
+                {"id": case_id, "reference": f"C-{case_id}", "opener": opener},
+            )
+    _upgrade(blank, "head")
+    with blank.connect() as connection:
+        rows = connection.execute(
+            sa.text(
+                "SELECT case_id, name, added_by, added_at, reason, removed_at"
+                " FROM case_members ORDER BY case_id"
+            )
+        ).all()
+    assert [(r.case_id, r.name, r.added_by, r.reason, r.removed_at) for r in rows] == [
+        (1, "ivan", "ivan", "opened the case", None),
+        (2, "olga", "olga", "opened the case", None),
+    ]
+    assert str(rows[0].added_at).startswith("2026-11-01 10:00:00")
+    with pytest.raises(sa.exc.IntegrityError), blank.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO case_members (case_id, name, added_by, added_at, reason,"
+                " removed_reason) VALUES (1, 'ivan', 'x', '2026-11-02 00:00:00', 'again', '')"
+            )
+        )

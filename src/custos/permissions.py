@@ -41,6 +41,7 @@ class Permission(StrEnum):
     REVIEW_FOOTAGE = "review_footage"
     VIEW_CASES = "view_cases"
     MANAGE_CASES = "manage_cases"
+    MANAGE_MEMBERS = "manage_members"
     REQUEST_ACCESS = "request_access"
     DECIDE_ACCESS = "decide_access"
     VIEW_HEALTH = "view_health"
@@ -67,10 +68,13 @@ PERMISSION_ROLES: Mapping[Permission, frozenset[Role]] = {
     # investigators, and a later check demands a live grant on top of the role.
     Permission.VIEW_LIVE: frozenset({Role.OPERATOR}),
     Permission.REVIEW_FOOTAGE: frozenset({Role.INVESTIGATOR}),
-    # Cases, requests and grants (no footage): investigators ask, approvers decide; either
-    # side may clear a person or close a case, since either may learn the suspicion is refuted.
+    # Cases, requests and grants (no footage): investigators ask, approvers decide. Inside a
+    # case the need to know narrows the role (`cases.policy.acts`): investigators see and work
+    # only on the cases they are members of; approvers see every case and may change who
+    # works on one, but do not investigate (they stop processing by refusing and revoking).
     Permission.VIEW_CASES: frozenset({Role.INVESTIGATOR, Role.APPROVER}),
-    Permission.MANAGE_CASES: frozenset({Role.INVESTIGATOR, Role.APPROVER}),
+    Permission.MANAGE_CASES: frozenset({Role.INVESTIGATOR}),
+    Permission.MANAGE_MEMBERS: frozenset({Role.INVESTIGATOR, Role.APPROVER}),
     Permission.REQUEST_ACCESS: frozenset({Role.INVESTIGATOR}),
     Permission.DECIDE_ACCESS: frozenset({Role.APPROVER}),
     # Camera health (states, gaps, alerts; no footage) for those who keep the cameras running.

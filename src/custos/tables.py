@@ -10,7 +10,7 @@ from custos.audit.models import (
     AuditWitness,
 )
 from custos.cameras.models import Camera, PrivacyZone
-from custos.cases.models import Case, CasePerson
+from custos.cases.models import Case, CaseMember, CasePerson
 from custos.db import Base
 from custos.health.models import HealthAlert
 from custos.recording.models import DataKey, RecordingGap, Segment
@@ -41,6 +41,7 @@ __all__ = [
     "AuditWitness",
     "Camera",
     "Case",
+    "CaseMember",
     "CasePerson",
     "DataKey",
     "EmergencyRegime",

@@ -18,11 +18,9 @@ from custos.cases import service as cases
 from custos.clock import FrozenClock
 from custos.context import Actor, Call
 from custos.recording.media import SegmentFile
-from helpers import call_of, person_photo, segments_of, still_clip
+from helpers import APPROVER, INVESTIGATOR, call_of, person_photo, segments_of, still_clip
 
 PROFILE_NAME = "kz-nvms"
-INVESTIGATOR = Actor("ivan", "127.0.0.1")
-APPROVER = Actor("anna", "127.0.0.1")
 
 
 @pytest.fixture(scope="session")
@@ -56,7 +54,7 @@ class Scene:
 
 @pytest.fixture
 def scene(
-    call: Call,
+    ivan: Call,
     clock: FrozenClock,
     archive: Callable[..., list[str]],
     face_piece: SegmentFile,
@@ -64,8 +62,8 @@ def scene(
     """A case with one person under suspicion and recorded footage from an hour ago."""
     start = clock.now() - timedelta(hours=1)
     segments = archive("hall", start, 3, content=face_piece)
-    case = cases.open_case(call, "12/2026-0457", "cpc-kz-199", "a robbery")
-    cases.add_person(call, case.reference, "P1")
+    case = cases.open_case(ivan, "12/2026-0457", "cpc-kz-199", "a robbery")
+    cases.add_person(ivan, case.reference, "P1")
     return Scene(case.id, case.reference, "hall", start, segments)
 
 

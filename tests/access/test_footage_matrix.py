@@ -3,7 +3,9 @@
 Footage leaves Custos by the review routes alone (the route × role matrix checks that no other
 route answers with video). Here each of them is tried by each role, with the caller's grant in
 each state it can be in; the one combination that returns footage is an investigator inside
-the scope of a live grant they hold. Every other try is refused, and the refusal audited.
+the scope of a live grant they hold in a case of theirs. Every other try is refused, and the
+refusal audited: 403 where the caller may know the grant exists, 404 where they may not (no
+such grant, or a grant of a case they are not a member of).
 """
 
 from __future__ import annotations
@@ -19,15 +21,30 @@ from custos.access import service as access
 from custos.access.models import Grant
 from custos.cases import service as cases
 from custos.clock import FrozenClock
-from custos.context import Actor
 from custos.permissions import Role
 from custos.runtime import Runtime
-from helpers import audit_events, bearer, call_of
+from helpers import audit_events, bearer, call_of, investigator
 
-from .conftest import APPROVER, Scene
+from .conftest import APPROVER, INVESTIGATOR, Scene
 
-STATES = ["none", "expired", "revoked", "another case's", "live, outside its scope", "live"]
+STATES = [
+    "none",
+    "expired",
+    "revoked",
+    "another case's",
+    "in a case not theirs",
+    "live, outside its scope",
+    "live",
+]
 ROUTES = ["timeline", "video", "video by byte range", "review page"]
+# What an investigator is answered, route by route, where the state does not simply give 403.
+NOT_KNOWN = dict.fromkeys(ROUTES, 404)
+ANSWERS = {
+    "none": NOT_KNOWN,
+    "in a case not theirs": NOT_KNOWN,
+    # Their own grant at another case's footage (403), and that case's grant itself (404).
+    "another case's": {**NOT_KNOWN, "video": 403, "video by byte range": 403},
+}
 
 
 def _urls(
@@ -53,11 +70,17 @@ def _attempts(
     grant: Callable[..., Grant],
     archive: Callable[..., list[str]],
 ) -> dict[str, str]:
-    """The URLs a caller in `state` would try for the scene's first segment."""
-    mine = {"actor": Actor(caller, None)}
+    """The URLs a caller in `state` would try for the scene's first segment.
+
+    The caller's own grants are in a case they opened (so whatever their role, the grant is
+    theirs as far as the case goes); the scene's case is ivan's, and the caller is no member.
+    """
+    own = cases.open_case(call_of(db, clock, investigator(caller)), "55/2026-1", "cpc-kz-199", "x")
+    cases.add_person(call_of(db, clock, investigator(caller)), own.reference, "P1")
+    mine = {"actor": investigator(caller), "case_id": own.id}
     segment = scene.segments[0]
     if state == "none":
-        held = grant({"actor": Actor("someone-else", None)})
+        held = grant({"actor": INVESTIGATOR})
         return _urls(held.id + 1000, held.windows[0].id, segment)
     if state == "expired":
         held = grant(mine, days=1)
@@ -68,21 +91,15 @@ def _attempts(
         access.revoke_grant(call_of(db, clock, APPROVER), held.id, "no longer needed")
         return _urls(held.id, held.windows[0].id, segment)
     if state == "another case's":
-        theirs = grant({"actor": Actor("someone-else", None)})
-        other = cases.open_case(call_of(db, clock), "77/2026-1", "cpc-kz-199", "x")
-        cases.add_person(call_of(db, clock), other.reference, "Q1")
+        theirs = grant({"actor": INVESTIGATOR})
         archive("yard", scene.start, 1)
         yard = access.Window("yard", scene.start, scene.start + timedelta(seconds=2))
-        held = grant(
-            {
-                "actor": Actor(caller, None),
-                "case_id": other.id,
-                "persons": ["Q1"],
-                "windows": [yard],
-            }
-        )
-        # Through their own grant of case 77 at case 12's footage, and at case 12's grant itself.
+        held = grant({**mine, "windows": [yard]})
+        # Through their own grant of case 55 at case 12's footage, and at case 12's grant itself.
         return _urls(held.id, held.windows[0].id, segment, timeline_grant=theirs.id)
+    if state == "in a case not theirs":
+        theirs = grant({"actor": INVESTIGATOR})
+        return _urls(theirs.id, theirs.windows[0].id, segment)
     if state == "live, outside its scope":
         held = grant({**mine, "windows": [scene.window(12, 18)]})
         return {
@@ -132,7 +149,8 @@ def test_only_a_live_grant_reaches_its_own_footage(
                 assert response.headers["accept-ranges"] == "none"
                 assert len(response.content) > 1000
         else:
-            assert response.status_code == 403, (route, response.status_code, response.text[:200])
+            expected = ANSWERS.get(state, {}).get(route, 403) if role is Role.INVESTIGATOR else 403
+            assert response.status_code == expected, (route, response.status_code, response.text)
             assert not media_type.startswith("video/")
     if plays:
         assert len(audit_events(db, event="footage.viewed", actor=caller)) == 2

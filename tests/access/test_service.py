@@ -18,15 +18,16 @@ from custos.access.policy import GrantState, RequestStatus, Window
 from custos.audit.policy import Action, Outcome
 from custos.cases import service as cases
 from custos.clock import FrozenClock
-from custos.context import Call
-from custos.errors import Conflict, Forbidden, InvalidInput, PolicyViolation
+from custos.context import Actor, Call
+from custos.errors import Conflict, Forbidden, InvalidInput, NotFound, PolicyViolation
+from custos.permissions import Role
 from custos.redaction.cache import DetectorCache
 from custos.redaction.detectors import Detection, Detector, Frame
 from custos.redaction.pipeline import Options
 from custos.redaction.service import Rendered
 from custos.retention import holds
 from custos.runtime import Runtime
-from helpers import TransactionProbe, audit_events, call_of
+from helpers import TransactionProbe, audit_events, call_of, investigator
 
 from .conftest import APPROVER, INVESTIGATOR, Scene
 
@@ -79,15 +80,15 @@ def test_a_request_over_a_limit_is_refused_naming_it_and_the_refusal_is_audited(
     (entry,) = audit_events(db, event="access.request_refused")
     assert entry.outcome == Outcome.DENIED
     assert "24 hours per window" in entry.details["problems"][0]
-    assert access.list_requests(db) == []
+    assert access.list_requests(db, APPROVER) == []
 
 
 def test_a_minor_in_the_case_brings_the_stricter_limits(
-    call: Call, file: Filer, scene: Scene
+    ivan: Call, file: Filer, scene: Scene
 ) -> None:
     five_hours = Window(scene.camera, scene.start - timedelta(hours=5), scene.start)
     assert file([five_hours]).strict is False
-    cases.add_person(call, scene.reference, "P2", minor=True)
+    cases.add_person(ivan, scene.reference, "P2", minor=True)
     with pytest.raises(
         PolicyViolation,
         match=r"limit is 4 hours per window \(stricter rules: "
@@ -107,7 +108,7 @@ def test_a_sensitive_site_brings_the_stricter_limits(
 
 
 def test_a_request_concerns_persons_of_the_case_still_under_suspicion(
-    call: Call, file: Filer, scene: Scene
+    ivan: Call, file: Filer, scene: Scene
 ) -> None:
     with pytest.raises(InvalidInput, match="name the persons"):
         file(persons=[])
@@ -115,11 +116,11 @@ def test_a_request_concerns_persons_of_the_case_still_under_suspicion(
         file(persons=["P7"])
     with pytest.raises(InvalidInput, match="say why"):
         file(justification=" ")
-    cases.add_person(call, scene.reference, "P2")
-    access.clear_person(call, scene.reference, "P2", "alibi")
+    cases.add_person(ivan, scene.reference, "P2")
+    access.clear_person(ivan, scene.reference, "P2", "alibi")
     with pytest.raises(InvalidInput, match="P2"):
         file(persons=["P2"])
-    access.close_case(call, scene.reference, "verdict")
+    access.close_case(ivan, scene.reference, "verdict")
     with pytest.raises(Conflict, match="closed"):
         file()
 
@@ -130,11 +131,13 @@ def test_a_request_concerns_persons_of_the_case_still_under_suspicion(
 def test_nobody_approves_or_refuses_their_own_request(
     db: Session, clock: FrozenClock, file: Filer
 ) -> None:
-    filed = file(actor=APPROVER)
+    filed = file()
+    # Dual control holds on the names: ivan, made an approver since he filed, decides nothing.
+    promoted = Actor(INVESTIGATOR.name, "approver", client_address="127.0.0.1")
     with pytest.raises(Forbidden, match="someone other"):
-        access.approve(call_of(db, clock, APPROVER), filed.id)
+        access.approve(call_of(db, clock, promoted), filed.id)
     with pytest.raises(Forbidden, match="someone other"):
-        access.refuse(call_of(db, clock, APPROVER), filed.id, "not needed")
+        access.refuse(call_of(db, clock, promoted), filed.id, "not needed")
     assert access.get_request(db, filed.id).status == RequestStatus.PENDING
 
 
@@ -165,10 +168,10 @@ def test_an_approval_may_narrow_but_never_widen(
 
 
 def test_a_grant_lasts_as_long_as_the_policy_says_and_the_stricter_rules_shorten_it(
-    call: Call, clock: FrozenClock, grant: Granter, scene: Scene
+    ivan: Call, clock: FrozenClock, grant: Granter, scene: Scene
 ) -> None:
     assert grant().expires_at == clock.now() + timedelta(days=14)
-    cases.add_person(call, scene.reference, "P2", vulnerable=True)
+    cases.add_person(ivan, scene.reference, "P2", vulnerable=True)
     assert grant().expires_at == clock.now() + timedelta(days=7)
 
 
@@ -191,9 +194,9 @@ def test_a_refusal_needs_a_reason_and_is_told_to_the_requester(
 
 
 def test_an_approval_with_a_hold_keeps_the_footage_once_per_person(
-    call: Call, db: Session, grant: Granter, scene: Scene
+    ivan: Call, db: Session, grant: Granter, scene: Scene
 ) -> None:
-    cases.add_person(call, scene.reference, "P2")
+    cases.add_person(ivan, scene.reference, "P2")
     granted = grant({"persons": ["P1", "P2"]}, hold=True)
     placed = holds.list_holds(db)
     assert sorted(h.person_ref or "" for h in placed) == ["P1", "P2"]
@@ -205,7 +208,7 @@ def test_an_approval_with_a_hold_keeps_the_footage_once_per_person(
 
 
 def test_a_grant_is_live_until_it_expires_is_revoked_or_its_case_closes(
-    call: Call, db: Session, clock: FrozenClock, grant: Granter, scene: Scene
+    ivan: Call, db: Session, clock: FrozenClock, grant: Granter, scene: Scene
 ) -> None:
     first = grant(days=1)
     assert access.state_of(db, clock, first) == GrantState.LIVE
@@ -219,7 +222,7 @@ def test_a_grant_is_live_until_it_expires_is_revoked_or_its_case_closes(
     with pytest.raises(Conflict, match="revoked already"):
         access.revoke_grant(call_of(db, clock, APPROVER), second.id, "again")
     third = grant()
-    ended = access.close_case(call, scene.reference, "verdict")
+    ended = access.close_case(ivan, scene.reference, "verdict")
     # The expired grant is revoked too: nothing can bring it back to life.
     assert ended.grants_revoked == [first.id, third.id]
     assert access.state_of(db, clock, third) == GrantState.REVOKED
@@ -227,12 +230,12 @@ def test_a_grant_is_live_until_it_expires_is_revoked_or_its_case_closes(
 
 
 def test_clearing_a_person_revokes_only_the_grants_that_name_them(
-    call: Call, db: Session, clock: FrozenClock, grant: Granter, scene: Scene
+    ivan: Call, db: Session, clock: FrozenClock, grant: Granter, scene: Scene
 ) -> None:
-    cases.add_person(call, scene.reference, "P2")
+    cases.add_person(ivan, scene.reference, "P2")
     theirs = grant({"persons": ["P1", "P2"]})
     others = grant({"persons": ["P2"]})
-    ended = access.clear_person(call, scene.reference, "P1", "alibi")
+    ended = access.clear_person(ivan, scene.reference, "P1", "alibi")
     assert ended.grants_revoked == [theirs.id]
     assert access.state_of(db, clock, theirs) == GrantState.REVOKED
     assert access.state_of(db, clock, others) == GrantState.LIVE
@@ -446,6 +449,8 @@ def test_persons_are_unmasked_only_when_the_grant_allows_it_with_a_reason(
 
 
 def test_footage_outside_a_live_grant_is_refused_and_each_refusal_audited(
+    ivan: Call,
+    make_user: Callable[..., tuple[str, str]],
     db: Session,
     clock: FrozenClock,
     runtime: Runtime,
@@ -471,15 +476,103 @@ def test_footage_outside_a_live_grant_is_refused_and_each_refusal_audited(
             window_id=granted.windows[0].id + 999,
             segment_id=scene.segments[0],
         )
-    someone_else = type(INVESTIGATOR)("olga", "127.0.0.1")
+    # Another member of the case sees the grant but may not watch through it ...
+    make_user(Role.INVESTIGATOR, "olga")
+    cases.add_member(ivan, scene.reference, "olga", "checks the hall with ivan")
     with pytest.raises(Forbidden, match="not yours"):
-        access.footage(call_of(db, clock, someone_else), granted.id)
-    with pytest.raises(Forbidden, match="no grant"):
+        access.footage(call_of(db, clock, investigator("olga")), granted.id)
+    # ... and to an investigator outside the case it is a grant that does not exist.
+    with pytest.raises(NotFound, match=f"^no grant G-{granted.id}$"):
+        access.footage(call_of(db, clock, investigator("petr")), granted.id)
+    with pytest.raises(NotFound, match="no grant"):
         access.footage(call_of(db, clock, INVESTIGATOR), granted.id + 999)
     clock.advance(timedelta(days=15))
     with pytest.raises(Forbidden, match="expired"):
         _view(db, runtime, granted, scene.segments[0])
     refusals = audit_events(db, event="footage.refused")
-    assert len(refusals) == 7
+    assert len(refusals) == 8
+    assert [e.details["why"] for e in refusals if e.actor == "petr"] == [
+        f"not a member of case {scene.reference}"
+    ]
     assert {e.outcome for e in refusals} == {Outcome.DENIED}
     assert audit_events(db, event="footage.viewed") == []
+
+
+# --- need to know ------------------------------------------------------------------------------
+
+
+def test_requests_and_grants_are_seen_by_the_members_of_their_case_and_approvers_alone(
+    ivan: Call,
+    db: Session,
+    clock: FrozenClock,
+    file: Filer,
+    grant: Granter,
+    scene: Scene,
+    make_user: Callable[..., tuple[str, str]],
+) -> None:
+    pending, granted = file(), grant()
+    petr = call_of(db, clock, investigator("petr"))
+    with pytest.raises(NotFound, match=f"^no access request {pending.id}$"):
+        access.request_for(petr, pending.id)
+    with pytest.raises(NotFound, match=f"^no grant {granted.id}$"):
+        access.grant_for(petr, granted.id)
+    with pytest.raises(NotFound, match=f"^no case {scene.case_id}$"):
+        file(actor=investigator("petr"))
+    assert access.list_requests(db, investigator("petr")) == []
+    assert access.list_grants(db, investigator("petr")) == []
+    everything = [pending.id, granted.request_id]
+    assert [r.id for r in access.list_requests(db, INVESTIGATOR)] == everything
+    assert [r.id for r in access.list_requests(db, APPROVER)] == everything
+    assert [g.id for g in access.list_grants(db, APPROVER)] == [granted.id]
+    # Petr, once a member, sees them and files requests of his own.
+    make_user(Role.INVESTIGATOR, "petr")
+    cases.add_member(ivan, scene.reference, "petr", "joins the inquiry")
+    assert access.request_for(petr, pending.id) is pending
+    assert [g.id for g in access.list_grants(db, investigator("petr"))] == [granted.id]
+    assert file(actor=investigator("petr")).requested_by == "petr"
+    refused = audit_events(db, event="case.refused")
+    assert [(e.actor, e.details["act"]) for e in refused] == [
+        ("petr", "see"),
+        ("petr", "see"),
+        ("petr", "request"),
+    ]
+
+
+def test_a_removed_member_loses_their_grants_and_their_pending_requests_cannot_be_approved(
+    ivan: Call,
+    db: Session,
+    clock: FrozenClock,
+    runtime: Runtime,
+    file: Filer,
+    grant: Granter,
+    scene: Scene,
+    make_user: Callable[..., tuple[str, str]],
+) -> None:
+    make_user(Role.INVESTIGATOR, "olga")
+    cases.add_member(ivan, scene.reference, "olga", "reviews the hall cameras")
+    olga = investigator("olga")
+    hers = grant({"actor": olga})
+    his = grant()
+    waiting = file(actor=olga)
+    assert access.footage(call_of(db, clock, olga), hers.id)
+    ended = access.remove_member(
+        call_of(db, clock, APPROVER), scene.reference, "olga", "not on this case any more"
+    )
+    assert (ended.grants_revoked, ended.holds_released) == ([hers.id], [])
+    assert access.state_of(db, clock, hers) == GrantState.REVOKED
+    assert access.state_of(db, clock, his) == GrantState.LIVE
+    (revoked,) = audit_events(db, event="grant.revoked")
+    assert (revoked.grant_ref, revoked.recipient, revoked.justification) == (
+        hers.reference,
+        "olga",
+        "olga removed from the case: not on this case any more",
+    )
+    # Her grant, and the case, are now unknown to her.
+    with pytest.raises(NotFound, match=f"^no grant G-{hers.id}$"):
+        access.footage(call_of(db, clock, olga), hers.id)
+    with pytest.raises(NotFound):
+        access.request_for(call_of(db, clock, olga), waiting.id)
+    with pytest.raises(Conflict, match="olga is no longer a member of case 12/2026-0457"):
+        access.approve(call_of(db, clock, APPROVER), waiting.id)
+    refused = access.refuse(call_of(db, clock, APPROVER), waiting.id, "olga left the case")
+    assert refused.status == RequestStatus.REFUSED

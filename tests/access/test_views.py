@@ -11,6 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from custos.access.models import Grant
+from custos.cases import service as cases
+from custos.context import Call
 from custos.permissions import Role
 from helpers import bearer
 
@@ -20,9 +22,13 @@ FORM = "%Y-%m-%dT%H:%M:%S"
 
 
 @pytest.fixture
-def people(make_user: Callable[..., tuple[str, str]]) -> dict[Role, dict[str, str]]:
-    """Bearer headers of an investigator and an approver."""
-    return {role: bearer(make_user(role)[1]) for role in (Role.INVESTIGATOR, Role.APPROVER)}
+def people(
+    make_user: Callable[..., tuple[str, str]], ivan: Call, scene: Scene
+) -> dict[Role, dict[str, str]]:
+    """Bearer headers of an investigator, a member of the scene's case, and an approver."""
+    name, token = make_user(Role.INVESTIGATOR)
+    cases.add_member(ivan, scene.reference, name, "works the case with ivan")
+    return {Role.INVESTIGATOR: bearer(token), Role.APPROVER: bearer(make_user(Role.APPROVER)[1])}
 
 
 def _body(scene: Scene, hours_before: float = 0, **extra: Any) -> dict[str, Any]:

@@ -24,6 +24,7 @@ CASE = "12/2026-0457"
 
 @pytest.fixture
 def approver(
+    ivan: Call,
     call: Call,
     clock: FrozenClock,
     archive: Callable[..., list[str]],
@@ -31,7 +32,7 @@ def approver(
 ) -> dict[str, str]:
     """An approver's headers; the camera plaza-north with footage, and the open case."""
     archive("plaza-north", clock.now() - timedelta(hours=1), 2)
-    cases.open_case(call, CASE, "cpc-kz-199", "robbery at the plaza")
+    cases.open_case(ivan, CASE, "cpc-kz-199", "robbery at the plaza")
     return bearer(make_user(Role.APPROVER)[1])
 
 
@@ -52,7 +53,12 @@ def _body(clock: FrozenClock, case_ref: str = CASE, **extra: Any) -> dict[str, A
 
 
 def test_a_hold_on_an_unknown_or_closed_case_is_refused(
-    client: TestClient, call: Call, db: Session, clock: FrozenClock, approver: dict[str, str]
+    ivan: Call,
+    client: TestClient,
+    call: Call,
+    db: Session,
+    clock: FrozenClock,
+    approver: dict[str, str],
 ) -> None:
     unknown = client.post("/api/holds", headers=approver, json=_body(clock, "12/2026-457"))
     assert unknown.status_code == 404
@@ -60,8 +66,8 @@ def test_a_hold_on_an_unknown_or_closed_case_is_refused(
         "error": "not_found",
         "detail": "no case '12/2026-457': a hold is placed inside an open case",
     }
-    cases.open_case(call, "C-CLOSED", "cpc-kz-199", "done with")
-    access.close_case(call, "C-CLOSED", "verdict")
+    cases.open_case(ivan, "C-CLOSED", "cpc-kz-199", "done with")
+    access.close_case(ivan, "C-CLOSED", "verdict")
     closed = client.post("/api/holds", headers=approver, json=_body(clock, "C-CLOSED"))
     assert closed.status_code == 409
     assert "case C-CLOSED is closed" in closed.json()["detail"]

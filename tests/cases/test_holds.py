@@ -24,7 +24,7 @@ CASE = "12/2026-0457"
 
 
 @pytest.fixture
-def case(call: Call) -> str:
+def case(ivan: Call, call: Call) -> str:
     cameras.register_camera(
         call,
         CameraCreate.model_validate(
@@ -36,8 +36,8 @@ def case(call: Call) -> str:
             }
         ),
     )
-    cases.open_case(call, CASE, "cpc-kz-199", "robbery at gate")
-    cases.add_person(call, CASE, "P1")
+    cases.open_case(ivan, CASE, "cpc-kz-199", "robbery at gate")
+    cases.add_person(ivan, CASE, "P1")
     return CASE
 
 
@@ -67,22 +67,22 @@ def test_a_hold_on_an_unknown_case_is_refused(
 
 
 def test_a_hold_on_a_closed_case_is_refused(
-    call: Call, db: Session, clock: FrozenClock, case: str
+    ivan: Call, call: Call, db: Session, clock: FrozenClock, case: str
 ) -> None:
-    access.close_case(call, case, "verdict delivered")
+    access.close_case(ivan, case, "verdict delivered")
     with pytest.raises(Conflict, match="case 12/2026-0457 is closed"):
         _place(call, clock)
     assert holds.list_holds(db) == []
 
 
 def test_a_hold_for_a_person_needs_a_person_of_the_case_not_cleared(
-    call: Call, db: Session, clock: FrozenClock, case: str
+    ivan: Call, call: Call, db: Session, clock: FrozenClock, case: str
 ) -> None:
     with pytest.raises(InvalidInput, match="has no person 'P9'") as e:
         _place(call, clock, person="P9")
     assert e.value.field == "person_ref"
-    cases.add_person(call, case, "P2")
-    access.clear_person(call, case, "P2", "alibi confirmed")
+    cases.add_person(ivan, case, "P2")
+    access.clear_person(ivan, case, "P2", "alibi confirmed")
     with pytest.raises(InvalidInput, match="P2 of case 12/2026-0457 is cleared"):
         _place(call, clock, person="P2")
     placed = _place(call, clock, person="P1")
@@ -92,10 +92,10 @@ def test_a_hold_for_a_person_needs_a_person_of_the_case_not_cleared(
 
 
 def test_closing_the_case_releases_its_holds_on_the_record(
-    call: Call, db: Session, clock: FrozenClock, case: str
+    ivan: Call, call: Call, db: Session, clock: FrozenClock, case: str
 ) -> None:
     first, second = _place(call, clock), _place(call, clock, person="P1")
-    ended = access.close_case(call, case, "verdict delivered")
+    ended = access.close_case(ivan, case, "verdict delivered")
     assert sorted(ended.holds_released) == sorted([first.id, second.id])
     assert case_holds.list_holds(db) == []
     released = audit_events(db, event="hold.released")
@@ -137,13 +137,13 @@ def test_a_review_moves_the_date_and_is_audited(
 
 
 def test_holds_outside_any_open_case_are_listed_as_orphaned_and_only_released(
-    call: Call, db: Session, clock: FrozenClock, case: str
+    ivan: Call, call: Call, db: Session, clock: FrozenClock, case: str
 ) -> None:
     inside = _place(call, clock)
     # As holds could be placed before the case was checked: on a typo, and on a closed case.
     typo = holds.place_hold(call, case_ref="12/2026-457", scopes=_scopes(clock), reason="typo")
-    cases.open_case(call, "C-OLD", "cpc-kz-199", "old case")
-    access.close_case(call, "C-OLD", "done")
+    cases.open_case(ivan, "C-OLD", "cpc-kz-199", "old case")
+    access.close_case(ivan, "C-OLD", "done")
     late = holds.place_hold(call, case_ref="C-OLD", scopes=_scopes(clock), reason="late")
     listed = {entry.hold.id: entry for entry in case_holds.list_holds(db)}
     assert {k: v.orphaned for k, v in listed.items()} == {
@@ -160,8 +160,8 @@ def test_holds_outside_any_open_case_are_listed_as_orphaned_and_only_released(
     assert [e.hold.id for e in case_holds.list_holds(db, orphaned_only=True)] == [late.id]
 
 
-def test_the_picker_offers_open_cases_only(call: Call, db: Session, case: str) -> None:
-    cases.open_case(call, "C-2", "cpc-kz-199", "second")
-    cases.open_case(call, "C-3", "cpc-kz-199", "third")
-    access.close_case(call, "C-3", "done")
+def test_the_picker_offers_open_cases_only(ivan: Call, call: Call, db: Session, case: str) -> None:
+    cases.open_case(ivan, "C-2", "cpc-kz-199", "second")
+    cases.open_case(ivan, "C-3", "cpc-kz-199", "third")
+    access.close_case(ivan, "C-3", "done")
     assert sorted(c.reference for c in case_holds.open_cases(db)) == sorted([CASE, "C-2"])

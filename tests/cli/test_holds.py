@@ -13,7 +13,7 @@ from custos.cases import service as cases
 from custos.config import load_settings
 from custos.retention import holds
 from custos.setup import open_runtime
-from helpers import call_of, custos
+from helpers import INVESTIGATOR, call_of, custos
 
 FORM = "%Y-%m-%dT%H:%M:%S"
 
@@ -25,9 +25,10 @@ def _cases_and_a_typo_hold() -> int:
     try:
         with runtime.sessions() as session:
             call = call_of(session, runtime.clock)
-            cases.open_case(call, "12/2026-0457", "cpc-kz-199", "robbery at the gate")
-            cases.open_case(call, "12/2026-0100", "cpc-kz-199", "an old fraud")
-            access.close_case(call, "12/2026-0100", "verdict")
+            ivan = call_of(session, runtime.clock, INVESTIGATOR)
+            cases.open_case(ivan, "12/2026-0457", "cpc-kz-199", "robbery at the gate")
+            cases.open_case(ivan, "12/2026-0100", "cpc-kz-199", "an old fraud")
+            access.close_case(ivan, "12/2026-0100", "verdict")
             now = runtime.clock.now()
             hold = holds.place_hold(
                 call,

@@ -1,7 +1,10 @@
 """Every route × every role: no credentials → 401, role not admitted → 403, admitted role → 2xx.
 
 The table below is the specification of who may call what. A route missing from it, or
-declaring other roles than it says, fails the suite.
+declaring other roles than it says, fails the suite. An investigator is admitted to a case's
+routes as a member the case's opener added; at the end, the routes of one case × membership:
+an investigator outside the case is answered 404 on each, as for a case that does not exist,
+and listings show each caller only the cases they see.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from custos.access import service as access
 from custos.access.policy import Window
 from custos.audit import checkpoint as checkpoints
 from custos.audit.note import COSIGNATURE_ED25519, NoteSigner, parse_note
+from custos.audit.policy import Outcome
 from custos.cameras import service as cameras
 from custos.cameras.schemas import CameraCreate
 from custos.cases import holds as case_holds
@@ -46,7 +50,7 @@ from custos.runtime import Runtime
 from custos.users import policy as account_rules
 from custos.users import service as users
 from custos.users.models import ApiToken
-from helpers import CHEAP_PASSWORDS, audit_events, bearer, call_of, segments_of
+from helpers import CHEAP_PASSWORDS, audit_events, bearer, call_of, investigator, segments_of
 
 ALL = frozenset(Role)
 ADMIN = frozenset({Role.ADMIN})
@@ -63,17 +67,22 @@ RULES = PROFILE.retention_rules
 OWN_PASSWORD = "matrix own password"
 LOCKED_AT = "198.51.100.7"
 _names = itertools.count()
+# The investigator who opens the matrix's cases and adds the caller to them.
+OPENER = investigator("matrix-opener")
 LOG_KEY = bytes(range(32))
 
 
 @dataclass
 class Ctx:
-    """What a request builder may use: the database, the clock, the runtime, the caller's name."""
+    """What a request builder may use: the database, the clock, the runtime, the caller's name
+    and role, and whether the cases it builds are to have the caller as a member."""
 
     db: Session
     clock: FrozenClock
     runtime: Runtime
     caller: str | None
+    role: Role | None = None
+    member: bool = True
 
 
 @dataclass
@@ -242,7 +251,7 @@ def _incident(ctx: Ctx) -> int:
 def _open_case(ctx: Ctx) -> str:
     """The reference of a newly opened case (holds go only inside open cases)."""
     reference = f"H-{next(_names)}"
-    cases.open_case(call_of(ctx.db, ctx.clock), reference, "cpc-kz-199", "arson")
+    cases.open_case(call_of(ctx.db, ctx.clock, OPENER), reference, "cpc-kz-199", "arson")
     return reference
 
 
@@ -299,16 +308,40 @@ def _form_window(ctx: Ctx) -> dict[str, str]:
 
 # --- cases and access -----------------------------------------------------------------------
 
-REQUESTER = Actor("matrix-requester", None)
-DECIDER = Actor("matrix-decider", None)
+DECIDER = Actor("matrix-decider", "approver")
 
 
 def _case(ctx: Ctx) -> int:
-    """An open case with one person, P1."""
+    """An open case with one person, P1, opened by another investigator, who added the caller
+    (if an investigator, and unless `ctx.member` says otherwise) to its members."""
     reference = f"M-{next(_names)}"
-    case = cases.open_case(call_of(ctx.db, ctx.clock), reference, "cpc-kz-199", "theft")
-    cases.add_person(call_of(ctx.db, ctx.clock), reference, "P1")
+    opener = call_of(ctx.db, ctx.clock, OPENER)
+    case = cases.open_case(opener, reference, "cpc-kz-199", "theft")
+    cases.add_person(opener, reference, "P1")
+    if ctx.caller and ctx.role is Role.INVESTIGATOR and ctx.member:
+        cases.add_member(opener, reference, ctx.caller, "works on the case")
     return case.id
+
+
+def _investigator(ctx: Ctx) -> str:
+    """A new investigator account, to be made a member."""
+    name = f"matrix-investigator-{next(_names)}"
+    users.create_user(
+        call_of(ctx.db, ctx.clock), name=name, role=Role.INVESTIGATOR, passwords=CHEAP_PASSWORDS
+    )
+    return name
+
+
+def _member_removal(ctx: Ctx, page: bool) -> Request:
+    """A case with a second member, and the request that removes them."""
+    case_id = _case(ctx)
+    name = _investigator(ctx)
+    reference = cases.get_case_by_id(ctx.db, case_id).reference
+    cases.add_member(call_of(ctx.db, ctx.clock, OPENER), reference, name, "for a week")
+    url = f"/cases/{case_id}/members/{name}/remove"
+    if page:
+        return Request(url, data={"reason": "the week is over"})
+    return Request(f"/api{url}", json={"reason": "the week is over"})
 
 
 def _recorded(ctx: Ctx) -> tuple[str, datetime, str]:
@@ -348,7 +381,7 @@ def _request(ctx: Ctx) -> int:
     """A pending request filed by someone other than any caller."""
     body = _request_body(ctx)
     filed = access.file_request(
-        call_of(ctx.db, ctx.clock, REQUESTER),
+        call_of(ctx.db, ctx.clock, OPENER),
         case_id=body["case_id"],
         windows=[Window(body["windows"][0]["camera"], *_window(ctx))],
         persons=["P1"],
@@ -360,10 +393,13 @@ def _request(ctx: Ctx) -> int:
 
 
 def _grant(ctx: Ctx) -> tuple[int, int, str]:
-    """A live grant held by the caller (or by someone else when there is none) over recorded
-    footage: (grant, its window, the segment inside it)."""
+    """A live grant over recorded footage: (grant, its window, the segment inside it).
+
+    Held by the caller if they are an investigator and a member of its case, else by the
+    investigator who opened the case."""
     camera, start, segment = _recorded(ctx)
-    holder = Actor(ctx.caller or "matrix-holder", None)
+    mine = ctx.caller and ctx.role is Role.INVESTIGATOR and ctx.member
+    holder = investigator(ctx.caller) if mine and ctx.caller else OPENER
     filed = access.file_request(
         call_of(ctx.db, ctx.clock, holder),
         case_id=_case(ctx),
@@ -820,12 +856,14 @@ ROUTES: list[Route] = [
         lambda ctx: Request(f"/holds/{_hold(ctx)}/release", data={"reason": "case closed"}),
         page=True,
     ),
-    # cases: investigators and approvers; requests filed by investigators, decided by approvers
+    # cases: seen by investigators (their own) and approvers (all), worked on by investigators
+    # (its members), their members changed by either; requests filed by investigators (members
+    # of the case), decided by approvers
     Route("GET", "/api/cases", CASE_WORKERS),
     Route(
         "POST",
         "/api/cases",
-        CASE_WORKERS,
+        INVESTIGATOR,
         lambda ctx: Request(
             "/api/cases",
             json={
@@ -841,19 +879,33 @@ ROUTES: list[Route] = [
     Route(
         "POST",
         "/api/cases/{case_id}/persons",
-        CASE_WORKERS,
+        INVESTIGATOR,
         lambda ctx: Request(f"/api/cases/{_case(ctx)}/persons", json={"label": "P2"}),
     ),
     Route(
         "POST",
         "/api/cases/{case_id}/persons/{label}/clear",
-        CASE_WORKERS,
+        INVESTIGATOR,
         lambda ctx: Request(f"/api/cases/{_case(ctx)}/persons/P1/clear", json={"reason": "alibi"}),
     ),
     Route(
         "POST",
-        "/api/cases/{case_id}/close",
+        "/api/cases/{case_id}/members",
         CASE_WORKERS,
+        lambda ctx: Request(
+            f"/api/cases/{_case(ctx)}/members", json={"name": _investigator(ctx), "reason": "r"}
+        ),
+    ),
+    Route(
+        "POST",
+        "/api/cases/{case_id}/members/{name}/remove",
+        CASE_WORKERS,
+        lambda ctx: _member_removal(ctx, page=False),
+    ),
+    Route(
+        "POST",
+        "/api/cases/{case_id}/close",
+        INVESTIGATOR,
         lambda ctx: Request(f"/api/cases/{_case(ctx)}/close", json={"reason": "verdict"}),
     ),
     Route("GET", "/api/access-requests", CASE_WORKERS),
@@ -910,7 +962,7 @@ ROUTES: list[Route] = [
     Route(
         "POST",
         "/cases",
-        CASE_WORKERS,
+        INVESTIGATOR,
         lambda ctx: Request(
             "/cases",
             data={
@@ -931,21 +983,37 @@ ROUTES: list[Route] = [
     Route(
         "POST",
         "/cases/{case_id}/persons",
-        CASE_WORKERS,
+        INVESTIGATOR,
         lambda ctx: Request(f"/cases/{_case(ctx)}/persons", data={"label": "P2", "minor": "1"}),
         page=True,
     ),
     Route(
         "POST",
         "/cases/{case_id}/persons/{label}/clear",
-        CASE_WORKERS,
+        INVESTIGATOR,
         lambda ctx: Request(f"/cases/{_case(ctx)}/persons/P1/clear", data={"reason": "alibi"}),
         page=True,
     ),
     Route(
         "POST",
-        "/cases/{case_id}/close",
+        "/cases/{case_id}/members",
         CASE_WORKERS,
+        lambda ctx: Request(
+            f"/cases/{_case(ctx)}/members", data={"name": _investigator(ctx), "reason": "r"}
+        ),
+        page=True,
+    ),
+    Route(
+        "POST",
+        "/cases/{case_id}/members/{name}/remove",
+        CASE_WORKERS,
+        lambda ctx: _member_removal(ctx, page=True),
+        page=True,
+    ),
+    Route(
+        "POST",
+        "/cases/{case_id}/close",
+        INVESTIGATOR,
         lambda ctx: Request(f"/cases/{_case(ctx)}/close", data={"reason": "verdict"}),
         page=True,
     ),
@@ -1083,7 +1151,7 @@ def _call(
 
 def _token_of(ctx: Ctx, make_user: Callable[..., tuple[str, str]], role: Role) -> str:
     name, token = make_user(role)
-    ctx.caller = name
+    ctx.caller, ctx.role = name, role
     return token
 
 
@@ -1155,3 +1223,129 @@ def test_bad_or_revoked_token_is_401(
     response = client.get("/api/me", headers=bearer(token))
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
+
+
+# --- × membership: need to know inside the investigation ------------------------------------
+
+# The routes that reach one case: by its id, or by a request or grant of it (filing a request
+# names its case in the body).
+IN_A_CASE = [
+    route
+    for route in ROUTES
+    if any(key in route.path for key in ("{case_id}", "{request_id}", "{grant_id}"))
+    or (route.method, route.path) == ("POST", "/api/access-requests")
+]
+
+
+@pytest.mark.parametrize("route", IN_A_CASE, ids=[f"{r.method} {r.path}" for r in IN_A_CASE])
+def test_an_investigator_outside_the_case_is_answered_as_if_it_did_not_exist(
+    route: Route,
+    client: TestClient,
+    db: Session,
+    clock: FrozenClock,
+    runtime: Runtime,
+    make_user: Callable[..., tuple[str, str]],
+) -> None:
+    """Every route of another investigator's case, read or act: 404, as for no such case.
+
+    The investigator is no member of the case (nor holds its grant): what they are answered
+    is the answer to an id that names nothing, and nothing is done. Routes their role is not
+    admitted to at all (the decisions) are refused by the role first: 403 whatever the id.
+    """
+    assert route.roles is not None
+    ctx = Ctx(db, clock, runtime, None, member=False)
+    token = _token_of(ctx, make_user, Role.INVESTIGATOR)
+    req = route.request(ctx)
+    before = {e.seq for e in audit_events(db)}
+    status, _ = _call(client, route, req, bearer(token), follow=True)
+    if Role.INVESTIGATOR in route.roles:
+        assert status == 404, f"{route.method} {req.url}: {status}"
+    else:
+        assert status == 403
+    # Refusals, and only refusals, are in the log; the case is as it was.
+    mine = [e for e in audit_events(db) if e.seq not in before]
+    assert mine
+    assert {(e.actor, e.outcome) for e in mine} == {(ctx.caller, Outcome.DENIED)}
+
+
+@pytest.mark.parametrize(
+    "role", [Role.INVESTIGATOR, Role.APPROVER], ids=["member added by the opener", "approver"]
+)
+@pytest.mark.parametrize("route", IN_A_CASE, ids=[f"{r.method} {r.path}" for r in IN_A_CASE])
+def test_a_member_acts_in_the_case_and_an_approver_sees_it_without_investigating(
+    route: Route,
+    role: Role,
+    client: TestClient,
+    db: Session,
+    clock: FrozenClock,
+    runtime: Runtime,
+    make_user: Callable[..., tuple[str, str]],
+) -> None:
+    """The same routes for a member the opener added (every one admitted to their role goes
+    through) and for an approver, who is no member: they see the case, its requests and
+    grants, change its members and decide, but are refused the investigation (403: the
+    approver knows the case exists)."""
+    assert route.roles is not None
+    ctx = Ctx(db, clock, runtime, None)
+    token = _token_of(ctx, make_user, role)
+    req = route.request(ctx)
+    status, _ = _call(client, route, req, bearer(token), follow=True)
+    if role in route.roles:
+        assert 200 <= status < 300, f"{route.method} {req.url}: {status}"
+    else:
+        assert status == 403
+    if role is Role.APPROVER:
+        assert cases.visible_case_ids(db, Actor(ctx.caller or "", "approver")) is None
+
+
+# What each listing shows of a case: its id in the JSON, its link on the page.
+LISTINGS: dict[str, Callable[[int, int, int], list[str]]] = {
+    "/api/cases": lambda case, _request, _grant: [f'"id":{case},'],
+    "/api/access-requests": lambda _case, request, _grant: [f'"id":{request},'],
+    "/api/grants": lambda _case, _request, grant: [f'"id":{grant},'],
+    "/cases": lambda case, _request, _grant: [f'data-case="{case}"'],
+    "/requests": lambda _case, request, _grant: [f'href="/requests/{request}"'],
+}
+
+
+@pytest.mark.parametrize("who", ["outsider", "member", "approver"])
+@pytest.mark.parametrize("listing", list(LISTINGS))
+def test_listings_show_only_the_cases_one_sees(
+    listing: str,
+    who: str,
+    client: TestClient,
+    db: Session,
+    clock: FrozenClock,
+    runtime: Runtime,
+    make_user: Callable[..., tuple[str, str]],
+) -> None:
+    role = Role.APPROVER if who == "approver" else Role.INVESTIGATOR
+    ctx = Ctx(db, clock, runtime, None, member=who == "member")
+    token = _token_of(ctx, make_user, role)
+    grant_id, _, _ = _grant(ctx)
+    grant = access.get_grant(db, grant_id)
+    pending = _request_in(ctx, grant.case_id)
+    headers = bearer(token)
+    if listing.startswith("/api"):
+        text = client.get(listing, headers=headers).text.replace(" ", "")
+    else:
+        text = client.get(listing, headers={**headers, "Accept": "text/html"}).text
+    marks = LISTINGS[listing](grant.case_id, pending, grant_id)
+    if listing == "/requests":
+        marks += LISTINGS[listing](grant.case_id, grant.request_id, grant_id)
+    for mark in marks:
+        assert (mark in text) is (who != "outsider"), (mark, who)
+
+
+def _request_in(ctx: Ctx, case_id: int) -> int:
+    """A pending request in case `case_id`, filed by the investigator who opened it."""
+    filed = access.file_request(
+        call_of(ctx.db, ctx.clock, OPENER),
+        case_id=case_id,
+        windows=[Window(_camera(ctx), *_window(ctx))],
+        persons=["P1"],
+        purpose="p",
+        justification="j",
+        identification=False,
+    )
+    return filed.id

@@ -1,9 +1,13 @@
 """Access to recorded footage: requests inside a case, decisions by someone else, grants, review.
 
-Footage leaves storage only through `view`, only inside a live grant held by the caller, only
-within the grant's cameras × windows, and only masked, unless the grant allows identification
-and the caller names the tracks of the case's persons with a reason. Every view and every
-refusal is in the audit log, in the transaction of the action.
+Footage leaves storage only through `view`, only inside a live grant held by the caller, a
+member of its case, only within the grant's cameras × windows, and only masked, unless the
+grant allows identification and the caller names the tracks of the case's persons with a
+reason. Every view and every refusal is in the audit log, in the transaction of the action.
+
+Requests and grants belong to their case and are seen as it is (`cases.reach`): by its members
+and by approvers. To anyone else one is answered as if it did not exist, and listings leave it
+out.
 """
 
 from __future__ import annotations
@@ -22,9 +26,9 @@ from custos.audit.policy import Action, Outcome
 from custos.audit.service import record
 from custos.cameras import service as cameras
 from custos.cases import service as cases
-from custos.cases.policy import CaseStatus
+from custos.cases.policy import CaseAct, CaseStatus, Refusal
 from custos.clock import Clock
-from custos.context import Call, Context
+from custos.context import Actor, Call, Context
 from custos.errors import Conflict, Forbidden, InvalidInput, NotFound, PolicyViolation
 from custos.profile import Profile
 from custos.recording import service as recording
@@ -51,43 +55,69 @@ def limits_of(profile: Profile) -> tuple[Limits, Limits]:
 
 
 def get_request(session: Session, request_id: int) -> AccessRequest:
-    """The request with `request_id`, or NotFound."""
+    """The request with `request_id`, or NotFound (whoever asks: see `request_for`)."""
     found = session.get(AccessRequest, request_id)
     if found is None:
         raise NotFound(f"no access request {request_id}")
     return found
 
 
+def request_for(call: Call, request_id: int) -> AccessRequest:
+    """The request, if the caller sees its case; NotFound alike when it is not theirs to see."""
+    found = get_request(call.session, request_id)
+    cases.reach(call, found.case_id, CaseAct.SEE, unknown=f"no access request {request_id}")
+    return found
+
+
 def list_requests(
-    session: Session, status: RequestStatus | None = None, case_id: int | None = None
+    session: Session,
+    viewer: Actor,
+    status: RequestStatus | None = None,
+    case_id: int | None = None,
 ) -> list[AccessRequest]:
-    """Requests, the oldest pending first, then the most recent decisions."""
+    """The requests of the cases `viewer` sees, the oldest pending first, then the decided."""
     query = sa.select(AccessRequest)
     if status is not None:
         query = query.where(AccessRequest.status == status)
     if case_id is not None:
         query = query.where(AccessRequest.case_id == case_id)
+    seen = cases.visible_case_ids(session, viewer)
+    if seen is not None:
+        query = query.where(AccessRequest.case_id.in_(seen))
     pending_first = sa.case((AccessRequest.status == RequestStatus.PENDING, 0), else_=1)
     return list(session.scalars(query.order_by(pending_first, AccessRequest.id)))
 
 
 def get_grant(session: Session, grant_id: int) -> Grant:
-    """The grant with `grant_id`, or NotFound."""
+    """The grant with `grant_id`, or NotFound (whoever asks: see `grant_for`)."""
     found = session.get(Grant, grant_id)
     if found is None:
         raise NotFound(f"no grant {grant_id}")
     return found
 
 
+def grant_for(call: Call, grant_id: int) -> Grant:
+    """The grant, if the caller sees its case; NotFound alike when it is not theirs to see."""
+    found = get_grant(call.session, grant_id)
+    cases.reach(call, found.case_id, CaseAct.SEE, unknown=f"no grant {grant_id}")
+    return found
+
+
 def list_grants(
-    session: Session, holder: str | None = None, case_id: int | None = None
+    session: Session,
+    viewer: Actor,
+    holder: str | None = None,
+    case_id: int | None = None,
 ) -> list[Grant]:
-    """Grants, newest first."""
+    """The grants of the cases `viewer` sees, newest first."""
     query = sa.select(Grant).order_by(Grant.id.desc())
     if holder is not None:
         query = query.where(Grant.holder == holder)
     if case_id is not None:
         query = query.where(Grant.case_id == case_id)
+    seen = cases.visible_case_ids(session, viewer)
+    if seen is not None:
+        query = query.where(Grant.case_id.in_(seen))
     return list(session.scalars(query))
 
 
@@ -170,7 +200,7 @@ def file_request(
     A refused request is recorded in the audit log all the same.
     """
     session, clock, actor = call.session, call.clock, call.actor
-    case = cases.get_case_by_id(session, case_id)
+    case = cases.reach(call, case_id, CaseAct.REQUEST)
     if case.status != CaseStatus.OPEN:
         raise Conflict(f"case {case.reference} is closed: it reaches no footage")
     if not purpose.strip():
@@ -250,14 +280,13 @@ def file_request(
 
 
 def _pending(call: Call, request_id: int) -> tuple[AccessRequest, cases.Case]:
-    session = call.session
-    request = get_request(session, request_id)
+    request = request_for(call, request_id)
     if request.status != RequestStatus.PENDING:
         raise Conflict(f"request {request_id} was {request.status} already")
     problem = policy.approval_problem(request.requested_by, call.actor.name)
     if problem:
         raise Forbidden(problem)
-    case = cases.get_case_by_id(session, request.case_id)
+    case = cases.get_case_by_id(call.session, request.case_id)
     if case.status != CaseStatus.OPEN:
         raise Conflict(f"case {case.reference} is closed")
     return request, case
@@ -280,6 +309,11 @@ def approve(
     """
     session, clock, actor = call.session, call.clock, call.actor
     request, case = _pending(call, request_id)
+    if not cases.is_member(session, case.id, request.requested_by):
+        raise Conflict(
+            f"{request.requested_by} is no longer a member of case {case.reference}: "
+            "the request can only be refused"
+        )
     asked = windows_of(session, request.windows)
     granted = list(asked if windows is None else windows)
     if not granted:
@@ -407,13 +441,17 @@ def _revoke_grants_of_case(
     legal_basis: str,
     reason: str,
     person: str | None = None,
+    holder: str | None = None,
 ) -> list[int]:
-    """Revoke every unrevoked grant of a case, or only those naming `person`; the caller commits.
+    """Revoke every unrevoked grant of a case, or only those naming `person`, or held by
+    `holder`; the caller commits.
 
     A grant that names a cleared person is revoked whole: the investigator asks again for the
     persons still under suspicion, and an approver judges that new scope.
     """
     query = sa.select(Grant).where(Grant.case_id == case_id, Grant.revoked_at.is_(None))
+    if holder is not None:
+        query = query.where(Grant.holder == holder)
     revoked = []
     for grant in call.session.scalars(query.order_by(Grant.id)):
         if person is not None and person not in grant.persons:
@@ -426,7 +464,7 @@ def _revoke_grants_of_case(
 def revoke_grant(call: Call, grant_id: int, reason: str) -> Grant:
     """End a grant before its time; the footage it reached is out of reach at once."""
     session = call.session
-    grant = get_grant(session, grant_id)
+    grant = grant_for(call, grant_id)
     if grant.revoked_at is not None:
         raise Conflict(f"grant {grant.reference} was revoked already")
     if not reason.strip():
@@ -440,8 +478,19 @@ def revoke_grant(call: Call, grant_id: int, reason: str) -> Grant:
 # --- review ------------------------------------------------------------------------------------
 
 
-def _refuse_view(call: Call, grant_id: int, why: str, details: dict[str, str]) -> Forbidden:
-    """Record a refused attempt at footage and return the error to raise."""
+def _refuse_view(
+    call: Call,
+    grant_id: int,
+    why: str,
+    details: dict[str, str],
+    *,
+    unknown: bool = False,
+) -> Forbidden | NotFound:
+    """Record a refused attempt at footage and return the error to raise.
+
+    With `unknown` the grant is not the caller's to know of (none, or of a case they are not a
+    member of): the answer is the same NotFound either way, while the log records `why`.
+    """
     record(
         call.session,
         call.clock,
@@ -454,20 +503,28 @@ def _refuse_view(call: Call, grant_id: int, why: str, details: dict[str, str]) -
         details={"why": why, **details},
     )
     call.session.commit()
-    return Forbidden(why)
+    return NotFound(f"no grant G-{grant_id}") if unknown else Forbidden(why)
 
 
 def reviewable_grant(call: Call, grant_id: int, **details: str) -> tuple[Grant, cases.Case]:
-    """The grant, if it is live and the caller holds it; anything else is an audited refusal."""
+    """The grant, if it is live, the caller holds it and is a member of its case; anything
+    else is an audited refusal."""
     grant = call.session.get(Grant, grant_id)
     if grant is None:
-        raise _refuse_view(call, grant_id, f"no grant G-{grant_id}", details)
+        raise _refuse_view(call, grant_id, f"no grant G-{grant_id}", details, unknown=True)
+    case = cases.get_case_by_id(call.session, grant.case_id)
+    refused = cases.refusal_of(call.session, call.actor, case, CaseAct.REVIEW)
+    if refused is not None:
+        why = f"not a member of case {case.reference}"
+        if refused is not Refusal.UNKNOWN:
+            why = f"the {call.actor.role} role does not review footage"
+        raise _refuse_view(call, grant_id, why, details, unknown=refused is Refusal.UNKNOWN)
     if grant.holder != call.actor.name:
         raise _refuse_view(call, grant_id, f"grant {grant.reference} is not yours", details)
     state = state_of(call.session, call.clock, grant)
     if state != GrantState.LIVE:
         raise _refuse_view(call, grant_id, f"grant {grant.reference} is {state}", details)
-    return grant, cases.get_case_by_id(call.session, grant.case_id)
+    return grant, case
 
 
 @dataclass(frozen=True)
@@ -620,6 +677,25 @@ def close_case(call: Call, reference: str, reason: str) -> Ended:
     """Close a case: its grants are revoked, and every hold placed for it is released."""
     case = cases.close_case(call, reference, reason)
     return _end(call, case, f"case closed: {reason.strip()}")
+
+
+def remove_member(call: Call, reference: str, name: str, reason: str) -> Ended:
+    """Take `name` off the case: the grants they hold in it are revoked in the same step.
+
+    They no longer need to know: what they were granted in the case ends with their part in
+    it. Holds stay (they belong to the case, not to one investigator). One transaction.
+    """
+    case = cases.remove_member(call, reference, name, reason)
+    revoked = _revoke_grants_of_case(
+        call,
+        case_id=case.id,
+        case_ref=case.reference,
+        legal_basis=case.legal_basis,
+        reason=f"{name} removed from the case: {reason.strip()}",
+        holder=name,
+    )
+    call.session.commit()
+    return Ended(revoked, [])
 
 
 def _end(call: Call, case: cases.Case, why: str, person: str | None = None) -> Ended:

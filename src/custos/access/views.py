@@ -1,4 +1,8 @@
-"""HTTP API of access: requests, decisions, grants, and the review of granted footage."""
+"""HTTP API of access: requests, decisions, grants, and the review of granted footage.
+
+A request or grant is seen as its case is: by the case's members and by approvers. Anyone else
+is answered 404, as for one that does not exist, and listings leave it out.
+"""
 
 from __future__ import annotations
 
@@ -26,9 +30,19 @@ from custos.access.schemas import (
 )
 from custos.cameras import service as cameras
 from custos.cases import service as cases
+from custos.cases.policy import CaseAct
 from custos.cases.schemas import EndedOut, Reason
 from custos.clock import Clock
-from custos.deps import CaseManager, CaseViewer, DbSession, Decider, Requester, Reviewer, RuntimeDep
+from custos.deps import (
+    CaseManager,
+    CaseViewer,
+    DbSession,
+    Decider,
+    MemberManager,
+    Requester,
+    Reviewer,
+    RuntimeDep,
+)
 from custos.errors import InvalidInput
 from custos.http import MAX_INT, Id, answers
 
@@ -97,13 +111,14 @@ def piece_url(grant_id: int, window_id: int, segment_id: str) -> str:
 @router.get("/access-requests")
 def list_requests(
     db: DbSession,
-    _caller: CaseViewer,
+    caller: CaseViewer,
     status: RequestStatus | None = None,
     case_id: Id | None = None,
 ) -> list[RequestOut]:
-    """Requests, the oldest pending first (the approvers' queue)."""
+    """The requests of your cases (approvers: of every case), the oldest pending first."""
     names = cameras.camera_names(db)
-    return [request_out(db, r, names) for r in service.list_requests(db, status, case_id)]
+    found = service.list_requests(db, caller.actor, status, case_id)
+    return [request_out(db, r, names) for r in found]
 
 
 @router.post("/access-requests", status_code=status.HTTP_201_CREATED, responses=answers(404, 409))
@@ -124,9 +139,11 @@ def file_request(
 
 
 @router.get("/access-requests/{request_id}")
-def get_request(request_id: Id, db: DbSession, _caller: CaseViewer) -> RequestOut:
-    """One request."""
-    return request_out(db, service.get_request(db, request_id))
+def get_request(
+    request_id: Id, db: DbSession, runtime: RuntimeDep, caller: CaseViewer
+) -> RequestOut:
+    """One request of a case you see."""
+    return request_out(db, service.request_for(caller.call(db, runtime), request_id))
 
 
 @router.post(
@@ -161,19 +178,18 @@ def refuse(
 
 @router.get("/grants")
 def list_grants(
-    db: DbSession, runtime: RuntimeDep, _caller: CaseViewer, case_id: Id | None = None
+    db: DbSession, runtime: RuntimeDep, caller: CaseViewer, case_id: Id | None = None
 ) -> list[GrantOut]:
-    """Grants, newest first, each with its state now."""
+    """The grants of your cases (approvers: of every case), newest first, with their state."""
     names = cameras.camera_names(db)
-    return [
-        grant_out(db, runtime.clock, g, names) for g in service.list_grants(db, case_id=case_id)
-    ]
+    found = service.list_grants(db, caller.actor, case_id=case_id)
+    return [grant_out(db, runtime.clock, g, names) for g in found]
 
 
 @router.get("/grants/{grant_id}")
-def get_grant(grant_id: Id, db: DbSession, runtime: RuntimeDep, _caller: CaseViewer) -> GrantOut:
-    """One grant: its scope and whether it is live."""
-    return grant_out(db, runtime.clock, service.get_grant(db, grant_id))
+def get_grant(grant_id: Id, db: DbSession, runtime: RuntimeDep, caller: CaseViewer) -> GrantOut:
+    """One grant of a case you see: its scope and whether it is live."""
+    return grant_out(db, runtime.clock, service.grant_for(caller.call(db, runtime), grant_id))
 
 
 @router.post("/grants/{grant_id}/revoke", responses=answers(409))
@@ -187,7 +203,7 @@ def revoke(
 
 @router.get("/grants/{grant_id}/footage")
 def footage(grant_id: Id, db: DbSession, runtime: RuntimeDep, caller: Reviewer) -> FootageOut:
-    """The timeline of a live grant you hold: per window, the stored pieces inside it."""
+    """The timeline of a live grant you hold in a case of yours: per window, its stored pieces."""
     windows = service.footage(caller.call(db, runtime), grant_id)
     return FootageOut(
         grant=grant_out(db, runtime.clock, service.get_grant(db, grant_id)),
@@ -266,8 +282,13 @@ def video(
     )
 
 
-# Clearing a person and closing a case end grants and holds in the same transaction, so the
-# access domain, which owns grants, carries them out; the paths stay under the case.
+# Clearing a person, closing a case and removing a member end grants (and holds) in the same
+# transaction, so the access domain, which owns grants, carries them out; the paths stay under
+# the case.
+
+
+def _ended(ended: service.Ended) -> EndedOut:
+    return EndedOut(grants_revoked=ended.grants_revoked, holds_released=ended.holds_released)
 
 
 @router.post("/cases/{case_id}/persons/{label}/clear", tags=["cases"], responses=answers(409))
@@ -275,9 +296,9 @@ def clear_person(
     case_id: Id, label: str, body: Reason, db: DbSession, runtime: RuntimeDep, caller: CaseManager
 ) -> EndedOut:
     """Suspicion refuted: the person's grants are revoked and their holds released at once."""
-    case = cases.get_case_by_id(db, case_id)
-    ended = service.clear_person(caller.call(db, runtime), case.reference, label, body.reason)
-    return EndedOut(grants_revoked=ended.grants_revoked, holds_released=ended.holds_released)
+    call = caller.call(db, runtime)
+    case = cases.reach(call, case_id, CaseAct.CLEAR_PERSON)
+    return _ended(service.clear_person(call, case.reference, label, body.reason))
 
 
 @router.post("/cases/{case_id}/close", tags=["cases"], responses=answers(409))
@@ -285,6 +306,21 @@ def close_case(
     case_id: Id, body: Reason, db: DbSession, runtime: RuntimeDep, caller: CaseManager
 ) -> EndedOut:
     """Close a case: every grant of it is revoked and every hold placed for it released."""
-    case = cases.get_case_by_id(db, case_id)
-    ended = service.close_case(caller.call(db, runtime), case.reference, body.reason)
-    return EndedOut(grants_revoked=ended.grants_revoked, holds_released=ended.holds_released)
+    call = caller.call(db, runtime)
+    case = cases.reach(call, case_id, CaseAct.CLOSE)
+    return _ended(service.close_case(call, case.reference, body.reason))
+
+
+@router.post("/cases/{case_id}/members/{name}/remove", tags=["cases"], responses=answers(409))
+def remove_member(
+    case_id: Id,
+    name: str,
+    body: Reason,
+    db: DbSession,
+    runtime: RuntimeDep,
+    caller: MemberManager,
+) -> EndedOut:
+    """Take a member off the case, saying why: the grants they hold in it are revoked."""
+    call = caller.call(db, runtime)
+    case = cases.reach(call, case_id, CaseAct.MEMBERS)
+    return _ended(service.remove_member(call, case.reference, name, body.reason))

@@ -41,3 +41,25 @@ class CasePerson(Base):
     added_at: Mapped[datetime]
     cleared_at: Mapped[datetime | None]
     cleared_reason: Mapped[str] = mapped_column(sa.Text, default="")
+
+
+class CaseMember(Base):
+    """An investigator who works on a case: its opener, or one a member or an approver added.
+
+    Only members (and approvers, who decide requests) see a case; only members act in it. A
+    removed member keeps their row, with when, by whom and why they left; added again, the row
+    is theirs again.
+    """
+
+    __tablename__ = "case_members"
+    __table_args__ = (sa.UniqueConstraint("case_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(128))  # the investigator's account
+    added_by: Mapped[str] = mapped_column(sa.String(128))
+    added_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(sa.Text)
+    removed_at: Mapped[datetime | None]
+    removed_by: Mapped[str | None] = mapped_column(sa.String(128))
+    removed_reason: Mapped[str] = mapped_column(sa.Text, default="")

@@ -1,11 +1,13 @@
-"""Pure rules of cases: references, person labels, what closing and clearing allow, and which
-cases a legal hold may be placed in. No I/O."""
+"""Pure rules of cases: references, person labels, what closing and clearing allow, which
+cases a legal hold may be placed in, and who sees and does what in a case. No I/O."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from enum import StrEnum
+
+from custos.permissions import Role
 
 CASE_REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/._-]{0,63}$")
 # Persons are pseudonymous: a label such as "P1" or "suspect-A", never a name or an ID number.
@@ -88,4 +90,113 @@ def orphan_reason(status: CaseStatus | None) -> str | None:
         return "no such case"
     if status is CaseStatus.CLOSED:
         return "case closed"
+    return None
+
+
+# --- need to know: members of a case ----------------------------------------------------------
+
+
+class CaseAct(StrEnum):
+    """What one does with a case."""
+
+    SEE = "see"  # the case, its persons and members, its requests and grants
+    ADD_PERSON = "add_person"
+    CLEAR_PERSON = "clear_person"
+    REQUEST = "request"  # file an access request in it
+    REVIEW = "review"  # watch the footage of a grant of it (one's own grant)
+    CLOSE = "close"
+    MEMBERS = "members"  # add or remove a member
+
+
+# The members of a case investigate it: they do everything a case allows. Approvers decide the
+# requests of every case, so they see every case, and they may change who works on one; they
+# do not investigate (no persons, requests, footage or closing).
+MEMBER_ACTS: frozenset[CaseAct] = frozenset(CaseAct)
+APPROVER_ACTS: frozenset[CaseAct] = frozenset({CaseAct.SEE, CaseAct.MEMBERS})
+
+
+def acts(role: str | None, member: bool) -> frozenset[CaseAct]:
+    """What someone in `role` may do in a case they are (or are not) a member of.
+
+    Only investigators are members; an investigator who is not a member of a case, and every
+    other role, may do nothing with it, not even know it exists.
+    """
+    if role == Role.APPROVER:
+        return APPROVER_ACTS
+    if role == Role.INVESTIGATOR and member:
+        return MEMBER_ACTS
+    return frozenset()
+
+
+class Refusal(StrEnum):
+    """How a refused act is answered."""
+
+    UNKNOWN = "unknown"  # the case is not theirs to know of: answered as if it did not exist
+    FORBIDDEN = "forbidden"  # they see the case, but may not do this in it
+
+
+def refusal(role: str | None, member: bool, act: CaseAct) -> Refusal | None:
+    """Why someone in `role`, a member or not, may not do `act` in a case, or None if they may."""
+    allowed = acts(role, member)
+    if act in allowed:
+        return None
+    return Refusal.FORBIDDEN if CaseAct.SEE in allowed else Refusal.UNKNOWN
+
+
+# How a refused act is named to someone who sees the case.
+ACT_WORDS: Mapping[CaseAct, str] = {
+    CaseAct.SEE: "see",
+    CaseAct.ADD_PERSON: "add persons to",
+    CaseAct.CLEAR_PERSON: "clear persons of",
+    CaseAct.REQUEST: "request footage in",
+    CaseAct.REVIEW: "review footage of",
+    CaseAct.CLOSE: "close",
+    CaseAct.MEMBERS: "change the members of",
+}
+
+
+def refusal_reason(role: str | None, refused: Refusal, act: CaseAct) -> str:
+    """Why `act` was refused, as the audit log records it (and, if FORBIDDEN, as told)."""
+    if refused is Refusal.UNKNOWN:
+        return "not a member of the case"
+    return (
+        f"the {role} role does not {ACT_WORDS[act]} a case: approvers decide requests, "
+        "the members of a case investigate it"
+    )
+
+
+def sees_every_case(role: str | None) -> bool:
+    """Whether `role` sees every case, member or not (approvers); else only one's own."""
+    return CaseAct.SEE in acts(role, member=False)
+
+
+def open_problem(role: str | None) -> str | None:
+    """Why someone in `role` may not open a case, or None: the opener is its first member."""
+    if role != Role.INVESTIGATOR:
+        return "only an investigator opens a case, and becomes its first member"
+    return None
+
+
+def member_problem(name: str, role: str | None, active: bool) -> str | None:
+    """Why account `name` cannot be made a member of a case, or None.
+
+    `role` is the account's, or None when no account has that name.
+    """
+    if role is None:
+        return f"no account '{name}'"
+    if role != Role.INVESTIGATOR:
+        return f"{name} is not an investigator: only investigators are members of a case"
+    if not active:
+        return f"{name}'s account is disabled"
+    return None
+
+
+def removal_problem(reference: str, name: str, members: Collection[str]) -> str | None:
+    """Why member `name` cannot leave case `reference`, whose members are `members`, or None.
+
+    A case always keeps a member: one that had none would be reached by nobody but approvers,
+    who do not investigate.
+    """
+    if set(members) <= {name}:
+        return f"{name} is the last member of case {reference}: add another member first"
     return None

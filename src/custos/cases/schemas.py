@@ -58,10 +58,31 @@ class CaseOut(BaseModel):
     closed_reason: str
 
 
+class MemberOut(BaseModel):
+    """A member of a case: who added them, when and why."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    name: str
+    added_by: str
+    added_at: datetime
+    reason: str
+
+
+class MemberIn(BaseModel):
+    """An investigator to add to the members of a case, and why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=64, description="an investigator's account")
+    reason: str = Field(min_length=1, max_length=4000)
+
+
 class CaseDetail(CaseOut):
-    """A case with its persons."""
+    """A case with its persons and its members."""
 
     persons: list[PersonOut]
+    members: list[MemberOut]
 
 
 class Reason(BaseModel):

@@ -15,24 +15,33 @@ from custos.access import service as access
 from custos.access.policy import Window
 from custos.cases import service as cases
 from custos.clock import FrozenClock
-from custos.context import Actor, Call
+from custos.context import Call
 from custos.permissions import Role
 from custos.runtime import Runtime
-from helpers import bearer, call_of
+from helpers import APPROVER, bearer, call_of
+from helpers import investigator as as_investigator
 
 HTML = {"Accept": "text/html"}
 FORM = "%Y-%m-%dT%H:%M:%S"
 
 
 @pytest.fixture
-def case_id(call: Call, clock: FrozenClock, archive: Callable[..., list[str]]) -> int:
+def case_id(ivan: Call, clock: FrozenClock, archive: Callable[..., list[str]]) -> int:
     """A case with persons P1 and P2, and cameras `hall` and `yard` that recorded two hours ago."""
     for camera in ("hall", "yard"):
         archive(camera, clock.now() - timedelta(hours=2), 2)
-    case = cases.open_case(call, "12/2026-0457", "cpc-kz-199", "a robbery")
+    case = cases.open_case(ivan, "12/2026-0457", "cpc-kz-199", "a robbery")
     for label in ("P1", "P2"):
-        cases.add_person(call, case.reference, label)
+        cases.add_person(ivan, case.reference, label)
     return case.id
+
+
+@pytest.fixture
+def member(ivan: Call, case_id: int, make_user: Callable[..., tuple[str, str]]) -> dict[str, str]:
+    """The page headers of an investigator whom ivan added to the case."""
+    name, token = make_user(Role.INVESTIGATOR)
+    cases.add_member(ivan, "12/2026-0457", name, "works the case with ivan")
+    return {**bearer(token), **HTML}
 
 
 def test_a_refused_footage_request_keeps_every_value_and_names_the_limit_by_the_windows(
@@ -40,9 +49,9 @@ def test_a_refused_footage_request_keeps_every_value_and_names_the_limit_by_the_
     db: Session,
     clock: FrozenClock,
     case_id: int,
-    make_user: Callable[..., tuple[str, str]],
+    member: dict[str, str],
 ) -> None:
-    investigator = {**bearer(make_user(Role.INVESTIGATOR)[1]), **HTML}
+    investigator = member
     now = clock.now()
     rows = [
         ("hall", now - timedelta(hours=30), now - timedelta(hours=1)),  # 29 hours: over 24
@@ -83,13 +92,13 @@ def test_a_refused_footage_request_keeps_every_value_and_names_the_limit_by_the_
     assert ">see who took the bag</textarea>" in html
     assert ">a witness saw P2 in the hall then</textarea>" in html
     assert 'name="identification" value="1" checked' in html
-    assert access.list_requests(db, case_id=case_id) == []
+    assert access.list_requests(db, APPROVER, case_id=case_id) == []
 
 
 def test_a_person_not_in_the_case_is_named_beside_the_persons(
-    client: TestClient, clock: FrozenClock, case_id: int, make_user: Callable[..., tuple[str, str]]
+    client: TestClient, clock: FrozenClock, case_id: int, member: dict[str, str]
 ) -> None:
-    investigator = {**bearer(make_user(Role.INVESTIGATOR)[1]), **HTML}
+    investigator = member
     now = clock.now()
     response = client.post(
         f"/cases/{case_id}/requests",
@@ -116,7 +125,7 @@ def _filed(
 ) -> int:
     now = clock.now()
     filed = access.file_request(
-        call_of(db, clock, Actor(by, None)),
+        call_of(db, clock, as_investigator(by)),
         case_id=case_id,
         windows=[Window("hall", now - timedelta(hours=2), now - timedelta(hours=1))],
         persons=["P1"],
@@ -195,7 +204,13 @@ def test_approving_one_s_own_request_is_403_on_the_request_page(
     make_user: Callable[..., tuple[str, str]],
 ) -> None:
     name, token = make_user(Role.APPROVER)
-    request_id = _filed(db, clock, runtime, case_id, by=name)  # filed under the approver's name
+    # Filed under the approver's name, in a case of their own: as when an investigator who
+    # opened a case and asked for footage in it is made an approver since.
+    own = cases.open_case(
+        call_of(db, clock, as_investigator(name)), "12/2026-0458", "cpc-kz-199", "x"
+    )
+    cases.add_person(call_of(db, clock, as_investigator(name)), own.reference, "P1")
+    request_id = _filed(db, clock, runtime, own.id, by=name)
     response = client.post(
         f"/requests/{request_id}/approve",
         headers={**bearer(token), **HTML},

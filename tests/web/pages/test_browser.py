@@ -1,6 +1,6 @@
 """Forms in headless Chromium: a refused one keeps what was typed, the reason right under the
-field it concerns; a hold is placed from the case picker and kept until a new date. The
-screenshots are kept in the test's folder."""
+field it concerns; a hold is placed from the case picker and kept until a new date; members
+of a case are added and removed on its page. The screenshots are kept in the test's folder."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from custos.context import Principal
 from custos.permissions import Role
 from custos.retention import holds
 from custos.users import service as users
-from helpers import CHEAP_PASSWORDS, ServedCustos, call_of, register_camera
+from helpers import CHEAP_PASSWORDS, INVESTIGATOR, ServedCustos, call_of, register_camera
 
 PASSWORD = "a long browser password"
 FORM = "%Y-%m-%dT%H:%M:%S"
@@ -113,7 +113,12 @@ def test_a_hold_is_placed_from_the_case_picker_and_kept_until_a_new_date(
         user = users.get_user(session, "aida")
         principal = Principal(user.id, "aida", Role.APPROVER, via="session")
         users.change_own_password(call, principal, temporary, PASSWORD, passwords=CHEAP_PASSWORDS)
-        cases.open_case(call, "12/2026-0457", "cpc-kz-199", "robbery at the plaza")
+        cases.open_case(
+            call_of(session, runtime.clock, INVESTIGATOR),
+            "12/2026-0457",
+            "cpc-kz-199",
+            "robbery at the plaza",
+        )
     register_camera(runtime, "plaza-north", "rtsp://plaza.example/live")
     server.start()
     try:
@@ -147,5 +152,69 @@ def test_a_hold_is_placed_from_the_case_picker_and_kept_until_a_new_date(
         with runtime.sessions() as session:
             [hold] = holds.list_holds(session)
             assert hold.review_due == datetime.fromisoformat(keep_until).replace(tzinfo=UTC)
+    finally:
+        server.stop()
+
+
+def test_members_are_added_and_removed_on_the_case_page(tmp_path: Path, browser: Browser) -> None:
+    server = ServedCustos(tmp_path / "data")
+    runtime = server.runtime
+    with runtime.sessions() as session:
+        call = call_of(session, runtime.clock)
+        for name in ("ivan", "olga"):
+            _, temporary = users.create_user(
+                call, name=name, role=Role.INVESTIGATOR, passwords=CHEAP_PASSWORDS
+            )
+            assert temporary is not None
+            user = users.get_user(session, name)
+            principal = Principal(user.id, name, Role.INVESTIGATOR, via="session")
+            users.change_own_password(
+                call, principal, temporary, PASSWORD, passwords=CHEAP_PASSWORDS
+            )
+        case_id = cases.open_case(
+            call_of(session, runtime.clock, INVESTIGATOR), "12/2026-0457", "cpc-kz-199", "a theft"
+        ).id
+    server.start()
+    try:
+        page = browser.new_context(timezone_id="Asia/Almaty").new_page()
+        page.goto(f"{server.url}/login?next=/cases/{case_id}")
+        page.fill('input[name="name"]', "ivan")
+        page.fill('input[name="password"]', PASSWORD)
+        page.click('button[type="submit"]')
+        form = page.locator("#member-form")
+        form.wait_for()
+        # A reason of blanks passes the browser's check, not the server's: the choice and the
+        # reason stay as they were, the message beside the reason.
+        form.locator('select[name="name"]').select_option("olga")
+        form.locator('input[name="reason"]').fill("   ")
+        form.locator('button[type="submit"]').click()
+        page.wait_for_selector("#member-reason-error")
+        form = page.locator("#member-form")
+        assert form.locator('select[name="name"]').input_value() == "olga"
+        assert form.locator('input[name="reason"]').input_value() == "   "
+        assert page.locator("#member-reason-error").inner_text() == "say why olga joins the case"
+        field = form.locator('input[name="reason"]').bounding_box()
+        shown = page.locator("#member-reason-error").bounding_box()
+        assert field is not None
+        assert shown is not None
+        assert 0 <= shown["y"] - (field["y"] + field["height"]) < 12
+
+        form.locator('input[name="reason"]').fill("she interviewed the witness")
+        form.locator('button[type="submit"]').click()
+        row = page.locator('tr[data-member="olga"]')
+        row.wait_for()
+        assert "she interviewed the witness" in row.inner_text()
+        assert "UTC" not in row.locator("time").inner_text()  # in the viewer's zone
+        page.screenshot(path=str(tmp_path / "members.png"), full_page=True)
+
+        row.locator('input[name="reason"]').fill("back to the traffic unit")
+        row.locator('button[type="submit"]').click()
+        page.locator('tr[data-former-member="olga"]').wait_for()
+        assert page.locator('tr[data-member="olga"]').count() == 0
+        assert (
+            "back to the traffic unit" in page.locator('tr[data-former-member="olga"]').inner_text()
+        )
+        # ivan is the one member left: no form offers to remove him.
+        assert page.locator('tr[data-member="ivan"] form').count() == 0
     finally:
         server.stop()

@@ -17,7 +17,7 @@ from custos.clock import FrozenClock
 from custos.permissions import Role
 from custos.retention import holds, incidents
 from custos.runtime import Runtime
-from helpers import audit_events, bearer, call_of
+from helpers import INVESTIGATOR, audit_events, bearer, call_of
 
 HTML = {"Accept": "text/html"}
 FORM = "%Y-%m-%dT%H:%M:%S"
@@ -84,7 +84,7 @@ def test_a_malformed_time_on_the_incident_form_is_422_beside_the_time(
 def test_a_hold_on_an_unknown_camera_is_404_beside_the_camera(
     client: TestClient, db: Session, clock: FrozenClock, make_user: Callable[..., tuple[str, str]]
 ) -> None:
-    cases.open_case(call_of(db, clock), "CASE-9", "cpc-kz-199", "a theft")
+    cases.open_case(call_of(db, clock, INVESTIGATOR), "CASE-9", "cpc-kz-199", "a theft")
     approver = {**bearer(make_user(Role.APPROVER)[1]), **HTML}
     response = client.post(
         "/holds",
@@ -153,10 +153,10 @@ def test_the_picker_offers_open_cases_and_refuses_unknown_or_closed_ones_beside_
     make_user: Callable[..., tuple[str, str]],
 ) -> None:
     archive("gate", clock.now() - timedelta(hours=2), 1)
-    call = call_of(db, clock)
-    cases.open_case(call, "12/2026-0457", "cpc-kz-199", "robbery at the gate")
-    cases.open_case(call, "12/2026-0100", "cpc-kz-199", "an old fraud")
-    access.close_case(call, "12/2026-0100", "verdict")
+    ivan = call_of(db, clock, INVESTIGATOR)
+    cases.open_case(ivan, "12/2026-0457", "cpc-kz-199", "robbery at the gate")
+    cases.open_case(ivan, "12/2026-0100", "cpc-kz-199", "an old fraud")
+    access.close_case(ivan, "12/2026-0100", "verdict")
     approver = {**bearer(make_user(Role.APPROVER)[1]), **HTML}
     page = client.get("/holds", headers=approver).text
     assert '<option value="12/2026-0457" >12/2026-0457 — robbery at the gate</option>' in page
@@ -207,7 +207,7 @@ def test_a_review_from_the_page_moves_the_date_and_a_refused_one_keeps_what_was_
 ) -> None:
     archive("gate", clock.now() - timedelta(hours=2), 1)
     call = call_of(db, clock)
-    cases.open_case(call, "CASE-7", "cpc-kz-199", "arson")
+    cases.open_case(call_of(db, clock, INVESTIGATOR), "CASE-7", "cpc-kz-199", "arson")
     hold = holds.place_hold(
         call,
         case_ref="CASE-7",

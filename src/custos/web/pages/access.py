@@ -13,6 +13,7 @@ from custos.access import service as access
 from custos.access.policy import GrantState, RequestStatus, Window, approval_problem
 from custos.access.schemas import ApproveIn, ReasonIn, RequestIn, WindowIO
 from custos.cases import service as cases
+from custos.cases.policy import CaseAct
 from custos.clock import parse_time
 from custos.deps import Caller, CaseViewer, DbSession, Decider, Requester, Reviewer, RuntimeDep
 from custos.errors import InvalidInput, PolicyViolation
@@ -69,6 +70,7 @@ def file_request(
     identification: Annotated[str, Form()] = "",
 ) -> Response:
     """File an access request from the case page."""
+    cases.reach(caller.call(db, runtime), case_id, CaseAct.REQUEST)
     form = forms.Form(
         REQUEST,
         forms.typed(
@@ -115,15 +117,16 @@ def file_request(
 
 @router.get("/requests")
 def requests_page(request: Request, db: DbSession, caller: CaseViewer) -> Response:
-    """The queue: pending requests first, oldest first; then the decided ones."""
-    found = access.list_requests(db)
+    """The queue: pending requests first, oldest first; then the decided ones. Investigators
+    see those of their own cases, approvers every one."""
+    found = access.list_requests(db, caller.actor)
     return render(
         request,
         "requests.html",
         principal=caller.principal,
         pending=[r for r in found if r.status == RequestStatus.PENDING],
         decided=[r for r in found if r.status != RequestStatus.PENDING][::-1],
-        case_refs={c.id: c.reference for c in cases.list_cases(db)},
+        case_refs={c.id: c.reference for c in cases.visible_cases(db, caller.actor)},
     )
 
 
@@ -136,7 +139,8 @@ def _request_page(
     form: forms.Form | None = None,
 ) -> Response:
     form = form or forms.Form(DECIDE)
-    filed = access.get_request(db, request_id)
+    filed = access.request_for(caller.call(db, runtime), request_id)
+    case = cases.get_case_by_id(db, filed.case_id)
     grant = access.grant_for_request(db, filed.id)
     profile = runtime.policy.profile
     limits = profile.access.strict if filed.strict else profile.access.normal
@@ -146,7 +150,7 @@ def _request_page(
         status_code=form.status,
         principal=caller.principal,
         req=filed,
-        case=cases.get_case_by_id(db, filed.case_id),
+        case=case,
         windows=access.windows_of(db, filed.windows),
         grant=grant,
         grant_windows=access.windows_of(db, grant.windows) if grant else [],
@@ -157,7 +161,10 @@ def _request_page(
         and filed.status == RequestStatus.PENDING
         and approval_problem(filed.requested_by, caller.principal.name) is None,
         can_revoke=is_admitted(caller.role, Permission.DECIDE_ACCESS),
-        can_review=grant is not None and grant.holder == caller.principal.name,
+        requester_member=cases.is_member(db, case.id, filed.requested_by),
+        can_review=grant is not None
+        and grant.holder == caller.principal.name
+        and CaseAct.REVIEW in cases.acts_of(db, caller.actor, case),
         form=form,
     )
 
@@ -215,7 +222,7 @@ def approve(
     note: Annotated[str, Form()] = "",
 ) -> Response:
     """Approve from the decision form: the windows kept, each perhaps shortened."""
-    filed = access.get_request(db, request_id)
+    filed = access.request_for(caller.call(db, runtime), request_id)
     form = forms.Form(
         DECIDE,
         forms.typed(
@@ -291,7 +298,7 @@ def revoke(
     reason: Annotated[str, Form()] = "",
 ) -> Response:
     """Revoke a grant from its request's page."""
-    grant = access.get_grant(db, grant_id)
+    grant = access.grant_for(caller.call(db, runtime), grant_id)
     return _on_request_page(
         request,
         db,

@@ -1,5 +1,11 @@
-"""Pages of cases: the list and the form that opens one; a case with its persons, requests and
-grants, and the forms that add or clear a person and close the case."""
+"""Pages of cases: the list and the form that opens one; a case with its persons, members,
+requests and grants, and the forms that add or clear a person, add or remove a member and
+close the case.
+
+Each page shows a case only to its members and to approvers, and its forms only to those who
+may use them (`cases.policy.acts`); anyone else is shown the page of a case that does not
+exist.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +19,9 @@ from custos.access import service as access
 from custos.access.policy import GrantState
 from custos.cameras import service as cameras
 from custos.cases import service as cases
-from custos.cases.schemas import CaseCreate, PersonCreate, Reason
-from custos.deps import Caller, CaseManager, CaseViewer, DbSession, RuntimeDep
+from custos.cases.policy import CaseAct
+from custos.cases.schemas import CaseCreate, MemberIn, PersonCreate, Reason
+from custos.deps import Caller, CaseManager, CaseViewer, DbSession, MemberManager, RuntimeDep
 from custos.errors import Conflict
 from custos.http import Id
 from custos.permissions import Permission, is_admitted
@@ -27,6 +34,7 @@ OPEN = "case"
 ADD_PERSON = "person"
 CLOSE = "close"
 REQUEST = "request"
+ADD_MEMBER = "member"
 FORM_WINDOWS = 3  # camera × window rows on the request form
 
 
@@ -43,9 +51,9 @@ def _cases_page(
         "cases.html",
         status_code=form.status,
         principal=caller.principal,
-        cases=cases.list_cases(db),
+        cases=cases.visible_cases(db, caller.actor),
         grounds=runtime.policy.profile.grounds,
-        can_manage=is_admitted(caller.role, Permission.MANAGE_CASES),
+        can_open=is_admitted(caller.role, Permission.MANAGE_CASES),
         form=form,
     )
 
@@ -103,8 +111,9 @@ def case_page(
 ) -> Response:
     """The page of a case, with `form` (one of its forms, perhaps refused) as typed."""
     form = form or forms.Form(REQUEST)
-    case = cases.get_case_by_id(db, case_id)
-    grants = access.list_grants(db, case_id=case.id)
+    case = cases.reach(caller.call(db, runtime), case_id, CaseAct.SEE)
+    acts = cases.acts_of(db, caller.actor, case)
+    grants = access.list_grants(db, caller.actor, case_id=case.id)
     return render(
         request,
         "case.html",
@@ -112,12 +121,19 @@ def case_page(
         principal=caller.principal,
         case=case,
         persons=cases.persons(db, case),
-        requests=access.list_requests(db, case_id=case.id),
+        members=cases.members(db, case),
+        former_members=cases.members(db, case, former=True),
+        candidates=cases.member_candidates(db, case) if CaseAct.MEMBERS in acts else [],
+        requests=access.list_requests(db, caller.actor, case_id=case.id),
         grants=[(g, access.state_of(db, runtime.clock, g)) for g in grants],
         cameras=[c.name for c in cameras.list_cameras(db)],
         rows=range(FORM_WINDOWS),
-        can_manage=is_admitted(caller.role, Permission.MANAGE_CASES),
-        can_request=is_admitted(caller.role, Permission.REQUEST_ACCESS),
+        can_add=CaseAct.ADD_PERSON in acts,
+        can_clear=CaseAct.CLEAR_PERSON in acts,
+        can_close=CaseAct.CLOSE in acts,
+        can_request=CaseAct.REQUEST in acts,
+        can_review=CaseAct.REVIEW in acts,
+        can_members=CaseAct.MEMBERS in acts,
         live=GrantState.LIVE,
         form=form,
     )
@@ -164,7 +180,7 @@ def add_person(
     vulnerable: Annotated[str, Form()] = "",
 ) -> Response:
     """Add a person, by pseudonym."""
-    case = cases.get_case_by_id(db, case_id)
+    case = cases.reach(caller.call(db, runtime), case_id, CaseAct.ADD_PERSON)
     form = forms.Form(ADD_PERSON, forms.typed(label=label, minor=minor, vulnerable=vulnerable))
 
     def _add() -> object:
@@ -200,7 +216,7 @@ def clear_person(
     reason: Annotated[str, Form()] = "",
 ) -> Response:
     """Suspicion refuted: revoke the person's grants and release their holds."""
-    case = cases.get_case_by_id(db, case_id)
+    case = cases.reach(caller.call(db, runtime), case_id, CaseAct.CLEAR_PERSON)
     return _on_case_page(
         request,
         db,
@@ -224,7 +240,7 @@ def close_case(
     reason: Annotated[str, Form()] = "",
 ) -> Response:
     """Close the case: its grants are revoked, its holds released."""
-    case = cases.get_case_by_id(db, case_id)
+    case = cases.reach(caller.call(db, runtime), case_id, CaseAct.CLOSE)
     return _on_case_page(
         request,
         db,
@@ -234,5 +250,59 @@ def close_case(
         forms.Form(CLOSE, forms.typed(reason=reason)),
         lambda: access.close_case(
             caller.call(db, runtime), case.reference, Reason(reason=reason).reason
+        ),
+    )
+
+
+@router.post("/cases/{case_id}/members")
+def add_member(
+    case_id: Id,
+    request: Request,
+    db: DbSession,
+    runtime: RuntimeDep,
+    caller: MemberManager,
+    name: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    """Add an investigator to the members of the case, saying why."""
+    case = cases.reach(caller.call(db, runtime), case_id, CaseAct.MEMBERS)
+
+    def _add() -> object:
+        data = MemberIn(name=name.strip(), reason=reason)
+        return cases.add_member(caller.call(db, runtime), case.reference, data.name, data.reason)
+
+    return _on_case_page(
+        request,
+        db,
+        runtime,
+        caller,
+        case_id,
+        forms.Form(ADD_MEMBER, forms.typed(name=name, reason=reason)),
+        _add,
+        forms.Placement(unnamed={Conflict: "name"}),
+    )
+
+
+@router.post("/cases/{case_id}/members/{name}/remove")
+def remove_member(
+    case_id: Id,
+    name: str,
+    request: Request,
+    db: DbSession,
+    runtime: RuntimeDep,
+    caller: MemberManager,
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    """Take a member off the case, saying why: the grants they hold in it are revoked."""
+    case = cases.reach(caller.call(db, runtime), case_id, CaseAct.MEMBERS)
+    return _on_case_page(
+        request,
+        db,
+        runtime,
+        caller,
+        case_id,
+        forms.Form(f"remove:{name}", forms.typed(reason=reason)),
+        lambda: access.remove_member(
+            caller.call(db, runtime), case.reference, name, Reason(reason=reason).reason
         ),
     )
