@@ -559,7 +559,7 @@ def test_a_pending_reset_leaves_the_account_as_it_was_and_a_confirmed_one_ends_i
     assert users.principal_from_cookie(db, clock, cookie).name == "ivan"
     assert users.principal_from_token(db, clock, token).name == "ivan"
     assert not _login(db, clock, "ivan", OWN)[0].must_change_password
-    with pytest.raises(Conflict, match="waits for confirmation already"):
+    with pytest.raises(Conflict, match=r"waits for confirmation \(request"):
         _ask(_as(call, ada), Kind.RESET, "ivan")
     clock.advance(timedelta(minutes=5))
     confirmed = users.confirm_request(_as(call, dora), asked, passwords=CHEAP_PASSWORDS)
@@ -685,7 +685,7 @@ def test_the_servers_shell_makes_changes_at_once_and_may_confirm(
     assert made.password is not None
     _user, password = users.set_role(call, "ivan", Role.APPROVER, passwords=CHEAP_PASSWORDS)
     assert password is not None
-    assert users.get_user(db, "ivan").password_reset_by == "tester (admin)"
+    assert users.get_user(db, "ivan").password_reset_by == "made by tester (admin)"
     asked = _ask(_as(call, ada), Kind.CREATE, "olga", Role.OPERATOR)
     shell = call_of(db, clock, Actor("cli:root", client_address="local"))
     confirmed = users.confirm_request(shell, asked, passwords=CHEAP_PASSWORDS)

@@ -278,7 +278,7 @@ def _give_role(
     ended = revoked = 0
     now = call.clock.now()
     if plan.new_password:
-        password = _issue_password(passwords, user, now, told or _who(call.actor))
+        password = _issue_password(passwords, user, now, told or f"made by {_who(call.actor)}")
     if plan.end_credentials:
         ended, revoked = _end_sessions(call.session, user, now, revoke_tokens=True)
     _audit_change(
@@ -361,7 +361,7 @@ def _reset(
 ) -> str:
     session = call.session
     now = call.clock.now()
-    password = _issue_password(passwords, user, now, told or _who(call.actor))
+    password = _issue_password(passwords, user, now, told or f"made by {_who(call.actor)}")
     lifted = _lift_account(session, user.name, now)
     # Whoever knew the old password may have signed in or issued tokens with it.
     ended, revoked = _end_sessions(session, user, now, revoke_tokens=True)
@@ -438,7 +438,8 @@ def make_or_ask(
 
     `role` is the role asked for (creating an account, giving it a role). An existing account
     whose change waits keeps its state until the change is confirmed: its role, its password
-    and sessions, its being disabled. At most one request waits on an account.
+    and sessions, its being disabled. At most one request waits on an account, and while it
+    waits no other change is made to it here.
     """
     session = call.session
     user = None if kind is ChangeKind.CREATE else get_user(session, name)
@@ -453,14 +454,16 @@ def make_or_ask(
         _check_name_free(session, name)
     else:
         _check_change(call, kind, user, after)
-    if policy.alone_problem(kind, after, _signed_in(call)) is None:
-        return _make_now(call, kind, name, user, after, display_name, passwords)
-    if user is not None:
+        # What is confirmed is the account as the request found it: nothing else changes it
+        # meanwhile (but disabling, which takes power away and needs nobody).
         waiting = _pending_on(session, name)
         if waiting is not None:
             raise Conflict(
-                f"a change of '{name}' waits for confirmation already (request {waiting.id})"
+                f"a change of '{name}' waits for confirmation (request {waiting.id}): "
+                "it is decided first"
             )
+    if policy.alone_problem(kind, after, _signed_in(call)) is None:
+        return _make_now(call, kind, name, user, after, display_name, passwords)
     assert call.actor.user_id is not None  # only a signed-in caller is held to the rule
     asked = AccountRequest(
         kind=kind,

@@ -1,12 +1,15 @@
 """Account pages: a refused password change is the 403 the API gives, the page shown again; a
-locked-out account shows as such on the users page, and the admin lifts the lock-out there."""
+locked-out account shows as such on the users page, and the admin lifts the lock-out there; an
+account change near footage waits on the users page until a second person decides it."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
@@ -139,3 +142,124 @@ def test_lifting_a_lock_out_that_is_gone_says_so_above_the_list(
     )
     assert response.status_code == 404
     assert "no lock-out of &#39;olga&#39; from 10.1.1.1" in response.text
+
+
+# --- account changes that wait for a second person ------------------------------------------
+
+
+@pytest.fixture
+def signed_in(app: FastAPI, call: Call) -> Iterator[Callable[[str, Role], TestClient]]:
+    """Browsers of people who hold an account of their own, each signed in."""
+    opened: list[TestClient] = []
+
+    def _open(name: str, role: Role) -> TestClient:
+        user, temporary = users.create_user(call, name=name, role=role, passwords=CHEAP_PASSWORDS)
+        assert temporary is not None
+        principal = Principal(user.id, name, role, "session")
+        users.change_own_password(call, principal, temporary, PASSWORD, passwords=CHEAP_PASSWORDS)
+        client = TestClient(app, base_url="https://testserver", follow_redirects=False)
+        opened.append(client.__enter__())
+        assert client.post("/login", data={"name": name, "password": PASSWORD}).status_code == 303
+        return client
+
+    yield _open
+    for client in opened:
+        client.__exit__(None, None, None)
+
+
+def _row(page: str, request_id: int) -> str:
+    row = re.search(rf'<tr data-request="{request_id}">.*?</tr>', page, re.S)
+    assert row, page
+    return row[0]
+
+
+def test_the_asker_sees_the_change_waiting_and_another_admin_confirms_it(
+    signed_in: Callable[[str, Role], TestClient], db: Session
+) -> None:
+    ada, bea = signed_in("ada", Role.ADMIN), signed_in("bea", Role.ADMIN)
+    asked = ada.post(
+        "/users", headers=HTML, data={"name": "ivan", "role": "investigator", "display_name": "I"}
+    )
+    assert asked.status_code == 202
+    assert 'id="filed"' in asked.text
+    assert "One-time password" not in asked.text
+    [waiting] = users.list_requests(db)
+    row = _row(asked.text, waiting.id)
+    assert "create the account, role investigator" in row
+    assert "ada (you)" in row
+    assert 'data-waiting="' in row
+    assert "/confirm" not in row
+    assert "you asked for this change" in row
+    # The asker's own try to confirm is refused, on the page as in the API.
+    refused = ada.post(f"/users/requests/{waiting.id}/confirm", headers=HTML)
+    assert refused.status_code == 403
+    assert "you asked for this change" in refused.text
+
+    theirs = bea.get("/users", headers=HTML).text
+    row = _row(theirs, waiting.id)
+    assert f'action="/users/requests/{waiting.id}/confirm"' in row
+    assert f'action="/users/requests/{waiting.id}/refuse"' in row
+    assert f'<time datetime="{waiting.asked_at.isoformat()}">' in row
+    confirmed = bea.post(f"/users/requests/{waiting.id}/confirm", headers=HTML)
+    assert confirmed.status_code == 200
+    password = re.search(r'<p class="secret mono">(\S+)</p>', confirmed.text)
+    assert password, confirmed.text
+    assert "One-time password for <strong>ivan</strong>" in confirmed.text
+    after = ada.get("/users", headers=HTML).text
+    assert password[1] not in after
+    assert "No account change is waiting." in after
+    assert 'data-user="ivan"' in after
+
+
+def test_the_dpo_refuses_on_the_users_page_and_a_refusal_without_a_reason_keeps_the_form(
+    signed_in: Callable[[str, Role], TestClient], db: Session, call: Call
+) -> None:
+    ada, dora = signed_in("ada", Role.ADMIN), signed_in("dora", Role.DPO)
+    users.create_user(call, name="sam", role=Role.AUDITOR, passwords=CHEAP_PASSWORDS)
+    moved = ada.post("/users/sam/role", headers=HTML, data={"role": "approver"})
+    assert (moved.status_code, moved.headers["location"]) == (303, "/users#account-requests")
+    [waiting] = users.list_requests(db)
+    assert users.get_user(db, "sam").role is Role.AUDITOR
+    page = dora.get("/users", headers=HTML)
+    assert page.status_code == 200
+    assert "give it the approver role (now auditor)" in _row(page.text, waiting.id)
+    assert 'data-change-waiting="sam"' in page.text
+    # The DPO decides; managing accounts stays the admins'.
+    assert "Add a user" not in page.text
+    assert 'action="/users/sam/disable"' not in page.text
+    too_long = "x" * 1001
+    refused = dora.post(
+        f"/users/requests/{waiting.id}/refuse", headers=HTML, data={"reason": too_long}
+    )
+    assert refused.status_code == 422
+    assert f'value="{too_long}"' in _row(refused.text, waiting.id)
+    assert f'id="request:{waiting.id}-reason-error"' in refused.text
+    done = dora.post(
+        f"/users/requests/{waiting.id}/refuse", headers=HTML, data={"reason": "not agreed"}
+    )
+    assert done.status_code == 303
+    db.expire_all()
+    assert users.get_request(db, waiting.id).refusal_reason == "not agreed"
+    assert users.get_user(db, "sam").role is Role.AUDITOR
+
+
+def test_the_holder_is_told_at_sign_in_who_reset_the_password(
+    app: FastAPI, signed_in: Callable[[str, Role], TestClient], db: Session, call: Call
+) -> None:
+    ada, dora = signed_in("ada", Role.ADMIN), signed_in("dora", Role.DPO)
+    ivan = signed_in("ivan", Role.INVESTIGATOR)
+    assert ada.post("/users/ivan/reset-password", headers=HTML).status_code == 303
+    assert ivan.get("/account", headers=HTML).status_code == 200  # waiting: nothing changed
+    [waiting] = users.list_requests(db)
+    confirmed = dora.post(f"/users/requests/{waiting.id}/confirm", headers=HTML)
+    password = re.search(r'<p class="secret mono">(\S+)</p>', confirmed.text)
+    assert password
+    assert ivan.get("/account", headers=HTML).status_code == 401  # the old session ended
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as again:
+        signed = again.post("/login", data={"name": "ivan", "password": password[1]})
+        assert signed.headers["location"] == "/account"
+        account = again.get("/account", headers=HTML).text
+    told = re.search(r'<p class="notice card" role="status" id="password-reset">.*?</p>', account)
+    assert told, account
+    assert "asked by ada (admin), confirmed by dora (dpo)" in told[0]
+    assert "<time datetime=" in told[0]
