@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -14,6 +15,9 @@ from custos.users.policy import (
     RequestStatus,
     username_problem,
 )
+
+if TYPE_CHECKING:
+    from custos.users.models import AccountRequest
 
 
 class UserCreate(BaseModel):
@@ -80,6 +84,24 @@ class AccountRequestOut(BaseModel):
     decided_by: str | None
     decided_at: datetime | None
     refusal_reason: str | None
+
+
+def request_out(asked: AccountRequest) -> AccountRequestOut:
+    """An account-change request as the API shows it."""
+    return AccountRequestOut(
+        id=asked.id,
+        kind=asked.kind,
+        user=asked.user_name,
+        role=asked.role,
+        role_before=asked.role_before,
+        display_name=asked.display_name,
+        status=asked.status,
+        asked_by=asked.asked_by.name,
+        asked_at=asked.asked_at,
+        decided_by=asked.decided_by,
+        decided_at=asked.decided_at,
+        refusal_reason=asked.refusal_reason,
+    )
 
 
 class AccountRefusal(BaseModel):

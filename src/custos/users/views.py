@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from custos.deps import AccountConfirmer, DbSession, OwnAccount, RuntimeDep, UserManager
 from custos.users import service
-from custos.users.models import AccountRequest, User
+from custos.users.models import User
 from custos.users.policy import ChangeKind, RequestStatus
 from custos.users.schemas import (
     AccountChangeConfirmed,
@@ -37,6 +37,7 @@ from custos.users.schemas import (
     UserCreate,
     UserCreated,
     UserOut,
+    request_out,
 )
 
 router = APIRouter(prefix="/api", tags=["users"])
@@ -102,24 +103,6 @@ ASKED: dict[int | str, dict[str, Any]] = {
         "description": "The change needs a second person: the request filed, waiting.",
     }
 }
-
-
-def request_out(asked: AccountRequest) -> AccountRequestOut:
-    """An account-change request as the API shows it."""
-    return AccountRequestOut(
-        id=asked.id,
-        kind=asked.kind,
-        user=asked.user_name,
-        role=asked.role,
-        role_before=asked.role_before,
-        display_name=asked.display_name,
-        status=asked.status,
-        asked_by=asked.asked_by.name,
-        asked_at=asked.asked_at,
-        decided_by=asked.decided_by,
-        decided_at=asked.decided_at,
-        refusal_reason=asked.refusal_reason,
-    )
 
 
 def _waiting(changed: service.Changed) -> Response | None:
