@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -253,3 +254,48 @@ def test_the_holder_reads_who_reset_the_password_in_their_own_account(
     me = here.get("/api/me").json()
     assert me["password_reset_by"] == "asked by ada (admin), confirmed by dora (dpo)"
     assert me["password_reset_at"] is not None
+
+
+def test_the_asker_never_sees_a_one_time_password_and_cannot_confirm_their_own_request(
+    client: TestClient, call: Call, db: Session
+) -> None:
+    ada, dora = _token_of(call, "ada", Role.ADMIN), _token_of(call, "dora", Role.DPO)
+    _account(call, "ivan", Role.INVESTIGATOR)
+    _account(call, "sam", Role.AUDITOR)
+    _account(call, "olga", Role.OPERATOR)
+    users.set_active(call, "olga", False)
+    seen: list[str] = []  # everything the asker is answered
+
+    def _as_asker(method: str, url: str, **kwargs: Any) -> Any:
+        answer = client.request(method, url, headers=ada, **kwargs)
+        seen.append(answer.text)
+        return answer
+
+    asked = [
+        _as_asker("POST", "/api/users", json={"name": "nina", "role": "approver"}),
+        _as_asker("POST", "/api/users/sam/role", json={"role": "investigator"}),
+        _as_asker("POST", "/api/users/olga/enable"),
+        _as_asker("POST", "/api/users/ivan/reset-password"),
+    ]
+    assert [a.status_code for a in asked] == [202] * 4
+    passwords = []
+    for answer in asked:
+        request_id = answer.json()["id"]
+        refused = _as_asker("POST", f"/api/account-requests/{request_id}/confirm")
+        assert refused.status_code == 403
+        assert refused.json()["detail"].startswith("you asked for this change")
+        confirmed = client.post(f"/api/account-requests/{request_id}/confirm", headers=dora)
+        assert confirmed.status_code == 200
+        if confirmed.json()["password"] is not None:
+            passwords.append(confirmed.json()["password"])
+        _as_asker("GET", f"/api/account-requests/{request_id}")
+    assert len(passwords) == 3  # the new account, the promotion and the reset; enabling: none
+    _as_asker("GET", "/api/account-requests")
+    _as_asker("GET", "/api/users")
+    page = client.get("/users", headers={**ada, "Accept": "text/html"})
+    seen.append(page.text)
+    for password in passwords:
+        assert not [text for text in seen if password in text]
+        assert not [e for e in audit_events(db) if password in str(e.details)]
+    denied = audit_events(db, event="account_request.confirmed", outcome="denied")
+    assert [e.actor for e in denied] == ["ada"] * 4
