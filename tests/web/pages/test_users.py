@@ -7,10 +7,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, Page
 from sqlalchemy.orm import Session
 
 from custos.clock import FrozenClock
@@ -19,7 +21,7 @@ from custos.errors import Unauthenticated
 from custos.permissions import Role
 from custos.users import policy
 from custos.users import service as users
-from helpers import CHEAP_PASSWORDS, audit_events, call_of
+from helpers import CHEAP_PASSWORDS, ServedCustos, audit_events, call_of
 
 HTML = {"Accept": "text/html"}
 PASSWORD = "a quiet river at dusk"
@@ -185,7 +187,7 @@ def test_the_asker_sees_the_change_waiting_and_another_admin_confirms_it(
     assert "One-time password" not in asked.text
     [waiting] = users.list_requests(db)
     row = _row(asked.text, waiting.id)
-    assert "create the account, role investigator" in row
+    assert "a new account with the investigator role" in row
     assert "ada (you)" in row
     assert 'data-waiting="' in row
     assert "/confirm" not in row
@@ -222,7 +224,7 @@ def test_the_dpo_refuses_on_the_users_page_and_a_refusal_without_a_reason_keeps_
     assert users.get_user(db, "sam").role is Role.AUDITOR
     page = dora.get("/users", headers=HTML)
     assert page.status_code == 200
-    assert "give it the approver role (now auditor)" in _row(page.text, waiting.id)
+    assert "the approver role, in place of auditor" in _row(page.text, waiting.id)
     assert 'data-change-waiting="sam"' in page.text
     # The DPO decides; managing accounts stays the admins'.
     assert "Add a user" not in page.text
@@ -263,3 +265,67 @@ def test_the_holder_is_told_at_sign_in_who_reset_the_password(
     assert told, account
     assert "asked by ada (admin), confirmed by dora (dpo)" in told[0]
     assert "<time datetime=" in told[0]
+
+
+@pytest.mark.browser
+def test_in_the_browser_one_admin_asks_and_another_confirms(
+    tmp_path: Path, browser: Browser
+) -> None:
+    server = ServedCustos(tmp_path / "data")
+    runtime = server.runtime
+    with runtime.sessions() as session:
+        call = call_of(session, runtime.clock)
+        for name in ("ada", "bea"):
+            user, temporary = users.create_user(
+                call, name=name, role=Role.ADMIN, passwords=CHEAP_PASSWORDS
+            )
+            assert temporary is not None
+            principal = Principal(user.id, name, Role.ADMIN, "session")
+            users.change_own_password(
+                call, principal, temporary, PASSWORD, passwords=CHEAP_PASSWORDS
+            )
+    server.start()
+
+    def _signed_in(name: str) -> Page:
+        page = browser.new_context(timezone_id="Asia/Almaty").new_page()
+        page.goto(f"{server.url}/login?next=/users")
+        page.fill('input[name="name"]', name)
+        page.fill('input[name="password"]', PASSWORD)
+        page.click('button[type="submit"]')
+        page.wait_for_selector("#user-form")
+        return page
+
+    try:
+        ada = _signed_in("ada")
+        form = ada.locator("#user-form")
+        form.locator('input[name="name"]').fill("ivan")
+        form.locator('input[name="display_name"]').fill("Ivan Petrov")
+        form.locator('select[name="role"]').select_option("investigator")
+        form.locator('button[type="submit"]').click()
+        ada.wait_for_selector("#filed")
+        row = ada.locator("tr[data-request]")
+        assert "waiting for a second person" in row.inner_text()
+        assert row.locator("form.confirm").count() == 0
+        assert ada.locator(".secret").count() == 0
+        # The time asked is shown in the viewer's zone; the UTC text is only the fallback.
+        assert "UTC" not in row.locator("time").inner_text()
+        ada.screenshot(path=str(tmp_path / "asked.png"), full_page=True)
+
+        bea = _signed_in("bea")
+        row = bea.locator("tr[data-request]")
+        assert "a new account with the investigator role" in row.inner_text()
+        assert "ada" in row.inner_text()
+        row.locator("form.confirm button").click()
+        bea.wait_for_selector("#issued")
+        password = bea.locator("#issued .secret").inner_text()
+        assert len(password) == 20
+        assert bea.locator('tr[data-user="ivan"]').count() == 1
+        bea.screenshot(path=str(tmp_path / "confirmed.png"), full_page=True)
+
+        ada.reload()
+        assert password not in ada.content()
+        assert ada.locator('tr[data-user="ivan"]').count() == 1
+        assert "No account change is waiting." in ada.locator("#account-requests").inner_text()
+        print(f"screenshots: {tmp_path / 'asked.png'}, {tmp_path / 'confirmed.png'}")
+    finally:
+        server.stop()

@@ -74,10 +74,10 @@ def _users_page(
 
 # How the page names each change, with the role the account will have.
 CHANGES = {
-    ChangeKind.CREATE: "create the account, role {role}",
-    ChangeKind.ROLE: "give it the {role} role (now {before})",
-    ChangeKind.ENABLE: "enable it again ({role})",
-    ChangeKind.RESET: "reset its password ({role})",
+    ChangeKind.CREATE: "a new account with the {role} role",
+    ChangeKind.ROLE: "the {role} role, in place of {before}",
+    ChangeKind.ENABLE: "enabled again, with the {role} role",
+    ChangeKind.RESET: "a new password, with the {role} role",
 }
 
 
