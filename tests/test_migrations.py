@@ -151,3 +151,35 @@ def test_every_case_opened_before_members_existed_keeps_its_opener_as_member(
                 " removed_reason) VALUES (1, 'ivan', 'x', '2026-11-02 00:00:00', 'again', '')"
             )
         )
+
+
+def test_accounts_come_through_with_no_reset_to_tell_and_one_request_waits_per_account(
+    blank: Engine,
+) -> None:
+    _upgrade(blank, "0012")
+    with blank.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO users (id, name, display_name, role, active, created_at,"
+                " must_change_password) VALUES (1, 'ada', '', 'admin', true,"
+                " '2026-01-01 00:00:00', false)"
+            )
+        )
+    _upgrade(blank, "head")
+    with blank.connect() as connection:
+        row = connection.execute(
+            sa.text("SELECT name, password_reset_at, password_reset_by FROM users")
+        ).one()
+    assert tuple(row) == ("ada", None, None)
+    insert = sa.text(
+        "INSERT INTO account_requests (kind, user_name, role, display_name, status,"
+        " asked_by_id, asked_at) VALUES ('create', 'ivan', 'investigator', '', :status, 1,"
+        " '2026-01-02 00:00:00')"
+    )
+    with blank.begin() as connection:
+        connection.execute(insert, {"status": "refused"})
+        connection.execute(insert, {"status": "pending"})
+    with pytest.raises(sa.exc.IntegrityError), blank.begin() as connection:
+        connection.execute(insert, {"status": "pending"})
+    with pytest.raises(sa.exc.IntegrityError), blank.begin() as connection:
+        connection.execute(insert, {"status": "waiting"})

@@ -20,6 +20,7 @@ EXPECTED_ROLES = {
     Permission.VIEW_CAMERAS: set(Role),
     Permission.MANAGE_CAMERAS: {Role.ADMIN, Role.OPERATOR},
     Permission.MANAGE_USERS: {Role.ADMIN},
+    Permission.CONFIRM_ACCOUNT_CHANGES: {Role.ADMIN, Role.DPO},
     Permission.VIEW_RETENTION: set(Role),
     Permission.MARK_INCIDENTS: {Role.OPERATOR},
     Permission.VIEW_INCIDENTS: {Role.OPERATOR, Role.APPROVER, Role.DPO},

@@ -29,6 +29,7 @@ class Permission(StrEnum):
     VIEW_CAMERAS = "view_cameras"
     MANAGE_CAMERAS = "manage_cameras"
     MANAGE_USERS = "manage_users"
+    CONFIRM_ACCOUNT_CHANGES = "confirm_account_changes"
     VIEW_RETENTION = "view_retention"
     MARK_INCIDENTS = "mark_incidents"
     VIEW_INCIDENTS = "view_incidents"
@@ -54,6 +55,9 @@ PERMISSION_ROLES: Mapping[Permission, frozenset[Role]] = {
     Permission.VIEW_CAMERAS: ALL_ROLES,
     Permission.MANAGE_CAMERAS: frozenset({Role.ADMIN, Role.OPERATOR}),
     Permission.MANAGE_USERS: frozenset({Role.ADMIN}),
+    # A change that gives an account power over footage is made only once a second person,
+    # an admin who did not ask for it or the data protection officer, confirms it.
+    Permission.CONFIRM_ACCOUNT_CHANGES: frozenset({Role.ADMIN, Role.DPO}),
     # Retention state (what is kept, until when, why) is metadata every role may see.
     Permission.VIEW_RETENTION: ALL_ROLES,
     Permission.MARK_INCIDENTS: frozenset({Role.OPERATOR}),

@@ -25,12 +25,13 @@ from custos.retention.models import (
     SunsetReport,
     incident_cameras,
 )
-from custos.users.models import ApiToken, LoginSession, LoginThrottle, User
+from custos.users.models import AccountRequest, ApiToken, LoginSession, LoginThrottle, User
 
 metadata = Base.metadata
 
 __all__ = [
     "AccessRequest",
+    "AccountRequest",
     "Alert",
     "ApiToken",
     "AuditCheckpoint",

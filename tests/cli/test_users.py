@@ -1,4 +1,5 @@
-"""`custos user`: accounts, one-time passwords, tokens, lock-outs and the exit codes of mistakes."""
+"""`custos user`: accounts, one-time passwords, tokens, lock-outs, the account changes that wait
+for a second person, and the exit codes of mistakes."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from custos.config import load_settings
+from custos.context import Actor
 from custos.errors import Unauthenticated
 from custos.permissions import Role
 from custos.setup import open_runtime
@@ -98,3 +100,56 @@ def test_lock_outs_are_listed_and_lifted(
     code, _, err = custos(capsys, "user", "unlock", "--address", "10.0.0.1")
     assert code == 5
     assert "no lock-out of the address 10.0.0.1" in err
+
+
+def test_the_shell_creates_accounts_near_footage_at_once_and_decides_waiting_changes(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The bootstrap path: from the server's shell, no second person is asked.
+    assert custos(capsys, "init")[0] == 0
+    code, out, _ = custos(capsys, "user", "add", "ivan", "--role", "investigator")
+    assert (code, "one-time password for ivan (investigator): " in out) == (0, True)
+    code, out, _ = custos(capsys, "user", "add", "sam", "--role", "auditor")
+    code, out, _ = custos(capsys, "user", "role", "sam", "--role", "approver")
+    assert code == 0
+    assert "sam now has the approver role" in out
+    assert "one-time password for sam: " in out  # a promotion renews the password
+    code, out, _ = custos(capsys, "user", "role", "sam", "--role", "approver")
+    assert code == 6
+    # Changes a signed-in admin asked for wait; the shell lists and decides them.
+    runtime = open_runtime(load_settings(), passwords=CHEAP_PASSWORDS)
+    try:
+        with runtime.sessions() as session:
+            admin = users.get_user(session, users.FIRST_ADMIN)
+            asker = call_of(session, runtime.clock, Actor("admin", "admin", admin.id))
+            for kind, name, role in (
+                (policy.ChangeKind.CREATE, "olga", Role.OPERATOR),
+                (policy.ChangeKind.RESET, "ivan", None),
+            ):
+                changed = users.make_or_ask(asker, kind, name, role=role, passwords=CHEAP_PASSWORDS)
+                assert changed.request is not None
+    finally:
+        runtime.close()
+    code, out, _ = custos(capsys, "user", "requests", "--json")
+    waiting = json.loads(out)
+    assert [(r["user"], r["kind"], r["asked_by"]) for r in waiting] == [
+        ("ivan", "reset_password", "admin"),
+        ("olga", "create", "admin"),
+    ]
+    assert all("password" not in r for r in waiting)
+    reset, olga = (r["id"] for r in waiting)
+    code, out, _ = custos(capsys, "user", "confirm", str(olga))
+    assert code == 0
+    assert f"request {olga} confirmed: olga (operator)" in out
+    assert "one-time password for olga: " in out
+    code, _, err = custos(capsys, "user", "refuse", str(reset), "--reason", " ")
+    assert (code, "say why" in err) == (4, True)
+    code, out, _ = custos(capsys, "user", "refuse", str(reset), "--reason", "not asked by ivan")
+    assert (code, out.strip()) == (0, f"request {reset} refused")
+    code, _, err = custos(capsys, "user", "confirm", str(reset))
+    assert (code, "refused already" in err) == (6, True)
+    code, out, _ = custos(capsys, "user", "requests", "--json")
+    assert json.loads(out) == []
+    code, out, _ = custos(capsys, "user", "requests", "--all")
+    assert "confirmed" in out
+    assert "refused" in out

@@ -1,13 +1,16 @@
-"""Account rules: names, passwords, token lifetimes, sign-in throttling per account and address."""
+"""Account rules: names, passwords, token lifetimes, sign-in throttling per account and address,
+and which account changes wait for a second person."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from custos.permissions import PERMISSION_ROLES, Permission, Role
 from custos.users import policy
 from custos.users.policy import Key, Scope, Throttle
 
@@ -224,3 +227,187 @@ def test_locks_come_exactly_at_the_thresholds(on_admin: int, on_others: int) -> 
         policy.ADDRESS_FAILURES + refused if counted >= policy.ADDRESS_FAILURES else None
     )
     assert address_locked_at == expected_address
+
+
+# --- four eyes on every power over footage --------------------------------------------------
+
+Kind = policy.ChangeKind
+GUARDED = {Role.OPERATOR, Role.INVESTIGATOR, Role.APPROVER, Role.ADMIN, Role.DPO}
+
+
+def test_the_guarded_roles_are_those_near_footage_and_those_who_confirm() -> None:
+    assert policy.footage_roles() == {Role.OPERATOR, Role.INVESTIGATOR, Role.APPROVER}
+    assert set(policy.CONFIRMERS) == {Role.ADMIN, Role.DPO}
+    assert policy.GUARDED_ROLES == GUARDED
+    # A role that the table one day admits to footage is guarded with it.
+    table = dict(PERMISSION_ROLES)
+    table[Permission.VIEW_LIVE] = table[Permission.VIEW_LIVE] | {Role.AUDITOR}
+    assert Role.AUDITOR in policy.footage_roles(table)
+
+
+@pytest.mark.parametrize(
+    ("kind", "role", "confirm", "new_password", "end_credentials"),
+    [
+        (Kind.CREATE, Role.INVESTIGATOR, True, True, False),
+        (Kind.CREATE, Role.APPROVER, True, True, False),
+        (Kind.CREATE, Role.OPERATOR, True, True, False),
+        (Kind.CREATE, Role.ADMIN, True, True, False),
+        (Kind.CREATE, Role.DPO, True, True, False),
+        (Kind.CREATE, Role.AUDITOR, False, True, False),
+        (Kind.ROLE, Role.INVESTIGATOR, True, True, True),
+        (Kind.ROLE, Role.ADMIN, True, True, True),
+        (Kind.ROLE, Role.AUDITOR, False, False, False),
+        (Kind.ENABLE, Role.APPROVER, True, False, False),
+        (Kind.ENABLE, Role.DPO, True, False, False),
+        (Kind.ENABLE, Role.AUDITOR, False, False, False),
+        (Kind.RESET, Role.INVESTIGATOR, True, True, True),
+        (Kind.RESET, Role.ADMIN, True, True, True),
+        (Kind.RESET, Role.AUDITOR, False, True, True),
+    ],
+)
+def test_how_each_change_is_made(
+    kind: policy.ChangeKind, role: Role, confirm: bool, new_password: bool, end_credentials: bool
+) -> None:
+    assert policy.plan_of(kind, role) == policy.Plan(confirm, new_password, end_credentials)
+
+
+@pytest.mark.parametrize(
+    ("kind", "role", "signed_in", "problem"),
+    [
+        (Kind.CREATE, Role.INVESTIGATOR, True, "creating an account with the investigator role"),
+        (Kind.ROLE, Role.APPROVER, True, "giving an account the approver role"),
+        (Kind.ENABLE, Role.OPERATOR, True, "enabling an account with the operator role"),
+        (Kind.RESET, Role.DPO, True, "resetting the password of an account with the dpo role"),
+        (Kind.CREATE, Role.AUDITOR, True, None),
+        (Kind.ROLE, Role.AUDITOR, True, None),
+        # The server's shell stands outside the rule: it makes the first accounts.
+        (Kind.CREATE, Role.ADMIN, False, None),
+        (Kind.RESET, Role.INVESTIGATOR, False, None),
+    ],
+)
+def test_what_one_signed_in_person_may_not_do_alone(
+    kind: policy.ChangeKind, role: Role, signed_in: bool, problem: str | None
+) -> None:
+    found = policy.alone_problem(kind, role, signed_in)
+    if problem is None:
+        assert found is None
+    else:
+        assert found is not None
+        assert found.startswith(problem)
+        assert "needs a second person" in found
+
+
+ASKER, TARGET, OTHER = 1, 2, 3
+
+
+@pytest.mark.parametrize(
+    ("decider", "account", "problem"),
+    [
+        (policy.Decider(OTHER, Role.ADMIN), TARGET, None),
+        (policy.Decider(OTHER, Role.DPO), TARGET, None),
+        (policy.Decider(OTHER, Role.DPO), None, None),
+        (policy.Decider(None, None), TARGET, None),  # the server's shell
+        (policy.Decider(ASKER, Role.ADMIN), TARGET, "you asked for this change"),
+        (policy.Decider(ASKER, Role.ADMIN), None, "you asked for this change"),
+        (policy.Decider(TARGET, Role.ADMIN), TARGET, "concerns your own account"),
+        (policy.Decider(TARGET, Role.DPO), TARGET, "concerns your own account"),
+        (policy.Decider(OTHER, Role.APPROVER), TARGET, "only an admin or the data protection"),
+        (policy.Decider(OTHER, Role.AUDITOR), None, "only an admin or the data protection"),
+        (policy.Decider(OTHER, None), None, "only an admin or the data protection"),
+    ],
+)
+def test_who_decides_a_request(
+    decider: policy.Decider, account: int | None, problem: str | None
+) -> None:
+    found = policy.decision_problem(policy.Asked(ASKER, account), decider)
+    assert (found is None) if problem is None else (problem in (found or ""))
+
+
+ids = st.integers(min_value=1, max_value=6)
+
+
+@given(
+    asker=ids,
+    account=st.none() | ids,
+    decider=ids,
+    role=st.none() | st.sampled_from(sorted(Role)),
+)
+def test_a_request_is_decided_only_by_a_second_confirmer_who_does_not_gain_by_it(
+    asker: int, account: int | None, decider: int, role: Role | None
+) -> None:
+    found = policy.decision_problem(policy.Asked(asker, account), policy.Decider(decider, role))
+    admitted = role in policy.CONFIRMERS and decider not in (asker, account)
+    assert (found is None) == admitted
+
+
+@given(kind=st.sampled_from(list(Kind)), role=st.sampled_from(sorted(Role)))
+def test_every_change_that_leaves_a_guarded_role_waits_and_every_promotion_renews_the_password(
+    kind: policy.ChangeKind, role: Role
+) -> None:
+    plan = policy.plan_of(kind, role)
+    assert plan.confirm == (role in GUARDED)
+    assert (policy.alone_problem(kind, role, signed_in=True) is None) == (not plan.confirm)
+    if kind is Kind.ROLE and plan.confirm:
+        # Whatever password the asker knew when the account had a lesser role dies with it.
+        assert plan.new_password
+        assert plan.end_credentials
+    if kind is Kind.RESET:
+        assert plan.end_credentials
+
+
+# A lone admin's moves: (what, which account, which role). "disable" and "own" (signing in to
+# an account whose password the admin knows and choosing another) are not changes of the rule;
+# they are what a lone admin may also do.
+moves = st.lists(
+    st.tuples(
+        st.sampled_from([*Kind, "disable", "own"]),
+        st.sampled_from(["ivan", "anna", "dora", "aud", "new1", "new2"]),
+        st.sampled_from(sorted(Role)),
+    ),
+    max_size=40,
+)
+
+
+@dataclass
+class Account:
+    role: Role
+    active: bool = True
+    known: bool = False  # whether the lone admin knows its password
+
+
+@given(moves)
+def test_a_lone_admin_never_holds_the_password_of_an_account_near_footage(
+    tried: list[tuple[policy.ChangeKind | str, str, Role]],
+) -> None:
+    accounts = {
+        "ivan": Account(Role.INVESTIGATOR),
+        "anna": Account(Role.APPROVER),
+        "dora": Account(Role.DPO),
+        "aud": Account(Role.AUDITOR, active=False),
+    }
+    for what, name, role in tried:
+        account = accounts.get(name)
+        if what == "disable":
+            if account is not None:
+                account.active = False
+            continue
+        if what == "own":
+            continue  # choosing a new password for a known account keeps it known
+        kind = Kind(what)
+        if (kind is Kind.CREATE) != (account is None):
+            continue  # the service refuses: a name taken, an account unknown
+        if account is None:
+            if policy.alone_problem(kind, role, signed_in=True) is None:
+                accounts[name] = Account(role, known=policy.plan_of(kind, role).new_password)
+            continue
+        after = role if kind is Kind.ROLE else account.role
+        if policy.alone_problem(kind, after, signed_in=True) is not None:
+            continue  # filed as a request, which nobody else will confirm: nothing changes
+        plan = policy.plan_of(kind, after)
+        account.role = after
+        account.known = account.known or plan.new_password
+        if kind is Kind.ENABLE:
+            account.active = True
+    for name, account in accounts.items():
+        if account.role in GUARDED:
+            assert not account.known, name

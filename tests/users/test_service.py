@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -9,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from custos.clock import FrozenClock
-from custos.context import Call, Principal
+from custos.context import Actor, Call, Principal
 from custos.errors import (
     Conflict,
     Forbidden,
@@ -216,7 +217,9 @@ def test_a_password_reset_lifts_the_accounts_lock_outs(
             _login(db, clock, "max", "not-the-password")
     new = users.reset_password(call, "max", passwords=CHEAP_PASSWORDS)
     assert audit_events(db, event="user.password_reset")[0].details == {
-        "lockouts_lifted": ["10.0.0.9"]
+        "lockouts_lifted": ["10.0.0.9"],
+        "sessions_ended": 0,
+        "tokens_revoked": 0,
     }
     assert _login(db, clock, "max", new)[0].name == "max"
 
@@ -449,3 +452,295 @@ def test_first_admin_is_created_once(db: Session, clock: FrozenClock) -> None:
         assert users.ensure_first_admin(db, clock, passwords=CHEAP_PASSWORDS) is not None
     assert users.ensure_first_admin(db, clock, passwords=CHEAP_PASSWORDS) is None
     assert db.scalar(sa.select(sa.func.count()).where(User.name == users.FIRST_ADMIN)) == 1
+
+
+# --- four eyes: changes that wait for a second person ---------------------------------------
+
+Kind = policy.ChangeKind
+OWN = "a phrase of my own"
+
+
+def _person(call: Call, name: str, role: Role) -> Actor:
+    """A signed-in person with an account of `role`, as the actor of their calls."""
+    user, _ = users.create_user(call, name=name, role=role, passwords=CHEAP_PASSWORDS)
+    return Actor(name, role.value, user.id, "127.0.0.1")
+
+
+def _as(call: Call, actor: Actor) -> Call:
+    return call_of(call.session, call.clock, actor)
+
+
+def _holder(call: Call, name: str, role: Role) -> None:
+    """An account whose holder chose their own password (`OWN`)."""
+    user, temporary = users.create_user(call, name=name, role=role, passwords=CHEAP_PASSWORDS)
+    assert temporary is not None
+    principal = Principal(user.id, name, role, "session")
+    users.change_own_password(call, principal, temporary, OWN, passwords=CHEAP_PASSWORDS)
+
+
+def _ask(call: Call, kind: policy.ChangeKind, name: str, role: Role | None = None) -> int:
+    changed = users.make_or_ask(call, kind, name, role=role, passwords=CHEAP_PASSWORDS)
+    assert changed.request is not None
+    assert changed.password is None
+    return changed.request.id
+
+
+def test_a_signed_in_admin_only_asks_for_an_investigator_and_another_confirms(
+    call: Call, db: Session, clock: FrozenClock
+) -> None:
+    ada, bea = _person(call, "ada", Role.ADMIN), _person(call, "bea", Role.ADMIN)
+    with pytest.raises(Forbidden, match="needs a second person"):
+        users.create_user(
+            _as(call, ada), name="ivan", role=Role.INVESTIGATOR, passwords=CHEAP_PASSWORDS
+        )
+    asked = _ask(_as(call, ada), Kind.CREATE, "ivan", Role.INVESTIGATOR)
+    # Until it is confirmed there is no account to sign in to, and the name is taken.
+    with pytest.raises(NotFound):
+        users.get_user(db, "ivan")
+    with pytest.raises(Unauthenticated):
+        _login(db, clock, "ivan", "anything at all")
+    with pytest.raises(Conflict, match="waits for confirmation"):
+        users.create_user(call, name="ivan", role=Role.AUDITOR, passwords=CHEAP_PASSWORDS)
+    with pytest.raises(Forbidden, match="you asked for this change"):
+        users.confirm_request(_as(call, ada), asked, passwords=CHEAP_PASSWORDS)
+    confirmed = users.confirm_request(_as(call, bea), asked, passwords=CHEAP_PASSWORDS)
+    assert confirmed.password is not None
+    assert (confirmed.user.name, confirmed.user.role) == ("ivan", Role.INVESTIGATOR)
+    assert confirmed.request.status is policy.RequestStatus.CONFIRMED
+    assert (confirmed.request.decided_by, confirmed.request.decided_by_role) == ("bea", "admin")
+    assert _login(db, clock, "ivan", confirmed.password)[0].must_change_password
+    filed, tried, created = (
+        audit_events(db, event=event)
+        for event in ("account_request.filed", "account_request.confirmed", "user.created")
+    )
+    assert [(e.actor, e.details["kind"], e.details["role"]) for e in filed] == [
+        ("ada", "create", "investigator")
+    ]
+    # The asker's own try is on record too, refused.
+    assert [(e.actor, e.outcome) for e in tried] == [("ada", "denied"), ("bea", "success")]
+    assert tried[0].details["why"].startswith("you asked for this change")
+    assert tried[1].details["asked_by"] == "ada"
+    assert (created[-1].actor, created[-1].details["request"]) == ("bea", asked)
+    # Nothing of the password is in the log or in the request.
+    for entry in audit_events(db):
+        assert confirmed.password not in str(entry.details)
+
+
+def test_the_dpo_confirms_but_no_other_role_and_not_the_account_concerned(
+    call: Call, db: Session
+) -> None:
+    ada, dora = _person(call, "ada", Role.ADMIN), _person(call, "dora", Role.DPO)
+    aud = _person(call, "aud", Role.AUDITOR)
+    anna = _person(call, "anna", Role.APPROVER)
+    for outsider in (aud, anna):
+        asked = _ask(_as(call, ada), Kind.CREATE, f"new-{outsider.name}", Role.APPROVER)
+        with pytest.raises(Forbidden, match="only an admin or the data protection officer"):
+            users.confirm_request(_as(call, outsider), asked, passwords=CHEAP_PASSWORDS)
+        with pytest.raises(Forbidden):
+            users.refuse_request(_as(call, outsider), asked, "no")
+    reset_dora = _ask(_as(call, ada), Kind.RESET, "dora")
+    with pytest.raises(Forbidden, match="your own account"):
+        users.confirm_request(_as(call, dora), reset_dora, passwords=CHEAP_PASSWORDS)
+    asked = _ask(_as(call, ada), Kind.ROLE, "aud", Role.INVESTIGATOR)
+    confirmed = users.confirm_request(_as(call, dora), asked, passwords=CHEAP_PASSWORDS)
+    assert confirmed.user.role is Role.INVESTIGATOR
+    assert confirmed.password is not None
+
+
+def test_a_pending_reset_leaves_the_account_as_it_was_and_a_confirmed_one_ends_its_credentials(
+    call: Call, db: Session, clock: FrozenClock
+) -> None:
+    ada, dora = _person(call, "ada", Role.ADMIN), _person(call, "dora", Role.DPO)
+    _holder(call, "ivan", Role.INVESTIGATOR)
+    principal, cookie = _login(db, clock, "ivan", OWN)
+    token, _ = users.issue_token(call, "ivan")
+    asked = _ask(_as(call, ada), Kind.RESET, "ivan")
+    # Waiting: the holder goes on with their own password, session and token.
+    assert users.principal_from_cookie(db, clock, cookie).name == "ivan"
+    assert users.principal_from_token(db, clock, token).name == "ivan"
+    assert not _login(db, clock, "ivan", OWN)[0].must_change_password
+    with pytest.raises(Conflict, match=r"waits for confirmation \(request"):
+        _ask(_as(call, ada), Kind.RESET, "ivan")
+    clock.advance(timedelta(minutes=5))
+    confirmed = users.confirm_request(_as(call, dora), asked, passwords=CHEAP_PASSWORDS)
+    assert confirmed.password is not None
+    for check in (
+        lambda: users.principal_from_cookie(db, clock, cookie),
+        lambda: users.principal_from_token(db, clock, token),
+        lambda: _login(db, clock, "ivan", OWN),
+    ):
+        with pytest.raises(Unauthenticated):
+            check()
+    [reset] = audit_events(db, event="user.password_reset")
+    assert (reset.actor, reset.details["sessions_ended"], reset.details["tokens_revoked"]) == (
+        "dora",
+        2,
+        1,
+    )
+    # The holder is told at the next sign-in who reset it, until they choose their own.
+    user = users.get_user(db, "ivan")
+    assert user.password_reset_at == clock.now()
+    assert user.password_reset_by == "asked by ada (admin), confirmed by dora (dpo)"
+    signed, _ = _login(db, clock, "ivan", confirmed.password)
+    told = audit_events(db, event="login")[-1].details
+    assert told is not None
+    assert "confirmed by dora (dpo)" in told["told"]
+    users.change_own_password(
+        call, signed, confirmed.password, "yet another phrase", passwords=CHEAP_PASSWORDS
+    )
+    assert (user.password_reset_at, user.password_reset_by) == (None, None)
+    assert principal.name == "ivan"
+
+
+def test_a_promotion_replaces_a_password_the_asker_may_know(
+    call: Call, db: Session, clock: FrozenClock
+) -> None:
+    ada, bea = _person(call, "ada", Role.ADMIN), _person(call, "bea", Role.ADMIN)
+    # An auditor's account is made at once, and its one-time password seen by the admin.
+    made = users.make_or_ask(
+        _as(call, ada), Kind.CREATE, "sam", role=Role.AUDITOR, passwords=CHEAP_PASSWORDS
+    )
+    assert made.request is None
+    assert made.password is not None
+    asked = _ask(_as(call, ada), Kind.ROLE, "sam", Role.INVESTIGATOR)
+    assert users.get_user(db, "sam").role is Role.AUDITOR  # until it is confirmed
+    confirmed = users.confirm_request(_as(call, bea), asked, passwords=CHEAP_PASSWORDS)
+    assert confirmed.password not in (None, made.password)
+    with pytest.raises(Unauthenticated):
+        _login(db, clock, "sam", made.password)
+    [changed] = audit_events(db, event="user.role_changed")
+    assert changed.details["role_before"] == "auditor"
+    assert changed.details["password"] is True
+    # Taking the power away again needs nobody: it is made at once, the password kept.
+    demoted = users.make_or_ask(
+        _as(call, ada), Kind.ROLE, "sam", role=Role.AUDITOR, passwords=CHEAP_PASSWORDS
+    )
+    assert (demoted.request, demoted.password) == (None, None)
+    assert users.get_user(db, "sam").role is Role.AUDITOR
+
+
+def test_enabling_waits_and_the_account_stays_disabled(
+    call: Call, db: Session, clock: FrozenClock
+) -> None:
+    ada, bea = _person(call, "ada", Role.ADMIN), _person(call, "bea", Role.ADMIN)
+    _holder(call, "anna", Role.APPROVER)
+    users.set_active(_as(call, ada), "anna", False)  # taking power away: at once
+    with pytest.raises(Forbidden, match="needs a second person"):
+        users.set_active(_as(call, ada), "anna", True)
+    asked = _ask(_as(call, ada), Kind.ENABLE, "anna")
+    with pytest.raises(Unauthenticated):
+        _login(db, clock, "anna", OWN)
+    users.confirm_request(_as(call, bea), asked, passwords=CHEAP_PASSWORDS)
+    assert _login(db, clock, "anna", OWN)[0].name == "anna"  # her own password, kept
+    with pytest.raises(Conflict, match="enabled already"):
+        users.make_or_ask(_as(call, ada), Kind.ENABLE, "anna", passwords=CHEAP_PASSWORDS)
+
+
+def test_a_refusal_needs_a_reason_changes_nothing_and_is_final(
+    call: Call, db: Session, clock: FrozenClock
+) -> None:
+    ada, dora = _person(call, "ada", Role.ADMIN), _person(call, "dora", Role.DPO)
+    _holder(call, "ivan", Role.INVESTIGATOR)
+    asked = _ask(_as(call, ada), Kind.RESET, "ivan")
+    with pytest.raises(InvalidInput, match="say why"):
+        users.refuse_request(_as(call, dora), asked, "  ")
+    with pytest.raises(Forbidden, match="you asked"):
+        users.refuse_request(_as(call, ada), asked, "changed my mind")
+    refused = users.refuse_request(_as(call, dora), asked, "ivan did not ask for it")
+    assert (refused.status, refused.refusal_reason) == (
+        policy.RequestStatus.REFUSED,
+        "ivan did not ask for it",
+    )
+    assert _login(db, clock, "ivan", OWN)[0].name == "ivan"
+    with pytest.raises(Conflict, match="refused already"):
+        users.confirm_request(_as(call, dora), asked, passwords=CHEAP_PASSWORDS)
+    [entry] = audit_events(db, event="account_request.refused", outcome="success")
+    assert (entry.actor, entry.details["reason"]) == ("dora", "ivan did not ask for it")
+    # Refused, the account is free for another request.
+    assert _ask(_as(call, ada), Kind.RESET, "ivan") != asked
+
+
+def test_a_request_overtaken_by_another_change_is_not_confirmed(call: Call, db: Session) -> None:
+    ada, bea = _person(call, "ada", Role.ADMIN), _person(call, "bea", Role.ADMIN)
+    _holder(call, "sam", Role.AUDITOR)
+    asked = _ask(_as(call, ada), Kind.ROLE, "sam", Role.APPROVER)
+    users.set_role(call, "sam", Role.OPERATOR, passwords=CHEAP_PASSWORDS)  # from the shell
+    with pytest.raises(Conflict, match="has the operator role now"):
+        users.confirm_request(_as(call, bea), asked, passwords=CHEAP_PASSWORDS)
+    assert users.get_request(db, asked).status is policy.RequestStatus.PENDING
+    with pytest.raises(Conflict, match="your own role"):
+        users.make_or_ask(
+            _as(call, ada), Kind.ROLE, "ada", role=Role.DPO, passwords=CHEAP_PASSWORDS
+        )
+
+
+def test_the_servers_shell_makes_changes_at_once_and_may_confirm(
+    call: Call, db: Session, clock: FrozenClock
+) -> None:
+    ada = _person(call, "ada", Role.ADMIN)
+    made = users.make_or_ask(
+        call, Kind.CREATE, "ivan", role=Role.INVESTIGATOR, passwords=CHEAP_PASSWORDS
+    )
+    assert made.request is None
+    assert made.password is not None
+    _user, password = users.set_role(call, "ivan", Role.APPROVER, passwords=CHEAP_PASSWORDS)
+    assert password is not None
+    assert users.get_user(db, "ivan").password_reset_by == "made by tester (admin)"
+    asked = _ask(_as(call, ada), Kind.CREATE, "olga", Role.OPERATOR)
+    shell = call_of(db, clock, Actor("cli:root", client_address="local"))
+    confirmed = users.confirm_request(shell, asked, passwords=CHEAP_PASSWORDS)
+    assert confirmed.request.decided_by == "cli:root"
+    assert confirmed.request.decided_by_role is None
+
+
+def test_a_signed_in_user_issues_tokens_only_for_themself(call: Call) -> None:
+    ada = _person(call, "ada", Role.ADMIN)
+    _holder(call, "ivan", Role.INVESTIGATOR)
+    with pytest.raises(Forbidden, match="only for their own account"):
+        users.issue_token(_as(call, ada), "ivan")
+
+
+def _break_audit_writes(db: Session) -> None:
+    """Make every audit insert fail in this test's transaction, as a broken log would."""
+    if db.get_bind().dialect.name == "sqlite":
+        db.execute(
+            sa.text(
+                "CREATE TRIGGER audit_down BEFORE INSERT ON audit_entries "
+                "BEGIN SELECT RAISE(ABORT, 'audit log unavailable'); END"
+            )
+        )
+        return
+    db.execute(
+        sa.text(
+            "CREATE FUNCTION audit_down() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            "BEGIN RAISE EXCEPTION 'audit log unavailable'; END $$"
+        )
+    )
+    db.execute(
+        sa.text(
+            "CREATE TRIGGER audit_down BEFORE INSERT ON audit_entries "
+            "FOR EACH ROW EXECUTE FUNCTION audit_down()"
+        )
+    )
+
+
+@pytest.mark.parametrize("step", ["ask", "confirm", "refuse"])
+def test_no_step_is_taken_when_its_audit_entry_cannot_be_written(
+    call: Call, db: Session, step: str
+) -> None:
+    ada, bea = _person(call, "ada", Role.ADMIN), _person(call, "bea", Role.ADMIN)
+    asked = None if step == "ask" else _ask(_as(call, ada), Kind.CREATE, "ivan", Role.INVESTIGATOR)
+    steps: dict[str, Callable[[], object]] = {
+        "ask": lambda: _ask(_as(call, ada), Kind.CREATE, "ivan", Role.INVESTIGATOR),
+        "confirm": lambda: users.confirm_request(
+            _as(call, bea), asked or 0, passwords=CHEAP_PASSWORDS
+        ),
+        "refuse": lambda: users.refuse_request(_as(call, bea), asked or 0, "no"),
+    }
+    _break_audit_writes(db)
+    with pytest.raises(sa.exc.DBAPIError, match="audit log unavailable"):
+        steps[step]()
+    db.rollback()
+    assert db.scalar(sa.select(User.id).where(User.name == "ivan")) is None
+    pending = users.list_requests(db, policy.RequestStatus.PENDING)
+    assert [r.id for r in pending] == ([] if asked is None else [asked])

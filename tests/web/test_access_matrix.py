@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
@@ -36,7 +35,7 @@ from custos.cameras.schemas import CameraCreate
 from custos.cases import holds as case_holds
 from custos.cases import service as cases
 from custos.clock import FrozenClock
-from custos.context import Actor, Call, Principal
+from custos.context import Actor, Call
 from custos.deps import Admits, public
 from custos.errors import Unauthenticated
 from custos.permissions import Role
@@ -49,11 +48,11 @@ from custos.retention.service import SegmentPlanner
 from custos.runtime import Runtime
 from custos.users import policy as account_rules
 from custos.users import service as users
-from custos.users.models import ApiToken
 from helpers import CHEAP_PASSWORDS, audit_events, bearer, call_of, investigator, segments_of
 
 ALL = frozenset(Role)
 ADMIN = frozenset({Role.ADMIN})
+CONFIRMERS = frozenset({Role.ADMIN, Role.DPO})
 CAMERA_MANAGERS = frozenset({Role.ADMIN, Role.OPERATOR})
 OVERSIGHT = frozenset({Role.AUDITOR, Role.DPO})
 OPERATOR = frozenset({Role.OPERATOR})
@@ -163,21 +162,16 @@ def _locked_user(ctx: Ctx) -> str:
 
 
 def _with_own_password(ctx: Ctx) -> None:
-    """Give the caller a known password of their own (token users have none)."""
+    """Give the caller a known password of their own (token users have none).
+
+    Set as the holder would have chosen it: a reset would end the caller's token with it.
+    """
     if ctx.caller is None:
         return
-    temporary = users.reset_password(
-        call_of(ctx.db, ctx.clock), ctx.caller, passwords=CHEAP_PASSWORDS
-    )
     user = users.get_user(ctx.db, ctx.caller)
-    # Changed with the caller's token, which stays valid while every other credential ends.
-    token = ctx.db.scalar(sa.select(ApiToken.id).where(ApiToken.user_id == user.id))
-    principal = Principal(
-        user_id=user.id, name=user.name, role=user.role, via="token", credential_id=token
-    )
-    users.change_own_password(
-        call_of(ctx.db, ctx.clock), principal, temporary, OWN_PASSWORD, passwords=CHEAP_PASSWORDS
-    )
+    user.password_hash = CHEAP_PASSWORDS.hash(OWN_PASSWORD)
+    user.must_change_password = False
+    ctx.db.flush()
 
 
 def _password_change(ctx: Ctx, page: bool) -> Request:
@@ -201,6 +195,23 @@ def _login_form(ctx: Ctx) -> Request:
     name = _user(ctx)
     password = users.reset_password(call_of(ctx.db, ctx.clock), name, passwords=CHEAP_PASSWORDS)
     return Request("/login", data={"name": name, "password": password, "next": "/cameras"})
+
+
+def _account_request(ctx: Ctx) -> int:
+    """A pending request, asked by an admin who is not the caller, for a new investigator."""
+    asker = f"matrix-asker-{next(_names)}"
+    admin, _ = users.create_user(
+        call_of(ctx.db, ctx.clock), name=asker, role=Role.ADMIN, passwords=CHEAP_PASSWORDS
+    )
+    changed = users.make_or_ask(
+        call_of(ctx.db, ctx.clock, Actor(asker, "admin", admin.id)),
+        account_rules.ChangeKind.CREATE,
+        f"matrix-new-{next(_names)}",
+        role=Role.INVESTIGATOR,
+        passwords=CHEAP_PASSWORDS,
+    )
+    assert changed.request is not None
+    return changed.request.id
 
 
 def _new_witness() -> NoteSigner:
@@ -529,6 +540,50 @@ ROUTES: list[Route] = [
         ADMIN,
         lambda ctx: Request(f"/api/users/{_locked_user(ctx)}/unlock"),
     ),
+    Route(
+        "POST",
+        "/api/users/{name}/role",
+        ADMIN,
+        lambda ctx: Request(f"/api/users/{_user(ctx)}/role", json={"role": "auditor"}),
+    ),
+    # account changes that wait for a second person: admins and the DPO decide them
+    Route("GET", "/api/account-requests", CONFIRMERS),
+    Route(
+        "GET",
+        "/api/account-requests/{request_id}",
+        CONFIRMERS,
+        lambda ctx: Request(f"/api/account-requests/{_account_request(ctx)}"),
+    ),
+    Route(
+        "POST",
+        "/api/account-requests/{request_id}/confirm",
+        CONFIRMERS,
+        lambda ctx: Request(f"/api/account-requests/{_account_request(ctx)}/confirm"),
+    ),
+    Route(
+        "POST",
+        "/api/account-requests/{request_id}/refuse",
+        CONFIRMERS,
+        lambda ctx: Request(
+            f"/api/account-requests/{_account_request(ctx)}/refuse", json={"reason": "no"}
+        ),
+    ),
+    Route(
+        "POST",
+        "/users/requests/{request_id}/confirm",
+        CONFIRMERS,
+        lambda ctx: Request(f"/users/requests/{_account_request(ctx)}/confirm"),
+        page=True,
+    ),
+    Route(
+        "POST",
+        "/users/requests/{request_id}/refuse",
+        CONFIRMERS,
+        lambda ctx: Request(
+            f"/users/requests/{_account_request(ctx)}/refuse", data={"reason": "no"}
+        ),
+        page=True,
+    ),
     Route("GET", "/api/lockouts", ADMIN),
     Route(
         "POST",
@@ -538,7 +593,14 @@ ROUTES: list[Route] = [
             "/api/lockouts/lift", json={"address": LOCKED_AT, "user": _locked_user(ctx)}
         ),
     ),
-    Route("GET", "/users", ADMIN, page=True),
+    Route("GET", "/users", CONFIRMERS, page=True),
+    Route(
+        "POST",
+        "/users/{name}/role",
+        ADMIN,
+        lambda ctx: Request(f"/users/{_user(ctx)}/role", data={"role": "auditor"}),
+        page=True,
+    ),
     Route(
         "POST",
         "/users/{name}/unlock",

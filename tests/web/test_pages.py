@@ -293,10 +293,11 @@ def test_admin_adds_a_user_and_sees_the_password_once(
         passwords=CHEAP_PASSWORDS,
     )
     _sign_in(client, "ada", "the admin's own phrase")
-    response = client.post("/users", headers=HTML, data={"name": "newbie", "role": "approver"})
+    # An auditor's account is made at once (one with power over footage waits for another).
+    response = client.post("/users", headers=HTML, data={"name": "newbie", "role": "auditor"})
     assert response.status_code == 201
     assert "One-time password for <strong>newbie</strong>" in response.text
-    assert users.get_user(db, "newbie").role is Role.APPROVER
+    assert users.get_user(db, "newbie").role is Role.AUDITOR
     again = client.get("/users", headers=HTML)
     assert "One-time password" not in again.text
 

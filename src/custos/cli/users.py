@@ -1,4 +1,11 @@
-"""`custos user`: accounts and their credentials."""
+"""`custos user`: accounts and their credentials, and the account changes that wait.
+
+Run on the server, these commands make every change at once, the ones that give power over
+footage included: whoever holds the server's shell holds its key file and database too, so the
+four-eyes rule of the web (`users.policy`) cannot bind them, and it is how the first accounts
+come to exist. The audit log names the operating-system user. `custos user requests`,
+`confirm` and `refuse` decide, from the server, the changes that signed-in admins asked for.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +15,7 @@ import typer
 
 from custos.cli.common import call, opened, out, print_rows
 from custos.permissions import Role
-from custos.users.policy import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS
+from custos.users.policy import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS, RequestStatus
 
 app = typer.Typer(no_args_is_help=True, help="Accounts and their credentials.")
 
@@ -96,6 +103,86 @@ def user_reset_password(ctx: typer.Context, name: str) -> None:
     with opened(ctx) as runtime, runtime.sessions() as session:
         password = users.reset_password(call(runtime, session), name, passwords=runtime.passwords)
     out.print(f"one-time password for {name}: {password}")
+
+
+@app.command("role")
+def user_role(
+    ctx: typer.Context,
+    name: str,
+    role: Annotated[Role, typer.Option(help="The account's new role.", case_sensitive=False)],
+) -> None:
+    """Give an account another role; a role with power over footage comes with a new one-time
+    password (printed) and ends the account's sessions and tokens."""
+    from custos.users import service as users
+
+    with opened(ctx) as runtime, runtime.sessions() as session:
+        _user, password = users.set_role(
+            call(runtime, session), name, role, passwords=runtime.passwords
+        )
+    out.print(f"{name} now has the {role.value} role")
+    if password is not None:
+        out.print(f"one-time password for {name}: {password}")
+
+
+@app.command("requests")
+def user_requests(
+    ctx: typer.Context,
+    every: Annotated[bool, typer.Option("--all", help="Decided requests too.")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List the account changes that wait for a second person (never a password)."""
+    from custos.users import service as users
+    from custos.users.schemas import request_out
+
+    with opened(ctx) as runtime, runtime.sessions() as session:
+        status = None if every else RequestStatus.PENDING
+        rows = [request_out(r) for r in users.list_requests(session, status)]
+    print_rows(
+        rows,
+        as_json,
+        [
+            ("id", lambda row: str(row.id)),
+            ("account", lambda row: row.user),
+            ("change", lambda row: row.kind.value),
+            ("role", lambda row: row.role.value),
+            ("asked by", lambda row: row.asked_by),
+            ("asked", lambda row: row.asked_at.strftime("%Y-%m-%d %H:%M UTC")),
+            ("status", lambda row: row.status.value),
+        ],
+        lambda row: row.model_dump(mode="json"),
+    )
+
+
+@app.command("confirm")
+def user_confirm(
+    ctx: typer.Context,
+    request_id: Annotated[int, typer.Argument(help="The request (`custos user requests`).")],
+) -> None:
+    """Confirm a waiting account change; prints the one-time password it issues, if any."""
+    from custos.users import service as users
+
+    with opened(ctx) as runtime, runtime.sessions() as session:
+        confirmed = users.confirm_request(
+            call(runtime, session), request_id, passwords=runtime.passwords
+        )
+        name, role = confirmed.user.name, confirmed.user.role.value
+    out.print(f"request {request_id} confirmed: {name} ({role})")
+    if confirmed.password is not None:
+        out.print(f"one-time password for {name}: {confirmed.password}")
+
+
+@app.command("refuse")
+def user_refuse(
+    ctx: typer.Context,
+    request_id: Annotated[int, typer.Argument(help="The request (`custos user requests`).")],
+    reason: Annotated[str, typer.Option(help="Why the change is refused.")],
+) -> None:
+    """Refuse a waiting account change, with a reason; the account stays as it is."""
+    from custos.users import service as users
+
+    with opened(ctx) as runtime, runtime.sessions() as session:
+        users.refuse_request(call(runtime, session), request_id, reason)
+    out.print(f"request {request_id} refused")
 
 
 @app.command("token")

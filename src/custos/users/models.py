@@ -1,4 +1,5 @@
-"""Tables for users, their API tokens, their browser sessions and the sign-in throttles."""
+"""Tables for users, their API tokens, their browser sessions, the sign-in throttles, and the
+account changes that wait for a second person."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from custos.db import Base, string_enum
 from custos.permissions import Role
+from custos.users.policy import ChangeKind, RequestStatus
 
 
 class User(Base):
@@ -25,6 +27,10 @@ class User(Base):
     created_at: Mapped[datetime]
     password_changed_at: Mapped[datetime | None]
     must_change_password: Mapped[bool] = mapped_column(default=True)
+    # When the password was last reset by someone else, and by whom (told to the holder until
+    # they choose their own).
+    password_reset_at: Mapped[datetime | None]
+    password_reset_by: Mapped[str | None] = mapped_column(sa.String(300))
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
 
@@ -78,3 +84,41 @@ class LoginThrottle(Base):
     failures: Mapped[int]
     window_started_at: Mapped[datetime | None]
     locked_until: Mapped[datetime | None]
+
+
+class AccountRequest(Base):
+    """An account change asked for by one person that waits until a second decides it.
+
+    The one-time password a confirmed change issues is never stored: it is made when the change
+    is confirmed and shown to the one who confirmed it, once.
+    """
+
+    __tablename__ = "account_requests"
+    __table_args__ = (
+        # At most one request waits on an account (or on a name yet to be created).
+        sa.Index(
+            "uq_account_requests_pending_user_name",
+            "user_name",
+            unique=True,
+            sqlite_where=sa.text("status = 'pending'"),
+            postgresql_where=sa.text("status = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[ChangeKind] = mapped_column(string_enum(ChangeKind, "kind", 16))
+    user_name: Mapped[str] = mapped_column(sa.String(64))
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    role: Mapped[Role] = mapped_column(string_enum(Role, "role", 16))
+    role_before: Mapped[Role | None] = mapped_column(string_enum(Role, "role_before", 16))
+    display_name: Mapped[str] = mapped_column(sa.String(128), default="")
+    status: Mapped[RequestStatus] = mapped_column(string_enum(RequestStatus, "status", 16))
+    asked_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    asked_at: Mapped[datetime]
+    decided_by: Mapped[str | None] = mapped_column(sa.String(128))
+    decided_by_role: Mapped[str | None] = mapped_column(sa.String(16))
+    decided_at: Mapped[datetime | None]
+    refusal_reason: Mapped[str | None] = mapped_column(sa.Text)
+
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    asked_by: Mapped[User] = relationship(foreign_keys=[asked_by_id])

@@ -1,4 +1,5 @@
-"""Pure rules on accounts: names and passwords, how long a token lives, when sign-in is blocked.
+"""Pure rules on accounts: names and passwords, how long a token lives, when sign-in is blocked,
+and which account changes wait for a second person.
 
 Sign-in throttling counts failures per (account, client address) and per client address,
 never per account alone: one address that keeps failing is locked out itself, and an account
@@ -21,6 +22,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+
+from custos.permissions import (
+    FOOTAGE_PERMISSIONS,
+    PERMISSION_ROLES,
+    Permission,
+    Role,
+)
 
 # --- names and passwords -------------------------------------------------------------------
 
@@ -192,3 +200,142 @@ def after_failed_sign_in(ledger: Ledger, name: str, address: str, now: datetime)
 def after_successful_sign_in(name: str, address: str) -> dict[Key, Throttle]:
     """A success clears its account's count at that address; the address's own count stands."""
     return {keys_of(name, address)[Scope.ACCOUNT]: CLEAR}
+
+
+# --- four eyes on every power over footage --------------------------------------------------
+#
+# One administrator must not be able to reach footage alone: not by making an investigator and
+# an approver and signing in as both, not by resetting the password of one that exists. So a
+# change that leaves an account with a *guarded* role is only asked for by one person and made
+# when a second confirms it:
+#
+#     guarded roles    those admitted to footage or to the grants that open it (operator,
+#                      investigator, approver), and those who confirm account changes (admin,
+#                      data protection officer): a lone admin who could make a second admin or
+#                      a DPO would be a second person of their own making
+#     changes          creating such an account, giving an account such a role, enabling such
+#                      an account again, resetting its password
+#     confirmed by     an admin or the DPO who is neither the one who asked nor the account
+#                      concerned; the server's shell, which stands outside the rule (whoever
+#                      holds it holds the key file and the database too)
+#
+# Taking power away (disabling, a role without footage) is made at once. A change that gives an
+# account a guarded role also replaces its password and ends its sessions and tokens, so that
+# no password its asker may have known (from when it was an auditor's) survives the promotion.
+
+
+class ChangeKind(StrEnum):
+    """An account change that may give someone power over footage."""
+
+    CREATE = "create"  # a new account with a role
+    ROLE = "role"  # an existing account given another role
+    ENABLE = "enable"  # a disabled account enabled again
+    RESET = "reset_password"  # a new one-time password for an account
+
+
+class RequestStatus(StrEnum):
+    """Where an account-change request stands."""
+
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    REFUSED = "refused"
+
+
+# Permissions that reach footage or open it: watching live, reviewing recorded footage, asking
+# for it, deciding who gets it, keeping it past its erasure.
+FOOTAGE_POWERS: frozenset[Permission] = FOOTAGE_PERMISSIONS | {
+    Permission.REQUEST_ACCESS,
+    Permission.DECIDE_ACCESS,
+    Permission.MANAGE_HOLDS,
+}
+
+# Who may confirm (or refuse) another's account-change request: the permission table says.
+CONFIRMERS: frozenset[Role] = PERMISSION_ROLES[Permission.CONFIRM_ACCOUNT_CHANGES]
+
+
+def footage_roles(
+    table: Mapping[Permission, frozenset[Role]] = PERMISSION_ROLES,
+) -> frozenset[Role]:
+    """The roles the permission table admits to any power over footage."""
+    return frozenset().union(*(table[permission] for permission in FOOTAGE_POWERS))
+
+
+FOOTAGE_ROLES = footage_roles()
+GUARDED_ROLES: frozenset[Role] = FOOTAGE_ROLES | CONFIRMERS
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How an account change is made."""
+
+    confirm: bool  # it waits until a second person confirms it
+    new_password: bool  # a fresh one-time password, shown to whoever makes the change
+    end_credentials: bool  # the account's sessions and tokens end with it
+
+
+def plan_of(kind: ChangeKind, role: Role) -> Plan:
+    """How a change of `kind` is made that leaves the account with `role`.
+
+    `role` is the role the account has after the change: the one asked for when creating or
+    changing a role, the account's own when enabling it or resetting its password.
+    """
+    guarded = role in GUARDED_ROLES
+    if kind is ChangeKind.CREATE:
+        return Plan(confirm=guarded, new_password=True, end_credentials=False)
+    if kind is ChangeKind.ROLE:
+        return Plan(confirm=guarded, new_password=guarded, end_credentials=guarded)
+    if kind is ChangeKind.ENABLE:
+        return Plan(confirm=guarded, new_password=False, end_credentials=False)
+    return Plan(confirm=guarded, new_password=True, end_credentials=True)
+
+
+DESCRIBED = {
+    ChangeKind.CREATE: "creating an account with the {role} role",
+    ChangeKind.ROLE: "giving an account the {role} role",
+    ChangeKind.ENABLE: "enabling an account with the {role} role",
+    ChangeKind.RESET: "resetting the password of an account with the {role} role",
+}
+
+
+def alone_problem(kind: ChangeKind, role: Role, signed_in: bool) -> str | None:
+    """Why one signed-in person may not make this change alone, or None if they may.
+
+    `signed_in` is False for the server's shell (`custos` run on the server), which makes
+    every change at once: it is how the first accounts come to exist.
+    """
+    if signed_in and plan_of(kind, role).confirm:
+        what = DESCRIBED[kind].format(role=role.value)
+        return f"{what} needs a second person: another admin or the data protection officer"
+    return None
+
+
+@dataclass(frozen=True)
+class Asked:
+    """An account-change request as far as deciding it goes: who asked, about which account."""
+
+    asked_by: int  # the account that asked
+    account: int | None  # the account concerned; None for one yet to be created
+
+
+@dataclass(frozen=True)
+class Decider:
+    """Who would confirm or refuse a request."""
+
+    user_id: int | None  # None: the server's shell
+    role: Role | None
+
+
+def decision_problem(asked: Asked, decider: Decider) -> str | None:
+    """Why `decider` may not confirm or refuse `asked`, or None if they may.
+
+    Refusing is held to the same rule as confirming: the decision is the second person's.
+    """
+    if decider.user_id is None:
+        return None  # the shell stands outside the four-eyes rule
+    if decider.role not in CONFIRMERS:
+        return "only an admin or the data protection officer decides account changes"
+    if decider.user_id == asked.asked_by:
+        return "you asked for this change: someone else must decide it"
+    if decider.user_id == asked.account:
+        return "the change concerns your own account: someone else must decide it"
+    return None

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from custos.permissions import Role
-from custos.users.policy import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS, username_problem
+from custos.users.policy import (
+    DEFAULT_TOKEN_DAYS,
+    MAX_TOKEN_DAYS,
+    ChangeKind,
+    RequestStatus,
+    username_problem,
+)
+
+if TYPE_CHECKING:
+    from custos.users.models import AccountRequest
 
 
 class UserCreate(BaseModel):
@@ -38,6 +48,77 @@ class UserOut(BaseModel):
     role: Role
     active: bool
     created_at: datetime
+
+
+class MeOut(UserOut):
+    """The caller's own account, with what they must be told: who last reset their password."""
+
+    password_reset_at: datetime | None = Field(
+        default=None, description="When someone else last reset the password (until it is changed)."
+    )
+    password_reset_by: str | None = Field(
+        default=None, description="Who asked for that reset and who confirmed it, with their roles."
+    )
+
+
+class RoleChange(BaseModel):
+    """Another role for an account."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role
+
+
+class AccountRequestOut(BaseModel):
+    """An account change that waits for (or was decided by) a second person; never a password."""
+
+    id: int
+    kind: ChangeKind
+    user: str = Field(description="The account concerned (the one to create, for a creation).")
+    role: Role = Field(description="The role the account has once the change is made.")
+    role_before: Role | None = Field(description="Its role when the change was asked for.")
+    display_name: str
+    status: RequestStatus
+    asked_by: str
+    asked_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    refusal_reason: str | None
+
+
+def request_out(asked: AccountRequest) -> AccountRequestOut:
+    """An account-change request as the API shows it."""
+    return AccountRequestOut(
+        id=asked.id,
+        kind=asked.kind,
+        user=asked.user_name,
+        role=asked.role,
+        role_before=asked.role_before,
+        display_name=asked.display_name,
+        status=asked.status,
+        asked_by=asked.asked_by.name,
+        asked_at=asked.asked_at,
+        decided_by=asked.decided_by,
+        decided_at=asked.decided_at,
+        refusal_reason=asked.refusal_reason,
+    )
+
+
+class AccountRefusal(BaseModel):
+    """Why an account change is refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class AccountChangeConfirmed(BaseModel):
+    """A confirmed change: the request, the account now, and the one-time password it issued
+    (shown to the one who confirmed, once; null when the change issued none)."""
+
+    request: AccountRequestOut
+    user: UserOut
+    password: str | None
 
 
 class LockoutOut(BaseModel):

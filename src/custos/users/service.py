@@ -2,6 +2,14 @@
 
 Sign-in throttling follows `users.policy`: failures are counted per (account, client address)
 and per address, and a lock-out holds for one address only; admins see and lift lock-outs.
+
+Four eyes: a change that would give an account power over footage (`users.policy`, guarded
+roles) is never made by one signed-in person. `make_or_ask` files it as an account-change
+request, which a second person confirms (`confirm_request`) or refuses (`refuse_request`); the
+one-time password a confirmed change issues goes to the confirmer alone. The functions that
+make a change at once (`create_user`, `set_role`, `set_active`, `reset_password`) refuse a
+signed-in caller such a change; callers without an account (the server's shell, the first
+admin's set-up) make it at once.
 """
 
 from __future__ import annotations
@@ -30,8 +38,8 @@ from custos.errors import (
 from custos.passwords import Passwords
 from custos.permissions import Role
 from custos.users import policy
-from custos.users.models import ApiToken, LoginSession, LoginThrottle, User
-from custos.users.policy import Key, Scope, Throttle
+from custos.users.models import AccountRequest, ApiToken, LoginSession, LoginThrottle, User
+from custos.users.policy import ChangeKind, Key, RequestStatus, Scope, Throttle
 
 TOKEN_PREFIX = "cst_"  # noqa: S105 - a prefix, not a secret
 FIRST_ADMIN = "admin"
@@ -59,6 +67,27 @@ def _set_password(
     user.password_changed_at = now
     # A password someone else has seen is good for one sign-in: its owner must replace it.
     user.must_change_password = temporary
+    if not temporary:
+        # The holder chose it: whatever they were told about a reset they have now seen.
+        user.password_reset_at = None
+        user.password_reset_by = None
+
+
+def _who(actor: Actor) -> str:
+    """An actor as the holder of an account is told of them: name and role."""
+    return f"{actor.name} ({actor.role})" if actor.role else f"{actor.name} (the server's shell)"
+
+
+def _signed_in(call: Call) -> bool:
+    """Whether the caller is a signed-in account (not the server's shell or the system)."""
+    return call.actor.user_id is not None
+
+
+def _refuse_alone(call: Call, kind: ChangeKind, role: Role) -> None:
+    """Refuse a signed-in caller a change that needs a second person."""
+    problem = policy.alone_problem(kind, role, _signed_in(call))
+    if problem is not None:
+        raise Forbidden(problem)
 
 
 def get_user(session: Session, name: str) -> User:
@@ -83,7 +112,10 @@ def create_user(
     passwords: Passwords,
     with_password: bool = True,
 ) -> tuple[User, str | None]:
-    """Create an account; returns the user and its one-time password (None for token-only)."""
+    """Create an account at once; returns the user and its one-time password (None for
+    token-only). A signed-in caller may not create one with a guarded role (`make_or_ask`)."""
+    _refuse_alone(call, ChangeKind.CREATE, role)
+    _check_name_free(call.session, name)
     return _add_user(
         call.session,
         call.clock,
@@ -96,6 +128,17 @@ def create_user(
     )
 
 
+def _check_name_free(session: Session, name: str) -> None:
+    problem = policy.username_problem(name)
+    if problem:
+        raise InvalidInput(f"user name {problem}", field="name")
+    if session.scalar(sa.select(User.id).where(User.name == name)) is not None:
+        raise Conflict(f"a user named '{name}' exists already")
+    waiting = _pending_on(session, name)
+    if waiting is not None:
+        raise Conflict(f"an account named '{name}' waits for confirmation (request {waiting.id})")
+
+
 def _add_user(
     session: Session,
     clock: Clock,
@@ -106,6 +149,8 @@ def _add_user(
     display_name: str,
     passwords: Passwords,
     with_password: bool = True,
+    details: dict[str, object] | None = None,
+    commit: bool = True,
 ) -> tuple[User, str | None]:
     # The first admin is created before there is a caller or a policy to build a call from.
     problem = policy.username_problem(name)
@@ -135,9 +180,10 @@ def _add_user(
         "user.created",
         object_type="user",
         object_id=name,
-        details={"role": role.value, "password": with_password},
+        details={"role": role.value, "password": with_password, **(details or {})},
     )
-    session.commit()
+    if commit:
+        session.commit()
     return user, password
 
 
@@ -160,25 +206,105 @@ def ensure_first_admin(session: Session, clock: Clock, passwords: Passwords) -> 
 
 
 def set_active(call: Call, name: str, active: bool) -> User:
-    """Enable or disable an account; disabling ends its sessions and tokens at once."""
+    """Enable or disable an account at once; disabling ends its sessions and tokens.
+
+    A signed-in caller may not enable an account with a guarded role (`make_or_ask`).
+    """
     session = call.session
     user = get_user(session, name)
-    if call.actor.user_id == user.id and not active:
-        raise Conflict("you cannot disable your own account")
-    user.active = active
     if not active:
+        if call.actor.user_id == user.id:
+            raise Conflict("you cannot disable your own account")
+        user.active = False
         _end_sessions(session, user, call.clock.now(), revoke_tokens=True)
+        _audit_change(call, "user.disabled", name)
+        session.commit()
+        return user
+    _refuse_alone(call, ChangeKind.ENABLE, user.role)
+    _check_change(call, ChangeKind.ENABLE, user, user.role)
+    _enable(call, user)
+    session.commit()
+    return user
+
+
+def _audit_change(
+    call: Call, event: str, name: str, details: dict[str, object] | None = None
+) -> None:
     audit.record(
-        session,
+        call.session,
         call.clock,
         call.actor,
         Action.CONFIGURE,
-        "user.enabled" if active else "user.disabled",
+        event,
         object_type="user",
         object_id=name,
+        details=details or None,
     )
+
+
+def _enable(call: Call, user: User, details: dict[str, object] | None = None) -> None:
+    user.active = True
+    _audit_change(call, "user.enabled", user.name, details)
+
+
+def set_role(call: Call, name: str, role: Role, *, passwords: Passwords) -> tuple[User, str | None]:
+    """Give an account another role at once; returns it and its new one-time password, if any.
+
+    A guarded role (made from the shell) comes with a new one-time password and ends the
+    account's sessions and tokens. A signed-in caller may only take power away here: giving a
+    guarded role is `make_or_ask`'s.
+    """
+    session = call.session
+    user = get_user(session, name)
+    _refuse_alone(call, ChangeKind.ROLE, role)
+    _check_change(call, ChangeKind.ROLE, user, role)
+    password = _give_role(call, user, role, passwords)
     session.commit()
-    return user
+    return user, password
+
+
+def _give_role(
+    call: Call,
+    user: User,
+    role: Role,
+    passwords: Passwords,
+    details: dict[str, object] | None = None,
+    told: str | None = None,
+) -> str | None:
+    before = user.role
+    user.role = role
+    plan = policy.plan_of(ChangeKind.ROLE, role)
+    password = None
+    ended = revoked = 0
+    now = call.clock.now()
+    if plan.new_password:
+        password = _issue_password(passwords, user, now, told or f"made by {_who(call.actor)}")
+    if plan.end_credentials:
+        ended, revoked = _end_sessions(call.session, user, now, revoke_tokens=True)
+    _audit_change(
+        call,
+        "user.role_changed",
+        user.name,
+        {
+            "role": role.value,
+            "role_before": before.value,
+            "password": password is not None,
+            **(
+                {"sessions_ended": ended, "tokens_revoked": revoked} if plan.end_credentials else {}
+            ),
+            **(details or {}),
+        },
+    )
+    return password
+
+
+def _issue_password(passwords: Passwords, user: User, now: datetime, by: str) -> str:
+    """A new one-time password for `user`; the holder is told at sign-in who reset it."""
+    password = generate_password(user.name)
+    _set_password(passwords, user, password, now, temporary=True)
+    user.password_reset_at = now
+    user.password_reset_by = by[:300]
+    return password
 
 
 def _end_sessions(
@@ -215,26 +341,350 @@ def _changed(session: Session, statement: sa.Update) -> int:
 
 
 def reset_password(call: Call, name: str, *, passwords: Passwords) -> str:
-    """Give `name` a one-time password, end their sessions, lift their lock-outs; returns it."""
+    """Give `name` a one-time password at once, end their sessions and tokens, lift their
+    lock-outs; returns the password. A signed-in caller may not reset the password of an account
+    with a guarded role (`make_or_ask`)."""
     session = call.session
     user = get_user(session, name)
+    _refuse_alone(call, ChangeKind.RESET, user.role)
+    password = _reset(call, user, passwords)
+    session.commit()
+    return password
+
+
+def _reset(
+    call: Call,
+    user: User,
+    passwords: Passwords,
+    details: dict[str, object] | None = None,
+    told: str | None = None,
+) -> str:
+    session = call.session
     now = call.clock.now()
-    password = generate_password(name)
-    _set_password(passwords, user, password, now, temporary=True)
-    lifted = _lift_account(session, name, now)
-    _end_sessions(session, user, now, revoke_tokens=False)
+    password = _issue_password(passwords, user, now, told or f"made by {_who(call.actor)}")
+    lifted = _lift_account(session, user.name, now)
+    # Whoever knew the old password may have signed in or issued tokens with it.
+    ended, revoked = _end_sessions(session, user, now, revoke_tokens=True)
+    _audit_change(
+        call,
+        "user.password_reset",
+        user.name,
+        {
+            **({"lockouts_lifted": lifted} if lifted else {}),
+            "sessions_ended": ended,
+            "tokens_revoked": revoked,
+            **(details or {}),
+        },
+    )
+    return password
+
+
+# --- changes that wait for a second person -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Changed:
+    """What an account change came to: made at once, or asked of a second person.
+
+    Made: `user` is the account as it is now, `password` its new one-time password when the
+    change issued one (shown to the caller alone). Asked: `request` is the request filed, and
+    `user` the account as it stays until the request is decided (None for one to be created).
+    """
+
+    user: User | None
+    password: str | None = None
+    request: AccountRequest | None = None
+
+
+@dataclass(frozen=True)
+class Confirmed:
+    """A request confirmed: the request, the account now, the one-time password it issued."""
+
+    request: AccountRequest
+    user: User
+    password: str | None
+
+
+def _pending_on(session: Session, name: str) -> AccountRequest | None:
+    """The request that waits on account (or name) `name`, if one does."""
+    return session.scalar(
+        sa.select(AccountRequest).where(
+            AccountRequest.user_name == name, AccountRequest.status == RequestStatus.PENDING
+        )
+    )
+
+
+def _check_change(call: Call, kind: ChangeKind, user: User, role: Role) -> None:
+    """Refuse a change to an existing account that would change nothing or is not one's own."""
+    if kind is ChangeKind.ROLE:
+        if call.actor.user_id == user.id:
+            raise Conflict("you cannot change your own role")
+        if user.role is role:
+            raise Conflict(f"'{user.name}' has the {role.value} role already")
+    if kind is ChangeKind.ENABLE and user.active:
+        raise Conflict(f"'{user.name}' is enabled already")
+
+
+def make_or_ask(
+    call: Call,
+    kind: ChangeKind,
+    name: str,
+    *,
+    passwords: Passwords,
+    role: Role | None = None,
+    display_name: str = "",
+) -> Changed:
+    """Make an account change at once, or file it as a request when it needs a second person.
+
+    `role` is the role asked for (creating an account, giving it a role). An existing account
+    whose change waits keeps its state until the change is confirmed: its role, its password
+    and sessions, its being disabled. At most one request waits on an account, and while it
+    waits no other change is made to it here.
+    """
+    session = call.session
+    user = None if kind is ChangeKind.CREATE else get_user(session, name)
+    if kind in (ChangeKind.CREATE, ChangeKind.ROLE):
+        if role is None:
+            raise InvalidInput("name the role", field="role")
+        after = role
+    else:
+        assert user is not None
+        after = user.role
+    if user is None:
+        _check_name_free(session, name)
+    else:
+        _check_change(call, kind, user, after)
+        # What is confirmed is the account as the request found it: nothing else changes it
+        # meanwhile (but disabling, which takes power away and needs nobody).
+        waiting = _pending_on(session, name)
+        if waiting is not None:
+            raise Conflict(
+                f"a change of '{name}' waits for confirmation (request {waiting.id}): "
+                "it is decided first"
+            )
+    if policy.alone_problem(kind, after, _signed_in(call)) is None:
+        return _make_now(call, kind, name, user, after, display_name, passwords)
+    assert call.actor.user_id is not None  # only a signed-in caller is held to the rule
+    asked = AccountRequest(
+        kind=kind,
+        user_name=name,
+        user_id=None if user is None else user.id,
+        role=after,
+        role_before=None if user is None else user.role,
+        display_name=display_name,
+        status=RequestStatus.PENDING,
+        asked_by_id=call.actor.user_id,
+        asked_at=call.clock.now(),
+    )
+    try:
+        with session.begin_nested():
+            session.add(asked)
+    except sa.exc.IntegrityError:
+        raise Conflict(f"a change of '{name}' waits for confirmation already") from None
     audit.record(
         session,
         call.clock,
         call.actor,
         Action.CONFIGURE,
-        "user.password_reset",
-        object_type="user",
-        object_id=name,
-        details={"lockouts_lifted": lifted} if lifted else None,
+        "account_request.filed",
+        object_type="account_request",
+        object_id=asked.id,
+        details=_described(asked),
     )
     session.commit()
-    return password
+    return Changed(user, request=asked)
+
+
+def _described(asked: AccountRequest) -> dict[str, object]:
+    return {
+        "kind": asked.kind.value,
+        "user": asked.user_name,
+        "role": asked.role.value,
+        **({"role_before": asked.role_before.value} if asked.role_before else {}),
+    }
+
+
+def _make_now(
+    call: Call,
+    kind: ChangeKind,
+    name: str,
+    user: User | None,
+    role: Role,
+    display_name: str,
+    passwords: Passwords,
+) -> Changed:
+    """A change that needs nobody else, made in the caller's transaction and committed."""
+    made, password = _make(call, kind, name, user, role, display_name, passwords)
+    call.session.commit()
+    return Changed(made, password)
+
+
+def _make(
+    call: Call,
+    kind: ChangeKind,
+    name: str,
+    user: User | None,
+    role: Role,
+    display_name: str,
+    passwords: Passwords,
+    details: dict[str, object] | None = None,
+    told: str | None = None,
+) -> tuple[User, str | None]:
+    """Carry out one change with its audit entry, without committing."""
+    if kind is ChangeKind.CREATE:
+        return _add_user(
+            call.session,
+            call.clock,
+            call.actor,
+            name=name,
+            role=role,
+            display_name=display_name,
+            passwords=passwords,
+            details=details,
+            commit=False,
+        )
+    assert user is not None
+    if kind is ChangeKind.ROLE:
+        return user, _give_role(call, user, role, passwords, details, told)
+    if kind is ChangeKind.ENABLE:
+        _enable(call, user, details)
+        return user, None
+    return user, _reset(call, user, passwords, details, told)
+
+
+def list_requests(session: Session, status: RequestStatus | None = None) -> list[AccountRequest]:
+    """Account-change requests (of one status, if given), the latest asked first."""
+    query = sa.select(AccountRequest).order_by(AccountRequest.id.desc())
+    if status is not None:
+        query = query.where(AccountRequest.status == status)
+    return list(session.scalars(query))
+
+
+def get_request(session: Session, request_id: int) -> AccountRequest:
+    """Account-change request `request_id`, or NotFound."""
+    asked = session.get(AccountRequest, request_id)
+    if asked is None:
+        raise NotFound(f"no account-change request {request_id}")
+    return asked
+
+
+def _decider(actor: Actor) -> policy.Decider:
+    role = Role(actor.role) if actor.user_id is not None and actor.role else None
+    return policy.Decider(actor.user_id, role)
+
+
+def decision_problem(actor: Actor, asked: AccountRequest) -> str | None:
+    """Why `actor` may not confirm or refuse `asked`, or None if they may (pages ask too)."""
+    return policy.decision_problem(policy.Asked(asked.asked_by_id, asked.user_id), _decider(actor))
+
+
+def _pending(call: Call, request_id: int, decision: str) -> AccountRequest:
+    """The request to decide, locked; refuses a decider the rule does not admit (audited)."""
+    session = call.session
+    asked = session.scalar(
+        sa.select(AccountRequest).where(AccountRequest.id == request_id).with_for_update()
+    )
+    if asked is None:
+        raise NotFound(f"no account-change request {request_id}")
+    if asked.status is not RequestStatus.PENDING:
+        raise Conflict(f"request {request_id} was {asked.status.value} already")
+    problem = decision_problem(call.actor, asked)
+    if problem is not None:
+        audit.record(
+            session,
+            call.clock,
+            call.actor,
+            Action.CONFIGURE,
+            f"account_request.{decision}",
+            object_type="account_request",
+            object_id=asked.id,
+            outcome=Outcome.DENIED,
+            details={**_described(asked), "why": problem},
+        )
+        session.commit()
+        raise Forbidden(problem)
+    return asked
+
+
+def _decided(call: Call, asked: AccountRequest, status: RequestStatus) -> None:
+    asked.status = status
+    asked.decided_by = call.actor.name
+    asked.decided_by_role = call.actor.role
+    asked.decided_at = call.clock.now()
+
+
+def confirm_request(call: Call, request_id: int, *, passwords: Passwords) -> Confirmed:
+    """Make the change a request asks for, as its second person; the one-time password it
+    issues, if any, is in the answer and nowhere else.
+
+    The change must still make sense: the name still free, the account still in the state it
+    was asked about (otherwise Conflict, and the request waits to be refused).
+    """
+    session = call.session
+    asked = _pending(call, request_id, "confirmed")
+    user = asked.user
+    if asked.kind is ChangeKind.CREATE:
+        if session.scalar(sa.select(User.id).where(User.name == asked.user_name)) is not None:
+            raise Conflict(f"a user named '{asked.user_name}' exists already: refuse the request")
+    else:
+        assert user is not None
+        if user.role is not asked.role_before:
+            raise Conflict(
+                f"'{user.name}' has the {user.role.value} role now, not the "
+                f"{asked.role_before.value if asked.role_before else '?'} role it was asked "
+                "about: refuse the request and ask again"
+            )
+        if asked.kind is ChangeKind.ENABLE and user.active:
+            raise Conflict(f"'{user.name}' is enabled already: refuse the request")
+    asker = asked.asked_by
+    told = f"asked by {asker.name} ({asker.role.value}), confirmed by {_who(call.actor)}"
+    made, password = _make(
+        call,
+        asked.kind,
+        asked.user_name,
+        user,
+        asked.role,
+        asked.display_name,
+        passwords,
+        details={"request": asked.id, "asked_by": asker.name},
+        told=told,
+    )
+    asked.user_id = made.id
+    _decided(call, asked, RequestStatus.CONFIRMED)
+    audit.record(
+        session,
+        call.clock,
+        call.actor,
+        Action.CONFIGURE,
+        "account_request.confirmed",
+        object_type="account_request",
+        object_id=asked.id,
+        details={**_described(asked), "asked_by": asker.name, "password": password is not None},
+    )
+    session.commit()
+    return Confirmed(asked, made, password)
+
+
+def refuse_request(call: Call, request_id: int, reason: str) -> AccountRequest:
+    """Refuse a request, as its second person, with a reason; nothing about the account changes."""
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("say why the change is refused", field="reason")
+    asked = _pending(call, request_id, "refused")
+    _decided(call, asked, RequestStatus.REFUSED)
+    asked.refusal_reason = reason
+    audit.record(
+        call.session,
+        call.clock,
+        call.actor,
+        Action.CONFIGURE,
+        "account_request.refused",
+        object_type="account_request",
+        object_id=asked.id,
+        details={**_described(asked), "asked_by": asked.asked_by.name, "reason": reason},
+    )
+    call.session.commit()
+    return asked
 
 
 def change_own_password(
@@ -449,6 +899,11 @@ def login(
         must_change_password=user.must_change_password,
         credential_id=opened.id,
     )
+    told = (
+        {"told": f"password reset at {user.password_reset_at} by {user.password_reset_by}"}
+        if user.password_reset_at is not None
+        else None
+    )
     audit.record(
         session,
         clock,
@@ -457,6 +912,7 @@ def login(
         "login",
         object_type="user",
         object_id=name,
+        details=told,
     )
     session.commit()
     return principal, cookie
@@ -617,6 +1073,9 @@ def issue_token(
     assert days is not None
     session = call.session
     user = get_user(session, name)
+    if _signed_in(call) and call.actor.user_id != user.id:
+        # A token for another would be a way into their account that no second person saw.
+        raise Forbidden("a signed-in user issues tokens only for their own account")
     if not user.active:
         raise Conflict(f"user '{name}' is disabled")
     if call.actor.user_id == user.id and user.must_change_password:

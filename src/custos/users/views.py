@@ -1,37 +1,53 @@
-"""REST API of accounts: the caller's own, and all of them for admins."""
+"""REST API of accounts: the caller's own, all of them for admins, and the account changes
+that wait for a second person.
+
+A change that would give an account power over footage (`users.policy`) answers 202 with the
+request it filed instead of making the change; another admin or the data protection officer
+confirms it (`POST /api/account-requests/{id}/confirm`, whose answer alone carries the
+one-time password) or refuses it.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from fastapi import APIRouter, Response, status
+from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from custos.deps import DbSession, OwnAccount, RuntimeDep, UserManager
-from custos.http import answers
+from custos.deps import AccountConfirmer, DbSession, OwnAccount, RuntimeDep, UserManager
+from custos.http import Id, answers
 from custos.users import service
 from custos.users.models import User
+from custos.users.policy import ChangeKind, RequestStatus
 from custos.users.schemas import (
+    AccountChangeConfirmed,
     AccountOut,
+    AccountRefusal,
+    AccountRequestOut,
     LockoutLift,
     LockoutOut,
     LockoutsLifted,
+    MeOut,
     PasswordChange,
     PasswordIssued,
+    RoleChange,
     TokenCreate,
     TokenIssued,
     UserCreate,
     UserCreated,
     UserOut,
+    request_out,
 )
 
 router = APIRouter(prefix="/api", tags=["users"])
 
 
-@router.get("/me", response_model=UserOut)
-def me(db: DbSession, caller: OwnAccount) -> UserOut:
-    """The caller's own account."""
-    return UserOut.model_validate(service.get_user(db, caller.principal.name))
+@router.get("/me", response_model=MeOut)
+def me(db: DbSession, caller: OwnAccount) -> MeOut:
+    """The caller's own account, and who last reset its password if they have not changed it."""
+    return MeOut.model_validate(service.get_user(db, caller.principal.name), from_attributes=True)
 
 
 @router.post("/me/password", status_code=status.HTTP_204_NO_CONTENT)
@@ -87,25 +103,49 @@ def list_users(db: DbSession, runtime: RuntimeDep, _caller: UserManager) -> list
     return [_account(db, u, now) for u in service.list_users(db)]
 
 
+ASKED: dict[int | str, dict[str, Any]] = {
+    202: {
+        "model": AccountRequestOut,
+        "description": "The change needs a second person: the request filed, waiting.",
+    }
+}
+
+
+def _waiting(changed: service.Changed) -> Response | None:
+    """The 202 answer of a change filed as a request, or None if it was made."""
+    if changed.request is None:
+        return None
+    body = request_out(changed.request).model_dump(mode="json")
+    return JSONResponse(body, status_code=status.HTTP_202_ACCEPTED)
+
+
 @router.post(
     "/users",
     response_model=UserCreated,
     status_code=status.HTTP_201_CREATED,
-    responses=answers(409),
+    responses={**ASKED, **answers(409)},
 )
 def create_user(
     data: UserCreate, db: DbSession, runtime: RuntimeDep, caller: UserManager
-) -> UserCreated:
-    """Create an account; the one-time password is in the answer and nowhere else."""
-    user, password = service.create_user(
+) -> UserCreated | Response:
+    """Create an account, or ask for it (202) when its role needs a second person.
+
+    The one-time password of an account created at once is in the answer and nowhere else.
+    """
+    changed = service.make_or_ask(
         caller.call(db, runtime),
-        name=data.name,
+        ChangeKind.CREATE,
+        data.name,
         role=data.role,
         display_name=data.display_name,
         passwords=runtime.passwords,
     )
-    assert password is not None
-    return UserCreated(user=UserOut.model_validate(user), password=password)
+    waiting = _waiting(changed)
+    if waiting is not None:
+        return waiting
+    assert changed.user is not None
+    assert changed.password is not None
+    return UserCreated(user=UserOut.model_validate(changed.user), password=changed.password)
 
 
 @router.get("/users/{name}", response_model=AccountOut)
@@ -120,19 +160,102 @@ def disable_user(name: str, db: DbSession, runtime: RuntimeDep, caller: UserMana
     return UserOut.model_validate(service.set_active(caller.call(db, runtime), name, False))
 
 
-@router.post("/users/{name}/enable", response_model=UserOut)
-def enable_user(name: str, db: DbSession, runtime: RuntimeDep, caller: UserManager) -> UserOut:
-    """Enable a disabled account."""
-    return UserOut.model_validate(service.set_active(caller.call(db, runtime), name, True))
+@router.post("/users/{name}/enable", response_model=UserOut, responses=ASKED)
+def enable_user(
+    name: str, db: DbSession, runtime: RuntimeDep, caller: UserManager
+) -> UserOut | Response:
+    """Enable a disabled account, or ask for it (202) when its role needs a second person."""
+    changed = service.make_or_ask(
+        caller.call(db, runtime), ChangeKind.ENABLE, name, passwords=runtime.passwords
+    )
+    return _waiting(changed) or UserOut.model_validate(changed.user)
 
 
-@router.post("/users/{name}/reset-password", response_model=PasswordIssued)
+@router.post("/users/{name}/role", response_model=UserOut, responses=ASKED)
+def change_role(
+    name: str, data: RoleChange, db: DbSession, runtime: RuntimeDep, caller: UserManager
+) -> UserOut | Response:
+    """Give an account another role, or ask for it (202) when the role needs a second person.
+
+    A role made at once is one without power over footage; the account keeps its password.
+    """
+    changed = service.make_or_ask(
+        caller.call(db, runtime),
+        ChangeKind.ROLE,
+        name,
+        role=data.role,
+        passwords=runtime.passwords,
+    )
+    return _waiting(changed) or UserOut.model_validate(changed.user)
+
+
+@router.post("/users/{name}/reset-password", response_model=PasswordIssued, responses=ASKED)
 def reset_password(
     name: str, db: DbSession, runtime: RuntimeDep, caller: UserManager
-) -> PasswordIssued:
-    """Give an account a one-time password that must be changed at the next sign-in."""
-    password = service.reset_password(caller.call(db, runtime), name, passwords=runtime.passwords)
-    return PasswordIssued(password=password)
+) -> PasswordIssued | Response:
+    """Give an account a one-time password, or ask for it (202) when its role needs a second
+    person. The account's sessions and tokens end with the reset."""
+    changed = service.make_or_ask(
+        caller.call(db, runtime), ChangeKind.RESET, name, passwords=runtime.passwords
+    )
+    waiting = _waiting(changed)
+    if waiting is not None:
+        return waiting
+    assert changed.password is not None
+    return PasswordIssued(password=changed.password)
+
+
+@router.get("/account-requests", response_model=list[AccountRequestOut])
+def list_account_requests(
+    db: DbSession, _caller: AccountConfirmer, status: RequestStatus | None = None
+) -> list[AccountRequestOut]:
+    """Account-change requests, the latest first (of one status, if given)."""
+    return [request_out(asked) for asked in service.list_requests(db, status)]
+
+
+@router.get("/account-requests/{request_id}", response_model=AccountRequestOut)
+def get_account_request(
+    request_id: Id, db: DbSession, _caller: AccountConfirmer
+) -> AccountRequestOut:
+    """One account-change request (never a password)."""
+    return request_out(service.get_request(db, request_id))
+
+
+@router.post(
+    "/account-requests/{request_id}/confirm",
+    response_model=AccountChangeConfirmed,
+    responses=answers(409),
+)
+def confirm_account_request(
+    request_id: Id, db: DbSession, runtime: RuntimeDep, caller: AccountConfirmer
+) -> AccountChangeConfirmed:
+    """Confirm another's request as its second person: the change is made now, and the one-time
+    password it issues is in this answer alone. The one who asked, or the account concerned,
+    is refused (403)."""
+    confirmed = service.confirm_request(
+        caller.call(db, runtime), request_id, passwords=runtime.passwords
+    )
+    return AccountChangeConfirmed(
+        request=request_out(confirmed.request),
+        user=UserOut.model_validate(confirmed.user),
+        password=confirmed.password,
+    )
+
+
+@router.post(
+    "/account-requests/{request_id}/refuse",
+    response_model=AccountRequestOut,
+    responses=answers(409),
+)
+def refuse_account_request(
+    request_id: Id,
+    data: AccountRefusal,
+    db: DbSession,
+    runtime: RuntimeDep,
+    caller: AccountConfirmer,
+) -> AccountRequestOut:
+    """Refuse another's request, with a reason; the account stays as it is."""
+    return request_out(service.refuse_request(caller.call(db, runtime), request_id, data.reason))
 
 
 @router.post("/users/{name}/unlock", response_model=LockoutsLifted, responses=answers(409))

@@ -1,13 +1,18 @@
 """Account pages: a refused password change is the 403 the API gives, the page shown again; a
-locked-out account shows as such on the users page, and the admin lifts the lock-out there."""
+locked-out account shows as such on the users page, and the admin lifts the lock-out there; an
+account change near footage waits on the users page until a second person decides it."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, Page
 from sqlalchemy.orm import Session
 
 from custos.clock import FrozenClock
@@ -16,7 +21,7 @@ from custos.errors import Unauthenticated
 from custos.permissions import Role
 from custos.users import policy
 from custos.users import service as users
-from helpers import CHEAP_PASSWORDS, audit_events, call_of
+from helpers import CHEAP_PASSWORDS, ServedCustos, audit_events, call_of
 
 HTML = {"Accept": "text/html"}
 PASSWORD = "a quiet river at dusk"
@@ -139,3 +144,188 @@ def test_lifting_a_lock_out_that_is_gone_says_so_above_the_list(
     )
     assert response.status_code == 404
     assert "no lock-out of &#39;olga&#39; from 10.1.1.1" in response.text
+
+
+# --- account changes that wait for a second person ------------------------------------------
+
+
+@pytest.fixture
+def signed_in(app: FastAPI, call: Call) -> Iterator[Callable[[str, Role], TestClient]]:
+    """Browsers of people who hold an account of their own, each signed in."""
+    opened: list[TestClient] = []
+
+    def _open(name: str, role: Role) -> TestClient:
+        user, temporary = users.create_user(call, name=name, role=role, passwords=CHEAP_PASSWORDS)
+        assert temporary is not None
+        principal = Principal(user.id, name, role, "session")
+        users.change_own_password(call, principal, temporary, PASSWORD, passwords=CHEAP_PASSWORDS)
+        client = TestClient(app, base_url="https://testserver", follow_redirects=False)
+        opened.append(client.__enter__())
+        assert client.post("/login", data={"name": name, "password": PASSWORD}).status_code == 303
+        return client
+
+    yield _open
+    for client in opened:
+        client.__exit__(None, None, None)
+
+
+def _row(page: str, request_id: int) -> str:
+    row = re.search(rf'<tr data-request="{request_id}">.*?</tr>', page, re.S)
+    assert row, page
+    return row[0]
+
+
+def test_the_asker_sees_the_change_waiting_and_another_admin_confirms_it(
+    signed_in: Callable[[str, Role], TestClient], db: Session
+) -> None:
+    ada, bea = signed_in("ada", Role.ADMIN), signed_in("bea", Role.ADMIN)
+    asked = ada.post(
+        "/users", headers=HTML, data={"name": "ivan", "role": "investigator", "display_name": "I"}
+    )
+    assert asked.status_code == 202
+    assert 'id="filed"' in asked.text
+    assert "One-time password" not in asked.text
+    [waiting] = users.list_requests(db)
+    row = _row(asked.text, waiting.id)
+    assert "a new account with the investigator role" in row
+    assert "ada (you)" in row
+    assert 'data-waiting="' in row
+    assert "/confirm" not in row
+    assert "you asked for this change" in row
+    # The asker's own try to confirm is refused, on the page as in the API.
+    refused = ada.post(f"/users/requests/{waiting.id}/confirm", headers=HTML)
+    assert refused.status_code == 403
+    assert "you asked for this change" in refused.text
+
+    theirs = bea.get("/users", headers=HTML).text
+    row = _row(theirs, waiting.id)
+    assert f'action="/users/requests/{waiting.id}/confirm"' in row
+    assert f'action="/users/requests/{waiting.id}/refuse"' in row
+    assert f'<time datetime="{waiting.asked_at.isoformat()}">' in row
+    confirmed = bea.post(f"/users/requests/{waiting.id}/confirm", headers=HTML)
+    assert confirmed.status_code == 200
+    password = re.search(r'<p class="secret mono">(\S+)</p>', confirmed.text)
+    assert password, confirmed.text
+    assert "One-time password for <strong>ivan</strong>" in confirmed.text
+    after = ada.get("/users", headers=HTML).text
+    assert password[1] not in after
+    assert "No account change is waiting." in after
+    assert 'data-user="ivan"' in after
+
+
+def test_the_dpo_refuses_on_the_users_page_and_a_refusal_without_a_reason_keeps_the_form(
+    signed_in: Callable[[str, Role], TestClient], db: Session, call: Call
+) -> None:
+    ada, dora = signed_in("ada", Role.ADMIN), signed_in("dora", Role.DPO)
+    users.create_user(call, name="sam", role=Role.AUDITOR, passwords=CHEAP_PASSWORDS)
+    moved = ada.post("/users/sam/role", headers=HTML, data={"role": "approver"})
+    assert (moved.status_code, moved.headers["location"]) == (303, "/users#account-requests")
+    [waiting] = users.list_requests(db)
+    assert users.get_user(db, "sam").role is Role.AUDITOR
+    page = dora.get("/users", headers=HTML)
+    assert page.status_code == 200
+    assert "the approver role, in place of auditor" in _row(page.text, waiting.id)
+    assert 'data-change-waiting="sam"' in page.text
+    # The DPO decides; managing accounts stays the admins'.
+    assert "Add a user" not in page.text
+    assert 'action="/users/sam/disable"' not in page.text
+    too_long = "x" * 1001
+    refused = dora.post(
+        f"/users/requests/{waiting.id}/refuse", headers=HTML, data={"reason": too_long}
+    )
+    assert refused.status_code == 422
+    assert f'value="{too_long}"' in _row(refused.text, waiting.id)
+    assert f'id="request:{waiting.id}-reason-error"' in refused.text
+    done = dora.post(
+        f"/users/requests/{waiting.id}/refuse", headers=HTML, data={"reason": "not agreed"}
+    )
+    assert done.status_code == 303
+    db.expire_all()
+    assert users.get_request(db, waiting.id).refusal_reason == "not agreed"
+    assert users.get_user(db, "sam").role is Role.AUDITOR
+
+
+def test_the_holder_is_told_at_sign_in_who_reset_the_password(
+    app: FastAPI, signed_in: Callable[[str, Role], TestClient], db: Session, call: Call
+) -> None:
+    ada, dora = signed_in("ada", Role.ADMIN), signed_in("dora", Role.DPO)
+    ivan = signed_in("ivan", Role.INVESTIGATOR)
+    assert ada.post("/users/ivan/reset-password", headers=HTML).status_code == 303
+    assert ivan.get("/account", headers=HTML).status_code == 200  # waiting: nothing changed
+    [waiting] = users.list_requests(db)
+    confirmed = dora.post(f"/users/requests/{waiting.id}/confirm", headers=HTML)
+    password = re.search(r'<p class="secret mono">(\S+)</p>', confirmed.text)
+    assert password
+    assert ivan.get("/account", headers=HTML).status_code == 401  # the old session ended
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as again:
+        signed = again.post("/login", data={"name": "ivan", "password": password[1]})
+        assert signed.headers["location"] == "/account"
+        account = again.get("/account", headers=HTML).text
+    told = re.search(r'<p class="notice card" role="status" id="password-reset">.*?</p>', account)
+    assert told, account
+    assert "asked by ada (admin), confirmed by dora (dpo)" in told[0]
+    assert "<time datetime=" in told[0]
+
+
+@pytest.mark.browser
+def test_in_the_browser_one_admin_asks_and_another_confirms(
+    tmp_path: Path, browser: Browser
+) -> None:
+    server = ServedCustos(tmp_path / "data")
+    runtime = server.runtime
+    with runtime.sessions() as session:
+        call = call_of(session, runtime.clock)
+        for name in ("ada", "bea"):
+            user, temporary = users.create_user(
+                call, name=name, role=Role.ADMIN, passwords=CHEAP_PASSWORDS
+            )
+            assert temporary is not None
+            principal = Principal(user.id, name, Role.ADMIN, "session")
+            users.change_own_password(
+                call, principal, temporary, PASSWORD, passwords=CHEAP_PASSWORDS
+            )
+    server.start()
+
+    def _signed_in(name: str) -> Page:
+        page = browser.new_context(timezone_id="Asia/Almaty").new_page()
+        page.goto(f"{server.url}/login?next=/users")
+        page.fill('input[name="name"]', name)
+        page.fill('input[name="password"]', PASSWORD)
+        page.click('button[type="submit"]')
+        page.wait_for_selector("#user-form")
+        return page
+
+    try:
+        ada = _signed_in("ada")
+        form = ada.locator("#user-form")
+        form.locator('input[name="name"]').fill("ivan")
+        form.locator('input[name="display_name"]').fill("Ivan Petrov")
+        form.locator('select[name="role"]').select_option("investigator")
+        form.locator('button[type="submit"]').click()
+        ada.wait_for_selector("#filed")
+        row = ada.locator("tr[data-request]")
+        assert "waiting for a second person" in row.inner_text()
+        assert row.locator("form.confirm").count() == 0
+        assert ada.locator(".secret").count() == 0
+        # The time asked is shown in the viewer's zone; the UTC text is only the fallback.
+        assert "UTC" not in row.locator("time").inner_text()
+        ada.screenshot(path=str(tmp_path / "asked.png"), full_page=True)
+
+        bea = _signed_in("bea")
+        row = bea.locator("tr[data-request]")
+        assert "a new account with the investigator role" in row.inner_text()
+        assert "ada" in row.inner_text()
+        row.locator("form.confirm button").click()
+        bea.wait_for_selector("#issued")
+        password = bea.locator("#issued .secret").inner_text()
+        assert len(password) == 20
+        assert bea.locator('tr[data-user="ivan"]').count() == 1
+        bea.screenshot(path=str(tmp_path / "confirmed.png"), full_page=True)
+
+        ada.reload()
+        assert password not in ada.content()
+        assert ada.locator('tr[data-user="ivan"]').count() == 1
+        assert "No account change is waiting." in ada.locator("#account-requests").inner_text()
+        print(f"screenshots: {tmp_path / 'asked.png'}, {tmp_path / 'confirmed.png'}")
+    finally:
+        server.stop()

@@ -1,4 +1,11 @@
-"""Pages of accounts: the admins' list of users, and everyone's own account."""
+"""Pages of accounts: the users page, and everyone's own account.
+
+The users page is the admins' list of accounts and the place where account changes that need a
+second person wait: admins and the data protection officer see them there, and whoever may
+decide one (not the one who asked, not the account concerned) confirms or refuses it. The one
+who confirms is shown the one-time password the change issues; the one who asked sees the
+request waiting.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +15,22 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from custos.deps import Caller, DbSession, OwnAccount, RuntimeDep, UserManager
+from custos.deps import AccountConfirmer, Caller, DbSession, OwnAccount, RuntimeDep, UserManager
 from custos.errors import Conflict, InvalidInput
-from custos.permissions import Role
+from custos.http import Id
+from custos.permissions import Permission, Role, is_admitted
 from custos.users import policy as account_rules
 from custos.users import service as users
-from custos.users.schemas import PasswordChange, TokenCreate, UserCreate
+from custos.users.models import AccountRequest
+from custos.users.policy import ChangeKind, RequestStatus
+from custos.users.schemas import AccountRefusal, PasswordChange, RoleChange, TokenCreate, UserCreate
 from custos.web import forms
 from custos.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
 ADD_USER = "user"
+REQUESTS = "/users#account-requests"
 
 
 def _users_page(
@@ -29,6 +40,7 @@ def _users_page(
     caller: Caller,
     form: forms.Form | None = None,
     issued: tuple[str, str] | None = None,
+    filed: AccountRequest | None = None,
     status_code: int | None = None,
 ) -> Response:
     form = form or forms.Form(ADD_USER)
@@ -37,15 +49,23 @@ def _users_page(
     for lockout in lockouts:
         if lockout.user is not None:
             lockouts_of.setdefault(lockout.user, []).append(lockout)
+    waiting = users.list_requests(db, RequestStatus.PENDING)
     return render(
         request,
         "users.html",
         status_code=status_code or form.status,
         principal=caller.principal,
+        manages=is_admitted(caller.role, Permission.MANAGE_USERS),
         users=users.list_users(db),
         roles=list(Role),
         issued=issued,
+        filed=filed,
         form=form,
+        waiting=waiting,
+        why_not={r.id: users.decision_problem(caller.actor, r) for r in waiting},
+        waiting_on={r.user_name for r in waiting},
+        described=CHANGES,
+        guarded=", ".join(sorted(r.value for r in account_rules.GUARDED_ROLES)),
         lockouts=lockouts,
         lockouts_of=lockouts_of,
         lockout_minutes=int(account_rules.LOCKOUT.total_seconds() // 60),
@@ -53,11 +73,20 @@ def _users_page(
     )
 
 
+# How the page names each change, with the role the account will have.
+CHANGES = {
+    ChangeKind.CREATE: "a new account with the {role} role",
+    ChangeKind.ROLE: "the {role} role, in place of {before}",
+    ChangeKind.ENABLE: "enabled again, with the {role} role",
+    ChangeKind.RESET: "a new password, with the {role} role",
+}
+
+
 @router.get("/users")
 def users_page(
-    request: Request, db: DbSession, runtime: RuntimeDep, caller: UserManager
+    request: Request, db: DbSession, runtime: RuntimeDep, caller: AccountConfirmer
 ) -> Response:
-    """Accounts, for admins."""
+    """Accounts, and the account changes that wait for a second person (admins and the DPO)."""
     return _users_page(request, db, runtime, caller)
 
 
@@ -71,28 +100,35 @@ def create_user(
     role: Annotated[str, Form()] = "",
     display_name: Annotated[str, Form()] = "",
 ) -> Response:
-    """Create an account and show its one-time password once."""
+    """Create an account and show its one-time password once, or ask a second person for it."""
     form = forms.Form(ADD_USER, forms.typed(name=name, role=role, display_name=display_name))
 
-    def _create() -> tuple[str, str]:
+    def _create() -> users.Changed:
         data = UserCreate.model_validate(
             {"name": name.strip(), "role": role, "display_name": display_name.strip()}
         )
-        user, password = users.create_user(
+        return users.make_or_ask(
             caller.call(db, runtime),
-            name=data.name,
+            ChangeKind.CREATE,
+            data.name,
             role=data.role,
             display_name=data.display_name,
             passwords=runtime.passwords,
         )
-        assert password is not None
-        return user.name, password
+
+    def _done(changed: users.Changed) -> Response:
+        if changed.request is not None:
+            return _users_page(request, db, runtime, caller, filed=changed.request, status_code=202)
+        assert changed.user is not None
+        assert changed.password is not None
+        issued = (changed.user.name, changed.password)
+        return _users_page(request, db, runtime, caller, issued=issued, status_code=201)
 
     return forms.act(
         db,
         form,
         _create,
-        lambda issued: _users_page(request, db, runtime, caller, issued=issued, status_code=201),
+        _done,
         lambda refused: _users_page(request, db, runtime, caller, refused),
         forms.Placement(unnamed={Conflict: "name"}),
     )
@@ -134,14 +170,45 @@ def disable_user(
 def enable_user(
     name: str, request: Request, db: DbSession, runtime: RuntimeDep, caller: UserManager
 ) -> Response:
-    """Enable an account from the users page."""
-    return _on_users_page(
-        request,
+    """Enable an account from the users page, or ask a second person to."""
+    return forms.act(
         db,
-        runtime,
-        caller,
-        name,
-        lambda: users.set_active(caller.call(db, runtime), name, True),
+        forms.Form(f"account:{name}"),
+        lambda: users.make_or_ask(
+            caller.call(db, runtime), ChangeKind.ENABLE, name, passwords=runtime.passwords
+        ),
+        lambda changed: REQUESTS if changed.request is not None else "/users",
+        lambda refused: _users_page(request, db, runtime, caller, refused),
+    )
+
+
+@router.post("/users/{name}/role")
+def change_role(
+    name: str,
+    request: Request,
+    db: DbSession,
+    runtime: RuntimeDep,
+    caller: UserManager,
+    role: Annotated[str, Form()] = "",
+) -> Response:
+    """Give an account another role from the users page, or ask a second person to."""
+
+    def _change() -> users.Changed:
+        data = RoleChange.model_validate({"role": role})
+        return users.make_or_ask(
+            caller.call(db, runtime),
+            ChangeKind.ROLE,
+            name,
+            role=data.role,
+            passwords=runtime.passwords,
+        )
+
+    return forms.act(
+        db,
+        forms.Form(f"account:{name}", forms.typed(role=role)),
+        _change,
+        lambda changed: REQUESTS if changed.request is not None else "/users",
+        lambda refused: _users_page(request, db, runtime, caller, refused),
     )
 
 
@@ -149,12 +216,68 @@ def enable_user(
 def reset_password(
     request: Request, name: str, db: DbSession, runtime: RuntimeDep, caller: UserManager
 ) -> Response:
-    """Give an account a one-time password and show it once."""
+    """Give an account a one-time password and show it once, or ask a second person to."""
+
+    def _done(changed: users.Changed) -> Response | str:
+        if changed.request is not None:
+            return REQUESTS
+        assert changed.password is not None
+        return _users_page(request, db, runtime, caller, issued=(name, changed.password))
+
     return forms.act(
         db,
         forms.Form(f"account:{name}"),
-        lambda: users.reset_password(caller.call(db, runtime), name, passwords=runtime.passwords),
-        lambda password: _users_page(request, db, runtime, caller, issued=(name, password)),
+        lambda: users.make_or_ask(
+            caller.call(db, runtime), ChangeKind.RESET, name, passwords=runtime.passwords
+        ),
+        _done,
+        lambda refused: _users_page(request, db, runtime, caller, refused),
+    )
+
+
+@router.post("/users/requests/{request_id}/confirm")
+def confirm_request(
+    request_id: Id, request: Request, db: DbSession, runtime: RuntimeDep, caller: AccountConfirmer
+) -> Response:
+    """Confirm another's account change and show its one-time password, once, to the confirmer."""
+
+    def _done(confirmed: users.Confirmed) -> Response | str:
+        if confirmed.password is None:
+            return "/users"
+        issued = (confirmed.user.name, confirmed.password)
+        return _users_page(request, db, runtime, caller, issued=issued)
+
+    return forms.act(
+        db,
+        forms.Form(f"request:{request_id}"),
+        lambda: users.confirm_request(
+            caller.call(db, runtime), request_id, passwords=runtime.passwords
+        ),
+        _done,
+        lambda refused: _users_page(request, db, runtime, caller, refused),
+    )
+
+
+@router.post("/users/requests/{request_id}/refuse")
+def refuse_request(
+    request_id: Id,
+    request: Request,
+    db: DbSession,
+    runtime: RuntimeDep,
+    caller: AccountConfirmer,
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    """Refuse another's account change, with a reason."""
+
+    def _refuse() -> AccountRequest:
+        data = AccountRefusal.model_validate({"reason": reason.strip()})
+        return users.refuse_request(caller.call(db, runtime), request_id, data.reason)
+
+    return forms.act(
+        db,
+        forms.Form(f"request:{request_id}", forms.typed(reason=reason)),
+        _refuse,
+        lambda _: REQUESTS,
         lambda refused: _users_page(request, db, runtime, caller, refused),
     )
 
