@@ -23,7 +23,7 @@ import pytest
 from custos.errors import InvalidInput, NotFound, UnsupportedMedia
 from custos.recording.media import make_clip
 from custos.redaction.detectors import Detection
-from custos.redaction.pipeline import Options, Sweep, redact_file
+from custos.redaction.pipeline import Options, Sweep, _merged, redact_file
 from custos.redaction.render import Look, Shape, Style
 
 WIDTH, HEIGHT, FPS = 320, 240, 15
@@ -756,3 +756,21 @@ def test_sweep_plan(size, options, tiles):
     assert covered.min() >= 1  # every pixel in some tile
     assert covered.max() == 4  # neighbours overlap, at the corner where four meet
     assert plan.tile(0) == plan.tile(len(plan.tiles)) != plan.tile(1)
+
+
+@pytest.mark.parametrize(
+    ("tile_face", "added"),
+    [
+        ((10.0, 10.0, 30.0, 30.0), True),  # a small face the whole frame missed
+        ((100.0, 100.0, 150.0, 200.0), False),  # a piece of the big face, cut by the tile's edge
+        ((190.0, 190.0, 240.0, 240.0), True),  # overlapping the big face by 4 %: another face
+        ((95.0, 95.0, 205.0, 205.0), False),  # the big face again, slightly larger
+    ],
+)
+def test_a_tile_adds_only_faces_the_whole_frame_missed(tile_face, added):
+    big = Detection("face", (100.0, 100.0, 200.0, 200.0), 0.6)
+    plate = Detection("plate", (0.0, 300.0, 80.0, 320.0), 1.0)
+    small = Detection("face", tile_face, 0.9)  # scored higher: the score must not decide
+    merged = _merged([big, plate], [small])
+    assert merged[:2] == [big, plate]  # the whole-frame search's boxes are always kept
+    assert (small in merged) is added

@@ -44,6 +44,7 @@ from custos.redaction.detectors import (
     FACE,
     PERSON,
     PLATE,
+    Box,
     CenterFace,
     Detection,
     Detector,
@@ -51,7 +52,6 @@ from custos.redaction.detectors import (
     PeopleHog,
     PlateFinder,
     as_frame,
-    suppress_overlaps,
 )
 from custos.redaction.inputs import (
     IMAGE_SUFFIXES,
@@ -695,12 +695,25 @@ def _detect(
 
 
 def _merged(found: list[Detection], small_faces: list[Detection]) -> list[Detection]:
-    """A round's detections with its sweep tile's faces; a face both found is kept once."""
-    if not small_faces:
-        return found
-    faces = [detection for detection in found if detection.kind == FACE]
-    others = [detection for detection in found if detection.kind != FACE]
-    return others + suppress_overlaps(faces + small_faces, 0.3)
+    """A round's detections with the faces of its sweep tile that the whole frame missed.
+
+    A tile's face that lies mostly inside a face of the whole-frame search is the same face,
+    or a piece of it cut by the tile's edge: the whole-frame box is kept, never the piece.
+    """
+    faces = [detection.box for detection in found if detection.kind == FACE]
+    return found + [
+        small
+        for small in small_faces
+        if all(_share_inside(small.box, face) < 0.3 for face in faces)
+    ]
+
+
+def _share_inside(box: Box, other: Box) -> float:
+    """The share of `box`'s area that lies inside `other`."""
+    width = min(box[2], other[2]) - max(box[0], other[0])
+    height = min(box[3], other[3]) - max(box[1], other[1])
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    return width * height / area if width > 0 and height > 0 and area > 0 else 0.0
 
 
 def _mask(
