@@ -115,6 +115,9 @@ def test_request_approval_and_masked_review_in_the_browser(
     ivan.click("text=Open case")
     ivan.fill('input[name="label"]', "P1")
     ivan.click("text=Add person")
+    # The click sends the form; the case page comes back with the person (wait for it: under
+    # load the page may still be the one before).
+    ivan.wait_for_selector('tr[data-person="P1"]')
     assert ivan.locator('tr[data-person="P1"]').count() == 1
     form = ivan.locator("#request-form")
     form.locator('select[name="camera"]').first.select_option("hall")
