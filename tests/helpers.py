@@ -565,3 +565,21 @@ def write_detector(
         encoding="utf-8",
     )
     return config
+
+
+def with_unreadable_metadata(path: Path, video: Path) -> None:
+    """A copy of `video` whose title and stream handler are not UTF-8."""
+    with av.open(str(video)) as source, av.open(str(path), "w") as target:
+        target.metadata["title"] = "TITLE-MARK-0123"
+        stream = target.add_stream_from_template(source.streams.video[0])
+        stream.metadata["handler_name"] = "HANDLER-MARK-0123"
+        for packet in source.demux(video=0):
+            if packet.dts is not None:
+                packet.stream = stream
+                target.mux(packet)
+    data = bytearray(path.read_bytes())
+    for mark in (b"TITLE-MARK", b"HANDLER-MARK"):
+        at = data.find(mark)
+        assert at >= 0
+        data[at : at + 4] = b"\xff\xfe\xc3\x28"
+    path.write_bytes(bytes(data))

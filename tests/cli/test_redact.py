@@ -28,7 +28,7 @@ import pytest
 
 from custos import cli
 from custos.redaction.inputs import IMAGE_SUFFIXES, PICTURE, VIDEO, sniff
-from helpers import SHARED_TESTDATA, png_declaring, write_detector
+from helpers import SHARED_TESTDATA, png_declaring, with_unreadable_metadata, write_detector
 
 MEDIA_EXIT = 9  # docs/cli.md: media Custos will not read
 PER_FILE_SECONDS = 20
@@ -75,19 +75,8 @@ def _encoded(frames: list[np.ndarray], codec: str, path: Path) -> None:
 def _with_metadata_not_text(video: bytes, folder: Path) -> bytes:
     source, target = folder / "meta-in.mp4", folder / "meta-out.mp4"
     source.write_bytes(video)
-    with av.open(str(source)) as given, av.open(str(target), "w") as written:
-        written.metadata["title"] = "TITLE-MARK-0123"
-        stream = written.add_stream_from_template(given.streams.video[0])
-        stream.metadata["handler_name"] = "HANDLER-MARK-0123"
-        for packet in given.demux(video=0):
-            if packet.dts is not None:
-                packet.stream = stream
-                written.mux(packet)
-    data = bytearray(target.read_bytes())
-    for mark in (b"TITLE-MARK", b"HANDLER-MARK"):
-        at = data.find(mark)
-        data[at : at + 4] = b"\xff\xfe\xc3\x28"
-    return bytes(data)
+    with_unreadable_metadata(target, source)
+    return target.read_bytes()
 
 
 def _jpeg_frame_size(data: bytes, width: int, height: int) -> bytes:

@@ -17,7 +17,7 @@ import pytest
 
 from custos import cli
 from custos.recording.media import make_clip
-from helpers import png_declaring, write_detector
+from helpers import png_declaring, with_unreadable_metadata, write_detector
 
 FRAMES = 30
 
@@ -250,24 +250,6 @@ def jpeg_declaring(width, height):
     at = data.find(b"\xff\xc0")
     data[at + 5 : at + 9] = struct.pack(">HH", height, width)
     return bytes(data)
-
-
-def with_unreadable_metadata(path, video):
-    """A copy of `video` whose title and stream handler are not UTF-8."""
-    with av.open(str(video)) as source, av.open(str(path), "w") as target:
-        target.metadata["title"] = "TITLE-MARK-0123"
-        stream = target.add_stream_from_template(source.streams.video[0])
-        stream.metadata["handler_name"] = "HANDLER-MARK-0123"
-        for packet in source.demux(video=0):
-            if packet.dts is not None:
-                packet.stream = stream
-                target.mux(packet)
-    data = bytearray(path.read_bytes())
-    for mark in (b"TITLE-MARK", b"HANDLER-MARK"):
-        at = data.find(mark)
-        assert at >= 0
-        data[at : at + 4] = b"\xff\xfe\xc3\x28"
-    path.write_bytes(bytes(data))
 
 
 UNREADABLE = {
