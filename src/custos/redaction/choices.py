@@ -14,6 +14,7 @@ PLATE_HEIGHTEN = 2.0  # plates: the vertical margin, above and below, times this
 FACE_THRESHOLD = 0.3  # the face detector's confidence threshold
 DETECT_EVERY = 2  # video: detect on every N-th frame, track between
 DETECT_SIZE = 640  # video: longer side of the picture searched
+DETECT_THREADS = 2  # video: threads of one detector (they sleep, not spin, while they wait)
 # Video: when a frame is more than twice DETECT_SIZE on its longer side, every round also
 # searches one tile of the frame at twice DETECT_SIZE, in turn, for faces too small for the
 # whole-frame search.

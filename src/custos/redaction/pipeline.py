@@ -492,8 +492,9 @@ def redact_video(
     anything else sees it: a grant reaches a window, not the whole segment around it.
     `streamable` writes fragmented MP4 (the index up front, then fragments), which a browser
     plays while it arrives; a moved index ("faststart") would need a second pass over a file.
-    `detectors` saves loading them (one thread each: the pipeline's other stages need the
-    other cores). `what` names the source in errors ("the video NAME" by default).
+    `detectors` saves loading them (`choices.DETECT_THREADS` threads each, which sleep while
+    they wait so the pipeline's other stages get the cores). `what` names the source in errors
+    ("the video NAME" by default).
 
     The picture size the stream declares is held against `options.limits` before a frame is
     decoded. Whatever FFmpeg cannot make sense of, opening or decoding — damaged data, a
@@ -524,7 +525,7 @@ def redact_video(
         rate = stream.average_rate or Fraction(25)
         time_base = stream.time_base or Fraction(1, int(rate))
         if detectors is None:
-            detectors = options.detectors(threads=1)
+            detectors = options.detectors(threads=choices.DETECT_THREADS)
         scale = 1.0
         if options.detect_size is not None and max(width, height) > options.detect_size:
             scale = options.detect_size / max(width, height)

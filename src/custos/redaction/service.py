@@ -16,6 +16,7 @@ from typing import Any
 
 import cv2
 
+from custos.redaction import choices
 from custos.redaction.cache import DetectorCache
 from custos.redaction.detectors import Frame
 from custos.redaction.pipeline import Options, Result, check_revealed, redact_image, redact_video
@@ -57,7 +58,7 @@ def redact_footage(
         options,
         output_format="mp4",
         streamable=True,
-        detectors=detectors.get(options, threads=1),
+        detectors=detectors.get(options, threads=choices.DETECT_THREADS),
         keep=keep,
     )
     check_revealed(result)
