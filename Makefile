@@ -6,9 +6,10 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # Debian packages the tests drive: the browser for page tests, ffmpeg/ffprobe for media checks,
-# GStreamer's RTSP server (run by the system Python with its GObject bindings) as a live camera.
+# GStreamer's RTSP server (run by the system Python with its GObject bindings) as a live camera,
+# oathtool as a second implementation of the authenticator codes.
 TEST_DEBIAN_PACKAGES := chromium ffmpeg python3-gi gir1.2-gst-rtsp-server-1.0 \
-	gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
+	gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly oathtool
 
 .PHONY: demo test lint typecheck system-packages services clean
 

@@ -39,6 +39,7 @@ from custos.storage.blobs import MemoryBlobStore
 from custos.storage.crypto import Sealer
 from custos.storage.s3 import S3BlobStore
 from custos.users import service as users
+from custos.users.policy import needs_second_factor
 from custos.web.app import create_app
 from helpers import (
     CHEAP_PASSWORDS,
@@ -49,8 +50,11 @@ from helpers import (
     call_of,
     create_postgres_database,
     drop_postgres_database,
+    enrol_factor,
     failing_sources_running,
     free_port,
+    give_token_code,
+    page_client,
     register_camera,
     segments_of,
 )
@@ -183,13 +187,17 @@ def fresh_app(runtime: Runtime) -> FastAPI:
 @pytest.fixture
 def client(app: FastAPI) -> Iterator[TestClient]:
     """An HTTPS client (the session cookie is Secure) that does not follow redirects."""
-    with TestClient(app, base_url="https://testserver", follow_redirects=False) as client:
+    with page_client(app) as client:
         yield client
 
 
 @pytest.fixture
-def make_user(call: Call) -> Callable[..., tuple[str, str]]:
-    """Create a user with `role`; returns (name, API token)."""
+def make_user(call: Call, runtime: Runtime) -> Callable[..., tuple[str, str]]:
+    """Create a user with `role`; returns (name, API token).
+
+    A role that holds a second factor gets one enrolled, and its token has sent a code: it may
+    make the changes that need one for the next 15 minutes of the test's clock.
+    """
     counter = iter(range(1_000_000))
 
     def _make(role: Role, name: str | None = None) -> tuple[str, str]:
@@ -198,6 +206,9 @@ def make_user(call: Call) -> Callable[..., tuple[str, str]]:
             call, name=name, role=role, with_password=False, passwords=CHEAP_PASSWORDS
         )
         token, _ = users.issue_token(call, name)
+        if needs_second_factor(role):
+            secret = enrol_factor(call.session, call.clock, runtime.sealer, name)
+            give_token_code(call.session, call.clock, runtime.sealer, token, secret)
         return name, token
 
     return _make

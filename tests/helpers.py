@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.server
 import json
 import os
+import secrets
 import socket
 import struct
 import subprocess
@@ -13,25 +14,31 @@ import time
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import av
 import cv2
+import httpx2 as httpx
 import numpy as np
+import pyotp
 import pytest
 import sqlalchemy as sa
 import uvicorn
 from argon2 import PasswordHasher
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from custos.audit.models import AuditEntry
 from custos.cameras import service as cameras
 from custos.cameras.schemas import CameraCreate
-from custos.clock import Clock
+from custos.clock import Clock, FrozenClock
 from custos.config import Settings
-from custos.context import Actor, Call
+from custos.context import Actor, Call, Principal
+from custos.deps import SESSION_COOKIE
 from custos.passwords import Passwords
+from custos.permissions import Role
 from custos.profile import Profile, load_profile
 from custos.recording import service as recording
 from custos.recording.media import Segmenter, SegmentFile
@@ -47,6 +54,11 @@ from custos.retention.pressure import ExhaustionGate
 from custos.retention.service import SegmentPlanner
 from custos.runtime import Runtime
 from custos.setup import initialise, open_runtime
+from custos.storage.crypto import Sealer
+from custos.users import factor
+from custos.users import service as users
+from custos.users.policy import needs_second_factor
+from custos.web import csrf
 from custos.web.app import create_app
 
 # The server the PostgreSQL half of the suite runs on; `make test` starts it if it is down.
@@ -583,3 +595,104 @@ def with_unreadable_metadata(path: Path, video: Path) -> None:
         assert at >= 0
         data[at : at + 4] = b"\xff\xfe\xc3\x28"
     path.write_bytes(bytes(data))
+
+
+def page_client(app: Any, **options: Any) -> TestClient:
+    """A test client that sends changes as a browser sends this site's forms.
+
+    It adds what every form of our pages carries (`custos.web.csrf`): the page's own Origin and
+    the token that goes with the session cookie, or with the sign-in cookie on `/login`, which
+    it makes the first time as the sign-in page would. Tests of the protection itself use a
+    plain `TestClient`.
+    """
+    options.setdefault("base_url", "https://testserver")
+    options.setdefault("follow_redirects", False)
+    client = TestClient(app, **options)
+
+    def _as_from_our_page(request: httpx.Request) -> None:
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return
+        request.headers.setdefault(
+            "origin", f"{request.url.scheme}://{request.url.netloc.decode()}"
+        )
+        if csrf.HEADER in request.headers or "authorization" in request.headers:
+            return
+        if request.url.path == "/login":
+            # The sign-in page's cookie, as the page would have set it (kept by the client).
+            cookie = client.cookies.get(csrf.SIGN_IN_COOKIE) or signing_in.setdefault(
+                "cookie", secrets.token_urlsafe(32)
+            )
+            sent = request.headers.get("cookie", "")
+            if f"{csrf.SIGN_IN_COOKIE}=" not in sent:
+                ours = f"{csrf.SIGN_IN_COOKIE}={cookie}"
+                request.headers["cookie"] = f"{sent}; {ours}" if sent else ours
+        else:
+            cookie = client.cookies.get(SESSION_COOKIE)
+        if cookie is not None:
+            request.headers[csrf.HEADER] = csrf.token_for(cookie)
+
+    signing_in: dict[str, str] = {}
+    client.event_hooks["request"] = [*client.event_hooks["request"], _as_from_our_page]
+    return client
+
+
+def code_now(secret: str, clock: Clock) -> str:
+    """The code an authenticator app holding `secret` shows at the clock's time."""
+    return pyotp.TOTP(secret).at(clock.now())
+
+
+def enrol_factor(session: Session, clock: Clock, sealer: Sealer, name: str) -> str:
+    """Give account `name` an authenticator, as if set up at an earlier sign-in; its seed.
+
+    The seed is made and sealed by the service; only the first code is skipped.
+    """
+    user = users.get_user(session, name)
+    principal = Principal(user.id, user.name, user.role, via="session")
+    enrolment = factor.begin_enrolment(session, clock, principal, principal.actor(), sealer=sealer)
+    user.totp_enrolled_at = clock.now()
+    session.commit()
+    return enrolment.secret
+
+
+def give_token_code(
+    session: Session, clock: Clock, sealer: Sealer, token: str, secret: str
+) -> None:
+    """Send a code with an API token, as `POST /api/me/second-factor` does, so that it may make
+    the changes that need a second factor for the next 15 minutes (of the clock)."""
+    principal = users.principal_from_token(session, clock, token)
+    factor.give_code(
+        session, clock, principal, principal.actor(), code_now(secret, clock), sealer=sealer
+    )
+
+
+def sign_in_page(
+    client: TestClient,
+    name: str,
+    password: str,
+    clock: FrozenClock,
+    secret: str | None = None,
+    next: str = "/cameras",
+) -> httpx.Response:
+    """Sign in through the pages as a person would; the answer to the last step.
+
+    When the sign-in asks for the authenticator's code, `secret` makes it. A code is used once,
+    so the clock first moves on half a minute, as it does between two sign-ins of a person.
+    """
+    answer = client.post("/login", data={"name": name, "password": password, "next": next})
+    if not answer.headers.get("location", "").startswith("/login/code"):
+        return answer
+    assert secret is not None, f"{name} is asked for a code: give the seed"
+    clock.advance(timedelta(seconds=30))
+    return client.post("/login/code", data={"code": code_now(secret, clock), "next": next})
+
+
+def own_account(call: Call, name: str, role: Role, password: str, sealer: Sealer) -> str | None:
+    """An account whose holder chose `password`, its authenticator set up when the role holds
+    one; the authenticator's seed (None for roles without)."""
+    user, temporary = users.create_user(call, name=name, role=role, passwords=CHEAP_PASSWORDS)
+    assert temporary is not None
+    principal = Principal(user.id, name, role, "session")
+    users.change_own_password(call, principal, temporary, password, passwords=CHEAP_PASSWORDS)
+    if not needs_second_factor(role):
+        return None
+    return enrol_factor(call.session, call.clock, sealer, name)

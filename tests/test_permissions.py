@@ -11,8 +11,11 @@ from custos.permissions import (
     FOOTAGE_PERMISSIONS,
     PERMISSION_ROLES,
     ROLES_BARRED_FROM_FOOTAGE,
+    SECOND_FACTOR_ROLES,
+    Factor,
     Permission,
     Role,
+    second_factor_problem,
 )
 
 EXPECTED_ROLES = {
@@ -68,3 +71,41 @@ def test_a_table_missing_a_permission_is_refused() -> None:
     table = {k: v for k, v in PERMISSION_ROLES.items() if k is not Permission.MANAGE_USERS}
     with pytest.raises(ValueError, match="without roles"):
         permissions.check_separation_of_duties(table)
+
+
+def test_the_second_factor_is_held_by_those_who_decide_over_footage_and_accounts() -> None:
+    assert {Role.APPROVER, Role.ADMIN, Role.DPO} == SECOND_FACTOR_ROLES
+
+
+GUARDED_CHANGE = Permission.DECIDE_ACCESS
+
+
+@pytest.mark.parametrize(
+    ("factor", "via", "permission", "changes", "refused"),
+    [
+        # A session reaches nothing until its code is given (or its factor enrolled).
+        (Factor.ENROL, "session", Permission.OWN_ACCOUNT, False, "set up your second factor"),
+        (Factor.CODE, "session", Permission.VIEW_CASES, False, "enter the code"),
+        (Factor.GIVEN, "session", GUARDED_CHANGE, True, None),
+        (Factor.NOT_NEEDED, "session", Permission.MANAGE_CASES, True, None),
+        # A token reads without one, and makes a guarded change only after sending a code.
+        (Factor.CODE, "token", Permission.VIEW_CASES, False, None),
+        (Factor.CODE, "token", GUARDED_CHANGE, False, None),
+        (Factor.CODE, "token", GUARDED_CHANGE, True, "send a code"),
+        (Factor.CODE, "token", Permission.MANAGE_HOLDS, True, "send a code"),
+        (Factor.CODE, "token", Permission.MANAGE_USERS, True, "send a code"),
+        (Factor.CODE, "token", Permission.CONFIRM_ACCOUNT_CHANGES, True, "send a code"),
+        (Factor.ENROL, "token", GUARDED_CHANGE, True, "set one up first"),
+        (Factor.CODE, "token", Permission.OWN_ACCOUNT, True, None),
+        (Factor.GIVEN, "token", GUARDED_CHANGE, True, None),
+    ],
+)
+def test_what_a_credential_reaches_before_its_second_factor(
+    factor: Factor, via: str, permission: Permission, changes: bool, refused: str | None
+) -> None:
+    problem = second_factor_problem(factor, via, permission, changes)
+    if refused is None:
+        assert problem is None
+    else:
+        assert problem is not None
+        assert refused in problem

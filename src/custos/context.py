@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from custos.permissions import Role
+from custos.permissions import Factor, Role
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -57,6 +57,8 @@ class Principal:
     # The row behind the credential presented: the sign-in session (via "session") or the API
     # token (via "token"); a password change ends every other one of the account.
     credential_id: int | None = None
+    # Where this credential stands with the second factor its role may need.
+    factor: Factor = Factor.NOT_NEEDED
 
     def actor(self, client_address: str | None = None) -> Actor:
         """This principal as the actor of an audit entry."""

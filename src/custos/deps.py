@@ -1,10 +1,11 @@
 """FastAPI dependencies shared by every router: the database session and who the caller is.
 
-Every route declares what it admits, in exactly one of two ways: a caller typed with one of
+Every route declares what it admits, in exactly one of three ways: a caller typed with one of
 the aliases at the end of this module, one per permission (`caller: CaseManager` is
-`Annotated[Caller, admits(Permission.MANAGE_CASES)]`; the roles come from `custos.permissions`), or
+`Annotated[Caller, admits(Permission.MANAGE_CASES)]`; the roles come from `custos.permissions`),
+`SigningIn` for the few routes that finish a sign-in (the second factor), or
 `dependencies=[PUBLIC]` for the few routes open to anyone. A test walks all routes and fails
-on any that declares neither.
+on any that declares none or more than one.
 """
 
 from __future__ import annotations
@@ -12,15 +13,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any, Protocol
-from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from custos.clock import Clock
 from custos.context import Actor, Call, Principal
-from custos.errors import Forbidden, PasswordChangeRequired, Unauthenticated
-from custos.permissions import Permission, Role, admitted_roles
+from custos.errors import (
+    Forbidden,
+    PasswordChangeRequired,
+    SecondFactorRequired,
+    Unauthenticated,
+)
+from custos.permissions import Factor, Permission, Role, admitted_roles, second_factor_problem
 from custos.runtime import Runtime
 
 SESSION_COOKIE = "custos_session"
@@ -84,19 +89,9 @@ def current_principal(
         return accounts.from_token(db, runtime.clock, token.strip())
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        principal = accounts.from_cookie(db, runtime.clock, cookie)
-        if request.method not in SAFE_METHODS:
-            _refuse_cross_site(request)
-        return principal
+        # A change sent with the cookie has passed `custos.web.csrf` before any route ran.
+        return accounts.from_cookie(db, runtime.clock, cookie)
     raise Unauthenticated("sign in, or send an API token")
-
-
-def _refuse_cross_site(request: Request) -> None:
-    # The cookie is SameSite=Strict already; checking Origin too stops cross-site form posts
-    # from older browsers and from sibling subdomains.
-    origin = request.headers.get("origin")
-    if origin and urlsplit(origin).netloc != request.headers.get("host"):
-        raise Forbidden("cross-site request refused")
 
 
 @dataclass(frozen=True)
@@ -132,6 +127,12 @@ class Admits:
     ) -> Caller:
         """Return the caller if their role is admitted, else raise Forbidden."""
         caller = Caller(principal=principal, actor=principal.actor(client_address(request)))
+        changes = request.method not in SAFE_METHODS
+        problem = second_factor_problem(principal.factor, principal.via, self.permission, changes)
+        enrol = principal.factor is Factor.ENROL
+        # A session that has not given its second factor's code reaches nothing yet.
+        if problem is not None and principal.via == "session":
+            raise SecondFactorRequired(problem, enrol=enrol)
         if (
             principal.must_change_password
             and principal.via == "session"
@@ -149,6 +150,14 @@ class Admits:
                 f"the {principal.role} role is not admitted here "
                 f"(admitted: {', '.join(sorted(self.roles))})"
             )
+        if problem is not None:  # a token that has sent no code lately, for a guarded change
+            get_authenticator(request).refused(
+                caller.call(db, runtime),
+                request.url.path,
+                {"method": request.method, "second_factor": principal.factor.value},
+            )
+            db.commit()
+            raise SecondFactorRequired(problem, enrol=enrol)
         return caller
 
 
@@ -179,6 +188,18 @@ Requester = Annotated[Caller, admits(Permission.REQUEST_ACCESS)]
 Decider = Annotated[Caller, admits(Permission.DECIDE_ACCESS)]
 Reviewer = Annotated[Caller, admits(Permission.REVIEW_FOOTAGE)]
 HealthViewer = Annotated[Caller, admits(Permission.VIEW_HEALTH)]
+
+
+def signing_in(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    """Admits any signed-in caller, one whose second factor is still to be given included.
+
+    Only the routes that take that code or enrol that factor use it: every other route admits
+    through `Admits`, which sends such a caller here first.
+    """
+    return principal
+
+
+SigningIn = Annotated[Principal, Depends(signing_in)]
 
 
 def public() -> None:

@@ -14,7 +14,8 @@ in one place and `cli` into an exit code in one place.
     ├── Conflict           the object exists already, or its state does not allow the action
     ├── Unauthenticated    no credentials, or credentials that do not check out
     ├── Forbidden          authenticated, but the role is not admitted here
-    │   └── PasswordChangeRequired   signed in with a one-time password: change it first
+    │   ├── PasswordChangeRequired   signed in with a one-time password: change it first
+    │   └── SecondFactorRequired     the act needs a code from the caller's authenticator
     ├── PolicyViolation    a legal rule refuses the action
     ├── TamperDetected     stored data does not match its hash or signature
     └── StorageError       the blob store or disk refused: full, unreachable, blob missing
@@ -86,3 +87,11 @@ class StorageError(CustosError):
 
 class PasswordChangeRequired(Forbidden):
     """The caller signed in with a one-time password and must choose their own first."""
+
+
+class SecondFactorRequired(Forbidden):
+    """The caller must give a code of their second factor (or enrol one) before this."""
+
+    def __init__(self, message: str, enrol: bool = False) -> None:
+        super().__init__(message)
+        self.enrol = enrol

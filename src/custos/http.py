@@ -70,7 +70,8 @@ class ErrorOut(BaseModel):
 
     error: str = Field(
         description="A stable code: invalid_input, policy_violation, unauthenticated, "
-        "forbidden, password_change_required, not_found, conflict, storage_error, ...",
+        "forbidden, password_change_required, second_factor_required, not_found, conflict, "
+        "storage_error, ...",
         examples=["not_found"],
     )
     detail: str = Field(description="What went wrong, in words meant for a person.")
@@ -83,8 +84,9 @@ class ErrorOut(BaseModel):
 # What each error status means, for the OpenAPI document.
 ERROR_STATUSES: dict[int, str] = {
     401: "No credentials, or credentials that do not check out (`WWW-Authenticate: Bearer`).",
-    403: "Signed in, but the role is not admitted here (or a one-time password must be "
-    "changed first).",
+    403: "Signed in, but the role is not admitted here, a one-time password must be changed "
+    "first, a code of the second factor must be sent first, or a form did not come from this "
+    "site.",
     404: "What the request names does not exist.",
     409: "It exists already, or its state does not allow this.",
     422: "Invalid input (a value out of range, malformed, missing), or refused by a rule of the "

@@ -107,6 +107,66 @@ def check_separation_of_duties(table: Mapping[Permission, frozenset[Role]]) -> N
 check_separation_of_duties(PERMISSION_ROLES)
 
 
+# Acts that decide over footage or over who may reach it: deciding requests and grants, keeping
+# footage past its erasure, changing accounts and confirming account changes. An insider who
+# learns the password of one who may do them must still hold that person's authenticator.
+SECOND_FACTOR_PERMISSIONS: frozenset[Permission] = frozenset(
+    {
+        Permission.DECIDE_ACCESS,
+        Permission.MANAGE_HOLDS,
+        Permission.MANAGE_USERS,
+        Permission.CONFIRM_ACCOUNT_CHANGES,
+    }
+)
+
+
+def second_factor_roles(
+    table: Mapping[Permission, frozenset[Role]] = PERMISSION_ROLES,
+) -> frozenset[Role]:
+    """The roles the table admits to any act that needs a second factor: they enrol one."""
+    return frozenset().union(*(table[permission] for permission in SECOND_FACTOR_PERMISSIONS))
+
+
+SECOND_FACTOR_ROLES = second_factor_roles()
+
+
+class Factor(StrEnum):
+    """Where a credential stands with the second factor its account may need.
+
+    A session gives its code once, at sign-in; an API token gives one to act for a short while.
+    """
+
+    NOT_NEEDED = "not_needed"  # the role needs none
+    ENROL = "enrol"  # the account has none yet: a session may only enrol one
+    CODE = "code"  # enrolled, and this credential has not given a code (or not lately)
+    GIVEN = "given"  # this credential has given a code
+
+
+def second_factor_problem(
+    factor: Factor, via: str, permission: Permission, changes: bool
+) -> str | None:
+    """Why a credential may not use a route now for want of its second factor, or None.
+
+    A session whose account needs a factor reaches nothing until it has given its code (or
+    enrolled one). Any credential needs a code given before it changes anything that
+    `SECOND_FACTOR_PERMISSIONS` guards; an API token gives one for a while.
+    """
+    if via == "session" and factor is Factor.ENROL:
+        return "set up your second factor first: an authenticator app's code is needed here"
+    if via == "session" and factor is Factor.CODE:
+        return "enter the code from your authenticator app to finish signing in"
+    if not changes or permission not in SECOND_FACTOR_PERMISSIONS:
+        return None
+    if factor is Factor.ENROL:
+        return "this needs a second factor: sign in on the web and set one up first"
+    if factor is Factor.CODE:
+        return (
+            "this needs a second factor: send a code from your authenticator app to "
+            "POST /api/me/second-factor first"
+        )
+    return None
+
+
 def admitted_roles(permission: Permission) -> frozenset[Role]:
     """The roles a permission admits."""
     return PERMISSION_ROLES[permission]

@@ -36,7 +36,7 @@ from custos.context import Call, Principal
 from custos.permissions import Role
 from custos.users import service as users
 from custos.users.policy import RequestStatus
-from helpers import CHEAP_PASSWORDS, audit_events, bearer, call_of, investigator
+from helpers import CHEAP_PASSWORDS, audit_events, bearer, call_of, investigator, page_client
 
 from .conftest import Scene
 
@@ -55,9 +55,7 @@ class Attempts:
 
     def client(self) -> TestClient:
         """A browser of the admin's own (cookies of its own)."""
-        client = TestClient(
-            self.app, base_url="https://testserver", follow_redirects=False, headers=ORIGIN
-        )
+        client = page_client(self.app)
         self.clients.append(client.__enter__())
         return client
 
@@ -158,7 +156,7 @@ def test_one_admin_alone_never_receives_a_byte_of_video(
     segment = scene.segments[0]
 
     # The footage is there to be had: its holder, with his own password, plays it.
-    holder = TestClient(app, base_url="https://testserver", follow_redirects=False, headers=ORIGIN)
+    holder = page_client(app)
     with holder:
         assert holder.post("/login", data={"name": "ivan", "password": OWN}).status_code == 303
         _url, _ = _video_urls(grants[0], segment)[1]

@@ -19,7 +19,6 @@ from datetime import UTC, datetime, timedelta
 
 import av
 import pytest
-from fastapi.testclient import TestClient
 
 from custos.access import service as access
 from custos.access.policy import Window
@@ -37,6 +36,7 @@ from helpers import (
     RtspCamera,
     audit_events,
     call_of,
+    page_client,
     register_camera,
     wait_for,
 )
@@ -152,7 +152,7 @@ def test_a_minute_of_footage_reviewed_while_two_cameras_record_loses_nothing(
     gate, yard = "gate", "yard"
     for name in (gate, yard):
         register_camera(runtime, name, rtsp_camera("tcp").url, segment_seconds=SEGMENT_SECONDS)
-    client = TestClient(create_app(runtime), base_url="https://testserver", follow_redirects=False)
+    client = page_client(create_app(runtime))
     signed_in = client.post("/login", data={"name": "ivan", "password": PASSWORD, "next": "/cases"})
     assert signed_in.status_code == 303, signed_in.text
 

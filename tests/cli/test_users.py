@@ -16,7 +16,7 @@ from custos.permissions import Role
 from custos.setup import open_runtime
 from custos.users import policy
 from custos.users import service as users
-from helpers import CHEAP_PASSWORDS, call_of, custos
+from helpers import CHEAP_PASSWORDS, call_of, custos, enrol_factor
 
 
 def test_users(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -153,3 +153,30 @@ def test_the_shell_creates_accounts_near_footage_at_once_and_decides_waiting_cha
     code, out, _ = custos(capsys, "user", "requests", "--all")
     assert "confirmed" in out
     assert "refused" in out
+
+
+def test_the_shell_removes_a_lost_second_factor(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    custos(capsys, "init")
+    custos(capsys, "user", "add", "anna", "--role", "approver")
+    runtime = open_runtime(load_settings())
+    try:
+        with runtime.sessions() as session:
+            enrol_factor(session, runtime.clock, runtime.sealer, "anna")
+    finally:
+        runtime.close()
+    code, out, _ = custos(capsys, "user", "list")
+    assert code == 0
+    assert "enrolled" in out
+    code, out, _ = custos(capsys, "user", "reset-factor", "anna")
+    assert code == 0
+    assert "a new one is set up at the next sign-in" in out
+    code, out, _ = custos(capsys, "user", "list", "--json")
+    assert {u["name"]: u["second_factor"] for u in json.loads(out)} == {
+        "admin": False,
+        "anna": False,
+    }
+    code, _, err = custos(capsys, "user", "reset-factor", "anna")
+    assert code == 6
+    assert "no second factor to remove" in err

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from custos.permissions import PERMISSION_ROLES, Permission, Role
+from custos.permissions import PERMISSION_ROLES, Factor, Permission, Role
 from custos.users import policy
 from custos.users.policy import Key, Scope, Throttle
 
@@ -263,6 +263,8 @@ def test_the_guarded_roles_are_those_near_footage_and_those_who_confirm() -> Non
         (Kind.RESET, Role.INVESTIGATOR, True, True, True),
         (Kind.RESET, Role.ADMIN, True, True, True),
         (Kind.RESET, Role.AUDITOR, False, True, True),
+        (Kind.RESET_FACTOR, Role.APPROVER, True, False, True),
+        (Kind.RESET_FACTOR, Role.ADMIN, True, False, True),
     ],
 )
 def test_how_each_change_is_made(
@@ -278,6 +280,7 @@ def test_how_each_change_is_made(
         (Kind.ROLE, Role.APPROVER, True, "giving an account the approver role"),
         (Kind.ENABLE, Role.OPERATOR, True, "enabling an account with the operator role"),
         (Kind.RESET, Role.DPO, True, "resetting the password of an account with the dpo role"),
+        (Kind.RESET_FACTOR, Role.APPROVER, True, "removing the second factor of an account"),
         (Kind.CREATE, Role.AUDITOR, True, None),
         (Kind.ROLE, Role.AUDITOR, True, None),
         # The server's shell stands outside the rule: it makes the first accounts.
@@ -411,3 +414,59 @@ def test_a_lone_admin_never_holds_the_password_of_an_account_near_footage(
     for name, account in accounts.items():
         if account.role in GUARDED:
             assert not account.known, name
+
+
+# --- the second factor ------------------------------------------------------------------------
+
+
+def test_the_roles_that_decide_hold_a_second_factor() -> None:
+    holders = {role for role in Role if policy.needs_second_factor(role)}
+    assert holders == {Role.APPROVER, Role.ADMIN, Role.DPO}
+
+
+@pytest.mark.parametrize(
+    ("role", "enrolled", "given", "factor"),
+    [
+        (Role.INVESTIGATOR, False, False, Factor.NOT_NEEDED),
+        (Role.AUDITOR, True, True, Factor.NOT_NEEDED),
+        (Role.APPROVER, False, False, Factor.ENROL),
+        (Role.APPROVER, False, True, Factor.ENROL),
+        (Role.ADMIN, True, False, Factor.CODE),
+        (Role.DPO, True, True, Factor.GIVEN),
+    ],
+)
+def test_where_a_credential_stands(role: Role, enrolled: bool, given: bool, factor: Factor) -> None:
+    assert policy.factor_of(role, enrolled, given) is factor
+
+
+@pytest.mark.parametrize(
+    ("code", "ok"),
+    [
+        ("123456", True),
+        (" 123 456 ", True),
+        ("12345", False),
+        ("1234567", False),
+        ("12a456", False),
+    ],
+)
+def test_the_shape_of_a_code(code: str, ok: bool) -> None:
+    assert (policy.code_problem(code) is None) == ok
+
+
+@given(st.integers(min_value=1, max_value=10**9), st.none() | st.integers(0, 10**9 + 5))
+def test_a_code_is_accepted_near_its_step_and_never_twice(now: int, last: int | None) -> None:
+    accepted = policy.steps_accepted(now, last)
+    assert all(abs(step - now) <= policy.CODE_DRIFT for step in accepted)
+    # Only steps after the last one used: a code overheard after it was used is spent.
+    assert all(last is None or step > last for step in accepted)
+    assert (now in accepted) == (last is None or now > last)
+    assert accepted == sorted(accepted, key=lambda step: abs(step - now))
+
+
+def test_a_token_acts_on_its_code_for_a_quarter_of_an_hour() -> None:
+    given_at = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    assert policy.token_factor_until(given_at) == given_at + timedelta(minutes=15)
+
+
+def test_the_fifth_wrong_code_ends_the_credential() -> None:
+    assert [policy.ends_after_failure(n) for n in range(1, 7)] == [False] * 4 + [True] * 2

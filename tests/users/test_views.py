@@ -16,7 +16,7 @@ from custos.context import Call, Principal
 from custos.permissions import Role
 from custos.users import policy
 from custos.users import service as users
-from helpers import CHEAP_PASSWORDS, audit_events, bearer
+from helpers import CHEAP_PASSWORDS, audit_events, bearer, page_client
 
 ATTACKER = ("198.51.100.7", 40000)
 REAL_USER = ("192.0.2.10", 40000)
@@ -29,13 +29,7 @@ def at(app: FastAPI) -> Iterator[Callable[[tuple[str, int]], TestClient]]:
     opened: list[TestClient] = []
 
     def _client(address: tuple[str, int]) -> TestClient:
-        client = TestClient(
-            app,
-            base_url="https://testserver",
-            follow_redirects=False,
-            client=address,
-            headers={"Origin": "https://testserver"},
-        )
+        client = page_client(app, client=address)
         opened.append(client.__enter__())
         return client
 
@@ -148,16 +142,15 @@ def test_changing_the_password_signs_out_every_other_browser_and_token(
 # --- account changes that wait for a second person ------------------------------------------
 
 
-def _token_of(call: Call, name: str, role: Role) -> dict[str, str]:
-    """Bearer headers of a person holding an account of `role`."""
-    users.create_user(call, name=name, role=role, with_password=False, passwords=CHEAP_PASSWORDS)
-    return bearer(users.issue_token(call, name)[0])
+def _token_of(make_user: Callable[..., tuple[str, str]], name: str, role: Role) -> dict[str, str]:
+    """Bearer headers of a person holding an account of `role` (with a code given lately)."""
+    return bearer(make_user(role, name)[1])
 
 
 def test_a_change_near_footage_is_202_and_only_its_confirmer_sees_the_password(
-    client: TestClient, call: Call, db: Session
+    client: TestClient, call: Call, db: Session, make_user: Callable[..., tuple[str, str]]
 ) -> None:
-    ada, dora = _token_of(call, "ada", Role.ADMIN), _token_of(call, "dora", Role.DPO)
+    ada, dora = _token_of(make_user, "ada", Role.ADMIN), _token_of(make_user, "dora", Role.DPO)
     asked = client.post("/api/users", headers=ada, json={"name": "ivan", "role": "investigator"})
     assert asked.status_code == 202, asked.text
     body = asked.json()
@@ -191,9 +184,9 @@ def test_a_change_near_footage_is_202_and_only_its_confirmer_sees_the_password(
 
 
 def test_role_changes_resets_and_enabling_over_the_api(
-    client: TestClient, call: Call, db: Session
+    client: TestClient, call: Call, db: Session, make_user: Callable[..., tuple[str, str]]
 ) -> None:
-    ada, bea = _token_of(call, "ada", Role.ADMIN), _token_of(call, "bea", Role.ADMIN)
+    ada, bea = _token_of(make_user, "ada", Role.ADMIN), _token_of(make_user, "bea", Role.ADMIN)
     _account(call, "sam", Role.AUDITOR)
     _account(call, "ivan", Role.INVESTIGATOR)
     # Taking power away, and an auditor's reset, are made at once.
@@ -240,7 +233,7 @@ def test_the_holder_reads_who_reset_the_password_in_their_own_account(
     make_user: Callable[..., tuple[str, str]],
 ) -> None:
     _account(call, "ivan", Role.INVESTIGATOR)
-    ada, dora = _token_of(call, "ada", Role.ADMIN), _token_of(call, "dora", Role.DPO)
+    ada, dora = _token_of(make_user, "ada", Role.ADMIN), _token_of(make_user, "dora", Role.DPO)
     here = at(REAL_USER)
     asked = here.post("/api/users/ivan/reset-password", headers=ada)
     assert asked.status_code == 202
@@ -256,9 +249,9 @@ def test_the_holder_reads_who_reset_the_password_in_their_own_account(
 
 
 def test_the_asker_never_sees_a_one_time_password_and_cannot_confirm_their_own_request(
-    client: TestClient, call: Call, db: Session
+    client: TestClient, call: Call, db: Session, make_user: Callable[..., tuple[str, str]]
 ) -> None:
-    ada, dora = _token_of(call, "ada", Role.ADMIN), _token_of(call, "dora", Role.DPO)
+    ada, dora = _token_of(make_user, "ada", Role.ADMIN), _token_of(make_user, "dora", Role.DPO)
     _account(call, "ivan", Role.INVESTIGATOR)
     _account(call, "sam", Role.AUDITOR)
     _account(call, "olga", Role.OPERATOR)

@@ -36,9 +36,9 @@ from custos.cases import holds as case_holds
 from custos.cases import service as cases
 from custos.clock import FrozenClock
 from custos.context import Actor, Call
-from custos.deps import Admits, public
+from custos.deps import Admits, public, signing_in
 from custos.errors import Unauthenticated
-from custos.permissions import Role
+from custos.permissions import SECOND_FACTOR_ROLES, Role
 from custos.profile import load_profile
 from custos.recording.media import SegmentFile, make_clip
 from custos.recording.service import CameraFeed, SegmentWriter
@@ -46,9 +46,19 @@ from custos.retention import emergency, holds, incidents
 from custos.retention.pressure import ExhaustionGate
 from custos.retention.service import SegmentPlanner
 from custos.runtime import Runtime
+from custos.users import factor
 from custos.users import policy as account_rules
 from custos.users import service as users
-from helpers import CHEAP_PASSWORDS, audit_events, bearer, call_of, investigator, segments_of
+from helpers import (
+    CHEAP_PASSWORDS,
+    audit_events,
+    bearer,
+    call_of,
+    code_now,
+    enrol_factor,
+    investigator,
+    segments_of,
+)
 
 ALL = frozenset(Role)
 ADMIN = frozenset({Role.ADMIN})
@@ -142,6 +152,31 @@ def _user(ctx: Ctx, active: bool = True) -> str:
     if not active:
         users.set_active(call_of(ctx.db, ctx.clock), name, False)
     return name
+
+
+def _user_with_factor(ctx: Ctx) -> str:
+    """An approver whose authenticator is set up."""
+    name = f"matrix-approver-{next(_names)}"
+    users.create_user(
+        call_of(ctx.db, ctx.clock), name=name, role=Role.APPROVER, passwords=CHEAP_PASSWORDS
+    )
+    enrol_factor(ctx.db, ctx.clock, ctx.runtime.sealer, name)
+    return name
+
+
+def _fresh_code(ctx: Ctx, enrolled: bool) -> str:
+    """The code the caller's authenticator shows now, its factor set up anew: enrolled, or
+    waiting for its first code. Callers without a factor send a code of the right shape."""
+    if ctx.caller is None or ctx.role not in SECOND_FACTOR_ROLES:
+        return "123456"
+    user = users.get_user(ctx.db, ctx.caller)
+    factor.remove(user)
+    ctx.db.commit()
+    secret = enrol_factor(ctx.db, ctx.clock, ctx.runtime.sealer, ctx.caller)
+    if not enrolled:
+        user.totp_enrolled_at = None
+        ctx.db.commit()
+    return code_now(secret, ctx.clock)
 
 
 def _locked_user(ctx: Ctx) -> str:
@@ -476,6 +511,9 @@ class Route:
     roles: frozenset[Role] | None  # None: public
     build: Callable[[Ctx], Request] = field(default=lambda ctx: Request(""))
     page: bool = False
+    # The admitted roles the request can succeed for (None: all of them); the others are
+    # answered 409, as the route does not apply to them.
+    applies: frozenset[Role] | None = None
 
     def request(self, ctx: Ctx) -> Request:
         built = self.build(ctx)
@@ -490,6 +528,37 @@ ROUTES: list[Route] = [
     Route("GET", "/login", None, page=True),
     Route("POST", "/login", None, _login_form, page=True),
     Route("POST", "/logout", None, page=True),
+    # the second factor: any signed-in caller, before the code is given too; it applies to the
+    # roles that hold one (the others are answered 409: there is no factor to give)
+    Route("GET", "/login/code", ALL, page=True),
+    Route(
+        "POST",
+        "/login/code",
+        ALL,
+        lambda ctx: Request("/login/code", data={"code": _fresh_code(ctx, enrolled=True)}),
+        page=True,
+        applies=SECOND_FACTOR_ROLES,
+    ),
+    Route("GET", "/account/second-factor", ALL, page=True),
+    Route(
+        "POST",
+        "/account/second-factor",
+        ALL,
+        lambda ctx: Request(
+            "/account/second-factor", data={"code": _fresh_code(ctx, enrolled=False)}
+        ),
+        page=True,
+        applies=SECOND_FACTOR_ROLES,
+    ),
+    Route(
+        "POST",
+        "/api/me/second-factor",
+        ALL,
+        lambda ctx: Request(
+            "/api/me/second-factor", json={"code": _fresh_code(ctx, enrolled=True)}
+        ),
+        applies=SECOND_FACTOR_ROLES,
+    ),
     # own account
     Route("GET", "/api/me", ALL),
     Route("POST", "/api/me/password", ALL, lambda ctx: _password_change(ctx, page=False)),
@@ -533,6 +602,12 @@ ROUTES: list[Route] = [
         "/api/users/{name}/reset-password",
         ADMIN,
         lambda ctx: Request(f"/api/users/{_user(ctx)}/reset-password"),
+    ),
+    Route(
+        "POST",
+        "/api/users/{name}/reset-factor",
+        ADMIN,
+        lambda ctx: Request(f"/api/users/{_user_with_factor(ctx)}/reset-factor"),
     ),
     Route(
         "POST",
@@ -643,6 +718,13 @@ ROUTES: list[Route] = [
         "/users/{name}/reset-password",
         ADMIN,
         lambda ctx: Request(f"/users/{_user(ctx)}/reset-password"),
+        page=True,
+    ),
+    Route(
+        "POST",
+        "/users/{name}/reset-factor",
+        ADMIN,
+        lambda ctx: Request(f"/users/{_user_with_factor(ctx)}/reset-factor"),
         page=True,
     ),
     # cameras: everyone reads the registry, admins and operators change it
@@ -1165,6 +1247,8 @@ def _declared(app: FastAPI) -> dict[tuple[str, str], frozenset[Role] | str | Non
             dependant = stack.pop()
             if isinstance(dependant.call, Admits):
                 found.append(dependant.call.roles)
+            elif dependant.call is signing_in:
+                found.append(ALL)
             elif dependant.call is public:
                 found.append(None)
             stack.extend(dependant.dependencies)
@@ -1263,7 +1347,9 @@ def test_role(
     token = _token_of(ctx, make_user, role)
     req = route.request(ctx)
     status, media_type = _call(client, route, req, bearer(token), follow=True)
-    if role in route.roles:
+    if role in route.roles and route.applies is not None and role not in route.applies:
+        assert status == 409, f"{role}: the route does not apply, yet {status}"
+    elif role in route.roles:
         assert 200 <= status < 300, f"{role} should be admitted, got {status}"
         # Footage leaves by one route only; test_footage_matrix tries it in every grant state.
         assert media_type.startswith("video/") == (route.path == VIDEO_ROUTE), media_type

@@ -68,6 +68,7 @@ def user_list(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json"
             ("name", lambda row: row.name),
             ("role", lambda row: row.role.value),
             ("state", lambda row: "active" if row.active else "disabled"),
+            ("second factor", lambda row: "enrolled" if row.second_factor else "-"),
             ("display name", lambda row: row.display_name),
             ("created", lambda row: row.created_at.strftime("%Y-%m-%d %H:%M")),
         ],
@@ -103,6 +104,17 @@ def user_reset_password(ctx: typer.Context, name: str) -> None:
     with opened(ctx) as runtime, runtime.sessions() as session:
         password = users.reset_password(call(runtime, session), name, passwords=runtime.passwords)
     out.print(f"one-time password for {name}: {password}")
+
+
+@app.command("reset-factor")
+def user_reset_factor(ctx: typer.Context, name: str) -> None:
+    """Remove an account's second factor (a lost phone): its sessions and tokens end, and it
+    sets up a new authenticator at its next sign-in."""
+    from custos.users import service as users
+
+    with opened(ctx) as runtime, runtime.sessions() as session:
+        users.remove_factor(call(runtime, session), name)
+    out.print(f"the second factor of {name} is removed; a new one is set up at the next sign-in")
 
 
 @app.command("role")

@@ -31,8 +31,19 @@ class User(Base):
     # they choose their own).
     password_reset_at: Mapped[datetime | None]
     password_reset_by: Mapped[str | None] = mapped_column(sa.String(300))
+    # The second factor (TOTP): its seed sealed under the key-encryption key (nonce, wrapped
+    # data key and ciphertext, `users.factor`), never in the clear; enrolled once a first code
+    # made from it was given. The last time step whose code was used: no code is used twice.
+    totp_sealed: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    totp_enrolled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
+
+    @property
+    def second_factor(self) -> bool:
+        """Whether the account has enrolled an authenticator."""
+        return self.totp_enrolled_at is not None
 
 
 class ApiToken(Base):
@@ -47,6 +58,9 @@ class ApiToken(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    # Until when a code of the second factor sent with this token lets it make guarded changes.
+    second_factor_until: Mapped[datetime | None]
+    code_failures: Mapped[int] = mapped_column(default=0)
 
     user: Mapped[User] = relationship(back_populates="tokens")
 
@@ -63,6 +77,9 @@ class LoginSession(Base):
     expires_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
     client_address: Mapped[str | None] = mapped_column(sa.String(64))
+    # When this session gave its second factor's code (None: not yet, or not needed).
+    second_factor_at: Mapped[datetime | None]
+    code_failures: Mapped[int] = mapped_column(default=0)
 
     user: Mapped[User] = relationship()
 

@@ -26,6 +26,8 @@ from enum import StrEnum
 from custos.permissions import (
     FOOTAGE_PERMISSIONS,
     PERMISSION_ROLES,
+    SECOND_FACTOR_ROLES,
+    Factor,
     Permission,
     Role,
 )
@@ -202,6 +204,66 @@ def after_successful_sign_in(name: str, address: str) -> dict[Key, Throttle]:
     return {keys_of(name, address)[Scope.ACCOUNT]: CLEAR}
 
 
+# --- the second factor ------------------------------------------------------------------------
+#
+# Approvers, admins and data protection officers (the roles `permissions.SECOND_FACTOR_ROLES`
+# admits to deciding over footage or accounts) hold a TOTP authenticator (RFC 6238: six
+# digits, a new code every 30 seconds). They enrol it at their first sign-in; from then on a
+# session is opened by the password *and* a code, and an API token acts on those decisions
+# only for TOKEN_FACTOR_WINDOW after a code was sent with it.
+#
+#     a code          is accepted for the time step it was made in and CODE_DRIFT steps either
+#                     side (a phone's clock may be half a minute off), and only once: a step at
+#                     or before the last one used is refused, so an overheard code is spent
+#     wrong codes     CODE_FAILURES of them end the session (or revoke the token) they were sent
+#                     with: the password, itself throttled, must be given again
+
+CODE_DIGITS = 6
+CODE_PERIOD = 30  # seconds a code lasts
+CODE_DRIFT = 1  # steps either side of the present one that are accepted
+CODE_FAILURES = 5  # wrong codes a session or token may send before it ends
+TOKEN_FACTOR_WINDOW = timedelta(minutes=15)
+
+CODE_PATTERN = re.compile(rf"^\d{{{CODE_DIGITS}}}$")
+
+
+def needs_second_factor(role: Role) -> bool:
+    """Whether accounts of `role` hold a second factor."""
+    return role in SECOND_FACTOR_ROLES
+
+
+def factor_of(role: Role, enrolled: bool, given: bool) -> Factor:
+    """Where a credential of an account stands: `given` says its code was given (lately)."""
+    if not needs_second_factor(role):
+        return Factor.NOT_NEEDED
+    if not enrolled:
+        return Factor.ENROL
+    return Factor.GIVEN if given else Factor.CODE
+
+
+def code_problem(code: str) -> str | None:
+    """Why `code` cannot be a code at all (before any is computed), or None."""
+    if not CODE_PATTERN.match(code.strip().replace(" ", "")):
+        return f"a code is {CODE_DIGITS} digits, as the authenticator app shows it"
+    return None
+
+
+def steps_accepted(now_step: int, last_used: int | None) -> list[int]:
+    """The time steps whose code is accepted at `now_step`, nearest first; spent ones left out."""
+    steps = [now_step, *(now_step + d for k in range(1, CODE_DRIFT + 1) for d in (-k, k))]
+    return [step for step in steps if last_used is None or step > last_used]
+
+
+def token_factor_until(given_at: datetime) -> datetime:
+    """Until when an API token that sent a code at `given_at` may make guarded changes."""
+    return given_at + TOKEN_FACTOR_WINDOW
+
+
+def ends_after_failure(failures: int) -> bool:
+    """Whether a session or token that has now sent `failures` wrong codes ends."""
+    return failures >= CODE_FAILURES
+
+
 # --- four eyes on every power over footage --------------------------------------------------
 #
 # One administrator must not be able to reach footage alone: not by making an investigator and
@@ -214,7 +276,7 @@ def after_successful_sign_in(name: str, address: str) -> dict[Key, Throttle]:
 #                      data protection officer): a lone admin who could make a second admin or
 #                      a DPO would be a second person of their own making
 #     changes          creating such an account, giving an account such a role, enabling such
-#                      an account again, resetting its password
+#                      an account again, resetting its password or removing its second factor
 #     confirmed by     an admin or the DPO who is neither the one who asked nor the account
 #                      concerned; the server's shell, which stands outside the rule (whoever
 #                      holds it holds the key file and the database too)
@@ -231,6 +293,7 @@ class ChangeKind(StrEnum):
     ROLE = "role"  # an existing account given another role
     ENABLE = "enable"  # a disabled account enabled again
     RESET = "reset_password"  # a new one-time password for an account
+    RESET_FACTOR = "reset_factor"  # the second factor removed: enrolled anew at next sign-in
 
 
 class RequestStatus(StrEnum):
@@ -286,6 +349,8 @@ def plan_of(kind: ChangeKind, role: Role) -> Plan:
         return Plan(confirm=guarded, new_password=guarded, end_credentials=guarded)
     if kind is ChangeKind.ENABLE:
         return Plan(confirm=guarded, new_password=False, end_credentials=False)
+    if kind is ChangeKind.RESET_FACTOR:
+        return Plan(confirm=guarded, new_password=False, end_credentials=True)
     return Plan(confirm=guarded, new_password=True, end_credentials=True)
 
 
@@ -294,6 +359,7 @@ DESCRIBED = {
     ChangeKind.ROLE: "giving an account the {role} role",
     ChangeKind.ENABLE: "enabling an account with the {role} role",
     ChangeKind.RESET: "resetting the password of an account with the {role} role",
+    ChangeKind.RESET_FACTOR: "removing the second factor of an account with the {role} role",
 }
 
 

@@ -48,6 +48,10 @@ class UserOut(BaseModel):
     role: Role
     active: bool
     created_at: datetime
+    second_factor: bool = Field(
+        description="Whether the account has enrolled an authenticator (approvers, admins and "
+        "data protection officers must)."
+    )
 
 
 class MeOut(UserOut):
@@ -196,3 +200,20 @@ class PasswordChange(BaseModel):
 
     current_password: str
     new_password: str
+
+
+class CodeGive(BaseModel):
+    """A code of the caller's authenticator app."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=16, examples=["492039"])
+
+
+class CodeGiven(BaseModel):
+    """A code accepted for the credential it came with."""
+
+    until: datetime | None = Field(
+        description="Until when this API token may make changes that need a second factor "
+        "(null for a browser session: it gave its code at sign-in, for its life)."
+    )

@@ -37,7 +37,7 @@ from custos.errors import (
 )
 from custos.passwords import Passwords
 from custos.permissions import Role
-from custos.users import policy
+from custos.users import factor, policy
 from custos.users.models import AccountRequest, ApiToken, LoginSession, LoginThrottle, User
 from custos.users.policy import ChangeKind, Key, RequestStatus, Scope, Throttle
 
@@ -423,6 +423,8 @@ def _check_change(call: Call, kind: ChangeKind, user: User, role: Role) -> None:
             raise Conflict(f"'{user.name}' has the {role.value} role already")
     if kind is ChangeKind.ENABLE and user.active:
         raise Conflict(f"'{user.name}' is enabled already")
+    if kind is ChangeKind.RESET_FACTOR and user.totp_sealed is None:
+        raise Conflict(f"'{user.name}' has no second factor to remove")
 
 
 def make_or_ask(
@@ -549,7 +551,35 @@ def _make(
     if kind is ChangeKind.ENABLE:
         _enable(call, user, details)
         return user, None
+    if kind is ChangeKind.RESET_FACTOR:
+        _remove_factor(call, user, details)
+        return user, None
     return user, _reset(call, user, passwords, details, told)
+
+
+def _remove_factor(call: Call, user: User, details: dict[str, object] | None = None) -> None:
+    """Forget the account's second factor and end its sessions and tokens: whoever holds the
+    account enrols a new one at the next sign-in."""
+    factor.remove(user)
+    ended, revoked = _end_sessions(call.session, user, call.clock.now(), revoke_tokens=True)
+    _audit_change(
+        call,
+        "user.second_factor_removed",
+        user.name,
+        {"sessions_ended": ended, "tokens_revoked": revoked, **(details or {})},
+    )
+
+
+def remove_factor(call: Call, name: str) -> User:
+    """Remove an account's second factor at once (the server's shell; a signed-in caller asks
+    through `make_or_ask`)."""
+    session = call.session
+    user = get_user(session, name)
+    _refuse_alone(call, ChangeKind.RESET_FACTOR, user.role)
+    _check_change(call, ChangeKind.RESET_FACTOR, user, user.role)
+    _remove_factor(call, user)
+    session.commit()
+    return user
 
 
 def list_requests(session: Session, status: RequestStatus | None = None) -> list[AccountRequest]:
@@ -636,6 +666,8 @@ def confirm_request(call: Call, request_id: int, *, passwords: Passwords) -> Con
             )
         if asked.kind is ChangeKind.ENABLE and user.active:
             raise Conflict(f"'{user.name}' is enabled already: refuse the request")
+        if asked.kind is ChangeKind.RESET_FACTOR and user.totp_sealed is None:
+            raise Conflict(f"'{user.name}' has no second factor any more: refuse the request")
     asker = asked.asked_by
     told = f"asked by {asker.name} ({asker.role.value}), confirmed by {_who(call.actor)}"
     made, password = _make(
@@ -898,6 +930,7 @@ def login(
         via="session",
         must_change_password=user.must_change_password,
         credential_id=opened.id,
+        factor=factor.factor_of(user, given=False),
     )
     told = (
         {"told": f"password reset at {user.password_reset_at} by {user.password_reset_by}"}
@@ -1037,6 +1070,7 @@ def principal_from_cookie(session: Session, clock: Clock, cookie: str) -> Princi
         via="session",
         must_change_password=row.user.must_change_password,
         credential_id=row.id,
+        factor=factor.session_factor(row),
     )
 
 
@@ -1045,9 +1079,8 @@ def principal_from_token(session: Session, clock: Clock, token: str) -> Principa
     if not token.startswith(TOKEN_PREFIX):
         raise Unauthenticated("malformed API token")
     row = session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _digest(token)))
-    if row is None or not policy.token_live(
-        row.created_at, row.expires_at, row.revoked_at, clock.now()
-    ):
+    now = clock.now()
+    if row is None or not policy.token_live(row.created_at, row.expires_at, row.revoked_at, now):
         raise Unauthenticated("the API token is unknown, revoked or expired")
     if not row.user.active:
         raise Unauthenticated("the account is disabled")
@@ -1057,6 +1090,7 @@ def principal_from_token(session: Session, clock: Clock, token: str) -> Principa
         role=row.user.role,
         via="token",
         credential_id=row.id,
+        factor=factor.token_factor(row, now),
     )
 
 

@@ -12,13 +12,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from custos.deps import AccountConfirmer, DbSession, OwnAccount, RuntimeDep, UserManager
+from custos.deps import (
+    AccountConfirmer,
+    DbSession,
+    OwnAccount,
+    RuntimeDep,
+    SigningIn,
+    UserManager,
+    client_address,
+)
 from custos.http import Id, answers
-from custos.users import service
+from custos.users import factor, service
 from custos.users.models import User
 from custos.users.policy import ChangeKind, RequestStatus
 from custos.users.schemas import (
@@ -26,6 +34,8 @@ from custos.users.schemas import (
     AccountOut,
     AccountRefusal,
     AccountRequestOut,
+    CodeGive,
+    CodeGiven,
     LockoutLift,
     LockoutOut,
     LockoutsLifted,
@@ -63,6 +73,28 @@ def change_password(
         passwords=runtime.passwords,
     )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/me/second-factor", response_model=CodeGiven, responses=answers(409))
+def give_code(
+    body: CodeGive, request: Request, db: DbSession, runtime: RuntimeDep, principal: SigningIn
+) -> CodeGiven:
+    """Send a code of the caller's authenticator app.
+
+    An API token may then make changes that need a second factor (decisions on access, holds,
+    account changes) for 15 minutes. A browser session gives its code when it signs in. A code
+    is used once; five wrong ones revoke the token (or end the session). 409 when the account
+    has no authenticator enrolled: that is done on the web, at sign-in.
+    """
+    given = factor.give_code(
+        db,
+        runtime.clock,
+        principal,
+        principal.actor(client_address(request)),
+        body.code,
+        sealer=runtime.sealer,
+    )
+    return CodeGiven(until=given.until)
 
 
 @router.post(
@@ -203,6 +235,18 @@ def reset_password(
         return waiting
     assert changed.password is not None
     return PasswordIssued(password=changed.password)
+
+
+@router.post("/users/{name}/reset-factor", response_model=UserOut, responses=ASKED)
+def reset_factor(
+    name: str, db: DbSession, runtime: RuntimeDep, caller: UserManager
+) -> UserOut | Response:
+    """Remove an account's second factor (a lost phone), or ask for it (202) when its role
+    needs a second person. The account's sessions and tokens end; it enrols anew at sign-in."""
+    changed = service.make_or_ask(
+        caller.call(db, runtime), ChangeKind.RESET_FACTOR, name, passwords=runtime.passwords
+    )
+    return _waiting(changed) or UserOut.model_validate(changed.user)
 
 
 @router.get("/account-requests", response_model=list[AccountRequestOut])

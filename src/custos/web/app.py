@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from importlib import resources
 
 import sqlalchemy as sa
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -25,7 +25,7 @@ from custos.retention import views as retention_views
 from custos.runtime import Runtime
 from custos.users import service as user_service
 from custos.users import views as user_views
-from custos.web import errors, pages
+from custos.web import csrf, errors, pages
 from custos.web.metrics import WebMetrics
 
 SECURITY_HEADERS = {
@@ -39,6 +39,9 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
+# Sent only on answers that went over TLS: a browser that saw it once never again asks this host
+# over plain HTTP (where a cookie or a form could be read or changed on the way), for a year.
+HSTS = "max-age=31536000"
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -49,6 +52,8 @@ def create_app(runtime: Runtime) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         description="Video monitoring with the law's guarantees enforced by the software.",
+        # Before any route: a change sent with a cookie must come from one of our pages.
+        dependencies=[Depends(csrf.check)],
     )
     app.state.runtime = runtime
     app.state.authenticator = user_service.Accounts()
@@ -63,6 +68,8 @@ def create_app(runtime: Runtime) -> FastAPI:
         response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        if request.url.scheme == "https":
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         return response
 
     metrics.install(app)

@@ -14,6 +14,7 @@ import http
 import json
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.dependencies.models import Dependant
@@ -24,7 +25,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from custos.deps import SAFE_METHODS, SESSION_COOKIE, Admits
+from custos.deps import SAFE_METHODS, SESSION_COOKIE, Admits, signing_in
 from custos.errors import (
     ConfigError,
     Conflict,
@@ -35,15 +36,20 @@ from custos.errors import (
     NotInitialised,
     PasswordChangeRequired,
     PolicyViolation,
+    SecondFactorRequired,
     StorageError,
     TamperDetected,
     Unauthenticated,
 )
 from custos.http import ERROR_STATUSES, ErrorOut
-from custos.web.navigation import page_of
+from custos.web import csrf
+from custos.web.navigation import HOME, page_of, safe_next
 from custos.web.templating import render
 
 SESSION_ENDED = "Your session ended; sign in again to go on."
+FORM_REFUSED = (
+    "This sign-in form had expired or did not come from this site. Type your password again."
+)
 
 STATUS: dict[type[CustosError], int] = {
     InvalidInput: 422,
@@ -66,6 +72,7 @@ CODES: dict[type[CustosError], str] = {
     Unauthenticated: "unauthenticated",
     Forbidden: "forbidden",
     PasswordChangeRequired: "password_change_required",
+    SecondFactorRequired: "second_factor_required",
     TamperDetected: "tamper_detected",
     StorageError: "storage_error",
     NotInitialised: "not_initialised",
@@ -183,6 +190,11 @@ def install(app: FastAPI) -> None:
         if wants_html(request):
             if isinstance(error, PasswordChangeRequired):
                 return RedirectResponse("/account", status_code=303)
+            if isinstance(error, SecondFactorRequired):
+                page = "/account/second-factor" if error.enrol else "/login/code"
+                return RedirectResponse(
+                    f"{page}?{urlencode({'next': page_of(request)})}", status_code=303
+                )
             if isinstance(error, Unauthenticated):
                 return _sign_in_again(request)
             return _error_page(request, status, error.message)
@@ -191,6 +203,25 @@ def install(app: FastAPI) -> None:
         return JSONResponse(
             _error_body(code_of(error), error.message, field), status_code=status, headers=headers
         )
+
+    @app.exception_handler(csrf.CrossSiteRefused)
+    async def _handle_cross_site(request: Request, error: CustosError) -> Response:
+        # The sign-in form whose cookie was lost (or never came from here) is shown again, as
+        # typed, with a fresh cookie: a person sees a form to send again, not a dead end.
+        if wants_html(request) and request.url.path == "/login":
+            typed = await request.form()
+            name, next_page = typed.get("name"), typed.get("next")
+            return render(
+                request,
+                "login.html",
+                status_code=403,
+                next=safe_next(next_page if isinstance(next_page, str) else HOME),
+                error=FORM_REFUSED,
+                notice=None,
+                principal=None,
+                name=name if isinstance(name, str) else "",
+            )
+        return _handle(request, error)
 
     @app.exception_handler(RequestValidationError)
     def _handle_invalid(request: Request, error: RequestValidationError) -> Response:
@@ -372,7 +403,10 @@ def describe(document: dict[str, Any], routes: Sequence[BaseRoute]) -> dict[str,
 
 
 def _admits(dependant: Dependant) -> bool:
-    return any(isinstance(sub.call, Admits) or _admits(sub) for sub in dependant.dependencies)
+    return any(
+        isinstance(sub.call, Admits) or sub.call is signing_in or _admits(sub)
+        for sub in dependant.dependencies
+    )
 
 
 def _takes_input(dependant: Dependant) -> bool:

@@ -7,10 +7,14 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 from starlette.responses import Response
 
 from custos.context import Principal
 from custos.permissions import Permission, is_admitted
+from custos.web import csrf
 
 templates = Jinja2Templates(directory=str(resources.files("custos.web") / "templates"))
 
@@ -20,9 +24,23 @@ def may(principal: Principal | None, permission: str) -> bool:
     return principal is not None and is_admitted(principal.role, Permission(permission))
 
 
+@pass_context
+def csrf_field(context: Context, sign_in: bool = False) -> Markup:
+    """The hidden input every form that sends a change carries (`custos.web.csrf`)."""
+    tokens: csrf.FormTokens = context["csrf"]
+    token = tokens.sign_in if sign_in else tokens.field
+    return Markup('<input type="hidden" name="{}" value="{}">').format(csrf.FIELD, token)
+
+
 templates.env.globals["may"] = may
+templates.env.globals["csrf_field"] = csrf_field
 
 
 def render(request: Request, template: str, /, status_code: int = 200, **context: Any) -> Response:
-    """Render `template` with `context`."""
-    return templates.TemplateResponse(request, template, context, status_code=status_code)
+    """Render `template` with `context`, and the tokens of its forms."""
+    tokens = csrf.FormTokens(request)
+    response = templates.TemplateResponse(
+        request, template, {**context, "csrf": tokens}, status_code=status_code
+    )
+    tokens.set_cookie(response, secure=request.app.state.runtime.settings.cookie_secure)
+    return response

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pyotp
 import pytest
 from playwright.sync_api import Browser
 
@@ -16,7 +17,14 @@ from custos.context import Principal
 from custos.permissions import Role
 from custos.retention import holds
 from custos.users import service as users
-from helpers import CHEAP_PASSWORDS, INVESTIGATOR, ServedCustos, call_of, register_camera
+from helpers import (
+    CHEAP_PASSWORDS,
+    INVESTIGATOR,
+    ServedCustos,
+    call_of,
+    own_account,
+    register_camera,
+)
 
 PASSWORD = "a long browser password"
 FORM = "%Y-%m-%dT%H:%M:%S"
@@ -106,13 +114,8 @@ def test_a_hold_is_placed_from_the_case_picker_and_kept_until_a_new_date(
     runtime = server.runtime
     with runtime.sessions() as session:
         call = call_of(session, runtime.clock)
-        _, temporary = users.create_user(
-            call, name="aida", role=Role.APPROVER, passwords=CHEAP_PASSWORDS
-        )
-        assert temporary is not None
-        user = users.get_user(session, "aida")
-        principal = Principal(user.id, "aida", Role.APPROVER, via="session")
-        users.change_own_password(call, principal, temporary, PASSWORD, passwords=CHEAP_PASSWORDS)
+        seed = own_account(call, "aida", Role.APPROVER, PASSWORD, runtime.sealer)
+        assert seed is not None
         cases.open_case(
             call_of(session, runtime.clock, INVESTIGATOR),
             "12/2026-0457",
@@ -128,6 +131,8 @@ def test_a_hold_is_placed_from_the_case_picker_and_kept_until_a_new_date(
         page.fill('input[name="name"]', "aida")
         page.fill('input[name="password"]', PASSWORD)
         page.click('button[type="submit"]')
+        page.fill('#code-form input[name="code"]', pyotp.TOTP(seed).now())
+        page.click('#code-form button[type="submit"]')
         page.wait_for_selector("#hold-form")
         now = datetime.now(UTC).replace(microsecond=0)
         form = page.locator("#hold-form")

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import pyotp
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -19,9 +20,18 @@ from custos.clock import FrozenClock
 from custos.context import Call, Principal
 from custos.errors import Unauthenticated
 from custos.permissions import Role
+from custos.runtime import Runtime
 from custos.users import policy
 from custos.users import service as users
-from helpers import CHEAP_PASSWORDS, ServedCustos, audit_events, call_of
+from helpers import (
+    CHEAP_PASSWORDS,
+    ServedCustos,
+    audit_events,
+    call_of,
+    own_account,
+    page_client,
+    sign_in_page,
+)
 
 HTML = {"Accept": "text/html"}
 PASSWORD = "a quiet river at dusk"
@@ -59,14 +69,11 @@ def test_a_wrong_current_password_is_403_on_the_account_page(
     assert "a brand new phrase" not in response.text  # passwords are never sent back
 
 
-def test_disabling_oneself_is_409_in_the_row(call: Call, client: TestClient) -> None:
-    admin, temporary = users.create_user(
-        call, name="ada", role=Role.ADMIN, passwords=CHEAP_PASSWORDS
-    )
-    assert temporary is not None
-    principal = Principal(admin.id, "ada", Role.ADMIN, "session")
-    users.change_own_password(call, principal, temporary, PASSWORD, passwords=CHEAP_PASSWORDS)
-    client.post("/login", data={"name": "ada", "password": PASSWORD})
+def test_disabling_oneself_is_409_in_the_row(
+    call: Call, client: TestClient, runtime: Runtime, clock: FrozenClock
+) -> None:
+    secret = own_account(call, "ada", Role.ADMIN, PASSWORD, runtime.sealer)
+    sign_in_page(client, "ada", PASSWORD, clock, secret)
     response = client.post("/users/ada/disable", headers=HTML)
     assert response.status_code == 409
     assert "you cannot disable your own account" in response.text
@@ -82,23 +89,18 @@ def _fail_sign_ins(db: Session, clock: FrozenClock, name: str, address: str, tim
 
 
 def test_a_locked_account_is_shown_as_such_and_the_admin_lifts_it(
-    call: Call, client: TestClient, db: Session, clock: FrozenClock
+    call: Call, client: TestClient, db: Session, clock: FrozenClock, runtime: Runtime
 ) -> None:
-    admin, temporary = users.create_user(
-        call, name="ada", role=Role.ADMIN, passwords=CHEAP_PASSWORDS
-    )
-    assert temporary is not None
-    principal = Principal(admin.id, "ada", Role.ADMIN, "session")
-    users.change_own_password(call, principal, temporary, PASSWORD, passwords=CHEAP_PASSWORDS)
+    secret = own_account(call, "ada", Role.ADMIN, PASSWORD, runtime.sealer)
     users.create_user(call, name="olga", role=Role.OPERATOR, passwords=CHEAP_PASSWORDS)
     _fail_sign_ins(db, clock, "olga", "198.51.100.7", policy.ACCOUNT_FAILURES)
     for i in range(policy.ADDRESS_FAILURES):
         _fail_sign_ins(db, clock, f"guess{i}", "203.0.113.9", 1)
-    client.post("/login", data={"name": "ada", "password": PASSWORD})
+    until = (clock.now() + policy.LOCKOUT).isoformat()
+    sign_in_page(client, "ada", PASSWORD, clock, secret)
 
     page = client.get("/users", headers=HTML)
     assert page.status_code == 200
-    until = (clock.now() + policy.LOCKOUT).isoformat()
     row = re.search(r'<tr data-user="olga">.*?</tr>', page.text, re.S)
     assert row, page.text
     assert re.search(
@@ -130,15 +132,10 @@ def test_a_locked_account_is_shown_as_such_and_the_admin_lifts_it(
 
 
 def test_lifting_a_lock_out_that_is_gone_says_so_above_the_list(
-    call: Call, client: TestClient
+    call: Call, client: TestClient, runtime: Runtime, clock: FrozenClock
 ) -> None:
-    admin, temporary = users.create_user(
-        call, name="ada", role=Role.ADMIN, passwords=CHEAP_PASSWORDS
-    )
-    assert temporary is not None
-    principal = Principal(admin.id, "ada", Role.ADMIN, "session")
-    users.change_own_password(call, principal, temporary, PASSWORD, passwords=CHEAP_PASSWORDS)
-    client.post("/login", data={"name": "ada", "password": PASSWORD})
+    secret = own_account(call, "ada", Role.ADMIN, PASSWORD, runtime.sealer)
+    sign_in_page(client, "ada", PASSWORD, clock, secret)
     response = client.post(
         "/users/lockouts/lift", headers=HTML, data={"address": "10.1.1.1", "user": "olga"}
     )
@@ -150,18 +147,18 @@ def test_lifting_a_lock_out_that_is_gone_says_so_above_the_list(
 
 
 @pytest.fixture
-def signed_in(app: FastAPI, call: Call) -> Iterator[Callable[[str, Role], TestClient]]:
-    """Browsers of people who hold an account of their own, each signed in."""
+def signed_in(
+    app: FastAPI, call: Call, runtime: Runtime, clock: FrozenClock
+) -> Iterator[Callable[[str, Role], TestClient]]:
+    """Browsers of people who hold an account of their own (and its authenticator), each
+    signed in."""
     opened: list[TestClient] = []
 
     def _open(name: str, role: Role) -> TestClient:
-        user, temporary = users.create_user(call, name=name, role=role, passwords=CHEAP_PASSWORDS)
-        assert temporary is not None
-        principal = Principal(user.id, name, role, "session")
-        users.change_own_password(call, principal, temporary, PASSWORD, passwords=CHEAP_PASSWORDS)
-        client = TestClient(app, base_url="https://testserver", follow_redirects=False)
+        secret = own_account(call, name, role, PASSWORD, runtime.sealer)
+        client = page_client(app)
         opened.append(client.__enter__())
-        assert client.post("/login", data={"name": name, "password": PASSWORD}).status_code == 303
+        assert sign_in_page(client, name, PASSWORD, clock, secret).status_code == 303
         return client
 
     yield _open
@@ -257,7 +254,7 @@ def test_the_holder_is_told_at_sign_in_who_reset_the_password(
     password = re.search(r'<p class="secret mono">(\S+)</p>', confirmed.text)
     assert password
     assert ivan.get("/account", headers=HTML).status_code == 401  # the old session ended
-    with TestClient(app, base_url="https://testserver", follow_redirects=False) as again:
+    with page_client(app) as again:
         signed = again.post("/login", data={"name": "ivan", "password": password[1]})
         assert signed.headers["location"] == "/account"
         account = again.get("/account", headers=HTML).text
@@ -292,6 +289,12 @@ def test_in_the_browser_one_admin_asks_and_another_confirms(
         page.fill('input[name="name"]', name)
         page.fill('input[name="password"]', PASSWORD)
         page.click('button[type="submit"]')
+        # The first sign-in sets up the authenticator: scan the code, or type the key shown.
+        page.wait_for_selector("#enrol-form")
+        assert page.locator("#qr svg").is_visible()
+        key = page.locator("#secret").inner_text().replace(" ", "")
+        page.fill('input[name="code"]', pyotp.TOTP(key).now())
+        page.click('#enrol-form button[type="submit"]')
         page.wait_for_selector("#user-form")
         return page
 

@@ -8,8 +8,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from custos.web.pages import access, audit, auth, cameras, cases, health, retention, users
+from custos.web.pages import (
+    access,
+    audit,
+    auth,
+    cameras,
+    cases,
+    factor,
+    health,
+    retention,
+    users,
+)
 
 router = APIRouter(include_in_schema=False)
-for _module in (auth, cameras, health, users, audit, cases, access, retention):
+for _module in (auth, factor, cameras, health, users, audit, cases, access, retention):
     router.include_router(_module.router)

@@ -13,6 +13,7 @@ from custos.deps import PUBLIC, SESSION_COOKIE, DbSession, RuntimeDep, client_ad
 from custos.users import service as users
 from custos.web import forms
 from custos.web.navigation import HOME, safe_next
+from custos.web.pages.factor import after_sign_in
 from custos.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -59,9 +60,7 @@ def login(
 
     def _signed_in(opened: tuple[Principal, str]) -> Response:
         principal, cookie = opened
-        response = forms.see_other(
-            "/account" if principal.must_change_password else safe_next(next)
-        )
+        response = forms.see_other(after_sign_in(principal, next))
         response.set_cookie(
             SESSION_COOKIE,
             cookie,

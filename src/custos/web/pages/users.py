@@ -18,7 +18,7 @@ from fastapi.responses import Response
 from custos.deps import AccountConfirmer, Caller, DbSession, OwnAccount, RuntimeDep, UserManager
 from custos.errors import Conflict, InvalidInput
 from custos.http import Id
-from custos.permissions import Permission, Role, is_admitted
+from custos.permissions import SECOND_FACTOR_ROLES, Permission, Role, is_admitted
 from custos.users import policy as account_rules
 from custos.users import service as users
 from custos.users.models import AccountRequest
@@ -70,6 +70,7 @@ def _users_page(
         lockouts_of=lockouts_of,
         lockout_minutes=int(account_rules.LOCKOUT.total_seconds() // 60),
         address_failures=account_rules.ADDRESS_FAILURES,
+        factor_roles={role.value for role in SECOND_FACTOR_ROLES},
     )
 
 
@@ -79,6 +80,7 @@ CHANGES = {
     ChangeKind.ROLE: "the {role} role, in place of {before}",
     ChangeKind.ENABLE: "enabled again, with the {role} role",
     ChangeKind.RESET: "a new password, with the {role} role",
+    ChangeKind.RESET_FACTOR: "its second factor removed, with the {role} role",
 }
 
 
@@ -231,6 +233,22 @@ def reset_password(
             caller.call(db, runtime), ChangeKind.RESET, name, passwords=runtime.passwords
         ),
         _done,
+        lambda refused: _users_page(request, db, runtime, caller, refused),
+    )
+
+
+@router.post("/users/{name}/reset-factor")
+def reset_factor(
+    request: Request, name: str, db: DbSession, runtime: RuntimeDep, caller: UserManager
+) -> Response:
+    """Ask a second person to remove an account's second factor (a lost phone)."""
+    return forms.act(
+        db,
+        forms.Form(f"account:{name}"),
+        lambda: users.make_or_ask(
+            caller.call(db, runtime), ChangeKind.RESET_FACTOR, name, passwords=runtime.passwords
+        ),
+        lambda changed: REQUESTS if changed.request is not None else "/users",
         lambda refused: _users_page(request, db, runtime, caller, refused),
     )
 
