@@ -686,13 +686,15 @@ def sign_in_page(
     return client.post("/login/code", data={"code": code_now(secret, clock), "next": next})
 
 
-def own_account(call: Call, name: str, role: Role, password: str, sealer: Sealer) -> str | None:
-    """An account whose holder chose `password`, its authenticator set up when the role holds
-    one; the authenticator's seed (None for roles without)."""
+def own_account(
+    call: Call, name: str, role: Role, password: str, sealer: Sealer | None = None
+) -> str | None:
+    """An account whose holder chose `password`; with `sealer`, its authenticator set up when
+    the role holds one. Returns the authenticator's seed (None when none was set up)."""
     user, temporary = users.create_user(call, name=name, role=role, passwords=CHEAP_PASSWORDS)
     assert temporary is not None
     principal = Principal(user.id, name, role, "session")
     users.change_own_password(call, principal, temporary, password, passwords=CHEAP_PASSWORDS)
-    if not needs_second_factor(role):
+    if sealer is None or not needs_second_factor(role):
         return None
     return enrol_factor(call.session, call.clock, sealer, name)

@@ -23,18 +23,15 @@ from custos.users import factor
 from custos.users import policy as rules
 from custos.users import service as users
 from custos.users.models import ApiToken, LoginSession, User
-from helpers import CHEAP_PASSWORDS, audit_events, code_now, enrol_factor
+from helpers import CHEAP_PASSWORDS, audit_events, code_now, enrol_factor, own_account
 
 PASSWORD = "a long enough password"
 
 
 @pytest.fixture
 def anna(call: Call) -> str:
-    users.create_user(call, name="anna", role=Role.APPROVER, passwords=CHEAP_PASSWORDS)
-    user = users.get_user(call.session, "anna")
-    user.password_hash = CHEAP_PASSWORDS.hash(PASSWORD)
-    user.must_change_password = False
-    call.session.commit()
+    """An approver with a password of her own and no second factor yet."""
+    own_account(call, "anna", Role.APPROVER, PASSWORD)
     return "anna"
 
 

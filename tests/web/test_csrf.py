@@ -21,9 +21,8 @@ from custos.cameras import service as cameras
 from custos.context import Call
 from custos.permissions import Role
 from custos.runtime import Runtime
-from custos.users import service as users
 from custos.web import csrf
-from helpers import CHEAP_PASSWORDS, audit_events, register_camera
+from helpers import audit_events, own_account, register_camera
 
 SITE = "https://testserver"
 HTML = {"Accept": "text/html"}
@@ -33,11 +32,7 @@ PASSWORD = "a password of her own"
 @pytest.fixture
 def olga(call: Call) -> str:
     """An operator with a password of her own."""
-    users.create_user(call, name="olga", role=Role.OPERATOR, passwords=CHEAP_PASSWORDS)
-    user = users.get_user(call.session, "olga")
-    user.password_hash = CHEAP_PASSWORDS.hash(PASSWORD)
-    user.must_change_password = False
-    call.session.commit()
+    own_account(call, "olga", Role.OPERATOR, PASSWORD)
     return "olga"
 
 

@@ -18,20 +18,23 @@ from custos.permissions import Role
 from custos.runtime import Runtime
 from custos.users import service as users
 from custos.users.policy import RequestStatus
-from helpers import CHEAP_PASSWORDS, audit_events, enrol_factor, page_client, sign_in_page
+from helpers import (
+    CHEAP_PASSWORDS,
+    audit_events,
+    enrol_factor,
+    own_account,
+    page_client,
+    sign_in_page,
+)
 
 HTML = {"Accept": "text/html"}
-PASSWORD = "the judge's own password"
+PASSWORD = "a phrase of her own choosing"
 
 
 @pytest.fixture
 def judge(call: Call) -> str:
     """An approver with a password of her own and no second factor yet."""
-    users.create_user(call, name="judge", role=Role.APPROVER, passwords=CHEAP_PASSWORDS)
-    user = users.get_user(call.session, "judge")
-    user.password_hash = CHEAP_PASSWORDS.hash(PASSWORD)
-    user.must_change_password = False
-    call.session.commit()
+    own_account(call, "judge", Role.APPROVER, PASSWORD)
     return "judge"
 
 
@@ -103,11 +106,7 @@ def test_the_first_sign_in_enrols_and_the_next_asks_for_the_code(
 def test_a_role_without_a_second_factor_signs_in_with_the_password_alone(
     client: TestClient, call: Call
 ) -> None:
-    users.create_user(call, name="ivan", role=Role.INVESTIGATOR, passwords=CHEAP_PASSWORDS)
-    user = users.get_user(call.session, "ivan")
-    user.password_hash = CHEAP_PASSWORDS.hash(PASSWORD)
-    user.must_change_password = False
-    call.session.commit()
+    own_account(call, "ivan", Role.INVESTIGATOR, PASSWORD)
     assert _password(client, "ivan") == "/cases"
     assert client.get("/login/code", headers=HTML).headers["location"] == "/cameras"
 
@@ -139,14 +138,10 @@ def test_a_lost_factor_is_removed_by_two_people_and_enrolled_anew(
     clock = runtime.clock
     assert isinstance(clock, FrozenClock)
     enrol_factor(db, clock, runtime.sealer, judge)
-    admins = {}
-    for name in ("olga", "pavel"):
-        users.create_user(call, name=name, role=Role.ADMIN, passwords=CHEAP_PASSWORDS)
-        user = users.get_user(db, name)
-        user.password_hash = CHEAP_PASSWORDS.hash(PASSWORD)
-        user.must_change_password = False
-        db.commit()
-        admins[name] = enrol_factor(db, clock, runtime.sealer, name)
+    admins = {
+        name: own_account(call, name, Role.ADMIN, PASSWORD, runtime.sealer)
+        for name in ("olga", "pavel")
+    }
     signed = sign_in_page(client, "olga", PASSWORD, clock, admins["olga"], next="/users")
     assert signed.headers["location"] == "/users"
     page = client.get("/users", headers=HTML)

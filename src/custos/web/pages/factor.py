@@ -7,6 +7,7 @@ on the code page every time after. Until the code is given the session reaches n
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 import segno
@@ -77,10 +78,35 @@ def give_code(
     next: Annotated[str, Form()] = HOME,
 ) -> Response:
     """Check the code; the session is signed in whole when it is right."""
+    return _with_code(
+        request,
+        db,
+        runtime,
+        principal,
+        forms.Form("code", forms.typed(code="")),
+        factor.give_code,
+        code,
+        next,
+        lambda refused: _code_page(request, principal, next, refused),
+    )
+
+
+def _with_code(
+    request: Request,
+    db: DbSession,
+    runtime: RuntimeDep,
+    principal: Principal,
+    form: forms.Form,
+    accept: Callable[..., factor.Given],
+    code: str,
+    next: str,
+    again: Callable[[forms.Form], Response],
+) -> Response:
+    """Hand a typed code to the service; on to the page asked for, or the form again."""
     return forms.act(
         db,
-        forms.Form("code", forms.typed(code="")),
-        lambda: factor.give_code(
+        form,
+        lambda: accept(
             db,
             runtime.clock,
             principal,
@@ -89,7 +115,7 @@ def give_code(
             sealer=runtime.sealer,
         ),
         lambda _: after_factor(principal, next),
-        lambda refused: _code_page(request, principal, next, refused),
+        again,
         forms.Placement(fields={"code": "code"}),
     )
 
@@ -151,18 +177,14 @@ def finish_enrolment(
     next: Annotated[str, Form()] = HOME,
 ) -> Response:
     """Enrol the authenticator with its first code; the session is then signed in whole."""
-    return forms.act(
+    return _with_code(
+        request,
         db,
+        runtime,
+        principal,
         forms.Form("enrol", forms.typed(code="")),
-        lambda: factor.finish_enrolment(
-            db,
-            runtime.clock,
-            principal,
-            principal.actor(client_address(request)),
-            code,
-            sealer=runtime.sealer,
-        ),
-        lambda _: after_factor(principal, next),
+        factor.finish_enrolment,
+        code,
+        next,
         lambda refused: _enrolment_page(request, db, runtime, principal, next, refused),
-        forms.Placement(fields={"code": "code"}),
     )
