@@ -14,6 +14,7 @@ import struct
 import threading
 import time
 import zlib
+from dataclasses import replace
 
 import av
 import cv2
@@ -23,7 +24,14 @@ import pytest
 from custos.errors import InvalidInput, NotFound, UnsupportedMedia
 from custos.recording.media import make_clip
 from custos.redaction.detectors import Detection
-from custos.redaction.pipeline import Options, Sweep, _merged, redact_file
+from custos.redaction.pipeline import (
+    Options,
+    Sweep,
+    _merged,
+    redact_file,
+    redact_video,
+    track_video,
+)
 from custos.redaction.render import Look, Shape, Style
 
 WIDTH, HEIGHT, FPS = 320, 240, 15
@@ -774,3 +782,45 @@ def test_a_tile_adds_only_faces_the_whole_frame_missed(tile_face, added):
     merged = _merged([big, plate], [small])
     assert merged[:2] == [big, plate]  # the whole-frame search's boxes are always kept
     assert (small in merged) is added
+
+
+# --- prepared ahead ----------------------------------------------------------------------------
+
+
+def test_boxes_prepared_ahead_mask_exactly_as_detecting_inline(tmp_path):
+    """`track_video` detects without encoding; masking with what it found detects nothing and
+    gives the frames that detecting inline gives, for the same part of the video."""
+    source = tmp_path / "in.mp4"
+    make_clip(source, 31 / FPS, fps=FPS, width=WIDTH, height=HEIGHT)
+    keep = (0.5, 1.8)
+    ahead = MovingObject(bgr_frames(source))
+    options = Options(kinds=frozenset(), look=SOLID_BOX, extra_detectors=(ahead,))
+    tracked = track_video(source, options, keep=keep)
+    assert len(tracked.frames) == 19  # frames 8 (0.53 s) to 26 (1.73 s)
+    assert (tracked.shape.width, tracked.shape.height) == (WIDTH, HEIGHT)
+    assert ahead.seen  # it did detect
+
+    inline = MovingObject(bgr_frames(source))
+    live_target, prepared_target = tmp_path / "inline.mp4", tmp_path / "prepared.mp4"
+    live = redact_video(source, live_target, replace(options, extra_detectors=(inline,)), keep=keep)
+    unused = MovingObject(bgr_frames(source))
+    served = redact_video(
+        source,
+        prepared_target,
+        replace(options, extra_detectors=(unused,)),
+        keep=keep,
+        prepared=tracked.frames,
+    )
+    assert unused.seen == []  # nothing was detected
+    assert served.boxes == live.boxes == tracked.frames
+    assert all(
+        np.array_equal(a, b)
+        for a, b in zip(lumas(live_target), lumas(prepared_target), strict=True)
+    )
+
+
+def test_boxes_prepared_for_fewer_frames_are_refused(tmp_path):
+    source = tmp_path / "in.mp4"
+    make_clip(source, 1, fps=FPS, width=WIDTH, height=HEIGHT)
+    with pytest.raises(UnsupportedMedia, match="more frames than were prepared"):
+        redact_video(source, tmp_path / "out.mp4", Options(), prepared=[[]] * 3)

@@ -475,32 +475,46 @@ def _drain(channel: queue.Queue[Any], stop: threading.Event) -> Iterator[Any]:
         yield item
 
 
-def redact_video(
-    source: Path | IO[bytes],
-    target: Path | IO[bytes],
-    options: Options,
-    progress: Progress | None = None,
-    output_format: str | None = "mp4",
-    streamable: bool = False,
-    detectors: Sequence[Detector] | None = None,
-    keep: tuple[float, float] | None = None,
-    what: str | None = None,
-) -> Result:
-    """Decode `source`, mask it, encode H.264 into `target` (a file, or a seekable buffer).
+@dataclass(frozen=True)
+class VideoShape:
+    """What a video's stream says of itself, read before any frame is decoded."""
 
-    `keep` (seconds from the first frame, end excluded) drops every frame outside it before
-    anything else sees it: a grant reaches a window, not the whole segment around it.
-    `streamable` writes fragmented MP4 (the index up front, then fragments), which a browser
-    plays while it arrives; a moved index ("faststart") would need a second pass over a file.
-    `detectors` saves loading them (`choices.DETECT_THREADS` threads each, which sleep while
-    they wait so the pipeline's other stages get the cores). `what` names the source in errors
-    ("the video NAME" by default).
+    width: int
+    height: int
+    rate: Fraction
+    time_base: Fraction
+    declared_frames: int | None  # what the container says it holds
+    total: int | None  # its best guess at the frames to come, for progress
 
-    The picture size the stream declares is held against `options.limits` before a frame is
-    decoded. Whatever FFmpeg cannot make sense of, opening or decoding — damaged data, a
-    container whose metadata is not text — is an UnsupportedMedia naming the source.
+
+@dataclass
+class Tracked:
+    """The boxes of every frame of a video (or of the part kept), without a pixel of it.
+
+    What `track_video` prepares ahead and `redact_video(prepared=...)` masks with: the same
+    boxes, frame by frame, that detecting inline would have given.
     """
-    what = what or _name(source)
+
+    shape: VideoShape
+    frames: list[list[TrackedBox]]
+    tracks: dict[int, TrackRecord]
+
+
+@contextmanager
+def _stages(
+    source: Path | IO[bytes],
+    options: Options,
+    *,
+    detectors: Sequence[Detector] | None,
+    keep: tuple[float, float] | None,
+    what: str,
+    prepared: Sequence[Sequence[TrackedBox]] | None,
+) -> Iterator[tuple[VideoShape, Tracker, Iterator[_Masked]]]:
+    """Open a video and run its decode and detect stages; yields what the consumer reads.
+
+    With `prepared`, frame N is masked with `prepared[N]` and no detector runs: the decoder
+    hands its frames straight on.
+    """
     try:
         container = av.open(source if not isinstance(source, Path) else str(source), "r")
     except FileNotFoundError as error:
@@ -524,14 +538,17 @@ def redact_video(
             total = int(stream.duration * stream.time_base * stream.average_rate) or None
         rate = stream.average_rate or Fraction(25)
         time_base = stream.time_base or Fraction(1, int(rate))
-        if detectors is None:
+        shape = VideoShape(width, height, rate, time_base, stream.frames or None, total)
+        detecting = prepared is None
+        if detecting and detectors is None:
             detectors = options.detectors(threads=choices.DETECT_THREADS)
+        found = list(detectors or ())
         scale = 1.0
         if options.detect_size is not None and max(width, height) > options.detect_size:
             scale = options.detect_size / max(width, height)
         small_size = (max(32, round(width * scale)) & ~1, max(32, round(height * scale)) & ~1)
         sweep = Sweep.plan(width, height, options)
-        sweepers = [detector for detector in detectors if detector.kind == FACE]
+        sweepers = [detector for detector in found if detector.kind == FACE]
 
         stop = threading.Event()  # set when the consumer gives up: every stage then ends
         decoded: queue.Queue[Any] = queue.Queue(maxsize=2 * options.detect_every + 4)
@@ -556,7 +573,7 @@ def redact_video(
                         pts -= shift
                     yuv = as_frame(frame.reformat(width, height, "yuv420p").to_ndarray())
                     item = _Decoded(index, pts, yuv, None)
-                    if index % options.detect_every == 0:
+                    if detecting and index % options.detect_every == 0:
                         item.small = as_frame(frame.reformat(*small_size, "bgr24").to_ndarray())
                         if sweep.tiles and sweepers:
                             x0, y0, x1, y1 = sweep.tile(index // options.detect_every)
@@ -592,12 +609,12 @@ def redact_video(
         ) -> tuple[list[TrackedBox], int]:
             assert item.small is not None
             scales = (small_size[0] / width, small_size[1] / height)
-            found = _detect(detectors, item.small, *scales)
+            found_now = _detect(found, item.small, *scales)
             if item.tile is not None:
                 tile_scales = (sweep.size[0] / width, sweep.size[1] / height)
                 small_faces = _detect(sweepers, item.tile, *tile_scales, item.origin)
-                found = _merged(found, small_faces)
-            after = tracker.update(found)
+                found_now = _merged(found_now, small_faces)
+            after = tracker.update(found_now)
             for waiting in pending:
                 fraction = (waiting.index - last_round) / (item.index - last_round)
                 boxes = between(before, after, fraction) if last_round >= 0 else after
@@ -606,9 +623,99 @@ def redact_video(
             _put(masked, _Masked(item.index, item.pts, item.yuv, after), stop)
             return after, item.index
 
+        def look_up() -> None:
+            assert prepared is not None
+            for item in _drain(decoded, stop):
+                boxes = list(prepared[item.index]) if item.index < len(prepared) else None
+                if boxes is None:
+                    raise UnsupportedMedia(
+                        f"{what} has more frames than were prepared ({len(prepared)})"
+                    )
+                _put(masked, _Masked(item.index, item.pts, item.yuv, boxes), stop)
+
         decoder = _Stage("redact-decode", decode, decoded, stop)
-        detector = _Stage("redact-detect", detect, masked, stop)
-        result = Result("video", width, height, 0, options, {}, [], stream.frames or None)
+        detector = _Stage("redact-detect", detect if detecting else look_up, masked, stop)
+        decoder.start()
+        detector.start()
+        try:
+            yield shape, tracker, _drain(masked, stop)
+        finally:
+            stop.set()
+            decoder.join()
+            detector.join()
+
+
+def track_video(
+    source: Path | IO[bytes],
+    options: Options,
+    *,
+    detectors: Sequence[Detector] | None = None,
+    keep: tuple[float, float] | None = None,
+    what: str | None = None,
+) -> Tracked:
+    """Detect and track over a video (or the part `keep` says) without encoding anything.
+
+    The boxes of each frame are those `redact_video` would mask with the same options.
+    """
+    what = what or _name(source)
+    frames: list[list[TrackedBox]] = []
+    tracks: dict[int, TrackRecord] = {}
+    with _stages(source, options, detectors=detectors, keep=keep, what=what, prepared=None) as (
+        shape,
+        tracker,
+        items,
+    ):
+        for item in items:
+            for tracked in item.boxes:
+                record = tracks.get(tracked.track)
+                if record is None:
+                    record = tracks[tracked.track] = TrackRecord(
+                        tracked.track, tracked.kind, item.index, item.index
+                    )
+                record.last_frame = item.index
+                record.frames += 1
+                record.detected = tracker.detections.get(tracked.track, 0)
+            frames.append(list(item.boxes))
+    if not frames:
+        raise UnsupportedMedia(f"{what} has no frame that decodes")
+    return Tracked(shape, frames, tracks)
+
+
+def redact_video(
+    source: Path | IO[bytes],
+    target: Path | IO[bytes],
+    options: Options,
+    progress: Progress | None = None,
+    output_format: str | None = "mp4",
+    streamable: bool = False,
+    detectors: Sequence[Detector] | None = None,
+    keep: tuple[float, float] | None = None,
+    what: str | None = None,
+    prepared: Sequence[Sequence[TrackedBox]] | None = None,
+) -> Result:
+    """Decode `source`, mask it, encode H.264 into `target` (a file, or a seekable buffer).
+
+    `keep` (seconds from the first frame, end excluded) drops every frame outside it before
+    anything else sees it: a grant reaches a window, not the whole segment around it.
+    `streamable` writes fragmented MP4 (the index up front, then fragments), which a browser
+    plays while it arrives; a moved index ("faststart") would need a second pass over a file.
+    `detectors` saves loading them (`choices.DETECT_THREADS` threads each, which sleep while
+    they wait so the pipeline's other stages get the cores). `prepared` gives the boxes of
+    every frame (`track_video`'s, for the same `keep`): nothing is detected, only decoded,
+    masked and encoded. `what` names the source in errors ("the video NAME" by default).
+
+    The picture size the stream declares is held against `options.limits` before a frame is
+    decoded. Whatever FFmpeg cannot make sense of, opening or decoding — damaged data, a
+    container whose metadata is not text — is an UnsupportedMedia naming the source.
+    """
+    what = what or _name(source)
+    with _stages(source, options, detectors=detectors, keep=keep, what=what, prepared=prepared) as (
+        shape,
+        tracker,
+        items,
+    ):
+        width, height = shape.width, shape.height
+        result = Result("video", width, height, 0, options, {}, [], shape.declared_frames)
         try:
             output = av.open(
                 target if not isinstance(target, Path) else str(target),
@@ -620,35 +727,28 @@ def redact_video(
             )
         except av.error.FFmpegError as error:
             raise UnsupportedMedia(f"cannot write the video: {error}") from None
-        decoder.start()
-        detector.start()
-        try:
-            with output:
-                encoder = output.add_stream("libx264", rate=rate)
-                encoder.width, encoder.height = width, height
-                encoder.pix_fmt = "yuv420p"
-                encoder.time_base = time_base
-                encoder.codec_context.time_base = time_base
-                encoder.options = {"preset": "veryfast", "crf": "20"}
-                encoder.thread_type = "AUTO"
-                for item in _drain(masked, stop):
-                    planes = yuv420_planes(item.yuv, width, height)
-                    _mask(planes, item.boxes, item.index, result, tracker, options)
-                    frame = av.VideoFrame.from_ndarray(item.yuv, format="yuv420p")
-                    frame.pts = item.pts if item.pts is not None else item.index
-                    frame.time_base = time_base
-                    output.mux(encoder.encode(frame))
-                    result.frames += 1
-                    if progress is not None:
-                        progress(result.frames, total)
-                output.mux(encoder.encode(None))
-        finally:
-            stop.set()
-            decoder.join()
-            detector.join()
-        if result.frames == 0:
-            raise UnsupportedMedia(f"{what} has no frame that decodes")
-        return result
+        with output:
+            encoder = output.add_stream("libx264", rate=shape.rate)
+            encoder.width, encoder.height = width, height
+            encoder.pix_fmt = "yuv420p"
+            encoder.time_base = shape.time_base
+            encoder.codec_context.time_base = shape.time_base
+            encoder.options = {"preset": "veryfast", "crf": "20"}
+            encoder.thread_type = "AUTO"
+            for item in items:
+                planes = yuv420_planes(item.yuv, width, height)
+                _mask(planes, item.boxes, item.index, result, tracker, options)
+                frame = av.VideoFrame.from_ndarray(item.yuv, format="yuv420p")
+                frame.pts = item.pts if item.pts is not None else item.index
+                frame.time_base = shape.time_base
+                output.mux(encoder.encode(frame))
+                result.frames += 1
+                if progress is not None:
+                    progress(result.frames, shape.total)
+            output.mux(encoder.encode(None))
+    if result.frames == 0:
+        raise UnsupportedMedia(f"{what} has no frame that decodes")
+    return result
 
 
 def _name(source: object) -> str:

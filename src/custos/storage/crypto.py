@@ -3,6 +3,10 @@
 Destroying the wrapped key destroys the blob: without it the ciphertext is noise, wherever
 copies of it went. The associated data binds a blob to what it claims to be (its segment id and
 camera), so a blob moved to another row fails to open.
+
+What is derived from a blob (the tracks of the people in a segment, say) is sealed under a key
+derived from the blob's own data key (HKDF-SHA256, a label per use): destroying the blob's
+wrapped key destroys what was derived from it too, with no second key to find and shred.
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ import os
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
 
 from custos.errors import TamperDetected
@@ -93,13 +99,42 @@ class Sealer:
         self, ciphertext: bytes, wrapped_key: bytes, nonce: bytes, associated_data: bytes
     ) -> bytes:
         """Decrypt; TamperDetected if the key, the ciphertext or the binding does not check out."""
-        try:
-            data_key = aes_key_unwrap(self._kek, wrapped_key)
-        except InvalidUnwrap:
-            raise TamperDetected(
-                "the data key does not unwrap under this key-encryption key"
-            ) from None
+        data_key = self._unwrap(wrapped_key)
         try:
             return AESGCM(data_key).decrypt(nonce, ciphertext, associated_data)
         except InvalidTag:
             raise TamperDetected("the ciphertext or its binding has been altered") from None
+
+    def _unwrap(self, wrapped_key: bytes) -> bytes:
+        try:
+            return aes_key_unwrap(self._kek, wrapped_key)
+        except InvalidUnwrap:
+            raise TamperDetected(
+                "the data key does not unwrap under this key-encryption key"
+            ) from None
+
+    def _derived(self, wrapped_key: bytes, label: bytes) -> AESGCM:
+        derived = HKDF(algorithm=hashes.SHA256(), length=DATA_KEY_BYTES, salt=None, info=label)
+        return AESGCM(derived.derive(self._unwrap(wrapped_key)))
+
+    def seal_derived(
+        self, wrapped_key: bytes, label: bytes, plaintext: bytes, associated_data: bytes
+    ) -> bytes:
+        """Seal `plaintext` under a key derived from a blob's data key; nonce and ciphertext.
+
+        It opens only while that data key exists (`open_derived`): shredding the blob's key
+        shreds this too.
+        """
+        nonce = os.urandom(NONCE_BYTES)
+        sealed = self._derived(wrapped_key, label).encrypt(nonce, plaintext, associated_data)
+        return nonce + sealed
+
+    def open_derived(
+        self, wrapped_key: bytes, label: bytes, sealed: bytes, associated_data: bytes
+    ) -> bytes:
+        """Open what `seal_derived` sealed; TamperDetected if any part does not check out."""
+        nonce, ciphertext = sealed[:NONCE_BYTES], sealed[NONCE_BYTES:]
+        try:
+            return self._derived(wrapped_key, label).decrypt(nonce, ciphertext, associated_data)
+        except InvalidTag:
+            raise TamperDetected("the sealed data or its binding has been altered") from None
