@@ -1,15 +1,19 @@
-"""Periodic work inside `custos serve`: retention sweeps, audit-log checkpoints, health alerts."""
+"""Background work: retention sweeps, audit-log checkpoints, health alerts (periodic, inside
+`custos serve`), and the preparation of granted footage's tracks (`custos worker`, and inside
+`custos serve`)."""
 
 from __future__ import annotations
 
 import logging
 import threading
 
+from custos.access import service as access
 from custos.audit import checkpoint as checkpoints
 from custos.context import SYSTEM, Call
 from custos.errors import CustosError
 from custos.health import service as health
 from custos.health.service import Evaluation
+from custos.prepared import service as prepared
 from custos.retention import emergency, pressure
 from custos.retention.sweeper import Sweeper, SweepResult
 from custos.runtime import Runtime
@@ -88,3 +92,32 @@ def watch_health(runtime: Runtime, stop: threading.Event, every_seconds: float) 
             evaluate_health(runtime)
         except Exception:
             log.exception("health alerts not evaluated; trying again later")
+
+
+# How long a worker with nothing to prepare waits before it looks again.
+PREPARE_IDLE_SECONDS = 1.0
+
+
+def prepare_once(runtime: Runtime, worker: str) -> bool:
+    """Prepare the most urgent segment of any live grant; whether there was one."""
+    with runtime.sessions() as session:
+        call = Call(session, runtime.clock, SYSTEM, runtime.policy.profile)
+        scopes = access.scopes_to_prepare(call)
+        claimed = prepared.claim(session, runtime.clock, worker, scopes) if scopes else None
+    if claimed is None:
+        return False
+    prepared.prepare(
+        runtime.sessions, runtime.clock, runtime.sealer, runtime.blobs, runtime.detectors, claimed
+    )
+    return True
+
+
+def prepare_tracks(runtime: Runtime, stop: threading.Event, worker: str) -> None:
+    """Prepare granted footage's tracks, most urgent first, until `stop` is set."""
+    while not stop.is_set():
+        try:
+            if not prepare_once(runtime, worker):
+                stop.wait(PREPARE_IDLE_SECONDS)
+        except Exception:
+            log.exception("preparing tracks failed; trying again shortly")
+            stop.wait(PREPARE_IDLE_SECONDS)

@@ -1,17 +1,26 @@
-"""The composition root: builds the web app, the recorders and the periodic jobs, and starts them.
+"""The composition root: builds the web app, the recorders and the background jobs, and starts them.
 
-`custos serve`, `custos demo` and `custos record` call in here once they have a runtime; nothing
-else starts threads or a web server. The web app and uvicorn are imported only when serving.
+`custos serve`, `custos demo`, `custos record` and `custos worker` call in here once they have a
+runtime; nothing else starts threads or a web server. The web app and uvicorn are imported only
+when serving.
 """
 
 from __future__ import annotations
 
+import os
 import signal
+import socket
 import threading
 
 from custos.context import Actor, Call
 from custos.demo import first_admin_password, register_demo_cameras
-from custos.jobs import HEALTH_SECONDS, sign_checkpoints, sweep_retention, watch_health
+from custos.jobs import (
+    HEALTH_SECONDS,
+    prepare_tracks,
+    sign_checkpoints,
+    sweep_retention,
+    watch_health,
+)
 from custos.logs import configure_logging
 from custos.recording.recorder import CameraRecorder
 from custos.recording.supervisor import RecordingSupervisor
@@ -56,6 +65,12 @@ def serve(runtime: Runtime, host: str, port: int, *, record: bool) -> None:
         name="health",
         daemon=True,
     ).start()
+    threading.Thread(
+        target=prepare_tracks,
+        args=(runtime, stop, worker_name("serve")),
+        name="prepare",
+        daemon=True,
+    ).start()
     try:
         uvicorn.run(
             create_app(runtime),
@@ -69,6 +84,31 @@ def serve(runtime: Runtime, host: str, port: int, *, record: bool) -> None:
         stop.set()
         if record:
             recording.join(timeout=120)
+
+
+def worker_name(role: str) -> str:
+    """How a worker names itself in its claims: host, process and role."""
+    return f"{socket.gethostname()}:{os.getpid()}:{role}"
+
+
+def work(runtime: Runtime, duration: float | None = None) -> None:
+    """Prepare granted footage's tracks in the foreground until `duration`, Ctrl-C or SIGTERM."""
+    configure_logging(runtime.settings.log_format)
+    stop = threading.Event()
+    previous = {
+        signum: signal.signal(signum, lambda *_: stop.set())
+        for signum in (signal.SIGINT, signal.SIGTERM)
+    }
+    timer = threading.Timer(duration, stop.set) if duration is not None else None
+    if timer is not None:
+        timer.start()
+    try:
+        prepare_tracks(runtime, stop, worker_name("worker"))
+    finally:
+        if timer is not None:
+            timer.cancel()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def record(runtime: Runtime, duration: float | None = None) -> list[CameraRecorder]:

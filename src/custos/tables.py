@@ -13,6 +13,7 @@ from custos.cameras.models import Camera, PrivacyZone
 from custos.cases.models import Case, CaseMember, CasePerson
 from custos.db import Base
 from custos.health.models import HealthAlert
+from custos.prepared.models import PreparedSegment
 from custos.recording.models import DataKey, RecordingGap, Segment
 from custos.retention.models import (
     Alert,
@@ -55,6 +56,7 @@ __all__ = [
     "LegalHold",
     "LoginSession",
     "LoginThrottle",
+    "PreparedSegment",
     "PrivacyZone",
     "RecordingGap",
     "RequestWindow",

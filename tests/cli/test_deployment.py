@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import time
 from pathlib import Path
 
 import pytest
@@ -104,3 +105,13 @@ def test_serve_and_web_start_the_server_with_or_without_recorders(
     assert started == [("127.0.0.1", 8123, record)]
     assert "Custos is serving at http://127.0.0.1:8123/" in out
     assert ("no recorders" in out) is not record
+
+
+def test_a_worker_with_nothing_to_prepare_waits_and_stops_when_told(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    custos(capsys, "init")
+    started = time.monotonic()
+    code, _, err = custos(capsys, "worker", "--for", "1")
+    assert code == 0, err
+    assert 1 <= time.monotonic() - started < 10

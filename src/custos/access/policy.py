@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from custos.recording.policy import part_within
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -191,8 +193,4 @@ def clip_bounds(
     segment_start: datetime, segment_end: datetime, window: Window
 ) -> tuple[float, float] | None:
     """The part of a segment inside `window`, in seconds from the segment's start; None if none."""
-    start = max(segment_start, window.start)
-    end = min(segment_end, window.end)
-    if end <= start:
-        return None
-    return (start - segment_start).total_seconds(), (end - segment_start).total_seconds()
+    return part_within(segment_start, segment_end, window.start, window.end)

@@ -30,19 +30,14 @@ from custos.cases.policy import CaseAct, CaseStatus, Refusal
 from custos.clock import Clock
 from custos.context import Actor, Call, Context
 from custos.errors import Conflict, Forbidden, InvalidInput, NotFound, PolicyViolation
+from custos.prepared import service as prepared
 from custos.profile import Profile
 from custos.recording import service as recording
 from custos.redaction.cache import DetectorCache
-from custos.redaction.detectors import FACE, PLATE
-from custos.redaction.pipeline import Options
 from custos.redaction.service import Rendered, redact_footage, viewing_options
 from custos.retention import holds
 from custos.storage.blobs import BlobStore
 from custos.storage.crypto import Sealer
-
-# Review masks faces and number plates, and draws each track's number beside its mask so the
-# investigator can say which tracks are the persons of the case.
-REVIEW_OPTIONS = Options(kinds=frozenset({FACE, PLATE}), labels=True)
 
 
 def limits_of(profile: Profile) -> tuple[Limits, Limits]:
@@ -371,6 +366,17 @@ def approve(
             "hold": hold,
         },
     )
+    # Every segment of the windows is queued for its tracks to be prepared, in this same
+    # transaction: a grant is never approved without its preparation planned.
+    prepared.plan(
+        call,
+        grant.id,
+        grant.reference,
+        [
+            prepared.WindowScope(row.id, w.camera, w.start, w.end)
+            for row, w in zip(grant.windows, granted, strict=True)
+        ],
+    )
     if hold:
         scopes = [holds.Scope(w.camera, w.start, w.end) for w in granted]
         for person in grant.persons:
@@ -431,6 +437,7 @@ def _revoke(call: Call, grant: Grant, reason: str, case_ref: str, legal_basis: s
         ),
         details={"persons": grant.persons},
     )
+    prepared.discard(call, grant.id, grant.reference, f"grant revoked: {reason}")
 
 
 def _revoke_grants_of_case(
@@ -473,6 +480,30 @@ def revoke_grant(call: Call, grant_id: int, reason: str) -> Grant:
     _revoke(call, grant, reason.strip(), case.reference, case.legal_basis)
     session.commit()
     return grant
+
+
+# --- prepared detections ---------------------------------------------------------------------
+
+
+def scopes_to_prepare(call: Call) -> dict[int, prepared.WindowScope]:
+    """The windows whose segments a worker may prepare now: those of live grants with work
+    waiting. The waiting work of a grant that has ended (expired, or its case closed) is
+    discarded here, audited, in one transaction."""
+    session = call.session
+    names = cameras.camera_names(session)
+    scopes: dict[int, prepared.WindowScope] = {}
+    for grant_id in sorted(prepared.grants_waiting(session)):
+        grant = get_grant(session, grant_id)
+        state = state_of(session, call.clock, grant)
+        if state != GrantState.LIVE:
+            prepared.discard(call, grant.id, grant.reference, f"grant {state}")
+            continue
+        for row in grant.windows:
+            scopes[row.id] = prepared.WindowScope(
+                row.id, names[row.camera_id], row.starts_at, row.ends_at
+            )
+    session.commit()
+    return scopes
 
 
 # --- review ------------------------------------------------------------------------------------
@@ -619,8 +650,9 @@ def view(
         raise _refuse_view(
             call, grant_id, f"grant {grant.reference} does not allow identification", where
         )
-    options = viewing_options(reveal, reason, base=REVIEW_OPTIONS)
+    options = viewing_options(reveal, reason, base=prepared.REVIEW_OPTIONS)
     sealed = recording.sealed_segment(segment)
+    tracks = prepared.tracks_of(session, sealer, window_id, segment_id)
     details: dict[str, object] = {
         "camera": camera,
         "segment": segment.id,
@@ -629,12 +661,13 @@ def view(
     }
     session.commit()  # the reads end here
     plaintext = recording.open_sealed(sealer, blobs, sealed)
-    rendered = redact_footage(plaintext, options, bounds, detectors=detectors)
-    tracks = rendered.record["tracks"]
+    rendered = redact_footage(plaintext, options, bounds, detectors=detectors, prepared=tracks)
+    masked = rendered.record["tracks"]
     # The grant may have been revoked, or the case closed, while the clip was rendered.
     session.expire_all()
     grant, case = reviewable_grant(call, grant_id, **where)
-    details["masked_tracks"] = sum(1 for t in tracks if not t["visible"])
+    details["masked_tracks"] = sum(1 for t in masked if not t["visible"])
+    details["tracks"] = "prepared" if tracks is not None else "detected"
     details["visible_tracks"] = sorted(reveal)
     details["persons"] = grant.persons
     disclosed = bool(reveal)

@@ -104,6 +104,21 @@ def demo(
         server.serve(runtime, host, port, record=True)
 
 
+def worker(
+    ctx: typer.Context,
+    seconds: Annotated[
+        float | None,
+        typer.Option("--for", min=1, help="Stop after this many seconds (default: until Ctrl-C)."),
+    ] = None,
+) -> None:
+    """Prepare the tracks of granted footage in the foreground, most urgent first (`custos
+    serve` runs one too; run more on other machines against the same database and storage)."""
+    from custos import server
+
+    with opened(ctx) as runtime:
+        server.work(runtime, seconds)
+
+
 def record(
     ctx: typer.Context,
     seconds: Annotated[

@@ -264,3 +264,15 @@ def holes(covered: Iterable[Interval], tolerance: timedelta = timedelta(0)) -> l
             result.append((reach, start))
         reach = end if reach is None else max(reach, end)
     return result
+
+
+def part_within(
+    segment_start: datetime, segment_end: datetime, start: datetime, end: datetime
+) -> tuple[float, float] | None:
+    """The part of a segment between `start` and `end`, in seconds from the segment's start;
+    None if they do not meet."""
+    first = max(segment_start, start)
+    last = min(segment_end, end)
+    if last <= first:
+        return None
+    return (first - segment_start).total_seconds(), (last - segment_start).total_seconds()

@@ -11,7 +11,6 @@ import importlib.resources
 import math
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -23,25 +22,19 @@ from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from custos.errors import ConfigError
+from custos.redaction.boxes import FACE as FACE
+from custos.redaction.boxes import PERSON as PERSON
+from custos.redaction.boxes import PLATE as PLATE
+from custos.redaction.boxes import Box as Box
+from custos.redaction.boxes import Detection as Detection
+from custos.redaction.boxes import iou as iou
 
 Frame = NDArray[np.uint8]
-Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in pixels, x1 > x0, y1 > y0
-
-FACE, PLATE, PERSON = "face", "plate", "person"
 
 
 def as_frame(pixels: object) -> Frame:
     """An OpenCV result typed as the uint8 picture it is (no copy when it already is one)."""
     return np.asarray(pixels, dtype=np.uint8)
-
-
-@dataclass(frozen=True)
-class Detection:
-    """One object found in a frame."""
-
-    kind: str
-    box: Box
-    score: float
 
 
 class Detector(Protocol):
@@ -52,17 +45,6 @@ class Detector(Protocol):
     def detect(self, frame: Frame) -> list[Detection]:
         """The objects of this detector's kind in `frame` (BGR)."""
         ...
-
-
-def iou(a: Box, b: Box) -> float:
-    """Intersection over union of two boxes."""
-    width = min(a[2], b[2]) - max(a[0], b[0])
-    height = min(a[3], b[3]) - max(a[1], b[1])
-    if width <= 0 or height <= 0:
-        return 0.0
-    overlap = width * height
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - overlap
-    return overlap / union if union > 0 else 0.0
 
 
 def suppress_overlaps(detections: Sequence[Detection], threshold: float) -> list[Detection]:

@@ -20,6 +20,7 @@ from custos.redaction import choices
 from custos.redaction.cache import DetectorCache
 from custos.redaction.detectors import Frame
 from custos.redaction.pipeline import Options, Result, check_revealed, redact_image, redact_video
+from custos.redaction.tracking import TrackedBox
 from custos.redaction.zones import ZoneMask
 
 
@@ -45,10 +46,12 @@ def redact_footage(
     keep: tuple[float, float] | None = None,
     *,
     detectors: DetectorCache,
+    prepared: Sequence[Sequence[TrackedBox]] | None = None,
 ) -> Rendered:
     """A decrypted segment (MP4 in memory) masked for viewing; nothing touches a file.
 
-    `keep` limits it to a part, in seconds from its start; the detectors come from `detectors`.
+    `keep` limits it to a part, in seconds from its start; the detectors come from `detectors`,
+    unless the boxes of every frame of that part were `prepared` ahead.
     """
     options = options or viewing_options()
     target = io.BytesIO()
@@ -58,8 +61,9 @@ def redact_footage(
         options,
         output_format="mp4",
         streamable=True,
-        detectors=detectors.get(options, threads=choices.DETECT_THREADS),
+        detectors=None if prepared is not None else detectors.get(options, choices.DETECT_THREADS),
         keep=keep,
+        prepared=prepared,
     )
     check_revealed(result)
     return Rendered(target.getvalue(), "video/mp4", result.record())

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from custos.redaction.detectors import Box, Detection, iou
+from custos.redaction.boxes import Box, Detection, iou
 
 
 @dataclass(frozen=True)

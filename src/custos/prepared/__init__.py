@@ -1,0 +1,1 @@
+"""Prepared detections: the tracks of a grant's footage, found ahead of playing it."""
