@@ -121,3 +121,20 @@ def prepare_tracks(runtime: Runtime, stop: threading.Event, worker: str) -> None
         except Exception:
             log.exception("preparing tracks failed; trying again shortly")
             stop.wait(PREPARE_IDLE_SECONDS)
+
+
+# How often `custos serve` closes the viewings left open by players nobody closed.
+VIEWINGS_SECONDS = 60.0
+
+
+def close_idle_viewings(runtime: Runtime, stop: threading.Event, every_seconds: float) -> None:
+    """Close the viewings idle past their limit, every `every_seconds`, until `stop` is set."""
+    while not stop.wait(every_seconds):
+        try:
+            with runtime.sessions() as session:
+                call = Call(session, runtime.clock, SYSTEM, runtime.policy.profile)
+                closed = access.close_idle_viewings(call)
+            if closed:
+                log.info("closed %d idle viewings", closed)
+        except Exception:
+            log.exception("closing idle viewings failed; trying again later")

@@ -16,6 +16,8 @@ from custos.context import Actor, Call
 from custos.demo import first_admin_password, register_demo_cameras
 from custos.jobs import (
     HEALTH_SECONDS,
+    VIEWINGS_SECONDS,
+    close_idle_viewings,
     prepare_tracks,
     sign_checkpoints,
     sweep_retention,
@@ -63,6 +65,12 @@ def serve(runtime: Runtime, host: str, port: int, *, record: bool) -> None:
         target=watch_health,
         args=(runtime, stop, HEALTH_SECONDS),
         name="health",
+        daemon=True,
+    ).start()
+    threading.Thread(
+        target=close_idle_viewings,
+        args=(runtime, stop, VIEWINGS_SECONDS),
+        name="viewings",
         daemon=True,
     ).start()
     threading.Thread(

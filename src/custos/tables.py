@@ -1,6 +1,6 @@
 """Every table of every domain, imported in one place so Alembic and the drift check see all."""
 
-from custos.access.models import AccessRequest, Grant, GrantWindow, RequestWindow
+from custos.access.models import AccessRequest, Grant, GrantWindow, RequestWindow, Viewing
 from custos.audit.models import (
     AuditCheckpoint,
     AuditCosignature,
@@ -64,6 +64,7 @@ __all__ = [
     "Segment",
     "SunsetReport",
     "User",
+    "Viewing",
     "incident_cameras",
     "metadata",
 ]

@@ -36,7 +36,7 @@ STATES = [
     "live, outside its scope",
     "live",
 ]
-ROUTES = ["timeline", "video", "video by byte range", "review page"]
+ROUTES = ["timeline", "video", "video by byte range", "stream", "review page"]
 # What an investigator is answered, route by route, where the state does not simply give 403.
 NOT_KNOWN = dict.fromkeys(ROUTES, 404)
 ANSWERS = {
@@ -48,15 +48,18 @@ ANSWERS = {
 
 
 def _urls(
-    grant_id: int, window_id: int, segment: str, timeline_grant: int | None = None
+    grant_id: int, window_id: int, segment: str, shown: tuple[int, int] | None = None
 ) -> dict[str, str]:
-    shown = timeline_grant or grant_id
+    """The footage routes of a grant's window; `shown` (grant, window) for those that name no
+    segment, when they are tried on another grant."""
+    shown_grant, shown_window = shown or (grant_id, window_id)
     video = f"/api/grants/{grant_id}/windows/{window_id}/segments/{segment}/video"
     return {
-        "timeline": f"/api/grants/{shown}/footage",
+        "timeline": f"/api/grants/{shown_grant}/footage",
         "video": video,
         "video by byte range": video,
-        "review page": f"/grants/{shown}/review",
+        "stream": f"/api/grants/{shown_grant}/windows/{shown_window}/stream",
+        "review page": f"/grants/{shown_grant}/review",
     }
 
 
@@ -96,7 +99,7 @@ def _attempts(
         yard = access.Window("yard", scene.start, scene.start + timedelta(seconds=2))
         held = grant({**mine, "windows": [yard]})
         # Through their own grant of case 55 at case 12's footage, and at case 12's grant itself.
-        return _urls(held.id, held.windows[0].id, segment, timeline_grant=theirs.id)
+        return _urls(held.id, held.windows[0].id, segment, (theirs.id, theirs.windows[0].id))
     if state == "in a case not theirs":
         theirs = grant({"actor": INVESTIGATOR})
         return _urls(theirs.id, theirs.windows[0].id, segment)
@@ -104,7 +107,9 @@ def _attempts(
         held = grant({**mine, "windows": [scene.window(12, 18)]})
         return {
             **_urls(held.id, held.windows[0].id, segment),
-            "timeline": "",  # the timeline of a live grant is its own scope: nothing to try
+            # The timeline and the stream of a live grant are its own scope: nothing to try.
+            "timeline": "",
+            "stream": "",
             "review page": "",
         }
     held = grant(mine)
@@ -143,6 +148,9 @@ def test_only_a_live_grant_reaches_its_own_footage(
         media_type = response.headers.get("content-type", "")
         if plays:
             assert response.status_code == 200, (route, response.text[:200])
+            if route == "stream":
+                assert media_type == "video/mp4"
+                assert len(response.content) > 1000
             if route.startswith("video"):
                 # A byte range gets the whole masked clip: each render is one audited view.
                 assert media_type == "video/mp4"
@@ -154,8 +162,10 @@ def test_only_a_live_grant_reaches_its_own_footage(
             assert not media_type.startswith("video/")
     if plays:
         assert len(audit_events(db, event="footage.viewed", actor=caller)) == 2
+        assert len(audit_events(db, event="footage.viewing_opened", actor=caller)) == 1
     elif role == Role.INVESTIGATOR:
         assert len(audit_events(db, event="footage.refused", actor=caller)) == tried
         assert audit_events(db, event="footage.viewed") == []
+        assert audit_events(db, event="footage.viewing_opened") == []
     else:
         assert len(audit_events(db, event="access.denied", actor=caller)) == tried

@@ -459,6 +459,14 @@ def _grant(ctx: Ctx) -> tuple[int, int, str]:
     return grant.id, grant.windows[0].id, segment
 
 
+def _viewing(ctx: Ctx) -> int:
+    """A viewing of a window of a grant the caller holds (or its case's opener, if not theirs)."""
+    grant, window, _segment = _grant(ctx)
+    mine = ctx.caller and ctx.role is Role.INVESTIGATOR and ctx.member
+    viewer = investigator(ctx.caller) if mine and ctx.caller else OPENER
+    return access.open_viewing(call_of(ctx.db, ctx.clock, viewer), grant, window).id
+
+
 def _video_url(ctx: Ctx) -> str:
     grant, window, segment = _grant(ctx)
     return f"/api/grants/{grant}/windows/{window}/segments/{segment}/video"
@@ -1102,6 +1110,18 @@ ROUTES: list[Route] = [
         INVESTIGATOR,
         lambda ctx: Request(_video_url(ctx)),
     ),
+    Route(
+        "GET",
+        "/api/grants/{grant_id}/windows/{window_id}/stream",
+        INVESTIGATOR,
+        lambda ctx: Request("/api/grants/{}/windows/{}/stream".format(*_grant(ctx)[:2])),
+    ),
+    Route(
+        "POST",
+        "/api/viewings/{viewing_id}/close",
+        INVESTIGATOR,
+        lambda ctx: Request(f"/api/viewings/{_viewing(ctx)}/close"),
+    ),
     Route("GET", "/cases", CASE_WORKERS, page=True),
     Route(
         "POST",
@@ -1231,6 +1251,7 @@ ROUTES: list[Route] = [
 ]
 
 VIDEO_ROUTE = "/api/grants/{grant_id}/windows/{window_id}/segments/{segment_id}/video"
+FOOTAGE_ROUTES = {VIDEO_ROUTE, "/api/grants/{grant_id}/windows/{window_id}/stream"}
 ROUTE_IDS = [f"{r.method} {r.path}" for r in ROUTES]
 
 
@@ -1351,8 +1372,8 @@ def test_role(
         assert status == 409, f"{role}: the route does not apply, yet {status}"
     elif role in route.roles:
         assert 200 <= status < 300, f"{role} should be admitted, got {status}"
-        # Footage leaves by one route only; test_footage_matrix tries it in every grant state.
-        assert media_type.startswith("video/") == (route.path == VIDEO_ROUTE), media_type
+        # Footage leaves by the review routes only; test_footage_matrix tries each in every state.
+        assert media_type.startswith("video/") == (route.path in FOOTAGE_ROUTES), media_type
     else:
         assert status == 403
         denied = audit_events(db, event="access.denied", actor=ctx.caller)

@@ -86,3 +86,20 @@ class GrantWindow(Base):
     camera_id: Mapped[int] = mapped_column(sa.ForeignKey("cameras.id"))
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
+
+
+class Viewing(Base):
+    """One sitting of a grant's holder in front of a window of footage: opened before the first
+    byte of it leaves, closed when the player is closed or left idle, with what was watched."""
+
+    __tablename__ = "viewings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grant_id: Mapped[int] = mapped_column(sa.ForeignKey("grants.id"), index=True)
+    window_id: Mapped[int] = mapped_column(sa.ForeignKey("grant_windows.id"))
+    holder: Mapped[str] = mapped_column(sa.String(128))
+    opened_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    # Seconds of the window sent to the player, as [from, to] ranges merged where they touch.
+    watched: Mapped[list[list[float]]] = mapped_column(sa.JSON, default=list)

@@ -194,3 +194,36 @@ def clip_bounds(
 ) -> tuple[float, float] | None:
     """The part of a segment inside `window`, in seconds from the segment's start; None if none."""
     return part_within(segment_start, segment_end, window.start, window.end)
+
+
+# --- viewings ----------------------------------------------------------------------------------
+#
+# A viewing is one sitting in front of a window: the audit log has an entry when it opens,
+# before the first byte leaves, and one when it closes, with the ranges watched. A player that
+# is closed says so; one left open with nothing asked of it closes after VIEWING_IDLE.
+
+VIEWING_IDLE = timedelta(minutes=10)
+
+
+def merged(ranges: Sequence[Sequence[float]], new: tuple[float, float]) -> list[list[float]]:
+    """`ranges` with `new` added: sorted, and joined where they overlap or touch."""
+    spans = sorted([(float(a), float(b)) for a, b in ranges] + [new])
+    out: list[list[float]] = []
+    for start, end in spans:
+        if end <= start:
+            continue
+        if out and start <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], end)
+        else:
+            out.append([start, end])
+    return out
+
+
+def seconds_watched(ranges: Sequence[Sequence[float]]) -> float:
+    """How many seconds of the window the ranges cover."""
+    return sum(b - a for a, b in ranges)
+
+
+def viewing_idle(last_seen: datetime, now: datetime) -> bool:
+    """Whether a viewing nothing was asked of since `last_seen` is over."""
+    return now - last_seen >= VIEWING_IDLE

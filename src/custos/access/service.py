@@ -12,15 +12,17 @@ out.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from custos.access import policy
-from custos.access.models import AccessRequest, Grant, GrantWindow, RequestWindow
+from custos.access.models import AccessRequest, Grant, GrantWindow, RequestWindow, Viewing
 from custos.access.policy import GrantState, Limits, RequestStatus, Window
 from custos.audit.policy import Action, Outcome
 from custos.audit.service import record
@@ -33,8 +35,11 @@ from custos.errors import Conflict, Forbidden, InvalidInput, NotFound, PolicyVio
 from custos.prepared import service as prepared
 from custos.profile import Profile
 from custos.recording import service as recording
+from custos.recording.policy import part_within
 from custos.redaction.cache import DetectorCache
+from custos.redaction.pipeline import MaskedStream, Sink
 from custos.redaction.service import Rendered, redact_footage, viewing_options
+from custos.redaction.tracking import TrackedBox
 from custos.retention import holds
 from custos.storage.blobs import BlobStore
 from custos.storage.crypto import Sealer
@@ -743,3 +748,244 @@ def _end(call: Call, case: cases.Case, why: str, person: str | None = None) -> E
     released = holds.release_holds_for_case(call, case.reference, why, person)
     call.session.commit()
     return Ended(revoked, released)
+
+
+# --- viewings: a window played as one stream ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StreamPiece:
+    """One piece of a window as the stream plays it: which segment, which part of it, and the
+    second of the window that part starts at."""
+
+    segment: str
+    keep: tuple[float, float]
+    at_s: float
+
+
+@dataclass(frozen=True)
+class StreamPlan:
+    """What one request of a viewing plays: the window's pieces from a moment on."""
+
+    viewing_id: int
+    grant_id: int
+    window_id: int
+    camera: str
+    length_s: float
+    from_s: float
+    pieces: list[StreamPiece]
+
+
+def _window_of(call: Call, grant: Grant, window_id: int, where: dict[str, str]) -> GrantWindow:
+    row = next((w for w in grant.windows if w.id == window_id), None)
+    if row is None:
+        raise _refuse_view(call, grant.id, f"window {window_id} is not in the grant", where)
+    return row
+
+
+def open_viewing(call: Call, grant_id: int, window_id: int) -> Viewing:
+    """Open a viewing of a granted window; audited as a consultation before anything is sent."""
+    session = call.session
+    where = {"window": str(window_id)}
+    grant, case = reviewable_grant(call, grant_id, **where)
+    row = _window_of(call, grant, window_id, where)
+    camera = cameras.camera_names(session)[row.camera_id]
+    now = call.clock.now()
+    viewing = Viewing(
+        grant_id=grant.id,
+        window_id=row.id,
+        holder=call.actor.name,
+        opened_at=now,
+        last_seen_at=now,
+        closed_at=None,
+        watched=[],
+    )
+    session.add(viewing)
+    session.flush()
+    asked = get_request(session, grant.request_id)
+    record(
+        session,
+        call.clock,
+        call.actor,
+        Action.CONSULT,
+        "footage.viewing_opened",
+        object_type="viewing",
+        object_id=viewing.id,
+        context=_context(case, grant, asked.justification, call.actor.name),
+        details={
+            "camera": camera,
+            "window": [row.starts_at.isoformat(), row.ends_at.isoformat()],
+            "persons": grant.persons,
+        },
+    )
+    session.commit()
+    return viewing
+
+
+def _viewing(call: Call, viewing_id: int) -> Viewing:
+    viewing = call.session.get(Viewing, viewing_id)
+    if viewing is None or viewing.holder != call.actor.name:
+        raise NotFound(f"no viewing {viewing_id}")
+    if viewing.closed_at is not None:
+        raise Conflict(f"viewing {viewing_id} is closed: open a new one")
+    return viewing
+
+
+def stream_plan(call: Call, viewing_id: int, from_s: float) -> StreamPlan:
+    """The pieces one request of a viewing plays, from `from_s` seconds into the window.
+
+    The grant is checked again (it may have ended since the viewing opened), and the segments
+    about to play move to the front of the preparation of tracks.
+    """
+    session = call.session
+    viewing = _viewing(call, viewing_id)
+    where = {"viewing": str(viewing_id)}
+    grant, _case = reviewable_grant(call, viewing.grant_id, **where)
+    row = _window_of(call, grant, viewing.window_id, where)
+    length = (row.ends_at - row.starts_at).total_seconds()
+    if not 0 <= from_s < length:
+        raise InvalidInput(f"from must lie between 0 and {length:g} seconds", field="from")
+    camera = cameras.camera_names(session)[row.camera_id]
+    moment = row.starts_at + timedelta(seconds=from_s)
+    pieces = []
+    order = []
+    for segment, _name in recording.list_segments(
+        session, camera, since=row.starts_at, until=row.ends_at
+    ):
+        if segment.key_id is None:
+            continue  # erased: its key is gone
+        order.append(segment.id)
+        keep = part_within(segment.started_at, segment.ended_at, moment, row.ends_at)
+        if keep is not None:
+            at = (segment.started_at - row.starts_at).total_seconds() + keep[0]
+            pieces.append(StreamPiece(segment.id, keep, at))
+    if pieces:
+        prepared.ask(session, row.id, order, pieces[0].segment)
+    viewing.last_seen_at = call.clock.now()
+    session.commit()
+    return StreamPlan(viewing.id, grant.id, row.id, camera, length, from_s, pieces)
+
+
+@dataclass(frozen=True)
+class LoadedPiece:
+    """A piece ready to decrypt: its sealed segment, and its prepared boxes if they are ready."""
+
+    sealed: recording.SealedSegment
+    prepared: list[list[TrackedBox]] | None
+
+
+def load_piece(call: Call, sealer: Sealer, plan: StreamPlan, piece: StreamPiece) -> LoadedPiece:
+    """One short transaction per piece: the grant is still live, the segment is still stored.
+
+    Stopping between pieces is how a stream ends when its grant is revoked while it plays.
+    """
+    where = {"viewing": str(plan.viewing_id), "segment": piece.segment}
+    reviewable_grant(call, plan.grant_id, **where)
+    segment, _camera = recording.get_segment(call.session, piece.segment)
+    sealed = recording.sealed_segment(segment)
+    tracks = prepared.tracks_of(call.session, sealer, plan.window_id, piece.segment)
+    call.session.commit()
+    return LoadedPiece(sealed, tracks)
+
+
+def mark_watched(call: Call, viewing_id: int, span: tuple[float, float]) -> None:
+    """Add the seconds of the window a stream sent to its viewing."""
+    viewing = call.session.get(Viewing, viewing_id)
+    if viewing is None:
+        return
+    viewing.watched = policy.merged(viewing.watched, span)
+    viewing.last_seen_at = call.clock.now()
+    call.session.commit()
+
+
+def close_viewing(call: Call, viewing_id: int, why: str = "closed by the viewer") -> Viewing:
+    """Close a viewing: the audit log gets what was watched."""
+    viewing = _viewing(call, viewing_id)
+    _close(call, viewing, why)
+    call.session.commit()
+    return viewing
+
+
+def _close(call: Call, viewing: Viewing, why: str) -> None:
+    viewing.closed_at = call.clock.now()
+    grant = get_grant(call.session, viewing.grant_id)
+    case = cases.get_case_by_id(call.session, grant.case_id)
+    asked = get_request(call.session, grant.request_id)
+    record(
+        call.session,
+        call.clock,
+        call.actor,
+        Action.CONSULT,
+        "footage.viewing_closed",
+        object_type="viewing",
+        object_id=viewing.id,
+        context=_context(case, grant, asked.justification, viewing.holder),
+        details={
+            "watched": viewing.watched,
+            "seconds": round(policy.seconds_watched(viewing.watched), 3),
+            "opened_at": viewing.opened_at.isoformat(),
+            "why": why,
+        },
+    )
+
+
+def close_idle_viewings(call: Call) -> int:
+    """Close the viewings nothing was asked of for `policy.VIEWING_IDLE`; how many."""
+    now = call.clock.now()
+    idle = [
+        viewing
+        for viewing in call.session.scalars(sa.select(Viewing).where(Viewing.closed_at.is_(None)))
+        if policy.viewing_idle(viewing.last_seen_at, now)
+    ]
+    for viewing in idle:
+        _close(call, viewing, "left idle")
+    call.session.commit()
+    return len(idle)
+
+
+@dataclass(frozen=True)
+class Player:
+    """What playing a window needs besides the plan: where sessions, keys, blobs and detectors
+    come from, and who watches (each piece is checked and loaded in a short transaction of its
+    own; nothing stays open while decoding and encoding)."""
+
+    sessions: sessionmaker[Session]
+    clock: Clock
+    actor: Actor
+    profile: Profile
+    sealer: Sealer
+    blobs: BlobStore
+    detectors: DetectorCache
+
+
+def play(player: Player, plan: StreamPlan, sink: Sink, stop: threading.Event) -> float:
+    """Write the masked stream of a plan into `sink` until it ends or `stop` is set; the second
+    of the window the stream reached. The span sent is added to the viewing, whatever ended it
+    (the end of the window, the viewer leaving, the grant ending mid-way)."""
+    stream = MaskedStream(
+        sink, prepared.REVIEW_OPTIONS, player.detectors.get(prepared.REVIEW_OPTIONS, 0)
+    )
+    reached = plan.from_s
+    ended = False
+    try:
+        for piece in plan.pieces:
+            if stop.is_set():
+                break
+            with player.sessions() as session:
+                call = Call(session, player.clock, player.actor, player.profile)
+                loaded = load_piece(call, player.sealer, plan, piece)
+            plaintext = recording.open_sealed(player.sealer, player.blobs, loaded.sealed)
+            what = f"segment {piece.segment}"
+            stream.add(plaintext, piece.keep, piece.at_s, loaded.prepared, what)
+            reached = piece.at_s + (piece.keep[1] - piece.keep[0])
+        stream.close()
+        ended = True
+    finally:
+        if not ended:
+            # The reader is gone or a piece failed: what the muxer still holds goes nowhere.
+            with contextlib.suppress(Exception):
+                stream.close(flush=False)
+        with player.sessions() as session:
+            call = Call(session, player.clock, player.actor, player.profile)
+            mark_watched(call, plan.viewing_id, (plan.from_s, max(reached, plan.from_s)))
+    return reached

@@ -7,11 +7,13 @@ is answered 404, as for one that does not exist, and listings leave it out.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import queue
+import threading
+from collections.abc import Iterator, Mapping
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.orm import Session
 
 from custos.access import service
@@ -43,7 +45,7 @@ from custos.deps import (
     Reviewer,
     RuntimeDep,
 )
-from custos.errors import InvalidInput
+from custos.errors import InvalidInput, NotFound
 from custos.http import MAX_INT, Id, answers
 
 router = APIRouter(prefix="/api", tags=["access"])
@@ -280,6 +282,144 @@ def video(
             "X-Custos-Tracks": json.dumps(tracks, separators=(",", ":")),
         },
     )
+
+
+# No window is longer than a profile may allow (`max_window_hours` is at most 100 000).
+LONGEST_WINDOW_S = 100_000 * 3600.0
+
+
+class _ViewerLeft(Exception):
+    """The player stopped reading the stream."""
+
+
+class _Chunks:
+    """The sink a stream is written into, read as the response's body by the server.
+
+    A thread plays the stream; the response reads what it wrote, a bounded queue between them.
+    When the reader stops (the player sought elsewhere, or closed), the next write raises and
+    the thread ends, recording what was sent.
+    """
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=64)
+        self.stop = threading.Event()
+
+    def write(self, data: bytes) -> int:
+        while not self.stop.is_set():
+            try:
+                self._queue.put(data, timeout=0.5)
+                return len(data)
+            except queue.Full:
+                continue
+        raise _ViewerLeft()
+
+    def finish(self, error: BaseException | None = None) -> None:
+        while not self.stop.is_set():
+            try:
+                self._queue.put(error, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+    def next(self) -> bytes | BaseException | None:
+        return self._queue.get()
+
+    def body(self, first: bytes) -> Iterator[bytes]:
+        try:
+            yield first
+            while True:
+                item = self.next()
+                if item is None or isinstance(item, BaseException):
+                    return  # the status is sent already: the stream just ends
+                yield item
+        finally:
+            self.stop.set()
+
+
+@router.get(
+    "/grants/{grant_id}/windows/{window_id}/stream",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"video/mp4": {}}}, **answers(409, 503)},
+)
+def stream(
+    grant_id: Id,
+    window_id: Id,
+    db: DbSession,
+    runtime: RuntimeDep,
+    caller: Reviewer,
+    start: Annotated[
+        float,
+        Query(
+            alias="from",
+            ge=0,
+            le=LONGEST_WINDOW_S,
+            allow_inf_nan=False,
+            description="seconds from the window's start",
+        ),
+    ] = 0.0,
+    viewing: Id | None = None,
+) -> Response:
+    """A granted window as one masked stream (fragmented MP4), from a moment of it on.
+
+    The first request opens a viewing (its number is in `X-Custos-Viewing`; the audit log has
+    it before the first byte leaves); a seek is a new request naming it. The stream's
+    timestamps count from its first frame, which is `X-Custos-Stream-Start` seconds into the
+    window; time that no segment covers is a gap in the stream.
+    """
+    call = caller.call(db, runtime)
+    if viewing is None:
+        viewing = service.open_viewing(call, grant_id, window_id).id
+    plan = service.stream_plan(call, viewing, start)
+    if (plan.grant_id, plan.window_id) != (grant_id, window_id):
+        raise NotFound(f"no viewing {viewing} of window {window_id} of grant G-{grant_id}")
+    player = service.Player(
+        runtime.sessions,
+        runtime.clock,
+        caller.actor,
+        runtime.policy.profile,
+        runtime.sealer,
+        runtime.blobs,
+        runtime.detectors,
+    )
+    chunks = _Chunks()
+
+    def _play() -> None:
+        try:
+            service.play(player, plan, chunks, chunks.stop)
+        except _ViewerLeft:
+            pass
+        except BaseException as error:  # handed to the response: an error page or the end
+            chunks.finish(error)
+            return
+        chunks.finish()
+
+    threading.Thread(target=_play, name=f"stream-{viewing}", daemon=True).start()
+    first = chunks.next()  # the first bytes, or why there are none, before the status is sent
+    if isinstance(first, BaseException):
+        chunks.stop.set()
+        raise first
+    if first is None:
+        chunks.stop.set()
+        raise NotFound(f"nothing is stored in window {window_id} from {start:g} s on")
+    return StreamingResponse(
+        chunks.body(first),
+        media_type="video/mp4",
+        headers={
+            "X-Custos-Viewing": str(viewing),
+            "X-Custos-Window-Seconds": f"{plan.length_s:g}",
+            # The stream's own timestamps start at 0: its first frame is this second of the
+            # window (a player adds it, as Media Source Extensions' timestampOffset).
+            "X-Custos-Stream-Start": f"{plan.pieces[0].at_s:.6f}",
+            "Content-Disposition": "inline",
+        },
+    )
+
+
+@router.post("/viewings/{viewing_id}/close", status_code=status.HTTP_204_NO_CONTENT)
+def close_viewing(viewing_id: Id, db: DbSession, runtime: RuntimeDep, caller: Reviewer) -> Response:
+    """Close a viewing: the audit log records what of the window was watched."""
+    service.close_viewing(caller.call(db, runtime), viewing_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 # Clearing a person, closing a case and removing a member end grants (and holds) in the same

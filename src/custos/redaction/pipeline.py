@@ -20,6 +20,7 @@ The audio track is dropped: voices identify people as well as faces do.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import queue
@@ -28,10 +29,10 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 import av
 import cv2
@@ -749,6 +750,144 @@ def redact_video(
     if result.frames == 0:
         raise UnsupportedMedia(f"{what} has no frame that decodes")
     return result
+
+
+STREAM_TIME_BASE = Fraction(1, 90_000)
+STREAM_KEYFRAMES_S = 0.5  # a keyframe, and so a fragment, every half second
+
+
+class Sink(Protocol):
+    """Where a stream's bytes go as soon as the muxer writes them."""
+
+    def write(self, data: bytes) -> int:
+        """Take `data`; returns how much was taken (all of it)."""
+        ...
+
+
+class _Writer:
+    """A write-only file for the muxer: it never seeks (fragmented MP4 needs no going back)."""
+
+    def __init__(self, sink: Sink) -> None:
+        self._sink = sink
+
+    def write(self, data: bytes) -> int:
+        return self._sink.write(bytes(data))
+
+    def flush(self) -> None:
+        """Nothing is held back here."""
+
+
+class MaskedStream:
+    """One fragmented MP4 made of masked pieces, each written out as soon as it is encoded.
+
+    A piece is a decrypted segment, the part of it to keep, and the second of the window that
+    part starts at. The muxer counts the stream's time from its first frame; between pieces it
+    keeps the time the window has, so the time between two pieces stays a gap, and a player
+    that adds the first piece's second places every fragment at its moment. A keyframe every half
+    second cuts the stream into fragments a browser can play as they arrive. Every piece is
+    scaled to the first one's size (a camera whose settings changed mid-window included).
+    Pieces with prepared boxes are only decoded, masked and encoded; the others are detected
+    inline with `detectors`.
+    """
+
+    def __init__(self, sink: Sink, options: Options, detectors: Sequence[Detector]) -> None:
+        self._options = options
+        self._detectors = detectors
+        self._output = av.open(
+            _Writer(sink),
+            "w",
+            format="mp4",
+            options={"movflags": "+frag_keyframe+empty_moov+default_base_moof"},
+        )
+        self._encoder: Any = None
+        self._size = (0, 0)
+        self.frames = 0
+        self.tracks: dict[int, TrackRecord] = {}
+
+    def _start(self, shape: VideoShape) -> Any:
+        encoder = self._output.add_stream("libx264", rate=shape.rate)
+        encoder.width, encoder.height = shape.width, shape.height
+        encoder.pix_fmt = "yuv420p"
+        encoder.time_base = STREAM_TIME_BASE
+        encoder.codec_context.time_base = STREAM_TIME_BASE
+        keyframes = max(1, round(float(shape.rate) * STREAM_KEYFRAMES_S))
+        encoder.options = {
+            "preset": "veryfast",
+            "crf": "20",
+            "tune": "zerolatency",  # no look-ahead: each frame leaves as soon as it is encoded
+            "profile": "high",
+            "level": "4.1",
+            "g": str(keyframes),
+            "keyint_min": str(keyframes),
+        }
+        self._size = (shape.width, shape.height)
+        return encoder
+
+    def add(
+        self,
+        plaintext: bytes,
+        keep: tuple[float, float],
+        at_s: float,
+        prepared: Sequence[Sequence[TrackedBox]] | None,
+        what: str,
+    ) -> int:
+        """Mask and encode the kept part of one decrypted segment, placed `at_s` into the
+        window; how many frames it gave."""
+        source = io.BytesIO(plaintext)
+        detectors = None if prepared is not None else self._detectors
+        given = 0
+        with _stages(
+            source, self._options, detectors=detectors, keep=keep, what=what, prepared=prepared
+        ) as (shape, tracker, items):
+            if self._encoder is None:
+                self._encoder = self._start(shape)
+            width, height = self._size
+            result = Result("video", width, height, 0, self._options, self.tracks, [])
+            for item in items:
+                yuv = item.yuv
+                if (shape.width, shape.height) != (width, height):
+                    yuv = _resized(yuv, shape.width, shape.height, width, height)
+                    item = replace(
+                        item, boxes=_scaled(item.boxes, width / shape.width, height / shape.height)
+                    )
+                _mask(
+                    yuv420_planes(yuv, width, height),
+                    item.boxes,
+                    item.index,
+                    result,
+                    tracker,
+                    self._options,
+                )
+                frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
+                seconds = at_s + float((item.pts or 0) * shape.time_base)
+                frame.pts = round(seconds / STREAM_TIME_BASE)
+                frame.time_base = STREAM_TIME_BASE
+                self._output.mux(self._encoder.encode(frame))
+                given += 1
+        self.frames += given
+        return given
+
+    def close(self, flush: bool = True) -> None:
+        """End the stream: encode what the encoder still holds (unless the stream is being
+        abandoned, its reader gone) and close the muxer."""
+        try:
+            if flush and self._encoder is not None:
+                self._output.mux(self._encoder.encode(None))
+        finally:
+            self._output.close()
+
+
+def _resized(
+    yuv: NDArray[np.uint8], width: int, height: int, to_width: int, to_height: int
+) -> NDArray[np.uint8]:
+    """A yuv420p frame scaled to another size."""
+    picture = cv2.cvtColor(yuv, cv2.COLOR_YUV2BGR_I420)
+    scaled = cv2.resize(picture, (to_width, to_height), interpolation=cv2.INTER_AREA)
+    return as_frame(cv2.cvtColor(scaled, cv2.COLOR_BGR2YUV_I420))
+
+
+def _scaled(boxes: Sequence[TrackedBox], x: float, y: float) -> list[TrackedBox]:
+    return [replace(b, box=(b.box[0] * x, b.box[1] * y, b.box[2] * x, b.box[3] * y)) for b in boxes]
 
 
 def _name(source: object) -> str:
