@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -83,12 +83,25 @@ def _shot(page: Page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def _wait_for_video(page: Page) -> None:
+def _wait_for_video(page: Page, player: str) -> None:
     deadline = time.monotonic() + 60
-    while page.locator("#player").evaluate("video => video.readyState") < 2:
+    while page.locator(player).evaluate("video => video.readyState") < 2:
         if time.monotonic() > deadline:
-            pytest.fail("the clip did not load: " + page.inner_text("#review"))
+            pytest.fail("the video did not load: " + page.inner_text("#review"))
         time.sleep(0.2)
+
+
+def _position(page: Page) -> float:
+    """Where the review player is, in seconds from the window's start."""
+    return float(page.evaluate("document.getElementById('player').currentTime"))
+
+
+def _wait_until(condition: Callable[[], bool], seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail("the player did not get there in time")
+        time.sleep(0.1)
 
 
 def _first_frame(data: bytes) -> object:
@@ -139,16 +152,36 @@ def test_request_approval_and_masked_review_in_the_browser(
     anna.wait_for_selector("#grant:has-text('live')")
     _shot(anna, "4-approved")
 
-    # The investigator reviews: a timeline, a masked clip, the track list.
+    # The investigator reviews: the window streams at once, masked, on a timeline with its gaps.
     ivan.goto(request_url)
     ivan.click("#review")
-    ivan.wait_for_selector(".piece-link")
+    ivan.wait_for_selector("#now-playing:has-text('everyone masked')")
+    _wait_for_video(ivan, "#player")
+    assert ivan.locator("#timeline-bar .piece").count() == 3
+    _wait_until(lambda: ivan.evaluate("document.getElementById('player').currentTime") > 0.5)
+    _shot(ivan, "5-review-stream")
+    # Faster, a frame back, a seek by the keyboard and one on the timeline: the player follows.
+    ivan.select_option("#speed", "2")
+    assert ivan.evaluate("document.getElementById('player').playbackRate") == 2
+    ivan.click("#frame-back")
+    assert ivan.evaluate("document.getElementById('player').paused")
+    box = ivan.locator("#timeline-bar").bounding_box()
+    assert box is not None
+    ivan.mouse.click(box["x"] + box["width"] * 0.1, box["y"] + box["height"] / 2)
+    _wait_until(lambda: abs(_position(ivan) - 0.6) < 0.2)  # a tenth of the 6 s window
+    ivan.evaluate("document.activeElement.blur()")  # keys go to the page, not a control
+    ivan.keyboard.press("ArrowRight")
+    _wait_until(lambda: abs(_position(ivan) - 5.6) < 0.2)
+    ivan.keyboard.press("ArrowLeft")
+    _wait_until(lambda: abs(_position(ivan) - 0.6) < 0.2)
+
+    # One piece opened alone, with its track list: a masked clip, then its person unmasked.
     assert ivan.locator(".piece-link").count() == 3
     ivan.locator(".piece-link").first.click()
-    ivan.wait_for_selector("#now-playing:has-text('everyone masked')")
-    _wait_for_video(ivan)
+    ivan.wait_for_selector("#piece-playing:has-text('everyone masked')")
+    _wait_for_video(ivan, "#piece-player")
     assert ivan.locator("#tracks input[type=checkbox]").count() >= 1
-    _shot(ivan, "5-review-masked")
+    _shot(ivan, "6-review-piece-masked")
     # What the player was given: no face left that the detector can find.
     grant_id = ivan.url.rstrip("/").split("/")[-2]
     timeline = ivan.request.get(f"{server.url}/api/grants/{grant_id}/footage").json()
@@ -160,9 +193,9 @@ def test_request_approval_and_masked_review_in_the_browser(
     ivan.locator("#tracks input[type=checkbox]").first.check()
     ivan.fill("#reveal-reason", "track 1 is P1, as the witness describes")
     ivan.click("#reveal-form button")
-    ivan.wait_for_selector("#now-playing:has-text('unmasked')")
-    _wait_for_video(ivan)
-    _shot(ivan, "6-review-unmasked")
+    ivan.wait_for_selector("#piece-playing:has-text('unmasked')")
+    _wait_for_video(ivan, "#piece-player")
+    _shot(ivan, "7-review-unmasked")
 
     # Oversight reads each step in the audit log.
     otto = _sign_in(browser, server.url, "otto")
@@ -174,6 +207,7 @@ def test_request_approval_and_masked_review_in_the_browser(
         "access.requested",
         "access.approved",
         "hold.placed",
+        "footage.viewing_opened",
         "footage.viewed",
         "footage.unmasked",
     ):
@@ -181,4 +215,4 @@ def test_request_approval_and_masked_review_in_the_browser(
     unmasked = otto.locator("tr", has_text="footage.unmasked").inner_text()
     for shown in ("12/2026-0457", "G-1", "cpc-kz-199", "why: track 1 is P1", "to: ivan"):
         assert shown in unmasked, shown
-    _shot(otto, "7-audit-log")
+    _shot(otto, "8-audit-log")

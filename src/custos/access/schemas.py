@@ -105,14 +105,25 @@ class PieceOut(BaseModel):
     url: str
 
 
+class PreparedOut(BaseModel):
+    """How far the tracks of a window's segments are prepared ahead."""
+
+    done: int
+    failed: int = Field(description="given up on: those pieces are detected as they play")
+    total: int
+
+
 class WindowFootageOut(BaseModel):
-    """A granted window and the footage stored inside it."""
+    """A granted window, the footage stored inside it, and where to stream it whole."""
 
     id: int
     camera: str
     start: datetime
     end: datetime
     pieces: list[PieceOut]
+    stream: str = Field(description="the window as one masked stream (`?from=` seconds)")
+    rate: float | None = Field(description="frames per second of its footage (None: none)")
+    prepared: PreparedOut
 
 
 class FootageOut(BaseModel):

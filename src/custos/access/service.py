@@ -574,13 +574,16 @@ class Piece:
 
 @dataclass(frozen=True)
 class WindowFootage:
-    """What is stored inside one granted window, piece by piece, in time order."""
+    """What is stored inside one granted window, piece by piece, in time order, with the
+    frame rate of its footage and how far its tracks are prepared."""
 
     id: int
     camera: str
     start: datetime
     end: datetime
     pieces: list[Piece]
+    rate: float | None
+    prepared: prepared.Progress
 
 
 def footage(call: Call, grant_id: int) -> list[WindowFootage]:
@@ -588,10 +591,12 @@ def footage(call: Call, grant_id: int) -> list[WindowFootage]:
     session = call.session
     grant, _ = reviewable_grant(call, grant_id)
     names = cameras.camera_names(session)
+    progress = prepared.progress(session, grant.id)
     found = []
     for row in grant.windows:
         window = Window(names[row.camera_id], row.starts_at, row.ends_at)
         pieces = []
+        rate = None
         for segment, _name in recording.list_segments(
             session, window.camera, since=window.start, until=window.end
         ):
@@ -599,6 +604,8 @@ def footage(call: Call, grant_id: int) -> list[WindowFootage]:
                 continue  # erased: its key is gone
             bounds = policy.clip_bounds(segment.started_at, segment.ended_at, window)
             if bounds is not None:
+                if rate is None and segment.duration_s > 0:
+                    rate = round(segment.frames / segment.duration_s, 3)
                 pieces.append(
                     Piece(
                         segment.id,
@@ -606,7 +613,10 @@ def footage(call: Call, grant_id: int) -> list[WindowFootage]:
                         min(segment.ended_at, window.end),
                     )
                 )
-        found.append(WindowFootage(row.id, window.camera, window.start, window.end, pieces))
+        ready = progress.get(row.id, prepared.Progress(0, 0, 0))
+        found.append(
+            WindowFootage(row.id, window.camera, window.start, window.end, pieces, rate, ready)
+        )
     return found
 
 

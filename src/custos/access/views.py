@@ -7,6 +7,7 @@ is answered 404, as for one that does not exist, and listings leave it out.
 from __future__ import annotations
 
 import json
+import logging
 import queue
 import threading
 from collections.abc import Iterator, Mapping
@@ -24,6 +25,7 @@ from custos.access.schemas import (
     FootageOut,
     GrantOut,
     PieceOut,
+    PreparedOut,
     ReasonIn,
     RequestIn,
     RequestOut,
@@ -47,6 +49,8 @@ from custos.deps import (
 )
 from custos.errors import InvalidInput, NotFound
 from custos.http import MAX_INT, Id, answers
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api", tags=["access"])
 
@@ -224,6 +228,11 @@ def footage(grant_id: Id, db: DbSession, runtime: RuntimeDep, caller: Reviewer) 
                     )
                     for p in w.pieces
                 ],
+                stream=f"/api/grants/{grant_id}/windows/{w.id}/stream",
+                rate=w.rate,
+                prepared=PreparedOut(
+                    done=w.prepared.done, failed=w.prepared.failed, total=w.prepared.total
+                ),
             )
             for w in windows
         ],
@@ -389,6 +398,7 @@ def stream(
         except _ViewerLeft:
             pass
         except BaseException as error:  # handed to the response: an error page or the end
+            log.warning("the stream of viewing %s ended early: %r", viewing, error)
             chunks.finish(error)
             return
         chunks.finish()
