@@ -1,13 +1,24 @@
-"""Review latency: how long an investigator waits for one masked 10 s segment, against ffmpeg.
+"""Review over real HTTP: how soon a granted window starts playing, how fast it is served, and
+how fast its tracks are prepared, against bare ffmpeg in the same run.
 
-A 10 s 1280x720 25 fps clip is made from the shared test video (a person talking, padded to
-16:9), cut by the recorder's segmenter into one segment, sealed into a fresh data folder and
-granted to an investigator through a real case, request and approval. `view_s` is the best of
---repeat calls of `access.view` (grant checks, decryption, face and plate masking with track
-labels, H.264 encoding into fragmented MP4, the audit entry and its commit); `view_first_s` is
-the first call, which loads the detectors. The anchor `ffmpeg_s` is bare ffmpeg re-encoding the
-same decrypted segment with the same x264 settings into fragmented MP4, no detection (best of
---repeat). `realtime` = clip seconds / `view_s`. Prints one JSON line.
+A 60 s 1280x720 25 fps clip is made from the shared test video (a person talking, padded to
+16:9, looped), cut by the recorder's segmenter into 10 s segments, sealed into a fresh data
+folder and granted to an investigator through a real case, request and approval (which queues
+the preparation of its tracks). Then, over HTTP with the investigator's API token:
+
+1. `custos web` alone (no worker, so nothing is prepared): `inline_first_frame_s` is the time
+   from asking for the window's stream to holding its first decodable fragment (the init
+   segment and one whole `moof` + `mdat`), with the tracks detected as it plays. The first
+   request of the process loads the detectors (`inline_first_frame_cold_s`); the figure is
+   the best of --repeat requests after it, each at another moment of the window.
+2. `custos worker` prepares the window: `prepare_fps` is its frames over the seconds from its
+   start until the footage page reports every piece prepared.
+3. `first_frame_s`: the same, with every track prepared (best of --repeat).
+4. `render_ratio`: serving the whole 60 s window from prepared tracks (request to last byte),
+   over bare ffmpeg decoding the same 60 s and re-encoding it with the same x264 settings
+   (`veryfast`, CRF 20) into fragmented MP4, best of --repeat each.
+
+`live_fps` and `live_latency_s` are null: live video is not served yet. Prints one JSON line.
 
     .venv/bin/python benchmarks/review.py [--repeat 3]
 """
@@ -16,6 +27,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import socket
+import struct
 import subprocess
 import tempfile
 import time
@@ -23,6 +37,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import av
+import httpx2 as httpx
 
 from custos.access import service as access
 from custos.access.policy import Window
@@ -31,73 +46,74 @@ from custos.cameras.schemas import CameraCreate
 from custos.cases import service as cases
 from custos.config import Settings
 from custos.context import Actor, Call
-from custos.recording import service as recording
+from custos.permissions import Role
 from custos.recording.media import Segmenter, SegmentFile
 from custos.recording.service import CameraFeed, SegmentWriter
 from custos.retention.pressure import ExhaustionGate
 from custos.retention.service import SegmentPlanner
 from custos.runtime import Runtime
 from custos.setup import initialise, open_runtime
+from custos.users import service as users
 
 ROOT = Path(__file__).resolve().parents[1]
+CUSTOS = ROOT / ".venv" / "bin" / "custos"
 VIDEO = ROOT.parent / "shared" / "testdata" / "video" / "gen1_test_video.mp4"
-SECONDS = 10
+SECONDS = 60
+SEGMENT_SECONDS = 10
 X264 = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20"]
 FRAGMENTED = ["-movflags", "+frag_keyframe+empty_moov+default_base_moof", "-f", "mp4"]
 
 
 def make_clip(target: Path) -> None:
     """The 1280x720 clip a camera would have sent, keyframe every second."""
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-v",
-            "error",
-            "-y",
-            "-i",
-            str(VIDEO),
-            "-t",
-            str(SECONDS),
-            "-an",
-            "-vf",
-            "scale=-2:720,pad=1280:720:(ow-iw)/2:0,fps=25",
-            *X264,
-            "-g",
-            "25",
-            str(target),
-        ],
-        check=True,
-    )
+    command = ["ffmpeg", "-v", "error", "-y", "-stream_loop", "-1", "-i", str(VIDEO)]
+    command += ["-t", str(SECONDS), "-an", "-vf", "scale=-2:720,pad=1280:720:(ow-iw)/2:0,fps=25"]
+    subprocess.run([*command, *X264, "-g", "25", str(target)], check=True)
 
 
-def one_segment(clip: Path) -> SegmentFile:
-    """The clip as the recorder cuts it: all of it in one segment."""
+def segments_of(clip: Path) -> list[SegmentFile]:
+    """The clip as the recorder cuts it: 10 s segments."""
+    pieces = []
     with av.open(str(clip)) as container:
-        segmenter = Segmenter(container.streams.video[0], None, SECONDS + 5)
+        segmenter = Segmenter(container.streams.video[0], None, SEGMENT_SECONDS)
         for packet in container.demux(video=0):
-            assert segmenter.push(packet) is None
+            cut = segmenter.push(packet)
+            if cut is not None:
+                pieces.append(cut)
         last = segmenter.flush()
-    assert last is not None
-    return SegmentFile(**{**last.__dict__, "data": memoryview(bytes(last.data))})
+    if last is not None:
+        pieces.append(last)
+    return [SegmentFile(**{**p.__dict__, "data": memoryview(bytes(p.data))}) for p in pieces]
 
 
-def granted(runtime: Runtime, segment: SegmentFile) -> tuple[int, int, str]:
-    """Store the segment and grant it to an investigator: (grant, window, segment id)."""
-    admin, investigator, approver = (Actor(n, None) for n in ("admin", "ivan", "anna"))
+def granted(runtime: Runtime, pieces: list[SegmentFile]) -> tuple[int, int, str]:
+    """Store the segments and grant them to an investigator: (grant, window, their token)."""
+    admin = Actor("admin")  # the server's shell
+    investigator, approver = Actor("ivan", "investigator"), Actor("anna", "approver")
     clock = runtime.clock
     with runtime.sessions() as session:
+        shell = Call(session, clock, admin, runtime.policy.profile)
         camera = cameras.register_camera(
-            Call(session, clock, admin, runtime.policy.profile),
+            shell,
             CameraCreate.model_validate(
                 {
                     "name": "hall",
                     "source_url": "rtsp://hall.example/live",
                     "category": "public_safety",
                     "region": "Almaty",
+                    "status": "draft",  # its footage is there; nothing records meanwhile
                 }
             ),
         )
-        feed = CameraFeed(camera.id, "hall", "rtsp://x/y", False, SECONDS, "Almaty")
+        users.create_user(
+            shell,
+            name="ivan",
+            role=Role.INVESTIGATOR,
+            with_password=False,
+            passwords=runtime.passwords,
+        )
+        token, _ = users.issue_token(shell, "ivan", label="benchmark")
+        feed = CameraFeed(camera.id, "hall", "rtsp://x/y", False, SEGMENT_SECONDS, "Almaty")
     filmed = clock.now() - timedelta(hours=1)
     writer = SegmentWriter(
         runtime.sessions,
@@ -107,7 +123,10 @@ def granted(runtime: Runtime, segment: SegmentFile) -> tuple[int, int, str]:
         SegmentPlanner(runtime.rules),
         ExhaustionGate(),
     )
-    stored = writer.store(feed, segment, filmed)
+    at = filmed
+    for piece in pieces:
+        writer.store(feed, piece, at)
+        at += timedelta(seconds=piece.duration)
     with runtime.sessions() as session:
         investigating = Call(session, clock, investigator, runtime.policy.profile)
         case = cases.open_case(investigating, "1/2026-1", "cpc-kz-199", "b")
@@ -122,74 +141,132 @@ def granted(runtime: Runtime, segment: SegmentFile) -> tuple[int, int, str]:
             identification=False,
         )
         grant = access.approve(Call(session, clock, approver, runtime.policy.profile), request.id)
-        return grant.id, grant.windows[0].id, stored.id
+        return grant.id, grant.windows[0].id, token
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start(argv: list[str], data: Path, port: int | None = None) -> subprocess.Popen[bytes]:
+    """A Custos process over the data folder; for the web, once it answers."""
+    env = {**os.environ, "CUSTOS_DATA_DIR": str(data)}
+    process = subprocess.Popen(
+        [str(CUSTOS), *argv], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    if port is not None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                return process
+            except httpx.TransportError:
+                time.sleep(0.1)
+        process.kill()
+        raise RuntimeError("custos web did not start")
+    return process
+
+
+def first_fragment(data: bytes) -> bool:
+    """Whether `data` holds the init segment and one whole fragment (moof + mdat)."""
+    offset, seen = 0, []
+    while offset + 8 <= len(data):
+        size, kind = struct.unpack(">I4s", data[offset : offset + 8])
+        if size < 8 or offset + size > len(data):
+            return False
+        seen.append(kind)
+        if kind == b"mdat" and b"moof" in seen and b"moov" in seen:
+            return True
+        offset += size
+    return False
+
+
+def stream(url: str, token: str, whole: bool) -> float:
+    """Seconds from asking for `url` to its first decodable fragment (or its last byte)."""
+    headers = {"Authorization": f"Bearer {token}"}
+    started = time.perf_counter()
+    received = b""
+    with httpx.stream("GET", url, headers=headers, timeout=300) as response:
+        response.raise_for_status()
+        for chunk in response.iter_raw():
+            received += chunk
+            if not whole and first_fragment(received):
+                return time.perf_counter() - started
+    return time.perf_counter() - started
+
+
+def prepared(base: str, grant: int, token: str) -> tuple[int, int]:
+    """How many pieces of the grant's first window are prepared, of how many."""
+    headers = {"Authorization": f"Bearer {token}"}
+    answer = httpx.get(f"{base}/api/grants/{grant}/footage", headers=headers, timeout=30)
+    window = answer.raise_for_status().json()["windows"][0]
+    return window["prepared"]["done"], window["prepared"]["total"]
 
 
 def main() -> None:
-    """Run both and print one JSON line."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    """Run every measurement and print one JSON line."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="custos-review-") as folder:
         clip = Path(folder) / "clip.mp4"
         make_clip(clip)
-        settings = Settings(data_dir=Path(folder) / "data")
+        data = Path(folder) / "data"
+        settings = Settings(data_dir=data)
         initialise(settings)
         runtime = open_runtime(settings)
-        grant_id, window_id, segment_id = granted(runtime, one_segment(clip))
-        investigator = Actor("ivan", None)
-        times = []
-        for _ in range(args.repeat + 1):
-            with runtime.sessions() as session:
-                started = time.perf_counter()
-                rendered = access.view(
-                    Call(session, runtime.clock, investigator, runtime.policy.profile),
-                    runtime.sealer,
-                    runtime.blobs,
-                    detectors=runtime.detectors,
-                    grant_id=grant_id,
-                    window_id=window_id,
-                    segment_id=segment_id,
-                )
-                times.append(time.perf_counter() - started)
-        with runtime.sessions() as session:
-            segment, _ = recording.get_segment(session, segment_id)
-            plain = Path(folder) / "segment.mp4"
-            plain.write_bytes(recording.open_segment(runtime.sealer, runtime.blobs, segment))
-            frames = segment.frames
+        pieces = segments_of(clip)
+        grant, window, token = granted(runtime, pieces)
+        frames = sum(p.frames for p in pieces)
+        runtime.close()
+
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        url = f"{base}/api/grants/{grant}/windows/{window}/stream"
+        web = start(["web", "--port", str(port)], data, port)
+        try:
+            cold = stream(url, token, whole=False)
+            inline = [
+                stream(f"{url}?from={5 + 10 * i}", token, whole=False) for i in range(args.repeat)
+            ]
+            worker = start(["worker"], data)
+            began = time.perf_counter()
+            while prepared(base, grant, token)[0] < len(pieces):
+                time.sleep(0.2)
+            prepare_s = time.perf_counter() - began
+            worker.terminate()
+            worker.wait(timeout=30)
+            first = [
+                stream(f"{url}?from={2 + 10 * i}", token, whole=False) for i in range(args.repeat)
+            ]
+            whole = [stream(url, token, whole=True) for _ in range(args.repeat)]
+        finally:
+            web.terminate()
+            web.wait(timeout=30)
         anchor = []
         for _ in range(args.repeat):
-            started = time.perf_counter()
-            subprocess.run(
-                [
-                    "ffmpeg",
-                    "-v",
-                    "error",
-                    "-y",
-                    "-i",
-                    str(plain),
-                    "-an",
-                    *X264,
-                    *FRAGMENTED,
-                    str(Path(folder) / "anchor.mp4"),
-                ],
-                check=True,
-            )
-            anchor.append(time.perf_counter() - started)
-        runtime.close()
-    view = min(times[1:])
+            began = time.perf_counter()
+            command = ["ffmpeg", "-v", "error", "-y", "-i", str(clip), "-an", *X264, *FRAGMENTED]
+            subprocess.run([*command, str(Path(folder) / "anchor.mp4")], check=True)
+            anchor.append(time.perf_counter() - began)
     print(
         json.dumps(
             {
                 "benchmark": "review",
-                "clip": f"{SECONDS} s 1280x720 25 fps, {frames} frames",
-                "view_s": round(view, 3),
-                "view_first_s": round(times[0], 3),
+                "window": f"{SECONDS} s 1280x720 25 fps in {len(pieces)} segments, {frames} frames",
+                "first_frame_s": round(min(first), 3),
+                "inline_first_frame_s": round(min(inline), 3),
+                "inline_first_frame_cold_s": round(cold, 3),
+                "render_s": round(min(whole), 3),
                 "ffmpeg_s": round(min(anchor), 3),
-                "ratio_to_ffmpeg": round(view / min(anchor), 2),
-                "realtime": round(SECONDS / view, 2),
-                "masked_tracks": len(rendered.record["tracks"]),
-                "bytes": len(rendered.data),
+                "render_ratio": round(min(whole) / min(anchor), 2),
+                "prepare_fps": round(frames / prepare_s, 1),
+                "prepare_s": round(prepare_s, 1),
+                "live_fps": None,
+                "live_latency_s": None,
+                "cpu_count": os.cpu_count(),
             }
         )
     )
