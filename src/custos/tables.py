@@ -1,6 +1,13 @@
 """Every table of every domain, imported in one place so Alembic and the drift check see all."""
 
-from custos.access.models import AccessRequest, Grant, GrantWindow, RequestWindow, Viewing
+from custos.access.models import (
+    AccessRequest,
+    Grant,
+    GrantWindow,
+    PersonLink,
+    RequestWindow,
+    Viewing,
+)
 from custos.audit.models import (
     AuditCheckpoint,
     AuditCosignature,
@@ -56,6 +63,7 @@ __all__ = [
     "LegalHold",
     "LoginSession",
     "LoginThrottle",
+    "PersonLink",
     "PreparedSegment",
     "PrivacyZone",
     "RecordingGap",

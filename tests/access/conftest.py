@@ -33,6 +33,17 @@ def face_piece(tmp_path_factory: pytest.TempPathFactory) -> SegmentFile:
     return first
 
 
+@pytest.fixture(scope="session")
+def two_people(tmp_path_factory: pytest.TempPathFactory) -> SegmentFile:
+    """A recorded 2-second segment (20 frames) of two people standing side by side."""
+    canvas = np.full((480, 640, 3), 90, dtype=np.uint8)
+    canvas[40:440, 40:266] = person_photo(226, 400)
+    canvas[40:440, 374:600] = person_photo(226, 400)
+    clip = still_clip(tmp_path_factory.mktemp("two") / "two.mp4", canvas, frames=20, rate=10)
+    (first,) = segments_of(clip, 2)
+    return first
+
+
 @dataclass
 class Scene:
     """A case with person P1, and camera `hall` with three recorded segments 10 s apart."""

@@ -16,6 +16,7 @@ import pyotp
 import pytest
 from playwright.sync_api import Browser, Page
 
+from custos.jobs import prepare_once
 from custos.permissions import Role
 from custos.recording.media import SegmentFile
 from custos.recording.service import CameraFeed, SegmentWriter
@@ -34,9 +35,9 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def served(
-    tmp_path: Path, face_piece: SegmentFile
+    tmp_path: Path, two_people: SegmentFile
 ) -> Iterator[tuple[ServedCustos, tuple[str, str]]]:
-    """A served Custos with three people and a camera that filmed a face ten minutes ago."""
+    """A served Custos with three people and a camera that filmed two faces ten minutes ago."""
     server = ServedCustos(tmp_path / "data")
     runtime = server.runtime
     with runtime.sessions() as session:
@@ -58,7 +59,7 @@ def served(
     )
     feed = CameraFeed(camera_id, "hall", "rtsp://x/y", False, 10, "Almaty")
     for index in range(3):
-        writer.store(feed, face_piece, filmed + timedelta(seconds=2 * index))
+        writer.store(feed, two_people, filmed + timedelta(seconds=2 * index))
     server.start()
     form_time = "%Y-%m-%dT%H:%M:%S"
     yield server, (filmed.strftime(form_time), (filmed + timedelta(seconds=6)).strftime(form_time))
@@ -102,6 +103,11 @@ def _wait_until(condition: Callable[[], bool], seconds: float = 30) -> None:
         if time.monotonic() > deadline:
             pytest.fail("the player did not get there in time")
         time.sleep(0.1)
+
+
+def _frames(data: bytes) -> list[object]:
+    with av.open(io.BytesIO(data)) as container:
+        return [frame.to_ndarray(format="bgr24") for frame in container.decode(video=0)]
 
 
 def _first_frame(data: bytes) -> object:
@@ -151,6 +157,9 @@ def test_request_approval_and_masked_review_in_the_browser(
     anna.click("#approve")
     anna.wait_for_selector("#grant:has-text('live')")
     _shot(anna, "4-approved")
+    # A worker prepares the window's tracks (custos serve runs one; here the test's own).
+    while prepare_once(server.runtime, "test-worker"):
+        pass
 
     # The investigator reviews: the window streams at once, masked, on a timeline with its gaps.
     ivan.goto(request_url)
@@ -175,15 +184,40 @@ def test_request_approval_and_masked_review_in_the_browser(
     ivan.keyboard.press("ArrowLeft")
     _wait_until(lambda: abs(_position(ivan) - 0.6) < 0.2)
 
+    # The window's tracks, numbered across it: the one on the left is named as P1.
+    grant_id = ivan.url.rstrip("/").split("/")[-2]
+    window = ivan.request.get(f"{server.url}/api/grants/{grant_id}/footage").json()["windows"][0]
+    tracks = ivan.request.get(f"{server.url}/api/grants/{grant_id}/windows/{window['id']}/tracks")
+    faces = [t for t in tracks.json()["tracks"] if t["kind"] == "face"]
+    assert len(faces) == 2
+    left = min(faces, key=lambda t: t["box"][0])
+    ivan.wait_for_selector(f"#window-tracks tr[data-track='{left['track']}']")
+    ivan.select_option("#link-track", str(left["track"]))
+    ivan.select_option("#link-person", "P1")
+    ivan.fill("#link-reason", "the witness places P1 on the left")
+    ivan.click("#link-form button")
+    ivan.wait_for_selector("#links li")
+    assert "is P1" in ivan.inner_text("#links")
+    _wait_for_video(ivan, "#player")
+    _shot(ivan, "6-review-person-linked")
+    # What the stream now serves: P1 as filmed in every frame, the other face masked.
+    served_stream = ivan.request.get(server.url + window["stream"])
+    assert served_stream.status == 200
+    frames = _frames(served_stream.body())
+    assert len(frames) == 60
+    finder = CenterFace(threshold=0.5)
+    for frame in frames[::10]:
+        found = finder.detect(frame)  # type: ignore[arg-type]
+        assert [f.box[0] < 320 for f in found] == [True], "only P1's face is there to find"
+
     # One piece opened alone, with its track list: a masked clip, then its person unmasked.
     assert ivan.locator(".piece-link").count() == 3
     ivan.locator(".piece-link").first.click()
     ivan.wait_for_selector("#piece-playing:has-text('everyone masked')")
     _wait_for_video(ivan, "#piece-player")
     assert ivan.locator("#tracks input[type=checkbox]").count() >= 1
-    _shot(ivan, "6-review-piece-masked")
+    _shot(ivan, "7-review-piece-masked")
     # What the player was given: no face left that the detector can find.
-    grant_id = ivan.url.rstrip("/").split("/")[-2]
     timeline = ivan.request.get(f"{server.url}/api/grants/{grant_id}/footage").json()
     shown = ivan.request.get(server.url + timeline["windows"][0]["pieces"][0]["url"])
     assert shown.status == 200
@@ -195,7 +229,13 @@ def test_request_approval_and_masked_review_in_the_browser(
     ivan.click("#reveal-form button")
     ivan.wait_for_selector("#piece-playing:has-text('unmasked')")
     _wait_for_video(ivan, "#piece-player")
-    _shot(ivan, "7-review-unmasked")
+    _shot(ivan, "8-review-unmasked")
+
+    # The approver sees on the grant which track was named as whom, and why.
+    anna.reload()
+    anna.wait_for_selector("#links")
+    assert "the witness places P1 on the left" in anna.inner_text("#links")
+    _shot(anna, "9-approver-sees-the-link")
 
     # Oversight reads each step in the audit log.
     otto = _sign_in(browser, server.url, "otto")
@@ -210,9 +250,10 @@ def test_request_approval_and_masked_review_in_the_browser(
         "footage.viewing_opened",
         "footage.viewed",
         "footage.unmasked",
+        "footage.track_linked",
     ):
         assert event in log, event
     unmasked = otto.locator("tr", has_text="footage.unmasked").inner_text()
     for shown in ("12/2026-0457", "G-1", "cpc-kz-199", "why: track 1 is P1", "to: ivan"):
         assert shown in unmasked, shown
-    _shot(otto, "8-audit-log")
+    _shot(otto, "10-audit-log")

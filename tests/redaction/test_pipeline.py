@@ -7,6 +7,7 @@ known; decoding, tracking, masking, encoding and the record are the real ones.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import math
 import shutil
@@ -25,6 +26,7 @@ from custos.errors import InvalidInput, NotFound, UnsupportedMedia
 from custos.recording.media import make_clip
 from custos.redaction.detectors import Detection
 from custos.redaction.pipeline import (
+    MaskedStream,
     Options,
     Sweep,
     _merged,
@@ -824,3 +826,38 @@ def test_boxes_prepared_for_fewer_frames_are_refused(tmp_path):
     make_clip(source, 1, fps=FPS, width=WIDTH, height=HEIGHT)
     with pytest.raises(UnsupportedMedia, match="more frames than were prepared"):
         redact_video(source, tmp_path / "out.mp4", Options(), prepared=[[]] * 3)
+
+
+# --- one stream of many pieces -----------------------------------------------------------------
+
+
+class _Collected:
+    def __init__(self):
+        self.data = bytearray()
+
+    def write(self, data):
+        self.data += data
+        return len(data)
+
+
+def test_a_stream_of_pieces_keeps_their_times_and_one_size(tmp_path):
+    """Two pieces, the second filmed at another size (the camera's settings changed): one
+    stream, every frame at the first piece's size, the second piece where the window has it."""
+    first, second = tmp_path / "a.mp4", tmp_path / "b.mp4"
+    make_clip(first, 1, fps=FPS, width=WIDTH, height=HEIGHT)
+    make_clip(second, 1, fps=FPS, width=2 * WIDTH, height=2 * HEIGHT)
+    fake = FixedBoxes((100.0, 220.0, 180.0, 300.0))  # in the second piece's pixels
+    options = Options(kinds=frozenset(), look=SOLID_BOX, extra_detectors=(fake,))
+    sink = _Collected()
+    stream = MaskedStream(sink, options, [fake])
+    assert stream.add(first.read_bytes(), (0, 1), 0.0, None, "a") == FPS
+    assert stream.add(second.read_bytes(), (0, 1), 5.0, None, "b") == FPS
+    stream.close()
+    with av.open(io.BytesIO(bytes(sink.data))) as container:
+        frames = list(container.decode(video=0))
+    assert len(frames) == 2 * FPS
+    assert {(f.width, f.height) for f in frames} == {(WIDTH, HEIGHT)}
+    assert float(frames[FPS].time) == pytest.approx(5.0, abs=0.001)
+    # the box found in the larger picture is scaled with it: masked at the same place
+    luma = frames[FPS].to_ndarray(format="yuv420p")[:HEIGHT]
+    assert_masked(luma, (50, 110, 90, 150), "the second piece")

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
@@ -38,6 +39,7 @@ from custos.clock import FrozenClock
 from custos.context import Actor, Call
 from custos.deps import Admits, public, signing_in
 from custos.errors import Unauthenticated
+from custos.jobs import prepare_once
 from custos.permissions import SECOND_FACTOR_ROLES, Role
 from custos.profile import load_profile
 from custos.recording.media import SegmentFile, make_clip
@@ -57,7 +59,9 @@ from helpers import (
     code_now,
     enrol_factor,
     investigator,
+    person_photo,
     segments_of,
+    still_clip,
 )
 
 ALL = frozenset(Role)
@@ -410,6 +414,77 @@ def _recorded(ctx: Ctx) -> tuple[str, datetime, str]:
 @functools.cache
 def _piece() -> SegmentFile:
     return segments_of(Path(_clip()), 2)[0]
+
+
+@functools.cache
+def _face_piece() -> SegmentFile:
+    """Two seconds of a camera filming one person: a face to track and to name."""
+    folder = Path(tempfile.mkdtemp(prefix="custos-matrix-face-"))
+    picture = np.full((240, 320, 3), 90, dtype=np.uint8)
+    picture[20:220, 180:293] = person_photo(113, 200)
+    return segments_of(still_clip(folder / "face.mp4", picture, frames=20, rate=10), 2)[0]
+
+
+def _linkable(ctx: Ctx) -> tuple[int, int, int]:
+    """A live grant allowing identification, its window's tracks prepared: (grant, window,
+    the face's track). Held by the caller if they are an investigator in its case."""
+    name = _camera(ctx)
+    camera = cameras.get_camera(ctx.db, name)
+    feed = CameraFeed(camera.id, name, "rtsp://x/y", False, 10, camera.region)
+    writer = SegmentWriter(
+        ctx.runtime.sessions,
+        ctx.clock,
+        ctx.runtime.sealer,
+        ctx.runtime.blobs,
+        SegmentPlanner(RULES),
+        ExhaustionGate(),
+    )
+    start = ctx.clock.now() - timedelta(minutes=10)
+    writer.store(feed, _face_piece(), start)
+    mine = ctx.caller and ctx.role is Role.INVESTIGATOR and ctx.member
+    holder = investigator(ctx.caller) if mine and ctx.caller else OPENER
+    filed = access.file_request(
+        call_of(ctx.db, ctx.clock, holder),
+        case_id=_case(ctx),
+        windows=[Window(name, start, start + timedelta(seconds=2))],
+        persons=["P1"],
+        purpose="p",
+        justification="j",
+        identification=True,
+    )
+    grant = access.approve(call_of(ctx.db, ctx.clock, DECIDER), filed.id)
+    while prepare_once(ctx.runtime, "matrix-worker"):
+        pass
+    window = grant.windows[0].id
+    tracks = access.window_tracks(
+        call_of(ctx.db, ctx.clock, holder), ctx.runtime.sealer, grant.id, window
+    )
+    [face] = [t for t in tracks.tracks.tracks if t.kind == "face"]
+    return grant.id, window, face.track
+
+
+def _link_body(ctx: Ctx) -> Request:
+    grant, window, track = _linkable(ctx)
+    return Request(
+        f"/api/grants/{grant}/links",
+        json={"window_id": window, "track": track, "person": "P1", "reason": "it is P1"},
+    )
+
+
+def _link(ctx: Ctx) -> Request:
+    grant, window, track = _linkable(ctx)
+    mine = ctx.caller and ctx.role is Role.INVESTIGATOR and ctx.member
+    holder = investigator(ctx.caller) if mine and ctx.caller else OPENER
+    link = access.link_track(
+        call_of(ctx.db, ctx.clock, holder),
+        ctx.runtime.sealer,
+        grant,
+        window,
+        track=track,
+        person="P1",
+        reason="it is P1",
+    )
+    return Request(f"/api/grants/{grant}/links/{link.id}/remove", json={"reason": "not P1"})
 
 
 def _request_body(ctx: Ctx, case_id: int | None = None) -> dict[str, Any]:
@@ -1122,6 +1197,14 @@ ROUTES: list[Route] = [
         INVESTIGATOR,
         lambda ctx: Request(f"/api/viewings/{_viewing(ctx)}/close"),
     ),
+    Route(
+        "GET",
+        "/api/grants/{grant_id}/windows/{window_id}/tracks",
+        INVESTIGATOR,
+        lambda ctx: Request("/api/grants/{}/windows/{}/tracks".format(*_grant(ctx)[:2])),
+    ),
+    Route("POST", "/api/grants/{grant_id}/links", INVESTIGATOR, _link_body),
+    Route("POST", "/api/grants/{grant_id}/links/{link_id}/remove", INVESTIGATOR, _link),
     Route("GET", "/cases", CASE_WORKERS, page=True),
     Route(
         "POST",

@@ -103,3 +103,31 @@ class Viewing(Base):
     closed_at: Mapped[datetime | None]
     # Seconds of the window sent to the player, as [from, to] ranges merged where they touch.
     watched: Mapped[list[list[float]]] = mapped_column(sa.JSON, default=list)
+
+
+class PersonLink(Base):
+    """A track of a granted window named as a person of the case, with the reason, by the
+    grant's holder: where the grant allows identification, that person is shown unmasked
+    wherever the track appears in the window. Lasts as long as the grant; removable.
+
+    `members` are the pieces of the track: [segment id, the segment's own track number], so
+    the link holds whatever numbering the window's tracks get later.
+    """
+
+    __tablename__ = "person_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grant_id: Mapped[int] = mapped_column(sa.ForeignKey("grants.id"), index=True)
+    window_id: Mapped[int] = mapped_column(sa.ForeignKey("grant_windows.id"))
+    person: Mapped[str] = mapped_column(sa.String(64))
+    track: Mapped[int]  # the window's number of the track when it was linked
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    members: Mapped[list[list[str | int]]] = mapped_column(sa.JSON)
+    first_s: Mapped[float]
+    last_s: Mapped[float]
+    reason: Mapped[str] = mapped_column(sa.Text)
+    linked_by: Mapped[str] = mapped_column(sa.String(128))
+    linked_at: Mapped[datetime]
+    removed_at: Mapped[datetime | None]
+    removed_by: Mapped[str | None] = mapped_column(sa.String(128))
+    removed_reason: Mapped[str] = mapped_column(sa.Text, default="")

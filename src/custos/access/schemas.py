@@ -77,6 +77,26 @@ class ReasonIn(BaseModel):
     reason: str = Field(min_length=1, max_length=4000)
 
 
+class LinkOut(BaseModel):
+    """A track of a granted window named as a person of the case, and why."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    window_id: int
+    person: str
+    track: int
+    kind: str
+    first_s: float = Field(description="seconds into the window where the track begins")
+    last_s: float
+    reason: str
+    linked_by: str
+    linked_at: datetime
+    removed_at: datetime | None
+    removed_by: str | None
+    removed_reason: str
+
+
 class GrantOut(BaseModel):
     """A grant as shown."""
 
@@ -94,6 +114,9 @@ class GrantOut(BaseModel):
     state: GrantState
     revoked_at: datetime | None
     revoked_reason: str
+    links: list[LinkOut] = Field(
+        description="tracks its holder named as persons of the case (the removed ones too)"
+    )
 
 
 class PieceOut(BaseModel):
@@ -131,3 +154,37 @@ class FootageOut(BaseModel):
 
     grant: GrantOut
     windows: list[WindowFootageOut]
+
+
+class WindowTrackOut(BaseModel):
+    """One track across a granted window."""
+
+    track: int
+    kind: str
+    first_s: float
+    last_s: float
+    segments: int
+    box: tuple[float, float, float, float] = Field(
+        description="where it is first seen: x0, y0, x1, y1 in the picture's pixels"
+    )
+
+
+class WindowTracksOut(BaseModel):
+    """A granted window's tracks, numbered once across it, and the links made on them."""
+
+    window_id: int
+    camera: str
+    ready: bool = Field(description="false while some of its pieces are still being prepared")
+    tracks: list[WindowTrackOut]
+    links: list[LinkOut]
+
+
+class LinkCreate(BaseModel):
+    """Name a track of a window as a person of the case."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    window_id: Id
+    track: int = Field(ge=1, le=1_000_000)
+    person: str = Field(min_length=1, max_length=64)
+    reason: str = Field(min_length=1, max_length=2000)

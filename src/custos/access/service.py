@@ -22,7 +22,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from custos.access import policy
-from custos.access.models import AccessRequest, Grant, GrantWindow, RequestWindow, Viewing
+from custos.access.models import (
+    AccessRequest,
+    Grant,
+    GrantWindow,
+    PersonLink,
+    RequestWindow,
+    Viewing,
+)
 from custos.access.policy import GrantState, Limits, RequestStatus, Window
 from custos.audit.policy import Action, Outcome
 from custos.audit.service import record
@@ -33,6 +40,7 @@ from custos.clock import Clock
 from custos.context import Actor, Call, Context
 from custos.errors import Conflict, Forbidden, InvalidInput, NotFound, PolicyViolation
 from custos.prepared import service as prepared
+from custos.prepared.policy import renumbered
 from custos.profile import Profile
 from custos.recording import service as recording
 from custos.recording.policy import part_within
@@ -765,12 +773,15 @@ def _end(call: Call, case: cases.Case, why: str, person: str | None = None) -> E
 
 @dataclass(frozen=True)
 class StreamPiece:
-    """One piece of a window as the stream plays it: which segment, which part of it, and the
-    second of the window that part starts at."""
+    """One piece of a window as the stream plays it: which segment, which part of it, the
+    second of the window that part starts at; the window's numbers of its tracks, where they
+    are prepared, and which of them are shown as the case's persons they were linked to."""
 
     segment: str
     keep: tuple[float, float]
     at_s: float
+    numbers: dict[int, int] | None = None
+    visible: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -841,11 +852,39 @@ def _viewing(call: Call, viewing_id: int) -> Viewing:
     return viewing
 
 
-def stream_plan(call: Call, viewing_id: int, from_s: float) -> StreamPlan:
+@dataclass(frozen=True)
+class _Stored:
+    """A stored segment of a window: when it was filmed, and where it lies in the window."""
+
+    started_at: datetime
+    ended_at: datetime
+    span: prepared.Span
+
+
+def _spans(session: Session, camera: str, row: GrantWindow) -> list[_Stored]:
+    """The stored pieces of a window in time order, each where it lies in the window."""
+    spans = []
+    for segment, _name in recording.list_segments(
+        session, camera, since=row.starts_at, until=row.ends_at
+    ):
+        if segment.key_id is None:
+            continue  # erased: its key is gone
+        keep = part_within(segment.started_at, segment.ended_at, row.starts_at, row.ends_at)
+        if keep is None:
+            continue
+        at = (segment.started_at - row.starts_at).total_seconds() + keep[0]
+        span = prepared.Span(segment.id, at, keep[1] - keep[0])
+        spans.append(_Stored(segment.started_at, segment.ended_at, span))
+    return spans
+
+
+def stream_plan(call: Call, sealer: Sealer, viewing_id: int, from_s: float) -> StreamPlan:
     """The pieces one request of a viewing plays, from `from_s` seconds into the window.
 
     The grant is checked again (it may have ended since the viewing opened), and the segments
-    about to play move to the front of the preparation of tracks.
+    about to play move to the front of the preparation of tracks. Where tracks are prepared
+    they carry the window's numbering, and where the grant allows identification the tracks
+    linked to the case's persons are shown.
     """
     session = call.session
     viewing = _viewing(call, viewing_id)
@@ -856,24 +895,39 @@ def stream_plan(call: Call, viewing_id: int, from_s: float) -> StreamPlan:
     if not 0 <= from_s < length:
         raise InvalidInput(f"from must lie between 0 and {length:g} seconds", field="from")
     camera = cameras.camera_names(session)[row.camera_id]
+    spans = _spans(session, camera, row)
+    numbered = prepared.window_tracks(session, sealer, row.id, [stored.span for stored in spans])
+    shown = _shown(session, grant, row.id) if grant.identification else {}
     moment = row.starts_at + timedelta(seconds=from_s)
     pieces = []
-    order = []
-    for segment, _name in recording.list_segments(
-        session, camera, since=row.starts_at, until=row.ends_at
-    ):
-        if segment.key_id is None:
-            continue  # erased: its key is gone
-        order.append(segment.id)
-        keep = part_within(segment.started_at, segment.ended_at, moment, row.ends_at)
-        if keep is not None:
-            at = (segment.started_at - row.starts_at).total_seconds() + keep[0]
-            pieces.append(StreamPiece(segment.id, keep, at))
+    for stored in spans:
+        keep = part_within(stored.started_at, stored.ended_at, moment, row.ends_at)
+        if keep is None:
+            continue
+        segment = stored.span.segment_id
+        numbers = numbered.numbers.get(segment)
+        visible = frozenset(
+            numbers[local] for local in shown.get(segment, ()) if numbers and local in numbers
+        )
+        at = (stored.started_at - row.starts_at).total_seconds() + keep[0]
+        pieces.append(StreamPiece(segment, keep, at, numbers, visible))
     if pieces:
+        order = [stored.span.segment_id for stored in spans]
         prepared.ask(session, row.id, order, pieces[0].segment)
     viewing.last_seen_at = call.clock.now()
     session.commit()
     return StreamPlan(viewing.id, grant.id, row.id, camera, length, from_s, pieces)
+
+
+def _shown(session: Session, grant: Grant, window_id: int) -> dict[str, set[int]]:
+    """The segments' own track numbers linked to persons of the case, by segment."""
+    shown: dict[str, set[int]] = {}
+    for link in _active_links(session, grant.id):
+        if link.window_id != window_id:
+            continue
+        for segment, local in link.members:
+            shown.setdefault(str(segment), set()).add(int(local))
+    return shown
 
 
 @dataclass(frozen=True)
@@ -985,8 +1039,11 @@ def play(player: Player, plan: StreamPlan, sink: Sink, stop: threading.Event) ->
                 call = Call(session, player.clock, player.actor, player.profile)
                 loaded = load_piece(call, player.sealer, plan, piece)
             plaintext = recording.open_sealed(player.sealer, player.blobs, loaded.sealed)
+            boxes = loaded.prepared
+            if boxes is not None and piece.numbers is not None:
+                boxes = renumbered(boxes, piece.numbers)
             what = f"segment {piece.segment}"
-            stream.add(plaintext, piece.keep, piece.at_s, loaded.prepared, what)
+            stream.add(plaintext, piece.keep, piece.at_s, boxes, what, visible=piece.visible)
             reached = piece.at_s + (piece.keep[1] - piece.keep[0])
         stream.close()
         ended = True
@@ -999,3 +1056,171 @@ def play(player: Player, plan: StreamPlan, sink: Sink, stop: threading.Event) ->
             call = Call(session, player.clock, player.actor, player.profile)
             mark_watched(call, plan.viewing_id, (plan.from_s, max(reached, plan.from_s)))
     return reached
+
+
+# --- identification bound to persons -----------------------------------------------------------
+
+
+def _active_links(session: Session, grant_id: int) -> list[PersonLink]:
+    return list(
+        session.scalars(
+            sa.select(PersonLink)
+            .where(PersonLink.grant_id == grant_id, PersonLink.removed_at.is_(None))
+            .order_by(PersonLink.id)
+        )
+    )
+
+
+def links_of(session: Session, grant_id: int) -> list[PersonLink]:
+    """Every link made in a grant, the removed ones too, in the order they were made."""
+    return list(
+        session.scalars(
+            sa.select(PersonLink).where(PersonLink.grant_id == grant_id).order_by(PersonLink.id)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class WindowTracksOut:
+    """A window's tracks with one numbering across it, and the links made on them."""
+
+    window_id: int
+    camera: str
+    tracks: prepared.WindowTracks
+    links: list[PersonLink]
+
+
+def window_tracks(call: Call, sealer: Sealer, grant_id: int, window_id: int) -> WindowTracksOut:
+    """The tracks of a granted window, numbered across it as far as they are prepared."""
+    where = {"window": str(window_id)}
+    grant, _case = reviewable_grant(call, grant_id, **where)
+    row = _window_of(call, grant, window_id, where)
+    camera = cameras.camera_names(call.session)[row.camera_id]
+    spans = [stored.span for stored in _spans(call.session, camera, row)]
+    numbered = prepared.window_tracks(call.session, sealer, row.id, spans)
+    links = [link for link in _active_links(call.session, grant.id) if link.window_id == row.id]
+    call.session.commit()
+    return WindowTracksOut(row.id, camera, numbered, links)
+
+
+def link_track(
+    call: Call,
+    sealer: Sealer,
+    grant_id: int,
+    window_id: int,
+    *,
+    track: int,
+    person: str,
+    reason: str,
+) -> PersonLink:
+    """Name a track of a granted window as a person of the case, with a reason.
+
+    Only where the grant allows identification, only for the persons it names, only a track
+    the window's prepared tracks hold. The person is then shown unmasked wherever the track
+    appears in the window, for as long as the grant lasts. Audited as a disclosure.
+    """
+    session = call.session
+    where = {"window": str(window_id), "track": str(track)}
+    grant, case = reviewable_grant(call, grant_id, **where)
+    row = _window_of(call, grant, window_id, where)
+    if not grant.identification:
+        raise _refuse_view(
+            call, grant.id, f"grant {grant.reference} does not allow identification", where
+        )
+    if person not in grant.persons:
+        raise InvalidInput(
+            f"grant {grant.reference} concerns {', '.join(grant.persons)}, not {person}",
+            field="person",
+        )
+    why = reason.strip()
+    if not why:
+        raise InvalidInput("say why this track is that person", field="reason")
+    camera = cameras.camera_names(session)[row.camera_id]
+    spans = [stored.span for stored in _spans(session, camera, row)]
+    numbered = prepared.window_tracks(session, sealer, row.id, spans)
+    found = next((t for t in numbered.tracks if t.track == track), None)
+    if found is None:
+        raise NotFound(
+            f"no track {track} in this window's prepared tracks"
+            + ("" if numbered.ready else " (they are still being prepared)")
+        )
+    if any(
+        link.window_id == row.id and link.track == track
+        for link in _active_links(session, grant.id)
+    ):
+        raise Conflict(f"track {track} is linked already: remove that link first")
+    members: list[list[str | int]] = [
+        [segment, local]
+        for segment, numbers in numbered.numbers.items()
+        for local, number in numbers.items()
+        if number == track
+    ]
+    link = PersonLink(
+        grant_id=grant.id,
+        window_id=row.id,
+        person=person,
+        track=track,
+        kind=found.kind,
+        members=members,
+        first_s=found.first_s,
+        last_s=found.last_s,
+        reason=why,
+        linked_by=call.actor.name,
+        linked_at=call.clock.now(),
+        removed_at=None,
+        removed_by=None,
+        removed_reason="",
+    )
+    session.add(link)
+    session.flush()
+    record(
+        session,
+        call.clock,
+        call.actor,
+        Action.DISCLOSE,
+        "footage.track_linked",
+        object_type="person_link",
+        object_id=link.id,
+        context=_context(case, grant, why, call.actor.name),
+        details={
+            "person": person,
+            "camera": camera,
+            "track": track,
+            "kind": found.kind,
+            "from": (row.starts_at + timedelta(seconds=found.first_s)).isoformat(),
+            "to": (row.starts_at + timedelta(seconds=found.last_s)).isoformat(),
+            "segments": len(found.segments),
+        },
+    )
+    session.commit()
+    return link
+
+
+def unlink_track(call: Call, grant_id: int, link_id: int, reason: str) -> PersonLink:
+    """Remove a link: the person is masked again in the window. Audited."""
+    session = call.session
+    grant, case = reviewable_grant(call, grant_id, link=str(link_id))
+    link = session.get(PersonLink, link_id)
+    if link is None or link.grant_id != grant.id:
+        raise NotFound(f"no link {link_id} in grant {grant.reference}")
+    if link.removed_at is not None:
+        raise Conflict(f"link {link_id} was removed already")
+    why = reason.strip()
+    if not why:
+        raise InvalidInput("say why the link is removed", field="reason")
+    link.removed_at = call.clock.now()
+    link.removed_by = call.actor.name
+    link.removed_reason = why
+    record(
+        session,
+        call.clock,
+        call.actor,
+        Action.CONFIGURE,
+        "footage.track_unlinked",
+        object_type="person_link",
+        object_id=link.id,
+        context=_context(case, grant, why, call.actor.name),
+        details={"person": link.person, "track": link.track},
+    )
+    session.commit()
+    return link

@@ -24,6 +24,8 @@ from custos.access.schemas import (
     ApproveIn,
     FootageOut,
     GrantOut,
+    LinkCreate,
+    LinkOut,
     PieceOut,
     PreparedOut,
     ReasonIn,
@@ -31,6 +33,8 @@ from custos.access.schemas import (
     RequestOut,
     WindowFootageOut,
     WindowIO,
+    WindowTrackOut,
+    WindowTracksOut,
 )
 from custos.cameras import service as cameras
 from custos.cases import service as cases
@@ -106,6 +110,7 @@ def grant_out(
         state=service.state_of(db, clock, grant),
         revoked_at=grant.revoked_at,
         revoked_reason=grant.revoked_reason,
+        links=[LinkOut.model_validate(link) for link in service.links_of(db, grant.id)],
     )
 
 
@@ -293,6 +298,64 @@ def video(
     )
 
 
+@router.get("/grants/{grant_id}/windows/{window_id}/tracks")
+def window_tracks(
+    grant_id: Id, window_id: Id, db: DbSession, runtime: RuntimeDep, caller: Reviewer
+) -> WindowTracksOut:
+    """The tracks of a granted window, numbered once across it (as far as they are prepared),
+    with the links made on them: what an investigator names as the persons of the case."""
+    found = service.window_tracks(caller.call(db, runtime), runtime.sealer, grant_id, window_id)
+    return WindowTracksOut(
+        window_id=found.window_id,
+        camera=found.camera,
+        ready=found.tracks.ready,
+        tracks=[
+            WindowTrackOut(
+                track=t.track,
+                kind=t.kind,
+                first_s=t.first_s,
+                last_s=t.last_s,
+                segments=len(t.segments),
+                box=t.box,
+            )
+            for t in found.tracks.tracks
+        ],
+        links=[LinkOut.model_validate(link) for link in found.links],
+    )
+
+
+@router.post(
+    "/grants/{grant_id}/links",
+    status_code=status.HTTP_201_CREATED,
+    responses=answers(404, 409),
+)
+def link_track(
+    grant_id: Id, body: LinkCreate, db: DbSession, runtime: RuntimeDep, caller: Reviewer
+) -> LinkOut:
+    """Name a track of a window as a person of the case, with a reason (a disclosure, audited):
+    where the grant allows identification, the person is shown unmasked wherever the track
+    appears in the window, for as long as the grant lasts."""
+    link = service.link_track(
+        caller.call(db, runtime),
+        runtime.sealer,
+        grant_id,
+        body.window_id,
+        track=body.track,
+        person=body.person,
+        reason=body.reason,
+    )
+    return LinkOut.model_validate(link)
+
+
+@router.post("/grants/{grant_id}/links/{link_id}/remove", responses=answers(409))
+def unlink_track(
+    grant_id: Id, link_id: Id, body: Reason, db: DbSession, runtime: RuntimeDep, caller: Reviewer
+) -> LinkOut:
+    """Remove a link, saying why: the person is masked again."""
+    link = service.unlink_track(caller.call(db, runtime), grant_id, link_id, body.reason)
+    return LinkOut.model_validate(link)
+
+
 # No window is longer than a profile may allow (`max_window_hours` is at most 100 000).
 LONGEST_WINDOW_S = 100_000 * 3600.0
 
@@ -378,7 +441,7 @@ def stream(
     call = caller.call(db, runtime)
     if viewing is None:
         viewing = service.open_viewing(call, grant_id, window_id).id
-    plan = service.stream_plan(call, viewing, start)
+    plan = service.stream_plan(call, runtime.sealer, viewing, start)
     if (plan.grant_id, plan.window_id) != (grant_id, window_id):
         raise NotFound(f"no viewing {viewing} of window {window_id} of grant G-{grant_id}")
     player = service.Player(

@@ -123,13 +123,13 @@ def joins(
     return joined
 
 
-def stitched(pieces: Sequence[Piece]) -> list[list[list[TrackedBox]]]:
-    """The pieces' frames with one numbering of tracks across the window.
+def numbering(pieces: Sequence[Piece]) -> list[dict[int, int]]:
+    """For each piece, its tracks' numbers across the window (local number -> window number).
 
     The first piece keeps its numbers; a track of a later piece takes the number of the track
     it continues (`joins`), or the next number not yet used.
     """
-    out: list[list[list[TrackedBox]]] = []
+    maps: list[dict[int, int]] = []
     next_id = 1
     previous_last: list[TrackedBox] = []
     for piece in pieces:
@@ -144,10 +144,22 @@ def stitched(pieces: Sequence[Piece]) -> list[list[list[TrackedBox]]]:
                 numbers[local] = next_id
                 next_id += 1
         next_id = max([next_id, *(n + 1 for n in numbers.values())])
-        frames = [
-            [replace(box, track=numbers[box.track]) for box in frame] for frame in piece.frames
-        ]
-        out.append(frames)
-        if frames:
-            previous_last = frames[-1]
-    return out
+        maps.append(numbers)
+        if piece.frames:
+            previous_last = [replace(box, track=numbers[box.track]) for box in piece.frames[-1]]
+    return maps
+
+
+def renumbered(
+    frames: Sequence[Sequence[TrackedBox]], numbers: dict[int, int]
+) -> list[list[TrackedBox]]:
+    """A piece's frames with its tracks' window numbers."""
+    return [[replace(box, track=numbers[box.track]) for box in frame] for frame in frames]
+
+
+def stitched(pieces: Sequence[Piece]) -> list[list[list[TrackedBox]]]:
+    """The pieces' frames with one numbering of tracks across the window (`numbering`)."""
+    return [
+        renumbered(piece.frames, numbers)
+        for piece, numbers in zip(pieces, numbering(pieces), strict=True)
+    ]

@@ -20,6 +20,7 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
@@ -359,3 +360,83 @@ def grants_waiting(session: Session) -> set[int]:
             .distinct()
         )
     )
+
+
+@dataclass(frozen=True)
+class Span:
+    """One piece of a window in play order: its segment, and where it lies in the window."""
+
+    segment_id: str
+    at_s: float
+    length_s: float
+
+
+@dataclass(frozen=True)
+class WindowTrack:
+    """One track across a window: what it is, from when to when, in which segments."""
+
+    track: int
+    kind: str
+    first_s: float
+    last_s: float
+    segments: tuple[str, ...]
+    box: tuple[float, float, float, float]  # where it is first seen, in the frame's pixels
+
+
+@dataclass(frozen=True)
+class WindowTracks:
+    """The tracks of a window with one numbering across it, as far as they are prepared.
+
+    `numbers` maps each prepared segment's own track numbers to the window's; numbering stops
+    at the first piece not prepared yet (the ones after it cannot be joined to what came
+    before), and `ready` says whether it reached the window's end.
+    """
+
+    ready: bool
+    numbers: dict[str, dict[int, int]]
+    tracks: list[WindowTrack]
+
+
+def window_tracks(
+    session: Session, sealer: Sealer, window_id: int, spans: Sequence[Span]
+) -> WindowTracks:
+    """Number the tracks of a window's prepared pieces, in order, as one numbering."""
+    pieces: list[policy.Piece] = []
+    frames_of: list[list[list[TrackedBox]]] = []
+    previous_end: float | None = None
+    for span in spans:
+        frames = tracks_of(session, sealer, window_id, span.segment_id)
+        if frames is None:
+            break
+        gap = None if previous_end is None else max(0.0, span.at_s - previous_end)
+        pieces.append(policy.Piece(frames, gap))
+        frames_of.append(frames)
+        previous_end = span.at_s + span.length_s
+    maps = policy.numbering(pieces)
+    found: dict[int, dict[str, Any]] = {}
+    for span, frames, numbers in zip(spans, frames_of, maps, strict=False):
+        step = span.length_s / max(1, len(frames))
+        for index, frame in enumerate(frames):
+            at = span.at_s + index * step
+            for box in frame:
+                number = numbers[box.track]
+                track = found.setdefault(
+                    number,
+                    {"kind": box.kind, "first": at, "last": at, "segments": [], "box": box.box},
+                )
+                track["last"] = at + step
+                if span.segment_id not in track["segments"]:
+                    track["segments"].append(span.segment_id)
+    tracks = [
+        WindowTrack(
+            n,
+            t["kind"],
+            round(t["first"], 3),
+            round(t["last"], 3),
+            tuple(t["segments"]),
+            tuple(round(v, 1) for v in t["box"]),
+        )
+        for n, t in sorted(found.items())
+    ]
+    numbers_of = {span.segment_id: numbers for span, numbers in zip(spans, maps, strict=False)}
+    return WindowTracks(len(pieces) == len(spans), numbers_of, tracks)

@@ -830,34 +830,33 @@ class MaskedStream:
         at_s: float,
         prepared: Sequence[Sequence[TrackedBox]] | None,
         what: str,
+        visible: frozenset[int] = frozenset(),
     ) -> int:
         """Mask and encode the kept part of one decrypted segment, placed `at_s` into the
-        window; how many frames it gave."""
+        window; how many frames it gave. The tracks in `visible` (of the prepared boxes) are
+        left as filmed: the persons of a case their holder linked them to."""
         source = io.BytesIO(plaintext)
         detectors = None if prepared is not None else self._detectors
+        options = self._options
+        if visible and prepared is not None:
+            reason = "linked to a person of the case"
+            options = replace(options, reveal=visible, reveal_reason=reason)
         given = 0
         with _stages(
-            source, self._options, detectors=detectors, keep=keep, what=what, prepared=prepared
+            source, options, detectors=detectors, keep=keep, what=what, prepared=prepared
         ) as (shape, tracker, items):
             if self._encoder is None:
                 self._encoder = self._start(shape)
             width, height = self._size
-            result = Result("video", width, height, 0, self._options, self.tracks, [])
+            result = Result("video", width, height, 0, options, self.tracks, [])
+            x_scale, y_scale = width / shape.width, height / shape.height
             for item in items:
-                yuv = item.yuv
-                if (shape.width, shape.height) != (width, height):
-                    yuv = _resized(yuv, shape.width, shape.height, width, height)
-                    item = replace(
-                        item, boxes=_scaled(item.boxes, width / shape.width, height / shape.height)
-                    )
-                _mask(
-                    yuv420_planes(yuv, width, height),
-                    item.boxes,
-                    item.index,
-                    result,
-                    tracker,
-                    self._options,
-                )
+                yuv, boxes = item.yuv, item.boxes
+                if (x_scale, y_scale) != (1, 1):
+                    yuv = _resized(yuv, width, height)
+                    boxes = _scaled(boxes, x_scale, y_scale)
+                planes = yuv420_planes(yuv, width, height)
+                _mask(planes, boxes, item.index, result, tracker, options)
                 frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
                 seconds = at_s + float((item.pts or 0) * shape.time_base)
                 frame.pts = round(seconds / STREAM_TIME_BASE)
@@ -877,12 +876,10 @@ class MaskedStream:
             self._output.close()
 
 
-def _resized(
-    yuv: NDArray[np.uint8], width: int, height: int, to_width: int, to_height: int
-) -> NDArray[np.uint8]:
-    """A yuv420p frame scaled to another size."""
+def _resized(yuv: NDArray[np.uint8], width: int, height: int) -> NDArray[np.uint8]:
+    """A yuv420p frame scaled to `width` x `height`."""
     picture = cv2.cvtColor(yuv, cv2.COLOR_YUV2BGR_I420)
-    scaled = cv2.resize(picture, (to_width, to_height), interpolation=cv2.INTER_AREA)
+    scaled = cv2.resize(picture, (width, height), interpolation=cv2.INTER_AREA)
     return as_frame(cv2.cvtColor(scaled, cv2.COLOR_BGR2YUV_I420))
 
 

@@ -155,6 +155,7 @@ def _request_page(
         grant=grant,
         grant_windows=access.windows_of(db, grant.windows) if grant else [],
         grant_state=access.state_of(db, runtime.clock, grant) if grant else None,
+        grant_links=access.links_of(db, grant.id) if grant else [],
         live=GrantState.LIVE,
         grant_days=limits.grant_days,
         can_decide=is_admitted(caller.role, Permission.DECIDE_ACCESS)

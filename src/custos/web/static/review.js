@@ -36,6 +36,7 @@
   let fetching = null; // AbortController of the stream being read
   let generation = 0; // which load the appended bytes belong to
   let openPiece = null;
+  let shown = []; // the persons of the case the window's linked tracks show
   let pieceUrl = null;
 
   function showError(message) {
@@ -143,7 +144,9 @@
           // The stream begins with a whole frame at `start` (or just before it, by rounding).
           first = false;
           video.currentTime = Math.max(start, buffer.buffered.start(0));
-          nowPlaying.textContent = current.camera + " — everyone masked";
+          nowPlaying.textContent = current.camera + (shown.length
+            ? " — " + shown.join(", ") + " shown as filmed, everyone else masked"
+            : " — everyone masked");
           if (resume) video.play().catch(function () { /* waits for a click */ });
         }
       }
@@ -244,11 +247,120 @@
       : "";
   }
 
+  // --- tracks of the window, and naming them as persons of the case -----------------------
+
+  const tracksTable = document.getElementById("window-tracks");
+  const tracksNote = document.getElementById("tracks-note");
+  const linkForm = document.getElementById("link-form");
+  const linkError = document.getElementById("link-error");
+  const linkList = document.getElementById("links");
+
+  async function send(url, body) {
+    const response = await fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify(body),
+    });
+    if (!response.ok) {
+      let detail = response.statusText;
+      try { detail = (await response.json()).detail; } catch (e) { /* not JSON */ }
+      throw new Error(detail);
+    }
+    return response.json();
+  }
+
+  async function loadTracks(window) {
+    const response = await fetch("/api/grants/" + grant + "/windows/" + window.id + "/tracks", { credentials: "same-origin" });
+    if (!response.ok || window !== current) return;
+    const found = await response.json();
+    const body = tracksTable.querySelector("tbody");
+    body.replaceChildren();
+    for (const track of found.tracks) {
+      const row = document.createElement("tr");
+      row.dataset.track = String(track.track);
+      const go = document.createElement("button");
+      go.type = "button";
+      go.textContent = "Go";
+      go.addEventListener("click", function () { seek(track.first_s); });
+      const linked = found.links.find(function (l) { return l.track === track.track; });
+      row.append(cell("#" + track.track), cell(track.kind + (linked ? " — " + linked.person : "")), cell(track.first_s.toFixed(1) + " s – " + track.last_s.toFixed(1) + " s"), cell(go));
+      body.append(row);
+    }
+    tracksTable.hidden = !found.tracks.length;
+    tracksNote.textContent = found.ready
+      ? (found.tracks.length ? "Each track keeps its number across the window." : "Nothing was found to mask in this window.")
+      : "Some pieces are still being prepared: their tracks are numbered once they are.";
+    if (!linkForm) return;
+    const choice = document.getElementById("link-track");
+    choice.replaceChildren(...found.tracks.filter(function (t) { return t.kind === "face"; }).map(function (t) {
+      const option = document.createElement("option");
+      option.value = String(t.track);
+      option.textContent = "#" + t.track + " (" + t.first_s.toFixed(1) + "–" + t.last_s.toFixed(1) + " s)";
+      return option;
+    }));
+    linkForm.hidden = !choice.options.length;
+    shown = found.links.map(function (link) { return link.person; });
+    linkList.replaceChildren(...found.links.map(function (link) {
+      const item = document.createElement("li");
+      item.dataset.link = String(link.id);
+      const remove = document.createElement("button");
+      remove.type = "button";
+      remove.textContent = "Remove";
+      remove.addEventListener("click", async function () {
+        const why = prompt("Why is track " + link.track + " no longer " + link.person + "?");
+        if (!why) return;
+        try {
+          await send("/api/grants/" + grant + "/links/" + link.id + "/remove", { reason: why });
+          changed();
+        } catch (error) { showLinkError(error.message); }
+      });
+      item.append("Track #" + link.track + " is " + link.person + ", shown unmasked: " + link.reason + " ", remove);
+      return item;
+    }));
+  }
+
+  function cell(content) {
+    const td = document.createElement("td");
+    td.append(content);
+    return td;
+  }
+
+  function showLinkError(message) {
+    if (!linkError) return;
+    linkError.textContent = message;
+    linkError.hidden = !message;
+  }
+
+  // A link made or removed: the tracks again, and the stream again from where it is.
+  function changed() {
+    showLinkError("");
+    loadTracks(current);
+    load(video.currentTime, !video.paused);
+  }
+
+  if (linkForm) {
+    linkForm.addEventListener("submit", async function (event) {
+      event.preventDefault();
+      try {
+        await send("/api/grants/" + grant + "/links", {
+          window_id: current.id,
+          track: Number(document.getElementById("link-track").value),
+          person: document.getElementById("link-person").value,
+          reason: document.getElementById("link-reason").value,
+        });
+        document.getElementById("link-reason").value = "";
+        changed();
+      } catch (error) { showLinkError(error.message); }
+    });
+  }
+
   function open(window) {
     closeViewing();
     current = window;
     drawTimeline(window);
     listPieces(window);
+    loadTracks(window);
     if (!window.pieces.length) {
       nowPlaying.textContent = "Nothing was recorded in this window, or it has been erased.";
       return;
