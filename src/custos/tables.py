@@ -2,6 +2,7 @@
 
 from custos.access.models import (
     AccessRequest,
+    Bookmark,
     Grant,
     GrantWindow,
     PersonLink,
@@ -48,6 +49,7 @@ __all__ = [
     "AuditLogState",
     "AuditNode",
     "AuditWitness",
+    "Bookmark",
     "Camera",
     "Case",
     "CaseMember",

@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import av
@@ -16,6 +16,10 @@ import pyotp
 import pytest
 from playwright.sync_api import Browser, Page
 
+from custos.access import service as access
+from custos.access.policy import Window
+from custos.cases import service as cases
+from custos.context import Actor
 from custos.jobs import prepare_once
 from custos.permissions import Role
 from custos.recording.media import SegmentFile
@@ -23,7 +27,7 @@ from custos.recording.service import CameraFeed, SegmentWriter
 from custos.redaction.detectors import CenterFace
 from custos.retention.pressure import ExhaustionGate
 from custos.retention.service import SegmentPlanner
-from helpers import ServedCustos, call_of, own_account, register_camera
+from helpers import ServedCustos, call_of, investigator, own_account, register_camera
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "access"
 PASSWORD = "a long browser password"
@@ -92,9 +96,9 @@ def _wait_for_video(page: Page, player: str) -> None:
         time.sleep(0.2)
 
 
-def _position(page: Page) -> float:
-    """Where the review player is, in seconds from the window's start."""
-    return float(page.evaluate("document.getElementById('player').currentTime"))
+def _position(page: Page, player: str = ".screen video") -> float:
+    """Where the (first) review player is, in seconds from its window's start."""
+    return float(page.locator(player).first.evaluate("video => video.currentTime"))
 
 
 def _wait_until(condition: Callable[[], bool], seconds: float = 30) -> None:
@@ -165,16 +169,16 @@ def test_request_approval_and_masked_review_in_the_browser(
     ivan.goto(request_url)
     ivan.click("#review")
     ivan.wait_for_selector("#now-playing:has-text('everyone masked')")
-    _wait_for_video(ivan, "#player")
-    assert ivan.locator("#timeline-bar .piece").count() == 3
-    _wait_until(lambda: ivan.evaluate("document.getElementById('player').currentTime") > 0.5)
+    _wait_for_video(ivan, ".screen video")
+    assert ivan.locator("#timeline-bars .piece").count() == 3
+    _wait_until(lambda: ivan.evaluate("document.querySelector('.screen video').currentTime") > 0.5)
     _shot(ivan, "5-review-stream")
     # Faster, a frame back, a seek by the keyboard and one on the timeline: the player follows.
     ivan.select_option("#speed", "2")
-    assert ivan.evaluate("document.getElementById('player').playbackRate") == 2
+    assert ivan.evaluate("document.querySelector('.screen video').playbackRate") == 2
     ivan.click("#frame-back")
-    assert ivan.evaluate("document.getElementById('player').paused")
-    box = ivan.locator("#timeline-bar").bounding_box()
+    assert ivan.evaluate("document.querySelector('.screen video').paused")
+    box = ivan.locator("#timeline-bars").bounding_box()
     assert box is not None
     ivan.mouse.click(box["x"] + box["width"] * 0.1, box["y"] + box["height"] / 2)
     _wait_until(lambda: abs(_position(ivan) - 0.6) < 0.2)  # a tenth of the 6 s window
@@ -198,7 +202,7 @@ def test_request_approval_and_masked_review_in_the_browser(
     ivan.click("#link-form button")
     ivan.wait_for_selector("#links li")
     assert "is P1" in ivan.inner_text("#links")
-    _wait_for_video(ivan, "#player")
+    _wait_for_video(ivan, ".screen video")
     _shot(ivan, "6-review-person-linked")
     # What the stream now serves: P1 as filmed in every frame, the other face masked.
     served_stream = ivan.request.get(server.url + window["stream"])
@@ -257,3 +261,83 @@ def test_request_approval_and_masked_review_in_the_browser(
     for shown in ("12/2026-0457", "G-1", "cpc-kz-199", "why: track 1 is P1", "to: ivan"):
         assert shown in unmasked, shown
     _shot(otto, "10-audit-log")
+
+
+def test_two_cameras_play_in_step_seek_together_and_a_bookmark_marks_the_moment(
+    served: tuple[ServedCustos, tuple[str, str]], browser: Browser, two_people: SegmentFile
+) -> None:
+    server, (start, _end) = served
+    runtime = server.runtime
+    filmed = datetime.fromisoformat(start).replace(tzinfo=UTC)
+    # A second camera filmed the same six seconds.
+    yard = register_camera(runtime, "yard", "rtsp://yard.example/live")
+    writer = SegmentWriter(
+        runtime.sessions,
+        runtime.clock,
+        runtime.sealer,
+        runtime.blobs,
+        SegmentPlanner(runtime.rules),
+        ExhaustionGate(),
+    )
+    feed = CameraFeed(yard, "yard", "rtsp://x/y", False, 10, "Almaty")
+    for index in range(3):
+        writer.store(feed, two_people, filmed + timedelta(seconds=2 * index))
+    ivan_actor, anna_actor = investigator("ivan"), Actor("anna", "approver")
+    with runtime.sessions() as session:
+        case = cases.open_case(
+            call_of(session, runtime.clock, ivan_actor), "3/2026-1", "cpc-kz-199", "x"
+        )
+        cases.add_person(call_of(session, runtime.clock, ivan_actor), case.reference, "P1")
+        six = timedelta(seconds=6)
+        filed = access.file_request(
+            call_of(session, runtime.clock, ivan_actor),
+            case_id=case.id,
+            windows=[Window("hall", filmed, filmed + six), Window("yard", filmed, filmed + six)],
+            persons=["P1"],
+            purpose="both doors",
+            justification="the bag passed both",
+            identification=False,
+        )
+        grant = access.approve(call_of(session, runtime.clock, anna_actor), filed.id)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+    ivan = _sign_in(browser, server.url, "ivan")
+    ivan.goto(f"{server.url}/grants/{grant.id}/review")
+    ivan.wait_for_selector("#window-choice input")
+    ivan.locator("#window-choice input").nth(1).check()  # the yard, beside the hall
+    ivan.wait_for_selector(".screen[data-window] + .screen[data-window]")
+    assert ivan.locator(".screen video").count() == 2
+    assert ivan.locator("#timeline-bars .timeline-bar").count() == 2
+
+    def apart() -> float:
+        """How far apart, in seconds of what was filmed, the two screens are."""
+        return float(
+            ivan.evaluate(
+                "(() => { const v = document.querySelectorAll('.screen video');"
+                " return Math.abs(v[0].currentTime - v[1].currentTime); })()"
+            )
+        )
+
+    _wait_until(lambda: _position(ivan, ".screen video") > 1.0)
+    _wait_until(lambda: apart() < 0.3)
+    # A seek on the timeline moves both to the same moment.
+    box = ivan.locator("#timeline-bars").bounding_box()
+    assert box is not None
+    ivan.mouse.click(box["x"] + box["width"] * 0.75, box["y"] + box["height"] / 2)
+    _wait_until(lambda: abs(_position(ivan, ".screen video") - 4.5) < 0.4)
+    _wait_until(lambda: apart() < 0.3)
+    _shot(ivan, "11-two-cameras-in-step")
+
+    # A bookmark at this moment: on the timeline and in the list, kept with the case.
+    ivan.fill("#bookmark-note", "the bag changes hands")
+    ivan.click("#bookmark-form button")
+    ivan.wait_for_selector("#bookmarks li")
+    assert "the bag changes hands" in ivan.inner_text("#bookmarks")
+    assert ivan.locator("#timeline-bars .bookmark").count() == 1
+    footage = ivan.request.get(f"{server.url}/api/grants/{grant.id}/footage").json()
+    [mark] = footage["bookmarks"]
+    assert mark["note"] == "the bag changes hands"
+    assert abs(datetime.fromisoformat(mark["at"]) - (filmed + timedelta(seconds=4.5))) < timedelta(
+        seconds=1
+    )
+    _shot(ivan, "12-bookmark")

@@ -175,3 +175,25 @@ def test_a_viewing_left_idle_is_closed_by_the_system(
     assert (closed.actor, closed.object_id) == ("system", str(viewing.id))
     assert closed.details["why"] == "left idle"
     assert closed.details["watched"] == []
+
+
+def test_a_bookmark_marks_a_moment_of_the_window_with_a_note(
+    client: TestClient, db: Session, grant: Callable[..., Grant], ivan_token: dict[str, str]
+) -> None:
+    approved = grant()
+    window = approved.windows[0]
+    url = f"/api/grants/{approved.id}/bookmarks"
+    made = client.post(
+        url, headers=ivan_token, json={"window_id": window.id, "at_s": 10.5, "note": "the bag"}
+    )
+    assert made.status_code == 201, made.text
+    assert made.json()["at"].startswith(
+        (window.starts_at + timedelta(seconds=10.5)).isoformat()[:19]
+    )
+    footage = client.get(f"/api/grants/{approved.id}/footage", headers=ivan_token).json()
+    assert [b["note"] for b in footage["bookmarks"]] == ["the bag"]
+    [marked] = audit_events(db, event="footage.bookmarked")
+    assert marked.justification == "the bag"
+    for body in ({"at_s": 31, "note": "after the window"}, {"at_s": 1, "note": " "}):
+        refused = client.post(url, headers=ivan_token, json={"window_id": window.id, **body})
+        assert refused.status_code == 422, refused.text

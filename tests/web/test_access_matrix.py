@@ -471,6 +471,12 @@ def _link_body(ctx: Ctx) -> Request:
     )
 
 
+def _bookmark(ctx: Ctx) -> Request:
+    grant, window, _segment = _grant(ctx)
+    body = {"window_id": window, "at_s": 0.5, "note": "here"}
+    return Request(f"/api/grants/{grant}/bookmarks", json=body)
+
+
 def _link(ctx: Ctx) -> Request:
     grant, window, track = _linkable(ctx)
     mine = ctx.caller and ctx.role is Role.INVESTIGATOR and ctx.member
@@ -1204,6 +1210,7 @@ ROUTES: list[Route] = [
         lambda ctx: Request("/api/grants/{}/windows/{}/tracks".format(*_grant(ctx)[:2])),
     ),
     Route("POST", "/api/grants/{grant_id}/links", INVESTIGATOR, _link_body),
+    Route("POST", "/api/grants/{grant_id}/bookmarks", INVESTIGATOR, _bookmark),
     Route("POST", "/api/grants/{grant_id}/links/{link_id}/remove", INVESTIGATOR, _link),
     Route("GET", "/cases", CASE_WORKERS, page=True),
     Route(

@@ -131,3 +131,20 @@ class PersonLink(Base):
     removed_at: Mapped[datetime | None]
     removed_by: Mapped[str | None] = mapped_column(sa.String(128))
     removed_reason: Mapped[str] = mapped_column(sa.Text, default="")
+
+
+class Bookmark(Base):
+    """A moment of a granted window marked with a note by the grant's holder; it stays with
+    the case (the grant may end, the case's record of what was found does not)."""
+
+    __tablename__ = "bookmarks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), index=True)
+    grant_id: Mapped[int] = mapped_column(sa.ForeignKey("grants.id"), index=True)
+    window_id: Mapped[int] = mapped_column(sa.ForeignKey("grant_windows.id"))
+    camera_id: Mapped[int] = mapped_column(sa.ForeignKey("cameras.id"))
+    at: Mapped[datetime]  # the moment filmed
+    note: Mapped[str] = mapped_column(sa.Text)
+    created_by: Mapped[str] = mapped_column(sa.String(128))
+    created_at: Mapped[datetime]

@@ -149,11 +149,35 @@ class WindowFootageOut(BaseModel):
     prepared: PreparedOut
 
 
+class BookmarkOut(BaseModel):
+    """A moment of a granted window marked with a note."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    window_id: int
+    at: datetime
+    note: str
+    created_by: str
+    created_at: datetime
+
+
+class BookmarkCreate(BaseModel):
+    """Mark a moment of a window."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    window_id: Id
+    at_s: float = Field(ge=0, le=1e9, allow_inf_nan=False, description="seconds into the window")
+    note: str = Field(min_length=1, max_length=500)
+
+
 class FootageOut(BaseModel):
     """What a live grant reaches."""
 
     grant: GrantOut
     windows: list[WindowFootageOut]
+    bookmarks: list[BookmarkOut]
 
 
 class WindowTrackOut(BaseModel):

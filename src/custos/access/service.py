@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from custos.access import policy
 from custos.access.models import (
     AccessRequest,
+    Bookmark,
     Grant,
     GrantWindow,
     PersonLink,
@@ -1224,3 +1225,59 @@ def unlink_track(call: Call, grant_id: int, link_id: int, reason: str) -> Person
     )
     session.commit()
     return link
+
+
+# --- bookmarks -----------------------------------------------------------------------------------
+
+MAX_NOTE = 500
+
+
+def add_bookmark(call: Call, grant_id: int, window_id: int, at_s: float, note: str) -> Bookmark:
+    """Mark a moment of a granted window with a note; it stays with the case. Audited."""
+    session = call.session
+    where = {"window": str(window_id)}
+    grant, case = reviewable_grant(call, grant_id, **where)
+    row = _window_of(call, grant, window_id, where)
+    length = (row.ends_at - row.starts_at).total_seconds()
+    if not 0 <= at_s <= length:
+        raise InvalidInput(f"at_s must lie between 0 and {length:g} seconds", field="at_s")
+    text = note.strip()
+    if not 1 <= len(text) <= MAX_NOTE:
+        raise InvalidInput(f"a note is 1 to {MAX_NOTE} characters", field="note")
+    bookmark = Bookmark(
+        case_id=case.id,
+        grant_id=grant.id,
+        window_id=row.id,
+        camera_id=row.camera_id,
+        at=row.starts_at + timedelta(seconds=at_s),
+        note=text,
+        created_by=call.actor.name,
+        created_at=call.clock.now(),
+    )
+    session.add(bookmark)
+    session.flush()
+    record(
+        session,
+        call.clock,
+        call.actor,
+        Action.CONFIGURE,
+        "footage.bookmarked",
+        object_type="bookmark",
+        object_id=bookmark.id,
+        context=_context(case, grant, text, call.actor.name),
+        details={
+            "camera": cameras.camera_names(session)[row.camera_id],
+            "at": bookmark.at.isoformat(),
+        },
+    )
+    session.commit()
+    return bookmark
+
+
+def bookmarks_of(session: Session, grant_id: int) -> list[Bookmark]:
+    """The bookmarks made in a grant's windows, in time order."""
+    return list(
+        session.scalars(
+            sa.select(Bookmark).where(Bookmark.grant_id == grant_id).order_by(Bookmark.at)
+        )
+    )

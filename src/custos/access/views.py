@@ -22,6 +22,8 @@ from custos.access.models import AccessRequest, Grant
 from custos.access.policy import RequestStatus, Window
 from custos.access.schemas import (
     ApproveIn,
+    BookmarkCreate,
+    BookmarkOut,
     FootageOut,
     GrantOut,
     LinkCreate,
@@ -241,6 +243,7 @@ def footage(grant_id: Id, db: DbSession, runtime: RuntimeDep, caller: Reviewer) 
             )
             for w in windows
         ],
+        bookmarks=[BookmarkOut.model_validate(b) for b in service.bookmarks_of(db, grant_id)],
     )
 
 
@@ -354,6 +357,19 @@ def unlink_track(
     """Remove a link, saying why: the person is masked again."""
     link = service.unlink_track(caller.call(db, runtime), grant_id, link_id, body.reason)
     return LinkOut.model_validate(link)
+
+
+@router.post(
+    "/grants/{grant_id}/bookmarks", status_code=status.HTTP_201_CREATED, responses=answers(404)
+)
+def add_bookmark(
+    grant_id: Id, body: BookmarkCreate, db: DbSession, runtime: RuntimeDep, caller: Reviewer
+) -> BookmarkOut:
+    """Mark a moment of a granted window with a note (audited; it stays with the case)."""
+    bookmark = service.add_bookmark(
+        caller.call(db, runtime), grant_id, body.window_id, body.at_s, body.note
+    )
+    return BookmarkOut.model_validate(bookmark)
 
 
 # No window is longer than a profile may allow (`max_window_hours` is at most 100 000).

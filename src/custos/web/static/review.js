@@ -1,18 +1,21 @@
-// The review player. A granted window plays as one masked stream (fragmented MP4 fed to Media
-// Source Extensions): it starts as soon as the first half second is encoded, seeks anywhere
-// (a seek inside what is loaded is instant, elsewhere it asks the server from that moment),
-// plays at 0.25x to 8x, steps frame by frame, and skips the gaps the timeline shows. The
-// server audits one viewing per window opened, and the ranges watched when it is closed.
-// A piece can also be opened alone with its track list, to unmask the persons of the case.
+// The review player. Each granted window plays as one masked stream (fragmented MP4 fed to
+// Media Source Extensions): it starts as soon as the first half second is encoded, seeks
+// anywhere (inside what is loaded at once, elsewhere by asking the server from that moment),
+// plays at 0.25x to 8x, steps frame by frame, and skips the gaps the timeline shows. Up to four
+// windows play side by side on one clock: the first one chosen leads, the others follow it to
+// the same moment filmed. The server audits one viewing per window opened, and the ranges
+// watched when it is closed. Bookmarks mark a moment with a note; tracks of the first window
+// can be named as persons of the case; a piece can be opened alone with its track list.
 (function () {
   const root = document.getElementById("review");
   if (!root) return;
   const grant = root.dataset.grant;
   const csrf = root.dataset.csrf;
   const identification = root.dataset.identification === "yes";
-  const video = document.getElementById("player");
   const choice = document.getElementById("window-choice");
-  const bar = document.getElementById("timeline-bar");
+  const screens = document.getElementById("screens");
+  const bars = document.getElementById("timeline-bars");
+  const timeline = document.getElementById("timeline");
   const playhead = document.getElementById("playhead");
   const clock = document.getElementById("clock");
   const nowPlaying = document.getElementById("now-playing");
@@ -20,6 +23,8 @@
   const preparedNote = document.getElementById("prepared");
   const playButton = document.getElementById("play");
   const speed = document.getElementById("speed");
+  const bookmarkForm = document.getElementById("bookmark-form");
+  const bookmarkList = document.getElementById("bookmarks");
   const pieceList = document.getElementById("pieces");
   const panel = document.getElementById("tracks-panel");
   const piecePlayer = document.getElementById("piece-player");
@@ -27,17 +32,16 @@
   const trackList = document.getElementById("tracks");
   const revealForm = document.getElementById("reveal-form");
   const CODEC = 'video/mp4; codecs="avc1.640029"';
+  const MOST = 4;
+  const DRIFT = 0.25; // seconds a follower may be off the leader before it is put right
 
   let windows = [];
-  let current = null; // the window playing: its footage, as the server described it
-  let viewing = null; // the viewing the server opened for it
-  let source = null; // MediaSource
-  let buffer = null; // its SourceBuffer
-  let fetching = null; // AbortController of the stream being read
-  let generation = 0; // which load the appended bytes belong to
+  let bookmarks = [];
+  let streams = []; // the windows playing, the leader first
+  let range = null; // [first, last] moment filmed on the timeline, in ms
   let openPiece = null;
-  let shown = []; // the persons of the case the window's linked tracks show
   let pieceUrl = null;
+  let shown = []; // the persons the first window's linked tracks show
 
   function showError(message) {
     playerError.textContent = message;
@@ -60,64 +64,82 @@
     return window.pieces.map(function (p) { return [seconds(window, p.start), seconds(window, p.end)]; });
   }
 
-  // --- the stream ------------------------------------------------------------------------
+  // --- one window's stream ---------------------------------------------------------------
 
-  function closeViewing() {
-    if (viewing === null) return;
-    const form = new FormData();
-    form.append("csrf_token", csrf);
-    navigator.sendBeacon("/api/viewings/" + viewing + "/close", form);
-    viewing = null;
+  function Stream(window) {
+    this.window = window;
+    this.start = Date.parse(window.start);
+    this.viewing = null;
+    this.source = null;
+    this.buffer = null;
+    this.fetching = null;
+    this.generation = 0;
+    this.pending = false;
+    const screen = document.createElement("figure");
+    screen.className = "screen";
+    screen.dataset.window = String(window.id);
+    this.video = document.createElement("video");
+    this.video.muted = true;
+    this.video.playsInline = true;
+    this.absent = document.createElement("p");
+    this.absent.className = "absent";
+    this.absent.textContent = "Nothing filmed at this moment";
+    this.absent.hidden = true;
+    const caption = document.createElement("figcaption");
+    caption.textContent = window.camera;
+    screen.append(this.video, this.absent, caption);
+    this.screen = screen;
   }
 
-  function whenIdle() {
+  Stream.prototype.idle = function () {
+    const buffer = this.buffer;
     return new Promise(function (resolve) {
       if (!buffer || !buffer.updating) { resolve(); return; }
       buffer.addEventListener("updateend", function () { resolve(); }, { once: true });
     });
-  }
+  };
 
-  async function append(data, mine) {
-    await whenIdle();
-    if (mine !== generation) return false;
-    buffer.appendBuffer(data);
-    await whenIdle();
-    return mine === generation;
-  }
+  Stream.prototype.holds = function (at) {
+    const ranges = this.buffer ? this.buffer.buffered : null;
+    for (let i = 0; ranges && i < ranges.length; i++) {
+      if (ranges.start(i) - 0.05 <= at && at < ranges.end(i)) return true;
+    }
+    return false;
+  };
 
-  function newSource() {
+  Stream.prototype.open = function () {
+    const self = this;
     return new Promise(function (resolve) {
-      source = new MediaSource();
-      video.src = URL.createObjectURL(source);
-      source.addEventListener("sourceopen", function () {
-        buffer = source.addSourceBuffer(CODEC);
-        buffer.mode = "segments";
+      self.source = new MediaSource();
+      self.video.src = URL.createObjectURL(self.source);
+      self.source.addEventListener("sourceopen", function () {
+        self.buffer = self.source.addSourceBuffer(CODEC);
+        self.buffer.mode = "segments";
         resolve();
       }, { once: true });
     });
-  }
+  };
 
-  async function load(from, resume) {
-    const mine = ++generation;
-    if (fetching) fetching.abort();
-    fetching = new AbortController();
-    showError("");
-    if (!source || source.readyState === "closed") {
-      await newSource();
+  Stream.prototype.load = async function (from, resume) {
+    const mine = ++this.generation;
+    this.pending = true; // until its first frame is in: the group does not move it meanwhile
+    if (this.fetching) this.fetching.abort();
+    this.fetching = new AbortController();
+    if (!this.source || this.source.readyState === "closed") {
+      await this.open();
     } else {
-      await whenIdle();
-      if (buffer.buffered.length) {
-        buffer.remove(0, Infinity);
-        await whenIdle();
+      await this.idle();
+      if (this.buffer.buffered.length) {
+        this.buffer.remove(0, Infinity);
+        await this.idle();
       }
     }
-    if (mine !== generation) return;
+    if (mine !== this.generation) return;
     const query = new URLSearchParams({ from: from.toFixed(3) });
-    if (viewing !== null) query.set("viewing", viewing);
-    nowPlaying.textContent = "Masking " + current.camera + " from " + local(new Date(Date.parse(current.start) + from * 1000)) + "…";
+    if (this.viewing !== null) query.set("viewing", this.viewing);
     let response;
     try {
-      response = await fetch(current.stream + "?" + query, { credentials: "same-origin", signal: fetching.signal });
+      response = await fetch(this.window.stream + "?" + query, { credentials: "same-origin", signal: this.fetching.signal });
     } catch (error) {
       if (error.name !== "AbortError") showError(error.message);
       return;
@@ -125,103 +147,174 @@
     if (!response.ok) {
       let detail = response.statusText;
       try { detail = (await response.json()).detail; } catch (e) { /* not JSON */ }
-      showError(detail);
-      nowPlaying.textContent = "";
+      showError(this.window.camera + ": " + detail);
       return;
     }
-    viewing = response.headers.get("X-Custos-Viewing");
+    this.viewing = response.headers.get("X-Custos-Viewing");
     const start = Number(response.headers.get("X-Custos-Stream-Start") || from);
-    await whenIdle();
-    buffer.timestampOffset = start;
+    await this.idle();
+    this.buffer.timestampOffset = start;
     const reader = response.body.getReader();
     let first = true;
     try {
       for (;;) {
         const part = await reader.read();
         if (part.done) break;
-        if (!(await append(part.value, mine))) { reader.cancel(); return; }
-        if (first && buffer.buffered.length) {
+        await this.idle();
+        if (mine !== this.generation) { reader.cancel(); return; }
+        this.buffer.appendBuffer(part.value);
+        await this.idle();
+        if (first && this.buffer.buffered.length) {
           // The stream begins with a whole frame at `start` (or just before it, by rounding).
           first = false;
-          video.currentTime = Math.max(start, buffer.buffered.start(0));
-          nowPlaying.textContent = current.camera + (shown.length
-            ? " — " + shown.join(", ") + " shown as filmed, everyone else masked"
-            : " — everyone masked");
-          if (resume) video.play().catch(function () { /* waits for a click */ });
+          this.pending = false;
+          this.video.currentTime = Math.max(start, this.buffer.buffered.start(0));
+          this.video.playbackRate = Number(speed.value);
+          if (this === streams[0]) announce();
+          if (resume) this.video.play().catch(function () { /* waits for a click */ });
         }
       }
     } catch (error) {
       if (error.name !== "AbortError") showError(error.message);
     }
-  }
+  };
 
-  function buffered(at) {
-    for (let i = 0; buffer && i < buffer.buffered.length; i++) {
-      if (buffer.buffered.start(i) - 0.05 <= at && at < buffer.buffered.end(i)) return true;
-    }
-    return false;
-  }
-
-  function seek(to) {
-    to = Math.max(0, Math.min(length(current) - 0.001, to));
-    // A moment in a gap is the start of the next piece.
-    const next = spans(current).find(function (s) { return to < s[1]; });
+  // Go to `to` seconds of the window: a moment in a gap is the start of the next piece.
+  Stream.prototype.seek = function (to, resume) {
+    to = Math.max(0, Math.min(length(this.window) - 0.001, to));
+    const next = spans(this.window).find(function (s) { return to < s[1]; });
     if (next && to < next[0]) to = next[0];
-    if (buffered(to)) {
-      video.currentTime = to;
+    if (this.holds(to)) {
+      this.video.currentTime = to;
+      if (resume) this.video.play().catch(function () {});
     } else {
-      load(to, !video.paused);
+      this.load(to, resume);
     }
+  };
+
+  Stream.prototype.close = function () {
+    if (this.fetching) this.fetching.abort();
+    this.generation++;
+    if (this.viewing !== null) {
+      const form = new FormData();
+      form.append("csrf_token", csrf);
+      navigator.sendBeacon("/api/viewings/" + this.viewing + "/close", form);
+      this.viewing = null;
+    }
+    this.video.pause();
+    this.video.removeAttribute("src");
+  };
+
+  // --- the group: the leader's clock, the followers in step ------------------------------
+
+  function leader() { return streams[0]; }
+
+  function moment() {
+    const lead = leader();
+    return lead ? lead.start + lead.video.currentTime * 1000 : null;
   }
 
   function frame() {
-    return 1 / (current && current.rate ? current.rate : 25);
+    const rate = leader() && leader().window.rate;
+    return 1 / (rate || 25);
   }
 
-  // Skip a gap the stream holds no frames for: jump to where the next piece begins.
-  video.addEventListener("waiting", function () {
-    if (!current) return;
-    const at = video.currentTime;
-    const next = spans(current).find(function (s) { return s[0] > at + 0.01; });
-    const inside = spans(current).some(function (s) { return s[0] <= at && at < s[1] - frame(); });
-    if (!inside && next && buffered(next[0])) video.currentTime = next[0];
-  });
+  function announce() {
+    const who = streams.map(function (s) { return s.window.camera; }).join(", ");
+    nowPlaying.textContent = who + (shown.length
+      ? " — " + shown.join(", ") + " shown as filmed, everyone else masked"
+      : " — everyone masked");
+  }
 
-  video.addEventListener("timeupdate", function () {
-    if (!current) return;
-    const at = video.currentTime;
-    playhead.style.left = (100 * at / length(current)) + "%";
-    clock.textContent = local(new Date(Date.parse(current.start) + at * 1000));
-  });
-  video.addEventListener("play", function () { playButton.textContent = "Pause"; });
-  video.addEventListener("pause", function () { playButton.textContent = "Play"; });
+  // Every stream to the same moment filmed (ms), playing or not as the leader is.
+  function goTo(at, resume) {
+    for (const stream of streams) {
+      const offset = (at - stream.start) / 1000;
+      const inside = offset >= 0 && offset < length(stream.window);
+      stream.absent.hidden = inside;
+      if (inside) stream.seek(offset, resume);
+      else stream.video.pause();
+    }
+  }
+
+  function follow() {
+    const lead = leader();
+    if (!lead) return;
+    const at = moment();
+    for (const stream of streams.slice(1)) {
+      const offset = (at - stream.start) / 1000;
+      const inside = offset >= 0 && offset < length(stream.window);
+      stream.absent.hidden = inside;
+      if (!inside) { stream.video.pause(); continue; }
+      if (stream.pending) continue;
+      stream.video.playbackRate = lead.video.playbackRate;
+      if (Math.abs(stream.video.currentTime - offset) > DRIFT) stream.seek(offset, !lead.video.paused);
+      else if (lead.video.paused !== stream.video.paused) {
+        if (lead.video.paused) stream.video.pause(); else stream.video.play().catch(function () {});
+      }
+    }
+    drawPlayhead(at);
+  }
+  setInterval(follow, 200);
+
+  function drawPlayhead(at) {
+    if (!range || at === null) return;
+    playhead.style.left = (100 * (at - range[0]) / (range[1] - range[0])) + "%";
+    clock.textContent = local(new Date(at));
+  }
+
+  function playing(stream) {
+    stream.video.addEventListener("play", function () { playButton.textContent = "Pause"; });
+    stream.video.addEventListener("pause", function () { playButton.textContent = "Play"; });
+    // Skip a gap the stream holds no frames for: jump to where the next piece begins.
+    stream.video.addEventListener("waiting", function () {
+      const at = stream.video.currentTime;
+      const all = spans(stream.window);
+      const next = all.find(function (s) { return s[0] > at + 0.01; });
+      const inside = all.some(function (s) { return s[0] <= at && at < s[1] - frame(); });
+      if (!inside && next && stream.holds(next[0])) stream.video.currentTime = next[0];
+    });
+  }
+
+  function by(seconds) {
+    const at = moment();
+    if (at !== null) goTo(at + seconds * 1000, !leader().video.paused);
+  }
 
   playButton.addEventListener("click", function () {
-    if (video.paused) video.play(); else video.pause();
+    const lead = leader();
+    if (!lead) return;
+    if (lead.video.paused) lead.video.play(); else lead.video.pause();
+    follow();
   });
-  document.getElementById("frame-back").addEventListener("click", function () { video.pause(); seek(video.currentTime - frame()); });
-  document.getElementById("frame-forward").addEventListener("click", function () { video.pause(); seek(video.currentTime + frame()); });
-  document.getElementById("back").addEventListener("click", function () { seek(video.currentTime - 5); });
-  document.getElementById("forward").addEventListener("click", function () { seek(video.currentTime + 5); });
-  speed.addEventListener("change", function () { video.playbackRate = Number(speed.value); });
-  bar.addEventListener("click", function (event) {
-    const box = bar.getBoundingClientRect();
-    seek(length(current) * (event.clientX - box.left) / box.width);
+  document.getElementById("frame-back").addEventListener("click", function () { leader().video.pause(); by(-frame()); });
+  document.getElementById("frame-forward").addEventListener("click", function () { leader().video.pause(); by(frame()); });
+  document.getElementById("back").addEventListener("click", function () { by(-5); });
+  document.getElementById("forward").addEventListener("click", function () { by(5); });
+  speed.addEventListener("change", function () {
+    for (const stream of streams) stream.video.playbackRate = Number(speed.value);
+  });
+  timeline.addEventListener("click", function (event) {
+    if (!range) return;
+    const box = bars.getBoundingClientRect();
+    const at = range[0] + (range[1] - range[0]) * (event.clientX - box.left) / box.width;
+    goTo(at, !leader().video.paused);
   });
 
   document.addEventListener("keydown", function (event) {
-    if (!current || event.target.closest("input, textarea, select")) return;
+    if (!streams.length || event.target.closest("input, textarea, select")) return;
     const rates = Array.from(speed.options).map(function (o) { return o.value; });
     const here = rates.indexOf(speed.value);
     const keys = {
       " ": function () { playButton.click(); },
       "k": function () { playButton.click(); },
-      "ArrowLeft": function () { seek(video.currentTime - 5); },
-      "ArrowRight": function () { seek(video.currentTime + 5); },
-      ",": function () { video.pause(); seek(video.currentTime - frame()); },
-      ".": function () { video.pause(); seek(video.currentTime + frame()); },
+      "ArrowLeft": function () { by(-5); },
+      "ArrowRight": function () { by(5); },
+      ",": function () { leader().video.pause(); by(-frame()); },
+      ".": function () { leader().video.pause(); by(frame()); },
       "[": function () { speed.value = rates[Math.max(0, here - 1)]; speed.dispatchEvent(new Event("change")); },
       "]": function () { speed.value = rates[Math.min(rates.length - 1, here + 1)]; speed.dispatchEvent(new Event("change")); },
+      "b": function () { document.getElementById("bookmark-note").focus(); },
     };
     if (keys[event.key]) {
       event.preventDefault();
@@ -229,31 +322,63 @@
     }
   });
 
-  window.addEventListener("pagehide", closeViewing);
+  window.addEventListener("pagehide", function () { streams.forEach(function (s) { s.close(); }); });
 
-  function drawTimeline(window) {
-    bar.querySelectorAll(".piece").forEach(function (mark) { mark.remove(); });
-    const total = length(window);
-    for (const [start, end] of spans(window)) {
-      const mark = document.createElement("div");
-      mark.className = "piece";
-      mark.style.left = (100 * start / total) + "%";
-      mark.style.width = Math.max(0.3, 100 * (end - start) / total) + "%";
-      bar.append(mark);
+  // --- the timeline: a row per camera, pieces as bars, gaps empty, bookmarks marked -------
+
+  function drawTimeline() {
+    bars.replaceChildren();
+    if (!streams.length) { range = null; return; }
+    range = [
+      Math.min.apply(null, streams.map(function (s) { return s.start; })),
+      Math.max.apply(null, streams.map(function (s) { return Date.parse(s.window.end); })),
+    ];
+    const total = range[1] - range[0];
+    for (const stream of streams) {
+      const bar = document.createElement("div");
+      bar.className = "timeline-bar";
+      bar.dataset.window = String(stream.window.id);
+      bar.title = stream.window.camera;
+      for (const piece of stream.window.pieces) {
+        const mark = document.createElement("div");
+        mark.className = "piece";
+        mark.style.left = (100 * (Date.parse(piece.start) - range[0]) / total) + "%";
+        mark.style.width = Math.max(0.3, 100 * (Date.parse(piece.end) - Date.parse(piece.start)) / total) + "%";
+        bar.append(mark);
+      }
+      bars.append(bar);
     }
-    const ready = window.prepared;
-    preparedNote.textContent = ready.total
-      ? "Tracks prepared: " + ready.done + " of " + ready.total + " pieces" + (ready.failed ? " (" + ready.failed + " detected as they play)" : "")
+    for (const bookmark of bookmarks) {
+      const at = Date.parse(bookmark.at);
+      if (at < range[0] || at > range[1]) continue;
+      const mark = document.createElement("div");
+      mark.className = "bookmark";
+      mark.title = bookmark.note;
+      mark.style.left = (100 * (at - range[0]) / total) + "%";
+      bars.append(mark);
+    }
+    const ready = streams.map(function (s) { return s.window.prepared; });
+    const done = ready.reduce(function (n, r) { return n + r.done; }, 0);
+    const all = ready.reduce(function (n, r) { return n + r.total; }, 0);
+    const failed = ready.reduce(function (n, r) { return n + r.failed; }, 0);
+    preparedNote.textContent = all
+      ? "Tracks prepared: " + done + " of " + all + " pieces" + (failed ? " (" + failed + " detected as they play)" : "")
       : "";
   }
 
-  // --- tracks of the window, and naming them as persons of the case -----------------------
-
-  const tracksTable = document.getElementById("window-tracks");
-  const tracksNote = document.getElementById("tracks-note");
-  const linkForm = document.getElementById("link-form");
-  const linkError = document.getElementById("link-error");
-  const linkList = document.getElementById("links");
+  function listBookmarks() {
+    bookmarkList.replaceChildren(...bookmarks.map(function (bookmark) {
+      const item = document.createElement("li");
+      const go = document.createElement("button");
+      go.type = "button";
+      go.className = "link";
+      go.textContent = local(new Date(bookmark.at));
+      go.addEventListener("click", function () { goTo(Date.parse(bookmark.at), false); });
+      const window = windows.find(function (w) { return w.id === bookmark.window_id; });
+      item.append(go, " " + (window ? window.camera : "") + ": " + bookmark.note);
+      return item;
+    }));
+  }
 
   async function send(url, body) {
     const response = await fetch(url, {
@@ -270,9 +395,65 @@
     return response.json();
   }
 
+  bookmarkForm.addEventListener("submit", async function (event) {
+    event.preventDefault();
+    const lead = leader();
+    if (!lead) return;
+    const note = document.getElementById("bookmark-note");
+    try {
+      bookmarks.push(await send("/api/grants/" + grant + "/bookmarks", {
+        window_id: lead.window.id, at_s: lead.video.currentTime, note: note.value,
+      }));
+      bookmarks.sort(function (a, b) { return Date.parse(a.at) - Date.parse(b.at); });
+      note.value = "";
+      drawTimeline();
+      listBookmarks();
+    } catch (error) { showError(error.message); }
+  });
+
+  // --- choosing the windows played together ----------------------------------------------
+
+  function choose() {
+    const ticked = Array.from(choice.querySelectorAll("input:checked")).map(function (box) { return windows[Number(box.value)]; });
+    for (const box of choice.querySelectorAll("input")) box.disabled = !box.checked && ticked.length >= MOST;
+    const at = moment();
+    for (const stream of streams) {
+      if (!ticked.includes(stream.window)) stream.close();
+    }
+    const kept = streams.filter(function (s) { return ticked.includes(s.window); });
+    streams = ticked.map(function (window) {
+      return kept.find(function (s) { return s.window === window; }) || makeStream(window);
+    });
+    screens.replaceChildren(...streams.map(function (s) { return s.screen; }));
+    screens.dataset.count = String(streams.length);
+    drawTimeline();
+    if (!streams.length) { nowPlaying.textContent = "Choose a window to play."; return; }
+    const lead = leader();
+    listPieces(lead.window);
+    loadTracks(lead.window);
+    document.getElementById("tracks-window").textContent = lead.window.camera;
+    const first = streams.find(function (s) { return s.window.pieces.length; });
+    if (!first) { nowPlaying.textContent = "Nothing was recorded in these windows, or it has been erased."; return; }
+    goTo(at !== null ? at : Date.parse(first.window.pieces[0].start), true);
+  }
+
+  function makeStream(window) {
+    const stream = new Stream(window);
+    playing(stream);
+    return stream;
+  }
+
+  // --- tracks of the first window, and naming them as persons of the case ----------------
+
+  const tracksTable = document.getElementById("window-tracks");
+  const tracksNote = document.getElementById("tracks-note");
+  const linkForm = document.getElementById("link-form");
+  const linkError = document.getElementById("link-error");
+  const linkList = document.getElementById("links");
+
   async function loadTracks(window) {
     const response = await fetch("/api/grants/" + grant + "/windows/" + window.id + "/tracks", { credentials: "same-origin" });
-    if (!response.ok || window !== current) return;
+    if (!response.ok || !leader() || window !== leader().window) return;
     const found = await response.json();
     const body = tracksTable.querySelector("tbody");
     body.replaceChildren();
@@ -282,7 +463,7 @@
       const go = document.createElement("button");
       go.type = "button";
       go.textContent = "Go";
-      go.addEventListener("click", function () { seek(track.first_s); });
+      go.addEventListener("click", function () { goTo(Date.parse(window.start) + track.first_s * 1000, false); });
       const linked = found.links.find(function (l) { return l.track === track.track; });
       row.append(cell("#" + track.track), cell(track.kind + (linked ? " — " + linked.person : "")), cell(track.first_s.toFixed(1) + " s – " + track.last_s.toFixed(1) + " s"), cell(go));
       body.append(row);
@@ -291,16 +472,16 @@
     tracksNote.textContent = found.ready
       ? (found.tracks.length ? "Each track keeps its number across the window." : "Nothing was found to mask in this window.")
       : "Some pieces are still being prepared: their tracks are numbered once they are.";
+    shown = found.links.map(function (link) { return link.person; });
     if (!linkForm) return;
-    const choice = document.getElementById("link-track");
-    choice.replaceChildren(...found.tracks.filter(function (t) { return t.kind === "face"; }).map(function (t) {
+    const picker = document.getElementById("link-track");
+    picker.replaceChildren(...found.tracks.filter(function (t) { return t.kind === "face"; }).map(function (t) {
       const option = document.createElement("option");
       option.value = String(t.track);
       option.textContent = "#" + t.track + " (" + t.first_s.toFixed(1) + "–" + t.last_s.toFixed(1) + " s)";
       return option;
     }));
-    linkForm.hidden = !choice.options.length;
-    shown = found.links.map(function (link) { return link.person; });
+    linkForm.hidden = !picker.options.length;
     linkList.replaceChildren(...found.links.map(function (link) {
       const item = document.createElement("li");
       item.dataset.link = String(link.id);
@@ -312,7 +493,7 @@
         if (!why) return;
         try {
           await send("/api/grants/" + grant + "/links/" + link.id + "/remove", { reason: why });
-          changed();
+          linksChanged();
         } catch (error) { showLinkError(error.message); }
       });
       item.append("Track #" + link.track + " is " + link.person + ", shown unmasked: " + link.reason + " ", remove);
@@ -332,11 +513,12 @@
     linkError.hidden = !message;
   }
 
-  // A link made or removed: the tracks again, and the stream again from where it is.
-  function changed() {
+  // A link made or removed: the tracks again, and the first window's stream from where it is.
+  function linksChanged() {
     showLinkError("");
-    loadTracks(current);
-    load(video.currentTime, !video.paused);
+    const lead = leader();
+    loadTracks(lead.window);
+    lead.load(lead.video.currentTime, !lead.video.paused);
   }
 
   if (linkForm) {
@@ -344,31 +526,16 @@
       event.preventDefault();
       try {
         await send("/api/grants/" + grant + "/links", {
-          window_id: current.id,
+          window_id: leader().window.id,
           track: Number(document.getElementById("link-track").value),
           person: document.getElementById("link-person").value,
           reason: document.getElementById("link-reason").value,
         });
         document.getElementById("link-reason").value = "";
-        changed();
+        linksChanged();
       } catch (error) { showLinkError(error.message); }
     });
   }
-
-  function open(window) {
-    closeViewing();
-    current = window;
-    drawTimeline(window);
-    listPieces(window);
-    loadTracks(window);
-    if (!window.pieces.length) {
-      nowPlaying.textContent = "Nothing was recorded in this window, or it has been erased.";
-      return;
-    }
-    load(spans(window)[0][0], true);
-  }
-
-  choice.addEventListener("change", function () { open(windows[Number(choice.value)]); });
 
   // --- one piece, its tracks, unmasking the persons of the case --------------------------
 
@@ -389,7 +556,7 @@
   }
 
   async function playPiece(piece, reveal, reason) {
-    video.pause();
+    streams.forEach(function (s) { s.video.pause(); });
     showError("");
     piecePlaying.textContent = "Masking the piece…";
     panel.hidden = false;
@@ -458,13 +625,20 @@
       const body = await response.json();
       if (!response.ok) throw new Error(body.detail || response.statusText);
       windows = body.windows;
+      bookmarks = body.bookmarks;
       windows.forEach(function (window, index) {
-        const option = document.createElement("option");
-        option.value = String(index);
-        option.textContent = window.camera + ": " + local(new Date(window.start)) + " – " + new Date(window.end).toLocaleTimeString();
-        choice.append(option);
+        const label = document.createElement("label");
+        label.className = "inline";
+        const box = document.createElement("input");
+        box.type = "checkbox";
+        box.value = String(index);
+        box.checked = index === 0;
+        box.addEventListener("change", choose);
+        label.append(box, " " + window.camera + ": " + local(new Date(window.start)) + " – " + new Date(window.end).toLocaleTimeString());
+        choice.append(label);
       });
-      if (windows.length) open(windows[0]);
+      listBookmarks();
+      choose();
     })
     .catch(function (error) {
       nowPlaying.textContent = "";
