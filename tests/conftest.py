@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -342,8 +343,8 @@ def rtsp_camera() -> Iterator[Callable[..., RtspCamera]]:
     """Start RTSP cameras on free ports; all are stopped after the test."""
     started: list[RtspCamera] = []
 
-    def _start(transport: str = "both") -> RtspCamera:
-        camera = RtspCamera(free_port(), transport)
+    def _start(transport: str = "both", **options: Any) -> RtspCamera:
+        camera = RtspCamera(free_port(), transport, **options)
         camera.start()
         started.append(camera)
         return camera

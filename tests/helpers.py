@@ -194,12 +194,16 @@ class RtspCamera:
         *,
         credentials: tuple[str, str] | None = None,
         auth: str = "basic",
+        image: Path | None = None,
+        size: str = "640x360",
     ) -> None:
         self.port = port
         self.transport = transport
         self.fps = fps
         self.credentials = credentials
         self.auth = auth
+        self.image = image  # a picture it films instead of the test pattern
+        self.size = size
         self.process: subprocess.Popen[str] | None = None
 
     @property
@@ -237,7 +241,10 @@ class RtspCamera:
                 str(self.fps),
                 "--gop",
                 str(self.fps),
+                "--size",
+                self.size,
                 *auth,
+                *([] if self.image is None else ["--image", str(self.image)]),
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -397,10 +404,9 @@ class ServedCustos:
         initialise(settings, passwords=CHEAP_PASSWORDS)
         self.runtime = open_runtime(settings, passwords=CHEAP_PASSWORDS)
         self.port = free_port()
+        self.app = create_app(self.runtime)
         self.server = uvicorn.Server(
-            uvicorn.Config(
-                create_app(self.runtime), host="127.0.0.1", port=self.port, log_level="warning"
-            )
+            uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning")
         )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

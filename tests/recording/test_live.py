@@ -111,4 +111,4 @@ def test_the_live_route_serves_a_jpeg_nobody_caches(
     assert response.headers["cache-control"] == "no-store"
     page = client.get("/cameras/porch/live", headers={**bearer(token), "Accept": "text/html"})
     assert page.status_code == 200
-    assert "/api/cameras/porch/live.jpg" in page.text
+    assert "/api/cameras/porch/live.mjpeg?fps=10" in page.text

@@ -2,8 +2,10 @@
 
 Runs under the system Python (/usr/bin/python3), which has the GObject bindings:
     /usr/bin/python3 rtsp_camera.py PORT [--path /cam] [--fps 15] [--size 640x360] [--gop 15]
-                                         [--transport tcp|udp|both]
+                                         [--transport tcp|udp|both] [--image PICTURE]
                                          [--user NAME --password WORD [--auth basic|digest]]
+With --image, the camera films that picture (a JPEG or PNG: a scene with people in it), live,
+instead of GStreamer's moving test pattern.
 With --user, only that user is served: a request without the right credentials is answered
 401 Unauthorized, as a camera with a password answers it.
 Prints "ready rtsp://127.0.0.1:PORT/cam" once it listens; stops on SIGTERM.
@@ -64,6 +66,7 @@ def main() -> None:
     parser.add_argument("--user", help="require this user's credentials")
     parser.add_argument("--password", default="")
     parser.add_argument("--auth", choices=sorted(AUTH_METHODS), default="basic")
+    parser.add_argument("--image", help="film this picture instead of the test pattern")
     args = parser.parse_args()
     width, height = args.size.split("x")
 
@@ -72,9 +75,14 @@ def main() -> None:
     server.set_address("127.0.0.1")
     server.set_service(str(args.port))
     factory = GstRtspServer.RTSPMediaFactory()
+    scene = (
+        f"filesrc location={args.image} ! decodebin ! videoconvert ! imagefreeze is-live=true"
+        if args.image
+        else "videotestsrc is-live=true pattern=ball"
+    )
     factory.set_launch(
-        f"( videotestsrc is-live=true pattern=ball ! "
-        f"video/x-raw,width={width},height={height},framerate={args.fps}/1 ! "
+        f"( {scene} ! videoscale ! videoconvert ! "
+        f"video/x-raw,format=I420,width={width},height={height},framerate={args.fps}/1 ! "
         f"x264enc tune=zerolatency speed-preset=ultrafast key-int-max={args.gop} ! "
         f"video/x-h264,profile=baseline ! rtph264pay name=pay0 pt=96 config-interval=1 )"
     )

@@ -41,7 +41,7 @@ from custos.recording.policy import (
 from custos.recording.policy import segment_id as new_segment_id
 from custos.redaction.cache import DetectorCache
 from custos.redaction.service import redact_still
-from custos.redaction.zones import ZoneMask
+from custos.redaction.zones import Point, ZoneMask
 from custos.storage.blobs import BlobStore
 from custos.storage.crypto import Sealer
 
@@ -508,6 +508,20 @@ def _close(
     )
 
 
+def picture_size(session: Session, camera_id: int) -> tuple[int, int] | None:
+    """The size of a camera's picture as last seen: by its recorder, else its last segment."""
+    status = session.get(RecorderStatus, camera_id)
+    if status is not None and status.width and status.height:
+        return status.width, status.height
+    row = session.execute(
+        sa.select(Segment.width, Segment.height)
+        .where(Segment.camera_id == camera_id)
+        .order_by(Segment.started_at.desc())
+        .limit(1)
+    ).first()
+    return (row.width, row.height) if row is not None else None
+
+
 def recorder_statuses(session: Session) -> dict[int, RecorderStatus]:
     """The last status each camera's recorder reported, by camera id."""
     return {row.camera_id: row for row in session.scalars(sa.select(RecorderStatus))}
@@ -694,6 +708,46 @@ def live_picture(
     )
     session.commit()
     return jpeg
+
+
+def open_live(call: Call, name: str) -> tuple[str, tuple[tuple[Point, ...], ...]]:
+    """Open a live session of an active camera: its source and its privacy zones.
+
+    Audited as a consultation before any picture is shown; `close_live` records how long it
+    lasted and how many pictures went out.
+    """
+    session = call.session
+    camera = cameras.get_camera(session, name)
+    if camera.status is not CameraStatus.ACTIVE:
+        raise Conflict(f"camera {name} is {camera.status}: it has no live picture")
+    zones = cameras.zones_by_camera(session).get(camera.id, [])
+    audit.record(
+        session,
+        call.clock,
+        call.actor,
+        Action.CONSULT,
+        "camera.live_opened",
+        object_type="camera",
+        object_id=name,
+        details={"zones": len(zones)},
+    )
+    session.commit()
+    return camera.source_url, tuple(tuple(points) for points in zones)
+
+
+def close_live(call: Call, name: str, seconds: float, pictures: int, why: str) -> None:
+    """Record the end of a live session: how long it lasted, how many pictures went out."""
+    audit.record(
+        call.session,
+        call.clock,
+        call.actor,
+        Action.CONSULT,
+        "camera.live_closed",
+        object_type="camera",
+        object_id=name,
+        details={"seconds": round(seconds, 1), "pictures": pictures, "why": why},
+    )
+    call.session.commit()
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from importlib import resources
 
 import sqlalchemy as sa
@@ -20,6 +21,7 @@ from custos.deps import PUBLIC, DbSession, RuntimeDep
 from custos.health import service as health
 from custos.health import views as health_views
 from custos.recording import views as recording_views
+from custos.recording.live import LiveHubs
 from custos.retention import incident_views
 from custos.retention import views as retention_views
 from custos.runtime import Runtime
@@ -44,6 +46,13 @@ SECURITY_HEADERS = {
 HSTS = "max-age=31536000"
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """When the server stops, the live hubs close their camera connections."""
+    yield
+    app.state.live_hubs.close()
+
+
 def create_app(runtime: Runtime) -> FastAPI:
     """A Custos web app serving `runtime`'s database and storage."""
     app = FastAPI(
@@ -54,9 +63,12 @@ def create_app(runtime: Runtime) -> FastAPI:
         description="Video monitoring with the law's guarantees enforced by the software.",
         # Before any route: a change sent with a cookie must come from one of our pages.
         dependencies=[Depends(csrf.check)],
+        lifespan=_lifespan,
     )
     app.state.runtime = runtime
     app.state.authenticator = user_service.Accounts()
+    # One connection per camera, shared by every live viewer of this process.
+    app.state.live_hubs = LiveHubs(runtime.detectors)
     metrics = WebMetrics()
     metrics.watch(lambda: app.state.runtime)
     app.state.metrics = metrics

@@ -59,9 +59,7 @@ def upgrade() -> None:
             name=op.f("fk_prepared_segments_window_id_grant_windows"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_prepared_segments")),
-        sa.UniqueConstraint(
-            "window_id", "segment_id", name=op.f("uq_prepared_segments_window_id_segment_id")
-        ),
+        sa.UniqueConstraint("window_id", "segment_id", name=op.f("uq_prepared_segments_window_id")),
     )
     with op.batch_alter_table("prepared_segments", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_prepared_segments_grant_id"), ["grant_id"])

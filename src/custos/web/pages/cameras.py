@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
 from custos.cameras import service as cameras
@@ -28,6 +28,7 @@ from custos.cameras.schemas import (
 from custos.deps import Caller, CameraManager, CameraViewer, DbSession, LiveViewer, RuntimeDep
 from custos.errors import Conflict, InvalidInput
 from custos.permissions import Permission, is_admitted
+from custos.recording import service as recording
 from custos.recording.probe import probe_source
 from custos.web import forms
 from custos.web.templating import render
@@ -301,14 +302,20 @@ def _zones_page(
     request: Request, db: DbSession, caller: Caller, name: str, form: forms.Form | None = None
 ) -> Response:
     form = form or forms.Form(ADD_ZONE)
+    camera = cameras.get_camera(db, name)
+    width, height = recording.picture_size(db, camera.id) or (16, 9)
     return render(
         request,
         "zones.html",
         status_code=form.status,
         principal=caller.principal,
-        camera=CameraOut.model_validate(cameras.get_camera(db, name)),
+        camera=CameraOut.model_validate(camera),
         zones=cameras.list_zones(db, name),
         can_manage=is_admitted(caller.role, Permission.MANAGE_CAMERAS),
+        # The zones are drawn at the picture's own proportions, over a picture of it now for
+        # those who may see the camera live (masked, as any live picture); others see a frame.
+        aspect=height / width,
+        still=is_admitted(caller.role, Permission.VIEW_LIVE) and camera.status.value == "active",
         form=form,
     )
 
@@ -381,11 +388,36 @@ def remove_zone(
 
 @router.get("/cameras/{name}/live")
 def live_page(name: str, request: Request, db: DbSession, caller: LiveViewer) -> Response:
-    """A camera's live picture, refreshed every few seconds; zones and faces masked."""
+    """A camera's live video, zones and faces masked; other cameras may be added beside it."""
+    return _live(request, db, caller, [name])
+
+
+# A grid of cameras shares the machine: each camera at a lower rate than alone.
+LIVE_FPS, GRID_FPS, GRID_MOST = 10, 4, 4
+
+
+@router.get("/live")
+def live_grid(
+    request: Request,
+    db: DbSession,
+    caller: LiveViewer,
+    cameras_: Annotated[list[str], Query(alias="cameras", max_length=GRID_MOST)],
+) -> Response:
+    """Up to four cameras' live video side by side, each at a lower rate."""
+    return _live(request, db, caller, list(dict.fromkeys(cameras_)))
+
+
+def _live(request: Request, db: DbSession, caller: Caller, names: list[str]) -> Response:
+    if not 1 <= len(names) <= GRID_MOST:
+        raise InvalidInput(f"choose 1 to {GRID_MOST} cameras", field="cameras")
+    shown = [CameraOut.model_validate(cameras.get_camera(db, name)) for name in names]
+    active = [c.name for c in cameras.list_cameras(db) if c.status.value == "active"]
     return render(
         request,
         "live.html",
         principal=caller.principal,
-        camera=CameraOut.model_validate(cameras.get_camera(db, name)),
-        zones=cameras.list_zones(db, name),
+        cameras=shown,
+        zones={name: cameras.list_zones(db, name) for name in names},
+        fps=LIVE_FPS if len(names) == 1 else GRID_FPS,
+        others=[name for name in active if name not in names],
     )

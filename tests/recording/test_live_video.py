@@ -1,0 +1,141 @@
+"""Live video from a live RTSP camera filming a person beside a clinic's door: two operators
+watch it through one connection to the camera, at ten pictures a second each, the door black
+and the face masked in every picture; each session audited with its length."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import cv2
+import httpx2 as httpx
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from custos.cameras import service as cameras
+from custos.cameras.schemas import CameraCreate
+from custos.context import Call
+from custos.permissions import Role
+from custos.recording.live import LiveHubs
+from custos.redaction.detectors import CenterFace
+from custos.users import service as users
+from helpers import (
+    CHEAP_PASSWORDS,
+    RtspCamera,
+    ServedCustos,
+    audit_events,
+    bearer,
+    call_of,
+    person_photo,
+)
+
+DOOR = [(0.05, 0.1), (0.3, 0.1), (0.3, 0.8), (0.05, 0.8)]
+SECONDS = 4.0
+
+
+@pytest.fixture
+def served(
+    tmp_path: Path, rtsp_camera: Callable[..., RtspCamera]
+) -> Iterator[tuple[ServedCustos, dict[str, str]]]:
+    """A served Custos (its own database: viewers come at once), an operator's headers, and an
+    active camera filming a person, with a privacy zone over the clinic's door at its left."""
+    scene = np.full((360, 640, 3), 90, dtype=np.uint8)
+    scene[20:340, 260:440] = person_photo(180, 320)
+    cv2.imwrite(str(tmp_path / "scene.png"), scene)
+    camera = rtsp_camera(image=tmp_path / "scene.png", size="640x360")
+    server = ServedCustos(tmp_path / "data")
+    with server.runtime.sessions() as session:
+        call = call_of(session, server.runtime.clock)
+        users.create_user(call, name="olga", role=Role.OPERATOR, passwords=CHEAP_PASSWORDS)
+        token, _ = users.issue_token(call, "olga", label="live")
+        cameras.register_camera(
+            call,
+            CameraCreate.model_validate(
+                {"name": "hall", "source_url": camera.url, "category": "other", "region": "Almaty"}
+            ),
+        )
+        cameras.add_zone(call, "hall", "clinic door", DOOR, "the door of a clinic")
+    server.start()
+    yield server, bearer(token)
+    server.app.state.live_hubs.close()
+    server.stop()
+
+
+def _pictures(body: bytes) -> list[tuple[float, np.ndarray]]:
+    """The JPEG pictures of an MJPEG body, with the time each was captured."""
+    pictures = []
+    for part in body.split(b"--custos-live\r\n")[1:]:
+        head, _, rest = part.partition(b"\r\n\r\n")
+        fields = dict(line.split(": ", 1) for line in head.decode().split("\r\n") if ": " in line)
+        jpeg = rest[: int(fields["Content-Length"])]
+        picture = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+        pictures.append((float(fields["X-Custos-Captured"]), picture))
+    return pictures
+
+
+def test_two_viewers_share_one_connection_at_ten_pictures_a_second_masked(
+    served: tuple[ServedCustos, dict[str, str]],
+) -> None:
+    server, operator = served
+    bodies: dict[int, bytes] = {}
+
+    def watch(viewer: int) -> None:
+        url = f"{server.url}/api/cameras/hall/live.mjpeg?fps=10&for={SECONDS:g}"
+        with httpx.stream("GET", url, headers=operator, timeout=60) as response:
+            assert response.status_code == 200
+            assert response.headers["content-type"].startswith("multipart/x-mixed-replace")
+            bodies[viewer] = b"".join(response.iter_bytes())
+
+    viewers = [threading.Thread(target=watch, args=(n,)) for n in range(2)]
+    started = time.monotonic()
+    for viewer in viewers:
+        viewer.start()
+    for viewer in viewers:
+        viewer.join(timeout=60)
+    assert time.monotonic() - started < 30
+    assert sorted(bodies) == [0, 1]
+    hubs: LiveHubs = server.app.state.live_hubs
+    hub = hubs.hub_of("hall")
+    assert hub is not None
+    assert hub.connections == 1  # one connection to the camera served both
+
+    finder = CenterFace(threshold=0.3)
+    for body in bodies.values():
+        pictures = _pictures(body)
+        # Ten a second (given the machine's cores), once the camera's first picture is in.
+        assert len(pictures) >= 10 * (SECONDS - 2), len(pictures)
+        for _, picture in pictures:
+            assert picture.shape == (360, 640, 3)
+            assert picture[60:270, 40:180].max() <= 8  # the door: black, nothing blurred into it
+            assert finder.detect(picture) == []  # no face left that the detector finds
+    with server.runtime.sessions() as session:
+        opened = audit_events(session, event="camera.live_opened")
+        closed = audit_events(session, event="camera.live_closed")
+    assert len(opened) == len(closed) == 2
+    assert all(SECONDS - 0.5 <= entry.details["seconds"] <= SECONDS + 3 for entry in closed)
+
+
+def test_no_live_video_from_a_camera_that_gives_no_picture(
+    client: TestClient, call: Call, make_user: Callable[..., tuple[str, str]]
+) -> None:
+    cameras.register_camera(
+        call,
+        CameraCreate.model_validate(
+            {
+                "name": "gone",
+                "source_url": "rtsp://127.0.0.1:9/none",
+                "category": "other",
+                "region": "Almaty",
+            }
+        ),
+    )
+    operator = bearer(make_user(Role.OPERATOR)[1])
+    started = time.monotonic()
+    answer = client.get("/api/cameras/gone/live.mjpeg", headers=operator)
+    assert answer.status_code == 409
+    assert "gives no live picture now" in answer.json()["detail"]
+    assert time.monotonic() - started < 20
+    client.app.state.live_hubs.close()  # type: ignore[attr-defined]
