@@ -18,7 +18,15 @@ the preparation of its tracks). Then, over HTTP with the investigator's API toke
    over bare ffmpeg decoding the same 60 s and re-encoding it with the same x264 settings
    (`veryfast`, CRF 20) into fragmented MP4, best of --repeat each.
 
-`live_fps` and `live_latency_s` are null: live video is not served yet. Prints one JSON line.
+5. Live: a test RTSP camera (1280x720, 25 fps) shows the wall clock as blocks in each picture;
+   an operator watches its masked live video (`/api/cameras/door/live.mjpeg`, asking for the
+   most the server gives, 15 a second) for --live-seconds. `live_first_picture_s` is the time
+   from asking to the first picture, `live_fps` the pictures a second after the first two
+   seconds, and `live_latency_s` the median age of a picture when it reaches the viewer (its
+   clock read back against the wall clock: the camera's encoding, RTSP, decoding, masking,
+   JPEG and HTTP together).
+
+Prints one JSON line.
 
     .venv/bin/python benchmarks/review.py [--repeat 3]
 """
@@ -37,7 +45,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import av
+import cv2
 import httpx2 as httpx
+import numpy as np
+from numpy.typing import NDArray
 
 from custos.access import service as access
 from custos.access.policy import Window
@@ -56,6 +67,7 @@ from custos.setup import initialise, open_runtime
 from custos.users import service as users
 
 ROOT = Path(__file__).resolve().parents[1]
+CAMERA = ROOT / "tests" / "support" / "rtsp_camera.py"
 CUSTOS = ROOT / ".venv" / "bin" / "custos"
 VIDEO = ROOT.parent / "shared" / "testdata" / "video" / "gen1_test_video.mp4"
 SECONDS = 60
@@ -86,6 +98,108 @@ def segments_of(clip: Path) -> list[SegmentFile]:
     return [SegmentFile(**{**p.__dict__, "data": memoryview(bytes(p.data))}) for p in pieces]
 
 
+def watching(runtime: Runtime, url: str) -> str:
+    """Register the clock camera as "door": the token of the operator who watches it."""
+    with runtime.sessions() as session:
+        shell = Call(session, runtime.clock, Actor("admin"), runtime.policy.profile)
+        cameras.register_camera(
+            shell,
+            CameraCreate.model_validate(
+                {"name": "door", "source_url": url, "category": "other", "region": "Almaty"}
+            ),
+        )
+        token, _ = users.issue_token(shell, "olga", label="benchmark")
+        return token
+
+
+def clock_camera(port: int) -> subprocess.Popen[str]:
+    """The RTSP camera that shows the wall clock, once it listens."""
+    command = ["/usr/bin/python3", str(CAMERA), str(port), "--path", "/door", "--clock"]
+    command += ["--size", "1280x720", "--fps", "25", "--gop", "25"]
+    camera = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    assert camera.stdout is not None
+    if not camera.stdout.readline().startswith("ready"):
+        camera.kill()
+        raise RuntimeError("the clock camera did not start")
+    return camera
+
+
+BITS = 32  # as the camera draws them: 32 blocks across the top 40 rows
+
+
+def clock_of(picture: NDArray[np.uint8]) -> int:
+    """The milliseconds (modulo 2**32) the camera wrote into the picture's top band."""
+    grey = cv2.cvtColor(picture, cv2.COLOR_BGR2GRAY)
+    block = picture.shape[1] // BITS
+    value = 0
+    for bit in range(BITS):
+        middle = grey[10:30, bit * block + block // 4 : (bit + 1) * block - block // 4]
+        value = value << 1 | int(middle.mean() > 128)
+    return value
+
+
+class Watch:
+    """Pictures as they reach a viewer: when each arrived and how old it was then."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.arrived: list[float] = []
+        self.ages: list[float] = []
+
+    def seen(self, jpeg: bytes) -> None:
+        now = time.perf_counter()
+        wall = int(time.time() * 1000) % (1 << BITS)
+        self.arrived.append(now - self.started)
+        picture = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+        age = (wall - clock_of(np.asarray(picture, np.uint8))) % (1 << BITS)
+        self.ages.append(age / 1000)
+
+    def figures(self, prefix: str) -> dict[str, float]:
+        """First picture, pictures a second after the first two seconds, median age."""
+        steady = [at for at in self.arrived if at >= self.arrived[0] + 2]
+        return {
+            f"{prefix}_first_picture_s": round(self.arrived[0], 3),
+            f"{prefix}_fps": round((len(steady) - 1) / (steady[-1] - steady[0]), 1),
+            f"{prefix}_latency_s": round(float(np.median(self.ages)), 3),
+        }
+
+
+def live(base: str, token: str, seconds: float) -> dict[str, float]:
+    """Watch the clock camera's masked live video from Custos, as the live page does."""
+    headers = {"Authorization": f"Bearer {token}"}
+    url = f"{base}/api/cameras/door/live.mjpeg?fps=15&for={seconds}"
+    watch, received, marker = Watch(), b"", b"--custos-live\r\n"
+    with httpx.stream("GET", url, headers=headers, timeout=60) as response:
+        response.raise_for_status()
+        for chunk in response.iter_raw():
+            received += chunk
+            while received.startswith(marker) and (head_end := received.find(b"\r\n\r\n")) > 0:
+                head = received[len(marker) : head_end].decode()
+                length = int(head.split("Content-Length: ")[1].split("\r\n")[0])
+                body_end = head_end + 4 + length
+                if len(received) < body_end + 2:
+                    break
+                watch.seen(received[head_end + 4 : body_end])
+                received = received[body_end + 2 :]
+    return watch.figures("live")
+
+
+def bare_live(url: str, seconds: float) -> dict[str, float]:
+    """The anchor: ffmpeg reading the camera itself, 15 JPEG pictures a second, nothing masked."""
+    command = ["ffmpeg", "-v", "error", "-fflags", "nobuffer", "-rtsp_transport", "tcp"]
+    command += ["-i", url, "-t", str(seconds), "-an", "-vf", "fps=15", "-c:v", "mjpeg"]
+    command += ["-f", "image2pipe", "-"]
+    watch, received = Watch(), b""
+    with subprocess.Popen(command, stdout=subprocess.PIPE) as ffmpeg:
+        assert ffmpeg.stdout is not None
+        while chunk := os.read(ffmpeg.stdout.fileno(), 1 << 16):
+            received += chunk
+            while (end := received.find(b"\xff\xd9")) >= 0:  # a JPEG's last marker
+                watch.seen(received[: end + 2])
+                received = received[end + 2 :]
+    return watch.figures("ffmpeg_live")
+
+
 def granted(runtime: Runtime, pieces: list[SegmentFile]) -> tuple[int, int, str]:
     """Store the segments and grant them to an investigator: (grant, window, their token)."""
     admin = Actor("admin")  # the server's shell
@@ -113,6 +227,13 @@ def granted(runtime: Runtime, pieces: list[SegmentFile]) -> tuple[int, int, str]
             passwords=runtime.passwords,
         )
         token, _ = users.issue_token(shell, "ivan", label="benchmark")
+        users.create_user(
+            shell,
+            name="olga",
+            role=Role.OPERATOR,
+            with_password=False,
+            passwords=runtime.passwords,
+        )
         feed = CameraFeed(camera.id, "hall", "rtsp://x/y", False, SEGMENT_SECONDS, "Almaty")
     filmed = clock.now() - timedelta(hours=1)
     writer = SegmentWriter(
@@ -209,6 +330,7 @@ def main() -> None:
     """Run every measurement and print one JSON line."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--live-seconds", type=float, default=20.0)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="custos-review-") as folder:
         clip = Path(folder) / "clip.mp4"
@@ -220,12 +342,15 @@ def main() -> None:
         pieces = segments_of(clip)
         grant, window, token = granted(runtime, pieces)
         frames = sum(p.frames for p in pieces)
+        camera_port = free_port()  # the camera starts only for the live figures
+        olga = watching(runtime, f"rtsp://127.0.0.1:{camera_port}/door")
         runtime.close()
 
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         url = f"{base}/api/grants/{grant}/windows/{window}/stream"
         web = start(["web", "--port", str(port)], data, port)
+        camera = None
         try:
             cold = stream(url, token, whole=False)
             inline = [
@@ -242,9 +367,15 @@ def main() -> None:
                 stream(f"{url}?from={2 + 10 * i}", token, whole=False) for i in range(args.repeat)
             ]
             whole = [stream(url, token, whole=True) for _ in range(args.repeat)]
+            camera = clock_camera(camera_port)
+            watched = live(base, olga, args.live_seconds)
+            watched |= bare_live(f"rtsp://127.0.0.1:{camera_port}/door", args.live_seconds)
         finally:
             web.terminate()
             web.wait(timeout=30)
+            if camera is not None:
+                camera.terminate()
+                camera.wait(timeout=30)
         anchor = []
         for _ in range(args.repeat):
             began = time.perf_counter()
@@ -264,8 +395,7 @@ def main() -> None:
                 "render_ratio": round(min(whole) / min(anchor), 2),
                 "prepare_fps": round(frames / prepare_s, 1),
                 "prepare_s": round(prepare_s, 1),
-                "live_fps": None,
-                "live_latency_s": None,
+                **watched,
                 "cpu_count": os.cpu_count(),
             }
         )

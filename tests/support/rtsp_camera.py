@@ -5,7 +5,9 @@ Runs under the system Python (/usr/bin/python3), which has the GObject bindings:
                                          [--transport tcp|udp|both] [--image PICTURE]
                                          [--user NAME --password WORD [--auth basic|digest]]
 With --image, the camera films that picture (a JPEG or PNG: a scene with people in it), live,
-instead of GStreamer's moving test pattern.
+instead of GStreamer's moving test pattern. With --clock, each picture carries the moment it
+was made: the wall clock in milliseconds (modulo 2**32) as 32 black and white blocks across a
+band at its top (`clock_of` reads it back), to measure how old a picture is when it is seen.
 With --user, only that user is served: a request without the right credentials is answered
 401 Unauthorized, as a camera with a password answers it.
 Prints "ready rtsp://127.0.0.1:PORT/cam" once it listens; stops on SIGTERM.
@@ -14,6 +16,7 @@ Prints "ready rtsp://127.0.0.1:PORT/cam" once it listens; stops on SIGTERM.
 import argparse
 import signal
 import sys
+import time
 
 import gi
 
@@ -55,6 +58,32 @@ def require_credentials(
     factory.set_permissions(permissions)
 
 
+BAND = 40  # rows of the clock's band
+BITS = 32
+
+
+def clock_picture(width: int, height: int, milliseconds: int) -> bytes:
+    """An I420 picture: grey, with `milliseconds` as BITS blocks across its top band."""
+    block = width // BITS
+    row = bytearray(b"\x80" * width)
+    for bit in range(BITS):
+        value = 235 if milliseconds >> (BITS - 1 - bit) & 1 else 16
+        row[bit * block : (bit + 1) * block] = bytes([value]) * block
+    luma = bytes(row) * BAND + b"\x80" * (width * (height - BAND))
+    return luma + b"\x80" * (width * height // 2)
+
+
+def show_clock(media: "GstRtspServer.RTSPMedia", width: int, height: int) -> None:
+    """Feed the shared media's source with clock pictures, one each time it asks."""
+    source = media.get_element().get_by_name("clock")
+
+    def feed(appsrc: "Gst.Element", _length: int) -> None:
+        now = int(time.time() * 1000) % (1 << BITS)
+        appsrc.emit("push-buffer", Gst.Buffer.new_wrapped(clock_picture(width, height, now)))
+
+    source.connect("need-data", feed)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("port", type=int)
@@ -67,6 +96,7 @@ def main() -> None:
     parser.add_argument("--password", default="")
     parser.add_argument("--auth", choices=sorted(AUTH_METHODS), default="basic")
     parser.add_argument("--image", help="film this picture instead of the test pattern")
+    parser.add_argument("--clock", action="store_true", help="show the wall clock as blocks")
     args = parser.parse_args()
     width, height = args.size.split("x")
 
@@ -75,11 +105,17 @@ def main() -> None:
     server.set_address("127.0.0.1")
     server.set_service(str(args.port))
     factory = GstRtspServer.RTSPMediaFactory()
-    scene = (
-        f"filesrc location={args.image} ! decodebin ! videoconvert ! imagefreeze is-live=true"
-        if args.image
-        else "videotestsrc is-live=true pattern=ball"
-    )
+    if args.clock:
+        scene = (
+            f"appsrc name=clock is-live=true format=time do-timestamp=true "
+            f"caps=video/x-raw,format=I420,width={width},height={height},framerate={args.fps}/1"
+        )
+    elif args.image:
+        scene = (
+            f"filesrc location={args.image} ! decodebin ! videoconvert ! imagefreeze is-live=true"
+        )
+    else:
+        scene = "videotestsrc is-live=true pattern=ball"
     factory.set_launch(
         f"( {scene} ! videoscale ! videoconvert ! "
         f"video/x-raw,format=I420,width={width},height={height},framerate={args.fps}/1 ! "
@@ -87,6 +123,10 @@ def main() -> None:
         f"video/x-h264,profile=baseline ! rtph264pay name=pay0 pt=96 config-interval=1 )"
     )
     factory.set_shared(True)
+    if args.clock:
+        factory.connect(
+            "media-configure", lambda _f, media: show_clock(media, int(width), int(height))
+        )
     factory.set_protocols(TRANSPORTS[args.transport])
     if args.user:
         require_credentials(server, factory, args.user, args.password, args.auth)
