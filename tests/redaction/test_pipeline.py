@@ -39,6 +39,7 @@ from custos.redaction.render import Look, Shape, Style
 WIDTH, HEIGHT, FPS = 320, 240, 15
 FRAMES = 30  # make_clip(..., 2 s, 15 fps)
 SOLID_BOX = Look(Style.SOLID, Shape.BOX, margin=0.0)
+ENCODER_NOISE = 12  # luma levels two encodings of the same pictures may differ by
 BLACK_LUMA = 16  # the solid fill of video, in limited-range luma
 # make_clip's luma is at least 0.4 * 255 * y / height: from this row down it is far above 16,
 # so "masked" and "left as it was" cannot be confused.
@@ -815,10 +816,11 @@ def test_boxes_prepared_ahead_mask_exactly_as_detecting_inline(tmp_path):
     )
     assert unused.seen == []  # nothing was detected
     assert served.boxes == live.boxes == tracked.frames
-    assert all(
-        np.array_equal(a, b)
-        for a, b in zip(lumas(live_target), lumas(prepared_target), strict=True)
-    )
+    # The same pictures went to the encoder; x264's threads may still round a few pixels
+    # differently on a busy machine (a level or a few), where a mask moved would differ by
+    # the whole difference between the fill and the picture.
+    for a, b in zip(lumas(live_target), lumas(prepared_target), strict=True):
+        assert np.abs(a.astype(np.int16) - b).max() <= ENCODER_NOISE
 
 
 def test_boxes_prepared_for_fewer_frames_are_refused(tmp_path):

@@ -16,6 +16,7 @@ from custos.cameras.schemas import CameraCreate
 from custos.permissions import Role
 from custos.redaction.detectors import CenterFace
 from custos.users import service as users
+from custos.web.pages.cameras import LIVE_FPS
 from helpers import CHEAP_PASSWORDS, ServedCustos, call_of, person_photo, still_clip
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "live"
@@ -69,7 +70,8 @@ def test_an_operator_watches_the_masked_live_video(
     # Live video: pictures counted in the browser as they arrive.
     figure = page.locator('figure.live[data-camera="hall"]')
     _wait(lambda: int(figure.get_attribute("data-pictures") or 0) >= 40)
-    assert float(figure.get_attribute("data-fps") or 0) >= 10
+    # Shown at the rate asked, up to the jitter of a busy machine.
+    assert float(figure.get_attribute("data-fps") or 0) >= 0.8 * LIVE_FPS
     assert figure.get_attribute("data-width") == "1280"
     assert "1 privacy zone" in page.inner_text("main")
     page.screenshot(path=str(ARTIFACTS / "live.png"), full_page=True)
