@@ -14,7 +14,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -196,6 +196,7 @@ class RtspCamera:
         auth: str = "basic",
         image: Path | None = None,
         size: str = "640x360",
+        clock: bool = False,
     ) -> None:
         self.port = port
         self.transport = transport
@@ -204,6 +205,7 @@ class RtspCamera:
         self.auth = auth
         self.image = image  # a picture it films instead of the test pattern
         self.size = size
+        self.clock = clock  # each picture shows when it was filmed (`filmed_at` reads it)
         self.process: subprocess.Popen[str] | None = None
 
     @property
@@ -245,6 +247,7 @@ class RtspCamera:
                 self.size,
                 *auth,
                 *([] if self.image is None else ["--image", str(self.image)]),
+                *(["--clock"] if self.clock else []),
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -396,13 +399,35 @@ def rewrite_audit_tree(session: Session) -> None:
     session.commit()
 
 
-class ServedCustos:
-    """A Custos with its own SQLite database, served by uvicorn on a free port."""
+CLOCK_BITS = 32  # as tests/support/rtsp_camera.py draws the clock: blocks across the top
 
-    def __init__(self, folder: Path) -> None:
-        settings = Settings(data_dir=folder)
-        initialise(settings, passwords=CHEAP_PASSWORDS)
-        self.runtime = open_runtime(settings, passwords=CHEAP_PASSWORDS)
+
+def filmed_at(grey: np.ndarray, near: datetime) -> datetime:
+    """When a clock camera filmed `grey` (its luma): the milliseconds in its top band, which
+    wrap every 2**32 ms, placed in the cycle nearest `near`."""
+    block = grey.shape[1] // CLOCK_BITS
+    value = 0
+    for bit in range(CLOCK_BITS):
+        middle = grey[10:30, bit * block + block // 4 : (bit + 1) * block - block // 4]
+        value = value << 1 | int(middle.mean() > 128)
+    near_ms = int(near.timestamp() * 1000)
+    cycle = 1 << CLOCK_BITS
+    ms = near_ms + (value - near_ms + cycle // 2) % cycle - cycle // 2
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+class ServedCustos:
+    """A Custos served by uvicorn on a free port: its own SQLite database in `folder`, or the
+    `runtime` given (which stays open when the server stops)."""
+
+    def __init__(self, folder: Path | None = None, runtime: Runtime | None = None) -> None:
+        self.owned = runtime is None
+        if runtime is None:
+            assert folder is not None
+            settings = Settings(data_dir=folder)
+            initialise(settings, passwords=CHEAP_PASSWORDS)
+            runtime = open_runtime(settings, passwords=CHEAP_PASSWORDS)
+        self.runtime = runtime
         self.port = free_port()
         self.app = create_app(self.runtime)
         self.server = uvicorn.Server(
@@ -425,7 +450,8 @@ class ServedCustos:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
-        self.runtime.close()
+        if self.owned:
+            self.runtime.close()
 
 
 def person_photo(width: int, height: int) -> np.ndarray:

@@ -73,11 +73,15 @@ def clock_picture(width: int, height: int, milliseconds: int) -> bytes:
     return luma + b"\x80" * (width * height // 2)
 
 
-def show_clock(media: "GstRtspServer.RTSPMedia", width: int, height: int) -> None:
-    """Feed the shared media's source with clock pictures, one each time it asks."""
+def show_clock(media: "GstRtspServer.RTSPMedia", width: int, height: int, fps: int) -> None:
+    """Feed the shared media's source with clock pictures at `fps`: the source asks for the
+    next one as soon as it has room, so each waits for its moment (in the source's own thread)."""
     source = media.get_element().get_by_name("clock")
+    due = [time.monotonic()]
 
     def feed(appsrc: "Gst.Element", _length: int) -> None:
+        due[0] = max(due[0] + 1 / fps, time.monotonic() - 1 / fps)
+        time.sleep(max(0.0, due[0] - time.monotonic()))
         now = int(time.time() * 1000) % (1 << BITS)
         appsrc.emit("push-buffer", Gst.Buffer.new_wrapped(clock_picture(width, height, now)))
 
@@ -125,7 +129,8 @@ def main() -> None:
     factory.set_shared(True)
     if args.clock:
         factory.connect(
-            "media-configure", lambda _f, media: show_clock(media, int(width), int(height))
+            "media-configure",
+            lambda _f, media: show_clock(media, int(width), int(height), args.fps),
         )
     factory.set_protocols(TRANSPORTS[args.transport])
     if args.user:
