@@ -399,6 +399,16 @@ def rewrite_audit_tree(session: Session) -> None:
     session.commit()
 
 
+def connections_to(port: int) -> int:
+    """How many TCP connections to 127.0.0.1:`port` are established now (the server's ends)."""
+    established = 0
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        if state == "01" and int(local.split(":")[1], 16) == port:
+            established += 1
+    return established
+
+
 CLOCK_BITS = 32  # as tests/support/rtsp_camera.py draws the clock: blocks across the top
 
 
@@ -521,6 +531,7 @@ def fast_recorders(
             open_timeout=5,
             read_timeout=3,
             spool_bytes=int(runtime.settings.spool_megabytes * 1024 * 1024),
+            taps=runtime.taps,
         )
 
     return make

@@ -14,6 +14,7 @@ from custos.profile import LoadedProfile, Rules
 from custos.redaction.cache import DetectorCache
 from custos.storage.blobs import BlobStore
 from custos.storage.crypto import Sealer
+from custos.taps import PacketTaps
 
 
 @dataclass
@@ -30,6 +31,8 @@ class Runtime:
     engine: Engine | None = None
     detectors: DetectorCache = field(default_factory=DetectorCache)
     passwords: Passwords = field(default_factory=Passwords)
+    # The recorders' camera connections, shared with live viewers in the same process.
+    taps: PacketTaps = field(default_factory=PacketTaps)
 
     @property
     def rules(self) -> Rules:

@@ -238,6 +238,9 @@ def test_a_window_streamed_prepared_and_a_camera_watched_live_while_two_cameras_
                     assert closed.status_code == 204, closed.text
                 for viewer in viewers:
                     viewer.join(timeout=60)
+                hub = served.app.state.live_hubs.hub_of(yard)
+                # Both viewers read the yard recorder's connection: the camera had one client.
+                assert (hub.connections, hub.shared) == (0, 1)
             finally:
                 lock_waits.halt.set()
                 lock_waits.join(timeout=40)

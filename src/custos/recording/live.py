@@ -1,8 +1,11 @@
 """Live video: one connection per camera, shared by every viewer, masked on the server.
 
-    reader    decodes the camera's pictures and keeps only the latest (a file source stands in
-              for a camera: played in real time and looped, as the recorder plays it), and
-              reconnects with back-off when the camera drops
+    reader    decodes the camera's pictures and keeps only the latest. Where a recorder in
+              the same process is connected to the camera (`custos serve`), it decodes the
+              packets the recorder receives (`custos.taps`) and opens no connection of its
+              own; otherwise it connects itself (a file source stands in for a camera: played
+              in real time and looped, as the recorder plays it), reconnects with back-off
+              when the camera drops, and moves to the recorder's connection when one opens
     masker    takes the latest picture whenever it is free: privacy zones black, faces masked
               (`redaction.live.LiveMasker`), a JPEG made; a picture that arrived while it
               worked is dropped. When masking cannot keep up the frame rate drops, never the
@@ -26,12 +29,13 @@ import av
 import cv2
 import numpy as np
 
-from custos.recording.media import open_source
+from custos.recording.media import open_source, tap_decoder
 from custos.recording.policy import Backoff, transports_for
 from custos.redaction.cache import DetectorCache
 from custos.redaction.live import LiveMasker
 from custos.redaction.pipeline import Options
 from custos.redaction.zones import Point, ZoneMask
+from custos.taps import PacketTaps, Tap
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +67,10 @@ class Picture:
 class LiveHub:
     """The shared live feed of one camera."""
 
-    def __init__(self, source: LiveSource, detectors: DetectorCache) -> None:
+    def __init__(self, source: LiveSource, detectors: DetectorCache, taps: PacketTaps) -> None:
         self.source = source
         self._detectors = detectors
+        self._taps = taps
         self._lock = threading.Condition()
         self._latest: tuple[np.ndarray, float] | None = None  # the newest decoded picture
         self._picture: Picture | None = None  # the newest masked one
@@ -74,7 +79,8 @@ class LiveHub:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.problem: str | None = None  # why the camera cannot be reached, while it cannot
-        self.connections = 0  # how many times the hub has connected to the camera
+        self.connections = 0  # how many times the hub has connected to the camera itself
+        self.shared = 0  # how many times it has read a recorder's connection instead
 
     # --- life ---------------------------------------------------------------------------------
 
@@ -112,6 +118,13 @@ class LiveHub:
         backoff, attempt = Backoff(), 0
         is_file = self.source.url.startswith("/")
         while not self._stop.is_set():
+            tap = self._taps.get(self.source.name)
+            if tap is not None:
+                try:
+                    self._shared_pictures(tap)
+                except TimeoutError as error:
+                    self.problem = str(error)
+                continue
             failure = None
             for transport in transports_for(self.source.url):
                 try:
@@ -137,17 +150,37 @@ class LiveHub:
             self.problem = None
             started: tuple[float, float] | None = None
             for frame in container.decode(stream):
-                if self._stop.is_set():
-                    return
+                if self._stop.is_set() or self._taps.get(self.source.name) is not None:
+                    return  # stopped, or a recorder's connection to share has opened
                 if is_file and frame.time is not None:  # as a camera would send it
                     started = started or (float(frame.time), time.monotonic())
                     delay = started[1] + float(frame.time) - started[0] - time.monotonic()
                     if delay > 0:
                         self._stop.wait(delay)
-                picture = frame.reformat(frame.width & ~1, frame.height & ~1, "bgr24").to_ndarray()
-                with self._lock:
-                    self._latest = (np.ascontiguousarray(picture), time.time())
-                    self._lock.notify_all()
+                self._keep(frame)
+
+    def _shared_pictures(self, tap: Tap) -> None:
+        """Decode the packets of a recorder's connection until it ends."""
+        with tap.subscribe() as subscription:
+            decoder = tap_decoder(tap.info)
+            self.shared += 1
+            self.problem = None
+            for packet in subscription.packets(self._stop):
+                data = av.Packet(packet.data)
+                data.pts = packet.pts
+                try:
+                    frames = decoder.decode(data)
+                except av.error.FFmpegError:
+                    continue  # a damaged packet: the pictures after the next keyframe are whole
+                for frame in frames:
+                    self._keep(frame)
+
+    def _keep(self, frame: av.VideoFrame) -> None:
+        """Make `frame` the latest picture, replacing one not yet masked."""
+        picture = frame.reformat(frame.width & ~1, frame.height & ~1, "bgr24").to_ndarray()
+        with self._lock:
+            self._latest = (np.ascontiguousarray(picture), time.time())
+            self._lock.notify_all()
 
     def _mask(self) -> None:
         masker: LiveMasker | None = None
@@ -226,8 +259,9 @@ class LiveHub:
 class LiveHubs:
     """The live hubs of one web process, one per camera, made on demand, closed when idle."""
 
-    def __init__(self, detectors: DetectorCache) -> None:
+    def __init__(self, detectors: DetectorCache, taps: PacketTaps) -> None:
         self._detectors = detectors
+        self._taps = taps
         self._lock = threading.Lock()
         self._hubs: dict[str, LiveHub] = {}
 
@@ -240,7 +274,7 @@ class LiveHubs:
                 hub.stop()
                 hub = None
             if hub is None or hub.stopped:
-                hub = self._hubs[source.name] = LiveHub(source, self._detectors)
+                hub = self._hubs[source.name] = LiveHub(source, self._detectors, self._taps)
             hub.start()
             return hub
 

@@ -22,12 +22,14 @@ from av.audio.stream import AudioStream
 from av.container import InputContainer, OutputContainer
 from av.packet import Packet
 from av.stream import Stream
+from av.video.codeccontext import VideoCodecContext
 from av.video.frame import VideoFrame
 from av.video.stream import VideoStream
 from numpy.typing import NDArray
 
 from custos.recording.policy import should_cut
 from custos.redaction.zones import Point, ZoneMask
+from custos.taps import StreamInfo
 
 
 class MemoryFile:
@@ -328,6 +330,28 @@ class MaskingSegmenter(Segmenter):
         except av.error.FFmpegError:
             pass  # a broken tail: the frames before it are kept
         return done + super().finish()
+
+
+def stream_info(video: VideoStream) -> StreamInfo:
+    """What a decoder of `video`'s packets needs, for a tap."""
+    context = video.codec_context
+    extradata = context.extradata
+    return StreamInfo(
+        context.name,
+        bytes(extradata) if extradata else None,
+        context.width,
+        context.height,
+        video.time_base,
+    )
+
+
+def tap_decoder(info: StreamInfo) -> VideoCodecContext:
+    """A decoder for a tap's packets."""
+    decoder = av.CodecContext.create(info.codec, "r")
+    assert isinstance(decoder, VideoCodecContext)
+    if info.extradata:
+        decoder.extradata = info.extradata
+    return decoder
 
 
 def open_source(

@@ -17,7 +17,13 @@ import av
 from av.container import InputContainer
 
 from custos.clock import Clock
-from custos.recording.media import MaskingSegmenter, Segmenter, SegmentFile, open_source
+from custos.recording.media import (
+    MaskingSegmenter,
+    Segmenter,
+    SegmentFile,
+    open_source,
+    stream_info,
+)
 from custos.recording.policy import (
     Backoff,
     CameraState,
@@ -30,6 +36,7 @@ from custos.recording.policy import (
 )
 from custos.recording.service import CameraFeed, PendingSegment, SegmentWriter, StatusReport
 from custos.recording.spool import DEFAULT_SPOOL_BYTES, Spool
+from custos.taps import PacketTaps
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +73,10 @@ class CameraRecorder:
         loop_files: bool = True,
         spool_bytes: int = DEFAULT_SPOOL_BYTES,
         close_timeout: float = 20.0,
+        taps: PacketTaps | None = None,
     ) -> None:
         self.feed = feed
+        self._taps = taps  # where live viewers in this process read this connection
         self._writer = writer
         self._clock = clock
         self._stop = stop
@@ -167,6 +176,8 @@ class CameraRecorder:
                 else Segmenter(video, audio, self.feed.segment_seconds)
             )
             streams = [video] if audio is None else [video, audio]
+            taps = self._taps
+            tap = None if taps is None else taps.open(self.feed.name, stream_info(video))
             failure: tuple[GapReason, str] | None = (GapReason.STREAM_ENDED, "the stream ended")
             # A file loop continues the time line where the previous pass ended.
             resume = self._last_end if (self._is_file and not self._interrupted) else None
@@ -187,6 +198,8 @@ class CameraRecorder:
                         if self._realtime:
                             pace_from = pace_from or (seconds, time.monotonic())
                             self._pace(seconds, pace_from)
+                    if tap is not None and tap.watched and packet.stream_index == video_index:
+                        tap.publish(bytes(packet), pts, packet.is_keyframe)
                     finished = segmenter.push(packet)
                     if finished is not None:
                         self._store(finished, timeline)
@@ -196,6 +209,8 @@ class CameraRecorder:
             except SOURCE_ERRORS as error:
                 failure = source_reason(error, connected=True)
             finally:
+                if taps is not None and tap is not None:
+                    taps.close(self.feed.name, tap)
                 for last in segmenter.finish():
                     self._store(last, timeline)
                 self._connected = False

@@ -63,7 +63,7 @@ class RecordingSupervisor:
         spool_bytes = int(runtime.settings.spool_megabytes * 1024 * 1024)
         self._factory = recorder_factory or (
             lambda feed, writer, stop: CameraRecorder(
-                feed, writer, runtime.clock, stop, spool_bytes=spool_bytes
+                feed, writer, runtime.clock, stop, spool_bytes=spool_bytes, taps=runtime.taps
             )
         )
         self._restart_backoff = restart_backoff or Backoff(first=1.0, cap=60.0)

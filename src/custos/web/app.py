@@ -68,7 +68,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.runtime = runtime
     app.state.authenticator = user_service.Accounts()
     # One connection per camera, shared by every live viewer of this process.
-    app.state.live_hubs = LiveHubs(runtime.detectors)
+    app.state.live_hubs = LiveHubs(runtime.detectors, runtime.taps)
     metrics = WebMetrics()
     metrics.watch(lambda: app.state.runtime)
     app.state.metrics = metrics
