@@ -1,4 +1,5 @@
-"""The live view and the zones page in headless Chromium, over real HTTP; screenshots kept."""
+"""The live view of a live RTSP camera and the zones page in headless Chromium, over real
+HTTP; screenshots kept."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from custos.permissions import Role
 from custos.redaction.detectors import CenterFace
 from custos.users import service as users
 from custos.web.pages.cameras import LIVE_FPS
-from helpers import CHEAP_PASSWORDS, ServedCustos, call_of, person_photo, still_clip
+from helpers import CHEAP_PASSWORDS, RtspCamera, ServedCustos, call_of, person_photo
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "live"
 DOOR = [(0.05, 0.1), (0.3, 0.1), (0.3, 0.8), (0.05, 0.8)]
@@ -26,11 +27,15 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[ServedCustos, str]]:
-    """A served Custos, a camera filming a person beside a clinic's door, an operator's token."""
+def served(
+    tmp_path: Path, rtsp_camera: Callable[..., RtspCamera]
+) -> Iterator[tuple[ServedCustos, str]]:
+    """A served Custos, an RTSP camera filming a person beside a clinic's door, an operator's
+    token."""
     canvas = np.full((720, 1280, 3), 90, dtype=np.uint8)
     canvas[40:680, 460:820] = person_photo(360, 640)
-    source = still_clip(tmp_path / "hall.mp4", canvas)
+    cv2.imwrite(str(tmp_path / "hall.png"), canvas)
+    camera = rtsp_camera(image=tmp_path / "hall.png", size="1280x720")
     server = ServedCustos(tmp_path / "data")
     with server.runtime.sessions() as session:
         clock = server.runtime.clock
@@ -41,7 +46,7 @@ def served(tmp_path: Path) -> Iterator[tuple[ServedCustos, str]]:
         cameras.register_camera(
             call_of(session, clock),
             CameraCreate.model_validate(
-                {"name": "hall", "source_url": str(source), "category": "other", "region": "Almaty"}
+                {"name": "hall", "source_url": camera.url, "category": "other", "region": "Almaty"}
             ),
         )
         cameras.add_zone(call_of(session, clock), "hall", "clinic door", DOOR, "a clinic")
