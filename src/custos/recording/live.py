@@ -122,8 +122,9 @@ class LiveHub:
             if tap is not None:
                 try:
                     self._shared_pictures(tap)
-                except TimeoutError as error:
+                except (TimeoutError, av.error.FFmpegError) as error:
                     self.problem = str(error)
+                    self._stop.wait(1.0)
                 continue
             failure = None
             for transport in transports_for(self.source.url):
