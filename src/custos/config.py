@@ -90,6 +90,13 @@ class Settings(BaseSettings):
         description="Ed25519 key that signs audit-log checkpoints (created 0600 by `custos init`); "
         "default keys/log-signing.key in the data folder.",
     )
+    organisation: str = Field(
+        default="Custos",
+        min_length=1,
+        max_length=64,
+        description="The operator's name, as the subject of the certificates that sign "
+        "exported evidence (made by `custos init`).",
+    )
     checkpoint_minutes: float = Field(
         default=10, gt=0, le=1440, description="How often `custos serve` signs a new checkpoint."
     )
@@ -189,6 +196,16 @@ class Settings(BaseSettings):
         if self.log_key_file is not None:
             return self.log_key_file
         return self.data_dir / "keys" / "log-signing.key"
+
+    @property
+    def content_keys_dir(self) -> Path:
+        """Where the certificates that sign exported content are kept: beside the KEK."""
+        return self.kek_path.parent
+
+    @property
+    def export_key_path(self) -> Path:
+        """The Ed25519 key that signs export manifests, published beside the log key."""
+        return self.content_keys_dir / "export-signing.key"
 
     @property
     def kek_path(self) -> Path:

@@ -30,6 +30,7 @@ from custos.profile import load_profile
 from custos.retention import service as retention
 from custos.runtime import Runtime
 from custos.storage.blobs import open_blob_store
+from custos.storage.certificates import create_content_identity
 from custos.storage.crypto import Sealer
 from custos.storage.keys import create_kek, create_signing_key, load_kek, load_signing_key
 from custos.storage.s3 import S3BlobStore
@@ -93,6 +94,10 @@ def initialise(
     _owner_only(settings.data_dir, 0o700)  # one made before, by hand or by an older version
     key_created = create_kek(settings.kek_path)
     create_signing_key(settings.log_key_path)
+    create_signing_key(settings.export_key_path)
+    create_content_identity(
+        settings.content_keys_dir, settings.organisation, (clock or SystemClock()).now()
+    )
     location = settings.blob_location
     if isinstance(location, FolderBlobLocation):
         location.path.mkdir(mode=0o700, parents=True, exist_ok=True)

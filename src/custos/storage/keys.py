@@ -1,4 +1,4 @@
-"""Key files: the key-encryption key and the log signing key, each readable by its owner only."""
+"""Key files: the key-encryption key and the signing keys, each readable by its owner only."""
 
 from __future__ import annotations
 
@@ -21,16 +21,21 @@ def create_kek(path: Path) -> bool:
 def _create_secret(path: Path, length: int) -> bool:
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        write_owner_only(path, secrets.token_bytes(length))
     except FileExistsError:
         _read_secret(path, length)
         return False
+    return True
+
+
+def write_owner_only(path: Path, data: bytes) -> None:
+    """Write a new file that only its owner can read; FileExistsError if `path` exists."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        os.write(descriptor, secrets.token_bytes(length))
+        os.write(descriptor, data)
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
-    return True
 
 
 def load_kek(path: Path) -> bytes:
@@ -39,6 +44,15 @@ def load_kek(path: Path) -> bytes:
 
 
 def _read_secret(path: Path, length: int) -> bytes:
+    check_owner_only(path)
+    key = path.read_bytes()
+    if len(key) != length:
+        raise ConfigError(f"key file {path} holds {len(key)} bytes, not {length}")
+    return key
+
+
+def check_owner_only(path: Path) -> None:
+    """Refuse a key file that is missing or that other users can read."""
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
@@ -48,10 +62,6 @@ def _read_secret(path: Path, length: int) -> bytes:
             f"key file {path} is open to other users (mode {stat.filemode(mode)}); "
             f"run `chmod 600 {path}`"
         )
-    key = path.read_bytes()
-    if len(key) != length:
-        raise ConfigError(f"key file {path} holds {len(key)} bytes, not {length}")
-    return key
 
 
 def create_signing_key(path: Path) -> bool:
