@@ -141,6 +141,24 @@ def test_nobody_approves_or_refuses_their_own_request(
     assert access.get_request(db, filed.id).status == RequestStatus.PENDING
 
 
+def test_export_is_granted_only_where_it_was_sought_and_the_approver_may_withhold_it(
+    db: Session, clock: FrozenClock, file: Filer
+) -> None:
+    watched_here = file()
+    assert not watched_here.export
+    with pytest.raises(InvalidInput, match="export was not asked"):
+        access.approve(call_of(db, clock, APPROVER), watched_here.id, export=True)
+    assert not access.approve(call_of(db, clock, APPROVER), watched_here.id).export
+    sought = file(export=True)
+    (filed,) = audit_events(db, event="access.requested", object_id=str(sought.id))
+    assert filed.details["export"] is True
+    withheld = file(export=True)
+    assert access.approve(call_of(db, clock, APPROVER), sought.id).export
+    assert not access.approve(call_of(db, clock, APPROVER), withheld.id, export=False).export
+    decisions = audit_events(db, event="access.approved")
+    assert [entry.details["export"] for entry in decisions] == [False, True, False]
+
+
 def test_an_approval_may_narrow_but_never_widen(
     db: Session, clock: FrozenClock, file: Filer, scene: Scene
 ) -> None:

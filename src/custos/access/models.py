@@ -22,6 +22,7 @@ class AccessRequest(Base):
     purpose: Mapped[str] = mapped_column(sa.Text)
     justification: Mapped[str] = mapped_column(sa.Text)
     identification: Mapped[bool] = mapped_column(default=False)  # unmasking the persons asked
+    export: Mapped[bool] = mapped_column(default=False)  # handing the footage to a recipient
     strict: Mapped[bool] = mapped_column(default=False)  # judged by the stricter rule set
     requested_by: Mapped[str] = mapped_column(sa.String(128))
     requested_at: Mapped[datetime]
@@ -58,6 +59,7 @@ class Grant(Base):
     holder: Mapped[str] = mapped_column(sa.String(128))  # the investigator who asked
     persons: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     identification: Mapped[bool] = mapped_column(default=False)
+    export: Mapped[bool] = mapped_column(default=False)
     granted_by: Mapped[str] = mapped_column(sa.String(128))
     granted_at: Mapped[datetime]
     expires_at: Mapped[datetime]

@@ -33,6 +33,11 @@ class RequestIn(BaseModel):
     identification: bool = Field(
         default=False, description="whether unmasking the named persons is sought"
     )
+    export: bool = Field(
+        default=False,
+        description="whether handing the footage to a named recipient (a court, a prosecutor, "
+        "defence counsel, the person filmed) is sought",
+    )
 
 
 class RequestOut(BaseModel):
@@ -45,6 +50,7 @@ class RequestOut(BaseModel):
     purpose: str
     justification: str
     identification: bool
+    export: bool
     stricter_rules: bool
     requested_by: str
     requested_at: datetime
@@ -65,6 +71,7 @@ class ApproveIn(BaseModel):
     )
     days: float | None = Field(default=None, description="shorter than the policy's duration")
     identification: bool | None = Field(default=None, description="false to withhold it")
+    export: bool | None = Field(default=None, description="false to withhold it")
     hold: bool = Field(default=False, description="keep the granted footage from erasure")
     note: str = Field(default="", max_length=4000)
 
@@ -108,6 +115,7 @@ class GrantOut(BaseModel):
     persons: list[str]
     windows: list[WindowIO]
     identification: bool
+    export: bool
     granted_by: str
     granted_at: datetime
     expires_at: datetime

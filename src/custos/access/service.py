@@ -203,6 +203,7 @@ def file_request(
     purpose: str,
     justification: str,
     identification: bool,
+    export: bool = False,
 ) -> AccessRequest:
     """File a request for footage; one over a limit of the policy is refused, the limit named.
 
@@ -253,6 +254,7 @@ def file_request(
         purpose=purpose.strip(),
         justification=justification.strip(),
         identification=identification,
+        export=export,
         strict=policy.is_strict(facts),
         requested_by=actor.name,
         requested_at=clock.now(),
@@ -281,6 +283,7 @@ def file_request(
             "persons": labels,
             "purpose": request.purpose,
             "identification": identification,
+            "export": export,
             "stricter_rules": policy.strict_reasons(facts),
         },
     )
@@ -308,6 +311,7 @@ def approve(
     windows: Sequence[Window] | None = None,
     days: float | None = None,
     identification: bool | None = None,
+    export: bool | None = None,
     hold: bool = False,
     note: str = "",
 ) -> Grant:
@@ -333,6 +337,9 @@ def approve(
     if identification and not request.identification:
         raise InvalidInput("identification was not asked for: it cannot be granted", field="id")
     allow_identification = request.identification if identification is None else identification
+    if export and not request.export:
+        raise InvalidInput("export was not asked for: it cannot be granted", field="export")
+    allow_export = request.export if export is None else export
     normal, strict = limits_of(call.profile)
     try:
         expires = policy.grant_expiry(clock.now(), strict if request.strict else normal, days)
@@ -348,6 +355,7 @@ def approve(
         holder=request.requested_by,
         persons=list(request.persons),
         identification=allow_identification,
+        export=allow_export,
         granted_by=actor.name,
         granted_at=now,
         expires_at=expires,
@@ -376,6 +384,7 @@ def approve(
             "scope": _scope(granted),
             "narrowed": granted != asked,
             "identification": allow_identification,
+            "export": allow_export,
             "expires_at": expires.isoformat(),
             "hold": hold,
         },

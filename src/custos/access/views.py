@@ -82,6 +82,7 @@ def request_out(
         purpose=request.purpose,
         justification=request.justification,
         identification=request.identification,
+        export=request.export,
         stricter_rules=request.strict,
         requested_by=request.requested_by,
         requested_at=request.requested_at,
@@ -106,6 +107,7 @@ def grant_out(
         persons=grant.persons,
         windows=_window_io(service.windows_of(db, grant.windows, names)),
         identification=grant.identification,
+        export=grant.export,
         granted_by=grant.granted_by,
         granted_at=grant.granted_at,
         expires_at=grant.expires_at,
@@ -147,6 +149,7 @@ def file_request(
         purpose=body.purpose,
         justification=body.justification,
         identification=body.identification,
+        export=body.export,
     )
     return request_out(db, request)
 
@@ -174,6 +177,7 @@ def approve(
         windows=None if body.windows is None else _windows(body.windows),
         days=body.days,
         identification=body.identification,
+        export=body.export,
         hold=body.hold,
         note=body.note,
     )

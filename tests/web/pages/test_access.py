@@ -65,6 +65,7 @@ def test_a_refused_footage_request_keeps_every_value_and_names_the_limit_by_the_
         "purpose": "see who took the bag",
         "justification": "a witness saw P2 in the hall then",
         "identification": "1",
+        "export": "1",
     }
     response = client.post(f"/cases/{case_id}/requests", headers=investigator, data=typed)
     assert response.status_code == 422  # PolicyViolation: 422 here as in the API
@@ -92,6 +93,7 @@ def test_a_refused_footage_request_keeps_every_value_and_names_the_limit_by_the_
     assert ">see who took the bag</textarea>" in html
     assert ">a witness saw P2 in the hall then</textarea>" in html
     assert 'name="identification" value="1" checked' in html
+    assert 'name="export" value="1" checked' in html
     assert access.list_requests(db, APPROVER, case_id=case_id) == []
 
 
@@ -121,7 +123,12 @@ def test_a_person_not_in_the_case_is_named_beside_the_persons(
 
 
 def _filed(
-    db: Session, clock: FrozenClock, runtime: Runtime, case_id: int, by: str = "ivan"
+    db: Session,
+    clock: FrozenClock,
+    runtime: Runtime,
+    case_id: int,
+    by: str = "ivan",
+    export: bool = False,
 ) -> int:
     now = clock.now()
     filed = access.file_request(
@@ -132,8 +139,41 @@ def _filed(
         purpose="who",
         justification="why",
         identification=False,
+        export=export,
     )
     return filed.id
+
+
+def test_the_approver_sees_export_sought_and_may_withhold_it(
+    client: TestClient,
+    db: Session,
+    clock: FrozenClock,
+    runtime: Runtime,
+    case_id: int,
+    make_user: Callable[..., tuple[str, str]],
+) -> None:
+    request_id = _filed(db, clock, runtime, case_id, export=True)
+    approver = {**bearer(make_user(Role.APPROVER)[1]), **HTML}
+    page = client.get(f"/requests/{request_id}", headers=approver).text
+    assert "<dt>Export</dt><dd>sought: the footage handed to a named recipient</dd>" in page
+    assert 'name="export" value="1" checked' in page  # allowed unless the approver unticks it
+    answer = client.post(
+        f"/requests/{request_id}/approve",
+        headers=approver,
+        data={
+            "keep": "0",
+            "camera": "hall",
+            "start": (clock.now() - timedelta(hours=2)).strftime(FORM),
+            "end": (clock.now() - timedelta(hours=1)).strftime(FORM),
+            "days": "2",
+            "note": "watch it here",
+        },
+    )
+    assert answer.status_code == 303, answer.text
+    granted = access.grant_for_request(db, request_id)
+    assert granted is not None
+    assert not granted.export
+    assert "Export not allowed." in client.get(f"/requests/{request_id}", headers=approver).text
 
 
 def test_deciding_a_request_decided_meanwhile_is_409_with_the_reason_on_the_page(

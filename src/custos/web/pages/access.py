@@ -68,6 +68,7 @@ def file_request(
     purpose: Annotated[str, Form()] = "",
     justification: Annotated[str, Form()] = "",
     identification: Annotated[str, Form()] = "",
+    export: Annotated[str, Form()] = "",
 ) -> Response:
     """File an access request from the case page."""
     cases.reach(caller.call(db, runtime), case_id, CaseAct.REQUEST)
@@ -81,6 +82,7 @@ def file_request(
             purpose=purpose,
             justification=justification,
             identification=identification,
+            export=export,
         ),
     )
 
@@ -92,6 +94,7 @@ def file_request(
             purpose=purpose,
             justification=justification,
             identification=bool(identification),
+            export=bool(export),
         )
         filed = access.file_request(
             caller.call(db, runtime),
@@ -101,6 +104,7 @@ def file_request(
             purpose=data.purpose,
             justification=data.justification,
             identification=data.identification,
+            export=data.export,
         )
         return filed.id
 
@@ -219,6 +223,7 @@ def approve(
     end: Annotated[list[str] | None, Form()] = None,
     days: Annotated[str, Form()] = "",
     identification: Annotated[str, Form()] = "",
+    export: Annotated[str, Form()] = "",
     hold: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
 ) -> Response:
@@ -233,6 +238,7 @@ def approve(
             end=end,
             days=days,
             identification=identification,
+            export=export,
             hold=hold,
             note=note,
         ),
@@ -243,6 +249,7 @@ def approve(
             windows=_form_windows(camera or [], start or [], end or [], keep or []),
             days=_days(days),
             identification=bool(identification) if filed.identification else None,
+            export=bool(export) if filed.export else None,
             hold=bool(hold),
             note=note,
         )
@@ -252,6 +259,7 @@ def approve(
             windows=None if data.windows is None else _windows(data.windows),
             days=data.days,
             identification=data.identification,
+            export=data.export,
             hold=data.hold,
             note=data.note,
         )
