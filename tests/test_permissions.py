@@ -40,6 +40,8 @@ EXPECTED_ROLES = {
     Permission.REQUEST_ACCESS: {Role.INVESTIGATOR},
     Permission.DECIDE_ACCESS: {Role.APPROVER},
     Permission.VIEW_HEALTH: {Role.OPERATOR, Role.ADMIN},
+    Permission.VIEW_RECIPIENTS: {Role.INVESTIGATOR, Role.APPROVER, Role.DPO},
+    Permission.MANAGE_RECIPIENTS: {Role.DPO},
 }
 
 

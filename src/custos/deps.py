@@ -188,6 +188,8 @@ Requester = Annotated[Caller, admits(Permission.REQUEST_ACCESS)]
 Decider = Annotated[Caller, admits(Permission.DECIDE_ACCESS)]
 Reviewer = Annotated[Caller, admits(Permission.REVIEW_FOOTAGE)]
 HealthViewer = Annotated[Caller, admits(Permission.VIEW_HEALTH)]
+RecipientViewer = Annotated[Caller, admits(Permission.VIEW_RECIPIENTS)]
+RecipientManager = Annotated[Caller, admits(Permission.MANAGE_RECIPIENTS)]
 
 
 def signing_in(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:

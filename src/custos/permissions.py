@@ -46,6 +46,8 @@ class Permission(StrEnum):
     REQUEST_ACCESS = "request_access"
     DECIDE_ACCESS = "decide_access"
     VIEW_HEALTH = "view_health"
+    VIEW_RECIPIENTS = "view_recipients"
+    MANAGE_RECIPIENTS = "manage_recipients"
 
 
 ALL_ROLES: frozenset[Role] = frozenset(Role)
@@ -83,6 +85,10 @@ PERMISSION_ROLES: Mapping[Permission, frozenset[Role]] = {
     Permission.DECIDE_ACCESS: frozenset({Role.APPROVER}),
     # Camera health (states, gaps, alerts; no footage) for those who keep the cameras running.
     Permission.VIEW_HEALTH: frozenset({Role.OPERATOR, Role.ADMIN}),
+    # Who evidence may be handed to: kept by the data protection officer, chosen from by
+    # investigators, seen by the approvers who decide exports.
+    Permission.VIEW_RECIPIENTS: frozenset({Role.INVESTIGATOR, Role.APPROVER, Role.DPO}),
+    Permission.MANAGE_RECIPIENTS: frozenset({Role.DPO}),
 }
 
 FOOTAGE_PERMISSIONS: frozenset[Permission] = frozenset(
@@ -116,6 +122,7 @@ SECOND_FACTOR_PERMISSIONS: frozenset[Permission] = frozenset(
         Permission.MANAGE_HOLDS,
         Permission.MANAGE_USERS,
         Permission.CONFIRM_ACCOUNT_CHANGES,
+        Permission.MANAGE_RECIPIENTS,
     }
 )
 

@@ -39,6 +39,8 @@ from custos.clock import FrozenClock
 from custos.context import Actor, Call
 from custos.deps import Admits, public, signing_in
 from custos.errors import Unauthenticated
+from custos.exports import service as exports
+from custos.exports.policy import RecipientRole
 from custos.jobs import prepare_once
 from custos.permissions import SECOND_FACTOR_ROLES, Role
 from custos.profile import load_profile
@@ -75,6 +77,8 @@ INCIDENT_VIEWERS = frozenset({Role.OPERATOR, Role.APPROVER, Role.DPO})
 HOLD_VIEWERS = frozenset({Role.APPROVER, Role.DPO})
 CASE_WORKERS = frozenset({Role.INVESTIGATOR, Role.APPROVER})
 INVESTIGATOR = frozenset({Role.INVESTIGATOR})
+RECIPIENT_VIEWERS = frozenset({Role.INVESTIGATOR, Role.APPROVER, Role.DPO})
+DPO = frozenset({Role.DPO})
 PROFILE = load_profile("kz-nvms").profile
 RULES = PROFILE.retention_rules
 OWN_PASSWORD = "matrix own password"
@@ -327,6 +331,15 @@ def _regime(ctx: Ctx) -> int:
         start=start,
         end=None,
         decree_ref="D-1",
+    ).id
+
+
+def _recipient(ctx: Ctx) -> int:
+    return exports.add_recipient(
+        call_of(ctx.db, ctx.clock),
+        name=f"Judge {next(_names)}",
+        organisation="Almaty City Court",
+        role=RecipientRole.COURT,
     ).id
 
 
@@ -971,6 +984,23 @@ ROUTES: list[Route] = [
     Route("GET", "/health", CAMERA_MANAGERS, page=True),
     Route("GET", "/api/health/cameras", CAMERA_MANAGERS),
     Route("GET", "/api/health/alerts", CAMERA_MANAGERS),
+    # recipients of exported evidence: kept by the DPO, read by those who export and decide
+    Route("GET", "/api/recipients", RECIPIENT_VIEWERS),
+    Route(
+        "POST",
+        "/api/recipients",
+        DPO,
+        lambda ctx: Request(
+            "/api/recipients",
+            json={"name": f"Judge {next(_names)}", "organisation": "Court", "role": "court"},
+        ),
+    ),
+    Route(
+        "POST",
+        "/api/recipients/{recipient_id}/retire",
+        DPO,
+        lambda ctx: Request(f"/api/recipients/{_recipient(ctx)}/retire", json={"reason": "t"}),
+    ),
     Route("GET", "/api/emergencies", ALL),
     Route(
         "POST",

@@ -21,6 +21,7 @@ from custos.cli import (
     cameras,
     deployment,
     emergencies,
+    exports,
     holds,
     incidents,
     redact,
@@ -101,6 +102,7 @@ app.add_typer(holds.app, name="hold")
 app.add_typer(emergencies.app, name="emergency")
 app.add_typer(retention.app, name="retention")
 app.add_typer(storage.app, name="storage")
+app.add_typer(exports.app, name="export")
 
 
 def exit_code(error: CustosError) -> int:

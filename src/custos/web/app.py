@@ -18,6 +18,7 @@ from custos.cameras import views as camera_views
 from custos.cases import hold_views
 from custos.cases import views as case_views
 from custos.deps import PUBLIC, DbSession, RuntimeDep
+from custos.exports import views as export_views
 from custos.health import service as health
 from custos.health import views as health_views
 from custos.recording import views as recording_views
@@ -100,6 +101,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(hold_views.router)
     app.include_router(access_views.router)
     app.include_router(health_views.router)
+    app.include_router(export_views.router)
     app.include_router(pages.router)
     app.mount(
         "/static",

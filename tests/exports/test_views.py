@@ -1,0 +1,43 @@
+"""The recipients API: the DPO keeps the list, investigators and approvers read it, nobody
+else sees it."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from custos.permissions import Role
+from helpers import bearer
+
+
+def test_the_dpo_keeps_the_list_and_those_who_export_read_it(
+    client: TestClient, tokens: dict[Role, str]
+) -> None:
+    court = {"name": "Judge A", "organisation": "Almaty City Court", "role": "court"}
+    for role in (Role.INVESTIGATOR, Role.APPROVER, Role.ADMIN, Role.OPERATOR, Role.AUDITOR):
+        answer = client.post("/api/recipients", headers=bearer(tokens[role]), json=court)
+        assert answer.status_code == 403, role
+    added = client.post("/api/recipients", headers=bearer(tokens[Role.DPO]), json=court)
+    assert added.status_code == 201, added.text
+    recipient = added.json()
+    assert (recipient["role"], recipient["retired_at"]) == ("court", None)
+    no_organisation = client.post(
+        "/api/recipients",
+        headers=bearer(tokens[Role.DPO]),
+        json={"name": "Counsel C", "role": "defence"},
+    )
+    assert no_organisation.status_code == 422
+    assert "organisation of the defence counsel" in no_organisation.json()["detail"]
+    for role in (Role.INVESTIGATOR, Role.APPROVER, Role.DPO):
+        listed = client.get("/api/recipients", headers=bearer(tokens[role]))
+        assert [r["name"] for r in listed.json()] == ["Judge A"], role
+    for role in (Role.ADMIN, Role.OPERATOR, Role.AUDITOR):
+        assert client.get("/api/recipients", headers=bearer(tokens[role])).status_code == 403
+    retired = client.post(
+        f"/api/recipients/{recipient['id']}/retire",
+        headers=bearer(tokens[Role.DPO]),
+        json={"reason": "moved court"},
+    )
+    assert retired.status_code == 200
+    assert client.get("/api/recipients", headers=bearer(tokens[Role.DPO])).json() == []
+    everyone = client.get("/api/recipients?retired=true", headers=bearer(tokens[Role.DPO]))
+    assert [r["retired_reason"] for r in everyone.json()] == ["moved court"]
