@@ -22,6 +22,7 @@ from custos.audit.canonical import (
     ENTRY_FIELDS,
     EntryFields,
     EntryRecord,
+    canonical_bytes,
     canonical_details,
     field_values,
     format_time,
@@ -29,7 +30,7 @@ from custos.audit.canonical import (
 )
 from custos.audit.models import AuditEntry, AuditLogState, AuditNode
 from custos.clock import Clock
-from custos.errors import InvalidInput, NotInitialised
+from custos.errors import InvalidInput, NotFound, NotInitialised
 
 STATE_ID = 1
 
@@ -161,6 +162,14 @@ def root_at(session: Session, tree_size: int) -> bytes:
     _check_size(tree_size, size(session))
     nodes = fetch_nodes(session, merkle.nodes_for_root(tree_size))
     return merkle.root(tree_size, lambda level, index: nodes[(level, index)])
+
+
+def entry_line(session: Session, index: int) -> bytes:
+    """The canonical line of entry `index`, whose leaf is SHA-256(0x00 || it)."""
+    entry = session.get(AuditEntry, index)
+    if entry is None:
+        raise NotFound(f"no audit entry {index}")
+    return canonical_bytes(record_of(entry))
 
 
 def leaf_at(session: Session, index: int) -> bytes:
