@@ -21,8 +21,8 @@ from custos.storage.certificates import ContentSigner, create_content_identity, 
 
 NOW = dt.datetime.now(dt.UTC)  # c2pa signs with the real clock
 SOURCES = [
-    SourceSegment(17, "gate", "2026-12-07T08:00:00+00:00", "2026-12-07T08:00:10+00:00", "ab" * 32),
-    SourceSegment(18, "gate", "2026-12-07T08:00:10+00:00", "2026-12-07T08:00:20+00:00", "cd" * 32),
+    SourceSegment("s17", "gate", "2026-12-07T08:00:00Z", "2026-12-07T08:00:10Z", "ab" * 32),
+    SourceSegment("s18", "gate", "2026-12-07T08:00:10Z", "2026-12-07T08:00:20Z", "cd" * 32),
 ]
 
 

@@ -46,7 +46,7 @@ from custos.profile import Profile
 from custos.recording import service as recording
 from custos.recording.policy import part_within
 from custos.redaction.cache import DetectorCache
-from custos.redaction.pipeline import MaskedStream, Sink
+from custos.redaction.pipeline import MaskedStream, Sink, TrackRecord
 from custos.redaction.service import Rendered, redact_footage, viewing_options
 from custos.redaction.tracking import TrackedBox
 from custos.retention import holds
@@ -796,9 +796,10 @@ class StreamPiece:
 
 @dataclass(frozen=True)
 class StreamPlan:
-    """What one request of a viewing plays: the window's pieces from a moment on."""
+    """What one request of a viewing plays (the window's pieces from a moment on), or what an
+    export renders (its range of the window: no viewing)."""
 
-    viewing_id: int
+    viewing_id: int | None
     grant_id: int
     window_id: int
     camera: str
@@ -905,13 +906,33 @@ def stream_plan(call: Call, sealer: Sealer, viewing_id: int, from_s: float) -> S
     if not 0 <= from_s < length:
         raise InvalidInput(f"from must lie between 0 and {length:g} seconds", field="from")
     camera = cameras.camera_names(session)[row.camera_id]
+    pieces = _pieces(session, sealer, grant, row, camera, from_s, length)
+    viewing.last_seen_at = call.clock.now()
+    session.commit()
+    return StreamPlan(viewing.id, grant.id, row.id, camera, length, from_s, pieces)
+
+
+def _pieces(
+    session: Session,
+    sealer: Sealer,
+    grant: Grant,
+    row: GrantWindow,
+    camera: str,
+    from_s: float,
+    to_s: float,
+) -> list[StreamPiece]:
+    """The stored pieces of a window between two of its seconds, masked as the review shows
+    them: where tracks are prepared they carry the window's numbering, and where the grant
+    allows identification the tracks linked to the case's persons are shown. The first of them
+    moves to the front of the preparation of tracks."""
     spans = _spans(session, camera, row)
     numbered = prepared.window_tracks(session, sealer, row.id, [stored.span for stored in spans])
     shown = _shown(session, grant, row.id) if grant.identification else {}
-    moment = row.starts_at + timedelta(seconds=from_s)
+    since = row.starts_at + timedelta(seconds=from_s)
+    until = row.starts_at + timedelta(seconds=to_s)
     pieces = []
     for stored in spans:
-        keep = part_within(stored.started_at, stored.ended_at, moment, row.ends_at)
+        keep = part_within(stored.started_at, stored.ended_at, since, until)
         if keep is None:
             continue
         segment = stored.span.segment_id
@@ -924,9 +945,29 @@ def stream_plan(call: Call, sealer: Sealer, viewing_id: int, from_s: float) -> S
     if pieces:
         order = [stored.span.segment_id for stored in spans]
         prepared.ask(session, row.id, order, pieces[0].segment)
-    viewing.last_seen_at = call.clock.now()
-    session.commit()
-    return StreamPlan(viewing.id, grant.id, row.id, camera, length, from_s, pieces)
+    return pieces
+
+
+def export_plan(
+    call: Call, sealer: Sealer, grant_id: int, window_id: int, from_s: float, to_s: float
+) -> StreamPlan:
+    """What an export of seconds `from_s` to `to_s` of a granted window renders, masked exactly
+    as the review shows it. Only the grant's holder, while it is live and allows export."""
+    where = {"window": str(window_id), "export": f"{from_s:g}-{to_s:g}"}
+    grant, _case = reviewable_grant(call, grant_id, **where)
+    if not grant.export:
+        raise _refuse_view(call, grant.id, f"grant {grant.reference} does not allow export", where)
+    row = _window_of(call, grant, window_id, where)
+    length = (row.ends_at - row.starts_at).total_seconds()
+    if not 0 <= from_s < to_s <= length:
+        raise InvalidInput(
+            f"an export lies within the window: 0 to {length:g} seconds", field="from"
+        )
+    camera = cameras.camera_names(call.session)[row.camera_id]
+    pieces = _pieces(call.session, sealer, grant, row, camera, from_s, to_s)
+    if not pieces:
+        raise Conflict("no footage is stored in that part of the window")
+    return StreamPlan(None, grant.id, row.id, camera, length, from_s, pieces)
 
 
 def _shown(session: Session, grant: Grant, window_id: int) -> dict[str, set[int]]:
@@ -953,7 +994,9 @@ def load_piece(call: Call, sealer: Sealer, plan: StreamPlan, piece: StreamPiece)
 
     Stopping between pieces is how a stream ends when its grant is revoked while it plays.
     """
-    where = {"viewing": str(plan.viewing_id), "segment": piece.segment}
+    where = {"segment": piece.segment}
+    if plan.viewing_id is not None:
+        where["viewing"] = str(plan.viewing_id)
     reviewable_grant(call, plan.grant_id, **where)
     segment, _camera = recording.get_segment(call.session, piece.segment)
     sealed = recording.sealed_segment(segment)
@@ -1036,10 +1079,40 @@ def play(player: Player, plan: StreamPlan, sink: Sink, stop: threading.Event) ->
     """Write the masked stream of a plan into `sink` until it ends or `stop` is set; the second
     of the window the stream reached. The span sent is added to the viewing, whatever ended it
     (the end of the window, the viewer leaving, the grant ending mid-way)."""
-    stream = MaskedStream(
+    reached = [plan.from_s]
+    try:
+        _fill(player, plan, _stream(player, sink), stop, reached)
+    finally:
+        if plan.viewing_id is not None:
+            with player.sessions() as session:
+                call = Call(session, player.clock, player.actor, player.profile)
+                mark_watched(call, plan.viewing_id, (plan.from_s, max(reached[0], plan.from_s)))
+    return reached[0]
+
+
+def render_export(player: Player, plan: StreamPlan, sink: Sink) -> dict[int, TrackRecord]:
+    """Write an export plan's masked video into `sink` (fragmented MP4), as the review shows
+    it; the tracks it masked or showed, numbered as in the window."""
+    stream = _stream(player, sink)
+    _fill(player, plan, stream, threading.Event(), [plan.from_s])
+    return stream.tracks
+
+
+def _stream(player: Player, sink: Sink) -> MaskedStream:
+    return MaskedStream(
         sink, prepared.REVIEW_OPTIONS, player.detectors.get(prepared.REVIEW_OPTIONS, 0)
     )
-    reached = plan.from_s
+
+
+def _fill(
+    player: Player,
+    plan: StreamPlan,
+    stream: MaskedStream,
+    stop: threading.Event,
+    reached: list[float],
+) -> None:
+    """Add the plan's pieces to `stream` until they end or `stop` is set, and close it;
+    `reached[0]` follows the second of the window written."""
     ended = False
     try:
         for piece in plan.pieces:
@@ -1054,7 +1127,7 @@ def play(player: Player, plan: StreamPlan, sink: Sink, stop: threading.Event) ->
                 boxes = renumbered(boxes, piece.numbers)
             what = f"segment {piece.segment}"
             stream.add(plaintext, piece.keep, piece.at_s, boxes, what, visible=piece.visible)
-            reached = piece.at_s + (piece.keep[1] - piece.keep[0])
+            reached[0] = piece.at_s + (piece.keep[1] - piece.keep[0])
         stream.close()
         ended = True
     finally:
@@ -1062,10 +1135,6 @@ def play(player: Player, plan: StreamPlan, sink: Sink, stop: threading.Event) ->
             # The reader is gone or a piece failed: what the muxer still holds goes nowhere.
             with contextlib.suppress(Exception):
                 stream.close(flush=False)
-        with player.sessions() as session:
-            call = Call(session, player.clock, player.actor, player.profile)
-            mark_watched(call, plan.viewing_id, (plan.from_s, max(reached, plan.from_s)))
-    return reached
 
 
 # --- identification bound to persons -----------------------------------------------------------

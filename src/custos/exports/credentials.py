@@ -35,7 +35,7 @@ MIME = "video/mp4"
 class SourceSegment:
     """A sealed segment a video was made from, as the credentials name it."""
 
-    segment_id: int
+    segment_id: str
     camera: str
     start: str  # ISO 8601
     end: str

@@ -1,4 +1,4 @@
-"""Recipients of exported evidence."""
+"""Recipients of exported evidence, and the exports made to them."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from custos.db import Base, string_enum
-from custos.exports.policy import RecipientRole
+from custos.exports.policy import ExportState, RecipientRole
 
 
 class Recipient(Base):
@@ -27,3 +27,26 @@ class Recipient(Base):
     retired_at: Mapped[datetime | None]
     retired_by: Mapped[str | None] = mapped_column(sa.String(128))
     retired_reason: Mapped[str] = mapped_column(sa.Text, default="")
+
+
+class Export(Base):
+    """Part of a granted window handed to a recipient, as a sealed package."""
+
+    __tablename__ = "exports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grant_id: Mapped[int] = mapped_column(sa.ForeignKey("grants.id"), index=True)
+    window_id: Mapped[int] = mapped_column(sa.ForeignKey("grant_windows.id"))
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), index=True)
+    recipient_id: Mapped[int] = mapped_column(sa.ForeignKey("export_recipients.id"))
+    camera: Mapped[str] = mapped_column(sa.String(128))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(sa.String(128))
+    created_at: Mapped[datetime]
+    entry_seq: Mapped[int] = mapped_column(sa.BigInteger)  # its disclose entry in the log
+    state: Mapped[ExportState] = mapped_column(string_enum(ExportState, "state", 16))
+    folder: Mapped[str] = mapped_column(sa.Text, default="")
+    manifest_sha256: Mapped[str] = mapped_column(sa.String(64), default="")
+    problem: Mapped[str] = mapped_column(sa.Text, default="")
+    finished_at: Mapped[datetime | None]

@@ -33,3 +33,11 @@ def recipient_problem(name: str, organisation: str, role: RecipientRole) -> str 
     if role is not RecipientRole.DATA_SUBJECT and not organisation.strip():
         return f"name the organisation of the {ROLE_NAMES[role]}"
     return None
+
+
+class ExportState(StrEnum):
+    """Where an export stands."""
+
+    MAKING = "making"  # the disclosure is recorded; the package is being made
+    READY = "ready"  # sealed in its folder
+    FAILED = "failed"  # the package could not be made: nothing was handed over

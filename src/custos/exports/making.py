@@ -1,0 +1,224 @@
+"""Making an export's package, after its disclosure is recorded: the masked video, its content
+credentials, the manifest, and the seal (`package.py`).
+
+Nothing holds a transaction open while the video is rendered: each piece is checked and
+loaded in a short one (the grant must still be live), and the export's row is written when the
+package is sealed, or marked failed with the reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import av
+from sqlalchemy.orm import Session
+
+from custos.access import service as access
+from custos.audit import checkpoint as checkpoints
+from custos.audit.note import NoteSigner
+from custos.audit.service import EntryFilter, find_entries
+from custos.cases import service as cases
+from custos.context import Actor
+from custos.errors import Conflict, NotInitialised
+from custos.exports import package
+from custos.exports.credentials import MaskedRange, SourceSegment, definition, sign_video
+from custos.exports.models import Export
+from custos.exports.policy import ROLE_NAMES, ExportState
+from custos.exports.service import get_export, get_recipient
+from custos.prepared.service import REVIEW_OPTIONS
+from custos.recording import service as recording
+from custos.redaction.pipeline import TrackRecord
+from custos.runtime import Runtime
+from custos.storage.certificates import load_content_signer
+from custos.storage.keys import load_signing_key
+
+FORMAT = "custos-export/1"
+
+
+def export_key(runtime: Runtime) -> NoteSigner:
+    """The key that signs manifests; NotInitialised for a data folder from before exports."""
+    with runtime.sessions() as session:
+        return package.export_signer(session, load_signing_key(runtime.settings.export_key_path))
+
+
+def make_package(
+    runtime: Runtime, actor: Actor, export_id: int, plan: access.StreamPlan, out: Path
+) -> Export:
+    """Render, sign and seal export `export_id` into the new folder `out`."""
+    if out.exists():
+        raise Conflict(f"{out} exists: a package is made in a new folder")
+    try:
+        content = load_content_signer(runtime.settings.content_keys_dir)
+        manifest_signer = export_key(runtime)
+    except NotInitialised as error:
+        _failed(runtime, export_id, str(error))
+        raise
+    player = access.Player(
+        runtime.sessions,
+        runtime.clock,
+        actor,
+        runtime.policy.profile,
+        runtime.sealer,
+        runtime.blobs,
+        runtime.detectors,
+    )
+    building = Path(tempfile.mkdtemp(prefix=".export-", dir=out.parent))
+    try:
+        with tempfile.TemporaryDirectory() as work:
+            fragmented, plain = Path(work) / "stream.mp4", Path(work) / "plain.mp4"
+            with fragmented.open("wb") as sink:
+                tracks = access.render_export(player, plan, sink)
+            rate = _faststart(fragmented, plain)
+            with runtime.sessions() as session:
+                manifest, sources = _manifest(session, export_id, plan, tracks)
+            name = f"video/{plan.camera}-{manifest['export']['from'][:19].replace(':', '')}.mp4"
+            (building / "video").mkdir()
+            masked = [
+                MaskedRange(t.first_frame / rate, (t.last_frame + 1) / rate, f"{t.kind} #{t.track}")
+                for t in tracks.values()
+                if not t.visible
+            ]
+            sign_video(
+                content,
+                plain,
+                building / name,
+                definition(name, sources, masked, manifest["processing"]),
+            )
+        with runtime.sessions() as session:
+            export = get_export(session, export_id)
+            log_signer = checkpoints.log_signer(session, runtime.log_key)
+            written = package.seal(
+                session,
+                runtime.clock,
+                building,
+                manifest,
+                entries=[export.entry_seq, *(s["sealing_entry"] for s in manifest["sources"])],
+                log_signer=log_signer,
+                manifest_signer=manifest_signer,
+                root_pem=content.root_pem,
+            )
+            building.rename(out)
+            export.state = ExportState.READY
+            export.folder = str(out.resolve())
+            sealed_manifest = (out / "manifest.json").read_bytes()
+            export.manifest_sha256 = hashlib.sha256(sealed_manifest).hexdigest()
+            export.finished_at = runtime.clock.now()
+            session.commit()
+            assert written["export"]["id"] == export.id
+            return export
+    except Exception as error:
+        shutil.rmtree(building, ignore_errors=True)
+        _failed(runtime, export_id, f"{type(error).__name__}: {error}")
+        raise
+
+
+def _failed(runtime: Runtime, export_id: int, problem: str) -> None:
+    with runtime.sessions() as session:
+        export = get_export(session, export_id)
+        export.state, export.problem = ExportState.FAILED, problem[:2000]
+        export.finished_at = runtime.clock.now()
+        session.commit()
+
+
+def _faststart(fragmented: Path, plain: Path) -> float:
+    """Remux the stream into a plain MP4 with its index first; returns its frame rate."""
+    with av.open(str(fragmented)) as source:
+        video = source.streams.video[0]
+        rate = float(video.average_rate or 25)
+        with av.open(str(plain), "w", format="mp4", options={"movflags": "+faststart"}) as target:
+            stream = target.add_stream_from_template(video)
+            for packet in source.demux(video):
+                if packet.dts is None:
+                    continue
+                packet.stream = stream
+                target.mux(packet)
+    return rate
+
+
+def _manifest(
+    session: Session,
+    export_id: int,
+    plan: access.StreamPlan,
+    tracks: dict[int, TrackRecord],
+) -> tuple[dict[str, Any], list[SourceSegment]]:
+    export = get_export(session, export_id)
+    recipient = get_recipient(session, export.recipient_id)
+    grant = access.get_grant(session, export.grant_id)
+    asked = access.get_request(session, grant.request_id)
+    case = cases.get_case_by_id(session, export.case_id)
+    sources, listed = [], []
+    for piece in plan.pieces:
+        segment, camera = recording.get_segment(session, piece.segment)
+        found = find_entries(
+            session, EntryFilter(event="recording.segment_sealed", object_id=segment.id), limit=1
+        )
+        if not found:
+            raise Conflict(f"segment {segment.id} has no sealing entry in the audit log")
+        sealing = found[0]
+        source = SourceSegment(
+            segment.id,
+            camera,
+            segment.started_at.isoformat(),
+            segment.ended_at.isoformat(),
+            segment.sha256,
+        )
+        sources.append(source)
+        listed.append(
+            {
+                "id": segment.id,
+                "camera": camera,
+                "start": source.start,
+                "end": source.end,
+                "ciphertext_sha256": segment.sha256,
+                "sealing_entry": sealing.seq,
+            }
+        )
+    links = [
+        {"person": link.person, "track": link.track, "reason": link.reason, "by": link.linked_by}
+        for link in access.links_of(session, grant.id)
+        if link.window_id == export.window_id and link.removed_at is None
+    ]
+    options = REVIEW_OPTIONS
+    manifest: dict[str, Any] = {
+        "format": FORMAT,
+        "export": {
+            "id": export.id,
+            "made_at": export.created_at.isoformat(),
+            "made_by": export.created_by,
+            "camera": export.camera,
+            "from": export.starts_at.isoformat(),
+            "to": export.ends_at.isoformat(),
+        },
+        "case": {"reference": case.reference, "legal_basis": case.legal_basis},
+        "grant": {
+            "reference": grant.reference,
+            "requested_by": asked.requested_by,
+            "approved_by": grant.granted_by,
+            "approved_at": grant.granted_at.isoformat(),
+            "purpose": asked.purpose,
+            "justification": asked.justification,
+        },
+        "recipient": {
+            "id": recipient.id,
+            "name": recipient.name,
+            "organisation": recipient.organisation,
+            "role": ROLE_NAMES[recipient.role],
+        },
+        "sources": listed,
+        "processing": {
+            "detector": "CenterFace (faces), plate finder (plates)",
+            "kinds": sorted(options.kinds),
+            "detect_size": options.detect_size,
+            "detect_every": options.detect_every,
+            "face_threshold": options.face_threshold,
+            "look": str(options.look.style),
+            "masked_tracks": sorted(t for t, r in tracks.items() if not r.visible),
+            "visible_persons": links,
+        },
+        "audit": {"export_entry": export.entry_seq},
+    }
+    return manifest, sources

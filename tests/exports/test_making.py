@@ -1,0 +1,149 @@
+"""An export from a live grant that allows it: a disclose entry naming the recipient before
+anything is rendered, then a sealed package whose video is masked, carries trusted content
+credentials, and verifies offline with the package's own verifier."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import av
+import pytest
+from sqlalchemy.orm import Session
+
+from custos.access.models import Grant
+from custos.clock import FrozenClock
+from custos.errors import Conflict, Forbidden
+from custos.exports import making, service, verifier
+from custos.exports.credentials import read_credentials
+from custos.exports.policy import ExportState, RecipientRole
+from custos.redaction.detectors import CenterFace
+from custos.runtime import Runtime
+from custos.storage.certificates import create_content_identity
+from custos.storage.keys import create_signing_key
+from helpers import INVESTIGATOR, audit_events, call_of
+
+from .conftest import Scene
+
+
+def _top_boxes(data: bytes) -> list[str]:
+    """The types of an MP4's top-level boxes, in order."""
+    boxes, at = [], 0
+    while at + 8 <= len(data):
+        size = int.from_bytes(data[at : at + 4], "big")
+        kind = data[at + 4 : at + 8].decode("latin-1")
+        if size == 1:
+            size = int.from_bytes(data[at + 8 : at + 16], "big")
+        boxes.append(kind)
+        if size < 8:
+            break
+        at += size
+    return boxes
+
+
+@pytest.fixture
+def identity(runtime: Runtime) -> Runtime:
+    """The runtime with the signing identity `custos init` makes."""
+    settings = runtime.settings
+    create_content_identity(settings.content_keys_dir, "City of Almaty", dt.datetime.now(dt.UTC))
+    create_signing_key(settings.export_key_path)
+    return runtime
+
+
+@pytest.fixture
+def court(db: Session, clock: FrozenClock) -> int:
+    return service.add_recipient(
+        call_of(db, clock),
+        name="Judge A",
+        organisation="Almaty City Court",
+        role=RecipientRole.COURT,
+    ).id
+
+
+def test_an_export_is_disclosed_then_sealed_and_verifies_offline(
+    db: Session,
+    clock: FrozenClock,
+    identity: Runtime,
+    scene: Scene,
+    grant: Callable[..., Grant],
+    court: int,
+    tmp_path: Path,
+) -> None:
+    runtime = identity
+    approved = grant({"export": True})
+    window = approved.windows[0]
+    key_id = making.export_key(runtime).verifier.key_id.hex()
+    export, plan = service.start_export(
+        call_of(db, clock, INVESTIGATOR),
+        runtime.sealer,
+        grant_id=approved.id,
+        window_id=window.id,
+        recipient_id=court,
+        from_s=5,
+        to_s=25,
+        export_key_id=key_id,
+    )
+    (entry,) = audit_events(db, event="export.created")
+    assert (entry.action, entry.recipient) == ("disclose", "Judge A, court, Almaty City Court")
+    assert entry.details["export_key_id"] == key_id
+    assert export.state is ExportState.MAKING
+
+    out = tmp_path / "package"
+    made = making.make_package(runtime, INVESTIGATOR, export.id, plan, out)
+    assert made.state is ExportState.READY
+    assert verifier.verify_package(out) == []
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["recipient"]["name"] == "Judge A"
+    # Segments of 2 s every 10 s: seconds 5 to 25 hold the second and the third.
+    assert [s["id"] for s in manifest["sources"]] == scene.segments[1:]
+    (video,) = (out / "video").iterdir()
+    credentials = read_credentials(video, (out / "keys/content-root.pem").read_bytes())
+    assert credentials.state == "Trusted", credentials.failures
+    with av.open(str(video)) as container:
+        frames = [f.to_ndarray(format="bgr24") for f in container.decode(video=0)]
+    assert frames
+    finder = CenterFace(threshold=0.3)
+    assert all(finder.detect(frame) == [] for frame in frames)  # the face masked throughout
+    boxes = _top_boxes(video.read_bytes())
+    assert boxes.index("moov") < boxes.index("mdat"), boxes  # fast start: the index first
+    assert "moof" not in boxes  # not fragmented
+
+
+def test_only_a_grant_that_allows_export_exports(
+    db: Session,
+    clock: FrozenClock,
+    identity: Runtime,
+    scene: Scene,
+    grant: Callable[..., Grant],
+    court: int,
+) -> None:
+    approved = grant({"export": True}, export=False)
+    with pytest.raises(Forbidden, match="does not allow export"):
+        service.start_export(
+            call_of(db, clock, INVESTIGATOR),
+            identity.sealer,
+            grant_id=approved.id,
+            window_id=approved.windows[0].id,
+            recipient_id=court,
+            from_s=None,
+            to_s=None,
+            export_key_id="00",
+        )
+    (refused,) = audit_events(db, event="footage.refused")
+    assert refused.details["why"].endswith("does not allow export")
+    allowed = grant({"export": True})
+    service.retire_recipient(call_of(db, clock), court, "moved")
+    with pytest.raises(Conflict, match="retired"):
+        service.start_export(
+            call_of(db, clock, INVESTIGATOR),
+            identity.sealer,
+            grant_id=allowed.id,
+            window_id=allowed.windows[0].id,
+            recipient_id=court,
+            from_s=None,
+            to_s=None,
+            export_key_id="00",
+        )
+    assert audit_events(db, event="export.created") == []
