@@ -3,11 +3,32 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
-from helpers import custos
+from custos.access import service as access
+from custos.access.policy import Window
+from custos.cases import service as cases
+from custos.config import load_settings
+from custos.exports import service as exports
+from custos.exports.policy import RecipientRole
+from custos.permissions import Role
+from custos.recording import service as recording
+from custos.runtime import Runtime
+from custos.setup import open_runtime
+from custos.users import service as users
+from helpers import (
+    APPROVER,
+    CHEAP_PASSWORDS,
+    INVESTIGATOR,
+    SHARED_TESTDATA,
+    call_of,
+    custos,
+)
+
+FACE_VIDEO = SHARED_TESTDATA / "video" / "gen1_test_video.mp4"
 
 
 def test_recipients_are_listed_and_retired_from_the_shell(
@@ -29,3 +50,86 @@ def test_recipients_are_listed_and_retired_from_the_shell(
     assert json.loads(custos(capsys, "export", "recipient", "list", "--json")[1]) == []
     code, out, _ = custos(capsys, "export", "recipient", "list", "--retired")
     assert "Judge A" in out
+
+
+def _granted_export(runtime: Runtime) -> tuple[int, int, int, str]:
+    """Ivan's case, his request for what the hall camera recorded with export sought, Anna's
+    approval, a court listed: the grant, its window, the recipient and Ivan's token."""
+    with runtime.sessions() as session:
+        admin = call_of(session, runtime.clock)
+        users.create_user(
+            admin, name="ivan", role=Role.INVESTIGATOR, with_password=False,
+            passwords=CHEAP_PASSWORDS,
+        )  # fmt: skip
+        token, _ = users.issue_token(admin, "ivan", label="export")
+        stored = [segment for segment, _ in recording.list_segments(session, "hall")]
+        ivan = call_of(session, runtime.clock, INVESTIGATOR)
+        now = runtime.clock.now()
+        case = cases.open_case(ivan, "12/2026-0458", "cpc-kz-199", "an assault in the hall")
+        cases.add_person(ivan, case.reference, "P1")
+        filed = access.file_request(
+            ivan,
+            case_id=case.id,
+            # A file's last frame ends a frame's time after it was read: not in the future.
+            windows=[Window("hall", stored[0].started_at, min(stored[-1].ended_at, now))],
+            persons=["P1"],
+            purpose="the court asks for the footage",
+            justification="P1 is seen in the hall",
+            identification=False,
+            export=True,
+        )
+        granted = access.approve(call_of(session, runtime.clock, APPROVER), filed.id)
+        court = exports.add_recipient(
+            admin, name="Judge A", organisation="Almaty City Court", role=RecipientRole.COURT
+        )
+        return granted.id, granted.windows[0].id, court.id, token
+
+
+def test_an_export_made_from_the_shell_verifies_and_tampering_fails(
+    data_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A file camera looping the real face video is recorded, a window of it granted for
+    export, exported by the grant's holder, and checked with no database."""
+    custos(capsys, "init")
+    camera = ["--name", "hall", "--url", str(FACE_VIDEO), "--category", "other",
+              "--region", "R", "--segment-seconds", "2"]  # fmt: skip
+    code, _, err = custos(capsys, "camera", "add", *camera)
+    assert code == 0, err
+    code, _, err = custos(capsys, "record", "--for", "5")
+    assert code == 0, err
+    runtime = open_runtime(load_settings())
+    try:
+        grant, window, court, token = _granted_export(runtime)
+    finally:
+        runtime.close()
+    package = tmp_path / "to-the-court"
+    token_file = tmp_path / "token"
+    arguments = ["export", "create", "--grant", str(grant), "--window", str(window),
+                 "--recipient", str(court), "--out", str(package),
+                 "--token-file", str(token_file)]  # fmt: skip
+    token_file.write_text("")
+    code, _, err = custos(capsys, *arguments)
+    assert code == 7  # no token: nobody to act as
+    assert "is empty" in err
+    token_file.write_text(token + "\n")
+    code, out, err = custos(capsys, *arguments)
+    assert code == 0, err
+    assert "sealed in" in out
+    (listed,) = json.loads(custos(capsys, "export", "list", "--json")[1])
+    assert (listed["state"], listed["recipient"]) == ("ready", "Judge A")
+
+    moved = tmp_path / "elsewhere" / "to-the-court"  # no database, no settings near it
+    shutil.copytree(package, moved)
+    code, out, _ = custos(capsys, "verify", str(moved))
+    assert code == 0, out
+    assert "content credentials Trusted" in out
+    (video,) = (moved / "video").iterdir()
+    data = bytearray(video.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    video.write_bytes(bytes(data))
+    code, out, err = custos(capsys, "verify", str(moved))
+    assert code == 1
+    assert f"FAILED files: video/{video.name} has changed" in out
+    assert f"FAILED c2pa: video/{video.name} is Invalid" in out

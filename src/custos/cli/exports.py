@@ -1,13 +1,16 @@
 """`custos export`: handing evidence to a court, a prosecutor, defence counsel or the person
-filmed; for now, the recipients it may go to."""
+filmed, and `custos verify`, which checks a package offline."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from custos.cli.common import call, opened, out, print_rows
+from custos.clock import parse_time
+from custos.errors import InvalidInput, TamperDetected, Unauthenticated
 from custos.exports.policy import RecipientRole
 
 app = typer.Typer(no_args_is_help=True, help="Exported evidence and its recipients.")
@@ -85,3 +88,136 @@ def recipient_list(
             ("retired", lambda row: str(row["retired"] or "")),
         ],
     )
+
+
+@app.command("create")
+def export_create(
+    ctx: typer.Context,
+    grant: Annotated[int, typer.Option(help="The grant's number (G-n: n).")],
+    window: Annotated[int, typer.Option(help="The granted window's number.")],
+    recipient: Annotated[int, typer.Option(help="The recipient's number.")],
+    output: Annotated[Path, typer.Option("--out", help="A new folder for the package.")],
+    token_file: Annotated[
+        Path, typer.Option(help="A file holding the API token of the grant's holder.")
+    ],
+    start: Annotated[str | None, typer.Option("--from", help="From (default: the start).")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="To (default: the window's end).")] = None,
+) -> None:
+    """Export part of a granted window to a recipient, as the grant's holder.
+
+    The holder's API token is read from --token-file (a file, so that it shows in no process
+    list): only the investigator who holds the grant exports, as on the web.
+    """
+    from custos.access import service as access
+    from custos.context import Call
+    from custos.exports import making, service
+    from custos.users import service as users
+
+    try:
+        token = token_file.read_text().strip()
+    except OSError as error:
+        raise InvalidInput(f"--token-file: {error.strerror}: {token_file}") from None
+    if not token:
+        raise Unauthenticated(f"--token-file {token_file} is empty: the holder's token goes there")
+    with opened(ctx) as runtime:
+        key_id = making.export_key(runtime).verifier.key_id.hex()
+        with runtime.sessions() as session:
+            principal = users.principal_from_token(session, runtime.clock, token)
+            holder = Call(session, runtime.clock, principal.actor(), runtime.policy.profile)
+            windows = access.get_grant(session, grant).windows
+            base = next((w.starts_at for w in windows if w.id == window), None)
+            export, plan = service.start_export(
+                holder,
+                runtime.sealer,
+                grant_id=grant,
+                window_id=window,
+                recipient_id=recipient,
+                from_s=_seconds(start, base, "--from"),
+                to_s=_seconds(end, base, "--to"),
+                export_key_id=key_id,
+            )
+            actor = holder.actor
+        made = making.make_package(runtime, actor, export.id, plan, output)
+        out.print(f"export {made.id} sealed in {made.folder}")
+        out.print(f"manifest SHA-256 {made.manifest_sha256}")
+
+
+def _seconds(value: str | None, base: Any, option: str) -> float | None:
+    if value is None:
+        return None
+    if base is None:
+        raise InvalidInput(f"{option}: the window is not in the grant")
+    return float((parse_time(value, option) - base).total_seconds())
+
+
+@app.command("list")
+def export_list(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List the exports, newest first: what went to whom, and where it stands."""
+    from custos.exports import service
+
+    with opened(ctx) as runtime, runtime.sessions() as session:
+        names = {r.id: r.name for r in service.recipients(session, retired=True)}
+        rows: list[dict[str, Any]] = [
+            {
+                "id": e.id,
+                "grant": e.grant_id,
+                "camera": e.camera,
+                "from": e.starts_at.isoformat(),
+                "to": e.ends_at.isoformat(),
+                "recipient": names.get(e.recipient_id, str(e.recipient_id)),
+                "by": e.created_by,
+                "state": e.state.value,
+                "folder": e.folder,
+                "problem": e.problem,
+            }
+            for e in service.exports(session)
+        ]
+    print_rows(
+        rows,
+        as_json,
+        [
+            ("id", lambda row: str(row["id"])),
+            ("grant", lambda row: f"G-{row['grant']}"),
+            ("camera", lambda row: str(row["camera"])),
+            ("from", lambda row: str(row["from"])[:19]),
+            ("to", lambda row: str(row["to"])[:19]),
+            ("recipient", lambda row: str(row["recipient"])),
+            ("state", lambda row: str(row["state"])),
+        ],
+    )
+
+
+def verify_command(
+    package: Annotated[Path, typer.Argument(help="The package folder.")],
+    root: Annotated[
+        Path | None, typer.Option(help="Trust the videos under this root (PEM), not the package's.")
+    ] = None,
+    log_key: Annotated[
+        str | None, typer.Option(help="The log key published at /transparency/key.")
+    ] = None,
+) -> None:
+    """Check an evidence package offline: files, manifest signature, checkpoint, audit proofs,
+    and each video's content credentials. No database, no network."""
+    from custos.exports import verifier
+    from custos.exports.credentials import read_credentials
+
+    problems = verifier.verify_package(package, log_key)
+    anchor = (root or package / "keys" / "content-root.pem").read_bytes()
+    videos = sorted((package / "video").glob("*.mp4")) if (package / "video").is_dir() else []
+    if not videos:
+        problems.append("video: the package holds no video")
+    for video in videos:
+        credentials = read_credentials(video, anchor)
+        if credentials.state != "Trusted":
+            why = "; ".join(credentials.failures[:3]) or credentials.state
+            problems.append(f"c2pa: video/{video.name} is {credentials.state}: {why}")
+        else:
+            out.print(f"video/{video.name}: content credentials Trusted")
+    if problems:
+        for problem in problems:
+            out.print(f"FAILED {problem}")
+        raise TamperDetected(f"the package does not hold: {len(problems)} item(s) failed")
+    out.print("OK: files, manifest signature, checkpoint, audit entries and videos all hold")
