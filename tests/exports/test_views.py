@@ -1,11 +1,18 @@
 """The recipients API: the DPO keeps the list, investigators and approvers read it, nobody
-else sees it."""
+else sees it; and the keys a package is checked with, published for anyone."""
 
 from __future__ import annotations
 
-from fastapi.testclient import TestClient
+import datetime as dt
 
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from custos.exports import package
 from custos.permissions import Role
+from custos.runtime import Runtime
+from custos.storage.certificates import ROOT_CERT, create_content_identity
+from custos.storage.keys import create_signing_key, load_signing_key
 from helpers import bearer
 
 
@@ -41,3 +48,20 @@ def test_the_dpo_keeps_the_list_and_those_who_export_read_it(
     assert client.get("/api/recipients", headers=bearer(tokens[Role.DPO])).json() == []
     everyone = client.get("/api/recipients?retired=true", headers=bearer(tokens[Role.DPO]))
     assert [r["retired_reason"] for r in everyone.json()] == ["moved court"]
+
+
+def test_the_keys_a_package_is_checked_with_are_published(
+    client: TestClient, runtime: Runtime, db: Session
+) -> None:
+    assert client.get("/transparency/export-key").status_code == 404  # before custos init
+    assert client.get("/transparency/content-root.pem").status_code == 404
+    settings = runtime.settings
+    create_content_identity(settings.content_keys_dir, "City of Almaty", dt.datetime.now(dt.UTC))
+    create_signing_key(settings.export_key_path)
+    published = client.get("/transparency/export-key")
+    assert published.status_code == 200
+    signer = package.export_signer(db, load_signing_key(settings.export_key_path))
+    assert published.text == signer.verifier.vkey() + "\n"
+    assert signer.verifier.name == client.get("/transparency/key").text.split("+")[0] + "/exports"
+    root = client.get("/transparency/content-root.pem")
+    assert root.text == (settings.content_keys_dir / ROOT_CERT).read_text()

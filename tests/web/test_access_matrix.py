@@ -15,7 +15,7 @@ import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,8 @@ from custos.retention import emergency, holds, incidents
 from custos.retention.pressure import ExhaustionGate
 from custos.retention.service import SegmentPlanner
 from custos.runtime import Runtime
+from custos.storage.certificates import create_content_identity
+from custos.storage.keys import create_signing_key
 from custos.users import factor
 from custos.users import policy as account_rules
 from custos.users import service as users
@@ -332,6 +334,14 @@ def _regime(ctx: Ctx) -> int:
         end=None,
         decree_ref="D-1",
     ).id
+
+
+def _export_keys(ctx: Ctx, published: str) -> Request:
+    """What `custos init` makes for exports, made if missing; the published one asked for."""
+    settings = ctx.runtime.settings
+    create_signing_key(settings.export_key_path)
+    create_content_identity(settings.content_keys_dir, "Matrix", datetime.now(UTC))
+    return Request(f"/transparency/{published}")
 
 
 def _recipient(ctx: Ctx) -> int:
@@ -978,6 +988,13 @@ ROUTES: list[Route] = [
     # retention: the published policy and sunset reports are public
     Route("GET", "/policy", None),
     Route("GET", "/transparency/sunsets", None),
+    Route("GET", "/transparency/export-key", None, lambda ctx: _export_keys(ctx, "export-key")),
+    Route(
+        "GET",
+        "/transparency/content-root.pem",
+        None,
+        lambda ctx: _export_keys(ctx, "content-root.pem"),
+    ),
     Route("GET", "/api/retention/plan", ALL),
     Route("GET", "/retention", ALL, page=True),
     # camera health (no footage): those who keep the cameras running

@@ -1,15 +1,49 @@
-"""HTTP API of exports: the recipients list."""
+"""HTTP API of exports: the recipients list, and the keys a recipient checks a package with."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, status
+from fastapi.responses import PlainTextResponse
 
-from custos.deps import DbSession, RecipientManager, RecipientViewer, RuntimeDep
-from custos.exports import service
+from custos.deps import PUBLIC, DbSession, RecipientManager, RecipientViewer, RuntimeDep
+from custos.errors import NotFound, NotInitialised
+from custos.exports import package, service
 from custos.exports.schemas import RecipientIn, RecipientOut, RetireIn
 from custos.http import Id, answers
+from custos.storage.certificates import ROOT_CERT
+from custos.storage.keys import load_signing_key
 
 router = APIRouter(prefix="/api/recipients", tags=["exports"])
+public = APIRouter(prefix="/transparency", tags=["transparency"])
+
+
+@public.get(
+    "/export-key",
+    dependencies=[PUBLIC],
+    response_class=PlainTextResponse,
+    responses=answers(404),
+)
+def export_key(db: DbSession, runtime: RuntimeDep) -> PlainTextResponse:
+    """The key that signs export manifests, as a C2SP verifier key (beside the log's, /key)."""
+    try:
+        key = load_signing_key(runtime.settings.export_key_path)
+    except NotInitialised:
+        raise NotFound("this deployment has no export key yet: run `custos init`") from None
+    return PlainTextResponse(package.export_signer(db, key).verifier.vkey() + "\n")
+
+
+@public.get(
+    "/content-root.pem",
+    dependencies=[PUBLIC],
+    response_class=PlainTextResponse,
+    responses=answers(404),
+)
+def content_root(runtime: RuntimeDep) -> PlainTextResponse:
+    """The root certificate exported videos' content credentials are trusted under."""
+    path = runtime.settings.content_keys_dir / ROOT_CERT
+    if not path.exists():
+        raise NotFound("this deployment has no content root yet: run `custos init`")
+    return PlainTextResponse(path.read_text(), media_type="application/x-pem-file")
 
 
 @router.get("")

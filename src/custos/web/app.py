@@ -102,6 +102,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(access_views.router)
     app.include_router(health_views.router)
     app.include_router(export_views.router)
+    app.include_router(export_views.public)
     app.include_router(pages.router)
     app.mount(
         "/static",
