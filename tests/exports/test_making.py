@@ -98,6 +98,12 @@ def test_an_export_is_disclosed_then_sealed_and_verifies_offline(
     assert manifest["recipient"]["name"] == "Judge A"
     # Segments of 2 s every 10 s: seconds 5 to 25 hold the second and the third.
     assert [s["id"] for s in manifest["sources"]] == scene.segments[1:]
+    custody = (out / "custody.html").read_text()
+    for what in ("sealed", "requested", "approved", "exported"):
+        assert f"<td>{what}</td>" in custody, what
+    proven = {p["index"] for p in json.loads((out / "audit/proofs.json").read_text())["entries"]}
+    assert entry.seq in proven
+    assert len(proven) >= 5  # two sealings, the request, the approval, the export
     (video,) = (out / "video").iterdir()
     credentials = read_credentials(video, (out / "keys/content-root.pem").read_bytes())
     assert credentials.state == "Trusted", credentials.failures

@@ -26,6 +26,7 @@ from custos.context import Actor
 from custos.errors import Conflict, NotInitialised
 from custos.exports import package
 from custos.exports.credentials import MaskedRange, SourceSegment, definition, sign_video
+from custos.exports.custody import CUSTODY_FILE, custody_entries, custody_page
 from custos.exports.models import Export
 from custos.exports.policy import ROLE_NAMES, ExportState
 from custos.exports.service import get_export, get_recipient
@@ -90,13 +91,27 @@ def make_package(
             )
         with runtime.sessions() as session:
             export = get_export(session, export_id)
+            custody = custody_entries(
+                session,
+                case_ref=manifest["case"]["reference"],
+                grant_ref=manifest["grant"]["reference"],
+                request_id=manifest["grant"]["request"],
+                segments=[s["id"] for s in manifest["sources"]],
+            )
+            grant_ref = manifest["grant"]["reference"]
+            title = f"Chain of custody: export {export.id} of grant {grant_ref}"
+            (building / CUSTODY_FILE).write_text(custody_page(title, custody))
             log_signer = checkpoints.log_signer(session, runtime.log_key)
             written = package.seal(
                 session,
                 runtime.clock,
                 building,
                 manifest,
-                entries=[export.entry_seq, *(s["sealing_entry"] for s in manifest["sources"])],
+                entries=[
+                    export.entry_seq,
+                    *(s["sealing_entry"] for s in manifest["sources"]),
+                    *(entry.seq for entry in custody),
+                ],
                 log_signer=log_signer,
                 manifest_signer=manifest_signer,
                 root_pem=content.root_pem,
@@ -196,6 +211,7 @@ def _manifest(
         "case": {"reference": case.reference, "legal_basis": case.legal_basis},
         "grant": {
             "reference": grant.reference,
+            "request": asked.id,
             "requested_by": asked.requested_by,
             "approved_by": grant.granted_by,
             "approved_at": grant.granted_at.isoformat(),

@@ -1,0 +1,101 @@
+"""The chain of custody of exported footage: every audit entry that touched it, in order.
+
+Sealed (each source segment's sealing entry), held, requested, approved, viewed, unmasked and
+exported: the entries of the grant, the request it answers, the holds of its case and the
+sealing of its segments. The package carries each of them with its inclusion proof, so the
+report is checked like the rest; `custody.html` is the page a person reads.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+
+from custos.audit.canonical import EntryRecord
+from custos.audit.log import record_of
+from custos.audit.service import EntryFilter, find_entries
+
+CUSTODY_FILE = "custody.html"
+ALL = 100_000  # the entries of one case are far fewer
+
+
+def custody_entries(
+    session: Session, *, case_ref: str, grant_ref: str, request_id: int, segments: Sequence[str]
+) -> list[EntryRecord]:
+    """The entries that touched the footage of one grant, in the log's order."""
+    found: dict[int, EntryRecord] = {}
+    for segment in segments:
+        for entry in find_entries(
+            session, EntryFilter(event="recording.segment_sealed", object_id=segment), limit=1
+        ):
+            found[entry.seq] = record_of(entry)
+    for entry in find_entries(session, EntryFilter(case_ref=case_ref), limit=ALL):
+        if (
+            entry.grant_ref == grant_ref
+            or (entry.event == "access.requested" and entry.object_id == str(request_id))
+            or entry.event.startswith("hold.")
+        ):
+            found[entry.seq] = record_of(entry)
+    return [found[seq] for seq in sorted(found)]
+
+
+WHAT = {
+    "recording.segment_sealed": "sealed",
+    "access.requested": "requested",
+    "access.approved": "approved",
+    "footage.viewing_opened": "viewed",
+    "footage.viewing_closed": "viewed",
+    "footage.viewed": "viewed",
+    "footage.track_linked": "unmasked",
+    "footage.track_unlinked": "masked again",
+    "export.created": "exported",
+}
+
+
+def custody_page(title: str, entries: Sequence[EntryRecord]) -> str:
+    """The report as a self-contained HTML page (no script, no outside resource)."""
+    rows = []
+    for entry in entries:
+        what = WHAT.get(entry.event) or (
+            "held" if entry.event.startswith("hold.") else entry.action
+        )
+        details = entry.details
+        cells = [
+            str(entry.seq),
+            entry.at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+            what,
+            entry.event,
+            f"{entry.actor} ({entry.actor_role or 'system'})",
+            f"{entry.object_type or ''} {entry.object_id or ''}".strip(),
+            entry.recipient or "",
+            entry.outcome,
+            details if len(details) <= 400 else details[:400] + "…",
+        ]
+        rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+    head = "".join(
+        f"<th>{h}</th>"
+        for h in (
+            "Entry", "Time", "What", "Event", "Who", "Object", "Recipient", "Outcome", "Details",
+        )
+    )  # fmt: skip
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<style>
+body {{ font: 13px/1.4 system-ui, sans-serif; margin: 2em; }}
+table {{ border-collapse: collapse; width: 100%; }}
+th, td {{ border: 1px solid #999; padding: 4px 6px; text-align: left; vertical-align: top; }}
+td:last-child {{ font-family: monospace; font-size: 11px; word-break: break-all; }}
+td:nth-child(2) {{ white-space: nowrap; }}
+</style></head>
+<body>
+<h1>{html.escape(title)}</h1>
+<p>Every entry of the audit log that touched this footage, in the log's order. Each one is in
+<code>audit/proofs.json</code> with its inclusion proof under <code>audit/checkpoint.txt</code>;
+<code>verify_package.py</code> checks them all.</p>
+<table><thead><tr>{head}</tr></thead><tbody>
+{chr(10).join(rows)}
+</tbody></table>
+</body></html>
+"""
