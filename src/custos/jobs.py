@@ -11,6 +11,7 @@ from custos.access import service as access
 from custos.audit import checkpoint as checkpoints
 from custos.context import SYSTEM, Call
 from custos.errors import CustosError
+from custos.exports import delivery
 from custos.health import service as health
 from custos.health.service import Evaluation
 from custos.prepared import service as prepared
@@ -42,7 +43,8 @@ def sign_checkpoints(runtime: Runtime, stop: threading.Event, every_seconds: flo
 
 
 def run_retention(runtime: Runtime) -> SweepResult:
-    """One retention round: finish and carry out erasures, relieve storage, publish sunsets."""
+    """One retention round: finish and carry out erasures, relieve storage, publish sunsets,
+    shred the stored packages of exports whose links are used up or expired."""
     sweeper = Sweeper(runtime.sessions, runtime.clock, runtime.blobs, runtime.rules)
     result = sweeper.run()
     pressure.relieve(
@@ -54,6 +56,8 @@ def run_retention(runtime: Runtime) -> SweepResult:
     )
     with runtime.sessions() as session:
         emergency.publish_sunset_reports(session, runtime.clock, runtime.rules)
+    with runtime.sessions() as session:
+        delivery.shred_used(session, runtime.clock, SYSTEM, runtime.blobs)
     return result
 
 

@@ -4,7 +4,6 @@ credentials, and verifies offline with the package's own verifier."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -18,11 +17,9 @@ from custos.clock import FrozenClock
 from custos.errors import Conflict, Forbidden
 from custos.exports import making, service, verifier
 from custos.exports.credentials import read_credentials
-from custos.exports.policy import ExportState, RecipientRole
+from custos.exports.policy import ExportState
 from custos.redaction.detectors import CenterFace
 from custos.runtime import Runtime
-from custos.storage.certificates import create_content_identity
-from custos.storage.keys import create_signing_key
 from helpers import INVESTIGATOR, audit_events, call_of
 
 from .conftest import Scene
@@ -41,25 +38,6 @@ def _top_boxes(data: bytes) -> list[str]:
             break
         at += size
     return boxes
-
-
-@pytest.fixture
-def identity(runtime: Runtime) -> Runtime:
-    """The runtime with the signing identity `custos init` makes."""
-    settings = runtime.settings
-    create_content_identity(settings.content_keys_dir, "City of Almaty", dt.datetime.now(dt.UTC))
-    create_signing_key(settings.export_key_path)
-    return runtime
-
-
-@pytest.fixture
-def court(db: Session, clock: FrozenClock) -> int:
-    return service.add_recipient(
-        call_of(db, clock),
-        name="Judge A",
-        organisation="Almaty City Court",
-        role=RecipientRole.COURT,
-    ).id
 
 
 def test_an_export_is_disclosed_then_sealed_and_verifies_offline(

@@ -1,10 +1,22 @@
-"""Who may be listed as a recipient of evidence."""
+"""Who may be listed as a recipient of evidence, and when a package may be downloaded."""
 
 from __future__ import annotations
 
-import pytest
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from custos.exports.policy import RecipientRole, recipient_problem
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from custos.exports.policy import (
+    ExportState,
+    RecipientRole,
+    download_problem,
+    link_terms_problem,
+    recipient_problem,
+    to_shred,
+)
 
 
 @pytest.mark.parametrize(
@@ -25,3 +37,74 @@ def test_recipient_problem(
     name: str, organisation: str, role: RecipientRole, problem: str | None
 ) -> None:
     assert recipient_problem(name, organisation, role) == problem
+
+
+NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+LATER = NOW + timedelta(days=1)
+
+
+@pytest.mark.parametrize(
+    ("terms", "problem"),
+    [
+        ((7, 1), None),
+        ((30, 5), None),
+        ((0.5, 2), None),
+        ((0, 1), "a download link lasts more than 0 and at most 30 days"),
+        ((31, 1), "a download link lasts more than 0 and at most 30 days"),
+        ((7, 0), "a download link works 1 to 5 times"),
+        ((7, 6), "a download link works 1 to 5 times"),
+    ],
+)
+def test_link_terms(terms: tuple[float, int], problem: str | None) -> None:
+    assert link_terms_problem(*terms) == problem
+
+
+READY: dict[str, Any] = {
+    "state": ExportState.READY,
+    "expires_at": LATER,
+    "downloads_left": 1,
+    "revoked": False,
+    "shredded": False,
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({}, None),
+        ({"revoked": True}, "the export was revoked"),
+        ({"shredded": True}, "the stored package has been shredded"),
+        ({"state": ExportState.MAKING}, "the package is still being made: try again shortly"),
+        ({"state": ExportState.FAILED}, "the package could not be made"),
+        ({"expires_at": NOW}, "the download link has expired"),
+        ({"expires_at": None}, "the download link has expired"),
+        ({"downloads_left": 0}, "the download link has been used as many times as it allows"),
+        # What stops a download first: revoked, then shredded, before anything else.
+        ({"revoked": True, "downloads_left": 0}, "the export was revoked"),
+    ],
+)
+def test_download_problem(change: dict[str, Any], problem: str | None) -> None:
+    assert download_problem(NOW, **{**READY, **change}) == problem
+
+
+@given(
+    left=st.integers(min_value=-1, max_value=5),
+    hours=st.integers(min_value=-48, max_value=48),
+    revoked=st.booleans(),
+)
+def test_a_package_is_shredded_exactly_when_it_can_no_longer_be_downloaded(
+    left: int, hours: int, revoked: bool
+) -> None:
+    expires = NOW + timedelta(hours=hours)
+    usable = (
+        download_problem(
+            NOW,
+            state=ExportState.READY,
+            expires_at=expires,
+            downloads_left=left,
+            revoked=revoked,
+            shredded=False,
+        )
+        is None
+    )
+    assert to_shred(NOW, expires_at=expires, downloads_left=left, revoked=revoked) is not usable

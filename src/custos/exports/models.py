@@ -50,3 +50,16 @@ class Export(Base):
     manifest_sha256: Mapped[str] = mapped_column(sa.String(64), default="")
     problem: Mapped[str] = mapped_column(sa.Text, default="")
     finished_at: Mapped[datetime | None]
+    # Delivery: one link for the recipient (only its hash kept), a number of downloads, an
+    # expiry; the stored copy of the package sealed under its own key, shredded after use.
+    link_hash: Mapped[str] = mapped_column(sa.String(64), default="", index=True)
+    link_expires_at: Mapped[datetime | None]
+    downloads_left: Mapped[int] = mapped_column(default=0)
+    blob_key: Mapped[str] = mapped_column(sa.String(256), default="")
+    wrapped_key: Mapped[bytes | None] = mapped_column(sa.LargeBinary(64))
+    nonce: Mapped[bytes | None] = mapped_column(sa.LargeBinary(16))
+    package_sha256: Mapped[str] = mapped_column(sa.String(64), default="")
+    revoked_at: Mapped[datetime | None]
+    revoked_by: Mapped[str | None] = mapped_column(sa.String(128))
+    revoked_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    shredded_at: Mapped[datetime | None]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 
@@ -41,3 +42,48 @@ class ExportState(StrEnum):
     MAKING = "making"  # the disclosure is recorded; the package is being made
     READY = "ready"  # sealed in its folder
     FAILED = "failed"  # the package could not be made: nothing was handed over
+
+
+DOWNLOAD_DAYS, MOST_DOWNLOAD_DAYS = 7.0, 30.0
+DOWNLOADS, MOST_DOWNLOADS = 1, 5
+
+
+def link_terms_problem(days: float, downloads: int) -> str | None:
+    """Why a download link cannot be issued on these terms, or None."""
+    if not 0 < days <= MOST_DOWNLOAD_DAYS:
+        return f"a download link lasts more than 0 and at most {MOST_DOWNLOAD_DAYS:g} days"
+    if not 1 <= downloads <= MOST_DOWNLOADS:
+        return f"a download link works 1 to {MOST_DOWNLOADS} times"
+    return None
+
+
+def download_problem(
+    now: datetime,
+    *,
+    state: ExportState,
+    expires_at: datetime | None,
+    downloads_left: int,
+    revoked: bool,
+    shredded: bool,
+) -> str | None:
+    """Why a package cannot be downloaded now, or None."""
+    if revoked:
+        return "the export was revoked"
+    if shredded:
+        return "the stored package has been shredded"
+    if state is ExportState.MAKING:
+        return "the package is still being made: try again shortly"
+    if state is not ExportState.READY:
+        return "the package could not be made"
+    if expires_at is None or now >= expires_at:
+        return "the download link has expired"
+    if downloads_left <= 0:
+        return "the download link has been used as many times as it allows"
+    return None
+
+
+def to_shred(
+    now: datetime, *, expires_at: datetime | None, downloads_left: int, revoked: bool
+) -> bool:
+    """Whether a stored package is past use: its link expired, used up or revoked."""
+    return revoked or downloads_left <= 0 or (expires_at is not None and now >= expires_at)

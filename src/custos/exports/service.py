@@ -173,7 +173,7 @@ def start_export(
             grant_ref=grant.reference,
             legal_basis=case.legal_basis,
             justification=asked.purpose,
-            recipient=_recipient_line(recipient),
+            recipient=recipient_line(recipient),
         ),
         details={
             "recipient": recipient.id,
@@ -189,7 +189,7 @@ def start_export(
     return export, plan
 
 
-def _recipient_line(recipient: Recipient) -> str:
+def recipient_line(recipient: Recipient) -> str:
     named = f"{recipient.name}, {ROLE_NAMES[recipient.role]}"
     return f"{named}, {recipient.organisation}" if recipient.organisation else named
 
