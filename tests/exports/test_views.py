@@ -4,16 +4,24 @@ else sees it; and the keys a package is checked with, published for anyone."""
 from __future__ import annotations
 
 import datetime as dt
+import io
+import zipfile
+from collections.abc import Callable
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from custos.exports import package
+from custos.access.models import Grant
+from custos.clock import FrozenClock
+from custos.exports import package, views
 from custos.permissions import Role
 from custos.runtime import Runtime
 from custos.storage.certificates import ROOT_CERT, create_content_identity
 from custos.storage.keys import create_signing_key, load_signing_key
 from helpers import bearer
+
+from .conftest import Scene
 
 
 def test_the_dpo_keeps_the_list_and_those_who_export_read_it(
@@ -65,3 +73,49 @@ def test_the_keys_a_package_is_checked_with_are_published(
     assert signer.verifier.name == client.get("/transparency/key").text.split("+")[0] + "/exports"
     root = client.get("/transparency/content-root.pem")
     assert root.text == (settings.content_keys_dir / ROOT_CERT).read_text()
+
+
+def test_an_investigator_exports_from_the_api_and_the_court_downloads_once(
+    client: TestClient,
+    db: Session,
+    clock: FrozenClock,
+    identity: Runtime,
+    scene: Scene,
+    grant: Callable[..., Grant],
+    court: int,
+    make_user: Callable[..., tuple[str, str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(views, "in_background", lambda job: job())  # the package, at once
+    ivan = bearer(make_user(Role.INVESTIGATOR, "ivan")[1])
+    approved = grant({"export": True})
+    url = f"/api/grants/{approved.id}/windows/{approved.windows[0].id}/exports"
+    made = client.post(url, headers=ivan, json={"recipient": court, "to_s": 15})
+    assert made.status_code == 202, made.text
+    export = made.json()
+    assert export["link"].startswith("/exports/download/exp_")
+    db.expire_all()
+    shown = client.get(f"/api/exports/{export['id']}", headers=ivan).json()
+    assert (shown["state"], shown["downloads_left"]) == ("ready", 1)
+    assert "link" not in shown  # shown once, when it was made
+    listed = client.get(f"/api/cases/{scene.case_id}/exports", headers=ivan).json()
+    assert [e["id"] for e in listed] == [export["id"]]
+
+    got = client.get(export["link"])  # the court: no account
+    assert got.status_code == 200
+    assert got.headers["content-type"] == "application/zip"
+    assert "attachment" in got.headers["content-disposition"]
+    with zipfile.ZipFile(io.BytesIO(got.content)) as archive:
+        assert f"custos-export-{export['id']}/manifest.json" in archive.namelist()
+    again = client.get(export["link"])
+    assert again.status_code == 409
+    assert "used as many times" in again.json()["detail"]
+    assert client.get("/exports/download/exp_nothing").status_code == 404
+
+    stranger = bearer(make_user(Role.INVESTIGATOR)[1])  # not a member of the case
+    assert client.get(f"/api/exports/{export['id']}", headers=stranger).status_code == 404
+    revoked = client.post(
+        f"/api/exports/{export['id']}/revoke", headers=ivan, json={"reason": "wrong court"}
+    )
+    assert revoked.status_code == 200
+    assert revoked.json()["shredded_at"] is not None

@@ -39,8 +39,10 @@ from custos.clock import FrozenClock
 from custos.context import Actor, Call
 from custos.deps import Admits, public, signing_in
 from custos.errors import Unauthenticated
+from custos.exports import delivery
 from custos.exports import service as exports
-from custos.exports.policy import RecipientRole
+from custos.exports import views as export_views
+from custos.exports.policy import ExportState, RecipientRole
 from custos.jobs import prepare_once
 from custos.permissions import SECOND_FACTOR_ROLES, Role
 from custos.profile import load_profile
@@ -336,6 +338,12 @@ def _regime(ctx: Ctx) -> int:
     ).id
 
 
+@pytest.fixture(autouse=True)
+def _no_export_made(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An export asked for here stays recorded, unmade: the routes are what is tested."""
+    monkeypatch.setattr(export_views, "in_background", lambda job: None)
+
+
 def _export_keys(ctx: Ctx, published: str) -> Request:
     """What `custos init` makes for exports, made if missing; the published one asked for."""
     settings = ctx.runtime.settings
@@ -542,11 +550,11 @@ def _request(ctx: Ctx) -> int:
     return filed.id
 
 
-def _grant(ctx: Ctx) -> tuple[int, int, str]:
+def _grant(ctx: Ctx, export: bool = False) -> tuple[int, int, str]:
     """A live grant over recorded footage: (grant, its window, the segment inside it).
 
     Held by the caller if they are an investigator and a member of its case, else by the
-    investigator who opened the case."""
+    investigator who opened the case; with `export`, it allows export."""
     camera, start, segment = _recorded(ctx)
     mine = ctx.caller and ctx.role is Role.INVESTIGATOR and ctx.member
     holder = investigator(ctx.caller) if mine and ctx.caller else OPENER
@@ -558,9 +566,43 @@ def _grant(ctx: Ctx) -> tuple[int, int, str]:
         purpose="p",
         justification="j",
         identification=False,
+        export=export,
     )
     grant = access.approve(call_of(ctx.db, ctx.clock, DECIDER), filed.id)
     return grant.id, grant.windows[0].id, segment
+
+
+def _export_request(ctx: Ctx) -> Request:
+    _export_keys(ctx, "")
+    grant, window, _segment = _grant(ctx, export=True)
+    return Request(
+        f"/api/grants/{grant}/windows/{window}/exports", json={"recipient": _recipient(ctx)}
+    )
+
+
+def _export(ctx: Ctx) -> tuple[int, str]:
+    """An export of a grant the caller holds (or the case's opener, if not theirs), its package
+    stored as if made, and its link."""
+    grant, window, _segment = _grant(ctx, export=True)
+    mine = ctx.caller and ctx.role is Role.INVESTIGATOR and ctx.member
+    holder = call_of(ctx.db, ctx.clock, investigator(ctx.caller) if mine and ctx.caller else OPENER)
+    export, _plan = exports.start_export(
+        holder,
+        ctx.runtime.sealer,
+        grant_id=grant,
+        window_id=window,
+        recipient_id=_recipient(ctx),
+        from_s=None,
+        to_s=None,
+        export_key_id="00",
+    )
+    link = delivery.issue_link(holder, export.id)
+    empty_zip = b"PK\x05\x06" + bytes(18)
+    runtime = ctx.runtime
+    delivery.store_package(ctx.db, ctx.clock, runtime.sealer, runtime.blobs, export.id, empty_zip)
+    exports.get_export(ctx.db, export.id).state = ExportState.READY  # as if made
+    ctx.db.commit()
+    return export.id, link
 
 
 def _viewing(ctx: Ctx) -> int:
@@ -1017,6 +1059,33 @@ ROUTES: list[Route] = [
         "/api/recipients/{recipient_id}/retire",
         DPO,
         lambda ctx: Request(f"/api/recipients/{_recipient(ctx)}/retire", json={"reason": "t"}),
+    ),
+    Route(
+        "POST", "/api/grants/{grant_id}/windows/{window_id}/exports", INVESTIGATOR, _export_request
+    ),
+    Route(
+        "GET",
+        "/api/exports/{export_id}",
+        CASE_WORKERS,
+        lambda ctx: Request(f"/api/exports/{_export(ctx)[0]}"),
+    ),
+    Route(
+        "GET",
+        "/api/cases/{case_id}/exports",
+        CASE_WORKERS,
+        lambda ctx: Request(f"/api/cases/{_case(ctx)}/exports"),
+    ),
+    Route(
+        "POST",
+        "/api/exports/{export_id}/revoke",
+        CASE_WORKERS,
+        lambda ctx: Request(f"/api/exports/{_export(ctx)[0]}/revoke", json={"reason": "t"}),
+    ),
+    Route(
+        "GET",
+        "/exports/download/{link}",
+        None,
+        lambda ctx: Request(f"/exports/download/{_export(ctx)[1]}"),
     ),
     Route("GET", "/api/emergencies", ALL),
     Route(

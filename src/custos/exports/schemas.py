@@ -6,7 +6,14 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from custos.exports.policy import RecipientRole
+from custos.exports.policy import (
+    DOWNLOAD_DAYS,
+    DOWNLOADS,
+    MOST_DOWNLOAD_DAYS,
+    MOST_DOWNLOADS,
+    ExportState,
+    RecipientRole,
+)
 
 
 class RecipientIn(BaseModel):
@@ -42,3 +49,51 @@ class RetireIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(min_length=1, max_length=4000)
+
+
+class ExportIn(BaseModel):
+    """An export of part of a granted window to a listed recipient."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    recipient: int = Field(ge=1, le=2**31 - 1, description="the recipient's number")
+    from_s: float | None = Field(default=None, ge=0, description="seconds into the window")
+    to_s: float | None = Field(default=None, gt=0, description="the window's end by default")
+    days: float = Field(
+        default=DOWNLOAD_DAYS, gt=0, le=MOST_DOWNLOAD_DAYS, description="how long the link works"
+    )
+    downloads: int = Field(
+        default=DOWNLOADS, ge=1, le=MOST_DOWNLOADS, description="how many times the link works"
+    )
+
+
+class ExportOut(BaseModel):
+    """An export as listed: what went to whom, and where it stands."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    grant_id: int
+    window_id: int
+    case_id: int
+    recipient_id: int
+    camera: str
+    starts_at: datetime
+    ends_at: datetime
+    created_by: str
+    created_at: datetime
+    state: ExportState
+    problem: str
+    finished_at: datetime | None
+    link_expires_at: datetime | None
+    downloads_left: int
+    revoked_at: datetime | None
+    revoked_reason: str
+    shredded_at: datetime | None
+    manifest_sha256: str
+
+
+class ExportMade(ExportOut):
+    """An export just recorded: the recipient's download link, shown this once."""
+
+    link: str = Field(description="the path of the recipient's download link (shown once)")

@@ -1,17 +1,48 @@
-"""HTTP API of exports: the recipients list, and the keys a recipient checks a package with."""
+"""HTTP API of exports: the recipients list, exports and their delivery, and the keys a
+recipient checks a package with."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+import logging
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path as FilePath
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response, status
 from fastapi.responses import PlainTextResponse
 
-from custos.deps import PUBLIC, DbSession, RecipientManager, RecipientViewer, RuntimeDep
-from custos.errors import NotFound, NotInitialised
-from custos.exports import package, service
-from custos.exports.schemas import RecipientIn, RecipientOut, RetireIn
+from custos.access.service import StreamPlan
+from custos.cases import service as cases
+from custos.cases.policy import CaseAct
+from custos.context import Actor
+from custos.deps import (
+    PUBLIC,
+    CaseViewer,
+    DbSession,
+    RecipientManager,
+    RecipientViewer,
+    Reviewer,
+    RuntimeDep,
+)
+from custos.errors import Conflict, NotFound, NotInitialised
+from custos.exports import delivery, making, package, service
+from custos.exports.models import Export
+from custos.exports.schemas import (
+    ExportIn,
+    ExportMade,
+    ExportOut,
+    RecipientIn,
+    RecipientOut,
+    RetireIn,
+)
 from custos.http import Id, answers
+from custos.runtime import Runtime
 from custos.storage.certificates import ROOT_CERT
 from custos.storage.keys import load_signing_key
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/recipients", tags=["exports"])
 public = APIRouter(prefix="/transparency", tags=["transparency"])
@@ -76,3 +107,137 @@ def retire_recipient(
     """Take a recipient off the list; the exports made to it keep naming it."""
     recipient = service.retire_recipient(caller.call(db, runtime), recipient_id, body.reason)
     return RecipientOut.model_validate(recipient)
+
+
+# --- exports -----------------------------------------------------------------------------------
+
+exports_api = APIRouter(prefix="/api", tags=["exports"])
+downloads = APIRouter(tags=["exports"])
+
+
+def in_background(job: Callable[[], None]) -> None:
+    """Run `job` on a thread of its own: the answer does not wait for the package."""
+    threading.Thread(target=job, name="export", daemon=True).start()
+
+
+def _make_in_background(runtime: Runtime, actor: Actor, export_id: int, plan: StreamPlan) -> None:
+    """Make, zip and store the package; the plain folder is gone once its sealed copy is kept."""
+    with tempfile.TemporaryDirectory(prefix="custos-export-") as work:
+        folder = FilePath(work) / f"custos-export-{export_id}"
+        try:
+            making.make_package(runtime, actor, export_id, plan, folder)
+            with runtime.sessions() as session:
+                delivery.store_package(
+                    session,
+                    runtime.clock,
+                    runtime.sealer,
+                    runtime.blobs,
+                    export_id,
+                    delivery.zipped(folder),
+                )
+        except Exception:  # make_package has marked it failed, with the reason
+            log.exception("export %d could not be made", export_id)
+
+
+@exports_api.post(
+    "/grants/{grant_id}/windows/{window_id}/exports",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=answers(404, 409),
+)
+def create_export(
+    grant_id: Id,
+    window_id: Id,
+    body: ExportIn,
+    db: DbSession,
+    runtime: RuntimeDep,
+    caller: Reviewer,
+) -> ExportMade:
+    """Export part of a window of your live grant that allows export, to a listed recipient.
+
+    The disclosure is recorded at once; the package is made in the background (its state says
+    when it is ready), and the recipient's download link is in this answer only.
+    """
+    call = caller.call(db, runtime)
+    try:
+        key_id = making.export_key(runtime).verifier.key_id.hex()
+    except NotInitialised:
+        raise Conflict("this deployment has no export key yet: run `custos init`") from None
+    export, plan = service.start_export(
+        call,
+        runtime.sealer,
+        grant_id=grant_id,
+        window_id=window_id,
+        recipient_id=body.recipient,
+        from_s=body.from_s,
+        to_s=body.to_s,
+        export_key_id=key_id,
+    )
+    link = delivery.issue_link(call, export.id, days=body.days, downloads=body.downloads)
+    actor, export_id = call.actor, export.id
+    in_background(lambda: _make_in_background(runtime, actor, export_id, plan))
+    out = ExportOut.model_validate(export).model_dump()
+    return ExportMade(**out, link=f"/exports/download/{link}")
+
+
+def _visible(db: DbSession, runtime: RuntimeDep, caller: CaseViewer, export_id: int) -> Export:
+    export = service.get_export(db, export_id)
+    call = caller.call(db, runtime)
+    cases.reach(call, export.case_id, CaseAct.SEE, unknown=f"no export {export_id}")
+    return export
+
+
+@exports_api.get("/exports/{export_id}")
+def get_export(export_id: Id, db: DbSession, runtime: RuntimeDep, caller: CaseViewer) -> ExportOut:
+    """One export of a case you see: where it stands."""
+    return ExportOut.model_validate(_visible(db, runtime, caller, export_id))
+
+
+@exports_api.get("/cases/{case_id}/exports", tags=["cases"])
+def case_exports(
+    case_id: Id, db: DbSession, runtime: RuntimeDep, caller: CaseViewer
+) -> list[ExportOut]:
+    """The exports of a case you see, newest first: what went to whom."""
+    cases.reach(caller.call(db, runtime), case_id, CaseAct.SEE)
+    return [ExportOut.model_validate(e) for e in service.exports(db, case_id)]
+
+
+@exports_api.post("/exports/{export_id}/revoke", responses=answers(409))
+def revoke_export(
+    export_id: Id, body: RetireIn, db: DbSession, runtime: RuntimeDep, caller: CaseViewer
+) -> ExportOut:
+    """Stop an export's delivery (its maker, or an approver): the link refuses, the stored
+    package is shredded."""
+    _visible(db, runtime, caller, export_id)
+    export = delivery.revoke(caller.call(db, runtime), runtime.blobs, export_id, body.reason)
+    return ExportOut.model_validate(export)
+
+
+@downloads.get(
+    "/exports/download/{link}",
+    dependencies=[PUBLIC],
+    response_class=Response,
+    responses={200: {"content": {"application/zip": {}}}, **answers(404, 409)},
+)
+def download(
+    link: Annotated[str, Path(max_length=100)],
+    request: Request,
+    db: DbSession,
+    runtime: RuntimeDep,
+) -> Response:
+    """The package behind a recipient's link, while it works; every download is recorded."""
+    got = delivery.download(
+        db,
+        runtime.clock,
+        runtime.sealer,
+        runtime.blobs,
+        link,
+        request.client.host if request.client else "",
+    )
+    return Response(
+        got.data,
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="{got.filename}"',
+            "Cache-Control": "no-store",
+        },
+    )

@@ -103,6 +103,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(health_views.router)
     app.include_router(export_views.router)
     app.include_router(export_views.public)
+    app.include_router(export_views.exports_api)
+    app.include_router(export_views.downloads)
     app.include_router(pages.router)
     app.mount(
         "/static",
