@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from sqlalchemy.orm import Session
 
-from access.conftest import Scene, face_piece, file, grant, scene
+from access.conftest import Scene, face_piece, file, grant, scene, two_people
 from custos.clock import FrozenClock
 from custos.exports import service
 from custos.exports.policy import RecipientRole
@@ -17,7 +17,16 @@ from custos.storage.certificates import create_content_identity
 from custos.storage.keys import create_signing_key
 from helpers import call_of
 
-__all__ = ["Scene", "court", "face_piece", "file", "grant", "identity", "scene"]
+__all__ = [
+    "Scene",
+    "court",
+    "face_piece",
+    "file",
+    "grant",
+    "identity",
+    "scene",
+    "two_people",
+]
 
 
 @pytest.fixture

@@ -37,7 +37,7 @@ def _made(
         recipient_id=court,
         from_s=None,
         to_s=15,
-        export_key_id=making.export_key(runtime).verifier.key_id.hex(),
+        export_key_id=making.export_key(db, runtime).verifier.key_id.hex(),
     )
     making.make_package(runtime, INVESTIGATOR, export.id, plan, out)
     db.expire_all()  # made in sessions of its own, as a worker would

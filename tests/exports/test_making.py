@@ -52,7 +52,7 @@ def test_an_export_is_disclosed_then_sealed_and_verifies_offline(
     runtime = identity
     approved = grant({"export": True})
     window = approved.windows[0]
-    key_id = making.export_key(runtime).verifier.key_id.hex()
+    key_id = making.export_key(db, runtime).verifier.key_id.hex()
     export, plan = service.start_export(
         call_of(db, clock, INVESTIGATOR),
         runtime.sealer,

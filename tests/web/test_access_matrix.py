@@ -580,6 +580,14 @@ def _export_request(ctx: Ctx) -> Request:
     )
 
 
+def _export_form(ctx: Ctx) -> Request:
+    _export_keys(ctx, "")
+    grant, window, _segment = _grant(ctx, export=True)
+    return Request(
+        f"/grants/{grant}/exports", data={"window": str(window), "recipient": _recipient(ctx)}
+    )
+
+
 def _export(ctx: Ctx) -> tuple[int, str]:
     """An export of a grant the caller holds (or the case's opener, if not theirs), its package
     stored as if made, and its link."""
@@ -1063,6 +1071,7 @@ ROUTES: list[Route] = [
     Route(
         "POST", "/api/grants/{grant_id}/windows/{window_id}/exports", INVESTIGATOR, _export_request
     ),
+    Route("POST", "/grants/{grant_id}/exports", INVESTIGATOR, _export_form, page=True),
     Route(
         "GET",
         "/api/exports/{export_id}",

@@ -120,8 +120,8 @@ def export_create(
     if not token:
         raise Unauthenticated(f"--token-file {token_file} is empty: the holder's token goes there")
     with opened(ctx) as runtime:
-        key_id = making.export_key(runtime).verifier.key_id.hex()
         with runtime.sessions() as session:
+            key_id = making.export_key(session, runtime).verifier.key_id.hex()
             principal = users.principal_from_token(session, runtime.clock, token)
             holder = Call(session, runtime.clock, principal.actor(), runtime.policy.profile)
             windows = access.get_grant(session, grant).windows

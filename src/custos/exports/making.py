@@ -40,10 +40,12 @@ from custos.storage.keys import load_signing_key
 FORMAT = "custos-export/1"
 
 
-def export_key(runtime: Runtime) -> NoteSigner:
-    """The key that signs manifests; NotInitialised for a data folder from before exports."""
-    with runtime.sessions() as session:
-        return package.export_signer(session, load_signing_key(runtime.settings.export_key_path))
+def export_key(session: Session, runtime: Runtime) -> NoteSigner:
+    """The key that signs manifests; NotInitialised for a data folder from before exports.
+
+    It reads the log's name through `session`: a caller in a transaction passes its own (on
+    SQLite a second session would wait for the first one's lock)."""
+    return package.export_signer(session, load_signing_key(runtime.settings.export_key_path))
 
 
 def make_package(
@@ -54,7 +56,8 @@ def make_package(
         raise Conflict(f"{out} exists: a package is made in a new folder")
     try:
         content = load_content_signer(runtime.settings.content_keys_dir)
-        manifest_signer = export_key(runtime)
+        with runtime.sessions() as session:
+            manifest_signer = export_key(session, runtime)
     except NotInitialised as error:
         _failed(runtime, export_id, str(error))
         raise

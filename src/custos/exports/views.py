@@ -120,7 +120,7 @@ def in_background(job: Callable[[], None]) -> None:
     threading.Thread(target=job, name="export", daemon=True).start()
 
 
-def _make_in_background(runtime: Runtime, actor: Actor, export_id: int, plan: StreamPlan) -> None:
+def make_in_background(runtime: Runtime, actor: Actor, export_id: int, plan: StreamPlan) -> None:
     """Make, zip and store the package; the plain folder is gone once its sealed copy is kept."""
     with tempfile.TemporaryDirectory(prefix="custos-export-") as work:
         folder = FilePath(work) / f"custos-export-{export_id}"
@@ -159,7 +159,7 @@ def create_export(
     """
     call = caller.call(db, runtime)
     try:
-        key_id = making.export_key(runtime).verifier.key_id.hex()
+        key_id = making.export_key(db, runtime).verifier.key_id.hex()
     except NotInitialised:
         raise Conflict("this deployment has no export key yet: run `custos init`") from None
     export, plan = service.start_export(
@@ -174,7 +174,7 @@ def create_export(
     )
     link = delivery.issue_link(call, export.id, days=body.days, downloads=body.downloads)
     actor, export_id = call.actor, export.id
-    in_background(lambda: _make_in_background(runtime, actor, export_id, plan))
+    in_background(lambda: make_in_background(runtime, actor, export_id, plan))
     out = ExportOut.model_validate(export).model_dump()
     return ExportMade(**out, link=f"/exports/download/{link}")
 

@@ -14,6 +14,7 @@ from custos.web.pages import (
     auth,
     cameras,
     cases,
+    exports,
     factor,
     health,
     retention,
@@ -21,5 +22,5 @@ from custos.web.pages import (
 )
 
 router = APIRouter(include_in_schema=False)
-for _module in (auth, factor, cameras, health, users, audit, cases, access, retention):
+for _module in (auth, factor, cameras, health, users, audit, cases, access, exports, retention):
     router.include_router(_module.router)

@@ -17,6 +17,7 @@ from custos.cases.policy import CaseAct
 from custos.clock import parse_time
 from custos.deps import Caller, CaseViewer, DbSession, Decider, Requester, Reviewer, RuntimeDep
 from custos.errors import InvalidInput, PolicyViolation
+from custos.exports import service as exports
 from custos.http import Id
 from custos.permissions import Permission, is_admitted
 from custos.web import forms
@@ -26,6 +27,7 @@ from custos.web.templating import render
 router = APIRouter(include_in_schema=False)
 
 DECIDE = "decide"
+EXPORT = "export"
 REFUSE = "refuse"
 
 # The camera × window table of a form is one field: every message about a row stands below it.
@@ -326,12 +328,29 @@ def review_page(
     grant_id: Id, request: Request, db: DbSession, runtime: RuntimeDep, caller: Reviewer
 ) -> Response:
     """The review player: a timeline per granted window, the masked clip, the track picker."""
+    return review(request, db, runtime, caller, grant_id)
+
+
+def review(
+    request: Request,
+    db: DbSession,
+    runtime: RuntimeDep,
+    caller: Caller,
+    grant_id: int,
+    form: forms.Form | None = None,
+) -> Response:
+    """The review page, with its export form as typed (and why it was refused) if given."""
+    form = form or forms.Form(EXPORT)
     grant, case = access.reviewable_grant(caller.call(db, runtime), grant_id)
     return render(
         request,
         "review.html",
+        status_code=form.status,
         principal=caller.principal,
         grant=grant,
         case=case,
-        windows=access.windows_of(db, grant.windows),
+        windows=list(zip(grant.windows, access.windows_of(db, grant.windows), strict=True)),
+        recipients=exports.recipients(db) if grant.export else [],
+        bookmarks=access.bookmarks_of(db, grant.id) if grant.export else [],
+        form=form,
     )

@@ -23,6 +23,7 @@ from custos.cases.policy import CaseAct
 from custos.cases.schemas import CaseCreate, MemberIn, PersonCreate, Reason
 from custos.deps import Caller, CaseManager, CaseViewer, DbSession, MemberManager, RuntimeDep
 from custos.errors import Conflict
+from custos.exports import service as exports
 from custos.http import Id
 from custos.permissions import Permission, is_admitted
 from custos.web import forms
@@ -126,6 +127,10 @@ def case_page(
         candidates=cases.member_candidates(db, case) if CaseAct.MEMBERS in acts else [],
         requests=access.list_requests(db, caller.actor, case_id=case.id),
         grants=[(g, access.state_of(db, runtime.clock, g)) for g in grants],
+        exports=[
+            (export, exports.get_recipient(db, export.recipient_id))
+            for export in exports.exports(db, case.id)
+        ],
         cameras=[c.name for c in cameras.list_cameras(db)],
         rows=range(FORM_WINDOWS),
         can_add=CaseAct.ADD_PERSON in acts,
