@@ -16,7 +16,7 @@ from fastapi.responses import PlainTextResponse
 from custos.access.service import StreamPlan
 from custos.cases import service as cases
 from custos.cases.policy import CaseAct
-from custos.context import Actor
+from custos.context import Actor, Call
 from custos.deps import (
     PUBLIC,
     CaseViewer,
@@ -157,9 +157,18 @@ def create_export(
     The disclosure is recorded at once; the package is made in the background (its state says
     when it is ready), and the recipient's download link is in this answer only.
     """
-    call = caller.call(db, runtime)
+    export, link = begin_export(caller.call(db, runtime), runtime, grant_id, window_id, body)
+    out = ExportOut.model_validate(export).model_dump()
+    return ExportMade(**out, link=f"/exports/download/{link}")
+
+
+def begin_export(
+    call: Call, runtime: Runtime, grant_id: int, window_id: int, asked: ExportIn
+) -> tuple[Export, str]:
+    """Record an export and its link, and make its package in the background: the export and
+    the recipient's link (shown once). For the API and the review page alike."""
     try:
-        key_id = making.export_key(db, runtime).verifier.key_id.hex()
+        key_id = making.export_key(call.session, runtime).verifier.key_id.hex()
     except NotInitialised:
         raise Conflict("this deployment has no export key yet: run `custos init`") from None
     export, plan = service.start_export(
@@ -167,16 +176,15 @@ def create_export(
         runtime.sealer,
         grant_id=grant_id,
         window_id=window_id,
-        recipient_id=body.recipient,
-        from_s=body.from_s,
-        to_s=body.to_s,
+        recipient_id=asked.recipient,
+        from_s=asked.from_s,
+        to_s=asked.to_s,
         export_key_id=key_id,
     )
-    link = delivery.issue_link(call, export.id, days=body.days, downloads=body.downloads)
+    link = delivery.issue_link(call, export.id, days=asked.days, downloads=asked.downloads)
     actor, export_id = call.actor, export.id
     in_background(lambda: make_in_background(runtime, actor, export_id, plan))
-    out = ExportOut.model_validate(export).model_dump()
-    return ExportMade(**out, link=f"/exports/download/{link}")
+    return export, link
 
 
 def _visible(db: DbSession, runtime: RuntimeDep, caller: CaseViewer, export_id: int) -> Export:

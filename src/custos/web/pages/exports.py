@@ -12,8 +12,8 @@ from fastapi.responses import Response
 from custos.access import service as access
 from custos.clock import parse_time
 from custos.deps import DbSession, Reviewer, RuntimeDep
-from custos.errors import Conflict, InvalidInput, NotInitialised
-from custos.exports import delivery, making, service
+from custos.errors import InvalidInput
+from custos.exports import service
 from custos.exports import views as export_views
 from custos.exports.schemas import ExportIn
 from custos.http import Id
@@ -84,25 +84,7 @@ def export_from_review(
                 "downloads": downloads,
             }
         )
-        try:
-            key_id = making.export_key(db, runtime).verifier.key_id.hex()
-        except NotInitialised:
-            raise Conflict("this deployment has no export key yet: run `custos init`") from None
-        export, plan = service.start_export(
-            call,
-            runtime.sealer,
-            grant_id=grant_id,
-            window_id=row.id,
-            recipient_id=data.recipient,
-            from_s=data.from_s,
-            to_s=data.to_s,
-            export_key_id=key_id,
-        )
-        link = delivery.issue_link(call, export.id, days=data.days, downloads=data.downloads)
-        actor, export_id = call.actor, export.id
-        export_views.in_background(
-            lambda: export_views.make_in_background(runtime, actor, export_id, plan)
-        )
+        export, link = export_views.begin_export(call, runtime, grant_id, row.id, data)
         return export.id, link
 
     def _made(done: tuple[int, str]) -> Response:
