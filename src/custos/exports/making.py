@@ -92,6 +92,10 @@ def make_package(
                 building / name,
                 definition(name, sources, masked, manifest["processing"]),
             )
+        videos = {
+            path.relative_to(building).as_posix(): package.sha256_of(path)
+            for path in (building / "video").iterdir()
+        }
         with runtime.sessions() as session:
             export = get_export(session, export_id)
             custody = custody_entries(
@@ -118,6 +122,7 @@ def make_package(
                 log_signer=log_signer,
                 manifest_signer=manifest_signer,
                 root_pem=content.root_pem,
+                hashed=videos,
             )
             building.rename(out)
             export.state = ExportState.READY

@@ -20,7 +20,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,15 @@ from custos.clock import Clock
 from custos.exports import verifier
 
 VERIFIER_FILE = "verify_package.py"
+
+
+def sha256_of(path: Path) -> str:
+    """The SHA-256 of a file, read in pieces."""
+    digest = hashlib.sha256()
+    with path.open("rb") as reading:
+        while piece := reading.read(1 << 20):
+            digest.update(piece)
+    return digest.hexdigest()
 
 
 def export_signer(session: Session, private_key: bytes) -> NoteSigner:
@@ -50,9 +59,13 @@ def seal(
     log_signer: NoteSigner,
     manifest_signer: NoteSigner,
     root_pem: bytes,
+    hashed: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Add the audit proofs of `entries`, the keys and the verifier to `folder`, then write the
-    manifest with every file's hash, and sign it. Returns the manifest as written."""
+    manifest with every file's hash, and sign it. Returns the manifest as written.
+
+    `hashed` gives the SHA-256 of files already in the folder (the videos, hashed before the
+    caller's transaction began), so that nothing large is read while it is open."""
     head = checkpoints.latest_checkpoint(session)
     if head is None or head.tree_size <= max(entries, default=-1):
         head = checkpoints.sign_checkpoint(session, clock, log_signer)
@@ -82,10 +95,13 @@ def seal(
     for name, data in files.items():
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_bytes(data)
+    known = hashed or {}
     listed = {
-        path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file() and path.name not in (verifier.MANIFEST, verifier.SIGNATURE)
+        name: known.get(name) or sha256_of(folder / name)
+        for name in sorted(
+            path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file()
+        )
+        if name not in (verifier.MANIFEST, verifier.SIGNATURE)
     }
     written = {**manifest, "files": listed}
     raw = (json.dumps(written, indent=2, ensure_ascii=False) + "\n").encode()
