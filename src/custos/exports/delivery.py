@@ -120,6 +120,35 @@ def download(
     if export is None or not link.startswith(LINK_PREFIX):
         raise NotFound("no such download link")
     actor = Actor(f"link:{export.id}", None, client_address=client)
+    context = Context(recipient=recipient_line(get_recipient(session, export.recipient_id)))
+    _refuse_unless_downloadable(session, clock, actor, context, export)
+    assert export.wrapped_key is not None
+    assert export.nonce is not None
+    key, wrapped, nonce = export.blob_key, export.wrapped_key, export.nonce
+    session.commit()  # no transaction stays open while the package is read and decrypted
+    data = sealer.open(blobs.get(key), wrapped, nonce, _binding(export.id))
+    session.refresh(export)  # a download or a revocation may have come meanwhile
+    _refuse_unless_downloadable(session, clock, actor, context, export)
+    export.downloads_left -= 1
+    record(
+        session,
+        clock,
+        actor,
+        Action.DISCLOSE,
+        "export.downloaded",
+        object_type="export",
+        object_id=export.id,
+        context=context,
+        details={"package_sha256": export.package_sha256, "downloads_left": export.downloads_left},
+    )
+    session.commit()
+    return Download(f"custos-export-{export.id}.zip", data)
+
+
+def _refuse_unless_downloadable(
+    session: Session, clock: Clock, actor: Actor, context: Context, export: Export
+) -> None:
+    """Record and raise why `export` cannot be downloaded now, if it cannot."""
     problem = download_problem(
         clock.now(),
         state=export.state,
@@ -128,8 +157,6 @@ def download(
         revoked=export.revoked_at is not None,
         shredded=export.shredded_at is not None,
     )
-    recipient = get_recipient(session, export.recipient_id)
-    context = Context(recipient=recipient_line(recipient))
     if problem:
         record(
             session,
@@ -145,24 +172,6 @@ def download(
         )
         session.commit()
         raise Conflict(problem)
-    assert export.wrapped_key is not None
-    assert export.nonce is not None
-    ciphertext = blobs.get(export.blob_key)
-    data = sealer.open(ciphertext, export.wrapped_key, export.nonce, _binding(export.id))
-    export.downloads_left -= 1
-    record(
-        session,
-        clock,
-        actor,
-        Action.DISCLOSE,
-        "export.downloaded",
-        object_type="export",
-        object_id=export.id,
-        context=context,
-        details={"package_sha256": export.package_sha256, "downloads_left": export.downloads_left},
-    )
-    session.commit()
-    return Download(f"custos-export-{export.id}.zip", data)
 
 
 def _may_manage(actor: Actor, export: Export) -> None:
@@ -191,14 +200,16 @@ def revoke(call: Call, blobs: BlobStore, export_id: int, reason: str) -> Export:
         object_id=export.id,
         details={"reason": export.revoked_reason, "downloads_left": export.downloads_left},
     )
-    _shred(call.session, call.clock, call.actor, blobs, export, "revoked")
+    shredded = _shred(call.session, call.clock, call.actor, export, "revoked")
     call.session.commit()
+    if shredded is not None:
+        blobs.delete(shredded)
     return export
 
 
 def shred_used(session: Session, clock: Clock, actor: Actor, blobs: BlobStore) -> int:
     """Shred every stored package whose link is used up or expired; how many were."""
-    now, count = clock.now(), 0
+    now, shredded = clock.now(), []
     for export in session.scalars(
         sa.select(Export).where(Export.shredded_at.is_(None), Export.blob_key != "")
     ):
@@ -208,18 +219,19 @@ def shred_used(session: Session, clock: Clock, actor: Actor, blobs: BlobStore) -
             downloads_left=export.downloads_left,
             revoked=export.revoked_at is not None,
         ):
-            _shred(session, clock, actor, blobs, export, "used or expired")
-            count += 1
+            blob = _shred(session, clock, actor, export, "used or expired")
+            if blob is not None:
+                shredded.append(blob)
     session.commit()
-    return count
+    blobs.delete_many(shredded)
+    return len(shredded)
 
 
-def _shred(
-    session: Session, clock: Clock, actor: Actor, blobs: BlobStore, export: Export, why: str
-) -> None:
-    """Destroy the stored package's key, then its ciphertext (a copy left anywhere is noise)."""
+def _shred(session: Session, clock: Clock, actor: Actor, export: Export, why: str) -> str | None:
+    """Destroy the stored package's key, in the caller's transaction; the key of the blob of
+    ciphertext to delete once it commits (a copy left anywhere is noise), if there is one."""
     if export.shredded_at is not None or not export.blob_key:
-        return
+        return None
     export.wrapped_key, export.nonce = None, None
     export.shredded_at = clock.now()
     record(
@@ -232,5 +244,4 @@ def _shred(
         object_id=export.id,
         details={"why": why, "package_sha256": export.package_sha256},
     )
-    session.flush()
-    blobs.delete(export.blob_key)
+    return export.blob_key
