@@ -10,6 +10,7 @@ from pathlib import Path
 
 import av
 import pytest
+from pypdf import PdfReader
 from sqlalchemy.orm import Session
 
 from custos.access.models import Grant
@@ -79,6 +80,11 @@ def test_an_export_is_disclosed_then_sealed_and_verifies_offline(
     custody = (out / "custody.html").read_text()
     for what in ("sealed", "requested", "approved", "exported"):
         assert f"<td>{what}</td>" in custody, what
+    printed = "".join(page.extract_text() for page in PdfReader(out / "custody.pdf").pages)
+    printed = printed.replace("\n", "")  # cells wrap
+    assert f"Chain of custody: export {export.id}" in printed
+    assert "recording.segment_sealed" in printed
+    assert "export.created" in printed
     proven = {p["index"] for p in json.loads((out / "audit/proofs.json").read_text())["entries"]}
     assert entry.seq in proven
     assert len(proven) >= 5  # two sealings, the request, the approval, the export

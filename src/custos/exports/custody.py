@@ -3,7 +3,8 @@
 Sealed (each source segment's sealing entry), held, requested, approved, viewed, unmasked and
 exported: the entries of the grant, the request it answers, the holds of its case and the
 sealing of its segments. The package carries each of them with its inclusion proof, so the
-report is checked like the rest; `custody.html` is the page a person reads.
+report is checked like the rest; `custody.html` is the page a person reads and `custody.pdf`
+the same report to print or file.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from sqlalchemy.orm import Session
 from custos.audit.canonical import EntryRecord
 from custos.audit.log import record_of
 from custos.audit.service import EntryFilter, find_entries
+from custos.pdf import table_report
 
 CUSTODY_FILE = "custody.html"
+CUSTODY_PDF = "custody.pdf"
 ALL = 100_000  # the entries of one case are far fewer
 
 
@@ -54,32 +57,53 @@ WHAT = {
 }
 
 
-def custody_page(title: str, entries: Sequence[EntryRecord]) -> str:
-    """The report as a self-contained HTML page (no script, no outside resource)."""
+HEADINGS = ("Entry", "Time", "What", "Event", "Who", "Object", "Recipient", "Outcome", "Details")
+WIDTHS = (4, 9, 6, 13, 11, 10, 9, 5, 33)  # the PDF's column shares
+
+
+def custody_rows(entries: Sequence[EntryRecord]) -> list[list[str]]:
+    """One row of cells per entry, under `HEADINGS`."""
     rows = []
     for entry in entries:
         what = WHAT.get(entry.event) or (
             "held" if entry.event.startswith("hold.") else entry.action
         )
         details = entry.details
-        cells = [
-            str(entry.seq),
-            entry.at.strftime("%Y-%m-%d %H:%M:%S UTC"),
-            what,
-            entry.event,
-            f"{entry.actor} ({entry.actor_role or 'system'})",
-            f"{entry.object_type or ''} {entry.object_id or ''}".strip(),
-            entry.recipient or "",
-            entry.outcome,
-            details if len(details) <= 400 else details[:400] + "…",
-        ]
-        rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
-    head = "".join(
-        f"<th>{h}</th>"
-        for h in (
-            "Entry", "Time", "What", "Event", "Who", "Object", "Recipient", "Outcome", "Details",
+        rows.append(
+            [
+                str(entry.seq),
+                entry.at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+                what,
+                entry.event,
+                f"{entry.actor} ({entry.actor_role or 'system'})",
+                f"{entry.object_type or ''} {entry.object_id or ''}".strip(),
+                entry.recipient or "",
+                entry.outcome,
+                details if len(details) <= 400 else details[:400] + "…",
+            ]
         )
-    )  # fmt: skip
+    return rows
+
+
+INTRO = (
+    "Every entry of the audit log that touched this footage, in the log's order. Each one is "
+    "in audit/proofs.json with its inclusion proof under audit/checkpoint.txt; "
+    "verify_package.py checks them all."
+)
+
+
+def custody_pdf(title: str, entries: Sequence[EntryRecord]) -> bytes:
+    """The report as a PDF document, for those who file paper."""
+    return table_report(title, INTRO, HEADINGS, custody_rows(entries), widths=WIDTHS, footer=title)
+
+
+def custody_page(title: str, entries: Sequence[EntryRecord]) -> str:
+    """The report as a self-contained HTML page (no script, no outside resource)."""
+    rows = [
+        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>"
+        for cells in custody_rows(entries)
+    ]
+    head = "".join(f"<th>{h}</th>" for h in HEADINGS)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>
@@ -91,9 +115,7 @@ td:nth-child(2) {{ white-space: nowrap; }}
 </style></head>
 <body>
 <h1>{html.escape(title)}</h1>
-<p>Every entry of the audit log that touched this footage, in the log's order. Each one is in
-<code>audit/proofs.json</code> with its inclusion proof under <code>audit/checkpoint.txt</code>;
-<code>verify_package.py</code> checks them all.</p>
+<p>{html.escape(INTRO)}</p>
 <table><thead><tr>{head}</tr></thead><tbody>
 {chr(10).join(rows)}
 </tbody></table>

@@ -26,7 +26,13 @@ from custos.context import Actor
 from custos.errors import Conflict, NotInitialised
 from custos.exports import package
 from custos.exports.credentials import MaskedRange, SourceSegment, definition, sign_video
-from custos.exports.custody import CUSTODY_FILE, custody_entries, custody_page
+from custos.exports.custody import (
+    CUSTODY_FILE,
+    CUSTODY_PDF,
+    custody_entries,
+    custody_page,
+    custody_pdf,
+)
 from custos.exports.models import Export
 from custos.exports.policy import ROLE_NAMES, ExportState
 from custos.exports.service import get_export, get_recipient
@@ -97,7 +103,6 @@ def make_package(
             for path in (building / "video").iterdir()
         }
         with runtime.sessions() as session:
-            export = get_export(session, export_id)
             custody = custody_entries(
                 session,
                 case_ref=manifest["case"]["reference"],
@@ -105,9 +110,12 @@ def make_package(
                 request_id=manifest["grant"]["request"],
                 segments=[s["id"] for s in manifest["sources"]],
             )
-            grant_ref = manifest["grant"]["reference"]
-            title = f"Chain of custody: export {export.id} of grant {grant_ref}"
-            (building / CUSTODY_FILE).write_text(custody_page(title, custody))
+        grant_ref = manifest["grant"]["reference"]
+        title = f"Chain of custody: export {export_id} of grant {grant_ref}"
+        (building / CUSTODY_FILE).write_text(custody_page(title, custody))
+        (building / CUSTODY_PDF).write_bytes(custody_pdf(title, custody))
+        with runtime.sessions() as session:
+            export = get_export(session, export_id)
             log_signer = checkpoints.log_signer(session, runtime.log_key)
             written = package.seal(
                 session,
