@@ -43,7 +43,7 @@ from custos.config import Settings
 from custos.context import Actor, Call
 from custos.exports import making, service, verifier
 from custos.exports.credentials import read_credentials
-from custos.exports.policy import RecipientRole
+from custos.exports.policy import RecipientRole, Span
 from custos.jobs import prepare_once
 from custos.recording import service as recording
 from custos.recording.media import SegmentFile
@@ -155,18 +155,16 @@ def main() -> None:
         with runtime.sessions() as session:
             call = Call(session, runtime.clock, ivan, runtime.policy.profile)
             key_id = making.export_key(session, runtime).verifier.key_id.hex()
-            export, plan = service.start_export(
+            export, plans = service.start_export(
                 call,
                 runtime.sealer,
                 grant_id=grant,
-                window_id=window,
+                spans=[Span(window, None, None)],
                 recipient_id=court,
-                from_s=None,
-                to_s=None,
                 export_key_id=key_id,
             )
         package = work / "package"
-        making.make_package(runtime, ivan, export.id, plan, package)
+        making.make_package(runtime, ivan, export.id, plans, package)
         export_s = time.perf_counter() - began
 
         ffmpeg_s = bare_ffmpeg(runtime, segments, work)

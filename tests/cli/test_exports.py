@@ -119,6 +119,17 @@ def test_an_export_made_from_the_shell_verifies_and_tampering_fails(
     assert "sealed in" in out
     (listed,) = json.loads(custos(capsys, "export", "list", "--json")[1])
     assert (listed["state"], listed["recipient"]) == ("ready", "Judge A")
+    by_range = ["export", "create", "--grant", str(grant), "--recipient", str(court),
+                "--out", str(tmp_path / "p2"), "--token-file", str(token_file)]  # fmt: skip
+    code, _, err = custos(capsys, *by_range, "--window", str(window), "--range", str(window))
+    assert code != 0
+    assert "give --window (with --from, --to) or one or more --range" in err
+    code, _, err = custos(capsys, *by_range, "--range", f"{window},soon")
+    assert code != 0
+    assert "give WINDOW or WINDOW,FROM,TO" in err
+    code, out, err = custos(capsys, *by_range, "--range", str(window))
+    assert code == 0, err
+    assert [p.name[:3] for p in (tmp_path / "p2" / "video").iterdir()] == ["01-"]
 
     moved = tmp_path / "elsewhere" / "to-the-court"  # no database, no settings near it
     shutil.copytree(package, moved)

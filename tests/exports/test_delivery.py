@@ -19,6 +19,7 @@ from custos.context import SYSTEM
 from custos.errors import Conflict, Forbidden, InvalidInput, NotFound
 from custos.exports import delivery, making, service
 from custos.exports.models import Export
+from custos.exports.policy import Span
 from custos.runtime import Runtime
 from helpers import APPROVER, INVESTIGATOR, audit_events, call_of
 
@@ -29,17 +30,15 @@ def _made(
     db: Session, clock: FrozenClock, runtime: Runtime, grant: Grant, court: int, out: Path
 ) -> Export:
     """An export of the grant's first window, made, zipped and stored."""
-    export, plan = service.start_export(
+    export, plans = service.start_export(
         call_of(db, clock, INVESTIGATOR),
         runtime.sealer,
         grant_id=grant.id,
-        window_id=grant.windows[0].id,
+        spans=[Span(grant.windows[0].id, None, 15)],
         recipient_id=court,
-        from_s=None,
-        to_s=15,
         export_key_id=making.export_key(db, runtime).verifier.key_id.hex(),
     )
-    making.make_package(runtime, INVESTIGATOR, export.id, plan, out)
+    making.make_package(runtime, INVESTIGATOR, export.id, plans, out)
     db.expire_all()  # made in sessions of its own, as a worker would
     delivery.store_package(
         db, clock, runtime.sealer, runtime.blobs, export.id, delivery.zipped(out)

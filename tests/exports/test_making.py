@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import av
@@ -15,10 +16,10 @@ from sqlalchemy.orm import Session
 
 from custos.access.models import Grant
 from custos.clock import FrozenClock
-from custos.errors import Conflict, Forbidden
+from custos.errors import Conflict, Forbidden, InvalidInput
 from custos.exports import making, service, verifier
 from custos.exports.credentials import read_credentials
-from custos.exports.policy import ExportState
+from custos.exports.policy import ExportState, Span
 from custos.redaction.detectors import CenterFace
 from custos.runtime import Runtime
 from helpers import INVESTIGATOR, audit_events, call_of
@@ -54,14 +55,12 @@ def test_an_export_is_disclosed_then_sealed_and_verifies_offline(
     approved = grant({"export": True})
     window = approved.windows[0]
     key_id = making.export_key(db, runtime).verifier.key_id.hex()
-    export, plan = service.start_export(
+    export, plans = service.start_export(
         call_of(db, clock, INVESTIGATOR),
         runtime.sealer,
         grant_id=approved.id,
-        window_id=window.id,
+        spans=[Span(window.id, 5, 25)],
         recipient_id=court,
-        from_s=5,
-        to_s=25,
         export_key_id=key_id,
     )
     (entry,) = audit_events(db, event="export.created")
@@ -70,7 +69,7 @@ def test_an_export_is_disclosed_then_sealed_and_verifies_offline(
     assert export.state is ExportState.MAKING
 
     out = tmp_path / "package"
-    made = making.make_package(runtime, INVESTIGATOR, export.id, plan, out)
+    made = making.make_package(runtime, INVESTIGATOR, export.id, plans, out)
     assert made.state is ExportState.READY
     assert verifier.verify_package(out) == []
     manifest = json.loads((out / "manifest.json").read_text())
@@ -85,6 +84,9 @@ def test_an_export_is_disclosed_then_sealed_and_verifies_offline(
     assert f"Chain of custody: export {export.id}" in printed
     assert "recording.segment_sealed" in printed
     assert "export.created" in printed
+    readme = (out / "README.txt").read_text()
+    assert "For:            Judge A, Almaty City Court (court)" in readme
+    assert "python3 verify_package.py ." in readme
     proven = {p["index"] for p in json.loads((out / "audit/proofs.json").read_text())["entries"]}
     assert entry.seq in proven
     assert len(proven) >= 5  # two sealings, the request, the approval, the export
@@ -115,10 +117,8 @@ def test_only_a_grant_that_allows_export_exports(
             call_of(db, clock, INVESTIGATOR),
             identity.sealer,
             grant_id=approved.id,
-            window_id=approved.windows[0].id,
+            spans=[Span(approved.windows[0].id, None, None)],
             recipient_id=court,
-            from_s=None,
-            to_s=None,
             export_key_id="00",
         )
     (refused,) = audit_events(db, event="footage.refused")
@@ -130,10 +130,65 @@ def test_only_a_grant_that_allows_export_exports(
             call_of(db, clock, INVESTIGATOR),
             identity.sealer,
             grant_id=allowed.id,
-            window_id=allowed.windows[0].id,
+            spans=[Span(allowed.windows[0].id, None, None)],
             recipient_id=court,
-            from_s=None,
-            to_s=None,
             export_key_id="00",
         )
     assert audit_events(db, event="export.created") == []
+
+
+def test_several_ranges_go_in_one_package_one_video_each(
+    db: Session,
+    clock: FrozenClock,
+    identity: Runtime,
+    scene: Scene,
+    grant: Callable[..., Grant],
+    court: int,
+    tmp_path: Path,
+) -> None:
+    runtime = identity
+    approved = grant({"export": True})
+    window = approved.windows[0].id
+    ivan = call_of(db, clock, INVESTIGATOR)
+    with pytest.raises(InvalidInput, match="overlap"):
+        service.start_export(
+            ivan,
+            runtime.sealer,
+            grant_id=approved.id,
+            spans=[Span(window, 0, 12), Span(window, 10, 25)],
+            recipient_id=court,
+            export_key_id="00",
+        )
+    assert audit_events(db, event="export.created") == []
+    key_id = making.export_key(db, runtime).verifier.key_id.hex()
+    # Segments of 2 s every 10 s: the first range holds the first, the second the third.
+    export, plans = service.start_export(
+        ivan,
+        runtime.sealer,
+        grant_id=approved.id,
+        spans=[Span(window, 18, 25), Span(window, 0, 5)],
+        recipient_id=court,
+        export_key_id=key_id,
+    )
+    (entry,) = audit_events(db, event="export.created")
+    assert [r["from"] for r in entry.details["ranges"]] == [
+        (scene.start + timedelta(seconds=s)).isoformat() for s in (18, 0)
+    ]
+    assert entry.details["segments"] == [scene.segments[2], scene.segments[0]]
+    out = tmp_path / "package"
+    making.make_package(runtime, INVESTIGATOR, export.id, plans, out)
+    assert verifier.verify_package(out) == []
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert [r["segments"] for r in manifest["ranges"]] == [[scene.segments[2]], [scene.segments[0]]]
+    assert [s["id"] for s in manifest["sources"]] == [scene.segments[2], scene.segments[0]]
+    files = [r["file"] for r in manifest["ranges"]]
+    assert files[0].startswith("video/01-hall-")
+    assert files[1].startswith("video/02-hall-")
+    assert sorted(p.relative_to(out).as_posix() for p in (out / "video").iterdir()) == sorted(files)
+    root = (out / "keys/content-root.pem").read_bytes()
+    for name in files:
+        assert read_credentials(out / name, root).state == "Trusted"
+    assert (manifest["export"]["from"], manifest["export"]["to"]) == (
+        scene.start.isoformat(),
+        (scene.start + timedelta(seconds=25)).isoformat(),
+    )

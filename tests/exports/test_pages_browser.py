@@ -108,8 +108,7 @@ def test_a_bookmarked_range_is_exported_to_the_prosecutor_and_downloaded_once(
     ivan = _sign_in(browser, server.url, "ivan")
     ivan.goto(f"{server.url}/grants/{grant_id}/review")
     panel = ivan.locator("#export-panel")
-    panel.locator("#export-bookmark").select_option(label=panel.locator(
-        "#export-bookmark option", has_text="the blow").inner_text())  # fmt: skip
+    panel.locator("#export-bookmarks label", has_text="the blow").locator("input").check()
     panel.locator("#export-recipient").select_option(index=1)
     _shot(ivan, "1-export-form")
     ivan.click("#export")
@@ -137,10 +136,36 @@ def test_a_bookmarked_range_is_exported_to_the_prosecutor_and_downloaded_once(
     with zipfile.ZipFile(io.BytesIO(first.body())) as archive:
         names = archive.namelist()
     assert any(name.endswith("/manifest.json") for name in names)
-    assert any("/video/hall-" in name for name in names)
+    assert any("/video/01-hall-" in name for name in names)
     again = prosecutor.request.get(link)
     assert again.status == 409
     assert "used as many times" in again.text()
+
+    # The prosecutor lost the file: Ivan gives a new link from the case page, then revokes it.
+    ivan.goto(f"{server.url}/cases/{case_id}")
+    manage = ivan.locator("#exports tr[data-export] details.manage-export")
+    manage.locator("summary").click()
+    manage.locator(".renew-link input[name=downloads]").fill("2")
+    _shot(ivan, "4-case-manage-export")
+    manage.locator(".renew-link button").click()
+    ivan.wait_for_selector("#export-link")
+    assert "A new link for export" in ivan.inner_text("h1")
+    renewed = ivan.input_value("#link")
+    assert renewed != link
+    assert prosecutor.request.get(link).status == 404  # the first link no longer works
+    ivan.goto(f"{server.url}/cases/{case_id}")
+    manage.locator("summary").click()
+    manage.locator(".revoke-export button").click()  # no reason: refused, nothing lost
+    assert ivan.locator(".revoke-export input[name=reason]:invalid").count() == 1
+    manage.locator(".revoke-export input[name=reason]").fill("sent to the wrong office")
+    manage.locator(".revoke-export button").click()
+    ivan.wait_for_url(f"**/cases/{case_id}#exports")
+    assert "revoked: sent to the wrong office" in ivan.inner_text("#exports")
+    assert ivan.locator("details.manage-export").count() == 0
+    _shot(ivan, "5-case-export-revoked")
+    refused = prosecutor.request.get(renewed)
+    assert refused.status == 409
+    assert "revoked" in refused.text()
 
     otto = _sign_in(browser, server.url, "otto")
     otto.goto(f"{server.url}/audit?action=disclose")
@@ -148,4 +173,4 @@ def test_a_bookmarked_range_is_exported_to_the_prosecutor_and_downloaded_once(
     assert "export.created" in log
     assert "export.downloaded" in log
     assert "Prosecutor B. Nurlanov" in log
-    _shot(otto, "4-audit-disclosures")
+    _shot(otto, "6-audit-disclosures")

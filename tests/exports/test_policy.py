@@ -14,6 +14,7 @@ from custos.exports.policy import (
     RecipientRole,
     download_problem,
     link_terms_problem,
+    ranges_problem,
     recipient_problem,
     to_shred,
 )
@@ -37,6 +38,39 @@ def test_recipient_problem(
     name: str, organisation: str, role: RecipientRole, problem: str | None
 ) -> None:
     assert recipient_problem(name, organisation, role) == problem
+
+
+@pytest.mark.parametrize(
+    ("spans", "problem"),
+    [
+        ([(1, 0, 10)], None),
+        ([(1, 10, 20), (1, 0, 10)], None),  # touching is not overlapping
+        ([(1, 0, 10), (2, 0, 10)], None),  # the same seconds of two windows
+        ([], "choose at least one range to export"),
+        ([(1, 5, 5)], "a range of window 1 ends after it starts"),
+        ([(1, 0, 10), (1, 9, 20)], "two ranges of window 1 overlap"),
+        ([(2, 0, 10), (1, 0, 30), (1, 5, 6)], "two ranges of window 1 overlap"),
+        ([(1, n, n + 1) for n in range(13)], "one package holds at most 12 ranges"),
+    ],
+)
+def test_ranges_problem(spans: list[tuple[int, float, float]], problem: str | None) -> None:
+    assert ranges_problem(spans) == problem
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 3), st.floats(0, 100, allow_nan=False), st.floats(0, 100)),
+        max_size=12,
+    )
+)
+def test_no_second_of_a_window_goes_twice_in_an_accepted_package(
+    spans: list[tuple[int, float, float]],
+) -> None:
+    if ranges_problem(spans) is not None:
+        return
+    for i, (window, start, end) in enumerate(spans):
+        for other, begins, ends in spans[i + 1 :]:
+            assert window != other or end <= begins or ends <= start
 
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)

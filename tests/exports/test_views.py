@@ -119,3 +119,47 @@ def test_an_investigator_exports_from_the_api_and_the_court_downloads_once(
     )
     assert revoked.status_code == 200
     assert revoked.json()["shredded_at"] is not None
+
+
+def test_a_package_of_several_ranges_and_a_new_link_from_the_api(
+    client: TestClient,
+    db: Session,
+    identity: Runtime,
+    scene: Scene,
+    grant: Callable[..., Grant],
+    court: int,
+    make_user: Callable[..., tuple[str, str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(views, "in_background", lambda job: job())
+    ivan = bearer(make_user(Role.INVESTIGATOR, "ivan")[1])
+    approved = grant({"export": True})
+    window = approved.windows[0].id
+    url = f"/api/grants/{approved.id}/exports"
+    overlapping = [{"window": window, "to_s": 12}, {"window": window, "from_s": 10}]
+    refused = client.post(url, headers=ivan, json={"recipient": court, "ranges": overlapping})
+    assert refused.status_code == 422
+    assert "overlap" in refused.text
+    assert (
+        client.post(url, headers=ivan, json={"recipient": court, "ranges": []}).status_code == 422
+    )
+    ranges = [{"window": window, "from_s": 18, "to_s": 25}, {"window": window, "to_s": 5}]
+    made = client.post(url, headers=ivan, json={"recipient": court, "ranges": ranges})
+    assert made.status_code == 202, made.text
+    export = made.json()
+    assert [(r["window_id"], r["camera"]) for r in export["ranges"]] == [(window, "hall")] * 2
+    db.expire_all()
+    assert client.get(f"/api/exports/{export['id']}", headers=ivan).json()["state"] == "ready"
+    with zipfile.ZipFile(io.BytesIO(client.get(export["link"]).content)) as archive:
+        videos = sorted(n.split("/", 1)[1] for n in archive.namelist() if "/video/" in n)
+    assert [v[:9] for v in videos] == ["video/01-", "video/02-"]
+
+    renewed = client.post(
+        f"/api/exports/{export['id']}/link", headers=ivan, json={"days": 2, "downloads": 2}
+    )
+    assert renewed.status_code == 200, renewed.text
+    assert renewed.json()["downloads_left"] == 2
+    assert client.get(export["link"]).status_code == 404  # the first link stops working
+    assert client.get(renewed.json()["link"]).status_code == 200
+    bad_terms = client.post(f"/api/exports/{export['id']}/link", headers=ivan, json={"days": 90})
+    assert bad_terms.status_code == 422

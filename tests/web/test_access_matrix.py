@@ -42,7 +42,7 @@ from custos.errors import Unauthenticated
 from custos.exports import delivery
 from custos.exports import service as exports
 from custos.exports import views as export_views
-from custos.exports.policy import ExportState, RecipientRole
+from custos.exports.policy import ExportState, RecipientRole, Span
 from custos.jobs import prepare_once
 from custos.permissions import SECOND_FACTOR_ROLES, Role
 from custos.profile import load_profile
@@ -580,6 +580,15 @@ def _export_request(ctx: Ctx) -> Request:
     )
 
 
+def _package_request(ctx: Ctx) -> Request:
+    _export_keys(ctx, "")
+    grant, window, _segment = _grant(ctx, export=True)
+    return Request(
+        f"/api/grants/{grant}/exports",
+        json={"recipient": _recipient(ctx), "ranges": [{"window": window}]},
+    )
+
+
 def _export_form(ctx: Ctx) -> Request:
     _export_keys(ctx, "")
     grant, window, _segment = _grant(ctx, export=True)
@@ -594,14 +603,12 @@ def _export(ctx: Ctx) -> tuple[int, str]:
     grant, window, _segment = _grant(ctx, export=True)
     mine = ctx.caller and ctx.role is Role.INVESTIGATOR and ctx.member
     holder = call_of(ctx.db, ctx.clock, investigator(ctx.caller) if mine and ctx.caller else OPENER)
-    export, _plan = exports.start_export(
+    export, _plans = exports.start_export(
         holder,
         ctx.runtime.sealer,
         grant_id=grant,
-        window_id=window,
+        spans=[Span(window)],
         recipient_id=_recipient(ctx),
-        from_s=None,
-        to_s=None,
         export_key_id="00",
     )
     link = delivery.issue_link(holder, export.id)
@@ -1071,6 +1078,7 @@ ROUTES: list[Route] = [
     Route(
         "POST", "/api/grants/{grant_id}/windows/{window_id}/exports", INVESTIGATOR, _export_request
     ),
+    Route("POST", "/api/grants/{grant_id}/exports", INVESTIGATOR, _package_request),
     Route("POST", "/grants/{grant_id}/exports", INVESTIGATOR, _export_form, page=True),
     Route(
         "GET",
@@ -1089,6 +1097,26 @@ ROUTES: list[Route] = [
         "/api/exports/{export_id}/revoke",
         CASE_WORKERS,
         lambda ctx: Request(f"/api/exports/{_export(ctx)[0]}/revoke", json={"reason": "t"}),
+    ),
+    Route(
+        "POST",
+        "/api/exports/{export_id}/link",
+        CASE_WORKERS,
+        lambda ctx: Request(f"/api/exports/{_export(ctx)[0]}/link", json={"days": 1}),
+    ),
+    Route(
+        "POST",
+        "/exports/{export_id}/revoke",
+        CASE_WORKERS,
+        lambda ctx: Request(f"/exports/{_export(ctx)[0]}/revoke", data={"reason": "t"}),
+        page=True,
+    ),
+    Route(
+        "POST",
+        "/exports/{export_id}/link",
+        CASE_WORKERS,
+        lambda ctx: Request(f"/exports/{_export(ctx)[0]}/link", data={"days": "1"}),
+        page=True,
     ),
     Route(
         "GET",

@@ -3,6 +3,7 @@ filmed, and `custos verify`, which checks a package offline."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,7 +12,7 @@ import typer
 from custos.cli.common import call, opened, out, print_rows
 from custos.clock import parse_time
 from custos.errors import InvalidInput, TamperDetected, Unauthenticated
-from custos.exports.policy import RecipientRole
+from custos.exports.policy import RecipientRole, Span
 
 app = typer.Typer(no_args_is_help=True, help="Exported evidence and its recipients.")
 recipients_app = typer.Typer(no_args_is_help=True, help="Who evidence may be handed to.")
@@ -94,7 +95,6 @@ def recipient_list(
 def export_create(
     ctx: typer.Context,
     grant: Annotated[int, typer.Option(help="The grant's number (G-n: n).")],
-    window: Annotated[int, typer.Option(help="The granted window's number.")],
     recipient: Annotated[int, typer.Option(help="The recipient's number.")],
     output: Annotated[Path, typer.Option("--out", help="A new folder for the package.")],
     token_file: Annotated[
@@ -102,8 +102,19 @@ def export_create(
     ],
     start: Annotated[str | None, typer.Option("--from", help="From (default: the start).")] = None,
     end: Annotated[str | None, typer.Option("--to", help="To (default: the window's end).")] = None,
+    window: Annotated[
+        int | None, typer.Option(help="The granted window's number (with --from, --to).")
+    ] = None,
+    ranges: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--range",
+            help="WINDOW or WINDOW,FROM,TO; repeated, one package with a video per range.",
+        ),
+    ] = None,
 ) -> None:
-    """Export part of a granted window to a recipient, as the grant's holder.
+    """Export part of a granted window, or several ranges of its windows as one package, to a
+    recipient, as the grant's holder.
 
     The holder's API token is read from --token-file (a file, so that it shows in no process
     list): only the investigator who holds the grant exports, as on the web.
@@ -124,22 +135,54 @@ def export_create(
             key_id = making.export_key(session, runtime).verifier.key_id.hex()
             principal = users.principal_from_token(session, runtime.clock, token)
             holder = Call(session, runtime.clock, principal.actor(), runtime.policy.profile)
-            windows = access.get_grant(session, grant).windows
-            base = next((w.starts_at for w in windows if w.id == window), None)
-            export, plan = service.start_export(
+            starts = {w.id: w.starts_at for w in access.get_grant(session, grant).windows}
+            export, plans = service.start_export(
                 holder,
                 runtime.sealer,
                 grant_id=grant,
-                window_id=window,
+                spans=_spans(window, start, end, ranges or [], starts),
                 recipient_id=recipient,
-                from_s=_seconds(start, base, "--from"),
-                to_s=_seconds(end, base, "--to"),
                 export_key_id=key_id,
             )
             actor = holder.actor
-        made = making.make_package(runtime, actor, export.id, plan, output)
+        made = making.make_package(runtime, actor, export.id, plans, output)
         out.print(f"export {made.id} sealed in {made.folder}")
         out.print(f"manifest SHA-256 {made.manifest_sha256}")
+
+
+def _spans(
+    window: int | None,
+    start: str | None,
+    end: str | None,
+    ranges: list[str],
+    starts: dict[int, datetime],
+) -> list[Span]:
+    """The ranges asked for: --window (with --from, --to), or each --range."""
+    if (window is None) == (not ranges):
+        raise InvalidInput("give --window (with --from, --to) or one or more --range")
+    if window is not None:
+        base = starts.get(window)
+        return [Span(window, _seconds(start, base, "--from"), _seconds(end, base, "--to"))]
+    if start is not None or end is not None:
+        raise InvalidInput("--from and --to go with --window; a --range carries its own times")
+    spans = []
+    for given in ranges:
+        parts = given.split(",")
+        if len(parts) not in (1, 3) or not parts[0].strip().isdigit():
+            raise InvalidInput(f"--range {given}: give WINDOW or WINDOW,FROM,TO")
+        number = int(parts[0])
+        base = starts.get(number)
+        if len(parts) == 1:
+            spans.append(Span(number))
+        else:
+            spans.append(
+                Span(
+                    number,
+                    _seconds(parts[1].strip(), base, "--range"),
+                    _seconds(parts[2].strip(), base, "--range"),
+                )
+            )
+    return spans
 
 
 def _seconds(value: str | None, base: Any, option: str) -> float | None:

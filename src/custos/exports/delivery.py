@@ -70,7 +70,7 @@ def issue_link(
         raise InvalidInput(problem, field="days" if "days" in problem else "downloads")
     export = get_export(call.session, export_id)
     _may_manage(call.actor, export)
-    if export.revoked_at is not None or export.shredded_at is not None:
+    if not deliverable(export):
         raise Conflict(f"export {export.id} was revoked or its package shredded")
     link = LINK_PREFIX + secrets.token_urlsafe(32)
     export.link_hash = _digest(link)
@@ -174,9 +174,18 @@ def _refuse_unless_downloadable(
         raise Conflict(problem)
 
 
-def _may_manage(actor: Actor, export: Export) -> None:
+def may_manage(actor: Actor, export: Export) -> bool:
     """The one who made an export, or an approver, manages its delivery."""
-    if actor.name != export.created_by and actor.role != Role.APPROVER.value:
+    return actor.name == export.created_by or actor.role == Role.APPROVER.value
+
+
+def deliverable(export: Export) -> bool:
+    """Whether the export can still be revoked or given a new link."""
+    return export.revoked_at is None and export.shredded_at is None
+
+
+def _may_manage(actor: Actor, export: Export) -> None:
+    if not may_manage(actor, export):
         raise Forbidden(f"export {export.id} is {export.created_by}'s")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,12 +36,12 @@ from custos.exports.custody import (
 )
 from custos.exports.models import Export
 from custos.exports.policy import ROLE_NAMES, ExportState
+from custos.exports.readme import README_FILE, readme
 from custos.exports.service import get_export, get_recipient
 from custos.prepared.service import REVIEW_OPTIONS
 from custos.recording import service as recording
-from custos.redaction.pipeline import TrackRecord
 from custos.runtime import Runtime
-from custos.storage.certificates import load_content_signer
+from custos.storage.certificates import ContentSigner, load_content_signer
 from custos.storage.keys import load_signing_key
 
 FORMAT = "custos-export/1"
@@ -55,15 +56,21 @@ def export_key(session: Session, runtime: Runtime) -> NoteSigner:
 
 
 def make_package(
-    runtime: Runtime, actor: Actor, export_id: int, plan: access.StreamPlan, out: Path
+    runtime: Runtime,
+    actor: Actor,
+    export_id: int,
+    plans: Sequence[access.StreamPlan],
+    out: Path,
 ) -> Export:
-    """Render, sign and seal export `export_id` into the new folder `out`."""
+    """Render, sign and seal export `export_id` (one video per plan, in its ranges' order) into
+    the new folder `out`."""
     if out.exists():
         raise Conflict(f"{out} exists: a package is made in a new folder")
     try:
         content = load_content_signer(runtime.settings.content_keys_dir)
         with runtime.sessions() as session:
             manifest_signer = export_key(session, runtime)
+            manifest = _manifest(session, export_id)
     except NotInitialised as error:
         _failed(runtime, export_id, str(error))
         raise
@@ -78,26 +85,14 @@ def make_package(
     )
     building = Path(tempfile.mkdtemp(prefix=".export-", dir=out.parent))
     try:
-        with tempfile.TemporaryDirectory() as work:
-            fragmented, plain = Path(work) / "stream.mp4", Path(work) / "plain.mp4"
-            with fragmented.open("wb") as sink:
-                tracks = access.render_export(player, plan, sink)
-            rate = _faststart(fragmented, plain)
-            with runtime.sessions() as session:
-                manifest, sources = _manifest(session, export_id, plan, tracks)
-            name = f"video/{plan.camera}-{manifest['export']['from'][:19].replace(':', '')}.mp4"
-            (building / "video").mkdir()
-            masked = [
-                MaskedRange(t.first_frame / rate, (t.last_frame + 1) / rate, f"{t.kind} #{t.track}")
-                for t in tracks.values()
-                if not t.visible
-            ]
-            sign_video(
-                content,
-                plain,
-                building / name,
-                definition(name, sources, masked, manifest["processing"]),
-            )
+        (building / "video").mkdir()
+        sources: dict[str, dict[str, Any]] = {}
+        for number, (plan, span) in enumerate(zip(plans, manifest["ranges"], strict=True), 1):
+            video = _video(runtime, player, content, plan, span, manifest, building, number)
+            for source in video.pop("sources"):
+                sources.setdefault(source["id"], source)
+            span.update(video)
+        manifest["sources"] = list(sources.values())
         videos = {
             path.relative_to(building).as_posix(): package.sha256_of(path)
             for path in (building / "video").iterdir()
@@ -108,12 +103,13 @@ def make_package(
                 case_ref=manifest["case"]["reference"],
                 grant_ref=manifest["grant"]["reference"],
                 request_id=manifest["grant"]["request"],
-                segments=[s["id"] for s in manifest["sources"]],
+                segments=list(sources),
             )
         grant_ref = manifest["grant"]["reference"]
         title = f"Chain of custody: export {export_id} of grant {grant_ref}"
         (building / CUSTODY_FILE).write_text(custody_page(title, custody))
         (building / CUSTODY_PDF).write_bytes(custody_pdf(title, custody))
+        (building / README_FILE).write_text(readme(manifest))
         with runtime.sessions() as session:
             export = get_export(session, export_id)
             log_signer = checkpoints.log_signer(session, runtime.log_key)
@@ -147,6 +143,55 @@ def make_package(
         raise
 
 
+def _video(
+    runtime: Runtime,
+    player: access.Player,
+    content: ContentSigner,
+    plan: access.StreamPlan,
+    span: dict[str, Any],
+    manifest: dict[str, Any],
+    building: Path,
+    number: int,
+) -> dict[str, Any]:
+    """Render one range into `building/video/`, signed; what the manifest says of it."""
+    with tempfile.TemporaryDirectory() as work:
+        fragmented, plain = Path(work) / "stream.mp4", Path(work) / "plain.mp4"
+        with fragmented.open("wb") as sink:
+            tracks = access.render_export(player, plan, sink)
+        rate = _faststart(fragmented, plain)
+        with runtime.sessions() as session:
+            sources, listed = _sources(session, plan)
+            links = [
+                {
+                    "person": link.person,
+                    "track": link.track,
+                    "reason": link.reason,
+                    "by": link.linked_by,
+                }
+                for link in access.links_of(session, plan.grant_id)
+                if link.window_id == plan.window_id and link.removed_at is None
+            ]
+        name = f"video/{number:02d}-{plan.camera}-{span['from'][:19].replace(':', '')}.mp4"
+        masked = [
+            MaskedRange(t.first_frame / rate, (t.last_frame + 1) / rate, f"{t.kind} #{t.track}")
+            for t in tracks.values()
+            if not t.visible
+        ]
+        sign_video(
+            content,
+            plain,
+            building / name,
+            definition(name, sources, masked, manifest["processing"]),
+        )
+    return {
+        "file": name,
+        "segments": [source["id"] for source in listed],
+        "masked_tracks": sorted(t for t, r in tracks.items() if not r.visible),
+        "visible_persons": links,
+        "sources": listed,
+    }
+
+
 def _failed(runtime: Runtime, export_id: int, problem: str) -> None:
     with runtime.sessions() as session:
         export = get_export(session, export_id)
@@ -170,17 +215,10 @@ def _faststart(fragmented: Path, plain: Path) -> float:
     return rate
 
 
-def _manifest(
-    session: Session,
-    export_id: int,
-    plan: access.StreamPlan,
-    tracks: dict[int, TrackRecord],
-) -> tuple[dict[str, Any], list[SourceSegment]]:
-    export = get_export(session, export_id)
-    recipient = get_recipient(session, export.recipient_id)
-    grant = access.get_grant(session, export.grant_id)
-    asked = access.get_request(session, grant.request_id)
-    case = cases.get_case_by_id(session, export.case_id)
+def _sources(
+    session: Session, plan: access.StreamPlan
+) -> tuple[list[SourceSegment], list[dict[str, Any]]]:
+    """The sealed segments a plan renders, each with the position of its sealing entry."""
     sources, listed = [], []
     for piece in plan.pieces:
         segment, camera = recording.get_segment(session, piece.segment)
@@ -189,7 +227,6 @@ def _manifest(
         )
         if not found:
             raise Conflict(f"segment {segment.id} has no sealing entry in the audit log")
-        sealing = found[0]
         source = SourceSegment(
             segment.id,
             camera,
@@ -205,22 +242,26 @@ def _manifest(
                 "start": source.start,
                 "end": source.end,
                 "ciphertext_sha256": segment.sha256,
-                "sealing_entry": sealing.seq,
+                "sealing_entry": found[0].seq,
             }
         )
-    links = [
-        {"person": link.person, "track": link.track, "reason": link.reason, "by": link.linked_by}
-        for link in access.links_of(session, grant.id)
-        if link.window_id == export.window_id and link.removed_at is None
-    ]
+    return sources, listed
+
+
+def _manifest(session: Session, export_id: int) -> dict[str, Any]:
+    """The export's record; its videos and sources are added as they are made."""
+    export = get_export(session, export_id)
+    recipient = get_recipient(session, export.recipient_id)
+    grant = access.get_grant(session, export.grant_id)
+    asked = access.get_request(session, grant.request_id)
+    case = cases.get_case_by_id(session, export.case_id)
     options = REVIEW_OPTIONS
-    manifest: dict[str, Any] = {
+    return {
         "format": FORMAT,
         "export": {
             "id": export.id,
             "made_at": export.created_at.isoformat(),
             "made_by": export.created_by,
-            "camera": export.camera,
             "from": export.starts_at.isoformat(),
             "to": export.ends_at.isoformat(),
         },
@@ -240,7 +281,16 @@ def _manifest(
             "organisation": recipient.organisation,
             "role": ROLE_NAMES[recipient.role],
         },
-        "sources": listed,
+        "ranges": [
+            {
+                "window": span.window_id,
+                "camera": span.camera,
+                "from": span.starts_at.isoformat(),
+                "to": span.ends_at.isoformat(),
+            }
+            for span in export.ranges
+        ],
+        "sources": [],
         "processing": {
             "detector": "CenterFace (faces), plate finder (plates)",
             "kinds": sorted(options.kinds),
@@ -248,9 +298,6 @@ def _manifest(
             "detect_every": options.detect_every,
             "face_threshold": options.face_threshold,
             "look": str(options.look.style),
-            "masked_tracks": sorted(t for t, r in tracks.items() if not r.visible),
-            "visible_persons": links,
         },
         "audit": {"export_entry": export.entry_seq},
     }
-    return manifest, sources

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from custos.db import Base, string_enum
 from custos.exports.policy import ExportState, RecipientRole
@@ -30,7 +30,10 @@ class Recipient(Base):
 
 
 class Export(Base):
-    """Part of a granted window handed to a recipient, as a sealed package."""
+    """Parts of a grant's windows handed to a recipient, as one sealed package.
+
+    `window_id` and `camera` are those of its first range, `starts_at` and `ends_at` span them
+    all; `ranges` lists each part."""
 
     __tablename__ = "exports"
 
@@ -63,3 +66,20 @@ class Export(Base):
     revoked_by: Mapped[str | None] = mapped_column(sa.String(128))
     revoked_reason: Mapped[str] = mapped_column(sa.Text, default="")
     shredded_at: Mapped[datetime | None]
+    ranges: Mapped[list[ExportRange]] = relationship(
+        order_by="ExportRange.position", lazy="selectin", cascade="all, delete-orphan"
+    )
+
+
+class ExportRange(Base):
+    """One part of an export: a range of one granted window, one video in the package."""
+
+    __tablename__ = "export_ranges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    export_id: Mapped[int] = mapped_column(sa.ForeignKey("exports.id"), index=True)
+    position: Mapped[int]
+    window_id: Mapped[int] = mapped_column(sa.ForeignKey("grant_windows.id"))
+    camera: Mapped[str] = mapped_column(sa.String(128))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]

@@ -1,7 +1,7 @@
 """Sealing an evidence package: the audit proofs, the keys, the verifier and the signed manifest.
 
-What goes into a folder before it is sealed (the videos, the chain of custody) is the
-export's; sealing adds, around whatever is there:
+What goes into a folder before it is sealed (the videos, the chain of custody, the README)
+is the export's; sealing adds, around whatever is there:
 
     audit/checkpoint.txt   a signed checkpoint of the audit log that includes every entry named
     audit/proofs.json      each entry's canonical line and its inclusion proof under it

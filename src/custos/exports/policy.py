@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from itertools import pairwise
 
 
 class RecipientRole(StrEnum):
@@ -33,6 +36,37 @@ def recipient_problem(name: str, organisation: str, role: RecipientRole) -> str 
         return "name the recipient"
     if role is not RecipientRole.DATA_SUBJECT and not organisation.strip():
         return f"name the organisation of the {ROLE_NAMES[role]}"
+    return None
+
+
+@dataclass(frozen=True)
+class Span:
+    """Seconds `from_s` to `to_s` of a granted window (its start and end when None)."""
+
+    window: int
+    from_s: float | None = None
+    to_s: float | None = None
+
+
+MOST_RANGES = 12  # one package; more is more than one export
+
+
+def ranges_problem(spans: Sequence[tuple[int, float, float]]) -> str | None:
+    """Why ranges (window, from second, to second) cannot go in one package, or None.
+
+    At least one and at most `MOST_RANGES`, each forward, and no two overlapping in a window:
+    the same second is not handed over twice in one package."""
+    if not spans:
+        return "choose at least one range to export"
+    if len(spans) > MOST_RANGES:
+        return f"one package holds at most {MOST_RANGES} ranges"
+    for window, start, end in spans:
+        if not start < end:
+            return f"a range of window {window} ends after it starts"
+    ordered = sorted(spans)
+    for (window, _start, end), (other, start, _end) in pairwise(ordered):
+        if window == other and start < end:
+            return f"two ranges of window {window} overlap"
     return None
 
 

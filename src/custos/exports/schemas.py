@@ -11,8 +11,10 @@ from custos.exports.policy import (
     DOWNLOADS,
     MOST_DOWNLOAD_DAYS,
     MOST_DOWNLOADS,
+    MOST_RANGES,
     ExportState,
     RecipientRole,
+    Span,
 )
 
 
@@ -51,20 +53,63 @@ class RetireIn(BaseModel):
     reason: str = Field(min_length=1, max_length=4000)
 
 
-class ExportIn(BaseModel):
-    """An export of part of a granted window to a listed recipient."""
+class LinkIn(BaseModel):
+    """The terms of a recipient's download link."""
 
     model_config = ConfigDict(extra="forbid")
 
-    recipient: int = Field(ge=1, le=2**31 - 1, description="the recipient's number")
-    from_s: float | None = Field(default=None, ge=0, description="seconds into the window")
-    to_s: float | None = Field(default=None, gt=0, description="the window's end by default")
     days: float = Field(
         default=DOWNLOAD_DAYS, gt=0, le=MOST_DOWNLOAD_DAYS, description="how long the link works"
     )
     downloads: int = Field(
         default=DOWNLOADS, ge=1, le=MOST_DOWNLOADS, description="how many times the link works"
     )
+
+
+class Delivery(LinkIn):
+    """Who a package goes to, and the terms of their link."""
+
+    recipient: int = Field(ge=1, le=2**31 - 1, description="the recipient's number")
+
+
+class ExportIn(Delivery):
+    """An export of part of one granted window to a listed recipient."""
+
+    from_s: float | None = Field(default=None, ge=0, description="seconds into the window")
+    to_s: float | None = Field(default=None, gt=0, description="the window's end by default")
+
+    def spans(self, window: int) -> list[Span]:
+        return [Span(window, self.from_s, self.to_s)]
+
+
+class RangeIn(BaseModel):
+    """One range of a package: part of a granted window (the whole window by default)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    window: int = Field(ge=1, le=2**31 - 1, description="the granted window's number")
+    from_s: float | None = Field(default=None, ge=0, description="seconds into the window")
+    to_s: float | None = Field(default=None, gt=0, description="the window's end by default")
+
+
+class PackageIn(Delivery):
+    """One package of several ranges of a grant's windows, one video each, to a recipient."""
+
+    ranges: list[RangeIn] = Field(min_length=1, max_length=MOST_RANGES)
+
+    def spans(self) -> list[Span]:
+        return [Span(r.window, r.from_s, r.to_s) for r in self.ranges]
+
+
+class RangeOut(BaseModel):
+    """One range of an export."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    window_id: int
+    camera: str
+    starts_at: datetime
+    ends_at: datetime
 
 
 class ExportOut(BaseModel):
@@ -91,6 +136,7 @@ class ExportOut(BaseModel):
     revoked_reason: str
     shredded_at: datetime | None
     manifest_sha256: str
+    ranges: list[RangeOut]
 
 
 class ExportMade(ExportOut):

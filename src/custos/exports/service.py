@@ -8,6 +8,7 @@ making the package holds none open (`making.py`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -17,10 +18,19 @@ from custos.access import service as access
 from custos.audit.policy import Action
 from custos.audit.service import record
 from custos.cases import service as cases
+from custos.cases.policy import CaseAct
 from custos.context import Call, Context
 from custos.errors import Conflict, InvalidInput, NotFound
-from custos.exports.models import Export, Recipient
-from custos.exports.policy import ROLE_NAMES, ExportState, RecipientRole, recipient_problem
+from custos.exports.models import Export, ExportRange, Recipient
+from custos.exports.policy import (
+    MOST_RANGES,
+    ROLE_NAMES,
+    ExportState,
+    RecipientRole,
+    Span,
+    ranges_problem,
+    recipient_problem,
+)
 from custos.storage.crypto import Sealer
 
 
@@ -119,36 +129,54 @@ def start_export(
     sealer: Sealer,
     *,
     grant_id: int,
-    window_id: int,
+    spans: Sequence[Span],
     recipient_id: int,
-    from_s: float | None,
-    to_s: float | None,
     export_key_id: str,
-) -> tuple[Export, access.StreamPlan]:
-    """Record an export of seconds `from_s` to `to_s` of a granted window (the whole window by
-    default) to a listed recipient: a disclose entry naming the recipient and the key that
-    will sign the manifest, written before anything is rendered. Only the grant's holder,
-    while the grant is live and allows export; a refusal is audited."""
+) -> tuple[Export, list[access.StreamPlan]]:
+    """Record an export of ranges of a grant's windows (each the whole window by default), one
+    package to a listed recipient: a disclose entry naming the recipient, the ranges and the
+    key that will sign the manifest, written before anything is rendered. Only the grant's
+    holder, while the grant is live and allows export; a refusal is audited."""
     session, clock = call.session, call.clock
     grant = access.get_grant(session, grant_id)
-    window = next((w for w in grant.windows if w.id == window_id), None)
-    length = (window.ends_at - window.starts_at).total_seconds() if window else 0.0
-    start, end = from_s or 0.0, length if to_s is None else to_s
-    plan = access.export_plan(call, sealer, grant_id, window_id, start, end)
+    if len(spans) > MOST_RANGES:
+        raise InvalidInput(f"one package holds at most {MOST_RANGES} ranges", field="ranges")
+    plans, resolved = [], []
+    for span in spans:
+        window = next((w for w in grant.windows if w.id == span.window), None)
+        length = (window.ends_at - window.starts_at).total_seconds() if window else 0.0
+        start, end = span.from_s or 0.0, length if span.to_s is None else span.to_s
+        plans.append(access.export_plan(call, sealer, grant_id, span.window, start, end))
+        resolved.append((span.window, start, end))
+    problem = ranges_problem(resolved)
+    if problem:
+        raise InvalidInput(problem, field="ranges")
     recipient = get_recipient(session, recipient_id)
     if recipient.retired_at is not None:
         raise Conflict(f"recipient {recipient.id} was retired: {recipient.retired_reason}")
-    assert window is not None  # export_plan refused a window not in the grant
     case = cases.get_case_by_id(session, grant.case_id)
     asked = access.get_request(session, grant.request_id)
+    windows = {w.id: w for w in grant.windows}
+    ranges = [
+        ExportRange(
+            position=position,
+            window_id=window_id,
+            camera=plan.camera,
+            starts_at=windows[window_id].starts_at + timedelta(seconds=start),
+            ends_at=windows[window_id].starts_at + timedelta(seconds=end),
+        )
+        for position, ((window_id, start, end), plan) in enumerate(
+            zip(resolved, plans, strict=True)
+        )
+    ]
     export = Export(
         grant_id=grant.id,
-        window_id=window.id,
+        window_id=ranges[0].window_id,
         case_id=case.id,
         recipient_id=recipient.id,
-        camera=plan.camera,
-        starts_at=window.starts_at + timedelta(seconds=start),
-        ends_at=window.starts_at + timedelta(seconds=end),
+        camera=ranges[0].camera,
+        starts_at=min(r.starts_at for r in ranges),
+        ends_at=max(r.ends_at for r in ranges),
         created_by=call.actor.name,
         created_at=clock.now(),
         entry_seq=0,
@@ -157,6 +185,7 @@ def start_export(
         manifest_sha256="",
         problem="",
         finished_at=None,
+        ranges=ranges,
     )
     session.add(export)
     session.flush()
@@ -178,15 +207,21 @@ def start_export(
         details={
             "recipient": recipient.id,
             "recipient_role": recipient.role.value,
-            "camera": plan.camera,
-            "from": export.starts_at.isoformat(),
-            "to": export.ends_at.isoformat(),
-            "segments": [piece.segment for piece in plan.pieces],
+            "ranges": [
+                {
+                    "window": r.window_id,
+                    "camera": r.camera,
+                    "from": r.starts_at.isoformat(),
+                    "to": r.ends_at.isoformat(),
+                }
+                for r in ranges
+            ],
+            "segments": [piece.segment for plan in plans for piece in plan.pieces],
             "export_key_id": export_key_id,
         },
     )
     session.commit()
-    return export, plan
+    return export, plans
 
 
 def recipient_line(recipient: Recipient) -> str:
@@ -198,6 +233,13 @@ def get_export(session: Session, export_id: int) -> Export:
     export = session.get(Export, export_id)
     if export is None:
         raise NotFound(f"no export {export_id}")
+    return export
+
+
+def visible_export(call: Call, export_id: int) -> Export:
+    """An export of a case the caller sees; as not found otherwise."""
+    export = get_export(call.session, export_id)
+    cases.reach(call, export.case_id, CaseAct.SEE, unknown=f"no export {export_id}")
     return export
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path as FilePath
 from typing import Annotated
 
@@ -29,10 +29,14 @@ from custos.deps import (
 from custos.errors import Conflict, NotFound, NotInitialised
 from custos.exports import delivery, making, package, service
 from custos.exports.models import Export
+from custos.exports.policy import Span
 from custos.exports.schemas import (
+    Delivery,
     ExportIn,
     ExportMade,
     ExportOut,
+    LinkIn,
+    PackageIn,
     RecipientIn,
     RecipientOut,
     RetireIn,
@@ -120,12 +124,14 @@ def in_background(job: Callable[[], None]) -> None:
     threading.Thread(target=job, name="export", daemon=True).start()
 
 
-def make_in_background(runtime: Runtime, actor: Actor, export_id: int, plan: StreamPlan) -> None:
+def make_in_background(
+    runtime: Runtime, actor: Actor, export_id: int, plans: Sequence[StreamPlan]
+) -> None:
     """Make, zip and store the package; the plain folder is gone once its sealed copy is kept."""
     with tempfile.TemporaryDirectory(prefix="custos-export-") as work:
         folder = FilePath(work) / f"custos-export-{export_id}"
         try:
-            making.make_package(runtime, actor, export_id, plan, folder)
+            making.make_package(runtime, actor, export_id, plans, folder)
             with runtime.sessions() as session:
                 delivery.store_package(
                     session,
@@ -157,13 +163,36 @@ def create_export(
     The disclosure is recorded at once; the package is made in the background (its state says
     when it is ready), and the recipient's download link is in this answer only.
     """
-    export, link = begin_export(caller.call(db, runtime), runtime, grant_id, window_id, body)
+    return _made(
+        begin_export(caller.call(db, runtime), runtime, grant_id, body.spans(window_id), body)
+    )
+
+
+@exports_api.post(
+    "/grants/{grant_id}/exports",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=answers(404, 409),
+)
+def create_package(
+    grant_id: Id, body: PackageIn, db: DbSession, runtime: RuntimeDep, caller: Reviewer
+) -> ExportMade:
+    """Export several ranges of your live grant's windows as one package, one video per range
+    in the order given (at most twelve; two ranges of a window may not overlap).
+
+    As for one window: the disclosure is recorded at once, the package made in the background,
+    and the recipient's download link is in this answer only.
+    """
+    return _made(begin_export(caller.call(db, runtime), runtime, grant_id, body.spans(), body))
+
+
+def _made(begun: tuple[Export, str]) -> ExportMade:
+    export, link = begun
     out = ExportOut.model_validate(export).model_dump()
     return ExportMade(**out, link=f"/exports/download/{link}")
 
 
 def begin_export(
-    call: Call, runtime: Runtime, grant_id: int, window_id: int, asked: ExportIn
+    call: Call, runtime: Runtime, grant_id: int, spans: Sequence[Span], asked: Delivery
 ) -> tuple[Export, str]:
     """Record an export and its link, and make its package in the background: the export and
     the recipient's link (shown once). For the API and the review page alike."""
@@ -171,27 +200,22 @@ def begin_export(
         key_id = making.export_key(call.session, runtime).verifier.key_id.hex()
     except NotInitialised:
         raise Conflict("this deployment has no export key yet: run `custos init`") from None
-    export, plan = service.start_export(
+    export, plans = service.start_export(
         call,
         runtime.sealer,
         grant_id=grant_id,
-        window_id=window_id,
+        spans=spans,
         recipient_id=asked.recipient,
-        from_s=asked.from_s,
-        to_s=asked.to_s,
         export_key_id=key_id,
     )
     link = delivery.issue_link(call, export.id, days=asked.days, downloads=asked.downloads)
     actor, export_id = call.actor, export.id
-    in_background(lambda: make_in_background(runtime, actor, export_id, plan))
+    in_background(lambda: make_in_background(runtime, actor, export_id, plans))
     return export, link
 
 
 def _visible(db: DbSession, runtime: RuntimeDep, caller: CaseViewer, export_id: int) -> Export:
-    export = service.get_export(db, export_id)
-    call = caller.call(db, runtime)
-    cases.reach(call, export.case_id, CaseAct.SEE, unknown=f"no export {export_id}")
-    return export
+    return service.visible_export(caller.call(db, runtime), export_id)
 
 
 @exports_api.get("/exports/{export_id}")
@@ -218,6 +242,19 @@ def revoke_export(
     _visible(db, runtime, caller, export_id)
     export = delivery.revoke(caller.call(db, runtime), runtime.blobs, export_id, body.reason)
     return ExportOut.model_validate(export)
+
+
+@exports_api.post("/exports/{export_id}/link", responses=answers(409))
+def new_link(
+    export_id: Id, body: LinkIn, db: DbSession, runtime: RuntimeDep, caller: CaseViewer
+) -> ExportMade:
+    """Give the recipient a new link (its maker, or an approver), while the package is kept:
+    the earlier link stops working; the new one is in this answer only."""
+    _visible(db, runtime, caller, export_id)
+    link = delivery.issue_link(
+        caller.call(db, runtime), export_id, days=body.days, downloads=body.downloads
+    )
+    return _made((service.get_export(db, export_id), link))
 
 
 @downloads.get(

@@ -23,6 +23,7 @@ from custos.cases.policy import CaseAct
 from custos.cases.schemas import CaseCreate, MemberIn, PersonCreate, Reason
 from custos.deps import Caller, CaseManager, CaseViewer, DbSession, MemberManager, RuntimeDep
 from custos.errors import Conflict
+from custos.exports import delivery
 from custos.exports import service as exports
 from custos.http import Id
 from custos.permissions import Permission, is_admitted
@@ -128,7 +129,11 @@ def case_page(
         requests=access.list_requests(db, caller.actor, case_id=case.id),
         grants=[(g, access.state_of(db, runtime.clock, g)) for g in grants],
         exports=[
-            (export, exports.get_recipient(db, export.recipient_id))
+            (
+                export,
+                exports.get_recipient(db, export.recipient_id),
+                delivery.may_manage(caller.actor, export) and delivery.deliverable(export),
+            )
             for export in exports.exports(db, case.id)
         ],
         cameras=[c.name for c in cameras.list_cameras(db)],
