@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
+import av
+import cv2
+import numpy as np
 import pytest
 
 from custos.access import service as access
@@ -13,9 +20,12 @@ from custos.access.policy import Window
 from custos.cases import service as cases
 from custos.config import load_settings
 from custos.exports import service as exports
+from custos.exports.credentials import read_credentials
 from custos.exports.policy import RecipientRole
 from custos.permissions import Role
 from custos.recording import service as recording
+from custos.redaction.choices import FACE_THRESHOLD
+from custos.redaction.detectors import CenterFace
 from custos.runtime import Runtime
 from custos.setup import open_runtime
 from custos.users import service as users
@@ -24,8 +34,10 @@ from helpers import (
     CHEAP_PASSWORDS,
     INVESTIGATOR,
     SHARED_TESTDATA,
+    RtspCamera,
     call_of,
     custos,
+    person_photo,
 )
 
 FACE_VIDEO = SHARED_TESTDATA / "video" / "gen1_test_video.mp4"
@@ -144,3 +156,68 @@ def test_an_export_made_from_the_shell_verifies_and_tampering_fails(
     assert code == 1
     assert f"FAILED files: video/{video.name} has changed" in out
     assert f"FAILED c2pa: video/{video.name} is Invalid" in out
+
+
+def test_an_export_of_a_recorded_rtsp_camera_verifies_alone_and_masks_the_face(
+    data_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    rtsp_camera: Callable[..., RtspCamera],
+) -> None:
+    """A real RTSP camera filming a person is recorded, a window of it exported: the package
+    verifies in a folder with no database, with `custos verify` and with its own one-file
+    verifier; its video is Trusted, masks the face, and is Invalid after one byte changes."""
+    canvas = np.full((720, 1280, 3), 90, dtype=np.uint8)
+    canvas[40:680, 460:820] = person_photo(360, 640)
+    cv2.imwrite(str(tmp_path / "hall.png"), canvas)
+    camera = rtsp_camera(image=tmp_path / "hall.png", size="1280x720")
+    custos(capsys, "init")
+    code, _, err = custos(capsys, "camera", "add", "--name", "hall", "--url", camera.url,
+                          "--category", "other", "--region", "R",
+                          "--segment-seconds", "2")  # fmt: skip
+    assert code == 0, err
+    code, _, err = custos(capsys, "record", "--for", "6")
+    assert code == 0, err
+    runtime = open_runtime(load_settings())
+    try:
+        grant, window, court, token = _granted_export(runtime)
+    finally:
+        runtime.close()
+    token_file = tmp_path / "token"
+    token_file.write_text(token)
+    package = tmp_path / "to-the-court"
+    code, _, err = custos(capsys, "export", "create", "--grant", str(grant), "--window",
+                          str(window), "--recipient", str(court), "--out", str(package),
+                          "--token-file", str(token_file))  # fmt: skip
+    assert code == 0, err
+
+    moved = tmp_path / "elsewhere" / "to-the-court"
+    shutil.copytree(package, moved)
+    code, out, _ = custos(capsys, "verify", str(moved))
+    assert code == 0, out
+    alone = subprocess.run(
+        [sys.executable, "-I", "verify_package.py", "."],
+        cwd=moved, capture_output=True, text=True, env={"PATH": os.environ["PATH"]},
+        check=False,
+    )  # fmt: skip
+    assert alone.returncode == 0, alone.stdout + alone.stderr
+    (video,) = (moved / "video").iterdir()
+    root = (moved / "keys" / "content-root.pem").read_bytes()
+    assert read_credentials(video, root).state == "Trusted"
+    with av.open(str(video)) as container:
+        frames = [f.to_ndarray(format="bgr24") for f in container.decode(video=0)]
+    assert len(frames) >= 30
+    below_working = CenterFace(threshold=FACE_THRESHOLD * 2 / 3)
+    assert [i for i, f in enumerate(frames) if below_working.detect(f)] == []
+    unmasked = CenterFace(threshold=FACE_THRESHOLD).detect(canvas)
+    assert unmasked  # the face the camera films is one the detector finds
+    data = bytearray(video.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    video.write_bytes(bytes(data))
+    assert read_credentials(video, root).state == "Invalid"
+    alone = subprocess.run(
+        [sys.executable, "-I", "verify_package.py", "."],
+        cwd=moved, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert alone.returncode == 1
+    assert f"FAILED files: video/{video.name} has changed" in alone.stdout
