@@ -14,15 +14,19 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy.orm import Session
 
-from custos.access.models import Grant
+from custos.access import service as access
+from custos.access.models import AccessRequest, Grant
+from custos.access.policy import Window
 from custos.clock import FrozenClock
 from custos.errors import Conflict, Forbidden, InvalidInput
 from custos.exports import making, service, verifier
 from custos.exports.credentials import read_credentials
 from custos.exports.policy import ExportState, Span
+from custos.jobs import prepare_once
+from custos.recording.media import SegmentFile
 from custos.redaction.detectors import CenterFace
 from custos.runtime import Runtime
-from helpers import INVESTIGATOR, audit_events, call_of
+from helpers import APPROVER, INVESTIGATOR, audit_events, call_of
 
 from .conftest import Scene
 
@@ -192,3 +196,63 @@ def test_several_ranges_go_in_one_package_one_video_each(
         scene.start.isoformat(),
         (scene.start + timedelta(seconds=25)).isoformat(),
     )
+
+
+def test_a_person_the_grant_made_visible_is_shown_and_everyone_else_masked(
+    db: Session,
+    clock: FrozenClock,
+    identity: Runtime,
+    scene: Scene,
+    archive: Callable[..., list[str]],
+    file: Callable[..., AccessRequest],
+    two_people: SegmentFile,
+    court: int,
+    tmp_path: Path,
+) -> None:
+    """Two people side by side in the lobby; P1, on the left, linked with a reason: the
+    export shows that face and no other, and the manifest names the link."""
+    runtime = identity
+    start = scene.start + timedelta(minutes=5)
+    archive("lobby", start, 3, spacing=timedelta(seconds=2), content=two_people)
+    filed = file(
+        [Window("lobby", start, start + timedelta(seconds=6))], identification=True, export=True
+    )
+    approved = access.approve(call_of(db, clock, APPROVER), filed.id)
+    while prepare_once(runtime, "test-worker"):
+        pass
+    ivan = call_of(db, clock, INVESTIGATOR)
+    window = approved.windows[0].id
+    tracks = access.window_tracks(ivan, runtime.sealer, approved.id, window).tracks.tracks
+    faces = [t for t in tracks if t.kind == "face"]
+    assert len(faces) == 2
+    left = min(faces, key=lambda t: t.box[0])
+    reason = "the witness places P1 at the left of the lobby"
+    access.link_track(
+        ivan, runtime.sealer, approved.id, window, track=left.track, person="P1", reason=reason
+    )
+    key_id = making.export_key(db, runtime).verifier.key_id.hex()
+    export, plans = service.start_export(
+        ivan,
+        runtime.sealer,
+        grant_id=approved.id,
+        spans=[Span(window)],
+        recipient_id=court,
+        export_key_id=key_id,
+    )
+    out = tmp_path / "package"
+    making.make_package(runtime, INVESTIGATOR, export.id, plans, out)
+    assert verifier.verify_package(out) == []
+    (video,) = json.loads((out / "manifest.json").read_text())["ranges"]
+    assert [(p["person"], p["track"], p["reason"]) for p in video["visible_persons"]] == [
+        ("P1", left.track, reason)
+    ]
+    assert left.track not in video["masked_tracks"]
+    custody = (out / "custody.html").read_text()
+    assert "<td>unmasked</td>" in custody
+    with av.open(str(out / video["file"])) as container:
+        frames = [f.to_ndarray(format="bgr24") for f in container.decode(video=0)]
+    assert len(frames) == 60
+    finder = CenterFace(threshold=0.2)  # below the working threshold
+    centres = [[(d.box[0] + d.box[2]) / 2 for d in finder.detect(frame)] for frame in frames]
+    assert all(any(x < 320 for x in found) for found in centres)  # P1, in every frame
+    assert all(x < 320 for found in centres for x in found)  # and no one on the right
