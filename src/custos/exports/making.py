@@ -88,7 +88,7 @@ def make_package(
         (building / "video").mkdir()
         sources: dict[str, dict[str, Any]] = {}
         for number, (plan, span) in enumerate(zip(plans, manifest["ranges"], strict=True), 1):
-            video = _video(runtime, player, content, plan, span, manifest, building, number)
+            video = _video(runtime, player, content, plan, span, building, number)
             for source in video.pop("sources"):
                 sources.setdefault(source["id"], source)
             span.update(video)
@@ -149,7 +149,6 @@ def _video(
     content: ContentSigner,
     plan: access.StreamPlan,
     span: dict[str, Any],
-    manifest: dict[str, Any],
     building: Path,
     number: int,
 ) -> dict[str, Any]:
@@ -181,7 +180,7 @@ def _video(
             content,
             plain,
             building / name,
-            definition(name, sources, masked, manifest["processing"]),
+            definition(name, sources, masked, processing()),
         )
     return {
         "file": name,
@@ -248,6 +247,19 @@ def _sources(
     return sources, listed
 
 
+def processing() -> dict[str, Any]:
+    """How the videos are masked: the review's detectors and settings."""
+    options = REVIEW_OPTIONS
+    return {
+        "detector": "CenterFace (faces), plate finder (plates)",
+        "kinds": sorted(options.kinds),
+        "detect_size": options.detect_size,
+        "detect_every": options.detect_every,
+        "face_threshold": options.face_threshold,
+        "look": str(options.look.style),
+    }
+
+
 def _manifest(session: Session, export_id: int) -> dict[str, Any]:
     """The export's record; its videos and sources are added as they are made."""
     export = get_export(session, export_id)
@@ -255,7 +267,6 @@ def _manifest(session: Session, export_id: int) -> dict[str, Any]:
     grant = access.get_grant(session, export.grant_id)
     asked = access.get_request(session, grant.request_id)
     case = cases.get_case_by_id(session, export.case_id)
-    options = REVIEW_OPTIONS
     return {
         "format": FORMAT,
         "export": {
@@ -291,13 +302,6 @@ def _manifest(session: Session, export_id: int) -> dict[str, Any]:
             for span in export.ranges
         ],
         "sources": [],
-        "processing": {
-            "detector": "CenterFace (faces), plate finder (plates)",
-            "kinds": sorted(options.kinds),
-            "detect_size": options.detect_size,
-            "detect_every": options.detect_every,
-            "face_threshold": options.face_threshold,
-            "look": str(options.look.style),
-        },
+        "processing": processing(),
         "audit": {"export_entry": export.entry_seq},
     }
