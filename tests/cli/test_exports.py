@@ -158,6 +158,7 @@ def test_an_export_made_from_the_shell_verifies_and_tampering_fails(
     assert f"FAILED c2pa: video/{video.name} is Invalid" in out
 
 
+@pytest.mark.parametrize("data_dir", ["sqlite"], indirect=True)  # the database is not its point
 def test_an_export_of_a_recorded_rtsp_camera_verifies_alone_and_masks_the_face(
     data_dir: Path,
     tmp_path: Path,
