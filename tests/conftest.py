@@ -35,7 +35,7 @@ from custos.recording.service import CameraFeed, SegmentWriter
 from custos.retention.pressure import ExhaustionGate
 from custos.retention.service import SegmentPlanner
 from custos.runtime import Runtime
-from custos.setup import initialise, open_runtime
+from custos.setup import open_runtime
 from custos.storage.blobs import MemoryBlobStore
 from custos.storage.crypto import Sealer
 from custos.storage.s3 import S3BlobStore
@@ -55,9 +55,11 @@ from helpers import (
     failing_sources_running,
     free_port,
     give_token_code,
+    initialised,
     page_client,
     register_camera,
     segments_of,
+    standing_assessment,
 )
 
 
@@ -82,15 +84,22 @@ def engine(
     if request.param == "sqlite":
         engine = create_engine(f"sqlite:///{tmp_path_factory.mktemp('db') / 'custos.db'}")
         migrate(engine)
+        _standing_assessment(engine)
         yield engine
         engine.dispose()
         return
     name = f"custos_test_{os.getpid()}"
     engine = create_engine(create_postgres_database(name))
     migrate(engine)
+    _standing_assessment(engine)
     yield engine
     engine.dispose()
     drop_postgres_database(name)
+
+
+def _standing_assessment(engine: Engine) -> None:
+    with Session(engine) as session:
+        standing_assessment(session)
 
 
 @pytest.fixture
@@ -358,7 +367,7 @@ def rtsp_camera() -> Iterator[Callable[..., RtspCamera]]:
 def live_runtime(tmp_path: Path) -> Iterator[Runtime]:
     """An initialised data folder (SQLite, local blobs, key file), opened like `custos serve`."""
     settings = Settings(data_dir=tmp_path / "data")
-    initialise(settings)
+    initialised(settings)
     runtime = open_runtime(settings)
     yield runtime
     runtime.close()

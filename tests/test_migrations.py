@@ -16,6 +16,7 @@ from custos.audit import log
 from custos.audit.note import NoteSigner
 from custos.audit.verify import verify_log
 from custos.db import alembic_config, create_engine, session_factory
+from custos.dpia import service as dpia
 from helpers import create_postgres_database, drop_postgres_database
 
 
@@ -183,3 +184,31 @@ def test_accounts_come_through_with_no_reset_to_tell_and_one_request_waits_per_a
         connection.execute(insert, {"status": "pending"})
     with pytest.raises(sa.exc.IntegrityError), blank.begin() as connection:
         connection.execute(insert, {"status": "waiting"})
+
+
+def test_cameras_recording_before_assessments_keep_recording_under_a_generated_one(
+    blank: Engine,
+) -> None:
+    _upgrade(blank, "0023")
+    with blank.begin() as connection:
+        for number, (name, status) in enumerate((("gate", "active"), ("yard", "draft")), 1):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO cameras (id, name, source_url, category, region, operator_org,"
+                    " location, purpose, tags, record_audio, segment_seconds,"
+                    " retention_justification, retention_dpia_ref, status, created_at,"
+                    " updated_at) VALUES (:id, :name, 'rtsp://x/y', 'other', 'R', '', '', '',"
+                    " '[]', false, 10, '', '', :status, '2026-11-01 10:00:00',"
+                    " '2026-11-01 10:00:00')"
+                ),
+                {"id": number, "name": name, "status": status},
+            )
+    _upgrade(blank, "head")
+    with session_factory(blank)() as session:
+        (assessment,) = dpia.assessments(session)
+        version = dpia.approved_version(assessment)
+    assert (assessment.reference, assessment.pre_existing) == ("DPIA-1", True)
+    assert version is not None
+    assert version.scope == ["camera:gate"]  # the draft camera was not recording
+    assert "review required" in version.title
+    assert version.approved_by == "system"

@@ -42,6 +42,9 @@ EXPECTED_ROLES = {
     Permission.VIEW_HEALTH: {Role.OPERATOR, Role.ADMIN},
     Permission.VIEW_RECIPIENTS: {Role.INVESTIGATOR, Role.APPROVER, Role.DPO},
     Permission.MANAGE_RECIPIENTS: {Role.DPO},
+    Permission.VIEW_DPIA: {Role.DPO, Role.ADMIN, Role.OPERATOR, Role.AUDITOR},
+    Permission.DRAFT_DPIA: {Role.DPO, Role.ADMIN},
+    Permission.APPROVE_DPIA: {Role.DPO},
 }
 
 

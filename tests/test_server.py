@@ -13,16 +13,16 @@ from custos.cameras import service as cameras
 from custos.config import Settings
 from custos.demo import DEMO_CAMERAS
 from custos.runtime import Runtime
-from custos.setup import INITIAL_PASSWORD_FILE, initialise, open_runtime
+from custos.setup import INITIAL_PASSWORD_FILE, open_runtime
 from custos.users import service as users
-from helpers import CHEAP_PASSWORDS, TESTER, call_of, register_camera
+from helpers import CHEAP_PASSWORDS, TESTER, call_of, initialised, register_camera
 
 
 @pytest.fixture
 def opened(tmp_path: Path) -> Iterator[Runtime]:
     """A freshly initialised data folder on SQLite, opened as the commands open it."""
     settings = Settings(data_dir=tmp_path / "data")
-    initialise(settings)
+    initialised(settings)
     runtime = open_runtime(settings)
     yield runtime
     runtime.close()

@@ -48,6 +48,9 @@ class Permission(StrEnum):
     VIEW_HEALTH = "view_health"
     VIEW_RECIPIENTS = "view_recipients"
     MANAGE_RECIPIENTS = "manage_recipients"
+    VIEW_DPIA = "view_dpia"
+    DRAFT_DPIA = "draft_dpia"
+    APPROVE_DPIA = "approve_dpia"
 
 
 ALL_ROLES: frozenset[Role] = frozenset(Role)
@@ -89,6 +92,11 @@ PERMISSION_ROLES: Mapping[Permission, frozenset[Role]] = {
     # investigators, seen by the approvers who decide exports.
     Permission.VIEW_RECIPIENTS: frozenset({Role.INVESTIGATOR, Role.APPROVER, Role.DPO}),
     Permission.MANAGE_RECIPIENTS: frozenset({Role.DPO}),
+    # Impact assessments: drafted by a DPO or an admin (who runs the cameras), approved by a
+    # DPO who did not write them; read by those who run the cameras and by oversight.
+    Permission.VIEW_DPIA: frozenset({Role.DPO, Role.ADMIN, Role.OPERATOR, Role.AUDITOR}),
+    Permission.DRAFT_DPIA: frozenset({Role.DPO, Role.ADMIN}),
+    Permission.APPROVE_DPIA: frozenset({Role.DPO}),
 }
 
 FOOTAGE_PERMISSIONS: frozenset[Permission] = frozenset(
@@ -123,6 +131,7 @@ SECOND_FACTOR_PERMISSIONS: frozenset[Permission] = frozenset(
         Permission.MANAGE_USERS,
         Permission.CONFIRM_ACCOUNT_CHANGES,
         Permission.MANAGE_RECIPIENTS,
+        Permission.APPROVE_DPIA,
     }
 )
 

@@ -71,6 +71,14 @@ class EmergencySection(_Strict):
     grace_days: float = Field(ge=0, le=365)
 
 
+class DpiaSection(_Strict):
+    """Impact assessments: how far ahead a review may be set, and how long cameras keep
+    recording once it is missed."""
+
+    longest_review_days: float = Field(default=365, gt=0, le=1830)
+    grace_days: float = Field(default=30, ge=0, le=365)
+
+
 class AccessLimits(_Strict):
     """How much footage one access request may reach under one rule set."""
 
@@ -126,6 +134,7 @@ class Profile(_Strict):
     emergency: EmergencySection
     access: AccessSection
     grounds: list[Ground] = Field(min_length=1)
+    dpia: DpiaSection = DpiaSection()
 
     @property
     def default_retention(self) -> timedelta:

@@ -20,6 +20,8 @@ from custos.audit.models import (
 from custos.cameras.models import Camera, PrivacyZone
 from custos.cases.models import Case, CaseMember, CasePerson
 from custos.db import Base
+from custos.dpia.models import Assessment, AssessmentVersion
+from custos.exports.models import Export, ExportRange, Recipient
 from custos.health.models import HealthAlert
 from custos.prepared.models import PreparedSegment
 from custos.recording.models import DataKey, RecordingGap, Segment
@@ -43,6 +45,8 @@ __all__ = [
     "AccountRequest",
     "Alert",
     "ApiToken",
+    "Assessment",
+    "AssessmentVersion",
     "AuditCheckpoint",
     "AuditCosignature",
     "AuditEntry",
@@ -57,6 +61,8 @@ __all__ = [
     "DataKey",
     "EmergencyRegime",
     "ErasureIntent",
+    "Export",
+    "ExportRange",
     "Grant",
     "GrantWindow",
     "HealthAlert",
@@ -68,6 +74,7 @@ __all__ = [
     "PersonLink",
     "PreparedSegment",
     "PrivacyZone",
+    "Recipient",
     "RecordingGap",
     "RequestWindow",
     "RetentionPlanState",

@@ -21,7 +21,7 @@ from custos.permissions import Role
 from custos.recording import service as recording
 from custos.recording.policy import GapReason
 from custos.runtime import Runtime
-from custos.setup import initialise, open_runtime
+from custos.setup import open_runtime
 from custos.users import service as users
 from custos.web.app import create_app
 from helpers import (
@@ -32,6 +32,7 @@ from helpers import (
     call_of,
     custos,
     free_port,
+    initialised,
     register_camera,
     wait_for,
 )
@@ -41,7 +42,7 @@ from helpers import (
 def live(tmp_path: Path) -> Iterator[Runtime]:
     """A deployment on real files whose cameras turn red after one second down."""
     settings = Settings(data_dir=tmp_path / "data", camera_down_alert_seconds=1)
-    initialise(settings, passwords=CHEAP_PASSWORDS)
+    initialised(settings, passwords=CHEAP_PASSWORDS)
     runtime = open_runtime(settings, passwords=CHEAP_PASSWORDS)
     yield runtime
     runtime.close()

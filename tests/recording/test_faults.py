@@ -30,7 +30,7 @@ from custos.recording import service as recording
 from custos.recording.models import RecordingGap, Segment
 from custos.recording.policy import GapReason
 from custos.runtime import Runtime
-from custos.setup import initialise, open_runtime
+from custos.setup import open_runtime
 from helpers import (
     POSTGRES_ADMIN_URL,
     Recording,
@@ -38,6 +38,7 @@ from helpers import (
     create_postgres_database,
     custos,
     drop_postgres_database,
+    initialised,
     register_camera,
     wait_for,
 )
@@ -166,7 +167,7 @@ def postgres_runtime(tmp_path: Path) -> Iterator[tuple[Runtime, str]]:
     """An initialised data folder whose database is a fresh PostgreSQL one; yields its name."""
     name = f"custos_fault_{uuid.uuid4().hex[:12]}"
     settings = Settings(data_dir=tmp_path / "data", database_url=create_postgres_database(name))
-    initialise(settings)
+    initialised(settings)
     runtime = open_runtime(settings)
     yield runtime, name
     runtime.close()
@@ -251,7 +252,7 @@ def test_a_full_blob_store_for_60_s_becomes_a_storage_full_gap_and_nothing_else(
 ) -> None:
     # A small spool (200 kB a camera, some ten segments) so that 60 s of refused writes overflow it.
     settings = Settings(data_dir=tmp_path / "data", spool_megabytes=0.2)
-    initialise(settings)
+    initialised(settings)
     runtime = open_runtime(settings)
     try:
         start_cameras(runtime, rtsp_camera)

@@ -19,6 +19,8 @@ from custos.cameras.policy import CameraStatus, Point
 from custos.cameras.schemas import CameraCreate, CameraUpdate
 from custos.clock import Clock
 from custos.context import Call, Context
+from custos.dpia import service as dpia
+from custos.dpia.policy import CameraFacts
 from custos.errors import Conflict, InvalidInput, NotFound
 
 
@@ -72,6 +74,9 @@ def register_camera(call: Call, data: CameraCreate) -> Camera:
     session, clock, actor = call.session, call.clock, call.actor
     if session.scalar(sa.select(Camera.id).where(Camera.name == data.name)) is not None:
         raise Conflict(f"a camera named '{data.name}' exists already")
+    if data.status is CameraStatus.ACTIVE:
+        tags = tuple(tag.value for tag in data.tags)
+        dpia.gate(call, CameraFacts(data.name, data.region, data.category.value, tags))
     now = clock.now()
     camera = Camera(
         name=data.name,
@@ -117,6 +122,8 @@ def update_camera(call: Call, name: str, changes: CameraUpdate) -> Camera:
         changed[field] = policy.redact_source(new) if field == "source_url" else new
     if not changed:
         return camera
+    if camera.status is CameraStatus.ACTIVE and changed.keys() & {"region", "category", "tags"}:
+        dpia.gate(call, facts_of(camera))  # still covered as it is now described
     camera.updated_at = clock.now()
     audit.record(
         session,
@@ -175,6 +182,8 @@ def set_status(call: Call, name: str, target: CameraStatus, reason: str = "") ->
     problem = policy.transition_problem(camera.status, target)
     if problem:
         raise Conflict(problem)
+    if target is CameraStatus.ACTIVE:
+        dpia.gate(call, facts_of(camera))
     previous = camera.status
     camera.status = target
     camera.updated_at = clock.now()
@@ -190,6 +199,11 @@ def set_status(call: Call, name: str, target: CameraStatus, reason: str = "") ->
     )
     session.commit()
     return camera
+
+
+def facts_of(camera: Camera) -> CameraFacts:
+    """What an impact assessment's scope is matched against."""
+    return CameraFacts(camera.name, camera.region, camera.category.value, tuple(camera.tags))
 
 
 def _verb(target: CameraStatus) -> str:

@@ -20,6 +20,7 @@ from custos.cli import (
     audit,
     cameras,
     deployment,
+    dpia,
     emergencies,
     exports,
     holds,
@@ -104,6 +105,7 @@ app.add_typer(emergencies.app, name="emergency")
 app.add_typer(retention.app, name="retention")
 app.add_typer(storage.app, name="storage")
 app.add_typer(exports.app, name="export")
+app.add_typer(dpia.app, name="dpia")
 
 
 def exit_code(error: CustosError) -> int:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from custos.config import Settings
     from custos.context import Actor, Call
+    from custos.permissions import Permission
     from custos.runtime import Runtime
 
 Row = TypeVar("Row")
@@ -70,6 +71,38 @@ def call(runtime: Runtime, session: Session) -> Call:
     from custos.context import Call
 
     return Call(session, runtime.clock, actor(), runtime.policy.profile)
+
+
+def read_token(token_file: Path) -> str:
+    """An API token from a file (a file, so that it shows in no process list)."""
+    from custos.errors import InvalidInput, Unauthenticated
+
+    try:
+        token = token_file.read_text().strip()
+    except OSError as error:
+        raise InvalidInput(f"--token-file: {error.strerror}: {token_file}") from None
+    if not token:
+        raise Unauthenticated(f"--token-file {token_file} is empty: the user's token goes there")
+    return token
+
+
+def token_call(
+    runtime: Runtime, session: Session, token_file: Path, permission: Permission
+) -> Call:
+    """The context of an action taken as the user whose API token is in `token_file`, who
+    must hold `permission`."""
+    from custos.context import Call
+    from custos.errors import Forbidden
+    from custos.permissions import is_admitted, second_factor_problem
+    from custos.users import service as users
+
+    principal = users.principal_from_token(session, runtime.clock, read_token(token_file))
+    if not is_admitted(principal.role, permission):
+        raise Forbidden(f"{principal.name} ({principal.role.value}) may not {permission.value}")
+    problem = second_factor_problem(principal.factor, "token", permission, changes=True)
+    if problem:
+        raise Forbidden(problem)
+    return Call(session, runtime.clock, principal.actor(), runtime.policy.profile)
 
 
 @contextmanager

@@ -9,9 +9,9 @@ from typing import Annotated, Any
 
 import typer
 
-from custos.cli.common import call, opened, out, print_rows
+from custos.cli.common import call, opened, out, print_rows, read_token
 from custos.clock import parse_time
-from custos.errors import InvalidInput, TamperDetected, Unauthenticated
+from custos.errors import InvalidInput, TamperDetected
 from custos.exports.policy import RecipientRole, Span
 
 app = typer.Typer(no_args_is_help=True, help="Exported evidence and its recipients.")
@@ -124,12 +124,7 @@ def export_create(
     from custos.exports import making, service
     from custos.users import service as users
 
-    try:
-        token = token_file.read_text().strip()
-    except OSError as error:
-        raise InvalidInput(f"--token-file: {error.strerror}: {token_file}") from None
-    if not token:
-        raise Unauthenticated(f"--token-file {token_file} is empty: the holder's token goes there")
+    token = read_token(token_file)
     with opened(ctx) as runtime:
         with runtime.sessions() as session:
             key_id = making.export_key(session, runtime).verifier.key_id.hex()
