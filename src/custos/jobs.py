@@ -9,6 +9,7 @@ import threading
 
 from custos.access import service as access
 from custos.audit import checkpoint as checkpoints
+from custos.cameras import service as cameras
 from custos.context import SYSTEM, Call
 from custos.errors import CustosError
 from custos.exports import delivery
@@ -77,10 +78,16 @@ HEALTH_SECONDS = 10.0
 
 
 def evaluate_health(runtime: Runtime) -> Evaluation:
-    """One health round: raise the alerts of cameras down too long, clear those that recover."""
+    """One health round: suspend the cameras no impact assessment lets record any longer,
+    alert on assessments past their review date, raise the alerts of cameras down too long
+    and clear those that recover (the cameras' alerts are returned)."""
     limits = health.limits_of(runtime.settings.camera_down_alert_seconds)
     with runtime.sessions() as session:
         call = Call(session, runtime.clock, SYSTEM, runtime.policy.profile)
+        for name in cameras.enforce_assessments(call):
+            log.critical("camera %s suspended: no current impact assessment covers it", name)
+        for reference in health.evaluate_assessment_alerts(call).raised:
+            log.critical("impact assessment %s is past its review date: alert raised", reference)
         result = health.evaluate_alerts(call, limits)
     for camera in result.raised:
         log.critical("camera %s is down past the threshold: alert raised", camera)

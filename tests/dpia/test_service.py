@@ -18,6 +18,9 @@ from custos.dpia import service
 from custos.dpia.models import Assessment, AssessmentVersion
 from custos.dpia.policy import Content, Standing, VersionState
 from custos.errors import Conflict, Forbidden, InvalidInput
+from custos.health import service as health
+from custos.recording import service as recording
+from custos.recording.policy import GapReason
 from helpers import audit_events, call_of
 
 DANA = Actor("dana", "dpo")
@@ -144,3 +147,39 @@ def test_a_camera_records_only_under_a_current_assessment_that_covers_it(
     cameras.set_status(admin, "square-1", CameraStatus.SUSPENDED)
     with pytest.raises(Conflict, match=f"{reference} is past its review date"):
         cameras.set_status(admin, "square-1", CameraStatus.ACTIVE)
+
+
+def test_an_assessment_past_its_review_alerts_then_stops_its_cameras_until_reviewed(
+    db: Session, clock: FrozenClock
+) -> None:
+    admin = _as(db, clock, ADMIN)
+    draft = service.draft(_as(db, clock, DANA), _content(clock))
+    reference = service.reference_of(db, draft)
+    service.approve(_as(db, clock, OLGA), reference, 1)
+    cameras.register_camera(admin, _camera())
+    system = _as(db, clock, Actor("system"))
+    assert health.evaluate_assessment_alerts(system).raised == []
+
+    clock.advance(timedelta(days=200))  # the review date
+    assert health.evaluate_assessment_alerts(system).raised == [reference]
+    assert health.evaluate_assessment_alerts(system).raised == []  # raised once
+    (alert,) = health.active_alerts(db, health.DPIA_OVERDUE)
+    assert "its cameras stop on" in alert.detail
+    assert cameras.enforce_assessments(system) == []  # within the grace period: recording
+
+    clock.advance(timedelta(days=30))
+    assert cameras.enforce_assessments(system) == ["square-1"]
+    camera = cameras.get_camera(db, "square-1")
+    assert (camera.status, camera.suspended_for) == (CameraStatus.SUSPENDED, "dpia_expired")
+    assert recording.stop_reasons(db) == {camera.id: GapReason.DPIA_EXPIRED}
+    (suspended,) = audit_events(db, event="camera.suspended")
+    assert suspended.details["reason"].startswith(f"DPIA expired: {reference} is past")
+
+    # Reviewed: a new version approved clears the alert, and the camera may record again.
+    review = _content(clock, review_by=clock.now() + timedelta(days=300))
+    service.draft(_as(db, clock, DANA), review, reference)
+    service.approve(_as(db, clock, OLGA), reference, 2)
+    assert health.evaluate_assessment_alerts(system).cleared == [reference]
+    cameras.set_status(admin, "square-1", CameraStatus.ACTIVE)
+    assert cameras.get_camera(db, "square-1").suspended_for == ""
+    assert recording.stop_reasons(db) == {}

@@ -113,6 +113,12 @@ def report(state: str, reason: str = "", since: float = 60, heartbeat: float = 2
             (HealthState.SUSPENDED, "camera suspended", ago(9000), False),
         ),
         ("suspended", None, None, (HealthState.SUSPENDED, "camera suspended", None, False)),
+        (  # suspended by the system: no impact assessment lets it record
+            "suspended",
+            report("stopped", "DPIA expired", since=60, heartbeat=60),
+            None,
+            (HealthState.SUSPENDED, "DPIA expired", ago(60), False),
+        ),
         ("draft", None, None, (HealthState.STOPPED, "camera is a draft", None, False)),
         # A state this version does not know is assumed to be the worst.
         (

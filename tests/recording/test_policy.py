@@ -175,6 +175,7 @@ def test_holes_and_intervals_together_span_the_whole_time_line(
         ("down", "connection refused", policy.GapReason.RECORDER_RESTARTED),
         ("stopped", "system not running", policy.GapReason.SYSTEM_NOT_RUNNING),
         ("stopped", "camera suspended", policy.GapReason.CAMERA_SUSPENDED),
+        ("stopped", "DPIA expired", policy.GapReason.DPIA_EXPIRED),
         ("stopped", "camera settings changed", policy.GapReason.CAMERA_CHANGED),
         ("stopped", "", policy.GapReason.SYSTEM_NOT_RUNNING),
     ],

@@ -32,6 +32,8 @@ class Camera(Base):
     retention_justification: Mapped[str] = mapped_column(sa.Text, default="")
     retention_dpia_ref: Mapped[str] = mapped_column(sa.String(128), default="")
     status: Mapped[CameraStatus] = mapped_column(string_enum(CameraStatus, "status", 16))
+    # Why a suspended camera was suspended (its gap says so); empty otherwise.
+    suspended_for: Mapped[str] = mapped_column(sa.String(16), default="")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -35,6 +35,13 @@ class CameraStatus(StrEnum):
     SUSPENDED = "suspended"
 
 
+class Suspension(StrEnum):
+    """Why a camera was suspended: by a person, or because no assessment covers it now."""
+
+    OPERATOR = "operator"
+    DPIA_EXPIRED = "dpia_expired"
+
+
 ALLOWED_TRANSITIONS: dict[CameraStatus, frozenset[CameraStatus]] = {
     CameraStatus.DRAFT: frozenset({CameraStatus.ACTIVE}),
     CameraStatus.ACTIVE: frozenset({CameraStatus.SUSPENDED}),

@@ -15,12 +15,12 @@ from custos.audit.service import record
 from custos.cameras import policy
 from custos.cameras.models import Camera as Camera
 from custos.cameras.models import PrivacyZone
-from custos.cameras.policy import CameraStatus, Point
+from custos.cameras.policy import CameraStatus, Point, Suspension
 from custos.cameras.schemas import CameraCreate, CameraUpdate
 from custos.clock import Clock
 from custos.context import Call, Context
 from custos.dpia import service as dpia
-from custos.dpia.policy import CameraFacts
+from custos.dpia.policy import CameraFacts, best_cover, keeps_recording
 from custos.errors import Conflict, InvalidInput, NotFound
 
 
@@ -175,30 +175,65 @@ def edit_camera(
     return update_camera(call, name, changes)
 
 
-def set_status(call: Call, name: str, target: CameraStatus, reason: str = "") -> Camera:
+def set_status(
+    call: Call,
+    name: str,
+    target: CameraStatus,
+    reason: str = "",
+    cause: Suspension = Suspension.OPERATOR,
+) -> Camera:
     """Move a camera to `target` status if the lifecycle allows it."""
-    session, clock, actor = call.session, call.clock, call.actor
-    camera = get_camera(session, name)
+    camera = get_camera(call.session, name)
     problem = policy.transition_problem(camera.status, target)
     if problem:
         raise Conflict(problem)
     if target is CameraStatus.ACTIVE:
         dpia.gate(call, facts_of(camera))
+    _move(call, camera, target, reason, cause)
+    call.session.commit()
+    return camera
+
+
+def _move(call: Call, camera: Camera, target: CameraStatus, reason: str, cause: Suspension) -> None:
     previous = camera.status
     camera.status = target
-    camera.updated_at = clock.now()
+    camera.suspended_for = cause.value if target is CameraStatus.SUSPENDED else ""
+    camera.updated_at = call.clock.now()
+    details = {"from": previous.value, "to": target.value, "reason": reason}
+    if target is CameraStatus.SUSPENDED:
+        details["cause"] = cause.value
     audit.record(
-        session,
-        clock,
-        actor,
+        call.session,
+        call.clock,
+        call.actor,
         Action.CONFIGURE,
         f"camera.{_verb(target)}",
         object_type="camera",
-        object_id=name,
-        details={"from": previous.value, "to": target.value, "reason": reason},
+        object_id=camera.name,
+        details=details,
     )
-    session.commit()
-    return camera
+
+
+def enforce_assessments(call: Call) -> list[str]:
+    """Suspend every active camera no assessment lets record any longer (its assessment past
+    the review date and the grace period, or none covering it); the names suspended."""
+    now, grace = call.clock.now(), call.profile.dpia.grace_days
+    approved = [force.assessed for force in dpia.in_force(call.session, now, grace)]
+    suspended = []
+    for camera in list_cameras(call.session, CameraStatus.ACTIVE):
+        facts = facts_of(camera)
+        if keeps_recording(facts, approved):
+            continue
+        cover = best_cover(facts, approved)
+        why = (
+            f"DPIA expired: {cover.reference} is past its review date and the grace period"
+            if cover
+            else "DPIA expired: no approved impact assessment covers it"
+        )
+        _move(call, camera, CameraStatus.SUSPENDED, why, Suspension.DPIA_EXPIRED)
+        suspended.append(camera.name)
+    call.session.commit()
+    return suspended
 
 
 def facts_of(camera: Camera) -> CameraFacts:

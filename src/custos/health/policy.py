@@ -22,6 +22,7 @@ from custos.recording.policy import CameraState, GapReason
 HEARTBEAT_STALE_SECONDS = 30.0
 
 RECORDERS_NOT_RUNNING = "recorders not running"
+DPIA_EXPIRED = str(GapReason.DPIA_EXPIRED)
 CAMERA_SUSPENDED = str(GapReason.CAMERA_SUSPENDED)
 CAMERA_DRAFT = "camera is a draft"
 
@@ -105,8 +106,11 @@ def assess(
     to be missed.
     """
     if registry_status == _SUSPENDED:
-        since = report.state_since if report is not None and report.state == _STOPPED else None
-        return Verdict(HealthState.SUSPENDED, CAMERA_SUSPENDED, since, red=False)
+        stopped = report is not None and report.state == _STOPPED
+        since = report.state_since if report is not None and stopped else None
+        # Suspended by the system because no impact assessment lets it record: say so.
+        why = DPIA_EXPIRED if report is not None and report.reason == DPIA_EXPIRED else None
+        return Verdict(HealthState.SUSPENDED, why or CAMERA_SUSPENDED, since, red=False)
     if registry_status != _ACTIVE:
         return Verdict(HealthState.STOPPED, CAMERA_DRAFT, None, red=False)
     if report is None:

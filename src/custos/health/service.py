@@ -20,6 +20,8 @@ from custos.audit.policy import Action
 from custos.audit.service import record
 from custos.cameras import service as cameras
 from custos.context import Call
+from custos.dpia import service as dpia
+from custos.dpia.policy import Standing
 from custos.health import policy
 from custos.health.models import HealthAlert
 from custos.health.policy import HealthState, Limits, Named, Report, SystemVerdict
@@ -28,6 +30,7 @@ from custos.retention import pressure
 from custos.storage.blobs import BlobStore
 
 CAMERA_DOWN = "camera_down"
+DPIA_OVERDUE = "dpia_overdue"  # an impact assessment past its review date
 
 
 @dataclass(frozen=True)
@@ -226,6 +229,57 @@ def evaluate_alerts(call: Call, limits: Limits) -> Evaluation:
         cleared.append(name)
     call.session.commit()
     return Evaluation(raised, cleared)
+
+
+def evaluate_assessment_alerts(call: Call) -> Evaluation:
+    """Raise an alert for each impact assessment past its review date (its cameras stop once
+    the grace period ends), clear it once a new version is approved; by reference."""
+    now, grace = call.clock.now(), call.profile.dpia.grace_days
+    late = {
+        force.assessment.reference: force
+        for force in dpia.in_force(call.session, now, grace)
+        if force.standing is not Standing.CURRENT
+    }
+    open_alerts = {alert.subject: alert for alert in active_alerts(call.session, DPIA_OVERDUE)}
+    raised, cleared = [], []
+    for reference, force in sorted(late.items()):
+        if reference in open_alerts:
+            continue
+        stops = force.version.review_by + timedelta(days=grace)
+        detail = (
+            f"review was due {force.version.review_by:%Y-%m-%d}; "
+            f"its cameras stop on {stops:%Y-%m-%d} unless a new version is approved"
+        )
+        call.session.add(
+            HealthAlert(kind=DPIA_OVERDUE, subject=reference, raised_at=now, detail=detail)
+        )
+        _alert_entry(
+            call, "health.alert_raised", reference, {"kind": DPIA_OVERDUE, "detail": detail}
+        )
+        raised.append(reference)
+    for reference, alert in sorted(open_alerts.items()):
+        if reference in late:
+            continue
+        alert.cleared_at = now
+        _alert_entry(
+            call, "health.alert_cleared", reference, {"kind": DPIA_OVERDUE, "why": "reviewed"}
+        )
+        cleared.append(reference)
+    call.session.commit()
+    return Evaluation(raised, cleared)
+
+
+def _alert_entry(call: Call, event: str, reference: str, details: dict[str, str]) -> None:
+    record(
+        call.session,
+        call.clock,
+        call.actor,
+        Action.COLLECT,
+        event,
+        object_type="dpia",
+        object_id=reference,
+        details=details,
+    )
 
 
 def active_alerts(session: Session, kind: str | None = None) -> list[HealthAlert]:

@@ -120,6 +120,7 @@ class GapReason(StrEnum):
     RECORDER_RESTARTED = "recorder restarted"
     SYSTEM_NOT_RUNNING = "system not running"
     CAMERA_SUSPENDED = "camera suspended"
+    DPIA_EXPIRED = "DPIA expired"  # suspended: no current impact assessment covers it
     CAMERA_CHANGED = "camera settings changed"
 
 
@@ -241,7 +242,11 @@ def resume_reason(previous_state: str | None, previous_reason: str) -> GapReason
     stopped); a run that left no clean stop behind died, and its recorder was restarted.
     """
     if previous_state == CameraState.STOPPED:
-        for reason in (GapReason.CAMERA_SUSPENDED, GapReason.CAMERA_CHANGED):
+        for reason in (
+            GapReason.CAMERA_SUSPENDED,
+            GapReason.DPIA_EXPIRED,
+            GapReason.CAMERA_CHANGED,
+        ):
             if previous_reason == reason:
                 return reason
         return GapReason.SYSTEM_NOT_RUNNING

@@ -22,7 +22,7 @@ from sqlalchemy.orm.util import identity_key
 from custos.audit import service as audit
 from custos.audit.policy import Action
 from custos.cameras import service as cameras
-from custos.cameras.policy import CameraStatus
+from custos.cameras.policy import CameraStatus, Suspension
 from custos.clock import Clock
 from custos.context import Actor, Call
 from custos.errors import Conflict, CustosError, NotFound, StorageError, TamperDetected
@@ -90,6 +90,15 @@ def active_feeds(session: Session) -> list[CameraFeed]:
         )
         for c in active
     ]
+
+
+def stop_reasons(session: Session) -> dict[int, GapReason]:
+    """Why each suspended camera stopped, where it was not a person's decision."""
+    return {
+        c.id: GapReason.DPIA_EXPIRED
+        for c in cameras.list_cameras(session, CameraStatus.SUSPENDED)
+        if c.suspended_for == Suspension.DPIA_EXPIRED.value
+    }
 
 
 @dataclass(frozen=True)

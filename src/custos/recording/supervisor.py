@@ -16,6 +16,7 @@ from custos.recording.service import (
     SegmentWriter,
     StorageGate,
     active_feeds,
+    stop_reasons,
 )
 from custos.runtime import Runtime
 
@@ -106,6 +107,7 @@ class RecordingSupervisor:
         """Start recorders for new or changed active cameras; stop the others."""
         with self._runtime.sessions() as session:
             wanted = {feed.id: feed for feed in active_feeds(session)}
+            stopped = stop_reasons(session)
         for camera_id, running in list(self._running.items()):
             feed = wanted.get(camera_id)
             if not running.thread.is_alive():
@@ -117,7 +119,7 @@ class RecordingSupervisor:
                 delay = self._restart_backoff.delay(count)
                 self._restarts[camera_id] = _Restarts(count, time.monotonic() + delay)
             elif feed is None:
-                self._stop(camera_id, GapReason.CAMERA_SUSPENDED)
+                self._stop(camera_id, stopped.get(camera_id, GapReason.CAMERA_SUSPENDED))
             elif feed != running.recorder.feed:
                 self._stop(camera_id, GapReason.CAMERA_CHANGED)
                 self._start(feed, GapReason.CAMERA_CHANGED)

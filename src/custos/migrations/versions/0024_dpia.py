@@ -1,4 +1,5 @@
-"""Impact assessments: a registry of DPIAs with versions, and the gate on cameras.
+"""Impact assessments: a registry of DPIAs with versions, and the gate on cameras (which now
+say why they were suspended).
 
 Cameras that record when the registry is introduced keep recording under a generated
 assessment, DPIA-1, "pre-existing, review required": approved by the system, covering each
@@ -80,6 +81,12 @@ def upgrade() -> None:
         sa.UniqueConstraint("dpia_id", "version", name=op.f("uq_dpia_versions_dpia_id")),
     )
     op.create_index(op.f("ix_dpia_versions_dpia_id"), "dpia_versions", ["dpia_id"])
+    with op.batch_alter_table("cameras") as batch:
+        batch.add_column(
+            sa.Column("suspended_for", sa.String(length=16), nullable=False, server_default="")
+        )
+    with op.batch_alter_table("cameras") as batch:
+        batch.alter_column("suspended_for", server_default=None)
     _pre_existing()
 
 
@@ -127,6 +134,8 @@ def _pre_existing() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("cameras") as batch:
+        batch.drop_column("suspended_for")
     op.drop_index(op.f("ix_dpia_versions_dpia_id"), table_name="dpia_versions")
     op.drop_table("dpia_versions")
     op.drop_table("dpias")
