@@ -190,6 +190,9 @@ Reviewer = Annotated[Caller, admits(Permission.REVIEW_FOOTAGE)]
 HealthViewer = Annotated[Caller, admits(Permission.VIEW_HEALTH)]
 RecipientViewer = Annotated[Caller, admits(Permission.VIEW_RECIPIENTS)]
 RecipientManager = Annotated[Caller, admits(Permission.MANAGE_RECIPIENTS)]
+DpiaViewer = Annotated[Caller, admits(Permission.VIEW_DPIA)]
+DpiaDrafter = Annotated[Caller, admits(Permission.DRAFT_DPIA)]
+DpiaApprover = Annotated[Caller, admits(Permission.APPROVE_DPIA)]
 
 
 def signing_in(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:

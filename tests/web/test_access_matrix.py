@@ -38,6 +38,9 @@ from custos.cases import service as cases
 from custos.clock import FrozenClock
 from custos.context import Actor, Call
 from custos.deps import Admits, public, signing_in
+from custos.dpia import service as dpia
+from custos.dpia.policy import Content
+from custos.dpia.schemas import AssessmentIn
 from custos.errors import Unauthenticated
 from custos.exports import delivery
 from custos.exports import service as exports
@@ -83,6 +86,8 @@ CASE_WORKERS = frozenset({Role.INVESTIGATOR, Role.APPROVER})
 INVESTIGATOR = frozenset({Role.INVESTIGATOR})
 RECIPIENT_VIEWERS = frozenset({Role.INVESTIGATOR, Role.APPROVER, Role.DPO})
 DPO = frozenset({Role.DPO})
+DPIA_VIEWERS = frozenset({Role.DPO, Role.ADMIN, Role.OPERATOR, Role.AUDITOR})
+DPIA_DRAFTERS = frozenset({Role.DPO, Role.ADMIN})
 PROFILE = load_profile("kz-nvms").profile
 RULES = PROFILE.retention_rules
 OWN_PASSWORD = "matrix own password"
@@ -580,6 +585,31 @@ def _export_request(ctx: Ctx) -> Request:
     )
 
 
+def _assessment(ctx: Ctx) -> dict[str, object]:
+    return {
+        "title": "Square cameras", "description": "d", "purposes": "p", "necessity": "n",
+        "risks": "r", "vulnerable_groups": "none: an empty square", "measures": "m",
+        "scope": ["region:Almaty"], "analytics": ["faces"],
+        "review_by": (ctx.clock.now() + timedelta(days=90)).isoformat(),
+        "public_summary": "s",
+    }  # fmt: skip
+
+
+def _assessment_form(ctx: Ctx) -> dict[str, object]:
+    form = {k: v for k, v in _assessment(ctx).items() if k not in ("scope", "review_by")}
+    return {**form, "scope": "region:Almaty", "review_by": str(_assessment(ctx)["review_by"])[:10]}
+
+
+def _approval(ctx: Ctx) -> Request:
+    """A draft by another DPO, to approve."""
+    drafted = dpia.draft(call_of(ctx.db, ctx.clock, Actor("dana", "dpo")), _content(ctx))
+    return Request(f"/api/dpias/{dpia.reference_of(ctx.db, drafted)}/versions/1/approve")
+
+
+def _content(ctx: Ctx) -> Content:
+    return AssessmentIn.model_validate(_assessment(ctx)).content()
+
+
 def _package_request(ctx: Ctx) -> Request:
     _export_keys(ctx, "")
     grant, window, _segment = _grant(ctx, export=True)
@@ -1059,6 +1089,47 @@ ROUTES: list[Route] = [
     Route("GET", "/api/health/cameras", CAMERA_MANAGERS),
     Route("GET", "/api/health/alerts", CAMERA_MANAGERS),
     # recipients of exported evidence: kept by the DPO, read by those who export and decide
+    # impact assessments: drafted by DPOs and admins, approved by another DPO
+    Route("GET", "/api/dpias", DPIA_VIEWERS),
+    Route("GET", "/api/dpias/{reference}", DPIA_VIEWERS, lambda ctx: Request("/api/dpias/DPIA-0")),
+    Route(
+        "POST",
+        "/api/dpias",
+        DPIA_DRAFTERS,
+        lambda ctx: Request("/api/dpias", json=_assessment(ctx)),
+    ),
+    Route(
+        "POST",
+        "/api/dpias/{reference}/versions",
+        DPIA_DRAFTERS,
+        lambda ctx: Request("/api/dpias/DPIA-0/versions", json=_assessment(ctx)),
+    ),
+    Route("POST", "/api/dpias/{reference}/versions/{version}/approve", DPO, _approval),
+    Route("GET", "/dpias", DPIA_VIEWERS, page=True),
+    Route(
+        "GET", "/dpias/{reference}", DPIA_VIEWERS, lambda ctx: Request("/dpias/DPIA-0"), page=True
+    ),
+    Route(
+        "POST",
+        "/dpias",
+        DPIA_DRAFTERS,
+        lambda ctx: Request("/dpias", data=_assessment_form(ctx)),
+        page=True,
+    ),
+    Route(
+        "POST",
+        "/dpias/{reference}/versions",
+        DPIA_DRAFTERS,
+        lambda ctx: Request("/dpias/DPIA-0/versions", data=_assessment_form(ctx)),
+        page=True,
+    ),
+    Route(
+        "POST",
+        "/dpias/{reference}/versions/{version}/approve",
+        DPO,
+        lambda ctx: Request(_approval(ctx).url.removeprefix("/api")),
+        page=True,
+    ),
     Route("GET", "/api/recipients", RECIPIENT_VIEWERS),
     Route(
         "POST",

@@ -18,6 +18,7 @@ from custos.cameras import views as camera_views
 from custos.cases import hold_views
 from custos.cases import views as case_views
 from custos.deps import PUBLIC, DbSession, RuntimeDep
+from custos.dpia import views as dpia_views
 from custos.exports import views as export_views
 from custos.health import service as health
 from custos.health import views as health_views
@@ -105,6 +106,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(export_views.public)
     app.include_router(export_views.exports_api)
     app.include_router(export_views.downloads)
+    app.include_router(dpia_views.router)
     app.include_router(pages.router)
     app.mount(
         "/static",

@@ -14,6 +14,7 @@ from custos.web.pages import (
     auth,
     cameras,
     cases,
+    dpia,
     exports,
     factor,
     health,
@@ -22,5 +23,17 @@ from custos.web.pages import (
 )
 
 router = APIRouter(include_in_schema=False)
-for _module in (auth, factor, cameras, health, users, audit, cases, access, exports, retention):
+for _module in (
+    auth,
+    factor,
+    cameras,
+    health,
+    users,
+    audit,
+    cases,
+    access,
+    exports,
+    retention,
+    dpia,
+):
     router.include_router(_module.router)
