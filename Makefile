@@ -42,8 +42,9 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
-# Parallel workers, one per core: the video and browser tests wait on I/O as much as they compute.
-TEST_WORKERS ?= auto
+# Parallel workers, one more than the cores: the slowest tests wait on timeouts, outages and
+# I/O, not the CPU (on two cores: 16.5 min with three workers against 17.7 with two).
+TEST_WORKERS ?= $(shell expr $$(nproc) + 1)
 
 test: $(VENV)/.installed-dev system-packages services lint typecheck
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
