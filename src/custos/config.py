@@ -90,6 +90,12 @@ class Settings(BaseSettings):
         description="Ed25519 key that signs audit-log checkpoints (created 0600 by `custos init`); "
         "default keys/log-signing.key in the data folder.",
     )
+    public_contact: str = Field(
+        default="",
+        max_length=256,
+        description="Where the public asks about the cameras (the data protection officer's "
+        "address, say), on the camera register; the organisation's name by default.",
+    )
     organisation: str = Field(
         default="Custos",
         min_length=1,

@@ -79,6 +79,12 @@ class DpiaSection(_Strict):
     grace_days: float = Field(default=30, ge=0, le=365)
 
 
+class RegisterSection(_Strict):
+    """The public camera register: how precisely it shows where a camera is."""
+
+    grid_degrees: float = Field(default=0.01, gt=0, le=1)
+
+
 class AccessLimits(_Strict):
     """How much footage one access request may reach under one rule set."""
 
@@ -135,6 +141,7 @@ class Profile(_Strict):
     access: AccessSection
     grounds: list[Ground] = Field(min_length=1)
     dpia: DpiaSection = DpiaSection()
+    public_register: RegisterSection = RegisterSection()
 
     @property
     def default_retention(self) -> timedelta:

@@ -242,3 +242,25 @@ def test_edit_a_camera(
         "Deliveries",
     )
     assert camera["segment_seconds"] == 4
+
+
+def test_a_camera_is_placed_and_withheld_from_the_register_from_the_shell(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    custos(capsys, "init")
+    code, _, err = custos(capsys, *ADD, "--name", "gate", "--url", "rtsp://gate.example/1",
+                          "--no-check", "--lat", "43.2389", "--lon", "76.9455",
+                          "--signage", "Signs at the gate")  # fmt: skip
+    assert code == 0, err
+    code, _, err = custos(capsys, "camera", "withhold", "gate", "--note", "the water works",
+                          "--reason", "critical_infrastructure")  # fmt: skip
+    assert code == 0, err
+    code, _, err = custos(capsys, "camera", "withhold", "gate", "--reason", "no_reason",
+                          "--note", "x")  # fmt: skip
+    assert code != 0
+    code, out, err = custos(capsys, "camera", "publish", "gate", "--note", "public again")
+    assert code == 0, err
+    assert "on the public register" in out
+    code, _, err = custos(capsys, "camera", "publish", "gate")
+    assert code != 0
+    assert "on the public register already" in err

@@ -32,6 +32,7 @@ from custos.audit import checkpoint as checkpoints
 from custos.audit.note import COSIGNATURE_ED25519, NoteSigner, parse_note
 from custos.audit.policy import Outcome
 from custos.cameras import service as cameras
+from custos.cameras.policy import Withheld
 from custos.cameras.schemas import CameraCreate
 from custos.cases import holds as case_holds
 from custos.cases import service as cases
@@ -585,6 +586,12 @@ def _export_request(ctx: Ctx) -> Request:
     )
 
 
+def _withheld(ctx: Ctx) -> str:
+    name = _camera(ctx)
+    cameras.withhold(call_of(ctx.db, ctx.clock), name, Withheld.NATIONAL_SECURITY, "checkpoint")
+    return name
+
+
 def _assessment(ctx: Ctx) -> dict[str, object]:
     return {
         "title": "Square cameras", "description": "d", "purposes": "p", "necessity": "n",
@@ -949,6 +956,21 @@ ROUTES: list[Route] = [
     ),
     Route(
         "POST",
+        "/api/cameras/{name}/withhold",
+        CAMERA_MANAGERS,
+        lambda ctx: Request(
+            f"/api/cameras/{_camera(ctx)}/withhold",
+            json={"reason": "national_security", "note": "a checkpoint"},
+        ),
+    ),
+    Route(
+        "POST",
+        "/api/cameras/{name}/publish",
+        CAMERA_MANAGERS,
+        lambda ctx: Request(f"/api/cameras/{_withheld(ctx)}/publish", json={"reason": "t"}),
+    ),
+    Route(
+        "POST",
         "/api/cameras/{name}/activate",
         CAMERA_MANAGERS,
         lambda ctx: Request(f"/api/cameras/{_camera(ctx, 'draft')}/activate", json={}),
@@ -1090,6 +1112,11 @@ ROUTES: list[Route] = [
     Route("GET", "/api/health/alerts", CAMERA_MANAGERS),
     # recipients of exported evidence: kept by the DPO, read by those who export and decide
     # impact assessments: drafted by DPOs and admins, approved by another DPO
+    # the public camera register and the readable policy: anyone
+    Route("GET", "/register", None, page=True),
+    Route("GET", "/register.json", None),
+    Route("GET", "/register.csv", None),
+    Route("GET", "/register.geojson", None),
     Route("GET", "/api/dpias", DPIA_VIEWERS),
     Route("GET", "/api/dpias/{reference}", DPIA_VIEWERS, lambda ctx: Request("/api/dpias/DPIA-0")),
     Route(

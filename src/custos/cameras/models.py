@@ -32,6 +32,14 @@ class Camera(Base):
     retention_justification: Mapped[str] = mapped_column(sa.Text, default="")
     retention_dpia_ref: Mapped[str] = mapped_column(sa.String(128), default="")
     status: Mapped[CameraStatus] = mapped_column(string_enum(CameraStatus, "status", 16))
+    # The public register: where it is (shown on the profile's grid), what signs tell the
+    # people filmed, who answers their questions, and why it is withheld (empty: shown).
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    signage: Mapped[str] = mapped_column(sa.Text, default="")
+    contact: Mapped[str] = mapped_column(sa.String(256), default="")
+    withheld_reason: Mapped[str] = mapped_column(sa.String(32), default="")
+    withheld_note: Mapped[str] = mapped_column(sa.Text, default="")
     # Why a suspended camera was suspended (its gap says so); empty otherwise.
     suspended_for: Mapped[str] = mapped_column(sa.String(16), default="")
     created_at: Mapped[datetime]

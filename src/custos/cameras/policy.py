@@ -35,6 +35,14 @@ class CameraStatus(StrEnum):
     SUSPENDED = "suspended"
 
 
+class Withheld(StrEnum):
+    """Why a camera is kept off the public register."""
+
+    NATIONAL_SECURITY = "national_security"
+    CRITICAL_INFRASTRUCTURE = "critical_infrastructure"
+    PROTECTED_PERSON = "protected_person"  # it would reveal where a person at risk lives
+
+
 class Suspension(StrEnum):
     """Why a camera was suspended: by a person, or because no assessment covers it now."""
 

@@ -14,6 +14,7 @@ from custos.cameras.policy import (
     CameraCategory,
     CameraStatus,
     SensitivityTag,
+    Withheld,
     camera_name_problem,
     normalise_source,
     redact_source,
@@ -45,6 +46,10 @@ class CameraCreate(BaseModel):
     status: CameraStatus = Field(
         default=CameraStatus.ACTIVE, description="draft or active at registration."
     )
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    signage: str = Field(default="", max_length=2000, description="What signs tell people.")
+    contact: str = Field(default="", max_length=256, description="Who answers the public.")
 
     @field_validator("name")
     @classmethod
@@ -88,6 +93,10 @@ class CameraUpdate(BaseModel):
     segment_seconds: int | None = Field(
         default=None, ge=MIN_SEGMENT_SECONDS, le=MAX_SEGMENT_SECONDS
     )
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    signage: str | None = Field(default=None, max_length=2000)
+    contact: str | None = Field(default=None, max_length=256)
 
     @field_validator("source_url")
     @classmethod
@@ -103,6 +112,16 @@ class RetentionChange(BaseModel):
     days: float | None = Field(default=None, gt=0, description="None: the policy's default.")
     justification: str = Field(default="", max_length=4000)
     dpia_reference: str = Field(default="", max_length=128)
+
+
+class WithholdIn(BaseModel):
+    """Why a camera is kept off the public register: the reason counted in public, a note kept
+    in the audit log."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Withheld
+    note: str = Field(min_length=1, max_length=4000)
 
 
 class StatusChange(BaseModel):
@@ -130,6 +149,11 @@ class CameraOut(BaseModel):
     segment_seconds: int
     retention_days: float | None
     status: CameraStatus
+    latitude: float | None
+    longitude: float | None
+    signage: str
+    contact: str
+    withheld_reason: str
     created_at: datetime
     updated_at: datetime
 

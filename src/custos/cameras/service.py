@@ -15,7 +15,7 @@ from custos.audit.service import record
 from custos.cameras import policy
 from custos.cameras.models import Camera as Camera
 from custos.cameras.models import PrivacyZone
-from custos.cameras.policy import CameraStatus, Point, Suspension
+from custos.cameras.policy import CameraStatus, Point, Suspension, Withheld
 from custos.cameras.schemas import CameraCreate, CameraUpdate
 from custos.clock import Clock
 from custos.context import Call, Context
@@ -90,6 +90,12 @@ def register_camera(call: Call, data: CameraCreate) -> Camera:
         record_audio=data.record_audio,
         segment_seconds=data.segment_seconds,
         status=data.status,
+        latitude=data.latitude,
+        longitude=data.longitude,
+        signage=data.signage,
+        contact=data.contact,
+        withheld_reason="",
+        withheld_note="",
         created_at=now,
         updated_at=now,
     )
@@ -234,6 +240,50 @@ def enforce_assessments(call: Call) -> list[str]:
         suspended.append(camera.name)
     call.session.commit()
     return suspended
+
+
+def withhold(call: Call, name: str, reason: Withheld, note: str) -> Camera:
+    """Keep a camera off the public register, for a reason counted in public; the note stays
+    in the audit log."""
+    if not note.strip():
+        raise InvalidInput("say why the camera is withheld", field="note")
+    camera = get_camera(call.session, name)
+    camera.withheld_reason, camera.withheld_note = reason.value, note.strip()
+    camera.updated_at = call.clock.now()
+    audit.record(
+        call.session,
+        call.clock,
+        call.actor,
+        Action.CONFIGURE,
+        "camera.withheld",
+        object_type="camera",
+        object_id=name,
+        details={"reason": reason.value, "note": camera.withheld_note},
+    )
+    call.session.commit()
+    return camera
+
+
+def publish(call: Call, name: str, note: str) -> Camera:
+    """Show a withheld camera on the public register again."""
+    camera = get_camera(call.session, name)
+    if not camera.withheld_reason:
+        raise Conflict(f"camera {name} is on the public register already")
+    previous = camera.withheld_reason
+    camera.withheld_reason, camera.withheld_note = "", ""
+    camera.updated_at = call.clock.now()
+    audit.record(
+        call.session,
+        call.clock,
+        call.actor,
+        Action.CONFIGURE,
+        "camera.published",
+        object_type="camera",
+        object_id=name,
+        details={"was_withheld_for": previous, "note": note.strip()},
+    )
+    call.session.commit()
+    return camera
 
 
 def facts_of(camera: Camera) -> CameraFacts:

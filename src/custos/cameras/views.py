@@ -11,6 +11,7 @@ from custos.cameras.schemas import (
     CameraOut,
     CameraUpdate,
     StatusChange,
+    WithholdIn,
     ZoneCreate,
     ZoneOut,
     ZoneRemoval,
@@ -74,6 +75,24 @@ def activate_camera(
 ) -> CameraOut:
     """Let a draft or suspended camera record."""
     camera = service.set_status(caller.call(db, runtime), name, CameraStatus.ACTIVE, change.reason)
+    return CameraOut.model_validate(camera)
+
+
+@router.post("/{name}/withhold", response_model=CameraOut, responses=answers(404))
+def withhold_camera(
+    name: str, body: WithholdIn, db: DbSession, runtime: RuntimeDep, caller: CameraManager
+) -> CameraOut:
+    """Keep a camera off the public register, for a reason counted in public."""
+    camera = service.withhold(caller.call(db, runtime), name, body.reason, body.note)
+    return CameraOut.model_validate(camera)
+
+
+@router.post("/{name}/publish", response_model=CameraOut, responses=answers(404, 409))
+def publish_camera(
+    name: str, change: StatusChange, db: DbSession, runtime: RuntimeDep, caller: CameraManager
+) -> CameraOut:
+    """Show a withheld camera on the public register again."""
+    camera = service.publish(caller.call(db, runtime), name, change.reason)
     return CameraOut.model_validate(camera)
 
 

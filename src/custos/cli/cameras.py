@@ -11,6 +11,7 @@ from custos.cameras.policy import (
     CameraCategory,
     CameraStatus,
     SensitivityTag,
+    Withheld,
     parse_points,
 )
 from custos.cli.common import call, opened, out, print_rows
@@ -45,6 +46,10 @@ def camera_add(
         bool,
         typer.Option("--no-check", help="Register without trying the source first (offline)."),
     ] = False,
+    lat: Annotated[float | None, typer.Option(help="Latitude (the register shows a grid).")] = None,
+    lon: Annotated[float | None, typer.Option(help="Longitude.")] = None,
+    signage: Annotated[str, typer.Option(help="What signs tell the people filmed.")] = "",
+    contact: Annotated[str, typer.Option(help="Who answers the public about it.")] = "",
 ) -> None:
     """Register a camera; its source is tried first and a source with no picture refused."""
     from custos.cameras import service as cameras
@@ -63,6 +68,10 @@ def camera_add(
             location=location,
             tags=tag or [],
             status=CameraStatus.DRAFT if draft else CameraStatus.ACTIVE,
+            latitude=lat,
+            longitude=lon,
+            signage=signage,
+            contact=contact,
         )
     except Exception as error:  # pydantic ValidationError: say which option is wrong
         raise InvalidInput(_validation_text(error)) from None
@@ -276,6 +285,35 @@ def camera_activate(
 ) -> None:
     """Let a draft or suspended camera record."""
     _camera_status(ctx, name, CameraStatus.ACTIVE, reason)
+
+
+@app.command("withhold")
+def camera_withhold(
+    ctx: typer.Context,
+    name: str,
+    reason: Annotated[Withheld, typer.Option(help="Counted in public.", case_sensitive=False)],
+    note: Annotated[str, typer.Option(help="Why, for the audit log.")],
+) -> None:
+    """Keep a camera off the public register, for a reason counted in public."""
+    from custos.cameras import service as cameras
+
+    with opened(ctx) as runtime, runtime.sessions() as session:
+        cameras.withhold(call(runtime, session), name, reason, note)
+    out.print(f"camera {name} is withheld from the public register ({reason.value})")
+
+
+@app.command("publish")
+def camera_publish(
+    ctx: typer.Context,
+    name: str,
+    note: Annotated[str, typer.Option(help="Why it is shown again.")] = "",
+) -> None:
+    """Show a withheld camera on the public register again."""
+    from custos.cameras import service as cameras
+
+    with opened(ctx) as runtime, runtime.sessions() as session:
+        cameras.publish(call(runtime, session), name, note)
+    out.print(f"camera {name} is on the public register")
 
 
 app.add_typer(zone_app, name="zone")

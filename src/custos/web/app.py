@@ -24,6 +24,7 @@ from custos.health import service as health
 from custos.health import views as health_views
 from custos.recording import views as recording_views
 from custos.recording.live import LiveHubs
+from custos.register import views as register_views
 from custos.retention import incident_views
 from custos.retention import views as retention_views
 from custos.runtime import Runtime
@@ -31,6 +32,7 @@ from custos.users import service as user_service
 from custos.users import views as user_views
 from custos.web import csrf, errors, pages
 from custos.web.metrics import WebMetrics
+from custos.web.pages import public as public_pages
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
@@ -96,6 +98,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(audit_views.transparency)
     app.include_router(audit_views.api)
     app.include_router(incident_views.router)
+    app.include_router(public_pages.router)  # /policy: a page for browsers, JSON otherwise
     app.include_router(retention_views.public)
     app.include_router(retention_views.api)
     app.include_router(case_views.router)
@@ -107,6 +110,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(export_views.exports_api)
     app.include_router(export_views.downloads)
     app.include_router(dpia_views.router)
+    app.include_router(register_views.router)
     app.include_router(pages.router)
     app.mount(
         "/static",

@@ -1,0 +1,116 @@
+"""Public pages, for anyone without signing in: the policy in force as a person reads it, and
+the camera register with its map."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from custos.deps import PUBLIC, DbSession, RuntimeDep
+from custos.register.policy import WITHHELD_TITLES, MapBox, map_box
+from custos.register.service import Register
+from custos.register.views import current
+from custos.retention.views import published_policy
+from custos.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def wants_page(request: Request) -> bool:
+    """Whether the client asks for a page (a browser) rather than JSON (a machine)."""
+    accept = request.headers.get("accept", "")
+    html, json = accept.find("text/html"), accept.find("application/json")
+    return html >= 0 and (json < 0 or html < json)
+
+
+def days(value: float) -> str:
+    """A number of days as a person reads it: '30 days', '2,557 days (7 years)', '3 days'."""
+    whole = round(value)
+    text = f"{whole:,} day{'s' if whole != 1 else ''}" if value == whole else f"{value:g} days"
+    years = value / 365.25
+    if round(years) >= 1 and abs(years - round(years)) < 0.01:
+        text += f" ({round(years)} year{'s' if round(years) != 1 else ''})"
+    return text
+
+
+def hours(value: float) -> str:
+    """A number of hours: '72 h', '1.5 h'."""
+    return f"{value:g} h"
+
+
+@router.get("/policy", dependencies=[PUBLIC])
+def policy(request: Request, runtime: RuntimeDep, format: str = "") -> Response:
+    """The policy in force: a page for people, the same JSON as before for machines (and for
+    `?format=json`)."""
+    if format == "json" or not wants_page(request):
+        return JSONResponse(published_policy(runtime).model_dump(mode="json"))
+    return render(
+        request, "policy.html", principal=None, loaded=runtime.policy, days=days, hours=hours
+    )
+
+
+@dataclass(frozen=True)
+class _Point:
+    name: str
+    purpose: str
+    x: float
+    y: float
+    colour: str
+
+
+@dataclass(frozen=True)
+class _Map:
+    box: MapBox
+    points: list[_Point]
+    grid: list[tuple[float, float, float, float]]
+    labels: list[tuple[float, float, str]]
+    step: float
+
+
+def _map(found: Register) -> _Map | None:
+    """The register's cameras drawn on a plain grid of latitude and longitude."""
+    placed = [e for e in found.entries if e.latitude is not None and e.longitude is not None]
+    box = map_box((e.latitude, e.longitude) for e in placed)  # type: ignore[misc]
+    if box is None:
+        return None
+    span = max(box.north - box.south, box.east - box.west)
+    step = next(s for s in (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
+                if span / s <= 8)  # fmt: skip
+    grid, labels = [], []
+    latitude = math.ceil(box.south / step) * step
+    while latitude < box.north:
+        _, y = box.project(latitude, box.west)
+        grid.append((0.0, y, float(box.width), y))
+        labels.append((4.0, y - 3, f"{latitude:.3f}°"))
+        latitude += step
+    longitude = math.ceil(box.west / step) * step
+    while longitude < box.east:
+        x, _ = box.project(box.south, longitude)
+        grid.append((x, 0.0, x, float(box.height)))
+        labels.append((x + 3, float(box.height) - 4, f"{longitude:.3f}°"))
+        longitude += step
+    points = []
+    for e in placed:
+        x, y = box.project(e.latitude, e.longitude)  # type: ignore[arg-type]
+        points.append(_Point(e.camera, e.purpose, x, y, "#c0392b" if e.sensitive else "#1f5fa8"))
+    return _Map(box, points, grid, labels, step)
+
+
+@router.get("/register", dependencies=[PUBLIC])
+def register_page(request: Request, db: DbSession, runtime: RuntimeDep) -> Response:
+    """The public camera register: a map drawn on the server, the table, the downloads."""
+    found = current(db, runtime)
+    titles = {w.value: title for w, title in WITHHELD_TITLES.items()}
+    return render(
+        request,
+        "register.html",
+        principal=None,
+        entries=found.entries,
+        withheld=[(titles[reason], count) for reason, count in found.withheld.items()],
+        map=_map(found),
+        grid_m=round(found.grid_degrees * 111_000 / 2),
+        days=days,
+    )
