@@ -1117,6 +1117,8 @@ ROUTES: list[Route] = [
     Route("GET", "/register.json", None),
     Route("GET", "/register.csv", None),
     Route("GET", "/register.geojson", None),
+    Route("GET", "/processing-record", None, page=True),
+    Route("GET", "/processing-record.json", None),
     Route("GET", "/api/dpias", DPIA_VIEWERS),
     Route("GET", "/api/dpias/{reference}", DPIA_VIEWERS, lambda ctx: Request("/api/dpias/DPIA-0")),
     Route(

@@ -10,6 +10,8 @@ from custos.cameras import service as cameras
 from custos.cameras.policy import Withheld
 from custos.cameras.schemas import CameraCreate
 from custos.clock import FrozenClock
+from custos.exports import service as exports
+from custos.exports.policy import RecipientRole
 from custos.web.pages.public import days
 from helpers import call_of
 
@@ -57,3 +59,36 @@ def test_the_register_page_draws_its_map_and_counts_what_is_withheld(
     assert "1 for national security" in page.text
     assert "<svg" in page.text
     assert "<script" not in page.text.split("<svg", 1)[1].split("</svg>", 1)[0]
+
+
+def test_the_record_of_processing_follows_the_registry_and_names_no_one(
+    client: TestClient, db: Session, clock: FrozenClock
+) -> None:
+    before = client.get("/processing-record.json").json()
+    assert before["controller"]["name"] == "Custos"
+    assert before["retention"]["default_days"] == 30
+    assert [a["reference"] for a in before["impact_assessments"]] == ["DPIA-0"]
+    exports.add_recipient(
+        call_of(db, clock), name="Judge Aigerim S.", organisation="Almaty City Court",
+        role=RecipientRole.COURT,
+    )  # fmt: skip
+    cameras.register_camera(
+        call_of(db, clock),
+        CameraCreate.model_validate(
+            {"name": "clinic-door", "source_url": "rtsp://cam.example/2", "category": "other",
+             "region": "Astana", "purpose": "Safety at the clinic entrance", "tags": ["medical"],
+             "record_audio": True}
+        ),
+    )  # fmt: skip
+    after = client.get("/processing-record.json").json()
+    assert "Safety at the clinic entrance" in after["purposes"]
+    assert after["cameras"]["by_region"]["Astana"] == 1
+    assert after["cameras"]["at_sensitive_sites"] == before["cameras"]["at_sensitive_sites"] + 1
+    assert "sound" in after["data"]
+    assert after["recipients"] == {"court": 1}
+    page = client.get("/processing-record", headers=PAGE)
+    assert page.status_code == 200
+    assert "Safety at the clinic entrance" in page.text
+    for response in (page.text, str(after)):
+        assert "Aigerim" not in response  # recipients are counted by role, not named
+        assert "rtsp://" not in response

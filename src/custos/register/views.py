@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, Response
 
 from custos.deps import PUBLIC, DbSession, RuntimeDep
 from custos.register import service
+from custos.register.record import processing_record
 from custos.register.service import Register
 
 router = APIRouter(tags=["transparency"])
@@ -112,3 +113,25 @@ def register_geojson(db: DbSession, runtime: RuntimeDep) -> Response:
         )
     collection = {"type": "FeatureCollection", "features": features}
     return JSONResponse(collection, media_type="application/geo+json")
+
+
+def record_now(db: DbSession, runtime: RuntimeDep) -> dict[str, Any]:
+    """The record of processing as of now."""
+    settings = runtime.settings
+    return processing_record(
+        db,
+        runtime.policy.profile,
+        runtime.clock.now(),
+        settings.organisation,
+        settings.public_contact or settings.organisation,
+    )
+
+
+@router.get("/processing-record.json", dependencies=[PUBLIC])
+def processing_record_json(db: DbSession, runtime: RuntimeDep) -> JSONResponse:
+    """The record of processing activities (GDPR art. 30, LED art. 24), generated from the
+    settings, the policy, the registry, the assessments and the recipients list."""
+    return JSONResponse(
+        record_now(db, runtime),
+        headers={"Content-Disposition": 'attachment; filename="processing-record.json"'},
+    )

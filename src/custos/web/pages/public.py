@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from custos.deps import PUBLIC, DbSession, RuntimeDep
 from custos.register.policy import WITHHELD_TITLES, MapBox, map_box
 from custos.register.service import Register
-from custos.register.views import current
+from custos.register.views import current, record_now
 from custos.retention.views import published_policy
 from custos.web.templating import render
 
@@ -113,4 +113,12 @@ def register_page(request: Request, db: DbSession, runtime: RuntimeDep) -> Respo
         map=_map(found),
         grid_m=round(found.grid_degrees * 111_000 / 2),
         days=days,
+    )
+
+
+@router.get("/processing-record", dependencies=[PUBLIC])
+def processing_record_page(request: Request, db: DbSession, runtime: RuntimeDep) -> Response:
+    """The record of processing activities, as a page."""
+    return render(
+        request, "processing_record.html", principal=None, record=record_now(db, runtime), days=days
     )
