@@ -45,6 +45,7 @@ EXPECTED_ROLES = {
     Permission.VIEW_DPIA: {Role.DPO, Role.ADMIN, Role.OPERATOR, Role.AUDITOR},
     Permission.DRAFT_DPIA: {Role.DPO, Role.ADMIN},
     Permission.APPROVE_DPIA: {Role.DPO},
+    Permission.INSPECT: {Role.DPO, Role.AUDITOR},
 }
 
 

@@ -193,6 +193,7 @@ RecipientManager = Annotated[Caller, admits(Permission.MANAGE_RECIPIENTS)]
 DpiaViewer = Annotated[Caller, admits(Permission.VIEW_DPIA)]
 DpiaDrafter = Annotated[Caller, admits(Permission.DRAFT_DPIA)]
 DpiaApprover = Annotated[Caller, admits(Permission.APPROVE_DPIA)]
+Inspector = Annotated[Caller, admits(Permission.INSPECT)]
 
 
 def signing_in(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:

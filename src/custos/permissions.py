@@ -51,6 +51,7 @@ class Permission(StrEnum):
     VIEW_DPIA = "view_dpia"
     DRAFT_DPIA = "draft_dpia"
     APPROVE_DPIA = "approve_dpia"
+    INSPECT = "inspect"
 
 
 ALL_ROLES: frozenset[Role] = frozenset(Role)
@@ -97,6 +98,8 @@ PERMISSION_ROLES: Mapping[Permission, frozenset[Role]] = {
     Permission.VIEW_DPIA: frozenset({Role.DPO, Role.ADMIN, Role.OPERATOR, Role.AUDITOR}),
     Permission.DRAFT_DPIA: frozenset({Role.DPO, Role.ADMIN}),
     Permission.APPROVE_DPIA: frozenset({Role.DPO}),
+    # Compliance inspection: the findings over the whole system, for oversight.
+    Permission.INSPECT: frozenset({Role.DPO, Role.AUDITOR}),
 }
 
 FOOTAGE_PERMISSIONS: frozenset[Permission] = frozenset(

@@ -89,6 +89,7 @@ RECIPIENT_VIEWERS = frozenset({Role.INVESTIGATOR, Role.APPROVER, Role.DPO})
 DPO = frozenset({Role.DPO})
 DPIA_VIEWERS = frozenset({Role.DPO, Role.ADMIN, Role.OPERATOR, Role.AUDITOR})
 DPIA_DRAFTERS = frozenset({Role.DPO, Role.ADMIN})
+INSPECTORS = frozenset({Role.DPO, Role.AUDITOR})
 PROFILE = load_profile("kz-nvms").profile
 RULES = PROFILE.retention_rules
 OWN_PASSWORD = "matrix own password"
@@ -1119,6 +1120,10 @@ ROUTES: list[Route] = [
     Route("GET", "/register.geojson", None),
     Route("GET", "/processing-record", None, page=True),
     Route("GET", "/processing-record.json", None),
+    # compliance inspection: oversight
+    Route("GET", "/api/inspection", INSPECTORS),
+    Route("GET", "/api/inspection/report.pdf", INSPECTORS),
+    Route("GET", "/inspection", INSPECTORS, page=True),
     Route("GET", "/api/dpias", DPIA_VIEWERS),
     Route("GET", "/api/dpias/{reference}", DPIA_VIEWERS, lambda ctx: Request("/api/dpias/DPIA-0")),
     Route(

@@ -1359,3 +1359,28 @@ def bookmarks_of(session: Session, grant_id: int) -> list[Bookmark]:
             sa.select(Bookmark).where(Bookmark.grant_id == grant_id).order_by(Bookmark.at)
         )
     )
+
+
+def unused_grants(session: Session, now: datetime) -> list[Grant]:
+    """Grants that ended (expired or revoked) without the footage ever being opened."""
+    viewed = sa.select(Viewing.grant_id)
+    return list(
+        session.scalars(
+            sa.select(Grant)
+            .where(
+                sa.or_(Grant.expires_at < now, Grant.revoked_at.is_not(None)),
+                Grant.id.not_in(viewed),
+            )
+            .order_by(Grant.id)
+        )
+    )
+
+
+def requests_by_requester(session: Session, since: datetime) -> dict[str, int]:
+    """How many access requests each investigator filed since `since`."""
+    rows = session.execute(
+        sa.select(AccessRequest.requested_by, sa.func.count(AccessRequest.id))
+        .where(AccessRequest.requested_at >= since)
+        .group_by(AccessRequest.requested_by)
+    )
+    return {name: int(count) for name, count in rows}

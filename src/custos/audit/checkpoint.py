@@ -96,6 +96,16 @@ def cosignatures(
     return [(name, cosignature) for name, cosignature in rows]
 
 
+def witness_count(session: Session) -> int:
+    """How many witnesses are registered."""
+    return int(session.scalar(sa.select(sa.func.count(AuditWitness.id))) or 0)
+
+
+def last_cosigned_at(session: Session) -> datetime | None:
+    """When a witness last cosigned a checkpoint (None: never)."""
+    return session.scalar(sa.select(sa.func.max(AuditCosignature.cosigned_at)))
+
+
 def published_note(session: Session, checkpoint: AuditCheckpoint) -> str:
     """The checkpoint as published: the log's signature, then every witness's."""
     return checkpoint.note + "".join(c.signature_line for _, c in cosignatures(session, checkpoint))

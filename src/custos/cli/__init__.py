@@ -25,6 +25,7 @@ from custos.cli import (
     exports,
     holds,
     incidents,
+    inspect,
     redact,
     retention,
     segments,
@@ -95,6 +96,7 @@ app.command()(deployment.worker)
 app.command("witness")(audit.witness_command)
 app.command("verify")(exports.verify_command)
 app.command("redact")(redact.redact_command)
+app.command("inspect")(inspect.inspect_command)
 app.add_typer(users.app, name="user")
 app.add_typer(cameras.app, name="camera")
 app.add_typer(segments.app, name="segments")

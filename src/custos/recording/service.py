@@ -1105,3 +1105,19 @@ def plan_totals(session: Session) -> Sequence[PlanTotalRow]:
             sa.func.min(Segment.expires_at),
         ).group_by(Segment.camera_id, erased, Segment.retention_reason)
     ).all()
+
+
+def overdue_erasures(session: Session, before: datetime) -> dict[str, tuple[int, datetime]]:
+    """Cameras with footage that should have been erased before `before` and was not: how
+    many segments, and since when the oldest was due."""
+    names = cameras.camera_names(session)
+    rows = session.execute(
+        sa.select(Segment.camera_id, sa.func.count(Segment.id), sa.func.min(Segment.expires_at))
+        .where(Segment.expires_at < before, Segment.erased_at.is_(None))
+        .group_by(Segment.camera_id)
+    )
+    return {
+        names[camera_id]: (int(count), oldest)
+        for camera_id, count, oldest in rows
+        if oldest is not None
+    }

@@ -1165,3 +1165,18 @@ class Accounts:
             outcome=Outcome.DENIED,
             details=details,
         )
+
+
+def self_confirmed_requests(session: Session) -> list[AccountRequest]:
+    """Account changes confirmed by the very person who asked for them."""
+    asked = sa.select(User.name).where(User.id == AccountRequest.asked_by_id).scalar_subquery()
+    return list(
+        session.scalars(
+            sa.select(AccountRequest)
+            .where(
+                AccountRequest.status == RequestStatus.CONFIRMED,
+                AccountRequest.decided_by == asked,
+            )
+            .order_by(AccountRequest.id)
+        )
+    )

@@ -22,6 +22,7 @@ from custos.dpia import views as dpia_views
 from custos.exports import views as export_views
 from custos.health import service as health
 from custos.health import views as health_views
+from custos.inspection import views as inspection_views
 from custos.recording import views as recording_views
 from custos.recording.live import LiveHubs
 from custos.register import views as register_views
@@ -111,6 +112,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(export_views.downloads)
     app.include_router(dpia_views.router)
     app.include_router(register_views.router)
+    app.include_router(inspection_views.router)
     app.include_router(pages.router)
     app.mount(
         "/static",

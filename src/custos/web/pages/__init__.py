@@ -18,6 +18,7 @@ from custos.web.pages import (
     exports,
     factor,
     health,
+    inspection,
     retention,
     users,
 )
@@ -35,5 +36,6 @@ for _module in (
     exports,
     retention,
     dpia,
+    inspection,
 ):
     router.include_router(_module.router)
