@@ -85,6 +85,12 @@ class RegisterSection(_Strict):
     grid_degrees: float = Field(default=0.01, gt=0, le=1)
 
 
+class TransparencySection(_Strict):
+    """The published figures: counts below `minimum_count` show as '< k'."""
+
+    minimum_count: int = Field(default=5, ge=1, le=100)
+
+
 class AccessLimits(_Strict):
     """How much footage one access request may reach under one rule set."""
 
@@ -142,6 +148,7 @@ class Profile(_Strict):
     grounds: list[Ground] = Field(min_length=1)
     dpia: DpiaSection = DpiaSection()
     public_register: RegisterSection = RegisterSection()
+    transparency: TransparencySection = TransparencySection()
 
     @property
     def default_retention(self) -> timedelta:

@@ -283,6 +283,13 @@ def _checkpoint_signed(ctx: Ctx) -> Request:
     return Request("/transparency/checkpoint")
 
 
+def _figures(ctx: Ctx) -> Request:
+    """The figures need a checkpoint by the runtime's own key (they verify the log first)."""
+    signer = checkpoints.log_signer(ctx.db, ctx.runtime.log_key)
+    checkpoints.sign_checkpoint(ctx.db, ctx.clock, signer)
+    return Request("/transparency/figures.json")
+
+
 def _cosignature(ctx: Ctx) -> Request:
     witness = _new_witness()
     checkpoints.add_witness(call_of(ctx.db, ctx.clock), witness.verifier.vkey())
@@ -1118,6 +1125,13 @@ ROUTES: list[Route] = [
     Route("GET", "/register.json", None),
     Route("GET", "/register.csv", None),
     Route("GET", "/register.geojson", None),
+    Route("GET", "/transparency/", None, page=True),
+    Route(
+        "GET",
+        "/transparency/figures.json",
+        None,
+        _figures,
+    ),
     Route("GET", "/processing-record", None, page=True),
     Route("GET", "/processing-record.json", None),
     # compliance inspection: oversight

@@ -30,6 +30,7 @@ from custos.cli import (
     retention,
     segments,
     storage,
+    transparency,
     users,
 )
 from custos.cli.common import State, err
@@ -108,6 +109,7 @@ app.add_typer(retention.app, name="retention")
 app.add_typer(storage.app, name="storage")
 app.add_typer(exports.app, name="export")
 app.add_typer(dpia.app, name="dpia")
+app.add_typer(transparency.app, name="transparency")
 
 
 def exit_code(error: CustosError) -> int:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import cast
 
 import sqlalchemy as sa
@@ -156,6 +157,7 @@ class Sweeper:
                         names[row.camera_id],
                         intents[row.id].reason,
                         intents[row.id].detail,
+                        expiries[row.id],
                     )
                     for row in erased
                 ],
@@ -189,7 +191,9 @@ class Sweeper:
         return len(pending)
 
 
-def _erasure_entry(row: recording.ErasedRow, camera: str, reason: str, detail: str) -> audit.Entry:
+def _erasure_entry(
+    row: recording.ErasedRow, camera: str, reason: str, detail: str, due: datetime | None
+) -> audit.Entry:
     early = reason == Reason.STORAGE_PRESSURE.value
     return audit.Entry(
         Action.ERASE,
@@ -206,5 +210,7 @@ def _erasure_entry(row: recording.ErasedRow, camera: str, reason: str, detail: s
             "reason": reason,
             "rule": detail,
             "key_destroyed": row.key_id is not None,
+            # When it was due: the transparency figures tell erasures on time from late ones.
+            "due_at": due.isoformat() if due is not None else None,
         },
     )

@@ -10,10 +10,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from custos.deps import PUBLIC, DbSession, RuntimeDep
+from custos.errors import Conflict
 from custos.register.policy import WITHHELD_TITLES, MapBox, map_box
 from custos.register.service import Register
 from custos.register.views import current, record_now
 from custos.retention.views import published_policy
+from custos.transparency import views as transparency_views
+from custos.transparency.policy import FIGURES
 from custos.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -121,4 +124,71 @@ def processing_record_page(request: Request, db: DbSession, runtime: RuntimeDep)
     """The record of processing activities, as a page."""
     return render(
         request, "processing_record.html", principal=None, record=record_now(db, runtime), days=days
+    )
+
+
+@dataclass(frozen=True)
+class _Bar:
+    month: str
+    label: str
+    x: float
+    y: float
+    height: float
+
+
+@dataclass(frozen=True)
+class _Chart:
+    key: str
+    title: str
+    bars: list[_Bar]
+    width: int
+    height: int
+    bar_width: float
+
+
+def _chart(key: str, title: str, months: list[str], shown: dict[str, dict[str, str]]) -> _Chart:
+    """One figure's bars per month; a count hidden as '< k' is drawn at half of k."""
+    values = []
+    for month in months:
+        label = shown.get(month, {}).get(key, "0")
+        number = float(label[2:]) / 2 if label.startswith("< ") else float(label)
+        values.append((month, label, number))
+    top = max((v for _, _, v in values), default=0) or 1
+    width, height, slot = 640, 160, 640 / max(len(values), 1)
+    bars = [
+        _Bar(
+            month,
+            label,
+            index * slot + slot * 0.2,
+            height - 20 - number / top * (height - 40),
+            number / top * (height - 40),
+        )
+        for index, (month, label, number) in enumerate(values)
+    ]
+    return _Chart(key, title, bars, width, height, slot * 0.6)
+
+
+@router.get("/transparency/", dependencies=[PUBLIC])
+def transparency_page(request: Request, db: DbSession, runtime: RuntimeDep) -> Response:
+    """How anyone verifies the audit log, and the monthly figures recomputed from it."""
+    try:
+        found = transparency_views.public(transparency_views.computed(db, runtime), runtime)
+    except Conflict:
+        found = None
+    charts, months = [], []
+    if found is not None:
+        shown: dict[str, dict[str, str]] = found["figures"]  # type: ignore[assignment]
+        months = sorted(shown)
+        charts = [_chart(f.key, f.title, months, shown) for f in FIGURES]
+    breakdowns = sorted(
+        {key for month in months for key in shown[month] if ":" in key} if found else set()
+    )
+    return render(
+        request,
+        "transparency.html",
+        principal=None,
+        found=found,
+        charts=charts,
+        months=months,
+        breakdowns=breakdowns,
     )
