@@ -104,3 +104,25 @@ def test_no_checkpoint_no_figures(client: TestClient) -> None:
     assert 'id="no-checkpoint"' in page.text
     assert client.get("/transparency/figures.json").status_code == 409
     assert json.loads(client.get("/transparency/figures.json").text)["error"]
+
+
+PUBLIC = (
+    "/register", "/register.json", "/register.csv", "/register.geojson", "/policy",
+    "/processing-record", "/processing-record.json", "/transparency/",
+    "/transparency/figures.json", "/transparency/checkpoint", "/transparency/sunsets",
+)  # fmt: skip
+
+
+def test_no_public_page_carries_personal_data(
+    seeded: None, client: TestClient, scene: Scene
+) -> None:
+    """Case references, person labels, the names of those who acted, segment ids: none of
+    them in any public answer of a system that holds all of them."""
+    secrets = [scene.reference, "12/2026-0999", INVESTIGATOR.name, APPROVER.name, *scene.segments]
+    for path in PUBLIC:
+        for accept in ("text/html", "application/json"):
+            answer = client.get(path, headers={"Accept": accept})
+            assert answer.status_code == 200, path
+            for secret in secrets:
+                assert secret not in answer.text, (path, secret)
+        assert '"P1"' not in client.get(path).text

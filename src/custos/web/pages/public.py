@@ -154,7 +154,7 @@ def _chart(key: str, title: str, months: list[str], shown: dict[str, dict[str, s
         number = float(label[2:]) / 2 if label.startswith("< ") else float(label)
         values.append((month, label, number))
     top = max((v for _, _, v in values), default=0) or 1
-    width, height, slot = 640, 160, 640 / max(len(values), 1)
+    width, height, slot = 360, 120, 360 / max(len(values), 1)
     bars = [
         _Bar(
             month,
