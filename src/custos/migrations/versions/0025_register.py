@@ -28,8 +28,8 @@ TEXTS: tuple[tuple[str, Any], ...] = (
 
 def upgrade() -> None:
     with op.batch_alter_table("cameras") as batch:
-        batch.add_column(sa.Column("latitude", sa.Float(), nullable=True))
-        batch.add_column(sa.Column("longitude", sa.Float(), nullable=True))
+        batch.add_column(sa.Column("latitude", sa.Double(), nullable=True))
+        batch.add_column(sa.Column("longitude", sa.Double(), nullable=True))
         for name, kind in TEXTS:
             batch.add_column(sa.Column(name, kind, nullable=False, server_default=""))
     with op.batch_alter_table("cameras") as batch:

@@ -1,5 +1,5 @@
-"""Public pages, for anyone without signing in: the policy in force as a person reads it, and
-the camera register with its map."""
+"""Public pages, for anyone without signing in: the policy in force as a person reads it, the
+camera register with its map, the record of processing, and the transparency figures."""
 
 from __future__ import annotations
 
