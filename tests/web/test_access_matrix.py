@@ -1090,6 +1090,13 @@ ROUTES: list[Route] = [
     ),
     Route(
         "POST",
+        "/cameras/{name}/public",
+        CAMERA_MANAGERS,
+        lambda ctx: Request(f"/cameras/{_camera(ctx)}/public", data={"signage": "signs"}),
+        page=True,
+    ),
+    Route(
+        "POST",
         "/cameras/{name}/suspend",
         CAMERA_MANAGERS,
         lambda ctx: Request(f"/cameras/{_camera(ctx)}/suspend", data={"reason": "t"}),

@@ -363,3 +363,33 @@ def test_privacy_zones_through_the_page(
     assert removed.status_code == 303
     assert cameras.list_zones(db, "court") == []
     assert [e.justification for e in audit_events(db, event="camera.zone_removed")] == ["moved out"]
+
+
+def test_a_cameras_register_entry_is_set_on_its_page(
+    client: TestClient, operator: tuple[str, str], db: Session
+) -> None:
+    _sign_in(client, *operator)
+    registered = {"name": "quay", "source_url": "rtsp://quay.example/1", "category": "other",
+                  "region": "Almaty", "no_check": "1"}  # fmt: skip
+    assert client.post("/cameras", headers=HTML, data=registered).status_code == 303
+    typed = {"latitude": "north", "longitude": "76.9", "signage": "Signs on the quay"}
+    refused = client.post("/cameras/quay/public", headers=HTML, data=typed)
+    assert refused.status_code == 422
+    assert 'id="public-latitude-error"' in refused.text
+    assert 'value="Signs on the quay"' in refused.text  # nothing typed is lost
+    saved = client.post(
+        "/cameras/quay/public",
+        headers=HTML,
+        data={**typed, "latitude": "43.2389", "contact": "dpo@city.example"},
+    )
+    assert saved.status_code == 303
+    camera = cameras.get_camera(db, "quay")
+    assert (camera.latitude, camera.longitude, camera.contact) == (
+        43.2389,
+        76.9,
+        "dpo@city.example",
+    )
+    page = client.get("/cameras/quay", headers=HTML)
+    assert "signs: Signs on the quay" in page.text
+    entry = next(c for c in client.get("/register.json").json()["cameras"] if c["camera"] == "quay")
+    assert (entry["latitude"], entry["signage"]) == (43.235, "Signs on the quay")

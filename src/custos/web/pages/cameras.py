@@ -171,6 +171,47 @@ def _camera_page(
     )
 
 
+PUBLIC_ENTRY = "public"
+
+
+@router.post("/cameras/{name}/public")
+def public_entry(
+    name: str,
+    request: Request,
+    db: DbSession,
+    runtime: RuntimeDep,
+    caller: CameraManager,
+    latitude: Annotated[str, Form()] = "",
+    longitude: Annotated[str, Form()] = "",
+    signage: Annotated[str, Form()] = "",
+    contact: Annotated[str, Form()] = "",
+) -> Response:
+    """What the public camera register says of a camera: its place, signs and contact."""
+    form = forms.Form(
+        PUBLIC_ENTRY,
+        forms.typed(latitude=latitude, longitude=longitude, signage=signage, contact=contact),
+    )
+
+    def _save() -> object:
+        data = CameraUpdate.model_validate(
+            {
+                "latitude": latitude.strip() or None,
+                "longitude": longitude.strip() or None,
+                "signage": signage.strip(),
+                "contact": contact.strip(),
+            }
+        )
+        return cameras.update_camera(caller.call(db, runtime), name, data)
+
+    return forms.act(
+        db,
+        form,
+        _save,
+        lambda _: f"/cameras/{name}",
+        lambda refused: _camera_page(request, db, caller, name, refused),
+    )
+
+
 @router.get("/cameras/{name}")
 def camera_page(name: str, request: Request, db: DbSession, caller: CameraViewer) -> Response:
     """One camera: what is registered of it, and a form to change it."""
