@@ -65,8 +65,8 @@ def approve_demo_assessment(call: Call) -> str | None:
         CameraFacts(spec["name"], spec["region"], spec["category"].value, tuple(spec["tags"]))
         for spec in DEMO_CAMERAS
     ]
-    now, grace = call.clock.now(), call.profile.dpia.grace_days
-    approved = [force.assessed for force in dpia.in_force(call.session, now, grace)]
+    now = call.clock.now()
+    approved = dpia.assessed(call.session, now, call.profile.dpia.grace_days)
     if all(activation_problem(camera, approved) is None for camera in facts):
         return None
     existing = next(

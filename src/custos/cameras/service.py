@@ -223,8 +223,7 @@ def _move(call: Call, camera: Camera, target: CameraStatus, reason: str, cause: 
 def enforce_assessments(call: Call) -> list[str]:
     """Suspend every active camera no assessment lets record any longer (its assessment past
     the review date and the grace period, or none covering it); the names suspended."""
-    now, grace = call.clock.now(), call.profile.dpia.grace_days
-    approved = [force.assessed for force in dpia.in_force(call.session, now, grace)]
+    approved = dpia.assessed(call.session, call.clock.now(), call.profile.dpia.grace_days)
     suspended = []
     for camera in list_cameras(call.session, CameraStatus.ACTIVE):
         facts = facts_of(camera)

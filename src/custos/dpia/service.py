@@ -233,12 +233,15 @@ def standing_of(version: AssessmentVersion, now: datetime, grace_days: float) ->
     return standing(version.review_by, now, grace_days)
 
 
+def assessed(session: Session, now: datetime, grace_days: float) -> list[Assessed]:
+    """Every approved assessment as the rules read it, with its standing at `now`."""
+    return [force.assessed for force in in_force(session, now, grace_days)]
+
+
 def gate(call: Call, camera: CameraFacts) -> None:
     """Refuse (Conflict) to let `camera` start recording unless a current approved assessment
     covers it."""
-    approved = [
-        f.assessed for f in in_force(call.session, call.clock.now(), call.profile.dpia.grace_days)
-    ]
+    approved = assessed(call.session, call.clock.now(), call.profile.dpia.grace_days)
     problem = activation_problem(camera, approved)
     if problem:
         raise Conflict(problem)

@@ -80,7 +80,7 @@ def _assessments(session: Session, profile: Profile, now: datetime) -> list[Find
 
 
 def _cameras(session: Session, profile: Profile, now: datetime) -> list[Finding]:
-    approved = [f.assessed for f in dpia.in_force(session, now, profile.dpia.grace_days)]
+    approved = dpia.assessed(session, now, profile.dpia.grace_days)
     zones = cameras.zones_by_camera(session)
     found = []
     for camera in cameras.list_cameras(session, CameraStatus.ACTIVE):

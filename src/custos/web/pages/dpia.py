@@ -3,6 +3,7 @@ draft a version and approve one."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Path, Request
@@ -13,7 +14,7 @@ from custos.clock import parse_time
 from custos.deps import Caller, DbSession, DpiaApprover, DpiaDrafter, DpiaViewer, RuntimeDep
 from custos.dpia import service
 from custos.dpia.models import AssessmentVersion
-from custos.dpia.policy import Analytics, Content, covers
+from custos.dpia.policy import Analytics, Content, covers, keeps_recording
 from custos.dpia.views import shown
 from custos.web import forms
 from custos.web.templating import render
@@ -62,13 +63,13 @@ def _covered(db: DbSession, scope: list[str]) -> list[str]:
 
 
 def _uncovered(db: DbSession, runtime: RuntimeDep) -> list[str]:
-    """The cameras no approved assessment covers now (current or within its grace)."""
+    """The cameras no approved assessment lets record now (current or within its grace)."""
     grace = runtime.policy.profile.dpia.grace_days
-    approved = [f for f in service.in_force(db, runtime.clock.now(), grace)]
+    approved = service.assessed(db, runtime.clock.now(), grace)
     return [
         c.name
         for c in cameras.list_cameras(db)
-        if not any(covers(f.version.scope, cameras.facts_of(c)) for f in approved)
+        if not keeps_recording(cameras.facts_of(c), approved)
     ]
 
 
@@ -155,13 +156,31 @@ def draft_new(
     typed: Annotated[DraftForm, Depends()],
 ) -> Response:
     """Draft a new assessment; a DPO who did not write it approves it."""
-    form = typed.form
+    return _draft(
+        db,
+        runtime,
+        caller,
+        typed.form,
+        None,
+        lambda refused: _registry(request, db, runtime, caller, refused),
+    )
+
+
+def _draft(
+    db: DbSession,
+    runtime: RuntimeDep,
+    caller: Caller,
+    form: forms.Form,
+    reference: str | None,
+    again: Callable[[forms.Form], Response],
+) -> Response:
+    """Save the draft form (a new assessment, or a version of `reference`), then show it."""
     return forms.act(
         db,
         form,
-        lambda: service.draft(caller.call(db, runtime), _content(form)),
+        lambda: service.draft(caller.call(db, runtime), _content(form), reference),
         lambda version: f"/dpias/{service.reference_of(db, version)}",
-        lambda refused: _registry(request, db, runtime, caller, refused),
+        again,
         forms.Placement(fields={"consultation": "body"}),
     )
 
@@ -225,14 +244,13 @@ def draft_version(
     typed: Annotated[DraftForm, Depends()],
 ) -> Response:
     """Draft the next version (or change your draft)."""
-    form = typed.form
-    return forms.act(
+    return _draft(
         db,
-        form,
-        lambda: service.draft(caller.call(db, runtime), _content(form), reference),
-        lambda _: f"/dpias/{reference}",
+        runtime,
+        caller,
+        typed.form,
+        reference,
         lambda refused: _assessment_page(request, db, runtime, caller, reference, refused),
-        forms.Placement(fields={"consultation": "body"}),
     )
 
 
