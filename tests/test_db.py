@@ -16,7 +16,13 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from custos.db import create_engine, migrate, require_current_schema
+from custos.db import (
+    create_engine,
+    migrate,
+    reading_sessions,
+    require_current_schema,
+    session_factory,
+)
 from custos.errors import NotInitialised
 from custos.permissions import Role
 from custos.tables import metadata
@@ -138,3 +144,34 @@ def test_sqlite_transactions_roll_back_savepoints(tmp_path: Path) -> None:
             nested.rollback()
         assert connection.exec_driver_sql("SELECT x FROM t").scalars().all() == [1]
     engine.dispose()
+
+
+def test_a_reading_session_on_sqlite_holds_no_writer_up(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'custos.db'}")
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("CREATE TABLE t (n INTEGER)")
+            connection.exec_driver_sql("INSERT INTO t VALUES (1)")
+        with reading_sessions(engine)() as reader:
+            assert reader.execute(sa.text("SELECT count(*) FROM t")).scalar() == 1
+            with engine.connect() as writer:
+                _impatient(writer)
+                with writer.begin():
+                    writer.exec_driver_sql("INSERT INTO t VALUES (2)")
+            # the reader keeps the snapshot it began with
+            assert reader.execute(sa.text("SELECT count(*) FROM t")).scalar() == 1
+        with session_factory(engine)() as ordinary:
+            ordinary.execute(sa.text("SELECT 1"))
+            with engine.connect() as writer:
+                _impatient(writer)
+                with pytest.raises(sa.exc.OperationalError, match="locked"), writer.begin():
+                    writer.exec_driver_sql("INSERT INTO t VALUES (3)")
+    finally:
+        engine.dispose()
+
+
+def _impatient(connection: Connection) -> None:
+    """Wait 0.1 s rather than 30 for a lock (set on the driver, outside any transaction)."""
+    driver = connection.connection.dbapi_connection
+    assert driver is not None
+    driver.execute("PRAGMA busy_timeout=100")

@@ -132,9 +132,22 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB: the index stays in memory
         cursor.close()
 
+    # A reading session (`reading_sessions`) begins deferred: it holds no lock at all, and
+    # WAL gives it a snapshot at its first read, so a long read never holds writers up.
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        reading = connection.get_execution_options().get(READING, False)
+        connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+
+
+READING = "custos_reading"
+"""The execution option that marks a connection as only reading (see `reading_sessions`)."""
+
+
+def reading_sessions(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for long reads (verifying the log, computing figures) that must not hold up
+    writers: on SQLite they take no write lock. They are not meant to write."""
+    return session_factory(engine.execution_options(**{READING: True}))
 
 
 def session_factory(engine: Engine | Connection) -> sessionmaker[Session]:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from custos.clock import Clock, SystemClock
 from custos.config import Settings
+from custos.db import reading_sessions
 from custos.passwords import Passwords
 from custos.profile import LoadedProfile, Rules
 from custos.redaction.cache import DetectorCache
@@ -33,6 +34,10 @@ class Runtime:
     passwords: Passwords = field(default_factory=Passwords)
     # The recorders' camera connections, shared with live viewers in the same process.
     taps: PacketTaps = field(default_factory=PacketTaps)
+
+    def reading(self) -> Session:
+        """A session for a long read that holds no writer up (`db.reading_sessions`)."""
+        return self.sessions() if self.engine is None else reading_sessions(self.engine)()
 
     @property
     def rules(self) -> Rules:

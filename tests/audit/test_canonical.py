@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from custos.audit.canonical import EntryRecord, canonical_bytes, canonical_details, parse
+from custos.audit.canonical import (
+    EntryRecord,
+    canonical_bytes,
+    canonical_details,
+    canonical_position,
+    parse,
+)
 
 AT = datetime(2026, 11, 30, 12, 0, 0, 123456, tzinfo=UTC)
 
@@ -81,6 +87,50 @@ def test_parse_gives_back_the_same_entry(
     line = canonical_bytes(record)
     assert b"\n" not in line
     assert parse(line) == record
+    assert canonical_position(line) == record.seq
+
+
+def _parses_at(line: bytes) -> int | None:
+    try:
+        return parse(line).seq
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+@given(
+    actor=text,
+    details=st.dictionaries(text, json_value, max_size=3),
+    at=st.integers(0, 300),
+    cut=st.integers(0, 20),
+    insert=st.binary(max_size=3) | st.sampled_from([b" ", b"\\", b'"', b"\\u0041", b"0", b"\n"]),
+)
+def test_the_quick_check_accepts_no_line_parse_refuses(
+    actor: str, details: dict[str, object], at: int, cut: int, insert: bytes
+) -> None:
+    line = canonical_bytes(_record(actor=actor, details=canonical_details(details)))
+    at = min(at, len(line))
+    changed = line[:at] + insert + line[at + cut :]
+    quick = canonical_position(changed)
+    assert quick is None or quick == _parses_at(changed)
+
+
+def test_the_quick_check_refuses_what_is_not_canonical() -> None:
+    line = canonical_bytes(_record())
+    assert canonical_position(line) == 7
+    for bad in (
+        line.replace(b'"seq":7,', b'"seq":07,'),
+        line.replace(b'"seq":7,', b'"seq": 7,'),
+        line.replace(b'"v":1', b'"v":2'),
+        line.replace(b"T12:00:00", b"T25:00:00"),
+        line.replace(b'"outcome":"success"', b'"outcome":null'),
+        line.replace(b'"actor":"', b'"actor":"\\u0041'),
+        line[:-1] + b',"extra":1}',
+        line.replace(b'"details":{', b'"details":{"b":1,"a":2,'),
+        line + b"\n",
+        b"\xff" + line,
+    ):
+        assert canonical_position(bad) is None, bad
+        assert _parses_at(bad) is None, bad
 
 
 def test_non_canonical_lines_are_refused() -> None:

@@ -28,6 +28,7 @@ Anyone can rebuild the leaf from an exported entry: leaf = SHA-256(0x00 || these
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from operator import attrgetter
@@ -160,6 +161,41 @@ def line(
         f',"client":{n if client is None else s(client)}'
         f',"outcome":{s(outcome)},"details":{details}}}'
     ).encode()
+
+
+# A JSON string exactly as `_string` writes one: '"', '\\' and control characters escaped, the
+# five short escapes where they exist and \u00XX (lower case) for the rest, nothing else.
+_CANONICAL_STRING = (
+    r'"[^"\\\x00-\x1f]*(?:\\(?:["\\bfnrt]|u00(?:0[0-7bef]|1[0-9a-f]))[^"\\\x00-\x1f]*)*"'
+)
+_LINE = re.compile(
+    r'\{"v":1,"seq":(0|[1-9][0-9]*),"at":"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}'
+    r'\.[0-9]{6})Z"'
+    + "".join(
+        f',"{key}":' + (f"(?:null|{_CANONICAL_STRING})" if f.default is None else _CANONICAL_STRING)
+        for key, f in zip(CANONICAL_KEYS[:-1], fields(EntryFields)[:-1], strict=True)
+    )
+    + r',"details":(\{.*\})\}',
+    re.DOTALL,
+)
+
+
+def canonical_position(line: bytes) -> int | None:
+    """The position a version 1 canonical line carries, or None where it is not one.
+
+    The quick form of `parse` for checking millions of lines: one pattern for the whole line,
+    the time checked as a date, the details re-encoded. It accepts no line `parse` refuses;
+    where it says None, `parse` gives the reason.
+    """
+    try:
+        match = _LINE.fullmatch(line.decode())
+        if match is None:
+            return None
+        datetime.fromisoformat(match[2])
+        details = match[3]
+        return int(match[1]) if _details(json.loads(details)) == details else None
+    except (UnicodeDecodeError, ValueError, TypeError):
+        return None
 
 
 def parse(line: bytes) -> EntryRecord:

@@ -242,6 +242,10 @@ class CompactRange:
         self.size += 1
         return created
 
+    def hashes(self) -> list[bytes]:
+        """The hashes of the perfect subtrees of the tree so far, left to right."""
+        return [digest for _, digest in self._edge]
+
     def root(self) -> bytes:
         """The root of the tree so far."""
         if not self._edge:

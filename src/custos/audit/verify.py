@@ -11,17 +11,27 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
-from collections.abc import Iterator
+import multiprocessing
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from custos.audit import log, merkle
-from custos.audit.canonical import ENTRY_FIELDS, canonical_bytes, line, parse
+from custos.audit.canonical import (
+    ENTRY_FIELDS,
+    canonical_bytes,
+    canonical_position,
+    line,
+    parse,
+)
 from custos.audit.checkpoint import published_note
 from custos.audit.log import record_of
 from custos.audit.models import AuditCheckpoint, AuditEntry
@@ -53,12 +63,25 @@ class _Bad(Exception):
     pass
 
 
-def verify_log(session: Session, verifier: Verifier, batch: int = 20_000) -> Report:
-    """Recompute the tree from the entries and check every node and checkpoint."""
+def verify_log(
+    session: Session,
+    verifier: Verifier,
+    *,
+    workers: int = 1,
+    chunk_level: int = 14,
+    progress: Callable[[int, int], None] | None = None,
+) -> Report:
+    """Recompute the tree from the entries and check every node and checkpoint.
+
+    The entries are hashed in aligned chunks of 2^`chunk_level`; with `workers` > 1 the chunks
+    go to that many processes, each reading the committed log over its own connection, so
+    only use it where the log is not being changed in this session's open transaction (the
+    command line). `progress(done, size)` is called as chunks are checked.
+    """
     size = log.size(session)
     checkpoints = list(session.scalars(sa.select(AuditCheckpoint).order_by(AuditCheckpoint.id)))
     try:
-        _check_tree(session, size, batch)
+        _check_tree(session, size, workers, chunk_level, progress)
         for checkpoint in checkpoints:
             _check_checkpoint(session, checkpoint, verifier, size)
     except _Bad as bad:
@@ -69,80 +92,181 @@ def verify_log(session: Session, verifier: Verifier, batch: int = 20_000) -> Rep
 # The columns in canonical order, the arguments of `canonical.line`.
 _ENTRIES_IN_ORDER = (
     f"SELECT seq, at, {', '.join(ENTRY_FIELDS)} "  # noqa: S608 - fixed names
-    "FROM audit_entries ORDER BY seq"
+    "FROM audit_entries WHERE seq >= {start} AND seq < {end} ORDER BY seq"
 )
-_LEVEL_IN_ORDER = "SELECT idx, hash FROM audit_nodes WHERE level = {level} ORDER BY idx"
+_NODES_IN_ORDER = (
+    "SELECT idx, hash FROM audit_nodes WHERE level = {level} AND idx >= {start} AND idx < {end} "
+    "ORDER BY idx"
+)
+
+Rows = Callable[[str], list[Any]]
+"""Runs a fixed query (integers formatted in) and returns its rows as plain tuples."""
+
+Problem = tuple[int, int, str]
+"""A discrepancy: the last leaf it depends on, its tree level (-1 for an entry), the message."""
 
 
-def _raw_rows(session: Session, sql: str, batch: int) -> Iterator[Any]:
-    """Rows as plain tuples straight from the driver, in batches, inside the session's transaction.
+def _rows_of(connection: Any) -> Rows:
+    """Queries over a DB-API connection, rows straight from the driver (no ORM, no conversion)."""
 
-    On PostgreSQL a named (server-side) cursor keeps memory flat over millions of rows.
-    """
-    driver = session.connection().connection.dbapi_connection
-    assert driver is not None
-    if session.get_bind().dialect.name == "postgresql":
-        cursor = driver.cursor(name=f"custos_verify_{uuid.uuid4().hex[:8]}")
-    else:
-        cursor = driver.cursor()
-    try:
-        cursor.execute(sql)
-        while rows := cursor.fetchmany(batch):
-            yield from rows
-    finally:
-        cursor.close()
+    def rows(sql: str) -> list[Any]:
+        cursor = connection.cursor()
+        try:
+            cursor.execute(sql)
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
+    return rows
 
 
-def _check_tree(session: Session, size: int, batch: int) -> None:
-    """One pass over the entries in order, rebuilding the tree and comparing every stored node.
-
-    Each level of stored nodes is read as its own ordered stream; a node is compared the moment
-    the rebuilt tree completes it, so the first discrepancy found is the first in log order.
-    Rows are read raw from the driver (no ORM, no type conversion): this is the path that must
-    keep up with hundreds of thousands of entries a second.
-    """
-    entries = _raw_rows(session, _ENTRIES_IN_ORDER, batch)
-    levels: dict[int, Iterator[Any]] = {}
-
-    def stored(level: int) -> Iterator[Any]:
-        if level not in levels:
-            levels[level] = _raw_rows(session, _LEVEL_IN_ORDER.format(level=int(level)), batch)
-        return levels[level]
-
-    tree = merkle.CompactRange()
+def _levels(leaves: list[bytes]) -> list[list[bytes]]:
+    """The leaves and every level of complete nodes above them, as lists of hashes."""
+    levels = [leaves]
     sha256 = hashlib.sha256
-    expected = 0
-    for row in entries:
+    current = leaves
+    while len(current) > 1:
+        pairs = zip(current[::2], current[1::2], strict=False)  # an odd last one waits
+        current = [sha256(b"\x01" + a + b).digest() for a, b in pairs]
+        levels.append(current)
+    return levels
+
+
+def _pieces(levels: list[list[bytes]]) -> list[bytes]:
+    """The hashes of the perfect subtrees that make up the leaves of `levels`, left to right."""
+    return [levels[level][index] for level, index in merkle.perfect_pieces(0, len(levels[0]))]
+
+
+def _node_problem(level: int, index: int, missing: bool) -> Problem:
+    last_leaf = ((index + 1) << level) - 1
+    if level == 0:
+        text = (
+            f"entry {index} has no leaf in the tree"
+            if missing
+            else f"entry {index} does not match its leaf hash (altered or moved)"
+        )
+    else:
+        text = (
+            f"tree node level {level} index {index} is missing"
+            if missing
+            else f"tree node level {level} index {index} does not match its children"
+        )
+    return (last_leaf, level, text)
+
+
+def _compare_level(rows: Rows, level: int, first: int, computed: list[bytes]) -> Problem | None:
+    """The first stored node of `level` from index `first` that differs from `computed`."""
+    stored = rows(_NODES_IN_ORDER.format(level=level, start=first, end=first + len(computed)))
+    if len(stored) == len(computed) and b"".join(h for _, h in stored) == b"".join(computed):
+        return None
+    found = {int(index): bytes(digest) for index, digest in stored}
+    for offset, digest in enumerate(computed):
+        have = found.get(first + offset)
+        if have != digest:
+            return _node_problem(level, first + offset, missing=have is None)
+    return None  # pragma: no cover - a difference was seen above
+
+
+def _check_chunk(rows: Rows, start: int, end: int, size: int) -> tuple[Problem | None, list[bytes]]:
+    """Hash entries [start, end) and compare every node they complete; returns the first
+    problem in log order and the chunk's perfect subtrees."""
+    sha256 = hashlib.sha256
+    leaves: list[bytes] = []
+    problems: list[Problem] = []
+    expected = start
+    for row in rows(_ENTRIES_IN_ORDER.format(start=start, end=end)):
         seq = row[0]
-        if seq >= size:
-            raise _Bad(f"entry {seq} is not in the log of {size} (inserted behind its back?)")
         if seq != expected:
-            raise _Bad(f"entry {expected} is missing (deleted?)")
+            problems.append((expected, -1, f"entry {expected} is missing (deleted?)"))
+            break
         at = row[1]
         when = f"{at[:10]}T{at[11:]}Z" if isinstance(at, str) else at.strftime(_TIME)
-        leaf = sha256(b"\x00" + line(seq, when, *row[2:])).digest()
-        for level, index, digest in tree.append(leaf):
-            found = next(stored(level), None)
-            if found is None or found[0] != index:
-                where = (
-                    f"entry {index} has no leaf in the tree"
-                    if level == 0
-                    else (f"tree node level {level} index {index} is missing")
-                )
-                raise _Bad(where)
-            if bytes(found[1]) != digest:
-                raise _Bad(
-                    f"entry {index} does not match its leaf hash (altered or moved)"
-                    if level == 0
-                    else f"tree node level {level} index {index} does not match its children"
-                )
+        leaves.append(sha256(b"\x00" + line(seq, when, *row[2:])).digest())
         expected += 1
-    if expected != size:
-        raise _Bad(f"entry {expected} is missing (deleted?): the log holds {size}")
+    else:
+        if expected < end:
+            text = f"entry {expected} is missing (deleted?)"
+            if end == size:
+                text += f": the log holds {size}"
+            problems.append((expected, -1, text))
+    levels = _levels(leaves) if leaves else [[]]
+    for level, computed in enumerate(levels):
+        if computed and (problem := _compare_level(rows, level, start >> level, computed)):
+            problems.append(problem)
+    return (min(problems) if problems else None), _pieces(levels)
+
+
+# Each worker process keeps one connection of its own for the whole verification.
+_worker_rows: Rows | None = None
+
+
+def _start_worker(url: str) -> None:
+    global _worker_rows  # one connection per worker process
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    _worker_rows = _rows_of(engine.raw_connection())
+
+
+def _check_chunk_in_worker(start: int, end: int, size: int) -> tuple[Problem | None, list[bytes]]:
+    assert _worker_rows is not None
+    return _check_chunk(_worker_rows, start, end, size)
+
+
+def _check_tree(
+    session: Session,
+    size: int,
+    workers: int,
+    chunk_level: int,
+    progress: Callable[[int, int], None] | None,
+) -> None:
+    """Rebuild the tree chunk by chunk and compare every stored node, failing at the first
+    discrepancy in log order.
+
+    A chunk hashes its entries and compares the nodes they complete level by level, a whole
+    level in one query and one comparison; the chunks' roots are then combined here and the
+    nodes above them compared one by one.
+    """
+    chunk = 1 << chunk_level
+    spans = [(start, min(start + chunk, size), size) for start in range(0, size, chunk)]
+    rows = _rows_of(session.connection().connection.dbapi_connection)
+    upper = merkle.CompactRange()
+    with ExitStack() as stack:
+        if workers > 1 and len(spans) > 1:
+            url = session.connection().engine.url.render_as_string(hide_password=False)
+            pool = stack.enter_context(
+                ProcessPoolExecutor(
+                    min(workers, len(spans)),
+                    mp_context=multiprocessing.get_context("fork"),
+                    initializer=_start_worker,
+                    initargs=(url,),
+                )
+            )
+            results = pool.map(_check_chunk_in_worker, *zip(*spans, strict=True))
+        else:
+            results = (_check_chunk(rows, *span) for span in spans)
+        for (start, end, _), (problem, pieces) in zip(spans, results, strict=True):
+            if problem is not None:
+                raise _Bad(problem[2])
+            if end - start == chunk:
+                for level, index, digest in upper.append(pieces[0])[1:]:
+                    found = rows(
+                        _NODES_IN_ORDER.format(
+                            level=level + chunk_level, start=index, end=index + 1
+                        )
+                    )
+                    if not found or bytes(found[0][1]) != digest:
+                        raise _Bad(_node_problem(level + chunk_level, index, not found)[2])
+            if progress is not None:
+                progress(end, size)
+    beyond = rows(f"SELECT min(seq) FROM audit_entries WHERE seq >= {int(size)}")  # noqa: S608
+    if beyond and beyond[0][0] is not None:
+        raise _Bad(f"entry {beyond[0][0]} is not in the log of {size} (inserted behind its back?)")
     for level in range(size.bit_length()):
-        extra = next(stored(level), None)
-        if extra is not None:
-            raise _Bad(f"tree node level {level} index {extra[0]} stands beyond the log")
+        extra = rows(
+            f"SELECT min(idx) FROM audit_nodes WHERE level = {level} "  # noqa: S608
+            f"AND idx >= {size >> level}"
+        )
+        if extra and extra[0][0] is not None:
+            raise _Bad(f"tree node level {level} index {extra[0][0]} stands beyond the log")
 
 
 _TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -205,8 +329,18 @@ def export_bundle(session: Session, verifier: Verifier, target: Path) -> int:
     return checkpoint.tree_size
 
 
-def verify_bundle(folder: Path) -> Report:
-    """Check a bundle offline: signature, canonical entries, and the root they hash to."""
+def verify_bundle(
+    folder: Path,
+    *,
+    workers: int = 1,
+    chunk_level: int = 14,
+    progress: Callable[[int, int], None] | None = None,
+) -> Report:
+    """Check a bundle offline: signature, canonical entries, and the root they hash to.
+
+    Lines are read here and hashed in aligned chunks of 2^`chunk_level`, by `workers`
+    processes where more than one is asked for; `progress(done, size)` follows the chunks.
+    """
     try:
         verifier = parse_vkey((folder / KEY_FILE).read_text())
         note = parse_note((folder / CHECKPOINT_FILE).read_text())
@@ -217,21 +351,88 @@ def verify_bundle(folder: Path) -> Report:
         return Report(0, 1, "the checkpoint's signature does not verify with the bundled key")
     if head.origin != verifier.name:
         return Report(0, 1, f"the checkpoint is for {head.origin}, the key for {verifier.name}")
-    tree = merkle.CompactRange()
-    with (folder / ENTRIES_FILE).open("rb") as lines:
-        for number, line in enumerate(lines):
-            raw = line.rstrip(b"\n")
+    chunk = 1 << chunk_level
+    upper = merkle.CompactRange()
+    last: list[bytes] = []
+    count = 0
+    entries = folder / ENTRIES_FILE
+    with entries.open("rb") as file, ExitStack() as stack:
+        chunks = ((entries, *span) for span in _line_spans(file, chunk))
+        if workers > 1:
+            pool = stack.enter_context(
+                ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+            )
+            results: Iterator[_Hashed] = _bounded_map(pool, _hash_lines, chunks, 2 * workers)
+        else:
+            results = (_hash_lines(work) for work in chunks)
+        for problem, lines, pieces in results:
+            if problem is not None:
+                return Report(count, 1, problem)
+            if lines == chunk:
+                upper.append(pieces[0])
+            else:
+                last = pieces
+            count += lines
+            if progress is not None:
+                progress(count, head.size)
+    if count != head.size:
+        return Report(count, 1, f"the bundle holds {count} entries, the checkpoint {head.size}")
+    if merkle.CompactRange(count, [*upper.hashes(), *last]).root() != head.root:
+        return Report(count, 1, "the entries do not hash to the checkpoint's root")
+    return Report(count, 1, None)
+
+
+_Work = tuple[Path, int, int, int]
+"""A chunk of a bundle's lines: the file, the position of its first line, its byte offset and
+length."""
+
+_Hashed = tuple[str | None, int, list[bytes]]
+"""What hashing a chunk of lines gives: the first problem, the number of lines, the pieces."""
+
+
+def _line_spans(file: BinaryIO, chunk: int) -> Iterator[tuple[int, int, int]]:
+    """Chunks of `chunk` lines as (first line's position, byte offset, byte length)."""
+    first = offset = 0
+    while sizes := [len(line) for line in islice(file, chunk)]:
+        length = sum(sizes)
+        yield first, offset, length
+        first += len(sizes)
+        offset += length
+
+
+def _hash_lines(work: _Work) -> _Hashed:
+    """Read a chunk of lines, check that each is a canonical entry at its position, hash it."""
+    path, first, offset, length = work
+    with path.open("rb") as file:
+        file.seek(offset)
+        lines = file.read(length).split(b"\n")
+    if not lines[-1]:
+        lines.pop()  # the newline that ends the last line
+    sha256 = hashlib.sha256
+    leaves: list[bytes] = []
+    for number, text in enumerate(lines, first):
+        if canonical_position(text) != number:
             try:
-                record = parse(raw)
-            except (ValueError, KeyError, json.JSONDecodeError) as error:
-                return Report(number, 1, f"entry {number} is not a canonical entry: {error}")
+                record = parse(text)
+            except (ValueError, KeyError, TypeError, json.JSONDecodeError) as error:
+                return f"entry {number} is not a canonical entry: {error}", len(lines), []
             if record.seq != number:
-                return Report(number, 1, f"entry {number} carries position {record.seq}")
-            tree.append(merkle.leaf_hash(raw))
-    if tree.size != head.size:
-        return Report(
-            tree.size, 1, f"the bundle holds {tree.size} entries, the checkpoint {head.size}"
-        )
-    if tree.root() != head.root:
-        return Report(tree.size, 1, "the entries do not hash to the checkpoint's root")
-    return Report(tree.size, 1, None)
+                return f"entry {number} carries position {record.seq}", len(lines), []
+        leaves.append(sha256(b"\x00" + text).digest())
+    return None, len(lines), _pieces(_levels(leaves))
+
+
+def _bounded_map(
+    pool: ProcessPoolExecutor,
+    function: Callable[[_Work], _Hashed],
+    items: Iterator[_Work],
+    ahead: int,
+) -> Iterator[_Hashed]:
+    """`pool.map` in order, with at most `ahead` items read and in flight at once."""
+    pending: deque[Future[_Hashed]] = deque()
+    for item in items:
+        pending.append(pool.submit(function, item))
+        if len(pending) >= ahead:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from custos.cli.common import call, opened, out
+from custos.cli.common import call, err, opened, out
 from custos.errors import TamperDetected
 
 app = typer.Typer(no_args_is_help=True, help="The verifiable audit log.")
@@ -34,16 +35,30 @@ def audit_verify(
         Path | None,
         typer.Option(help="Check an exported bundle offline instead of the database."),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(min=1, help="Processes hashing entries; by default one per CPU core."),
+    ] = os.cpu_count() or 1,
 ) -> None:
     """Recompute the log from its entries and check every node and checkpoint."""
+    from rich.progress import MofNCompleteColumn, Progress, TimeRemainingColumn
+
     from custos.audit import checkpoint as checkpoints
     from custos.audit.verify import verify_bundle, verify_log
 
-    if bundle is not None:
-        report = verify_bundle(bundle)
-    else:
-        with opened(ctx) as runtime, runtime.sessions() as session:
-            report = verify_log(session, checkpoints.log_signer(session, runtime.log_key).verifier)
+    columns = (*Progress.get_default_columns()[:-1], MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task("verifying entries", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        if bundle is not None:
+            report = verify_bundle(bundle, workers=workers, progress=advance)
+        else:
+            with opened(ctx) as runtime, runtime.reading() as session:
+                verifier = checkpoints.log_signer(session, runtime.log_key).verifier
+                report = verify_log(session, verifier, workers=workers, progress=advance)
     if not report.ok:
         raise TamperDetected(f"audit log verification failed: {report.problem}")
     out.print(f"audit log verified: {report.entries} entries, {report.checkpoints} checkpoint(s)")

@@ -4,6 +4,7 @@ figures an outside body computes from an audit export (`from_bundle`)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +59,33 @@ def _entries(session: Session, size: int) -> Iterator[EntryRecord]:
     )
     for entry in rows:
         yield record_of(entry)
+
+
+_latest: dict[tuple[int, str], Computed] = {}
+_computing = threading.Lock()
+
+
+def at_latest_checkpoint(session: Session, verifier: Verifier) -> Computed:
+    """`from_log`, computed once per checkpoint in this process.
+
+    The figures are a function of the entries the checkpoint's root commits to, so they are
+    kept under (size, root) until a newer checkpoint appears; the lock makes concurrent
+    requests wait for one computation instead of each verifying the whole log. A change to
+    the log behind its back is then found by the next checkpoint's signing, by `custos audit
+    verify` and by the witnesses, not by every page view.
+    """
+    latest = checkpoints.latest_checkpoint(session)
+    if latest is None:
+        raise Conflict("the audit log has no checkpoint yet: the figures wait for one")
+    key = (latest.tree_size, bytes(latest.root_hash).hex())
+    with _computing:
+        if key not in _latest:
+            found = from_log(session, verifier)
+            _latest.clear()
+            _latest[(found.size, found.root)] = found
+            if (found.size, found.root) != key:  # a newer checkpoint landed meanwhile
+                return found
+        return _latest[key]
 
 
 def from_bundle(folder: Path) -> Computed:

@@ -169,10 +169,10 @@ def _chart(key: str, title: str, months: list[str], shown: dict[str, dict[str, s
 
 
 @router.get("/transparency/", dependencies=[PUBLIC])
-def transparency_page(request: Request, db: DbSession, runtime: RuntimeDep) -> Response:
+def transparency_page(request: Request, runtime: RuntimeDep) -> Response:
     """How anyone verifies the audit log, and the monthly figures recomputed from it."""
     try:
-        found = transparency_views.public(transparency_views.computed(db, runtime), runtime)
+        found = transparency_views.public(transparency_views.computed(runtime), runtime)
     except Conflict:
         found = None
     charts, months = [], []
