@@ -11,7 +11,7 @@ PORT ?= 8000
 TEST_DEBIAN_PACKAGES := chromium ffmpeg python3-gi gir1.2-gst-rtsp-server-1.0 \
 	gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly oathtool
 
-.PHONY: demo test lint typecheck system-packages services clean
+.PHONY: demo test lint typecheck system-packages services messages clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,8 +35,8 @@ services:
 	scripts/start-services
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
 	$(BIN)/lint-imports
 
 typecheck: $(VENV)/.installed-dev
@@ -48,6 +48,10 @@ TEST_WORKERS ?= $(shell expr $$(nproc) + 1)
 
 test: $(VENV)/.installed-dev system-packages services lint typecheck
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
+
+# The translation catalogues, brought up to date with the pages (then translate what is new).
+messages: $(VENV)/.installed-dev
+	$(BIN)/python scripts/messages.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

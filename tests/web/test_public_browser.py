@@ -1,5 +1,5 @@
 """The public pages in headless Chromium, without signing in: the camera register with its map
-and the readable policy; screenshots kept."""
+and the readable policy, in English, Kazakh and Russian; screenshots kept."""
 
 from __future__ import annotations
 
@@ -77,5 +77,28 @@ def test_anyone_reads_the_register_with_its_map_and_the_policy(
             page.locator("#chart-requests td[data-figure='requests']").first.inner_text() == "< 5"
         )
         page.screenshot(path=str(ARTIFACTS / "3-transparency.png"), full_page=True)
+        # In Kazakh, chosen from the switcher and kept for the pages that follow; in Russian,
+        # from the browser's own languages.
+        page.click("#languages a[hreflang='kk']")
+        assert page.locator("html").get_attribute("lang") == "kk"
+        assert "Ашықтық" in page.inner_text("h1")
+        page.goto(f"{server.url}/register")
+        assert page.inner_text("h1") == "Камералардың жария тізілімі"
+        assert page.locator("#register-map .camera-dot").count() == len(CAMERAS)
+        assert "мектеп" in page.inner_text("#register tr[data-camera='school-gate']")
+        assert "ұлттық қауіпсіздік: 0" in page.inner_text("#withheld")
+        page.screenshot(path=str(ARTIFACTS / "4-register-kk.png"), full_page=True)
+        russian = browser.new_context(
+            viewport={"width": 1280, "height": 900}, locale="ru-RU", timezone_id="Asia/Almaty"
+        ).new_page()
+        russian.goto(f"{server.url}/register")
+        assert russian.inner_text("h1") == "Публичный реестр камер"
+        assert "30 дней" in russian.inner_text("#register tr[data-camera='plaza-north']")
+        russian.screenshot(path=str(ARTIFACTS / "5-register-ru.png"), full_page=True)
+        russian.goto(f"{server.url}/processing-record")
+        stamp = russian.locator("time").first
+        assert stamp.get_attribute("title", timeout=5000).endswith("Z")  # UTC on hover
+        assert "UTC" not in stamp.inner_text()  # shown in the viewer's zone (Almaty)
+        russian.screenshot(path=str(ARTIFACTS / "6-record-ru.png"), full_page=True)
     finally:
         server.stop()

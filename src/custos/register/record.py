@@ -28,6 +28,13 @@ SECURITY = (
     "Every action in an append-only Merkle audit log, checkpoints signed and witnessed",
     "Exports signed (C2PA content credentials, signed manifest) and delivered by expiring links",
 )
+PASSERS_BY = "people passing within view of the cameras"
+PICTURES = "video pictures of people and vehicles (faces and licence plates masked when shown)"
+SOUND = "sound"
+TIMES_AND_PLACES = "times and places of recording"
+NO_TRANSFERS = "none"
+WORDING = (*SECURITY, PASSERS_BY, PICTURES, SOUND, TIMES_AND_PLACES, NO_TRANSFERS)
+"""The record's fixed phrases, which the pages show in the reader's language."""
 
 
 def processing_record(
@@ -46,7 +53,7 @@ def processing_record(
         "purposes": sorted({c.purpose for c in registered if c.purpose}),
         "legal_grounds": [{"code": g.code, "title": g.title} for g in profile.grounds],
         "data_subjects": [
-            "people passing within view of the cameras",
+            PASSERS_BY,
             *sorted(
                 {
                     f"vulnerable groups named by {f.assessment.reference}: "
@@ -56,9 +63,9 @@ def processing_record(
             ),
         ],
         "data": [
-            "video pictures of people and vehicles (faces and licence plates masked when shown)",
-            *(["sound"] if any(c.record_audio for c in registered) else []),
-            "times and places of recording",
+            PICTURES,
+            *([SOUND] if any(c.record_audio for c in registered) else []),
+            TIMES_AND_PLACES,
         ],
         "cameras": {
             "in_service": len(registered),
@@ -69,7 +76,7 @@ def processing_record(
             "at_sensitive_sites": sum(1 for c in registered if c.tags),
         },
         "recipients": dict(sorted(listed.items())),
-        "transfers_abroad": "none",
+        "transfers_abroad": NO_TRANSFERS,
         "retention": {
             "default_days": retention.default_days,
             "incident_days": retention.incident_days,

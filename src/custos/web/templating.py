@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from custos.context import Principal
 from custos.permissions import Permission, is_admitted
-from custos.web import csrf
+from custos.web import csrf, i18n
 
 templates = Jinja2Templates(directory=str(resources.files("custos.web") / "templates"))
 
@@ -34,13 +34,26 @@ def csrf_field(context: Context, sign_in: bool = False) -> Markup:
 
 templates.env.globals["may"] = may
 templates.env.globals["csrf_field"] = csrf_field
+templates.env.globals["languages"] = i18n.LANGUAGES
+templates.env.filters["t"] = i18n.gettext  # a value from the data: translated, never formatted
+templates.env.add_extension("jinja2.ext.i18n")
+templates.env.install_gettext_callables(  # type: ignore[attr-defined]
+    i18n.gettext, i18n.ngettext, newstyle=True
+)
 
 
 def render(request: Request, template: str, /, status_code: int = 200, **context: Any) -> Response:
-    """Render `template` with `context`, and the tokens of its forms."""
+    """Render `template` with `context`, and the tokens of its forms, in the viewer's language."""
     tokens = csrf.FormTokens(request)
+    language = i18n.choose(request)
+    i18n.activate(language)
     response = templates.TemplateResponse(
-        request, template, {**context, "csrf": tokens}, status_code=status_code
+        request,
+        template,
+        {**context, "csrf": tokens, "lang": language},
+        status_code=status_code,
     )
-    tokens.set_cookie(response, secure=request.app.state.runtime.settings.cookie_secure)
+    secure = request.app.state.runtime.settings.cookie_secure
+    tokens.set_cookie(response, secure=secure)
+    i18n.remember(request, response, language, secure)
     return response

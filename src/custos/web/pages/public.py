@@ -9,17 +9,35 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
+from custos.cameras.policy import CameraStatus, SensitivityTag
 from custos.deps import PUBLIC, DbSession, RuntimeDep
+from custos.dpia.policy import Standing
 from custos.errors import Conflict
-from custos.register.policy import WITHHELD_TITLES, MapBox, map_box
+from custos.exports.policy import ROLE_NAMES
+from custos.register.policy import CATEGORY_TITLES, WITHHELD_TITLES, MapBox, map_box
+from custos.register.record import WORDING
 from custos.register.service import Register
 from custos.register.views import current, record_now
 from custos.retention.views import published_policy
 from custos.transparency import views as transparency_views
 from custos.transparency.policy import FIGURES
+from custos.web.i18n import gettext, ngettext, number
 from custos.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+
+PUBLIC_TERMS: tuple[str, ...] = (
+    *CATEGORY_TITLES.values(),
+    *WITHHELD_TITLES.values(),
+    *(figure.title for figure in FIGURES),
+    *(status.value for status in CameraStatus),
+    *(tag.value for tag in SensitivityTag),
+    *(standing.value for standing in Standing),
+    *ROLE_NAMES.values(),
+    *WORDING,
+)
+"""Words from the data that the public pages show translated (the `t` filter): the catalogues
+carry them beside the templates' own messages (`make messages`)."""
 
 
 def wants_page(request: Request) -> bool:
@@ -30,18 +48,20 @@ def wants_page(request: Request) -> bool:
 
 
 def days(value: float) -> str:
-    """A number of days as a person reads it: '30 days', '2,557 days (7 years)', '3 days'."""
+    """A number of days as a person reads it, in the page's language: '30 days',
+    '2,557 days (7 years)', '1.5 days'."""
     whole = round(value)
-    text = f"{whole:,} day{'s' if whole != 1 else ''}" if value == whole else f"{value:g} days"
-    years = value / 365.25
-    if round(years) >= 1 and abs(years - round(years)) < 0.01:
-        text += f" ({round(years)} year{'s' if round(years) != 1 else ''})"
+    count = whole if value == whole else 2  # a fraction reads as a plural
+    text = ngettext("%(num)s day", "%(num)s days", count) % {"num": number(value)}
+    years = round(value / 365.25)
+    if years >= 1 and abs(value / 365.25 - years) < 0.01:
+        text += " (" + ngettext("%(num)s year", "%(num)s years", years) % {"num": years} + ")"
     return text
 
 
 def hours(value: float) -> str:
     """A number of hours: '72 h', '1.5 h'."""
-    return f"{value:g} h"
+    return gettext("%(num)s h") % {"num": number(value)}
 
 
 @router.get("/policy", dependencies=[PUBLIC])

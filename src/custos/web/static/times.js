@@ -4,7 +4,7 @@ window.custosLocalise = function (scope) {
   scope.querySelectorAll("time[datetime]").forEach(function (time) {
     const at = new Date(time.getAttribute("datetime"));
     if (!isNaN(at)) {
-      time.textContent = at.toLocaleString();
+      time.textContent = at.toLocaleString(document.documentElement.lang || undefined);
       time.title = at.toISOString();
     }
   });
