@@ -14,6 +14,7 @@ from datetime import timedelta
 import av
 import numpy as np
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
@@ -21,6 +22,7 @@ from custos.access import service as access
 from custos.access.models import AccessRequest, Grant
 from custos.access.policy import Window
 from custos.clock import FrozenClock
+from custos.dpia.models import AssessmentVersion
 from custos.jobs import prepare_once
 from custos.permissions import Role
 from custos.recording.media import SegmentFile
@@ -173,3 +175,25 @@ def test_a_link_needs_a_track_of_the_window_a_person_of_the_grant_and_a_reason(
     answer = client.post(f"/api/grants/{lobby.id}/links", headers=holder, json=request)
     assert answer.status_code == status, answer.text
     assert says in answer.json()["detail"]
+
+
+def test_naming_a_face_needs_an_assessment_that_allows_face_analytics_on_the_camera(
+    client: TestClient, db: Session, lobby: Grant, holder: dict[str, str]
+) -> None:
+    db.execute(sa.update(AssessmentVersion).values(analytics=["plates"]))
+    db.commit()
+    listed = _tracks(client, holder, lobby)  # masking and review go on: they protect
+    track = next(t["track"] for t in listed["tracks"] if t["kind"] == "face")  # type: ignore[union-attr]
+    body = {"window_id": lobby.windows[0].id, "track": track, "person": "P1", "reason": "r"}
+    refused = client.post(f"/api/grants/{lobby.id}/links", headers=holder, json=body)
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["detail"] == (
+        "no approved impact assessment covers faces on camera lobby"
+    )
+    [denied] = audit_events(db, event="footage.refused")
+    assert (denied.outcome, denied.details["camera"]) == ("denied", "lobby")
+
+    db.execute(sa.update(AssessmentVersion).values(analytics=["faces", "plates"]))
+    db.commit()
+    allowed = client.post(f"/api/grants/{lobby.id}/links", headers=holder, json=body)
+    assert allowed.status_code == 201, allowed.text

@@ -39,6 +39,7 @@ from custos.cases import service as cases
 from custos.cases.policy import CaseAct, CaseStatus, Refusal
 from custos.clock import Clock
 from custos.context import Actor, Call, Context
+from custos.dpia.policy import Analytics
 from custos.errors import Conflict, Forbidden, InvalidInput, NotFound, PolicyViolation
 from custos.prepared import service as prepared
 from custos.prepared.policy import renumbered
@@ -1215,6 +1216,11 @@ def link_track(
     if not why:
         raise InvalidInput("say why this track is that person", field="reason")
     camera = cameras.camera_names(session)[row.camera_id]
+    # Naming a face as a person is identification: the camera's impact assessment must allow
+    # the face analytics for it (masking runs everywhere, as protection, and needs no such
+    # allowance).
+    if problem := cameras.analytics_problem(call, camera, Analytics.FACES):
+        raise _refuse_view(call, grant.id, problem, {**where, "camera": camera})
     spans = [stored.span for stored in _spans(session, camera, row)]
     numbered = prepared.window_tracks(session, sealer, row.id, spans)
     found = next((t for t in numbered.tracks if t.track == track), None)

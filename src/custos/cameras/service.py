@@ -20,7 +20,8 @@ from custos.cameras.schemas import CameraCreate, CameraUpdate
 from custos.clock import Clock
 from custos.context import Call, Context
 from custos.dpia import service as dpia
-from custos.dpia.policy import CameraFacts, best_cover, keeps_recording
+from custos.dpia.policy import Analytics, CameraFacts, best_cover, keeps_recording
+from custos.dpia.policy import analytics_problem as dpia_analytics_problem
 from custos.errors import Conflict, InvalidInput, NotFound
 
 
@@ -239,6 +240,13 @@ def enforce_assessments(call: Call) -> list[str]:
         suspended.append(camera.name)
     call.session.commit()
     return suspended
+
+
+def analytics_problem(call: Call, name: str, module: Analytics) -> str | None:
+    """Why analytics `module` may not run on camera `name` now, or None: an approved
+    assessment in force must cover the camera and name the module."""
+    approved = dpia.assessed(call.session, call.clock.now(), call.profile.dpia.grace_days)
+    return dpia_analytics_problem(facts_of(get_camera(call.session, name)), module, approved)
 
 
 def withhold(call: Call, name: str, reason: Withheld, note: str) -> Camera:
