@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from sqlalchemy.orm import Session
 
 from custos.access import service as access
-from custos.access.models import Grant
+from custos.access.models import Grant, PersonLink, Viewing
 from custos.audit import checkpoint as checkpoints
 from custos.audit.note import COSIGNATURE_ED25519, NoteSigner, parse_note, parse_vkey, verify
 from custos.clock import FrozenClock
@@ -28,7 +28,7 @@ from custos.retention import holds
 from custos.runtime import Runtime
 from custos.users.models import AccountRequest, User
 from custos.users.policy import ChangeKind, RequestStatus
-from helpers import APPROVER, bearer, call_of, register_camera
+from helpers import APPROVER, INVESTIGATOR, bearer, call_of, register_camera
 
 from .conftest import Scene
 
@@ -77,6 +77,27 @@ def test_each_seeded_violation_is_listed_once(
 ) -> None:
     unused = grant()  # revoked unused, while the footage is recent enough to be granted
     access.revoke_grant(call_of(db, clock, APPROVER), unused.id, "no longer needed")
+    # A person named on footage and cleared afterwards; a track named as someone the grant
+    # does not concern. Both grants were watched.
+    named = grant({"identification": True})
+    window = named.windows[0]
+    for person in ("P1", "P7"):
+        db.add(
+            PersonLink(
+                grant_id=named.id, window_id=window.id, person=person, track=1, kind="face",
+                members=[], first_s=0.0, last_s=1.0, reason="r", linked_by="ivan",
+                linked_at=clock.now(), removed_at=None, removed_by=None,
+            )
+        )  # fmt: skip
+    db.add(
+        Viewing(
+            grant_id=named.id, window_id=window.id, holder="ivan", opened_at=clock.now(),
+            last_seen_at=clock.now(), closed_at=clock.now(),
+        )
+    )  # fmt: skip
+    db.commit()
+    clock.advance(timedelta(minutes=5))
+    access.clear_person(call_of(db, clock, INVESTIGATOR), scene.reference, "P1", "alibi confirmed")
     db.execute(sa.delete(AssessmentVersion))
     db.execute(sa.delete(Assessment))
     db.commit()
@@ -115,6 +136,12 @@ def test_each_seeded_violation_is_listed_once(
         reason="evidence",
     )
     hold.review_due = clock.now() - timedelta(days=1)
+    stray = holds.place_hold(
+        call_of(db, clock, Actor("anna", "approver")),
+        case_ref="99/2026-0001",
+        scopes=[holds.Scope("hall", scene.start, scene.start + timedelta(minutes=1))],
+        reason="typed by hand",
+    )
     asker = User(name="mallory", role=Role.ADMIN, display_name="", created_at=clock.now())
     db.add(asker)
     db.flush()
@@ -138,6 +165,9 @@ def test_each_seeded_violation_is_listed_once(
             ("hold_review_overdue", f"hold {hold.id}"),
             ("grant_never_used", unused.reference),
             ("self_confirmed", "eve"),
+            ("hold_without_case", f"hold {stray.id}"),
+            ("unmasked_then_cleared", named.reference),
+            ("unmasking_without_person", named.reference),
             ("checkpoint_age", "audit log"),
             ("no_witness", "audit log"),
         ]

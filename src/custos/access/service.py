@@ -1367,6 +1367,42 @@ def bookmarks_of(session: Session, grant_id: int) -> list[Bookmark]:
     )
 
 
+@dataclass(frozen=True)
+class LinkFinding:
+    """A person named on footage who needs a second look: cleared since, or not a person the
+    grant concerns at all."""
+
+    grant: str
+    person: str
+    linked_at: datetime
+    cleared_at: datetime | None  # None: the person is not one of the grant's case persons
+
+
+def links_to_look_at(session: Session) -> list[LinkFinding]:
+    """Every link whose person was cleared after being named (unmasked, then found not to be
+    involved), and every standing link whose person is not one the grant concerns, or not a
+    person of its case (an unmasking nobody may have made)."""
+    found = []
+    grants: dict[int, Grant] = {}
+    people: dict[int, dict[str, datetime | None]] = {}
+    for link in session.scalars(sa.select(PersonLink).order_by(PersonLink.id)):
+        grant = grants.get(link.grant_id) or session.get(Grant, link.grant_id)
+        assert grant is not None
+        grants[grant.id] = grant
+        if grant.case_id not in people:
+            case = cases.get_case_by_id(session, grant.case_id)
+            people[grant.case_id] = {p.label: p.cleared_at for p in cases.persons(session, case)}
+        known = people[grant.case_id]
+        if link.person not in known or link.person not in grant.persons:
+            if link.removed_at is None:
+                found.append(LinkFinding(grant.reference, link.person, link.linked_at, None))
+            continue
+        cleared = known[link.person]
+        if cleared is not None and cleared >= link.linked_at:
+            found.append(LinkFinding(grant.reference, link.person, link.linked_at, cleared))
+    return found
+
+
 def unused_grants(session: Session, now: datetime) -> list[Grant]:
     """Grants that ended (expired or revoked) without the footage ever being opened."""
     viewed = sa.select(Viewing.grant_id)

@@ -14,8 +14,12 @@ from custos.audit import checkpoint as checkpoints
 from custos.audit import log
 from custos.cameras import service as cameras
 from custos.cameras.policy import CameraStatus
+from custos.cases import service as cases
+from custos.cases.models import Case
+from custos.cases.policy import CaseStatus
 from custos.dpia import service as dpia
 from custos.dpia.policy import Standing, best_cover
+from custos.errors import NotFound
 from custos.inspection.policy import (
     DEFAULT,
     Finding,
@@ -115,6 +119,21 @@ def _retention(session: Session, now: datetime, limits: Thresholds) -> list[Find
         )
     ]
     live = holds.list_holds(session)
+    for hold in live:
+        try:
+            case: Case | None = cases.get_case(session, hold.case_ref)
+        except NotFound:
+            case = None
+        if case is None or case.status is CaseStatus.CLOSED:
+            found.append(
+                Finding(
+                    "hold_without_case",
+                    Severity.HIGH,
+                    f"hold {hold.id}",
+                    f"keeps footage for {hold.case_ref}, "
+                    + ("which is no case here" if case is None else "a case that is closed"),
+                )
+            )
     for hold in holds.overdue(live, now):
         found.append(
             Finding(
@@ -139,6 +158,27 @@ def _access(session: Session, now: datetime, limits: Thresholds) -> list[Finding
                 f"held by {grant.holder}, ended {ended:%Y-%m-%d} without the footage opened",
             )
         )
+    for link in access.links_to_look_at(session):
+        if link.cleared_at is None:
+            found.append(
+                Finding(
+                    "unmasking_without_person",
+                    Severity.HIGH,
+                    link.grant,
+                    f"a track is named as {link.person}, whom the grant does not concern or "
+                    "the case does not hold: someone is shown unmasked without a basis",
+                )
+            )
+        else:
+            found.append(
+                Finding(
+                    "unmasked_then_cleared",
+                    Severity.MEDIUM,
+                    link.grant,
+                    f"{link.person} was shown unmasked from {link.linked_at:%Y-%m-%d} and "
+                    f"cleared on {link.cleared_at:%Y-%m-%d}: check what was seen and exported",
+                )
+            )
     found += requester_findings(
         access.requests_by_requester(session, now - limits.request_window), limits
     )
