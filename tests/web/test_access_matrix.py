@@ -1128,6 +1128,7 @@ ROUTES: list[Route] = [
     # recipients of exported evidence: kept by the DPO, read by those who export and decide
     # impact assessments: drafted by DPOs and admins, approved by another DPO
     # the public camera register and the readable policy: anyone
+    Route("GET", "/language/{code}", None, lambda ctx: Request("/language/kk")),
     Route("GET", "/register", None, page=True),
     Route("GET", "/register.json", None),
     Route("GET", "/register.csv", None),

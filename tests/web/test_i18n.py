@@ -92,3 +92,23 @@ def test_words_from_the_data_are_translated_and_text_typed_in_is_shown_as_typed(
     assert page.status_code == 200
     assert "люди, проходящие в поле зрения камер" in page.text  # a fixed phrase, translated
     assert "pupils, 100% of them under 16 (%(x)s)" in page.text  # what a person typed, as typed
+
+
+def test_the_switch_remembers_the_language_and_goes_back_to_the_page_on_this_site(
+    app: FastAPI,
+) -> None:
+    with page_client(app) as client:
+        here = str(client.base_url)
+        switched = client.get("/language/ru", headers={"Referer": f"{here}/register?lang=kk&x=1"})
+        assert switched.status_code == 303
+        assert switched.headers["location"] == "/register?x=1"
+        assert switched.cookies.get(i18n.COOKIE) == "ru"
+        assert "Публичный реестр камер" in client.get("/register", headers=PAGE).text
+        elsewhere = client.get(
+            "/language/kk", headers={"Referer": "https://attacker.example/register"}
+        )
+        assert elsewhere.headers["location"] == "/"  # never back to another site
+        assert client.get("/language/kk").headers["location"] == "/"
+        unknown = client.get("/language/de", headers=PAGE)
+        assert unknown.status_code == 404
+        assert client.cookies.get(i18n.COOKIE) == "kk"

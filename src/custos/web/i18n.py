@@ -16,6 +16,7 @@ from contextvars import ContextVar
 from functools import cache
 from importlib import resources
 from io import BytesIO
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from babel.core import UnknownLocaleError, negotiate_locale
 from babel.messages.catalog import Catalog
@@ -111,9 +112,24 @@ def activate(language: str) -> None:
 def remember(request: Request, response: Response, language: str, secure: bool) -> None:
     """Keep a language chosen with `?lang=` for the visits that follow."""
     if request.query_params.get("lang") == language and request.cookies.get(COOKIE) != language:
-        response.set_cookie(
-            COOKIE, language, max_age=_YEAR, httponly=True, samesite="lax", secure=secure
-        )
+        keep(response, language, secure)
+
+
+def keep(response: Response, language: str, secure: bool) -> None:
+    """Set the cookie that remembers the viewer's language for a year."""
+    response.set_cookie(
+        COOKIE, language, max_age=_YEAR, httponly=True, samesite="lax", secure=secure
+    )
+
+
+def back_to(request: Request) -> str:
+    """Where a language switch returns to: the page it was made from, when that page is on this
+    site (path and query, without any `lang`), else the start page."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc != request.url.netloc or not referer.path.startswith("/"):
+        return "/"
+    query = urlencode([(k, v) for k, v in parse_qsl(referer.query) if k != "lang"])
+    return referer.path + (f"?{query}" if query else "")
 
 
 def source_catalogue() -> Catalog:

@@ -7,12 +7,12 @@ import math
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from custos.cameras.policy import CameraStatus, SensitivityTag
 from custos.deps import PUBLIC, DbSession, RuntimeDep
 from custos.dpia.policy import Standing
-from custos.errors import Conflict
+from custos.errors import Conflict, NotFound
 from custos.exports.policy import ROLE_NAMES
 from custos.register.policy import CATEGORY_TITLES, WITHHELD_TITLES, MapBox, map_box
 from custos.register.record import WORDING
@@ -21,6 +21,7 @@ from custos.register.views import current, record_now
 from custos.retention.views import published_policy
 from custos.transparency import views as transparency_views
 from custos.transparency.policy import FIGURES
+from custos.web import i18n
 from custos.web.i18n import gettext, ngettext, number
 from custos.web.templating import render
 
@@ -62,6 +63,17 @@ def days(value: float) -> str:
 def hours(value: float) -> str:
     """A number of hours: '72 h', '1.5 h'."""
     return gettext("%(num)s h") % {"num": number(value)}
+
+
+@router.get("/language/{code}", dependencies=[PUBLIC])
+def choose_language(request: Request, runtime: RuntimeDep, code: str) -> Response:
+    """The header's language switch: remember `code` and go back to the page it was made from.
+    The same link on every page, so a page does not depend on where it was reached."""
+    if code not in i18n.LANGUAGES:
+        raise NotFound(f"no language '{code}': {', '.join(i18n.LANGUAGES)}")
+    response = RedirectResponse(i18n.back_to(request), status_code=303)
+    i18n.keep(response, code, runtime.settings.cookie_secure)
+    return response
 
 
 @router.get("/policy", dependencies=[PUBLIC])
