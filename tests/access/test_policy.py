@@ -11,16 +11,19 @@ from hypothesis import strategies as st
 from custos.access.policy import (
     GrantState,
     Limits,
+    NamedPerson,
     RequestFacts,
     Window,
     approval_problem,
     clip_bounds,
+    duration,
     grant_expiry,
     grant_state,
     is_strict,
     narrowing_problem,
     proportionality_problems,
     refusal_problem,
+    strict_reasons,
 )
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -45,31 +48,42 @@ def window(camera: str = "gate", hours_ago: float = 10, hours: float = 1) -> Win
         ([window(f"c{i}") for i in range(5)], {}, []),
         ([window(f"c{i}") for i in range(6)], {}, ["6 cameras asked; the limit is 5 cameras"]),
         ([window(hours=6)], {}, []),
-        ([window(hours=6.5)], {}, ["a window of 6.5 hours; the limit is 6 hours per window"]),
+        ([window(hours=6.5)], {}, ["a window of 6 h 30 min; the limit is 6 h per window"]),
         (
             [window(f"c{i}", hours=5) for i in range(5)],
             {},
-            ["25 hours of footage in all; the limit is 24 hours"],
+            ["25 h of footage in all; the limit is 24 h"],
         ),
         ([window(hours_ago=31 * 24)], {}, ["footage 31.0 days old; the limit is 30 days back"]),
         ([window(hours_ago=0.5)], {}, ["the window on gate reaches into the future"]),
         ([window(hours=-1)], {}, ["the window on gate ends before it starts"]),
         ([], {}, ["a request must name at least one camera and time window"]),
-        # The stricter rules: a sensitive site or a minor.
+        # The stricter rules: a camera at a sensitive site, or a person named who is a minor.
         (
-            [window("school", hours=3)],
-            {"sensitive_cameras": frozenset({"school"})},
+            [window("school-3", hours=3)],
+            {"sensitive_cameras": {"school-3": "school"}},
             [
-                "a window of 3 hours; the limit is 2 hours per window (stricter rules: "
-                "sensitive site: school)"
+                "a window of 3 h; the limit is 2 h per window (stricter rules: "
+                "camera school-3 is a school)"
             ],
         ),
         (
             [window("a"), window("b"), window("c")],
-            {"case_has_minor": True},
-            ["3 cameras asked; the limit is 2 cameras (stricter rules: the case involves a minor)"],
+            {"persons": (NamedPerson("P1"), NamedPerson("P2", minor=True))},
+            ["3 cameras asked; the limit is 2 cameras (stricter rules: P2 is a minor)"],
         ),
-        ([window("a"), window("b")], {"case_has_minor": True}, []),
+        ([window("a"), window("b")], {"persons": (NamedPerson("P2", minor=True),)}, []),
+        (
+            [window("a", hours=2.5)],
+            {
+                "sensitive_cameras": {"a": "worship", "b": "school"},
+                "persons": (NamedPerson("P3", vulnerable=True),),
+            },
+            [
+                "a window of 2 h 30 min; the limit is 2 h per window (stricter rules: camera a "
+                "is a place of worship; P3 is a vulnerable person)"
+            ],
+        ),
     ],
 )
 def test_proportionality_table(windows, extra, expected) -> None:
@@ -78,9 +92,30 @@ def test_proportionality_table(windows, extra, expected) -> None:
 
 
 def test_a_sensitive_camera_not_asked_for_does_not_make_the_rules_stricter() -> None:
-    facts = RequestFacts((window("gate"),), sensitive_cameras=frozenset({"school"}))
+    facts = RequestFacts((window("gate"),), sensitive_cameras={"school": "school"})
     assert not is_strict(facts)
-    assert is_strict(RequestFacts((window("gate"),), case_has_vulnerable=True))
+    assert is_strict(RequestFacts((window("gate"),), persons=(NamedPerson("P", vulnerable=True),)))
+
+
+def test_only_the_persons_named_bring_the_stricter_rules() -> None:
+    """A minor witness of the case who is not named leaves a request about an adult under the
+    normal rules: the service passes only the persons named."""
+    adult = RequestFacts((window("gate", hours=5),), persons=(NamedPerson("P1"),))
+    assert proportionality_problems(adult, NORMAL, STRICT, NOW) == []
+    with_minor = RequestFacts(adult.windows, persons=(*adult.persons, NamedPerson("W1", True)))
+    assert proportionality_problems(with_minor, NORMAL, STRICT, NOW) == [
+        "a window of 5 h; the limit is 2 h per window (stricter rules: W1 is a minor)",
+        "5 h of footage in all; the limit is 4 h (stricter rules: W1 is a minor)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("hours", "shown"),
+    [(29.9833, "29 h 59 min"), (6, "6 h"), (0.75, "45 min"), (0, "0 h"), (24.5, "24 h 30 min"),
+     (1 / 120, "0 h"), (2 / 60, "2 min")],
+)  # fmt: skip
+def test_durations_read_as_hours_and_minutes(hours: float, shown: str) -> None:
+    assert duration(hours) == shown
 
 
 windows = st.builds(
@@ -89,11 +124,14 @@ windows = st.builds(
     hours_ago=st.floats(min_value=1, max_value=40 * 24),
     hours=st.floats(min_value=0.01, max_value=1),
 )
+persons = st.builds(NamedPerson, st.sampled_from(["P1", "P2", "W1"]), st.booleans(), st.booleans())
 facts = st.builds(
     RequestFacts,
     windows=st.lists(windows, min_size=1, max_size=8).map(tuple),
-    sensitive_cameras=st.frozensets(st.sampled_from(["a", "b", "c"])),
-    case_has_minor=st.booleans(),
+    sensitive_cameras=st.dictionaries(
+        st.sampled_from(["a", "b", "c"]), st.sampled_from(["school", "medical", "residential"])
+    ),
+    persons=st.lists(persons, max_size=3).map(tuple),
 )
 
 
@@ -107,9 +145,7 @@ def test_what_the_strict_rules_allow_the_normal_ones_allow(request_facts) -> Non
 @given(facts, windows)
 def test_a_request_within_the_limits_stays_within_them_when_narrowed(request_facts, more) -> None:
     wider = RequestFacts(
-        (*request_facts.windows, more),
-        request_facts.sensitive_cameras,
-        request_facts.case_has_minor,
+        (*request_facts.windows, more), request_facts.sensitive_cameras, request_facts.persons
     )
     if not proportionality_problems(wider, NORMAL, STRICT, NOW):
         assert proportionality_problems(request_facts, NORMAL, STRICT, NOW) == []
@@ -249,3 +285,22 @@ def test_a_clip_never_reaches_outside_its_window_or_its_segment(
     assert 0 <= begin < end <= segment_length
     assert start <= begin
     assert end <= start + length
+
+
+@given(facts, persons)
+def test_naming_one_more_person_never_relaxes_the_rules(request_facts, person) -> None:
+    more = RequestFacts(
+        request_facts.windows, request_facts.sensitive_cameras, (*request_facts.persons, person)
+    )
+    assert set(strict_reasons(request_facts)) <= set(strict_reasons(more))
+    if proportionality_problems(request_facts, NORMAL, STRICT, NOW):
+        assert proportionality_problems(more, NORMAL, STRICT, NOW)
+
+
+@given(facts)
+def test_every_stricter_reason_names_a_camera_asked_for_or_a_person_named(request_facts) -> None:
+    asked = {w.camera for w in request_facts.windows}
+    labels = {p.label for p in request_facts.persons}
+    for reason in strict_reasons(request_facts):
+        subject = reason.removeprefix("camera ").split(" is ")[0]
+        assert subject in asked | labels

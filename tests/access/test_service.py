@@ -75,27 +75,27 @@ def test_a_request_over_a_limit_is_refused_naming_it_and_the_refusal_is_audited(
     db: Session, file: Filer, scene: Scene
 ) -> None:
     too_long = Window(scene.camera, scene.start - timedelta(hours=30), scene.start)
-    with pytest.raises(PolicyViolation, match="the limit is 24 hours per window"):
+    with pytest.raises(PolicyViolation, match="the limit is 24 h per window"):
         file([too_long])
     (entry,) = audit_events(db, event="access.request_refused")
     assert entry.outcome == Outcome.DENIED
-    assert "24 hours per window" in entry.details["problems"][0]
+    assert "24 h per window" in entry.details["problems"][0]
     assert access.list_requests(db, APPROVER) == []
 
 
-def test_a_minor_in_the_case_brings_the_stricter_limits(
+def test_a_minor_named_in_the_request_brings_the_stricter_limits_one_elsewhere_does_not(
     ivan: Call, file: Filer, scene: Scene
 ) -> None:
     five_hours = Window(scene.camera, scene.start - timedelta(hours=5), scene.start)
     assert file([five_hours]).strict is False
     cases.add_person(ivan, scene.reference, "P2", minor=True)
+    about_p1 = file([five_hours])  # the minor is in the case, not in the request
+    assert about_p1.strict is False
     with pytest.raises(
-        PolicyViolation,
-        match=r"limit is 4 hours per window \(stricter rules: "
-        r"the case involves a minor\)",
+        PolicyViolation, match=r"limit is 4 h per window \(stricter rules: P2 is a minor\)"
     ):
-        file([five_hours])
-    assert file([scene.window()]).strict is True
+        file([five_hours], persons=["P1", "P2"])
+    assert file([scene.window()], persons=["P2"]).strict is True
 
 
 def test_a_sensitive_site_brings_the_stricter_limits(
@@ -103,7 +103,7 @@ def test_a_sensitive_site_brings_the_stricter_limits(
 ) -> None:
     archive("school-gate", scene.start, 1, tags=("school",))
     five_hours = Window("school-gate", scene.start - timedelta(hours=5), scene.start)
-    with pytest.raises(PolicyViolation, match="sensitive site: school-gate"):
+    with pytest.raises(PolicyViolation, match="camera school-gate is a school"):
         file([five_hours])
 
 
@@ -190,7 +190,8 @@ def test_a_grant_lasts_as_long_as_the_policy_says_and_the_stricter_rules_shorten
 ) -> None:
     assert grant().expires_at == clock.now() + timedelta(days=14)
     cases.add_person(ivan, scene.reference, "P2", vulnerable=True)
-    assert grant().expires_at == clock.now() + timedelta(days=7)
+    assert grant().expires_at == clock.now() + timedelta(days=14)  # P2 not named
+    assert grant({"persons": ["P2"]}).expires_at == clock.now() + timedelta(days=7)
 
 
 def test_a_refusal_needs_a_reason_and_is_told_to_the_requester(

@@ -108,7 +108,7 @@ def test_api_errors_are_clear(
     )
     assert over.status_code == 422
     assert over.json()["error"] == "policy_violation"
-    assert "the limit is 24 hours per window" in over.json()["detail"]
+    assert "the limit is 24 h per window" in over.json()["detail"]
     unknown_camera = _body(scene)
     unknown_camera["windows"][0]["camera"] = "nowhere"
     assert (
@@ -172,7 +172,7 @@ def test_a_refused_request_form_shows_the_limit_and_keeps_the_case_page(
         },
     )
     assert response.status_code == 422
-    assert "the limit is 24 hours per window" in response.text
+    assert "the limit is 24 h per window" in response.text
     assert "Request footage" in response.text
     typo = client.post(
         f"/cases/{scene.case_id}/requests",

@@ -2,17 +2,19 @@
 
 No I/O: facts in, decisions out, `now` passed in. A request names cameras and time windows
 inside a case; it is refused when it asks for more than the policy allows, and each refusal
-names the limit it broke. Sensitive sites (schools, clinics, shelters, places of worship,
-homes) and cases with minors fall under the stricter of two rule sets.
+names the limit it broke. Cameras at sensitive sites (schools, clinics, shelters, places of
+worship, homes), and requests naming a minor or a vulnerable person, fall under the stricter of
+two rule sets.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from custos.cameras.policy import SITE_NAMES
 from custos.recording.policy import part_within
 
 
@@ -49,36 +51,58 @@ class Window:
 
 
 @dataclass(frozen=True)
+class NamedPerson:
+    """A person of the case a request names, with what makes their footage need more care."""
+
+    label: str
+    minor: bool = False
+    vulnerable: bool = False
+
+
+@dataclass(frozen=True)
 class RequestFacts:
-    """What a request asks for, and what about it makes the stricter rules apply."""
+    """What a request asks for, and what about it makes the stricter rules apply.
+
+    Only the persons the request names count: a minor witness elsewhere in the case leaves a
+    request about an adult suspect under the normal rules.
+    """
 
     windows: tuple[Window, ...]
-    sensitive_cameras: frozenset[str] = frozenset()  # cameras tagged as sensitive sites
-    case_has_minor: bool = False
-    case_has_vulnerable: bool = False
+    sensitive_cameras: Mapping[str, str] = field(default_factory=dict)  # camera → kind of site
+    persons: tuple[NamedPerson, ...] = ()
 
 
 def is_strict(facts: RequestFacts) -> bool:
-    """Whether the stricter rule set applies: a sensitive site, or a minor or vulnerable person."""
-    cameras = {window.camera for window in facts.windows}
-    return (
-        bool(cameras & facts.sensitive_cameras)
-        or facts.case_has_minor
-        or (facts.case_has_vulnerable)
-    )
+    """Whether the stricter rule set applies: a camera at a sensitive site is asked for, or a
+    person the request names is a minor or vulnerable."""
+    return bool(strict_reasons(facts))
 
 
 def strict_reasons(facts: RequestFacts) -> list[str]:
-    """Why the stricter rules apply, in words, for the refusal message and the record."""
-    reasons = []
-    sensitive = sorted({w.camera for w in facts.windows} & facts.sensitive_cameras)
-    if sensitive:
-        reasons.append(f"sensitive site{'s' if len(sensitive) > 1 else ''}: {', '.join(sensitive)}")
-    if facts.case_has_minor:
-        reasons.append("the case involves a minor")
-    if facts.case_has_vulnerable:
-        reasons.append("the case involves a vulnerable person")
+    """Why the stricter rules apply, each naming its camera or person: 'camera school-3 is a
+    school', 'P2 is a minor'."""
+    asked = {window.camera for window in facts.windows}
+    reasons = [
+        f"camera {camera} is {SITE_NAMES.get(kind, 'a sensitive site')}"
+        for camera, kind in sorted(facts.sensitive_cameras.items())
+        if camera in asked
+    ]
+    for person in sorted(facts.persons, key=lambda p: p.label):
+        if person.minor:
+            reasons.append(f"{person.label} is a minor")
+        if person.vulnerable:
+            reasons.append(f"{person.label} is a vulnerable person")
     return reasons
+
+
+def duration(hours: float) -> str:
+    """Hours as a person reads them: '29 h 59 min', '6 h', '45 min'."""
+    minutes = round(hours * 60)
+    whole, rest = divmod(abs(minutes), 60)
+    sign = "-" if minutes < 0 else ""
+    if whole and rest:
+        return f"{sign}{whole} h {rest} min"
+    return f"{sign}{whole} h" if whole or not rest else f"{sign}{rest} min"
 
 
 def proportionality_problems(
@@ -87,8 +111,9 @@ def proportionality_problems(
     """Every limit the request breaks, each named with its value; empty when it may go ahead."""
     if not facts.windows:
         return ["a request must name at least one camera and time window"]
-    limits = strict if is_strict(facts) else normal
-    which = f" (stricter rules: {'; '.join(strict_reasons(facts))})" if is_strict(facts) else ""
+    reasons = strict_reasons(facts)
+    limits = strict if reasons else normal
+    which = f" (stricter rules: {'; '.join(reasons)})" if reasons else ""
     problems = []
     for window in facts.windows:
         if window.end <= window.start:
@@ -103,14 +128,14 @@ def proportionality_problems(
     longest = max(window.hours for window in facts.windows)
     if longest > limits.max_window_hours:
         problems.append(
-            f"a window of {longest:g} hours; the limit is {limits.max_window_hours:g} hours "
+            f"a window of {duration(longest)}; the limit is {duration(limits.max_window_hours)} "
             f"per window{which}"
         )
     total = sum(max(0.0, window.hours) for window in facts.windows)
     if total > limits.max_total_hours:
         problems.append(
-            f"{total:g} hours of footage in all; the limit is {limits.max_total_hours:g} "
-            f"hours{which}"
+            f"{duration(total)} of footage in all; the limit is "
+            f"{duration(limits.max_total_hours)}{which}"
         )
     oldest = min(window.start for window in facts.windows)
     age_days = (now - oldest) / timedelta(days=1)

@@ -183,15 +183,22 @@ def _camera_ids(session: Session, windows: Sequence[Window]) -> dict[str, int]:
     return ids
 
 
-def facts_of(session: Session, case: cases.Case, windows: Sequence[Window]) -> policy.RequestFacts:
-    """What the proportionality rules need to know about a request in `case`."""
-    tagged = {c.name for c in cameras.list_cameras(session) if c.tags}
-    living = [p for p in cases.persons(session, case) if p.cleared_at is None]
+def facts_of(
+    session: Session, case: cases.Case, windows: Sequence[Window], persons: Sequence[str]
+) -> policy.RequestFacts:
+    """What the proportionality rules need to know about a request in `case` that names
+    `persons`: the cameras at sensitive sites (by their first kind of site), and which of
+    the persons named are minors or vulnerable."""
+    tagged = {c.name: sorted(c.tags)[0] for c in cameras.list_cameras(session) if c.tags}
+    named = set(persons)
     return policy.RequestFacts(
         windows=tuple(windows),
-        sensitive_cameras=frozenset(tagged),
-        case_has_minor=any(p.minor for p in living),
-        case_has_vulnerable=any(p.vulnerable for p in living),
+        sensitive_cameras=tagged,
+        persons=tuple(
+            policy.NamedPerson(p.label, p.minor, p.vulnerable)
+            for p in cases.persons(session, case)
+            if p.label in named and p.cleared_at is None
+        ),
     )
 
 
@@ -229,7 +236,7 @@ def file_request(
             field="persons",
         )
     camera_ids = _camera_ids(session, windows)
-    facts = facts_of(session, case, windows)
+    facts = facts_of(session, case, windows, labels)
     normal, strict = limits_of(call.profile)
     problems = policy.proportionality_problems(facts, normal, strict, clock.now())
     scope = _scope(windows)

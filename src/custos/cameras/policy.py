@@ -27,6 +27,16 @@ class SensitivityTag(StrEnum):
     RESIDENTIAL = "residential"
 
 
+SITE_NAMES: dict[str, str] = {
+    SensitivityTag.SCHOOL: "a school",
+    SensitivityTag.MEDICAL: "a clinic or hospital",
+    SensitivityTag.SHELTER: "a shelter",
+    SensitivityTag.WORSHIP: "a place of worship",
+    SensitivityTag.RESIDENTIAL: "a home",
+}
+"""Each kind of sensitive site as a sentence names it: 'camera school-3 is a school'."""
+
+
 class CameraStatus(StrEnum):
     """Lifecycle: a draft records nothing, an active camera records, a suspended one stops."""
 

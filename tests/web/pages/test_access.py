@@ -74,7 +74,7 @@ def test_a_refused_footage_request_keeps_every_value_and_names_the_limit_by_the_
     assert re.search(
         r'<table class="list invalid" id="request-windows">.*?</table>\s*'
         r'<span class="field-error" id="request-windows-error" role="alert">'
-        r"the request is refused: a window of 29 hours; the limit is 24 hours per window",
+        r"the request is refused: a window of 29 h; the limit is 24 h per window",
         html,
         re.S,
     ), html
