@@ -54,7 +54,9 @@ fractions = st.floats(min_value=0, max_value=1, allow_nan=False)
 def test_area_does_not_depend_on_the_starting_corner(points, shift) -> None:
     turned = points[shift % len(points) :] + points[: shift % len(points)]
     assert polygon_area(turned) == pytest.approx(polygon_area(points), abs=1e-12)
-    assert 0 <= polygon_area(points) <= 1
+    # Each term of the shoelace sum is at most 1 in the unit square; a simple polygon stays
+    # within 1, one whose corners wind round more than once may not.
+    assert 0 <= polygon_area(points) <= len(points) / 2
 
 
 @pytest.mark.parametrize(
