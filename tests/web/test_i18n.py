@@ -4,17 +4,20 @@ the browser's languages honoured, English where nothing fits."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa
 from babel.messages.pofile import read_po
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from custos.dpia.models import AssessmentVersion
+from custos.permissions import Role
 from custos.web import i18n
 from custos.web.pages.public import PUBLIC_TERMS
-from helpers import page_client
+from helpers import bearer, page_client
 
 PAGE = {"Accept": "text/html"}
 _PLACEHOLDER = re.compile(r"%\([a-z_]+\)s|%%")
@@ -112,3 +115,33 @@ def test_the_switch_remembers_the_language_and_goes_back_to_the_page_on_this_sit
         unknown = client.get("/language/de", headers=PAGE)
         assert unknown.status_code == 404
         assert client.cookies.get(i18n.COOKIE) == "kk"
+
+
+STAFF_PAGES = (
+    "/cameras", "/health", "/retention", "/incidents", "/cases", "/requests", "/holds",
+    "/users", "/dpias", "/inspection", "/audit", "/account",
+)  # fmt: skip
+_H1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.S)
+
+
+@pytest.mark.parametrize("language", ["kk", "ru"])
+def test_the_staff_pages_are_translated_too(
+    client: TestClient, make_user: Callable[..., tuple[str, str]], language: str
+) -> None:
+    tokens = [bearer(make_user(role)[1]) for role in (Role.ADMIN, Role.DPO, Role.APPROVER)]
+    shown = 0
+    for path in STAFF_PAGES:
+        for headers in tokens:
+            english = client.get(f"{path}?lang=en", headers={**PAGE, **headers})
+            if english.status_code == 200:
+                break
+        assert english.status_code == 200, path
+        translated = client.get(f"{path}?lang={language}", headers={**PAGE, **headers})
+        assert translated.status_code == 200, path
+        assert f'<html lang="{language}">' in translated.text
+        [heading] = _H1.findall(translated.text)[:1] or [""]
+        assert heading, path
+        assert heading != _H1.findall(english.text)[0], (path, heading)
+        assert "Sign out" not in translated.text, path
+        shown += 1
+    assert shown == len(STAFF_PAGES)

@@ -29,6 +29,8 @@ from helpers import (
 PASSWORD = "a long browser password"
 FORM = "%Y-%m-%dT%H:%M:%S"
 
+TRANSLATED = Path(__file__).resolve().parents[2] / "artifacts" / "pages"
+
 pytestmark = pytest.mark.browser
 
 
@@ -221,5 +223,13 @@ def test_members_are_added_and_removed_on_the_case_page(tmp_path: Path, browser:
         )
         # ivan is the one member left: no form offers to remove him.
         assert page.locator('tr[data-member="ivan"] form').count() == 0
+        # The same page in Russian, from the header's switch, and back on the same case.
+        page.click("#languages a[hreflang='ru']")
+        page.locator("#member-form").wait_for()
+        assert page.locator("html").get_attribute("lang") == "ru"
+        assert page.url.endswith(f"/cases/{case_id}")
+        assert "Выйти" in page.inner_text("header.top")
+        TRANSLATED.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(TRANSLATED / "case-ru.png"), full_page=True)
     finally:
         server.stop()
