@@ -212,3 +212,34 @@ def test_cameras_recording_before_assessments_keep_recording_under_a_generated_o
     assert version.scope == ["camera:gate"]  # the draft camera was not recording
     assert "review required" in version.title
     assert version.approved_by == "system"
+
+
+def test_persons_recorded_before_roles_are_suspects_and_no_role_outside_the_list_is_taken(
+    blank: Engine,
+) -> None:
+    _upgrade(blank, "0025")
+    with blank.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO cases (id, reference, legal_basis, description, status,"
+                " opened_at, opened_by, closed_reason)"
+                " VALUES (1, 'C-1', 'cpc-kz-199', 'x', 'open', '2026-11-01 10:00:00', 'ivan', '')"
+            )
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO case_persons (case_id, label, minor, vulnerable, added_at,"
+                " cleared_reason) VALUES (1, 'P1', false, false, '2026-11-01 10:00:00', '')"
+            )
+        )
+    _upgrade(blank, "head")
+    with blank.connect() as connection:
+        assert connection.execute(sa.text("SELECT role FROM case_persons")).scalar() == "suspect"
+    with pytest.raises(sa.exc.IntegrityError), blank.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO case_persons (case_id, label, role, minor, vulnerable, added_at,"
+                " cleared_reason) VALUES (1, 'P2', 'mayor', false, false,"
+                " '2026-11-01 10:00:00', '')"
+            )
+        )

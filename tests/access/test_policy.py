@@ -15,6 +15,7 @@ from custos.access.policy import (
     RequestFacts,
     Window,
     approval_problem,
+    approvals_needed,
     clip_bounds,
     duration,
     grant_expiry,
@@ -23,6 +24,7 @@ from custos.access.policy import (
     narrowing_problem,
     proportionality_problems,
     refusal_problem,
+    second_approval_problem,
     strict_reasons,
 )
 
@@ -304,3 +306,28 @@ def test_every_stricter_reason_names_a_camera_asked_for_or_a_person_named(reques
     for reason in strict_reasons(request_facts):
         subject = reason.removeprefix("camera ").split(" is ")[0]
         assert subject in asked | labels
+
+
+@pytest.mark.parametrize(
+    ("identification", "persons", "needed"),
+    [
+        (False, (NamedPerson("P2", minor=True),), 1),
+        (True, (NamedPerson("P1"),), 1),
+        (True, (NamedPerson("P1", vulnerable=True),), 1),
+        (True, (NamedPerson("P1"), NamedPerson("P2", minor=True)), 2),
+        (True, (), 1),
+    ],
+)
+def test_identifying_a_minor_takes_two_approvers(identification, persons, needed) -> None:
+    assert approvals_needed(identification, persons) == needed
+
+
+def test_the_second_approver_is_another_one() -> None:
+    assert "another approver" in (second_approval_problem("anna", "anna") or "")
+    assert second_approval_problem("anna", "boris") is None
+
+
+@given(st.booleans(), st.lists(persons, max_size=4))
+def test_two_approvers_exactly_when_a_named_minor_is_to_be_identified(identification, named):
+    needed = approvals_needed(identification, named)
+    assert needed == (2 if identification and any(p.minor for p in named) else 1)

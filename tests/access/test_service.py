@@ -17,6 +17,7 @@ from custos.access.models import AccessRequest, Grant
 from custos.access.policy import GrantState, RequestStatus, Window
 from custos.audit.policy import Action, Outcome
 from custos.cases import service as cases
+from custos.cases.policy import PersonRole
 from custos.clock import FrozenClock
 from custos.context import Actor, Call
 from custos.errors import Conflict, Forbidden, InvalidInput, NotFound, PolicyViolation
@@ -595,3 +596,37 @@ def test_a_removed_member_loses_their_grants_and_their_pending_requests_cannot_b
         access.approve(call_of(db, clock, APPROVER), waiting.id)
     refused = access.refuse(call_of(db, clock, APPROVER), waiting.id, "olga left the case")
     assert refused.status == RequestStatus.REFUSED
+
+
+def test_identifying_a_minor_takes_two_different_approvers(
+    db: Session, clock: FrozenClock, ivan: Call, file: Filer, scene: Scene
+) -> None:
+    cases.add_person(ivan, scene.reference, "W1", role=PersonRole.WITNESS, minor=True)
+    filed = file(persons=["W1"], identification=True)
+    assert access.approve(call_of(db, clock, APPROVER), filed.id) is None  # the first of two
+    waiting = access.request_for(call_of(db, clock, APPROVER), filed.id)
+    assert (waiting.status, waiting.first_approved_by) == (RequestStatus.PENDING, APPROVER.name)
+    [first] = audit_events(db, event="access.first_approval")
+    assert first.details["minors"] == ["W1"]
+    with pytest.raises(Conflict, match="another approver must approve too"):
+        access.approve(call_of(db, clock, APPROVER), filed.id)
+    second = Actor("boris", "approver")
+    grant = access.approve(call_of(db, clock, second), filed.id)
+    assert grant is not None
+    assert (grant.identification, grant.granted_by) == (True, "boris")
+    [approved] = audit_events(db, event="access.approved")
+    assert approved.details["first_approved_by"] == APPROVER.name
+
+
+def test_one_approver_suffices_without_identifying_the_minor(
+    db: Session, clock: FrozenClock, ivan: Call, file: Filer, scene: Scene
+) -> None:
+    cases.add_person(ivan, scene.reference, "W1", role=PersonRole.WITNESS, minor=True)
+    masked = file(persons=["W1"])  # footage about the minor, everyone masked
+    assert access.approve(call_of(db, clock, APPROVER), masked.id) is not None
+    asked = file(persons=["P1", "W1"], identification=True)
+    narrowed = access.approve(call_of(db, clock, APPROVER), asked.id, identification=False)
+    assert narrowed is not None
+    assert narrowed.identification is False
+    adult = file(persons=["P1"], identification=True)  # the minor is in the case, not named
+    assert access.approve(call_of(db, clock, APPROVER), adult.id) is not None

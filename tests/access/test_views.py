@@ -220,3 +220,33 @@ def test_the_decision_form_refuses_to_widen_and_approves_a_narrowed_window(
     )
     assert nothing_kept.status_code == 422
     assert "at least one camera and window" in nothing_kept.text
+
+
+def test_a_minor_witness_named_for_identification_takes_two_approvers_over_the_api(
+    client: TestClient,
+    people: dict[Role, dict[str, str]],
+    make_user: Callable[..., tuple[str, str]],
+    scene: Scene,
+) -> None:
+    investigator, approver = people[Role.INVESTIGATOR], people[Role.APPROVER]
+    witness = {"label": "W1", "role": "witness", "minor": True}
+    added = client.post(f"/api/cases/{scene.case_id}/persons", headers=investigator, json=witness)
+    assert added.status_code == 201, added.text
+    assert (added.json()["role"], added.json()["minor"]) == ("witness", True)
+    wrong = {"label": "W2", "role": "bystander"}
+    assert (
+        client.post(f"/api/cases/{scene.case_id}/persons", headers=investigator, json=wrong)
+    ).status_code == 422
+    body = _body(scene, persons=["W1"], identification=True)
+    filed = client.post("/api/access-requests", headers=investigator, json=body).json()
+    url = f"/api/access-requests/{filed['id']}/approve"
+    first = client.post(url, headers=approver, json={})
+    assert first.status_code == 202, first.text
+    assert first.json()["status"] == "pending"
+    assert first.json()["first_approved_by"]
+    again = client.post(url, headers=approver, json={})
+    assert again.status_code == 409
+    assert "another approver must approve too" in again.json()["detail"]
+    second = client.post(url, headers=bearer(make_user(Role.APPROVER)[1]), json={})
+    assert second.status_code == 201, second.text
+    assert second.json()["identification"] is True

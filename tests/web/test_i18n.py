@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from custos.dpia.models import AssessmentVersion
 from custos.permissions import Role
 from custos.web import i18n
-from custos.web.pages.public import PUBLIC_TERMS
+from custos.web.pages.public import DATA_TERMS
 from helpers import bearer, page_client
 
 PAGE = {"Accept": "text/html"}
@@ -35,7 +35,7 @@ def test_every_message_is_translated_with_its_placeholders(language: str) -> Non
     assert {m.id for m in wanted if m.id} == {m.id for m in catalogue if m.id}, (
         "run `make messages` and translate what is new"
     )
-    assert set(PUBLIC_TERMS) <= {m.id for m in catalogue if m.id}
+    assert set(DATA_TERMS) <= {m.id for m in catalogue if m.id}
     for message in catalogue:
         if not message.id:
             continue

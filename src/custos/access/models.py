@@ -30,6 +30,9 @@ class AccessRequest(Base):
     decided_by: Mapped[str | None] = mapped_column(sa.String(128))
     decided_at: Mapped[datetime | None]
     decision_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    # Identifying a minor takes two approvers: the first one's approval waits here.
+    first_approved_by: Mapped[str | None] = mapped_column(sa.String(128), default=None)
+    first_approved_at: Mapped[datetime | None] = mapped_column(default=None)
 
     windows: Mapped[list[RequestWindow]] = relationship(
         lazy="selectin", cascade="all", order_by="RequestWindow.id"

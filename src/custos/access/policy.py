@@ -154,6 +154,22 @@ def approval_problem(requester: str, approver: str) -> str | None:
     return None
 
 
+def approvals_needed(identification: bool, persons: Sequence[NamedPerson]) -> int:
+    """How many approvers a decision takes: two to identify a person the request names who is
+    a minor, one for everything else."""
+    return 2 if identification and any(person.minor for person in persons) else 1
+
+
+def second_approval_problem(first: str, approver: str) -> str | None:
+    """The second approval of a minor's identification comes from another approver."""
+    if first == approver:
+        return (
+            f"identifying a minor takes two approvers: {approver} approved already, "
+            "another approver must approve too"
+        )
+    return None
+
+
 def narrowing_problem(asked: Sequence[Window], granted: Sequence[Window]) -> str | None:
     """An approver may narrow a request, never widen it: each granted window inside an asked one."""
     for window in granted:

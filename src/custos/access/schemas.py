@@ -59,6 +59,8 @@ class RequestOut(BaseModel):
     decided_at: datetime | None
     decision_reason: str
     grant_id: int | None
+    first_approved_by: str | None = None  # identifying a minor: the first of two approvers
+    first_approved_at: datetime | None = None
 
 
 class ApproveIn(BaseModel):

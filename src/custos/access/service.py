@@ -299,6 +299,28 @@ def file_request(
     return request
 
 
+def _first_of_two(
+    call: Call, request: AccessRequest, case: cases.Case, named: Sequence[policy.NamedPerson]
+) -> None:
+    """Record the first of the two approvals a minor's identification takes."""
+    request.first_approved_by, request.first_approved_at = call.actor.name, call.clock.now()
+    record(
+        call.session,
+        call.clock,
+        call.actor,
+        Action.CONFIGURE,
+        "access.first_approval",
+        object_type="access_request",
+        object_id=request.id,
+        context=_context(case, None, request.justification, request.requested_by),
+        details={
+            "minors": sorted(p.label for p in named if p.minor),
+            "waits_for": "a second approver",
+        },
+    )
+    call.session.commit()
+
+
 def _pending(call: Call, request_id: int) -> tuple[AccessRequest, cases.Case]:
     request = request_for(call, request_id)
     if request.status != RequestStatus.PENDING:
@@ -322,11 +344,13 @@ def approve(
     export: bool | None = None,
     hold: bool = False,
     note: str = "",
-) -> Grant:
+) -> Grant | None:
     """Approve a request, as asked or narrowed, into a grant that ends by itself.
 
     With `hold`, the granted footage is kept from erasure by one legal hold per person, so
-    clearing a person releases exactly what was kept for them.
+    clearing a person releases exactly what was kept for them. Identifying a minor the request
+    names takes two approvers: the first approval is recorded (and audited) and None returned;
+    the grant comes with the second, by someone else.
     """
     session, clock, actor = call.session, call.clock, call.actor
     request, case = _pending(call, request_id)
@@ -353,8 +377,16 @@ def approve(
         expires = policy.grant_expiry(clock.now(), strict if request.strict else normal, days)
     except ValueError as error:
         raise InvalidInput(str(error), field="days") from None
-    camera_ids = _camera_ids(session, granted)
     now = clock.now()
+    named = facts_of(session, case, granted, request.persons).persons
+    if policy.approvals_needed(allow_identification, named) == 2:
+        if request.first_approved_by is None:
+            _first_of_two(call, request, case, named)
+            return None
+        problem = policy.second_approval_problem(request.first_approved_by, actor.name)
+        if problem:
+            raise Conflict(problem)
+    camera_ids = _camera_ids(session, granted)
     request.status = RequestStatus.APPROVED
     request.decided_by, request.decided_at, request.decision_reason = actor.name, now, note.strip()
     grant = Grant(
@@ -395,6 +427,7 @@ def approve(
             "export": allow_export,
             "expires_at": expires.isoformat(),
             "hold": hold,
+            "first_approved_by": request.first_approved_by,
         },
     )
     # Every segment of the windows is queued for its tracks to be prepared, in this same

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from sqlalchemy.orm import Session
 
 from custos.access import service
@@ -91,6 +91,8 @@ def request_out(
         decided_at=request.decided_at,
         decision_reason=request.decision_reason,
         grant_id=grant.id if grant else None,
+        first_approved_by=request.first_approved_by,
+        first_approved_at=request.first_approved_at,
     )
 
 
@@ -165,12 +167,20 @@ def get_request(
 @router.post(
     "/access-requests/{request_id}/approve",
     status_code=status.HTTP_201_CREATED,
-    responses=answers(409),
+    response_model=GrantOut,
+    responses={
+        **answers(409),
+        202: {"model": RequestOut, "description": "The first of two approvals, recorded"},
+    },
 )
 def approve(
     request_id: Id, body: ApproveIn, db: DbSession, runtime: RuntimeDep, caller: Decider
-) -> GrantOut:
-    """Approve a request someone else filed, as asked or narrowed; the grant expires by itself."""
+) -> GrantOut | JSONResponse:
+    """Approve a request someone else filed, as asked or narrowed; the grant expires by itself.
+
+    Identifying a minor the request names takes two approvers: the first approval answers 202
+    with the request (its `first_approved_by` set), the second, by another approver, 201 with
+    the grant."""
     grant = service.approve(
         caller.call(db, runtime),
         request_id,
@@ -181,6 +191,9 @@ def approve(
         hold=body.hold,
         note=body.note,
     )
+    if grant is None:
+        waiting = request_out(db, service.request_for(caller.call(db, runtime), request_id))
+        return JSONResponse(waiting.model_dump(mode="json"), status_code=status.HTTP_202_ACCEPTED)
     return grant_out(db, runtime.clock, grant)
 
 

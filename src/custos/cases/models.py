@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from custos.cases.policy import CaseStatus
+from custos.cases.policy import CaseStatus, PersonRole
 from custos.db import Base, string_enum
 
 
@@ -36,6 +36,9 @@ class CasePerson(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), index=True)
     label: Mapped[str] = mapped_column(sa.String(32))
+    role: Mapped[PersonRole] = mapped_column(
+        string_enum(PersonRole, "role", 16), default=PersonRole.SUSPECT
+    )
     minor: Mapped[bool] = mapped_column(default=False)
     vulnerable: Mapped[bool] = mapped_column(default=False)
     added_at: Mapped[datetime]

@@ -21,6 +21,15 @@ class CaseStatus(StrEnum):
     CLOSED = "closed"
 
 
+class PersonRole(StrEnum):
+    """What a person is to the case. Persons recorded before roles existed are suspects."""
+
+    SUSPECT = "suspect"
+    WITNESS = "witness"
+    VICTIM = "victim"
+    OTHER = "other"
+
+
 def reference_problem(reference: str) -> str | None:
     """Why `reference` cannot name a case, or None."""
     if not CASE_REFERENCE.match(reference):

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from custos.cases.policy import CaseStatus
+from custos.cases.policy import CaseStatus, PersonRole
 
 
 class CaseCreate(BaseModel):
@@ -25,6 +25,7 @@ class PersonCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     label: str = Field(min_length=1, max_length=32)
+    role: PersonRole = PersonRole.SUSPECT
     minor: bool = False
     vulnerable: bool = False
 
@@ -35,6 +36,7 @@ class PersonOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     label: str
+    role: PersonRole
     minor: bool
     vulnerable: bool
     added_at: datetime

@@ -24,7 +24,7 @@ from custos.cases import policy
 from custos.cases.models import Case as Case
 from custos.cases.models import CaseMember as CaseMember
 from custos.cases.models import CasePerson
-from custos.cases.policy import CaseAct, CaseStatus, Refusal
+from custos.cases.policy import CaseAct, CaseStatus, PersonRole, Refusal
 from custos.context import Actor, Call, Context
 from custos.errors import Conflict, Forbidden, InvalidInput, NotFound
 from custos.users import service as users
@@ -317,8 +317,10 @@ def add_person(
     *,
     minor: bool = False,
     vulnerable: bool = False,
+    role: PersonRole = PersonRole.SUSPECT,
 ) -> CasePerson:
-    """Add a person to an open case, by pseudonym, with the flags that make rules stricter."""
+    """Add a person to an open case, by pseudonym, with what they are to the case and the flags
+    that make the rules stricter."""
     session = call.session
     case = reach_reference(call, reference, CaseAct.ADD_PERSON)
     problem = policy.change_problem(case.status)
@@ -335,6 +337,7 @@ def add_person(
     person = CasePerson(
         case_id=case.id,
         label=label,
+        role=role,
         minor=minor,
         vulnerable=vulnerable,
         added_at=call.clock.now(),
@@ -347,7 +350,7 @@ def add_person(
         call,
         case,
         "case.person_added",
-        details={"person": label, "minor": minor, "vulnerable": vulnerable},
+        details={"person": label, "role": role.value, "minor": minor, "vulnerable": vulnerable},
     )
     session.commit()
     return person

@@ -66,11 +66,17 @@ def get_case(case_id: Id, db: DbSession, runtime: RuntimeDep, caller: CaseViewer
 def add_person(
     case_id: Id, body: PersonCreate, db: DbSession, runtime: RuntimeDep, caller: CaseManager
 ) -> PersonOut:
-    """Add a person, by pseudonym, with the flags that make the access rules stricter."""
+    """Add a person, by pseudonym, with their role in the case (suspect, witness, victim,
+    other) and the flags that make the access rules stricter."""
     call = caller.call(db, runtime)
     case = service.reach(call, case_id, CaseAct.ADD_PERSON)
     person = service.add_person(
-        call, case.reference, body.label, minor=body.minor, vulnerable=body.vulnerable
+        call,
+        case.reference,
+        body.label,
+        minor=body.minor,
+        vulnerable=body.vulnerable,
+        role=body.role,
     )
     return PersonOut.model_validate(person)
 

@@ -135,7 +135,7 @@ def back_to(request: Request) -> str:
 def source_catalogue() -> Catalog:
     """Every message the pages may show: extracted from the templates and from the page code
     (`gettext`, `ngettext`, `_`), and the words from the data the public pages translate."""
-    from custos.web.pages.public import PUBLIC_TERMS
+    from custos.web.pages.public import DATA_TERMS
 
     catalogue = Catalog(project="Custos", domain="messages")
     root = resources.files("custos.web")
@@ -145,6 +145,6 @@ def source_catalogue() -> Catalog:
         str(root), method_map=methods, keywords=keywords
     ):
         catalogue.add(message, locations=[(f"web/{filename}", line)], auto_comments=comments)
-    for term in PUBLIC_TERMS:
+    for term in DATA_TERMS:
         catalogue.add(term, locations=[("web/pages/public.py", 0)])
     return catalogue

@@ -225,3 +225,24 @@ def test_an_investigator_outside_the_case_is_shown_a_case_that_does_not_exist(
     assert len(refused) == 7
     assert {e.case_ref for e in refused} == {"12/2026-0457"}
     assert cases.persons(db, cases.get_case(db, "12/2026-0457"))[0].cleared_at is None
+
+
+def test_a_person_is_added_with_their_role_and_a_bad_role_keeps_the_form(
+    client: TestClient, case_id: int, investigator: dict[str, str]
+) -> None:
+    added = client.post(
+        f"/cases/{case_id}/persons",
+        headers=investigator,
+        data={"label": "W1", "role": "witness", "minor": "1"},
+        follow_redirects=True,
+    )
+    assert added.status_code == 200
+    row = re.search(r'<tr data-person="W1">(.*?)</tr>', added.text, re.S)
+    assert row is not None
+    assert '<td data-role="witness">witness</td>' in row.group(1)
+    assert "in the case" in row.group(1)  # a witness is not under suspicion
+    bad = client.post(
+        f"/cases/{case_id}/persons", headers=investigator, data={"label": "W2", "role": "mayor"}
+    )
+    assert bad.status_code == 422
+    assert 'value="W2"' in bad.text

@@ -19,7 +19,7 @@ from custos.access import service as access
 from custos.access.policy import GrantState
 from custos.cameras import service as cameras
 from custos.cases import service as cases
-from custos.cases.policy import CaseAct
+from custos.cases.policy import CaseAct, PersonRole
 from custos.cases.schemas import CaseCreate, MemberIn, PersonCreate, Reason
 from custos.deps import Caller, CaseManager, CaseViewer, DbSession, MemberManager, RuntimeDep
 from custos.errors import Conflict
@@ -139,6 +139,7 @@ def case_page(
         cameras=[c.name for c in cameras.list_cameras(db)],
         rows=range(FORM_WINDOWS),
         can_add=CaseAct.ADD_PERSON in acts,
+        person_roles=[r.value for r in PersonRole],
         can_clear=CaseAct.CLEAR_PERSON in acts,
         can_close=CaseAct.CLOSE in acts,
         can_request=CaseAct.REQUEST in acts,
@@ -186,21 +187,30 @@ def add_person(
     runtime: RuntimeDep,
     caller: CaseManager,
     label: Annotated[str, Form()] = "",
+    role: Annotated[str, Form()] = PersonRole.SUSPECT.value,
     minor: Annotated[str, Form()] = "",
     vulnerable: Annotated[str, Form()] = "",
 ) -> Response:
-    """Add a person, by pseudonym."""
+    """Add a person, by pseudonym, with their role in the case."""
     case = cases.reach(caller.call(db, runtime), case_id, CaseAct.ADD_PERSON)
-    form = forms.Form(ADD_PERSON, forms.typed(label=label, minor=minor, vulnerable=vulnerable))
+    form = forms.Form(
+        ADD_PERSON, forms.typed(label=label, role=role, minor=minor, vulnerable=vulnerable)
+    )
 
     def _add() -> object:
-        data = PersonCreate(label=label.strip(), minor=bool(minor), vulnerable=bool(vulnerable))
+        data = PersonCreate(
+            label=label.strip(),
+            role=role,  # checked by the model
+            minor=bool(minor),
+            vulnerable=bool(vulnerable),
+        )
         return cases.add_person(
             caller.call(db, runtime),
             case.reference,
             data.label,
             minor=data.minor,
             vulnerable=data.vulnerable,
+            role=data.role,
         )
 
     return _on_case_page(

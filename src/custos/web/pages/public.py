@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from custos.cameras.policy import CameraStatus, SensitivityTag
+from custos.cases.policy import PersonRole
 from custos.deps import PUBLIC, DbSession, RuntimeDep
 from custos.dpia.policy import Standing
 from custos.errors import Conflict, NotFound
@@ -27,17 +28,18 @@ from custos.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-PUBLIC_TERMS: tuple[str, ...] = (
+DATA_TERMS: tuple[str, ...] = (
     *CATEGORY_TITLES.values(),
     *WITHHELD_TITLES.values(),
     *(figure.title for figure in FIGURES),
     *(status.value for status in CameraStatus),
     *(tag.value for tag in SensitivityTag),
     *(standing.value for standing in Standing),
+    *(role.value for role in PersonRole),
     *ROLE_NAMES.values(),
     *WORDING,
 )
-"""Words from the data that the public pages show translated (the `t` filter): the catalogues
+"""Words from the data that pages show translated (the `t` filter): the catalogues
 carry them beside the templates' own messages (`make messages`)."""
 
 
