@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,10 @@ def test_shipped_profiles() -> None:
         (
             ("incident_days = 2557", "incident_days = 10"),
             "incident_days must not be shorter than default_days",
+        ),
+        (
+            ("default_days = 30", "default_days = 30\nsensitive_days = 31"),
+            "sensitive_days must not be longer than default_days",
         ),
         (('code = "cpc-kz-199"', 'code = "CPC 199"'), "field 'grounds.0.code'"),
         (("[storage]", "[storge]"), "field 'storge': unknown key"),
@@ -74,3 +79,11 @@ def test_unknown_profile_name() -> None:
     shipped = r"unknown policy profile 'kz' \(shipped: eu-edpb, kz-nvms\)"
     with pytest.raises(ConfigError, match=shipped):
         load_profile("kz")
+
+
+def test_a_profile_may_keep_sensitive_sites_less_long() -> None:
+    loaded = parse_profile(
+        GOOD.replace("default_days = 30", "default_days = 30\nsensitive_days = 7"), "t.toml"
+    )
+    assert loaded.profile.retention_rules.sensitive == timedelta(days=7)
+    assert parse_profile(GOOD, "t.toml").profile.retention_rules.sensitive is None

@@ -34,11 +34,16 @@ class RetentionSection(_Strict):
     max_camera_days: float = Field(gt=0, le=3650)
     extension_requires_justification: bool = True
     extension_requires_dpia: bool = False
+    # Footage of a camera at a sensitive site (school, clinic, shelter, worship, home) is kept
+    # this long instead, when set: shorter than the default, never extended.
+    sensitive_days: float | None = Field(default=None, gt=0, le=3650)
 
     @model_validator(mode="after")
     def _consistent(self) -> RetentionSection:
         if self.incident_days < self.default_days:
             raise ValueError("incident_days must not be shorter than default_days")
+        if self.sensitive_days is not None and self.sensitive_days > self.default_days:
+            raise ValueError("sensitive_days must not be longer than default_days")
         if self.max_camera_days < self.default_days:
             raise ValueError("max_camera_days must not be shorter than default_days")
         return self
@@ -132,6 +137,7 @@ class Rules:
     pad_before: timedelta = timedelta(0)
     pad_after: timedelta = timedelta(0)
     emergency_grace: timedelta = timedelta(0)
+    sensitive: timedelta | None = None  # the shorter period of sensitive sites, if any
 
 
 class Profile(_Strict):
@@ -170,6 +176,9 @@ class Profile(_Strict):
             pad_before=timedelta(minutes=section.incident_padding_before_minutes),
             pad_after=timedelta(minutes=section.incident_padding_after_minutes),
             emergency_grace=timedelta(days=self.emergency.grace_days),
+            sensitive=None
+            if section.sensitive_days is None
+            else timedelta(days=section.sensitive_days),
         )
 
 

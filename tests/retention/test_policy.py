@@ -247,3 +247,45 @@ def test_camera_extensions(
 ) -> None:
     found = extension_problem(days, 3, 30, justification, dpia, True, needs_dpia)
     assert (found is None) if problem is None else (problem in (found or ""))
+
+
+SENSITIVE_RULES = Rules(default=30 * DAY, incident=2557 * DAY, sensitive=7 * DAY)
+
+
+def _at_site(start_minutes: float = 0, extension: timedelta | None = None) -> SegmentFacts:
+    plain = seg(start_minutes, extension=extension)
+    return SegmentFacts(
+        plain.camera_id, plain.started_at, plain.ended_at, extension, plain.region, True
+    )
+
+
+@pytest.mark.parametrize(
+    ("segment", "incidents", "holds", "rules", "expected"),
+    [
+        (_at_site(), [], [], SENSITIVE_RULES, (7 * DAY, Reason.SENSITIVE_SITE)),
+        (_at_site(extension=60 * DAY), [], [], SENSITIVE_RULES, (7 * DAY, Reason.SENSITIVE_SITE)),
+        (seg(), [], [], SENSITIVE_RULES, (30 * DAY, Reason.DEFAULT)),
+        (_at_site(), [], [], RULES, (30 * DAY, Reason.DEFAULT)),  # the profile sets none
+        (_at_site(), [incident(-1, 1)], [], SENSITIVE_RULES, (2557 * DAY, Reason.INCIDENT)),
+        (_at_site(), [], [hold(-1, 1)], SENSITIVE_RULES, (None, Reason.LEGAL_HOLD)),
+    ],
+)  # fmt: skip
+def test_a_sensitive_site_keeps_footage_the_shorter_period_unless_evidence(
+    segment, incidents, holds, rules, expected
+) -> None:
+    decision = decide(segment, incidents, holds, [], rules)
+    period, reason = expected
+    kept = None if decision.expires_at is None else decision.expires_at - segment.ended_at
+    assert (kept, decision.reason) == (period, reason)
+
+
+@given(segments, incidents_, holds_)
+def test_a_sensitive_site_never_keeps_footage_longer_than_elsewhere(segment, incidents, holds):
+    at_site = SegmentFacts(
+        segment.camera_id, segment.started_at, segment.ended_at, None, segment.region, True
+    )
+    here = decide(at_site, incidents, holds, [], SENSITIVE_RULES)
+    elsewhere = decide(segment, incidents, holds, [], SENSITIVE_RULES)
+    if elsewhere.expires_at is not None:
+        assert here.expires_at is not None
+        assert here.expires_at <= elsewhere.expires_at

@@ -11,8 +11,10 @@ from sqlalchemy.orm import Session
 
 from custos.clock import FrozenClock
 from custos.permissions import Role
+from custos.profile import Rules
 from custos.recording.models import Segment
 from custos.retention import incidents
+from custos.retention.service import replan
 from custos.runtime import Runtime
 from helpers import bearer, call_of
 
@@ -66,3 +68,20 @@ def test_a_marked_incident_names_its_cameras(
     assert marked.json()["cameras"] == ["gate-east", "gate-west"]
     listed = client.get("/api/incidents", headers=bearer(tokens[Role.OPERATOR])).json()
     assert [i["cameras"] for i in listed] == [["gate-east", "gate-west"]]
+
+
+def test_a_profile_with_a_shorter_period_for_sensitive_sites_plans_their_footage_by_it(
+    db: Session, clock: FrozenClock, archive: Callable[..., list[str]]
+) -> None:
+    start = clock.now()
+    school = archive("school-gate", start, 2, tags=("school",))
+    street = archive("street", start, 2)
+    rules = Rules(default=timedelta(days=30), incident=timedelta(days=2557),
+                  sensitive=timedelta(days=7))  # fmt: skip
+    replan(db, rules)
+    rows = db.execute(
+        sa.select(Segment.id, Segment.ended_at, Segment.expires_at, Segment.retention_reason)
+    ).all()
+    kept = {row.id: (row.expires_at - row.ended_at, row.retention_reason) for row in rows}
+    assert {kept[i] for i in school} == {(timedelta(days=7), "sensitive_site")}
+    assert {kept[i] for i in street} == {(timedelta(days=30), "default")}

@@ -57,6 +57,11 @@ def retention_days(session: Session) -> dict[int, float | None]:
     }
 
 
+def sensitive_ids(session: Session) -> set[int]:
+    """The ids of the cameras at sensitive sites (tagged school, medical, shelter, ...)."""
+    return {row.id for row in session.execute(sa.select(Camera.id, Camera.tags)) if row.tags}
+
+
 def regions(session: Session) -> list[str]:
     """The regions cameras are registered in, in order."""
     return list(session.scalars(sa.select(Camera.region).distinct().order_by(Camera.region)))

@@ -71,6 +71,7 @@ class CameraFeed:
     retention_days: float | None = None
     # Privacy zones, corners as fractions of the picture: a camera with any is re-encoded.
     zones: tuple[tuple[tuple[float, float], ...], ...] = ()
+    sensitive: bool = False  # at a sensitive site: the profile may keep its footage less long
 
 
 def active_feeds(session: Session) -> list[CameraFeed]:
@@ -87,6 +88,7 @@ def active_feeds(session: Session) -> list[CameraFeed]:
             c.region,
             c.retention_days,
             tuple(tuple(points) for points in zones.get(c.id, ())),
+            bool(c.tags),
         )
         for c in active
     ]

@@ -8,7 +8,8 @@ Order of precedence, strongest first:
    earlier than usual if need be, never later than it would have been anyway;
 3. an incident over the segment (padded by the policy): kept the incident period, whole, even
    if it only touches the incident window;
-4. otherwise the camera's period (the default, or a justified extension).
+4. otherwise the camera's period: the default, or a justified extension; at a sensitive site,
+   the profile's shorter period where it sets one (never extended).
 
 Nothing here reads a clock, a file or a database: the planner gathers the facts, the sweeper
 carries out the plan.
@@ -33,6 +34,7 @@ class Reason(StrEnum):
     EMERGENCY_SUNSET = "emergency_sunset"
     LEGAL_HOLD = "legal_hold"
     STORAGE_PRESSURE = "storage_pressure"
+    SENSITIVE_SITE = "sensitive_site"
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ class SegmentFacts:
     ended_at: datetime
     camera_retention: timedelta | None = None  # a justified extension for this camera
     region: str = ""
+    sensitive: bool = False  # the camera is at a sensitive site
 
 
 @dataclass(frozen=True)
@@ -137,7 +140,9 @@ def decide(
     for hold in holds:
         if hold.covers(segment):
             return Decision(None, Reason.LEGAL_HOLD, f"hold {hold.id}")
-    if segment.camera_retention is not None and segment.camera_retention > rules.default:
+    if segment.sensitive and rules.sensitive is not None:
+        expires, reason, detail = segment.ended_at + rules.sensitive, Reason.SENSITIVE_SITE, ""
+    elif segment.camera_retention is not None and segment.camera_retention > rules.default:
         expires, reason, detail = (
             segment.ended_at + segment.camera_retention,
             Reason.CAMERA_EXTENSION,

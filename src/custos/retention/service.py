@@ -144,10 +144,17 @@ def camera_retention(days: float | None) -> timedelta | None:
     return None if days is None else timedelta(days=days)
 
 
-def segment_facts(segment: recording.PlannedRow, extension: timedelta | None) -> SegmentFacts:
+def segment_facts(
+    segment: recording.PlannedRow, extension: timedelta | None, sensitive: bool
+) -> SegmentFacts:
     """The facts of a stored segment."""
     return SegmentFacts(
-        segment.camera_id, segment.started_at, segment.ended_at, extension, segment.region
+        segment.camera_id,
+        segment.started_at,
+        segment.ended_at,
+        extension,
+        segment.region,
+        sensitive,
     )
 
 
@@ -174,7 +181,7 @@ class SegmentPlanner:
         """The decision for a segment about to be stored, from the facts in the database."""
         days = feed.retention_days
         extension = None if days is None else timedelta(days=days)
-        facts = SegmentFacts(feed.id, started_at, ended_at, extension, feed.region)
+        facts = SegmentFacts(feed.id, started_at, ended_at, extension, feed.region, feed.sensitive)
         decision = decide_new(session, facts, self._rules)
         return Plan(decision.expires_at, decision.reason.value, decision.detail)
 
@@ -203,6 +210,7 @@ def replan(
         camera_id: camera_retention(days)
         for camera_id, days in cameras.retention_days(session).items()
     }
+    sensitive = cameras.sensitive_ids(session)
     changed = 0
     for offset in range(0, len(segments), _BATCH):
         chunk = segments[offset : offset + _BATCH]
@@ -216,7 +224,11 @@ def replan(
         changes: list[recording.PlanChange] = []
         for segment in chunk:
             decision = decide(
-                facts, segment_facts(segment, extensions.get(segment.camera_id)), rules
+                facts,
+                segment_facts(
+                    segment, extensions.get(segment.camera_id), segment.camera_id in sensitive
+                ),
+                rules,
             )
             if (segment.expires_at, segment.retention_reason, segment.retention_detail) != (
                 decision.expires_at,
@@ -253,6 +265,7 @@ def due(session: Session, rules: Rules, at: datetime, limit: int | None = None) 
         return []
     names = cameras.camera_names(session)
     days = cameras.retention_days(session)
+    sensitive = cameras.sensitive_ids(session)
     facts = load_facts(
         session,
         {row.camera_id for row in rows},
@@ -263,7 +276,14 @@ def due(session: Session, rules: Rules, at: datetime, limit: int | None = None) 
     items = []
     for row in rows:
         extension = camera_retention(days[row.camera_id])
-        segment = SegmentFacts(row.camera_id, row.started_at, row.ended_at, extension, row.region)
+        segment = SegmentFacts(
+            row.camera_id,
+            row.started_at,
+            row.ended_at,
+            extension,
+            row.region,
+            row.camera_id in sensitive,
+        )
         decision = decide(facts, segment, rules)
         if decision.expires_at is not None and decision.expires_at <= at:
             items.append(
