@@ -510,6 +510,13 @@ def custos(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, st
 STANDING_REVIEW = datetime(2100, 1, 1, tzinfo=UTC)
 
 
+def withdraw_zone_statements(session: Session) -> None:
+    """Take back every assessment's statement that sensitive sites need no privacy zone, as
+    a camera recording under one would find after a stricter version (rows, as a seed)."""
+    session.execute(sa.update(AssessmentVersion).values(zones_not_needed=""))
+    session.commit()
+
+
 def standing_assessment(session: Session) -> None:
     """An approved impact assessment covering every camera and analytics, due for review in
     2100: what tests that are not about assessments record under. Written as rows (two DPOs
@@ -543,6 +550,7 @@ def standing_assessment(session: Session) -> None:
             analytics=[a.value for a in Analytics],
             review_by=STANDING_REVIEW,
             public_summary=said,
+            zones_not_needed="test sites: zones are drawn where a test is about them",
             author="dana",
             written_at=datetime(2026, 1, 1, tzinfo=UTC),
             approved_by="olga",

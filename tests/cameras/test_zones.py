@@ -8,12 +8,12 @@ from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from custos.cameras import service as cameras
-from custos.cameras.policy import parse_points, polygon_area, zone_problem
+from custos.cameras.policy import CameraStatus, parse_points, polygon_area, zone_problem
 from custos.cameras.schemas import CameraCreate
 from custos.clock import FrozenClock
 from custos.errors import Conflict, InvalidInput, NotFound
 from custos.recording.service import active_feeds
-from helpers import audit_events, call_of
+from helpers import audit_events, call_of, withdraw_zone_statements
 
 SQUARE = [(0.1, 0.1), (0.5, 0.1), (0.5, 0.5), (0.1, 0.5)]
 
@@ -126,3 +126,31 @@ def test_bad_zones_are_refused_and_nothing_is_stored(db: Session, clock: FrozenC
         cameras.remove_zone(call_of(db, clock), "gate", "w", "")
     assert cameras.list_zones(db, "gate") == []
     assert audit_events(db, event="camera.zone_added") == []
+
+
+def test_a_sensitive_site_records_only_with_a_zone_or_its_assessments_reason(
+    db: Session, clock: FrozenClock
+) -> None:
+    withdraw_zone_statements(db)  # the standing assessment no longer says why none is needed
+    school = {
+        "name": "school-2",
+        "source_url": "rtsp://10.1.1.2/live",
+        "category": "public_safety",
+        "region": "Almaty",
+        "tags": ["school"],
+    }
+    with pytest.raises(Conflict, match="draw its privacy zones first, or state in DPIA-0 why"):
+        cameras.register_camera(call_of(db, clock), CameraCreate.model_validate(school))
+    db.rollback()
+    draft = CameraCreate.model_validate({**school, "status": "draft"})
+    cameras.register_camera(call_of(db, clock), draft)
+    with pytest.raises(Conflict, match="films a sensitive site"):
+        cameras.set_status(call_of(db, clock), "school-2", CameraStatus.ACTIVE, "ready")
+    db.rollback()
+    cameras.add_zone(call_of(db, clock), "school-2", "classroom", SQUARE, "the windows")
+    cameras.set_status(call_of(db, clock), "school-2", CameraStatus.ACTIVE, "ready")
+    with pytest.raises(Conflict, match="films a sensitive site"):
+        cameras.remove_zone(call_of(db, clock), "school-2", "classroom", "not needed")
+    db.rollback()
+    assert [z.name for z in cameras.list_zones(db, "school-2")] == ["classroom"]
+    assert [f.name for f in active_feeds(db)] == ["school-2"]

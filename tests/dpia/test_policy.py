@@ -22,10 +22,11 @@ from custos.dpia.policy import (
     keeps_recording,
     scope_problem,
     standing,
+    zones_problem,
 )
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
-GATE = CameraFacts("gate-1", "Almaty", "public_safety", ("school",))
+GATE = CameraFacts("gate-1", "Almaty", "public_safety", ("school",), zoned=True)
 
 
 @pytest.mark.parametrize(
@@ -167,3 +168,41 @@ def test_a_camera_that_may_start_may_go_on_and_one_that_must_stop_may_not_start(
         assert keeps_recording(GATE, approved)
     if not keeps_recording(GATE, approved):
         assert activation_problem(GATE, approved) is not None
+
+
+UNZONED = CameraFacts("gate-1", "Almaty", "public_safety", ("school", "residential"))
+STATED = Assessed("DPIA-1", ("all",), (), Standing.CURRENT, "the gate faces a wall; no pupil shows")
+
+
+@pytest.mark.parametrize(
+    ("camera", "cover", "refused"),
+    [
+        (UNZONED, _assessed(Standing.CURRENT), "camera gate-1 films a sensitive site (school, "
+         "residential): draw its privacy zones first, or state in DPIA-1 why none are needed"),
+        (UNZONED, None, "camera gate-1 films a sensitive site (school, residential): draw its "
+         "privacy zones first, or state in its impact assessment why none are needed"),
+        (UNZONED, STATED, None),
+        (GATE, _assessed(Standing.CURRENT), None),
+        (CameraFacts("street", "Almaty", "public_safety"), _assessed(Standing.CURRENT), None),
+    ],
+)  # fmt: skip
+def test_a_sensitive_site_records_with_privacy_zones_or_a_stated_reason(
+    camera: CameraFacts, cover: Assessed | None, refused: str | None
+) -> None:
+    assert zones_problem(camera, cover) == refused
+    if cover is not None:
+        assert activation_problem(camera, [cover]) == refused
+
+
+@given(
+    st.lists(st.sampled_from(["school", "medical", "shelter"]), max_size=2).map(tuple),
+    st.booleans(),
+    st.sampled_from(["", " ", "stated"]),
+)
+def test_only_an_unzoned_sensitive_site_without_a_statement_is_refused(
+    tags: tuple[str, ...], zoned: bool, statement: str
+) -> None:
+    camera = CameraFacts("c", "r", "other", tags, zoned)
+    cover = Assessed("DPIA-1", ("all",), (), Standing.CURRENT, statement)
+    refused = zones_problem(camera, cover) is not None
+    assert refused == (bool(tags) and not zoned and not statement.strip())

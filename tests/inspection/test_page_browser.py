@@ -10,7 +10,13 @@ import pytest
 from playwright.sync_api import Browser
 
 from custos.permissions import Role
-from helpers import ServedCustos, call_of, own_account, register_camera
+from helpers import (
+    ServedCustos,
+    call_of,
+    own_account,
+    register_camera,
+    withdraw_zone_statements,
+)
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "inspection"
 PASSWORD = "a long browser password"
@@ -29,6 +35,8 @@ def test_a_dpo_reads_the_findings_and_fetches_the_signed_report(
         )
     assert seed is not None
     register_camera(runtime, "school-1", "rtsp://school.example/1", tags=["school"])
+    with runtime.sessions() as session:
+        withdraw_zone_statements(session)
     server.start()
     try:
         page = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()

@@ -28,7 +28,14 @@ from custos.retention import holds
 from custos.runtime import Runtime
 from custos.users.models import AccountRequest, User
 from custos.users.policy import ChangeKind, RequestStatus
-from helpers import APPROVER, INVESTIGATOR, bearer, call_of, register_camera
+from helpers import (
+    APPROVER,
+    INVESTIGATOR,
+    bearer,
+    call_of,
+    register_camera,
+    withdraw_zone_statements,
+)
 
 from .conftest import Scene
 
@@ -120,12 +127,14 @@ def test_each_seeded_violation_is_listed_once(
             description="x", purposes="x", necessity="x", risks="x", vulnerable_groups="x",
             measures="x", consultation=[], dpo_opinion="", scope=list(content.scope),
             analytics=["faces"], review_by=content.review_by, public_summary="x",
+            zones_not_needed="x",
             author="system", written_at=clock.now(), approved_by="system",
             approved_at=clock.now(), superseded_at=None,
         )
     )  # fmt: skip
     db.commit()
     register_camera(runtime, "school-1", "rtsp://school.example/1", tags=["school"])
+    withdraw_zone_statements(db)  # a later version takes back why it needed no zones
     archive("store", clock.now() - timedelta(days=40), 2)  # due 10 days ago
     # A hold whose review passed, a grant revoked unused, an account change confirmed by the
     # one who asked for it.
@@ -183,6 +192,7 @@ def test_the_report_is_signed_by_the_log_and_shown_to_oversight(
     make_user: Callable[..., tuple[str, str]],
 ) -> None:
     register_camera(runtime, "school-1", "rtsp://school.example/1", tags=["school"])
+    withdraw_zone_statements(db)
     auditor = bearer(make_user(Role.AUDITOR)[1])
     answer = client.get("/api/inspection", headers=auditor)
     assert answer.status_code == 200

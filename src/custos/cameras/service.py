@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from pydantic import ValidationError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from custos.audit import service as audit
 from custos.audit.policy import Action
@@ -298,9 +298,14 @@ def publish(call: Call, name: str, note: str) -> Camera:
     return camera
 
 
-def facts_of(camera: Camera) -> CameraFacts:
-    """What an impact assessment's scope is matched against."""
-    return CameraFacts(camera.name, camera.region, camera.category.value, tuple(camera.tags))
+def facts_of(camera: Camera, zoned: bool | None = None) -> CameraFacts:
+    """What an impact assessment's scope and the sensitive-site rule are matched against
+    (`zoned`: whether it has a privacy zone, read here unless given)."""
+    if zoned is None:
+        session = object_session(camera)
+        found = sa.select(PrivacyZone.id).where(PrivacyZone.camera_id == camera.id).limit(1)
+        zoned = session is not None and camera.id is not None and session.scalar(found) is not None
+    return CameraFacts(camera.name, camera.region, camera.category.value, tuple(camera.tags), zoned)
 
 
 def _verb(target: CameraStatus) -> str:
@@ -425,6 +430,9 @@ def remove_zone(call: Call, name: str, zone: str, reason: str) -> None:
     if row is None:
         raise NotFound(f"camera {name} has no zone named '{zone}'")
     session.delete(row)
+    session.flush()
+    if camera.status is CameraStatus.ACTIVE:
+        dpia.zones_gate(call, facts_of(camera))  # the last zone of a sensitive site stays
     camera.updated_at = clock.now()
     record(
         session,

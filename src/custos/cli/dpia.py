@@ -63,6 +63,7 @@ def read_content(path: Path) -> Any:
         analytics=tuple(str(a) for a in data.get("analytics", [])),
         review_by=parse_time(str(review or ""), "review_by"),
         public_summary=str(data.get("public_summary", "")),
+        zones_not_needed=str(data.get("zones_not_needed", "")),
     )
 
 

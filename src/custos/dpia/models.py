@@ -46,6 +46,7 @@ class AssessmentVersion(Base):
     risks: Mapped[str] = mapped_column(sa.Text, default="")
     vulnerable_groups: Mapped[str] = mapped_column(sa.Text, default="")
     measures: Mapped[str] = mapped_column(sa.Text, default="")
+    zones_not_needed: Mapped[str] = mapped_column(sa.Text, default="")
     # [[body, answer], ...]: the DPO and civil-society or human-rights bodies consulted.
     consultation: Mapped[list[list[str]]] = mapped_column(sa.JSON, default=list)
     dpo_opinion: Mapped[str] = mapped_column(sa.Text, default="")

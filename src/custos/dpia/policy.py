@@ -49,7 +49,8 @@ class CameraFacts:
     name: str
     region: str
     category: str
-    tags: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()  # the kinds of sensitive site it films, if any
+    zoned: bool = False  # it has at least one privacy zone
 
 
 def scope_problem(entry: str) -> str | None:
@@ -108,6 +109,8 @@ class Content:
     analytics: tuple[str, ...]
     review_by: datetime
     public_summary: str
+    # Why the cameras at sensitive sites it covers need no privacy zone, where none is drawn.
+    zones_not_needed: str = ""
 
 
 def content_problem(
@@ -162,6 +165,7 @@ class Assessed:
     scope: tuple[str, ...]
     analytics: tuple[str, ...]
     standing: Standing
+    zones_not_needed: str = ""  # its statement of why sensitive sites need no zones
 
 
 def best_cover(camera: CameraFacts, approved: Sequence[Assessed]) -> Assessed | None:
@@ -179,7 +183,21 @@ def activation_problem(camera: CameraFacts, approved: Sequence[Assessed]) -> str
         return f"no approved impact assessment covers camera {camera.name}"
     if cover.standing is not Standing.CURRENT:
         return f"impact assessment {cover.reference} is past its review date: review it first"
-    return None
+    return zones_problem(camera, cover)
+
+
+def zones_problem(camera: CameraFacts, cover: Assessed | None) -> str | None:
+    """Why a camera at a sensitive site may not record as it is, or None: it needs a privacy
+    zone, or its assessment's statement of why none is needed."""
+    if not camera.tags or camera.zoned:
+        return None
+    if cover is not None and cover.zones_not_needed.strip():
+        return None
+    where = cover.reference if cover is not None else "its impact assessment"
+    return (
+        f"camera {camera.name} films a sensitive site ({', '.join(camera.tags)}): draw its "
+        f"privacy zones first, or state in {where} why none are needed"
+    )
 
 
 def analytics_problem(camera: CameraFacts, module: str, approved: Sequence[Assessed]) -> str | None:

@@ -39,6 +39,11 @@ class AssessmentIn(BaseModel):
     analytics: list[Analytics] = Field(default_factory=list)
     review_by: datetime = Field(description="when it must be reviewed (within the profile's limit)")
     public_summary: str = Field(max_length=4000, description="shown on the public register")
+    zones_not_needed: str = Field(
+        default="",
+        max_length=20_000,
+        description="why the cameras at sensitive sites it covers need no privacy zone",
+    )
 
     def content(self) -> Content:
         return Content(
@@ -55,6 +60,7 @@ class AssessmentIn(BaseModel):
             analytics=tuple(a.value for a in self.analytics),
             review_by=self.review_by,
             public_summary=self.public_summary,
+            zones_not_needed=self.zones_not_needed,
         )
 
 
@@ -78,6 +84,7 @@ class VersionOut(BaseModel):
     analytics: list[str]
     review_by: datetime
     public_summary: str
+    zones_not_needed: str
     author: str
     written_at: datetime
     approved_by: str | None

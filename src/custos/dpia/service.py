@@ -26,8 +26,10 @@ from custos.dpia.policy import (
     VersionState,
     activation_problem,
     approval_problem,
+    best_cover,
     content_problem,
     standing,
+    zones_problem,
 )
 from custos.errors import Conflict, Forbidden, InvalidInput, NotFound
 from custos.permissions import Role
@@ -40,6 +42,7 @@ FIELDS = (
     "risks",
     "vulnerable_groups",
     "measures",
+    "zones_not_needed",
     "dpo_opinion",
     "public_summary",
 )
@@ -70,6 +73,7 @@ def content_of(version: AssessmentVersion) -> Content:
         analytics=tuple(version.analytics),
         review_by=version.review_by,
         public_summary=version.public_summary,
+        zones_not_needed=version.zones_not_needed,
     )
 
 
@@ -215,6 +219,7 @@ class InForce:
             tuple(self.version.scope),
             tuple(self.version.analytics),
             self.standing,
+            self.version.zones_not_needed,
         )
 
 
@@ -236,6 +241,15 @@ def standing_of(version: AssessmentVersion, now: datetime, grace_days: float) ->
 def assessed(session: Session, now: datetime, grace_days: float) -> list[Assessed]:
     """Every approved assessment as the rules read it, with its standing at `now`."""
     return [force.assessed for force in in_force(session, now, grace_days)]
+
+
+def zones_gate(call: Call, camera: CameraFacts) -> None:
+    """Refuse (Conflict) to let a recording camera at a sensitive site lose its last privacy
+    zone unless its assessment states why none is needed."""
+    approved = assessed(call.session, call.clock.now(), call.profile.dpia.grace_days)
+    problem = zones_problem(camera, best_cover(camera, approved))
+    if problem:
+        raise Conflict(problem)
 
 
 def gate(call: Call, camera: CameraFacts) -> None:

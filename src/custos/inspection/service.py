@@ -18,7 +18,7 @@ from custos.cases import service as cases
 from custos.cases.models import Case
 from custos.cases.policy import CaseStatus
 from custos.dpia import service as dpia
-from custos.dpia.policy import Standing, best_cover
+from custos.dpia.policy import Standing, best_cover, zones_problem
 from custos.errors import NotFound
 from custos.inspection.policy import (
     DEFAULT,
@@ -88,19 +88,20 @@ def _cameras(session: Session, profile: Profile, now: datetime) -> list[Finding]
     zones = cameras.zones_by_camera(session)
     found = []
     for camera in cameras.list_cameras(session, CameraStatus.ACTIVE):
-        cover = best_cover(cameras.facts_of(camera), approved)
+        cover = best_cover(cameras.facts_of(camera, bool(zones.get(camera.id))), approved)
         if cover is None or cover.standing is not Standing.CURRENT:
             why = f"{cover.reference} is {cover.standing.value}" if cover else "none covers it"
             found.append(
                 Finding("camera_without_dpia", Severity.HIGH, camera.name, f"records; {why}")
             )
-        if camera.tags and not zones.get(camera.id):
+        if zones_problem(cameras.facts_of(camera, bool(zones.get(camera.id))), cover):
             found.append(
                 Finding(
                     "sensitive_without_zones",
                     Severity.MEDIUM,
                     camera.name,
-                    f"a {', '.join(camera.tags)} site with no privacy zone",
+                    f"a {', '.join(camera.tags)} site with no privacy zone, and no statement "
+                    "of why none is needed",
                 )
             )
     return found

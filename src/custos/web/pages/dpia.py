@@ -35,6 +35,7 @@ TEXTS = (
     "measures",
     "dpo_opinion",
     "public_summary",
+    "zones_not_needed",
 )
 
 
@@ -125,6 +126,7 @@ class DraftForm:
         measures: Annotated[str, Form()] = "",
         dpo_opinion: Annotated[str, Form()] = "",
         public_summary: Annotated[str, Form()] = "",
+        zones_not_needed: Annotated[str, Form()] = "",
         body: Annotated[list[str] | None, Form()] = None,
         answer: Annotated[list[str] | None, Form()] = None,
         scope: Annotated[str, Form()] = "",
@@ -141,6 +143,7 @@ class DraftForm:
             "measures": measures,
             "dpo_opinion": dpo_opinion,
             "public_summary": public_summary,
+            "zones_not_needed": zones_not_needed,
         }
         self.form = forms.Form(
             DRAFT, _typed(texts, body or [], answer or [], scope, analytics or [], review_by)
