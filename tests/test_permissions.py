@@ -46,6 +46,8 @@ EXPECTED_ROLES = {
     Permission.DRAFT_DPIA: {Role.DPO, Role.ADMIN},
     Permission.APPROVE_DPIA: {Role.DPO},
     Permission.INSPECT: {Role.DPO, Role.AUDITOR},
+    Permission.VIEW_BREACHES: {Role.DPO, Role.ADMIN, Role.AUDITOR},
+    Permission.MANAGE_BREACHES: {Role.DPO, Role.ADMIN},
 }
 
 

@@ -194,6 +194,8 @@ DpiaViewer = Annotated[Caller, admits(Permission.VIEW_DPIA)]
 DpiaDrafter = Annotated[Caller, admits(Permission.DRAFT_DPIA)]
 DpiaApprover = Annotated[Caller, admits(Permission.APPROVE_DPIA)]
 Inspector = Annotated[Caller, admits(Permission.INSPECT)]
+BreachViewer = Annotated[Caller, admits(Permission.VIEW_BREACHES)]
+BreachManager = Annotated[Caller, admits(Permission.MANAGE_BREACHES)]
 
 
 def signing_in(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:

@@ -79,8 +79,9 @@ HEALTH_SECONDS = 10.0
 
 def evaluate_health(runtime: Runtime) -> Evaluation:
     """One health round: suspend the cameras no impact assessment lets record any longer,
-    alert on assessments past their review date, raise the alerts of cameras down too long
-    and clear those that recover (the cameras' alerts are returned)."""
+    alert on assessments past their review date and on breaches not notified in time, raise
+    the alerts of cameras down too long and clear those that recover (the cameras' alerts are
+    returned)."""
     limits = health.limits_of(runtime.settings.camera_down_alert_seconds)
     with runtime.sessions() as session:
         call = Call(session, runtime.clock, SYSTEM, runtime.policy.profile)
@@ -88,6 +89,8 @@ def evaluate_health(runtime: Runtime) -> Evaluation:
             log.critical("camera %s suspended: no current impact assessment covers it", name)
         for reference in health.evaluate_assessment_alerts(call).raised:
             log.critical("impact assessment %s is past its review date: alert raised", reference)
+        for reference in health.evaluate_breach_alerts(call).raised:
+            log.critical("breach %s: the notice to the authority is overdue", reference)
         result = health.evaluate_alerts(call, limits)
     for camera in result.raised:
         log.critical("camera %s is down past the threshold: alert raised", camera)

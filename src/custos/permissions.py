@@ -52,6 +52,8 @@ class Permission(StrEnum):
     DRAFT_DPIA = "draft_dpia"
     APPROVE_DPIA = "approve_dpia"
     INSPECT = "inspect"
+    VIEW_BREACHES = "view_breaches"
+    MANAGE_BREACHES = "manage_breaches"
 
 
 ALL_ROLES: frozenset[Role] = frozenset(Role)
@@ -100,6 +102,10 @@ PERMISSION_ROLES: Mapping[Permission, frozenset[Role]] = {
     Permission.APPROVE_DPIA: frozenset({Role.DPO}),
     # Compliance inspection: the findings over the whole system, for oversight.
     Permission.INSPECT: frozenset({Role.DPO, Role.AUDITOR}),
+    # Personal-data breaches: recorded and notified by the DPO or an admin (whoever finds it
+    # first), read by oversight too.
+    Permission.VIEW_BREACHES: frozenset({Role.DPO, Role.ADMIN, Role.AUDITOR}),
+    Permission.MANAGE_BREACHES: frozenset({Role.DPO, Role.ADMIN}),
 }
 
 FOOTAGE_PERMISSIONS: frozenset[Permission] = frozenset(

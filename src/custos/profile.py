@@ -10,12 +10,20 @@ from __future__ import annotations
 import hashlib
 import tomllib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from custos.errors import ConfigError
 
@@ -82,6 +90,49 @@ class DpiaSection(_Strict):
 
     longest_review_days: float = Field(default=365, gt=0, le=1830)
     grace_days: float = Field(default=30, ge=0, le=365)
+
+
+class CalendarSection(_Strict):
+    """Which days are worked, for deadlines counted in working days."""
+
+    time_zone: str = "UTC"
+    weekend: list[int] = Field(default=[6, 7], description="ISO weekdays: 6 Saturday, 7 Sunday")
+    holidays: list[date] = Field(default_factory=list)
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone '{value}'") from None
+        return value
+
+    @field_validator("weekend")
+    @classmethod
+    def _weekdays(cls, value: list[int]) -> list[int]:
+        if any(day not in range(1, 8) for day in value) or len(set(value)) > 5:
+            raise ValueError("weekend days are ISO weekdays 1-7, at most five of them")
+        return value
+
+
+class BreachSection(_Strict):
+    """Personal-data breaches: to whom, and how soon after discovery, they are notified."""
+
+    authority: str = "the supervisory authority for personal data protection"
+    notify_within_working_days: int | None = Field(default=None, gt=0, le=30)
+    notify_within_hours: float | None = Field(default=None, gt=0, le=720)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_period(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            days, hours = data.get("notify_within_working_days"), data.get("notify_within_hours")
+            if days is not None and hours is not None:
+                raise ValueError("give notify_within_working_days or notify_within_hours, not both")
+            if days is None and hours is None:
+                return {**data, "notify_within_hours": 72}  # GDPR art. 33
+        return data
 
 
 class RegisterSection(_Strict):
@@ -153,6 +204,8 @@ class Profile(_Strict):
     access: AccessSection
     grounds: list[Ground] = Field(min_length=1)
     dpia: DpiaSection = DpiaSection()
+    calendar: CalendarSection = CalendarSection()
+    breach: BreachSection = BreachSection()
     public_register: RegisterSection = RegisterSection()
     transparency: TransparencySection = TransparencySection()
 

@@ -17,6 +17,7 @@ from custos.audit.models import (
     AuditNode,
     AuditWitness,
 )
+from custos.breaches.models import Breach
 from custos.cameras.models import Camera, PrivacyZone
 from custos.cases.models import Case, CaseMember, CasePerson
 from custos.db import Base
@@ -54,6 +55,7 @@ __all__ = [
     "AuditNode",
     "AuditWitness",
     "Bookmark",
+    "Breach",
     "Camera",
     "Case",
     "CaseMember",

@@ -39,6 +39,8 @@ def _entry(event: str, seq: int = 0, at: datetime = AT, **extra: object) -> Entr
         (_entry("access.approved", details={"narrowed": True, "scope": []}), "narrowed"),
         (_entry("footage.track_linked"), "unmaskings"),
         (_entry("export.created", details={"recipient_role": "court"}), "exports:court"),
+        (_entry("breach.recorded"), "breaches"),
+        (_entry("breach.notified", details={"on_time": False}), "breaches_notified_late"),
     ],
 )
 def test_each_event_is_counted_where_it_belongs(entry: EntryRecord, figure: str) -> None:
@@ -56,3 +58,9 @@ def test_small_counts_are_hidden_hours_are_not() -> None:
     assert published({"2026-12": {"requests": 2, "hours_watched": 1.5}}, 5) == {
         "2026-12": {"requests": "< 5", "hours_watched": "1.5"}
     }
+
+
+def test_a_breach_notified_in_time_is_not_counted_late() -> None:
+    assert "breaches_notified_late" not in figures(
+        [_entry("breach.notified", details={"on_time": True})]
+    ).get("2026-12", {})

@@ -31,6 +31,8 @@ from custos.access.policy import Window
 from custos.audit import checkpoint as checkpoints
 from custos.audit.note import COSIGNATURE_ED25519, NoteSigner, parse_note
 from custos.audit.policy import Outcome
+from custos.breaches import service as breaches
+from custos.breaches.policy import Facts as BreachFacts
 from custos.cameras import service as cameras
 from custos.cameras.policy import Withheld
 from custos.cameras.schemas import CameraCreate
@@ -90,6 +92,8 @@ DPO = frozenset({Role.DPO})
 DPIA_VIEWERS = frozenset({Role.DPO, Role.ADMIN, Role.OPERATOR, Role.AUDITOR})
 DPIA_DRAFTERS = frozenset({Role.DPO, Role.ADMIN})
 INSPECTORS = frozenset({Role.DPO, Role.AUDITOR})
+BREACH_VIEWERS = frozenset({Role.DPO, Role.ADMIN, Role.AUDITOR})
+BREACH_MANAGERS = frozenset({Role.DPO, Role.ADMIN})
 PROFILE = load_profile("kz-nvms").profile
 RULES = PROFILE.retention_rules
 OWN_PASSWORD = "matrix own password"
@@ -119,6 +123,28 @@ class Request:
     json: Any = None
     data: dict[str, Any] | None = None
     content: str | None = None
+
+
+def _breach_facts(ctx: Ctx) -> dict[str, Any]:
+    return {
+        "summary": "a laptop with an export left on a train",
+        "discovered_at": (ctx.clock.now() - timedelta(hours=2)).isoformat(),
+        "categories": ["exports"],
+        "people_affected": 3,
+        "measures": "the export's link revoked",
+    }
+
+
+def _breach(ctx: Ctx) -> str:
+    facts = _breach_facts(ctx)
+    breach = breaches.record_breach(
+        call_of(ctx.db, ctx.clock),
+        BreachFacts(
+            summary=facts["summary"], discovered_at=ctx.clock.now() - timedelta(hours=2),
+            categories=("exports",), people_affected=3, consequences="", measures="m",
+        ),
+    )  # fmt: skip
+    return breach.reference
 
 
 def _camera(ctx: Ctx, status: str = "active") -> str:
@@ -1144,6 +1170,60 @@ ROUTES: list[Route] = [
     Route("GET", "/processing-record.json", None),
     # compliance inspection: oversight
     Route("GET", "/api/inspection", INSPECTORS),
+    # the breach register: recorded and notified by the DPO or an admin, read by oversight too
+    Route("GET", "/api/breaches", BREACH_VIEWERS),
+    Route(
+        "POST",
+        "/api/breaches",
+        BREACH_MANAGERS,
+        lambda ctx: Request("/api/breaches", json=_breach_facts(ctx)),
+    ),
+    Route(
+        "GET",
+        "/api/breaches/{reference}",
+        BREACH_VIEWERS,
+        lambda ctx: Request(f"/api/breaches/{_breach(ctx)}"),
+    ),
+    Route(
+        "GET",
+        "/api/breaches/{reference}/notice",
+        BREACH_VIEWERS,
+        lambda ctx: Request(f"/api/breaches/{_breach(ctx)}/notice"),
+    ),
+    Route(
+        "POST",
+        "/api/breaches/{reference}/notified",
+        BREACH_MANAGERS,
+        lambda ctx: Request(f"/api/breaches/{_breach(ctx)}/notified", json={"channel": "portal"}),
+    ),
+    Route("GET", "/breaches", BREACH_VIEWERS, page=True),
+    Route(
+        "POST",
+        "/breaches",
+        BREACH_MANAGERS,
+        lambda ctx: Request(
+            "/breaches",
+            data={
+                **_breach_facts(ctx),
+                "discovered_at": (ctx.clock.now() - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+            },
+        ),
+        page=True,
+    ),
+    Route(
+        "GET",
+        "/breaches/{reference}",
+        BREACH_VIEWERS,
+        lambda ctx: Request(f"/breaches/{_breach(ctx)}"),
+        page=True,
+    ),
+    Route(
+        "POST",
+        "/breaches/{reference}/notified",
+        BREACH_MANAGERS,
+        lambda ctx: Request(f"/breaches/{_breach(ctx)}/notified", data={"channel": "letter"}),
+        page=True,
+    ),
     Route("GET", "/api/inspection/report.pdf", INSPECTORS),
     Route("GET", "/inspection", INSPECTORS, page=True),
     Route("GET", "/api/dpias", DPIA_VIEWERS),

@@ -119,7 +119,7 @@ def test_the_switch_remembers_the_language_and_goes_back_to_the_page_on_this_sit
 
 STAFF_PAGES = (
     "/cameras", "/health", "/retention", "/incidents", "/cases", "/requests", "/holds",
-    "/users", "/dpias", "/inspection", "/audit", "/account",
+    "/users", "/dpias", "/inspection", "/audit", "/account", "/breaches",
 )  # fmt: skip
 _H1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.S)
 

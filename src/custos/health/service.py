@@ -18,6 +18,7 @@ from custos.audit import checkpoint as checkpoints
 from custos.audit import log as audit_log
 from custos.audit.policy import Action
 from custos.audit.service import record
+from custos.breaches import service as breaches
 from custos.cameras import service as cameras
 from custos.context import Call
 from custos.dpia import service as dpia
@@ -31,6 +32,7 @@ from custos.storage.blobs import BlobStore
 
 CAMERA_DOWN = "camera_down"
 DPIA_OVERDUE = "dpia_overdue"  # an impact assessment past its review date
+BREACH_NOTICE_OVERDUE = "breach_notice_overdue"  # a breach not notified to the authority in time
 
 
 @dataclass(frozen=True)
@@ -235,49 +237,68 @@ def evaluate_assessment_alerts(call: Call) -> Evaluation:
     """Raise an alert for each impact assessment past its review date (its cameras stop once
     the grace period ends), clear it once a new version is approved; by reference."""
     now, grace = call.clock.now(), call.profile.dpia.grace_days
-    late = {
-        force.assessment.reference: force
-        for force in dpia.in_force(call.session, now, grace)
-        if force.standing is not Standing.CURRENT
-    }
-    open_alerts = {alert.subject: alert for alert in active_alerts(call.session, DPIA_OVERDUE)}
-    raised, cleared = [], []
-    for reference, force in sorted(late.items()):
-        if reference in open_alerts:
+    late = {}
+    for force in dpia.in_force(call.session, now, grace):
+        if force.standing is Standing.CURRENT:
             continue
         stops = force.version.review_by + timedelta(days=grace)
-        detail = (
+        late[force.assessment.reference] = (
             f"review was due {force.version.review_by:%Y-%m-%d}; "
             f"its cameras stop on {stops:%Y-%m-%d} unless a new version is approved"
         )
-        call.session.add(
-            HealthAlert(kind=DPIA_OVERDUE, subject=reference, raised_at=now, detail=detail)
-        )
+    return _reconcile(call, DPIA_OVERDUE, "dpia", late, "reviewed")
+
+
+def evaluate_breach_alerts(call: Call) -> Evaluation:
+    """Raise an alert for each breach whose notice to the authority is past due and not sent,
+    clear it once the sending is recorded; by reference."""
+    late = {
+        breach.reference: f"the notice to {call.profile.breach.authority} was due "
+        f"{breach.due_at:%Y-%m-%d %H:%M} UTC and is not recorded as sent"
+        for breach in breaches.overdue(call.session, call.clock.now())
+    }
+    return _reconcile(call, BREACH_NOTICE_OVERDUE, "breach", late, "notified")
+
+
+def _reconcile(
+    call: Call, kind: str, object_type: str, wanted: dict[str, str], why_cleared: str
+) -> Evaluation:
+    """Make the open alerts of `kind` those of `wanted` (subject -> detail): raise the new
+    ones, clear the others, each audited, in one transaction."""
+    now = call.clock.now()
+    open_alerts = {alert.subject: alert for alert in active_alerts(call.session, kind)}
+    raised, cleared = [], []
+    for subject, detail in sorted(wanted.items()):
+        if subject in open_alerts:
+            continue
+        call.session.add(HealthAlert(kind=kind, subject=subject, raised_at=now, detail=detail))
         _alert_entry(
-            call, "health.alert_raised", reference, {"kind": DPIA_OVERDUE, "detail": detail}
+            call, "health.alert_raised", object_type, subject, {"kind": kind, "detail": detail}
         )
-        raised.append(reference)
-    for reference, alert in sorted(open_alerts.items()):
-        if reference in late:
+        raised.append(subject)
+    for subject, alert in sorted(open_alerts.items()):
+        if subject in wanted:
             continue
         alert.cleared_at = now
         _alert_entry(
-            call, "health.alert_cleared", reference, {"kind": DPIA_OVERDUE, "why": "reviewed"}
+            call, "health.alert_cleared", object_type, subject, {"kind": kind, "why": why_cleared}
         )
-        cleared.append(reference)
+        cleared.append(subject)
     call.session.commit()
     return Evaluation(raised, cleared)
 
 
-def _alert_entry(call: Call, event: str, reference: str, details: dict[str, str]) -> None:
+def _alert_entry(
+    call: Call, event: str, object_type: str, subject: str, details: dict[str, str]
+) -> None:
     record(
         call.session,
         call.clock,
         call.actor,
         Action.COLLECT,
         event,
-        object_type="dpia",
-        object_id=reference,
+        object_type=object_type,
+        object_id=subject,
         details=details,
     )
 

@@ -43,6 +43,8 @@ FIGURES = (
     Figure("erased_early", "Segments erased early (storage pressure)"),
     Figure("sunsets", "Emergency sunset reports published"),
     Figure("exports", "Evidence exports"),
+    Figure("breaches", "Personal data breaches recorded"),
+    Figure("breaches_notified_late", "Breaches notified to the authority late"),
 )
 
 
@@ -100,6 +102,10 @@ def figures(entries: Iterable[EntryRecord]) -> dict[str, dict[str, float]]:
             month["erased_late" if late else "erased_on_time"] += 1
         elif event == "emergency.sunset_report_published":
             month["sunsets"] += 1
+        elif event == "breach.recorded":
+            month["breaches"] += 1
+        elif event == "breach.notified" and details.get("on_time") is False:
+            month["breaches_notified_late"] += 1
         elif event == "export.created":
             month["exports"] += 1
             month[f"exports:{details.get('recipient_role', 'unknown')}"] += 1

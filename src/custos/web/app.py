@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from custos import __version__
 from custos.access import views as access_views
 from custos.audit import views as audit_views
+from custos.breaches import views as breach_views
 from custos.cameras import views as camera_views
 from custos.cases import hold_views
 from custos.cases import views as case_views
@@ -112,6 +113,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(export_views.exports_api)
     app.include_router(export_views.downloads)
     app.include_router(dpia_views.router)
+    app.include_router(breach_views.router)
     app.include_router(register_views.router)
     app.include_router(inspection_views.router)
     app.include_router(transparency_views.router)

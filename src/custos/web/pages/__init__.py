@@ -12,6 +12,7 @@ from custos.web.pages import (
     access,
     audit,
     auth,
+    breaches,
     cameras,
     cases,
     dpia,
@@ -36,6 +37,7 @@ for _module in (
     exports,
     retention,
     dpia,
+    breaches,
     inspection,
 ):
     router.include_router(_module.router)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from custos.breaches.policy import CATEGORIES
 from custos.cameras.policy import CameraStatus, SensitivityTag
 from custos.cases.policy import PersonRole
 from custos.deps import PUBLIC, DbSession, RuntimeDep
@@ -36,6 +37,7 @@ DATA_TERMS: tuple[str, ...] = (
     *(tag.value for tag in SensitivityTag),
     *(standing.value for standing in Standing),
     *(role.value for role in PersonRole),
+    *CATEGORIES.values(),
     *ROLE_NAMES.values(),
     *WORDING,
 )

@@ -1,0 +1,1 @@
+"""The breach register: personal-data breaches, and their notification to the authority."""
