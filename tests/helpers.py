@@ -819,3 +819,20 @@ def own_account(
     if sealer is None or not needs_second_factor(role):
         return None
     return enrol_factor(call.session, call.clock, sealer, name)
+
+
+def signed_in_with_code(
+    browser: Any, url: str, name: str, password: str, seed: str, path: str = "/", **context: Any
+) -> Any:
+    """A Chromium page of `name`, signed in with the password and a code from the
+    authenticator holding `seed`, on `path` (its `context` options as Playwright takes them)."""
+    page = browser.new_context(**context).new_page()
+    page.goto(f"{url}/login?next={path}")
+    page.fill('input[name="name"]', name)
+    page.fill('input[name="password"]', password)
+    page.click('button[type="submit"]')
+    page.wait_for_selector("#code-form")
+    page.fill('input[name="code"]', pyotp.TOTP(seed).now())
+    page.click('#code-form button[type="submit"]')
+    page.wait_for_selector("header.top .who")
+    return page

@@ -48,6 +48,8 @@ EXPECTED_ROLES = {
     Permission.INSPECT: {Role.DPO, Role.AUDITOR},
     Permission.VIEW_BREACHES: {Role.DPO, Role.ADMIN, Role.AUDITOR},
     Permission.MANAGE_BREACHES: {Role.DPO, Role.ADMIN},
+    Permission.VIEW_SUBJECT_REQUESTS: {Role.DPO, Role.AUDITOR},
+    Permission.HANDLE_SUBJECT_REQUESTS: {Role.DPO},
 }
 
 

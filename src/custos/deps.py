@@ -196,6 +196,8 @@ DpiaApprover = Annotated[Caller, admits(Permission.APPROVE_DPIA)]
 Inspector = Annotated[Caller, admits(Permission.INSPECT)]
 BreachViewer = Annotated[Caller, admits(Permission.VIEW_BREACHES)]
 BreachManager = Annotated[Caller, admits(Permission.MANAGE_BREACHES)]
+SubjectRequestViewer = Annotated[Caller, admits(Permission.VIEW_SUBJECT_REQUESTS)]
+SubjectRequestHandler = Annotated[Caller, admits(Permission.HANDLE_SUBJECT_REQUESTS)]
 
 
 def signing_in(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:

@@ -91,6 +91,8 @@ def evaluate_health(runtime: Runtime) -> Evaluation:
             log.critical("impact assessment %s is past its review date: alert raised", reference)
         for reference in health.evaluate_breach_alerts(call).raised:
             log.critical("breach %s: the notice to the authority is overdue", reference)
+        for reference in health.evaluate_subject_request_alerts(call).raised:
+            log.warning("data-subject request %s is due within a day, or late", reference)
         result = health.evaluate_alerts(call, limits)
     for camera in result.raised:
         log.critical("camera %s is down past the threshold: alert raised", camera)

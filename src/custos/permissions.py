@@ -54,6 +54,8 @@ class Permission(StrEnum):
     INSPECT = "inspect"
     VIEW_BREACHES = "view_breaches"
     MANAGE_BREACHES = "manage_breaches"
+    VIEW_SUBJECT_REQUESTS = "view_subject_requests"
+    HANDLE_SUBJECT_REQUESTS = "handle_subject_requests"
 
 
 ALL_ROLES: frozenset[Role] = frozenset(Role)
@@ -106,6 +108,9 @@ PERMISSION_ROLES: Mapping[Permission, frozenset[Role]] = {
     # first), read by oversight too.
     Permission.VIEW_BREACHES: frozenset({Role.DPO, Role.ADMIN, Role.AUDITOR}),
     Permission.MANAGE_BREACHES: frozenset({Role.DPO, Role.ADMIN}),
+    # Requests of the people filmed for their own footage: handled by the DPO, read by oversight.
+    Permission.VIEW_SUBJECT_REQUESTS: frozenset({Role.DPO, Role.AUDITOR}),
+    Permission.HANDLE_SUBJECT_REQUESTS: frozenset({Role.DPO}),
 }
 
 FOOTAGE_PERMISSIONS: frozenset[Permission] = frozenset(

@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from custos.deadlines import Calendar
 from custos.errors import ConfigError
 
 
@@ -115,6 +116,10 @@ class CalendarSection(_Strict):
             raise ValueError("weekend days are ISO weekdays 1-7, at most five of them")
         return value
 
+    def calendar(self) -> Calendar:
+        """The calendar deadlines in working days are counted by."""
+        return Calendar(self.time_zone, frozenset(self.weekend), frozenset(self.holidays))
+
 
 class BreachSection(_Strict):
     """Personal-data breaches: to whom, and how soon after discovery, they are notified."""
@@ -132,6 +137,27 @@ class BreachSection(_Strict):
                 raise ValueError("give notify_within_working_days or notify_within_hours, not both")
             if days is None and hours is None:
                 return {**data, "notify_within_hours": 72}  # GDPR art. 33
+        return data
+
+
+class DataSubjectSection(_Strict):
+    """Requests of the people filmed for their own footage: how soon they are answered."""
+
+    answer_within_working_days: int | None = Field(default=None, gt=0, le=60)
+    answer_within_months: int | None = Field(default=None, gt=0, le=6)
+    extension_months: int = Field(default=0, ge=0, le=6)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_period(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            days, months = data.get("answer_within_working_days"), data.get("answer_within_months")
+            if days is not None and months is not None:
+                raise ValueError(
+                    "give answer_within_working_days or answer_within_months, not both"
+                )
+            if days is None and months is None:
+                return {**data, "answer_within_months": 1}  # GDPR art. 12(3)
         return data
 
 
@@ -206,6 +232,7 @@ class Profile(_Strict):
     dpia: DpiaSection = DpiaSection()
     calendar: CalendarSection = CalendarSection()
     breach: BreachSection = BreachSection()
+    data_subject: DataSubjectSection = DataSubjectSection()
     public_register: RegisterSection = RegisterSection()
     transparency: TransparencySection = TransparencySection()
 

@@ -37,6 +37,7 @@ from custos.retention.models import (
     SunsetReport,
     incident_cameras,
 )
+from custos.subjects.models import SubjectRequest
 from custos.users.models import AccountRequest, ApiToken, LoginSession, LoginThrottle, User
 
 metadata = Base.metadata
@@ -81,6 +82,7 @@ __all__ = [
     "RequestWindow",
     "RetentionPlanState",
     "Segment",
+    "SubjectRequest",
     "SunsetReport",
     "User",
     "Viewing",

@@ -7,12 +7,11 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-import pyotp
 import pytest
 from playwright.sync_api import Browser
 
 from custos.permissions import Role
-from helpers import ServedCustos, call_of, own_account
+from helpers import ServedCustos, call_of, own_account, signed_in_with_code
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "breaches"
 PASSWORD = "a long browser password"
@@ -32,16 +31,10 @@ def test_a_dpo_records_a_breach_reads_its_notice_and_records_the_sending(
     assert seed is not None
     server.start()
     try:
-        page = browser.new_context(
-            viewport={"width": 1200, "height": 1000}, timezone_id="Asia/Almaty"
-        ).new_page()
-        page.goto(f"{server.url}/login?next=/breaches")
-        page.fill('input[name="name"]', "dana")
-        page.fill('input[name="password"]', PASSWORD)
-        page.click('button[type="submit"]')
-        page.wait_for_selector("#code-form")
-        page.fill('input[name="code"]', pyotp.TOTP(seed).now())
-        page.click('#code-form button[type="submit"]')
+        page = signed_in_with_code(
+            browser, server.url, "dana", PASSWORD, seed, "/breaches",
+            viewport={"width": 1200, "height": 1000}, timezone_id="Asia/Almaty",
+        )  # fmt: skip
         form = page.locator("#new-breach")
         form.wait_for()
         now = runtime.clock.now()

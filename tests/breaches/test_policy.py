@@ -11,15 +11,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from custos.breaches.policy import (
-    Calendar,
     Facts,
     NoticeRule,
     due_at,
     notice_text,
     overdue,
     record_problem,
-    working_days_between,
 )
+from custos.deadlines import Calendar, working_days_between
 from custos.profile import load_profile
 
 ALMATY = ZoneInfo("Asia/Almaty")
@@ -52,10 +51,7 @@ def test_due_times(discovered: datetime, rule: NoticeRule, due: datetime) -> Non
 
 def test_the_shipped_kazakh_calendar_counts_friday_evening_to_monday() -> None:
     profile = load_profile("kz-nvms").profile
-    calendar = Calendar(
-        profile.calendar.time_zone, frozenset(profile.calendar.weekend),
-        frozenset(profile.calendar.holidays),
-    )  # fmt: skip
+    calendar = profile.calendar.calendar()
     rule = NoticeRule(profile.breach.notify_within_working_days, profile.breach.notify_within_hours)
     friday = datetime(2026, 12, 11, 14, 0, tzinfo=UTC)  # 19:00 in Almaty
     assert due_at(friday, rule, calendar).astimezone(ALMATY).date() == date(2026, 12, 14)

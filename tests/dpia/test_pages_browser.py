@@ -7,14 +7,13 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
-import pyotp
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Browser, Page
 
 from custos.dpia.models import Assessment, AssessmentVersion
 from custos.permissions import Role
-from helpers import ServedCustos, call_of, own_account, register_camera
+from helpers import ServedCustos, call_of, own_account, register_camera, signed_in_with_code
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "dpia"
 PASSWORD = "a long browser password"
@@ -45,15 +44,9 @@ def served(tmp_path: Path) -> Iterator[ServedCustos]:
 
 
 def _sign_in(browser: Browser, url: str, name: str) -> Page:
-    page = browser.new_context(viewport={"width": 1200, "height": 1000}).new_page()
-    page.goto(f"{url}/login")
-    page.fill('input[name="name"]', name)
-    page.fill('input[name="password"]', PASSWORD)
-    page.click('button[type="submit"]')
-    page.wait_for_selector("#code-form")
-    page.fill('input[name="code"]', pyotp.TOTP(SEEDS[name]).now())
-    page.click('#code-form button[type="submit"]')
-    page.wait_for_selector("header.top .who")
+    page: Page = signed_in_with_code(
+        browser, url, name, PASSWORD, SEEDS[name], viewport={"width": 1200, "height": 1000}
+    )
     return page
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pyotp
 import pytest
 from playwright.sync_api import Browser
 
@@ -15,6 +14,7 @@ from helpers import (
     call_of,
     own_account,
     register_camera,
+    signed_in_with_code,
     withdraw_zone_statements,
 )
 
@@ -39,14 +39,10 @@ def test_a_dpo_reads_the_findings_and_fetches_the_signed_report(
         withdraw_zone_statements(session)
     server.start()
     try:
-        page = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
-        page.goto(f"{server.url}/login?next=/inspection")
-        page.fill('input[name="name"]', "dana")
-        page.fill('input[name="password"]', PASSWORD)
-        page.click('button[type="submit"]')
-        page.wait_for_selector("#code-form")
-        page.fill('input[name="code"]', pyotp.TOTP(seed).now())
-        page.click('#code-form button[type="submit"]')
+        page = signed_in_with_code(
+            browser, server.url, "dana", PASSWORD, seed, "/inspection",
+            viewport={"width": 1200, "height": 900},
+        )  # fmt: skip
         page.wait_for_selector("#findings")
         row = page.locator("#findings tr[data-rule='sensitive_without_zones']")
         assert "school-1" in row.inner_text()

@@ -180,7 +180,9 @@ def test_the_face_is_masked_in_every_frame_of_the_video(
     with av.open(str(source)) as before, av.open(str(target)) as after:
         frames = zip(before.decode(video=0), after.decode(video=0), strict=True)
         for index, (original, redacted) in enumerate(frames):
-            if not first <= index < end:
+            if index >= end:
+                break  # the parts after this one are other tests' to decode
+            if index < first:
                 continue
             mask = masked(result, options, index)
             for face in finder.detect(original.to_ndarray(format="bgr24")):

@@ -40,6 +40,9 @@ def _entry(event: str, seq: int = 0, at: datetime = AT, **extra: object) -> Entr
         (_entry("footage.track_linked"), "unmaskings"),
         (_entry("export.created", details={"recipient_role": "court"}), "exports:court"),
         (_entry("breach.recorded"), "breaches"),
+        (_entry("subject.request_received"), "subject_requests"),
+        (_entry("subject.request_refused", details={"on_time": True}), "subject_requests_refused"),
+        (_entry("subject.request_answered", details={"on_time": False}), "subject_requests_late"),
         (_entry("breach.notified", details={"on_time": False}), "breaches_notified_late"),
     ],
 )

@@ -60,6 +60,8 @@ from custos.retention.service import SegmentPlanner
 from custos.runtime import Runtime
 from custos.storage.certificates import create_content_identity
 from custos.storage.keys import create_signing_key
+from custos.subjects import service as subjects
+from custos.subjects.policy import Asked
 from custos.users import factor
 from custos.users import policy as account_rules
 from custos.users import service as users
@@ -94,6 +96,7 @@ DPIA_DRAFTERS = frozenset({Role.DPO, Role.ADMIN})
 INSPECTORS = frozenset({Role.DPO, Role.AUDITOR})
 BREACH_VIEWERS = frozenset({Role.DPO, Role.ADMIN, Role.AUDITOR})
 BREACH_MANAGERS = frozenset({Role.DPO, Role.ADMIN})
+SUBJECT_VIEWERS = frozenset({Role.DPO, Role.AUDITOR})
 PROFILE = load_profile("kz-nvms").profile
 RULES = PROFILE.retention_rules
 OWN_PASSWORD = "matrix own password"
@@ -133,6 +136,30 @@ def _breach_facts(ctx: Ctx) -> dict[str, Any]:
         "people_affected": 3,
         "measures": "the export's link revoked",
     }
+
+
+def _subject_body(ctx: Ctx) -> dict[str, Any]:
+    return {
+        "received_at": (ctx.clock.now() - timedelta(hours=1)).isoformat(),
+        "channel": "letter",
+        "identity_check": "ID card copy",
+        "times_and_places": "the square, yesterday at noon",
+        "contact": "by post",
+    }
+
+
+def _subject_request(ctx: Ctx) -> str:
+    body = _subject_body(ctx)
+    made = subjects.receive(
+        call_of(ctx.db, ctx.clock),
+        Asked(ctx.clock.now() - timedelta(hours=1), body["channel"], body["identity_check"],
+              body["times_and_places"], body["contact"]),
+    )  # fmt: skip
+    return made.reference
+
+
+def _subject_act(ctx: Ctx, verb: str) -> Request:
+    return Request(f"/api/subject-requests/{_subject_request(ctx)}/{verb}", json={"text": "x"})
 
 
 def _breach(ctx: Ctx) -> str:
@@ -1195,6 +1222,78 @@ ROUTES: list[Route] = [
         "/api/breaches/{reference}/notified",
         BREACH_MANAGERS,
         lambda ctx: Request(f"/api/breaches/{_breach(ctx)}/notified", json={"channel": "portal"}),
+    ),
+    # requests of the people filmed: handled by the DPO, read by oversight
+    Route("GET", "/api/subject-requests", SUBJECT_VIEWERS),
+    Route(
+        "POST",
+        "/api/subject-requests",
+        DPO,
+        lambda ctx: Request("/api/subject-requests", json=_subject_body(ctx)),
+    ),
+    Route(
+        "GET",
+        "/api/subject-requests/{reference}",
+        SUBJECT_VIEWERS,
+        lambda ctx: Request(f"/api/subject-requests/{_subject_request(ctx)}"),
+    ),
+    *(
+        Route(
+            "POST",
+            f"/api/subject-requests/{{reference}}/{verb}",
+            DPO,
+            functools.partial(_subject_act, verb=verb),
+        )
+        for verb in ("answer", "refuse")
+    ),
+    Route(
+        "POST",
+        "/api/subject-requests/{reference}/extend",
+        DPO,
+        lambda ctx: Request(
+            f"/api/subject-requests/{_subject_request(ctx)}/extend", json={"text": "many hours"}
+        ),
+        applies=frozenset(),
+    ),
+    Route("GET", "/subject-requests", SUBJECT_VIEWERS, page=True),
+    Route(
+        "POST",
+        "/subject-requests",
+        DPO,
+        lambda ctx: Request(
+            "/subject-requests",
+            data={
+                **_subject_body(ctx),
+                "received_at": (ctx.clock.now() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+            },
+        ),
+        page=True,
+    ),
+    Route(
+        "GET",
+        "/subject-requests/{reference}",
+        SUBJECT_VIEWERS,
+        lambda ctx: Request(f"/subject-requests/{_subject_request(ctx)}"),
+        page=True,
+    ),
+    Route(
+        "POST",
+        "/subject-requests/{reference}/decide",
+        DPO,
+        lambda ctx: Request(
+            f"/subject-requests/{_subject_request(ctx)}/decide", data={"answer": "none held"}
+        ),
+        page=True,
+    ),
+    Route(
+        "POST",
+        "/subject-requests/{reference}/extend",
+        DPO,
+        lambda ctx: Request(
+            f"/subject-requests/{_subject_request(ctx)}/extend", data={"reason": "many hours"}
+        ),
+        page=True,
+        applies=frozenset(),
     ),
     Route("GET", "/breaches", BREACH_VIEWERS, page=True),
     Route(

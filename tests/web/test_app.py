@@ -22,7 +22,7 @@ from schemathesis import GenerationMode, checks
 from custos.permissions import Role
 from helpers import bearer
 
-EXAMPLES = 12  # per operation and kind of data (valid, invalid)
+EXAMPLES = 8  # per operation and kind of data (valid, invalid)
 
 CHECKS = [
     checks.not_a_server_error,

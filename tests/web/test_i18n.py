@@ -111,6 +111,8 @@ def test_the_switch_remembers_the_language_and_goes_back_to_the_page_on_this_sit
             "/language/kk", headers={"Referer": "https://attacker.example/register"}
         )
         assert elsewhere.headers["location"] == "/"  # never back to another site
+        sneaky = client.get("/language/kk", headers={"Referer": f"{here}//attacker.example/x"})
+        assert sneaky.headers["location"] == "/attacker.example/x"  # a path here, not a site
         assert client.get("/language/kk").headers["location"] == "/"
         unknown = client.get("/language/de", headers=PAGE)
         assert unknown.status_code == 404
@@ -120,6 +122,7 @@ def test_the_switch_remembers_the_language_and_goes_back_to_the_page_on_this_sit
 STAFF_PAGES = (
     "/cameras", "/health", "/retention", "/incidents", "/cases", "/requests", "/holds",
     "/users", "/dpias", "/inspection", "/audit", "/account", "/breaches",
+    "/subject-requests",
 )  # fmt: skip
 _H1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.S)
 

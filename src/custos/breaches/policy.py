@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo
+
+from custos.deadlines import Calendar, add_working_days
 
 CATEGORIES = {
     "footage": "recorded footage",
@@ -37,19 +38,6 @@ class Status(StrEnum):
 
 
 @dataclass(frozen=True)
-class Calendar:
-    """Which days are worked, where."""
-
-    time_zone: str
-    weekend: frozenset[int]  # ISO weekdays: 6 Saturday, 7 Sunday
-    holidays: frozenset[date]
-
-    def working(self, day: date) -> bool:
-        """Whether `day` is a working day."""
-        return day.isoweekday() not in self.weekend and day not in self.holidays
-
-
-@dataclass(frozen=True)
 class NoticeRule:
     """How long after discovery the authority must be told: working days or hours."""
 
@@ -69,24 +57,11 @@ class NoticeRule:
 
 
 def due_at(discovered_at: datetime, rule: NoticeRule, calendar: Calendar) -> datetime:
-    """When the notice is due: `rule`'s period after discovery, working days counted in the
-    calendar's zone (the same time of day, on the N-th working day after the day of
-    discovery)."""
+    """When the notice is due: `rule`'s period after discovery (working days by `calendar`)."""
     if rule.hours is not None:
         return discovered_at + timedelta(hours=rule.hours)
     assert rule.working_days is not None
-    zone = ZoneInfo(calendar.time_zone)
-    local = discovered_at.astimezone(zone)
-    day, left = local.date(), rule.working_days
-    for _ in range(3660):  # ten years of holidays would be a broken calendar
-        if left == 0:
-            break
-        day += timedelta(days=1)
-        if calendar.working(day):
-            left -= 1
-    else:
-        raise ValueError("the calendar has no working day in ten years")
-    return datetime.combine(day, local.timetz().replace(tzinfo=None), zone)
+    return add_working_days(discovered_at, rule.working_days, calendar)
 
 
 @dataclass(frozen=True)
@@ -161,9 +136,3 @@ def notice_text(
             f"Contact for further information: {contact}.",
         ]
     )
-
-
-def working_days_between(start: date, end: date, calendar: Calendar) -> int:
-    """How many working days lie after `start` up to and including `end`."""
-    days = (end - start).days
-    return sum(1 for n in range(1, days + 1) if calendar.working(start + timedelta(days=n)))

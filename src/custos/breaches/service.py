@@ -16,7 +16,7 @@ from custos.audit.policy import Action
 from custos.audit.service import record
 from custos.breaches import policy
 from custos.breaches.models import Breach
-from custos.breaches.policy import Calendar, Facts, NoticeRule, Status
+from custos.breaches.policy import Facts, NoticeRule, Status
 from custos.context import Call, Context
 from custos.errors import Conflict, InvalidInput, NotFound
 from custos.profile import Profile
@@ -28,19 +28,15 @@ def notice_rule(profile: Profile) -> NoticeRule:
     return NoticeRule(section.notify_within_working_days, section.notify_within_hours)
 
 
-def calendar(profile: Profile) -> Calendar:
-    """The profile's working-day calendar."""
-    section = profile.calendar
-    return Calendar(section.time_zone, frozenset(section.weekend), frozenset(section.holidays))
-
-
 def record_breach(call: Call, facts: Facts) -> Breach:
     """Enter a breach in the register, its notice due by the profile's period."""
     now = call.clock.now()
     problem = policy.record_problem(facts, now)
     if problem:
         raise InvalidInput(problem[1], field=problem[0])
-    due = policy.due_at(facts.discovered_at, notice_rule(call.profile), calendar(call.profile))
+    due = policy.due_at(
+        facts.discovered_at, notice_rule(call.profile), call.profile.calendar.calendar()
+    )
     breach = Breach(
         summary=facts.summary.strip(),
         discovered_at=facts.discovered_at,

@@ -29,10 +29,13 @@ from custos.health.policy import HealthState, Limits, Named, Report, SystemVerdi
 from custos.recording import service as recording
 from custos.retention import pressure
 from custos.storage.blobs import BlobStore
+from custos.subjects import service as subjects
 
 CAMERA_DOWN = "camera_down"
 DPIA_OVERDUE = "dpia_overdue"  # an impact assessment past its review date
 BREACH_NOTICE_OVERDUE = "breach_notice_overdue"  # a breach not notified to the authority in time
+SUBJECT_REQUEST_DUE = "subject_request_due"  # a person's request due within a day, or late
+SUBJECT_WARNING = timedelta(days=1)  # how long before its deadline an open request alerts
 
 
 @dataclass(frozen=True)
@@ -258,6 +261,21 @@ def evaluate_breach_alerts(call: Call) -> Evaluation:
         for breach in breaches.overdue(call.session, call.clock.now())
     }
     return _reconcile(call, BREACH_NOTICE_OVERDUE, "breach", late, "notified")
+
+
+def evaluate_subject_request_alerts(call: Call) -> Evaluation:
+    """Raise an alert for each open data-subject request due within a day, or late, clear it
+    once the request is answered or refused; by reference."""
+    now = call.clock.now()
+    wanted = {
+        request.reference: (
+            f"the answer to the person was due {request.due_at:%Y-%m-%d %H:%M} UTC: it is late"
+            if request.due_at < now
+            else f"the answer to the person is due {request.due_at:%Y-%m-%d %H:%M} UTC"
+        )
+        for request in subjects.due_soon(call.session, now, SUBJECT_WARNING)
+    }
+    return _reconcile(call, SUBJECT_REQUEST_DUE, "subject_request", wanted, "answered")
 
 
 def _reconcile(

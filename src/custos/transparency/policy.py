@@ -45,6 +45,9 @@ FIGURES = (
     Figure("exports", "Evidence exports"),
     Figure("breaches", "Personal data breaches recorded"),
     Figure("breaches_notified_late", "Breaches notified to the authority late"),
+    Figure("subject_requests", "Requests of people for their own footage"),
+    Figure("subject_requests_late", "Such requests answered late"),
+    Figure("subject_requests_refused", "Such requests refused"),
 )
 
 
@@ -102,6 +105,13 @@ def figures(entries: Iterable[EntryRecord]) -> dict[str, dict[str, float]]:
             month["erased_late" if late else "erased_on_time"] += 1
         elif event == "emergency.sunset_report_published":
             month["sunsets"] += 1
+        elif event == "subject.request_received":
+            month["subject_requests"] += 1
+        elif event in ("subject.request_answered", "subject.request_refused"):
+            if event == "subject.request_refused":
+                month["subject_requests_refused"] += 1
+            if details.get("on_time") is False:
+                month["subject_requests_late"] += 1
         elif event == "breach.recorded":
             month["breaches"] += 1
         elif event == "breach.notified" and details.get("on_time") is False:

@@ -30,6 +30,7 @@ from custos.register import views as register_views
 from custos.retention import incident_views
 from custos.retention import views as retention_views
 from custos.runtime import Runtime
+from custos.subjects import views as subject_views
 from custos.transparency import views as transparency_views
 from custos.users import service as user_service
 from custos.users import views as user_views
@@ -114,6 +115,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(export_views.downloads)
     app.include_router(dpia_views.router)
     app.include_router(breach_views.router)
+    app.include_router(subject_views.router)
     app.include_router(register_views.router)
     app.include_router(inspection_views.router)
     app.include_router(transparency_views.router)

@@ -126,15 +126,17 @@ def back_to(request: Request) -> str:
     """Where a language switch returns to: the page it was made from, when that page is on this
     site (path and query, without any `lang`), else the start page."""
     referer = urlsplit(request.headers.get("referer", ""))
-    if referer.netloc != request.url.netloc or not referer.path.startswith("/"):
+    path = referer.path
+    if referer.netloc != request.url.netloc or not path.startswith("/") or "\\" in path:
         return "/"
+    path = "/" + path.lstrip("/")  # '//elsewhere' would be another site's address
     query = urlencode([(k, v) for k, v in parse_qsl(referer.query) if k != "lang"])
-    return referer.path + (f"?{query}" if query else "")
+    return path + (f"?{query}" if query else "")
 
 
 def source_catalogue() -> Catalog:
     """Every message the pages may show: extracted from the templates and from the page code
-    (`gettext`, `ngettext`, `_`), and the words from the data the public pages translate."""
+    (`gettext`, `ngettext`, `_`), and the words from the data that pages translate."""
     from custos.web.pages.public import DATA_TERMS
 
     catalogue = Catalog(project="Custos", domain="messages")

@@ -21,6 +21,7 @@ from custos.web.pages import (
     health,
     inspection,
     retention,
+    subjects,
     users,
 )
 
@@ -38,6 +39,7 @@ for _module in (
     retention,
     dpia,
     breaches,
+    subjects,
     inspection,
 ):
     router.include_router(_module.router)

@@ -21,6 +21,8 @@ from custos.register.record import WORDING
 from custos.register.service import Register
 from custos.register.views import current, record_now
 from custos.retention.views import published_policy
+from custos.subjects.policy import CHANNEL_NAMES
+from custos.subjects.policy import Status as SubjectStatus
 from custos.transparency import views as transparency_views
 from custos.transparency.policy import FIGURES
 from custos.web import i18n
@@ -38,6 +40,8 @@ DATA_TERMS: tuple[str, ...] = (
     *(standing.value for standing in Standing),
     *(role.value for role in PersonRole),
     *CATEGORIES.values(),
+    *(status.value for status in SubjectStatus),
+    *CHANNEL_NAMES.values(),
     *ROLE_NAMES.values(),
     *WORDING,
 )
