@@ -328,16 +328,19 @@ def test_two_cameras_play_in_step_seek_together_and_a_bookmark_marks_the_moment(
     _wait_until(lambda: apart() < 0.3)
     _shot(ivan, "11-two-cameras-in-step")
 
-    # A bookmark at this moment: on the timeline and in the list, kept with the case.
+    # A bookmark at this moment: on the timeline and in the list, kept with the case. The
+    # video plays on, so the moment is where it stood between the click and the answer.
     ivan.fill("#bookmark-note", "the bag changes hands")
+    before = _position(ivan, ".screen video")
     ivan.click("#bookmark-form button")
     ivan.wait_for_selector("#bookmarks li")
+    after = _position(ivan, ".screen video")
     assert "the bag changes hands" in ivan.inner_text("#bookmarks")
     assert ivan.locator("#timeline-bars .bookmark").count() == 1
     footage = ivan.request.get(f"{server.url}/api/grants/{grant.id}/footage").json()
     [mark] = footage["bookmarks"]
     assert mark["note"] == "the bag changes hands"
-    assert abs(datetime.fromisoformat(mark["at"]) - (filmed + timedelta(seconds=4.5))) < timedelta(
-        seconds=1
-    )
+    marked = (datetime.fromisoformat(mark["at"]) - filmed).total_seconds()
+    assert before - 0.25 <= marked <= after + 0.25, (before, marked, after)
+    assert abs(marked - 4.5) < 3  # near where the timeline was clicked
     _shot(ivan, "12-bookmark")
