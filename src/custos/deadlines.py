@@ -56,6 +56,12 @@ def add_months(start: datetime, count: int) -> datetime:
     return start.replace(year=year, month=month, day=day)
 
 
+def missed(due: datetime, done_at: datetime | None, now: datetime) -> bool:
+    """Whether a deadline is missed: what was due not done by `due` (or, not done yet, `now`
+    is past it)."""
+    return (done_at or now) > due
+
+
 def working_days_between(start: date, end: date, calendar: Calendar) -> int:
     """How many working days lie after `start` up to and including `end`."""
     return sum(

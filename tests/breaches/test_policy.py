@@ -15,10 +15,9 @@ from custos.breaches.policy import (
     NoticeRule,
     due_at,
     notice_text,
-    overdue,
     record_problem,
 )
-from custos.deadlines import Calendar, working_days_between
+from custos.deadlines import Calendar, missed, working_days_between
 from custos.profile import load_profile
 
 ALMATY = ZoneInfo("Asia/Almaty")
@@ -131,10 +130,10 @@ def test_what_a_record_must_hold(
 
 def test_a_notice_is_late_when_not_sent_by_its_due_time() -> None:
     due = NOW
-    assert not overdue(due, None, NOW)
-    assert overdue(due, None, NOW + timedelta(seconds=1))
-    assert not overdue(due, NOW - timedelta(hours=1), NOW + timedelta(days=9))
-    assert overdue(due, NOW + timedelta(hours=1), NOW + timedelta(days=9))
+    assert not missed(due, None, NOW)
+    assert missed(due, None, NOW + timedelta(seconds=1))
+    assert not missed(due, NOW - timedelta(hours=1), NOW + timedelta(days=9))
+    assert missed(due, NOW + timedelta(hours=1), NOW + timedelta(days=9))
 
 
 def test_the_notice_says_what_the_authority_needs() -> None:

@@ -10,13 +10,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from custos.deadlines import Calendar
+from custos.deadlines import Calendar, missed
 from custos.subjects.policy import (
     AnswerRule,
     Asked,
     due_at,
     extension_problem,
-    late,
     request_problem,
 )
 
@@ -88,6 +87,6 @@ def test_the_answer_is_never_due_before_the_request_nor_late_before_it_is_due(
 ) -> None:
     due = due_at(received, AnswerRule(working_days=days), KZ)
     assert due > received
-    assert not late(due, None, due)
-    assert late(due, None, due + timedelta(seconds=1))
-    assert not late(due, due - timedelta(seconds=1), due + timedelta(days=30))
+    assert not missed(due, None, due)
+    assert missed(due, None, due + timedelta(seconds=1))
+    assert not missed(due, due - timedelta(seconds=1), due + timedelta(days=30))

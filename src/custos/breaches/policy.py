@@ -96,11 +96,6 @@ def record_problem(facts: Facts, now: datetime) -> tuple[str, str] | None:
     return None
 
 
-def overdue(due: datetime, notified_at: datetime | None, now: datetime) -> bool:
-    """Whether the notice is late: not sent by its due time."""
-    return (notified_at or now) > due
-
-
 def notice_text(
     reference: str,
     facts: Facts,

@@ -18,6 +18,7 @@ from custos.breaches import policy
 from custos.breaches.models import Breach
 from custos.breaches.policy import Facts, NoticeRule, Status
 from custos.context import Call, Context
+from custos.deadlines import missed
 from custos.errors import Conflict, InvalidInput, NotFound
 from custos.profile import Profile
 
@@ -120,7 +121,7 @@ def mark_notified(
             "channel": breach.notice_channel,
             "reference": breach.notice_reference,
             "due_at": breach.due_at.isoformat(),
-            "on_time": not policy.overdue(breach.due_at, now, now),
+            "on_time": not missed(breach.due_at, now, now),
         },
     )
     call.session.commit()

@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path, status
 from fastapi.responses import PlainTextResponse
 
-from custos.breaches import policy, service
+from custos.breaches import service
 from custos.breaches.models import Breach
 from custos.breaches.schemas import BreachIn, BreachOut, NotifiedIn
+from custos.deadlines import missed
 from custos.deps import BreachManager, BreachViewer, DbSession, RuntimeDep
 from custos.http import answers
 from custos.runtime import Runtime
@@ -33,7 +34,7 @@ def shown(breach: Breach, runtime: Runtime) -> BreachOut:
         recorded_by=breach.recorded_by,
         recorded_at=breach.recorded_at,
         due_at=breach.due_at,
-        overdue=policy.overdue(breach.due_at, breach.notified_at, now),
+        overdue=missed(breach.due_at, breach.notified_at, now),
         status=breach.status,
         notified_at=breach.notified_at,
         notified_by=breach.notified_by,

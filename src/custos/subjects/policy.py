@@ -116,8 +116,3 @@ def request_problem(asked: Asked, now: datetime) -> tuple[str, str] | None:
     if not asked.contact.strip():
         return "contact", "say how the person is to be answered"
     return None
-
-
-def late(due: datetime, answered_at: datetime | None, now: datetime) -> bool:
-    """Whether the answer is late: not given by its due time."""
-    return (answered_at or now) > due

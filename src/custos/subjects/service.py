@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from custos.audit.policy import Action
 from custos.audit.service import record
 from custos.context import Call, Context
-from custos.deadlines import add_months
+from custos.deadlines import add_months, missed
 from custos.errors import Conflict, InvalidInput, NotFound
 from custos.profile import Profile
 from custos.subjects import policy
@@ -106,7 +106,7 @@ def _decide(call: Call, reference: str, status: Status, text: str, missing: str)
     request.status, request.decided_at, request.decided_by = status, now, call.actor.name
     request.answer = text.strip()
     event = "subject.request_answered" if status is Status.ANSWERED else "subject.request_refused"
-    _audit(call, request, event, {"on_time": not policy.late(request.due_at, now, now)},
+    _audit(call, request, event, {"on_time": not missed(request.due_at, now, now)},
            text.strip())  # fmt: skip
     call.session.commit()
     return request

@@ -6,10 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, status
 
+from custos.deadlines import missed
 from custos.deps import DbSession, RuntimeDep, SubjectRequestHandler, SubjectRequestViewer
 from custos.http import answers
 from custos.runtime import Runtime
-from custos.subjects import policy, service
+from custos.subjects import service
 from custos.subjects.models import SubjectRequest
 from custos.subjects.schemas import RequestIn, RequestOut, TextIn
 
@@ -29,7 +30,7 @@ def shown(request: SubjectRequest, runtime: Runtime) -> RequestOut:
         contact=request.contact,
         recorded_by=request.recorded_by,
         due_at=request.due_at,
-        late=policy.late(request.due_at, request.decided_at, runtime.clock.now()),
+        late=missed(request.due_at, request.decided_at, runtime.clock.now()),
         extended=request.extended,
         extension_reason=request.extension_reason,
         status=request.status,
