@@ -243,3 +243,28 @@ def test_persons_recorded_before_roles_are_suspects_and_no_role_outside_the_list
                 " '2026-11-01 10:00:00', '')"
             )
         )
+
+
+def test_cases_opened_before_kinds_are_criminal_and_no_kind_outside_the_list_is_taken(
+    blank: Engine,
+) -> None:
+    _upgrade(blank, "0029")
+    with blank.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO cases (id, reference, legal_basis, description, status,"
+                " opened_at, opened_by, closed_reason)"
+                " VALUES (1, 'C-1', 'cpc-kz-199', 'x', 'open', '2026-11-01 10:00:00', 'ivan', '')"
+            )
+        )
+    _upgrade(blank, "head")
+    with blank.connect() as connection:
+        assert connection.execute(sa.text("SELECT kind FROM cases")).scalar() == "criminal"
+    with pytest.raises(sa.exc.IntegrityError), blank.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO cases (id, reference, legal_basis, description, status, kind,"
+                " opened_at, opened_by, closed_reason)"
+                " VALUES (2, 'C-2', 'x', 'x', 'open', 'civil', '2026-11-01 10:00:00', 'ivan', '')"
+            )
+        )

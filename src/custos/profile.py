@@ -140,12 +140,22 @@ class BreachSection(_Strict):
         return data
 
 
+class Ground(_Strict):
+    """A legal ground a case may invoke."""
+
+    code: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,63}$")
+    title: str = Field(min_length=1)
+
+
 class DataSubjectSection(_Strict):
     """Requests of the people filmed for their own footage: how soon they are answered."""
 
     answer_within_working_days: int | None = Field(default=None, gt=0, le=60)
     answer_within_months: int | None = Field(default=None, gt=0, le=6)
     extension_months: int = Field(default=0, ge=0, le=6)
+    # The law that gives a person access to their own footage: the legal basis of the case
+    # through which it goes out to them.
+    ground: Ground | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -196,13 +206,6 @@ class AccessSection(_Strict):
             if getattr(self.strict, field) > getattr(self.normal, field):
                 raise ValueError(f"strict.{field} must not exceed normal.{field}")
         return self
-
-
-class Ground(_Strict):
-    """A legal ground a case may invoke."""
-
-    code: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,63}$")
-    title: str = Field(min_length=1)
 
 
 @dataclass(frozen=True)

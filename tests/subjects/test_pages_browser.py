@@ -1,6 +1,6 @@
 """Requests of the people filmed in headless Chromium over real HTTP: the DPO records one (a
-refusal keeps what was typed), sees when it is due, answers it; in Kazakh too. Screenshots
-kept."""
+refusal keeps what was typed), sees when it is due, answers it, opens its case for an
+investigator; in Kazakh too. Screenshots kept."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import pytest
 from playwright.sync_api import Browser
 
 from custos.permissions import Role
-from helpers import ServedCustos, call_of, own_account, signed_in_with_code
+from custos.users import service as users
+from helpers import CHEAP_PASSWORDS, ServedCustos, call_of, own_account, signed_in_with_code
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "subjects"
 PASSWORD = "a long browser password"
@@ -26,6 +27,10 @@ def test_a_dpo_records_a_persons_request_and_answers_it(tmp_path: Path, browser:
         seed = own_account(
             call_of(session, runtime.clock), "dana", Role.DPO, PASSWORD, runtime.sealer
         )
+        users.create_user(
+            call_of(session, runtime.clock), name="ivan", role=Role.INVESTIGATOR,
+            passwords=CHEAP_PASSWORDS,
+        )  # fmt: skip
     assert seed is not None
     server.start()
     try:
@@ -63,9 +68,18 @@ def test_a_dpo_records_a_persons_request_and_answers_it(tmp_path: Path, browser:
         page.click("#answer-button")
         page.wait_for_selector("#answer")
         assert "kept to 30 December" in page.inner_text("#answer")
+        # The footage goes out through a case the officer opens for an investigator.
+        page.select_option("#assign-form [name=investigator]", "ivan")
+        page.fill("#assign-form [name=reason]", "on duty for requests this week")
+        page.click("#assign-button")
+        page.wait_for_selector("#case")
+        assert "an investigator asks for these times and places" in page.inner_text("#case")
+        assert "No access request yet." in page.inner_text("#footage-steps")
+        assert page.locator("#assign-form").count() == 0
+        page.screenshot(path=str(ARTIFACTS / "3-assigned.png"), full_page=True)
         page.click("#languages a[hreflang='kk']")
         page.wait_for_selector("#answer")
         assert page.inner_text("h1").startswith("Сұрау DSR-")
-        page.screenshot(path=str(ARTIFACTS / "3-answered-kk.png"), full_page=True)
+        page.screenshot(path=str(ARTIFACTS / "4-answered-kk.png"), full_page=True)
     finally:
         server.stop()

@@ -1255,7 +1255,45 @@ ROUTES: list[Route] = [
         ),
         applies=frozenset(),
     ),
+    Route(
+        "POST",
+        "/api/subject-requests/{reference}/assign",
+        DPO,
+        lambda ctx: Request(
+            f"/api/subject-requests/{_subject_request(ctx)}/assign",
+            json={"investigator": _investigator(ctx), "reason": "on duty"},
+        ),
+    ),
+    Route(  # a request not assigned yet has no export to fulfil it
+        "POST",
+        "/api/subject-requests/{reference}/fulfil",
+        DPO,
+        lambda ctx: Request(
+            f"/api/subject-requests/{_subject_request(ctx)}/fulfil", json={"export": 1}
+        ),
+        applies=frozenset(),
+    ),
     Route("GET", "/subject-requests", SUBJECT_VIEWERS, page=True),
+    Route(
+        "POST",
+        "/subject-requests/{reference}/assign",
+        DPO,
+        lambda ctx: Request(
+            f"/subject-requests/{_subject_request(ctx)}/assign",
+            data={"investigator": _investigator(ctx), "reason": "on duty"},
+        ),
+        page=True,
+    ),
+    Route(
+        "POST",
+        "/subject-requests/{reference}/fulfil",
+        DPO,
+        lambda ctx: Request(
+            f"/subject-requests/{_subject_request(ctx)}/fulfil", data={"export": "1"}
+        ),
+        page=True,
+        applies=frozenset(),
+    ),
     Route(
         "POST",
         "/subject-requests",

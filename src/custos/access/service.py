@@ -23,13 +23,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from custos.access import policy
 from custos.access.models import (
-    AccessRequest,
+    AccessRequest as AccessRequest,
+)
+from custos.access.models import (
     Bookmark,
-    Grant,
     GrantWindow,
     PersonLink,
     RequestWindow,
     Viewing,
+)
+from custos.access.models import (
+    Grant as Grant,
 )
 from custos.access.policy import GrantState, Limits, RequestStatus, Window
 from custos.audit.policy import Action, Outcome

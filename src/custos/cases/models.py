@@ -7,12 +7,13 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from custos.cases.policy import CaseStatus, PersonRole
+from custos.cases.policy import CaseKind, CaseStatus, PersonRole
 from custos.db import Base, string_enum
 
 
 class Case(Base):
-    """A criminal case inside which footage may be requested."""
+    """A case inside which footage may be requested: a criminal case, or a person's access to
+    the footage of themselves."""
 
     __tablename__ = "cases"
 
@@ -21,6 +22,9 @@ class Case(Base):
     legal_basis: Mapped[str] = mapped_column(sa.String(64))
     description: Mapped[str] = mapped_column(sa.Text)
     status: Mapped[CaseStatus] = mapped_column(string_enum(CaseStatus, "status", 16))
+    kind: Mapped[CaseKind] = mapped_column(
+        string_enum(CaseKind, "kind", 16), default=CaseKind.CRIMINAL
+    )
     opened_at: Mapped[datetime]
     opened_by: Mapped[str] = mapped_column(sa.String(128))
     closed_at: Mapped[datetime | None]

@@ -21,6 +21,16 @@ class CaseStatus(StrEnum):
     CLOSED = "closed"
 
 
+class CaseKind(StrEnum):
+    """What a case is for. A subject-access case carries a person's request for the footage of
+    themselves (`subjects`): the data protection officer opens it on the policy's ground and
+    assigns an investigator, who asks for that footage and hands it to the person; it concerns
+    that person alone."""
+
+    CRIMINAL = "criminal"
+    SUBJECT_ACCESS = "subject_access"
+
+
 class PersonRole(StrEnum):
     """What a person is to the case. Persons recorded before roles existed are suspects."""
 
@@ -122,18 +132,26 @@ class CaseAct(StrEnum):
 # do not investigate (no persons, requests, footage or closing).
 MEMBER_ACTS: frozenset[CaseAct] = frozenset(CaseAct)
 APPROVER_ACTS: frozenset[CaseAct] = frozenset({CaseAct.SEE, CaseAct.MEMBERS})
+# A subject-access case concerns the person who asked and no one else: its members add no
+# persons. The data protection officer who opened it sees it and closes it once the footage
+# went out, and never reviews footage.
+SUBJECT_MEMBER_ACTS: frozenset[CaseAct] = MEMBER_ACTS - {CaseAct.ADD_PERSON}
+SUBJECT_DPO_ACTS: frozenset[CaseAct] = frozenset({CaseAct.SEE, CaseAct.CLOSE})
 
 
-def acts(role: str | None, member: bool) -> frozenset[CaseAct]:
-    """What someone in `role` may do in a case they are (or are not) a member of.
+def acts(role: str | None, member: bool, kind: CaseKind = CaseKind.CRIMINAL) -> frozenset[CaseAct]:
+    """What someone in `role` may do in a case of `kind` they are (or are not) a member of.
 
     Only investigators are members; an investigator who is not a member of a case, and every
     other role, may do nothing with it, not even know it exists.
     """
+    subject = kind is CaseKind.SUBJECT_ACCESS
     if role == Role.APPROVER:
         return APPROVER_ACTS
     if role == Role.INVESTIGATOR and member:
-        return MEMBER_ACTS
+        return SUBJECT_MEMBER_ACTS if subject else MEMBER_ACTS
+    if role == Role.DPO and subject:
+        return SUBJECT_DPO_ACTS
     return frozenset()
 
 
@@ -144,9 +162,12 @@ class Refusal(StrEnum):
     FORBIDDEN = "forbidden"  # they see the case, but may not do this in it
 
 
-def refusal(role: str | None, member: bool, act: CaseAct) -> Refusal | None:
-    """Why someone in `role`, a member or not, may not do `act` in a case, or None if they may."""
-    allowed = acts(role, member)
+def refusal(
+    role: str | None, member: bool, act: CaseAct, kind: CaseKind = CaseKind.CRIMINAL
+) -> Refusal | None:
+    """Why someone in `role`, a member or not, may not do `act` in a case of `kind`, or None if
+    they may."""
+    allowed = acts(role, member, kind)
     if act in allowed:
         return None
     return Refusal.FORBIDDEN if CaseAct.SEE in allowed else Refusal.UNKNOWN
@@ -179,8 +200,14 @@ def sees_every_case(role: str | None) -> bool:
     return CaseAct.SEE in acts(role, member=False)
 
 
-def open_problem(role: str | None) -> str | None:
-    """Why someone in `role` may not open a case, or None: the opener is its first member."""
+def open_problem(role: str | None, kind: CaseKind = CaseKind.CRIMINAL) -> str | None:
+    """Why someone in `role` may not open a case of `kind`, or None: the opener of a criminal
+    case is its first member; the data protection officer opens a subject-access case for the
+    investigator they assign."""
+    if kind is CaseKind.SUBJECT_ACCESS:
+        if role != Role.DPO:
+            return "only the data protection officer opens a case for a person's own footage"
+        return None
     if role != Role.INVESTIGATOR:
         return "only an investigator opens a case, and becomes its first member"
     return None

@@ -24,7 +24,7 @@ from custos.cases import policy
 from custos.cases.models import Case as Case
 from custos.cases.models import CaseMember as CaseMember
 from custos.cases.models import CasePerson
-from custos.cases.policy import CaseAct, CaseStatus, PersonRole, Refusal
+from custos.cases.policy import CaseAct, CaseKind, CaseStatus, PersonRole, Refusal
 from custos.context import Actor, Call, Context
 from custos.errors import Conflict, Forbidden, InvalidInput, NotFound
 from custos.users import service as users
@@ -70,18 +70,22 @@ def get_case_by_id(session: Session, case_id: int) -> Case:
 
 
 def visible_case_ids(session: Session, viewer: Actor) -> set[int] | None:
-    """The ids of the cases `viewer` may see; None when they see every case (approvers)."""
+    """The ids of the cases `viewer` may see; None when they see every case (approvers). The
+    data protection officer sees the subject-access cases they open."""
     if policy.sees_every_case(viewer.role):
         return None
-    if CaseAct.SEE not in policy.acts(viewer.role, member=True):
-        return set()
-    return set(
-        session.scalars(
-            sa.select(CaseMember.case_id).where(
-                CaseMember.name == viewer.name, CaseMember.removed_at.is_(None)
+    seen: set[int] = set()
+    if CaseAct.SEE in policy.acts(viewer.role, member=True):
+        seen.update(
+            session.scalars(
+                sa.select(CaseMember.case_id).where(
+                    CaseMember.name == viewer.name, CaseMember.removed_at.is_(None)
+                )
             )
         )
-    )
+    if CaseAct.SEE in policy.acts(viewer.role, member=False, kind=CaseKind.SUBJECT_ACCESS):
+        seen.update(session.scalars(sa.select(Case.id).where(Case.kind == CaseKind.SUBJECT_ACCESS)))
+    return seen
 
 
 def visible_cases(session: Session, viewer: Actor, status: CaseStatus | None = None) -> list[Case]:
@@ -123,12 +127,12 @@ def is_member(session: Session, case_id: int, name: str) -> bool:
 
 def acts_of(session: Session, viewer: Actor, case: Case) -> frozenset[CaseAct]:
     """What `viewer` may do in `case` (nothing at all for a case they may not know of)."""
-    return policy.acts(viewer.role, is_member(session, case.id, viewer.name))
+    return policy.acts(viewer.role, is_member(session, case.id, viewer.name), case.kind)
 
 
 def refusal_of(session: Session, viewer: Actor, case: Case, act: CaseAct) -> Refusal | None:
     """How `viewer` is refused `act` in `case`, or None if they may do it. Records nothing."""
-    return policy.refusal(viewer.role, is_member(session, case.id, viewer.name), act)
+    return policy.refusal(viewer.role, is_member(session, case.id, viewer.name), act, case.kind)
 
 
 def reach(call: Call, case_id: int, act: CaseAct, *, unknown: str | None = None) -> Case:
@@ -177,11 +181,15 @@ def _reached(call: Call, case: Case | None, act: CaseAct, missing: str) -> Case:
 def member_candidates(session: Session, case: Case) -> list[str]:
     """The accounts that may be added to `case`: active investigators not members of it yet."""
     present = member_names(session, case.id)
+    return [name for name in investigators(session) if name not in present]
+
+
+def investigators(session: Session) -> list[str]:
+    """The accounts that may work on a case: active investigators."""
     return [
         user.name
         for user in users.list_users(session)
         if policy.member_problem(user.name, user.role, user.active) is None
-        and user.name not in present
     ]
 
 
@@ -189,6 +197,14 @@ def _reason(reason: str, what: str) -> str:
     if not reason.strip():
         raise InvalidInput(f"say why {what}", field="reason")
     return reason.strip()
+
+
+def _member_problem(session: Session, name: str) -> str | None:
+    try:
+        account = users.get_user(session, name)
+    except NotFound:
+        return policy.member_problem(name, None, False)
+    return policy.member_problem(name, account.role, account.active)
 
 
 def add_member(call: Call, reference: str, name: str, reason: str) -> CaseMember:
@@ -204,13 +220,7 @@ def add_member(call: Call, reference: str, name: str, reason: str) -> CaseMember
     )
     if row is not None and row.removed_at is None:
         raise Conflict(f"{name} is a member of case {reference} already")
-    try:
-        account = users.get_user(session, name)
-        role: str | None = account.role
-        active = account.active
-    except NotFound:
-        role, active = None, False
-    problem = policy.member_problem(name, role, active)
+    problem = _member_problem(session, name)
     if problem:
         raise InvalidInput(problem, field="name")
     why = _reason(reason, f"{name} joins the case")
@@ -269,13 +279,57 @@ def open_case(call: Call, reference: str, legal_basis: str, description: str) ->
     problem = policy.open_problem(call.actor.role)
     if problem:
         raise Forbidden(problem)
-    problem = policy.reference_problem(reference)
-    if problem:
-        raise InvalidInput(problem, field="reference")
     grounds = [ground.code for ground in call.profile.grounds]
     problem = policy.legal_basis_problem(legal_basis, grounds)
     if problem:
         raise InvalidInput(problem, field="legal_basis")
+    case = _open(call, reference, legal_basis, description, CaseKind.CRIMINAL)
+    _add_first_member(call, case, call.actor.name, "opened the case")
+    _audit(call, case, "case.opened", details={"member": call.actor.name})
+    call.session.commit()
+    return case
+
+
+def open_subject_case(
+    call: Call, reference: str, description: str, investigator: str, reason: str
+) -> Case:
+    """Open the case through which a person's own footage goes out to them (the data protection
+    officer, on the policy's ground for a person's access): its one person is P1, the person
+    who asked; the investigator named works on it (they ask for the footage, name P1's track
+    and export it). Audited; the caller commits."""
+    problem = policy.open_problem(call.actor.role, CaseKind.SUBJECT_ACCESS)
+    if problem:
+        raise Forbidden(problem)
+    ground = call.profile.data_subject.ground
+    if ground is None:
+        raise Conflict("the policy names no legal ground for a person's access to their footage")
+    problem = _member_problem(call.session, investigator)
+    if problem:
+        raise InvalidInput(problem, field="investigator")
+    why = _reason(reason, f"{investigator} handles the request")
+    case = _open(call, reference, ground.code, description, CaseKind.SUBJECT_ACCESS)
+    _add_first_member(call, case, investigator, why)
+    call.session.add(
+        CasePerson(
+            case_id=case.id, label=SUBJECT_LABEL, role=PersonRole.OTHER, minor=False,
+            vulnerable=False, added_at=case.opened_at, cleared_at=None, cleared_reason="",
+        )
+    )  # fmt: skip
+    _audit(
+        call, case, "case.opened", justification=why,
+        details={"kind": case.kind.value, "member": investigator, "person": SUBJECT_LABEL},
+    )  # fmt: skip
+    return case
+
+
+SUBJECT_LABEL = "P1"
+"""The person who asked, in their subject-access case."""
+
+
+def _open(call: Call, reference: str, legal_basis: str, description: str, kind: CaseKind) -> Case:
+    problem = policy.reference_problem(reference)
+    if problem:
+        raise InvalidInput(problem, field="reference")
     if not description.strip():
         raise InvalidInput("say what the case is about", field="description")
     session = call.session
@@ -286,6 +340,7 @@ def open_case(call: Call, reference: str, legal_basis: str, description: str) ->
         legal_basis=legal_basis,
         description=description.strip(),
         status=CaseStatus.OPEN,
+        kind=kind,
         opened_at=call.clock.now(),
         opened_by=call.actor.name,
         closed_at=None,
@@ -293,21 +348,23 @@ def open_case(call: Call, reference: str, legal_basis: str, description: str) ->
     )
     session.add(case)
     session.flush()
-    session.add(
+    return case
+
+
+def _add_first_member(call: Call, case: Case, name: str, reason: str) -> None:
+    call.session.add(
         CaseMember(
             case_id=case.id,
-            name=call.actor.name,
+            name=name,
             added_by=call.actor.name,
             added_at=case.opened_at,
-            reason="opened the case",
+            reason=reason,
             removed_at=None,
             removed_by=None,
             removed_reason="",
         )
     )
-    _audit(call, case, "case.opened", details={"member": call.actor.name})
-    session.commit()
-    return case
+    call.session.flush()
 
 
 def add_person(

@@ -8,6 +8,8 @@ from datetime import datetime
 from enum import StrEnum
 from itertools import pairwise
 
+from custos.cases.policy import CaseKind
+
 
 class RecipientRole(StrEnum):
     """The parties a package of evidence goes to."""
@@ -36,6 +38,14 @@ def recipient_problem(name: str, organisation: str, role: RecipientRole) -> str 
         return "name the recipient"
     if role is not RecipientRole.DATA_SUBJECT and not organisation.strip():
         return f"name the organisation of the {ROLE_NAMES[role]}"
+    return None
+
+
+def destination_problem(kind: CaseKind, role: RecipientRole) -> str | None:
+    """Why an export of a case of `kind` may not go to a recipient in `role`, or None: the
+    footage of a subject-access case goes to the person who asked, and to no one else."""
+    if kind is CaseKind.SUBJECT_ACCESS and role is not RecipientRole.DATA_SUBJECT:
+        return "the footage of a person's own request goes to that person alone"
     return None
 
 

@@ -21,13 +21,15 @@ from custos.cases import service as cases
 from custos.cases.policy import CaseAct
 from custos.context import Call, Context
 from custos.errors import Conflict, InvalidInput, NotFound
-from custos.exports.models import Export, ExportRange, Recipient
+from custos.exports.models import Export as Export
+from custos.exports.models import ExportRange, Recipient
 from custos.exports.policy import (
     MOST_RANGES,
     ROLE_NAMES,
     ExportState,
     RecipientRole,
     Span,
+    destination_problem,
     ranges_problem,
     recipient_problem,
 )
@@ -38,6 +40,17 @@ def add_recipient(
     call: Call, *, name: str, organisation: str, role: RecipientRole, contact: str = ""
 ) -> Recipient:
     """List a recipient; the same name, organisation and role twice is refused."""
+    recipient = stage_recipient(
+        call, name=name, organisation=organisation, role=role, contact=contact
+    )
+    call.session.commit()
+    return recipient
+
+
+def stage_recipient(
+    call: Call, *, name: str, organisation: str, role: RecipientRole, contact: str = ""
+) -> Recipient:
+    """List a recipient as `add_recipient` does, audited; the caller commits."""
     session, clock = call.session, call.clock
     problem = recipient_problem(name, organisation, role)
     if problem:
@@ -78,7 +91,6 @@ def add_recipient(
         object_id=recipient.id,
         details={"name": name, "organisation": organisation, "role": role.value},
     )
-    session.commit()
     return recipient
 
 
@@ -155,6 +167,9 @@ def start_export(
     if recipient.retired_at is not None:
         raise Conflict(f"recipient {recipient.id} was retired: {recipient.retired_reason}")
     case = cases.get_case_by_id(session, grant.case_id)
+    problem = destination_problem(case.kind, recipient.role)
+    if problem:
+        raise Conflict(problem)
     asked = access.get_request(session, grant.request_id)
     windows = {w.id: w for w in grant.windows}
     ranges = [

@@ -32,6 +32,11 @@ class SubjectRequest(Base):
     decided_at: Mapped[datetime | None]
     decided_by: Mapped[str | None] = mapped_column(sa.String(128))
     answer: Mapped[str] = mapped_column(sa.Text, default="")  # what is held, or the ground
+    # The footage going out: the case its access goes through, the person as recipient, and
+    # the export that fulfilled the request.
+    case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id"))
+    recipient_id: Mapped[int | None] = mapped_column(sa.ForeignKey("export_recipients.id"))
+    export_id: Mapped[int | None] = mapped_column(sa.ForeignKey("exports.id"))
 
     @property
     def reference(self) -> str:

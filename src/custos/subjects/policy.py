@@ -46,6 +46,22 @@ class Status(StrEnum):
 
 
 OPEN = frozenset({Status.RECEIVED})
+# The footage may go out to the person until the request is refused or fulfilled, answered
+# (told what is held) or not.
+ASSIGNABLE = frozenset({Status.RECEIVED, Status.ANSWERED})
+
+
+def fulfilment_problem(
+    reference: str, export: int, of_its_case: bool, to_the_person: bool, ready: bool
+) -> str | None:
+    """Why export `export` cannot be recorded as fulfilling request `reference`, or None."""
+    if not of_its_case:
+        return f"export {export} was not made in the case of {reference}"
+    if not to_the_person:
+        return f"export {export} did not go to the person of {reference}"
+    if not ready:
+        return f"export {export} is not ready: only a sealed package fulfils a request"
+    return None
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,23 @@ class TextIn(BaseModel):
     text: str = Field(min_length=1, max_length=20_000)
 
 
+class AssignIn(BaseModel):
+    """The investigator who is to hand the person their footage, and why them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    investigator: str = Field(min_length=1, max_length=128)
+    reason: str = Field(min_length=1, max_length=4000)
+
+
+class FulfilIn(BaseModel):
+    """The export that handed the person their footage."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    export: int = Field(ge=1, le=2_147_483_647)
+
+
 class RequestOut(BaseModel):
     """A request in the register."""
 
@@ -58,3 +75,5 @@ class RequestOut(BaseModel):
     decided_at: datetime | None
     decided_by: str | None
     answer: str
+    case_id: int | None = Field(description="the subject-access case its footage goes through")
+    export_id: int | None = Field(description="the export that fulfilled it")

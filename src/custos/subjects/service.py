@@ -1,24 +1,32 @@
 """Data-subject access requests: received, answered (what is held) or refused, put off once
-where the policy allows; each step audited in its own transaction.
+where the policy allows, fulfilled once the footage went out; each step audited in its own
+transaction.
 
-The footage itself goes out through a scoped access request the DPO files, another person
-approves, and an export to the person (`exports`); this register keeps the request, its
-deadline and its answer.
+The footage itself goes out through a subject-access case: the data protection officer opens
+it for an investigator (`assign`), who asks for the person's times and places, has the request
+approved by someone else, names the person's track so that everyone else stays masked, and
+exports it to the person; the officer then records the export that fulfilled the request
+(`fulfil`), which closes the case. The officer never sees the footage.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from custos.access import service as access
 from custos.audit.policy import Action
 from custos.audit.service import record
-from custos.context import Call, Context
+from custos.cases import service as cases
+from custos.context import Actor, Call, Context
 from custos.deadlines import add_months, missed
 from custos.errors import Conflict, InvalidInput, NotFound
+from custos.exports import service as exports
+from custos.exports.policy import ExportState, RecipientRole
 from custos.profile import Profile
 from custos.subjects import policy
 from custos.subjects.models import SubjectRequest
@@ -112,6 +120,77 @@ def _decide(call: Call, reference: str, status: Status, text: str, missing: str)
     return request
 
 
+def assign(call: Call, reference: str, investigator: str, reason: str) -> SubjectRequest:
+    """Open the request's subject-access case for `investigator` and list the person as the
+    recipient of their footage; one transaction, audited."""
+    request = _open(call.session, reference, policy.ASSIGNABLE)
+    if request.case_id is not None:
+        raise Conflict(f"{reference} has its case already")
+    description = (
+        f"{reference}: a person asks for the footage of themselves. "
+        f"When and where: {request.times_and_places}"
+    )
+    case = cases.open_subject_case(call, reference, description, investigator, reason)
+    recipient = exports.stage_recipient(
+        call, name=f"the person of {reference}", organisation="",
+        role=RecipientRole.DATA_SUBJECT, contact=request.contact,
+    )  # fmt: skip
+    request.case_id, request.recipient_id = case.id, recipient.id
+    _audit(call, request, "subject.request_assigned",
+           {"case": case.reference, "investigator": investigator, "recipient": recipient.id},
+           reason.strip())  # fmt: skip
+    call.session.commit()
+    return request
+
+
+def fulfil(call: Call, reference: str, export_id: int) -> SubjectRequest:
+    """Record the export that handed the person their footage: the request is fulfilled and its
+    case closed (its grants revoked), in one transaction."""
+    request = _open(call.session, reference, policy.ASSIGNABLE)
+    if request.case_id is None:
+        raise Conflict(f"{reference} has no case yet: assign it to an investigator first")
+    export = exports.get_export(call.session, export_id)
+    problem = policy.fulfilment_problem(
+        reference, export.id, export.case_id == request.case_id,
+        export.recipient_id == request.recipient_id, export.state is ExportState.READY,
+    )  # fmt: skip
+    if problem:
+        raise Conflict(problem)
+    now = call.clock.now()
+    request.status, request.decided_at, request.decided_by = Status.FULFILLED, now, call.actor.name
+    request.export_id = export.id
+    request.answer = request.answer or f"the footage went out as export {export.id}"
+    _audit(call, request, "subject.request_fulfilled",
+           {"export": export.id, "on_time": not missed(request.due_at, now, now)})  # fmt: skip
+    case = cases.get_case_by_id(call.session, request.case_id)
+    access.close_case(call, case.reference, f"{reference} fulfilled by export {export.id}")
+    return request
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where the footage of a request stands: its case, the access requests and grants in it,
+    and the exports made from it."""
+
+    case: cases.Case
+    requests: list[access.AccessRequest]
+    grants: list[access.Grant]
+    exports: list[exports.Export]
+
+
+def progress(session: Session, viewer: Actor, request: SubjectRequest) -> Progress | None:
+    """The footage side of a request, or None before it is assigned."""
+    if request.case_id is None:
+        return None
+    case = cases.get_case_by_id(session, request.case_id)
+    return Progress(
+        case,
+        access.list_requests(session, viewer, case_id=case.id),
+        access.list_grants(session, viewer, case_id=case.id),
+        exports.exports(session, case.id),
+    )
+
+
 def get_request(session: Session, reference: str) -> SubjectRequest:
     """The request DSR-n, or NotFound."""
     number = reference.removeprefix("DSR-")
@@ -121,9 +200,11 @@ def get_request(session: Session, reference: str) -> SubjectRequest:
     return found
 
 
-def _open(session: Session, reference: str) -> SubjectRequest:
+def _open(
+    session: Session, reference: str, statuses: frozenset[Status] = policy.OPEN
+) -> SubjectRequest:
     request = get_request(session, reference)
-    if request.status not in policy.OPEN:
+    if request.status not in statuses:
         raise Conflict(f"{reference} was {request.status.value} already")
     return request
 

@@ -12,7 +12,7 @@ from custos.http import answers
 from custos.runtime import Runtime
 from custos.subjects import service
 from custos.subjects.models import SubjectRequest
-from custos.subjects.schemas import RequestIn, RequestOut, TextIn
+from custos.subjects.schemas import AssignIn, FulfilIn, RequestIn, RequestOut, TextIn
 
 router = APIRouter(prefix="/api/subject-requests", tags=["data subjects"])
 
@@ -37,6 +37,8 @@ def shown(request: SubjectRequest, runtime: Runtime) -> RequestOut:
         decided_at=request.decided_at,
         decided_by=request.decided_by,
         answer=request.answer,
+        case_id=request.case_id,
+        export_id=request.export_id,
     )
 
 
@@ -98,3 +100,29 @@ def extend(
 ) -> RequestOut:
     """Put the answer off once, where the policy allows, saying why."""
     return shown(service.extend(caller.call(db, runtime), reference, body.text), runtime)
+
+
+@router.post("/{reference}/assign", responses=answers(404, 409, 422))
+def assign(
+    reference: Reference,
+    body: AssignIn,
+    db: DbSession,
+    runtime: RuntimeDep,
+    caller: SubjectRequestHandler,
+) -> RequestOut:
+    """Open the request's subject-access case for an investigator, who asks for the person's
+    footage, names their track and exports it to them."""
+    done = service.assign(caller.call(db, runtime), reference, body.investigator, body.reason)
+    return shown(done, runtime)
+
+
+@router.post("/{reference}/fulfil", responses=answers(404, 409))
+def fulfil(
+    reference: Reference,
+    body: FulfilIn,
+    db: DbSession,
+    runtime: RuntimeDep,
+    caller: SubjectRequestHandler,
+) -> RequestOut:
+    """Record the export that handed the person their footage; its case closes."""
+    return shown(service.fulfil(caller.call(db, runtime), reference, body.export), runtime)

@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from custos.access.policy import GrantState, RequestStatus
 from custos.breaches.policy import CATEGORIES
 from custos.cameras.policy import CameraStatus, SensitivityTag
-from custos.cases.policy import PersonRole
+from custos.cases.policy import CaseStatus, PersonRole
 from custos.deps import PUBLIC, DbSession, RuntimeDep
 from custos.dpia.policy import Standing
 from custos.errors import Conflict, NotFound
-from custos.exports.policy import ROLE_NAMES
+from custos.exports.policy import ROLE_NAMES, ExportState
 from custos.register.policy import CATEGORY_TITLES, WITHHELD_TITLES, MapBox, map_box
 from custos.register.record import WORDING
 from custos.register.service import Register
@@ -39,6 +40,10 @@ DATA_TERMS: tuple[str, ...] = (
     *(tag.value for tag in SensitivityTag),
     *(standing.value for standing in Standing),
     *(role.value for role in PersonRole),
+    *(status.value for status in CaseStatus),
+    *(status.value for status in RequestStatus),
+    *(state.value for state in GrantState),
+    *(state.value for state in ExportState),
     *CATEGORIES.values(),
     *(status.value for status in SubjectStatus),
     *CHANNEL_NAMES.values(),

@@ -8,18 +8,22 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import Response
 
+from custos.access import service as access
+from custos.cases import service as cases
 from custos.clock import parse_time
 from custos.deps import Caller, DbSession, RuntimeDep, SubjectRequestHandler, SubjectRequestViewer
+from custos.errors import InvalidInput
+from custos.exports.policy import ExportState
 from custos.subjects import service
 from custos.subjects.models import SubjectRequest
-from custos.subjects.policy import CHANNEL_NAMES, Asked
+from custos.subjects.policy import ASSIGNABLE, CHANNEL_NAMES, Asked
 from custos.subjects.views import shown
 from custos.web import forms
 from custos.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-RECEIVE, DECIDE, EXTEND = "receive", "decide", "extend"
+RECEIVE, DECIDE, EXTEND, ASSIGN, FULFIL = "receive", "decide", "extend", "assign", "fulfil"
 Reference = Annotated[str, Path(pattern=r"^DSR-\d{1,9}$")]
 
 
@@ -100,12 +104,23 @@ def _request_page(
     found = service.get_request(db, reference)
     form = form or forms.Form(DECIDE)
     rule = service.answer_rule(runtime.policy.profile)
+    progress = service.progress(db, caller.actor, found)
+    grants = progress.grants if progress else []
     return render(
         request,
         "subject_request.html",
         status_code=form.status,
         principal=caller.principal,
         req=shown(found, runtime),
+        progress=progress,
+        grant_states={g.id: access.state_of(db, runtime.clock, g).value for g in grants},
+        to_the_person=[
+            e.id
+            for e in (progress.exports if progress else [])
+            if e.recipient_id == found.recipient_id and e.state is ExportState.READY
+        ],
+        investigators=cases.investigators(db),
+        assignable=found.status in ASSIGNABLE,
         may_extend=rule.extension_months > 0 and not found.extended,
         channel_name=CHANNEL_NAMES.get(found.channel, found.channel),
         extension_months=rule.extension_months,
@@ -162,6 +177,53 @@ def extend(
         db,
         form,
         lambda: service.extend(caller.call(db, runtime), reference, reason),
+        lambda _done: f"/subject-requests/{reference}",
+        lambda refused: _request_page(request, db, runtime, caller, reference, refused),
+    )
+
+
+@router.post("/subject-requests/{reference}/assign")
+def assign(
+    reference: Reference,
+    request: Request,
+    db: DbSession,
+    runtime: RuntimeDep,
+    caller: SubjectRequestHandler,
+    investigator: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    """Open the request's case for the investigator who is to hand the person their footage."""
+    form = forms.Form(ASSIGN, forms.typed(investigator=investigator, reason=reason))
+    return forms.act(
+        db,
+        form,
+        lambda: service.assign(caller.call(db, runtime), reference, investigator, reason),
+        lambda _done: f"/subject-requests/{reference}",
+        lambda refused: _request_page(request, db, runtime, caller, reference, refused),
+    )
+
+
+@router.post("/subject-requests/{reference}/fulfil")
+def fulfil(
+    reference: Reference,
+    request: Request,
+    db: DbSession,
+    runtime: RuntimeDep,
+    caller: SubjectRequestHandler,
+    export: Annotated[str, Form()] = "",
+) -> Response:
+    """Record the export that handed the person their footage; the case closes."""
+    form = forms.Form(FULFIL, forms.typed(export=export))
+
+    def _fulfil() -> SubjectRequest:
+        if not export.strip().isdigit():
+            raise InvalidInput("choose the export that went to the person", field="export")
+        return service.fulfil(caller.call(db, runtime), reference, int(export))
+
+    return forms.act(
+        db,
+        form,
+        _fulfil,
         lambda _done: f"/subject-requests/{reference}",
         lambda refused: _request_page(request, db, runtime, caller, reference, refused),
     )
