@@ -1953,7 +1953,11 @@ def _role_cases() -> list[Any]:
     return cases
 
 
-@pytest.mark.parametrize(("engine", "route", "role"), _role_cases(), indirect=["engine"])
+# Session scope: with a direct parameter beside it, the indirect engine would otherwise be
+# made (and migrated) again for every case.
+@pytest.mark.parametrize(
+    ("engine", "route", "role"), _role_cases(), indirect=["engine"], scope="session"
+)
 def test_role(
     route: Route,
     role: Role,
