@@ -104,7 +104,7 @@ def _wait_until_serving(url: str) -> None:
 @pytest.mark.slow
 @pytest.mark.long
 @pytest.mark.browser
-def test_make_demo_serves_the_printed_url_and_the_printed_credentials_work(
+def test_make_demo_serves_the_printed_url_the_credentials_work_and_the_cameras_record(
     demo: dict[str, str], browser: Browser
 ) -> None:
     assert demo["url"].startswith("http://127.0.0.1:")
@@ -138,10 +138,7 @@ def test_make_demo_serves_the_printed_url_and_the_printed_credentials_work(
     expect(page.locator('tr[data-user="admin"]')).to_be_visible()
     page.close()
 
-
-@pytest.mark.slow
-@pytest.mark.long
-def test_make_demo_records_the_demo_cameras(demo: dict[str, str]) -> None:
+    # And it records the demo cameras.
     custos = Path(demo["checkout"]) / ".venv" / "bin" / "custos"
     deadline = time.monotonic() + 60
     while True:

@@ -62,6 +62,12 @@ def segments(runtime: Runtime, camera: str) -> list[Segment]:
         return [segment for segment, _ in recording.list_segments(session, camera)]
 
 
+def stored_counts(runtime: Runtime) -> dict[str, int]:
+    """How many segments each camera has, read without holding a recorder's writes up."""
+    with runtime.reading() as session:
+        return {name: len(recording.list_segments(session, name)) for name in CAMERAS}
+
+
 def gaps(runtime: Runtime) -> list[RecordingGap]:
     with runtime.sessions() as session:
         return [gap for gap, _ in recording.list_gaps(session)]
@@ -297,8 +303,15 @@ def test_five_kill_9_of_custos_record_leave_only_explained_gaps_and_no_orphan(
     chance = random.Random(13)
     command = [sys.executable, "-m", "custos", "record"]
     for _ in range(5):
+        before = stored_counts(live_runtime)
         process = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
-        time.sleep(chance.uniform(4, 10))
+        # Killed while recording: once every camera has a new segment (however long a loaded
+        # machine takes to start it), at a random moment of the next one.
+        deadline = time.monotonic() + 90
+        while any(count <= before[n] for n, count in stored_counts(live_runtime).items()):
+            assert time.monotonic() < deadline, "the recorder wrote no segment in 90 s"
+            time.sleep(0.25)
+        time.sleep(chance.uniform(0, 3))
         process.send_signal(signal.SIGKILL)
         process.wait(10)
         time.sleep(chance.uniform(0.2, 2))
