@@ -198,6 +198,8 @@ BreachViewer = Annotated[Caller, admits(Permission.VIEW_BREACHES)]
 BreachManager = Annotated[Caller, admits(Permission.MANAGE_BREACHES)]
 SubjectRequestViewer = Annotated[Caller, admits(Permission.VIEW_SUBJECT_REQUESTS)]
 SubjectRequestHandler = Annotated[Caller, admits(Permission.HANDLE_SUBJECT_REQUESTS)]
+DeviceInspectionViewer = Annotated[Caller, admits(Permission.VIEW_DEVICE_INSPECTIONS)]
+DeviceInspector = Annotated[Caller, admits(Permission.RECORD_DEVICE_INSPECTIONS)]
 
 
 def signing_in(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:

@@ -11,6 +11,7 @@ from custos.access import service as access
 from custos.audit import checkpoint as checkpoints
 from custos.cameras import service as cameras
 from custos.context import SYSTEM, Call
+from custos.devices import service as devices
 from custos.errors import CustosError
 from custos.exports import delivery
 from custos.health import service as health
@@ -44,8 +45,9 @@ def sign_checkpoints(runtime: Runtime, stop: threading.Event, every_seconds: flo
 
 
 def run_retention(runtime: Runtime) -> SweepResult:
-    """One retention round: finish and carry out erasures, relieve storage, publish sunsets,
-    shred the stored packages of exports whose links are used up or expired."""
+    """One retention round: finish and carry out erasures, relieve storage, erase the data
+    copied in device inspections whose time is up, publish sunsets, shred the stored packages
+    of exports whose links are used up or expired."""
     sweeper = Sweeper(runtime.sessions, runtime.clock, runtime.blobs, runtime.rules)
     result = sweeper.run()
     pressure.relieve(
@@ -56,7 +58,11 @@ def run_retention(runtime: Runtime) -> SweepResult:
         runtime.policy.profile.storage.free_space_threshold_percent,
     )
     with runtime.sessions() as session:
-        emergency.publish_sunset_reports(session, runtime.clock, runtime.rules)
+        devices.sweep(session, runtime.clock, runtime.blobs, runtime.rules)
+    with runtime.sessions() as session:
+        emergency.publish_sunset_reports(
+            session, runtime.clock, runtime.rules, {"device_inspections": devices.sunset_counts}
+        )
     with runtime.sessions() as session:
         delivery.shred_used(session, runtime.clock, SYSTEM, runtime.blobs)
     return result

@@ -56,6 +56,8 @@ class Permission(StrEnum):
     MANAGE_BREACHES = "manage_breaches"
     VIEW_SUBJECT_REQUESTS = "view_subject_requests"
     HANDLE_SUBJECT_REQUESTS = "handle_subject_requests"
+    VIEW_DEVICE_INSPECTIONS = "view_device_inspections"
+    RECORD_DEVICE_INSPECTIONS = "record_device_inspections"
 
 
 ALL_ROLES: frozenset[Role] = frozenset(Role)
@@ -111,6 +113,10 @@ PERMISSION_ROLES: Mapping[Permission, frozenset[Role]] = {
     # Requests of the people filmed for their own footage: handled by the DPO, read by oversight.
     Permission.VIEW_SUBJECT_REQUESTS: frozenset({Role.DPO, Role.AUDITOR}),
     Permission.HANDLE_SUBJECT_REQUESTS: frozenset({Role.DPO}),
+    # Device inspections during a state of emergency, inside a case: recorded by its members,
+    # seen by them and by the approvers who see every case (`cases.policy.acts`).
+    Permission.VIEW_DEVICE_INSPECTIONS: frozenset({Role.INVESTIGATOR, Role.APPROVER}),
+    Permission.RECORD_DEVICE_INSPECTIONS: frozenset({Role.INVESTIGATOR}),
 }
 
 FOOTAGE_PERMISSIONS: frozenset[Permission] = frozenset(

@@ -21,6 +21,7 @@ from custos.breaches.models import Breach
 from custos.cameras.models import Camera, PrivacyZone
 from custos.cases.models import Case, CaseMember, CasePerson
 from custos.db import Base
+from custos.devices.models import DeviceCopy, DeviceInspection
 from custos.dpia.models import Assessment, AssessmentVersion
 from custos.exports.models import Export, ExportRange, Recipient
 from custos.health.models import HealthAlert
@@ -62,6 +63,8 @@ __all__ = [
     "CaseMember",
     "CasePerson",
     "DataKey",
+    "DeviceCopy",
+    "DeviceInspection",
     "EmergencyRegime",
     "ErasureIntent",
     "Export",

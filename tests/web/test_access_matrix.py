@@ -41,6 +41,8 @@ from custos.cases import service as cases
 from custos.clock import FrozenClock
 from custos.context import Actor, Call
 from custos.deps import Admits, public, signing_in
+from custos.devices import service as devices
+from custos.devices.policy import Inspection as DeviceFacts
 from custos.dpia import service as dpia
 from custos.dpia.policy import Content
 from custos.dpia.schemas import AssessmentIn
@@ -97,6 +99,7 @@ INSPECTORS = frozenset({Role.DPO, Role.AUDITOR})
 BREACH_VIEWERS = frozenset({Role.DPO, Role.ADMIN, Role.AUDITOR})
 BREACH_MANAGERS = frozenset({Role.DPO, Role.ADMIN})
 SUBJECT_VIEWERS = frozenset({Role.DPO, Role.AUDITOR})
+INSPECTION_VIEWERS = frozenset({Role.INVESTIGATOR, Role.APPROVER})
 PROFILE = load_profile("kz-nvms").profile
 RULES = PROFILE.retention_rules
 OWN_PASSWORD = "matrix own password"
@@ -126,6 +129,7 @@ class Request:
     json: Any = None
     data: dict[str, Any] | None = None
     content: str | None = None
+    files: dict[str, tuple[str, bytes]] | None = None
 
 
 def _breach_facts(ctx: Ctx) -> dict[str, Any]:
@@ -471,6 +475,36 @@ def _case(ctx: Ctx) -> int:
     return case.id
 
 
+def _inspection_body(ctx: Ctx) -> dict[str, Any]:
+    """An inspection in a case the caller works on (see `_case`), under a state of emergency."""
+    regime = emergency.declare(
+        call_of(ctx.db, ctx.clock), regions=["Almaty"], start=ctx.clock.now() - timedelta(days=2),
+        end=None, decree_ref="Decree No. 12",
+    )  # fmt: skip
+    return {
+        "case_id": _case(ctx), "regime_id": regime.id, "legal_basis": "Law art. 13",
+        "officer": "Lt. Serikov",
+        "inspected_at": (ctx.clock.now() - timedelta(hours=1)).isoformat(),
+        "region": "Almaty", "place": "checkpoint", "device": "black phone",
+        "examined": ["photos"], "copied": ["photos"], "person": "P1",
+    }  # fmt: skip
+
+
+def _inspection(ctx: Ctx) -> str:
+    """An inspection recorded by the case's opener, in a case the caller works on."""
+    body = _inspection_body(ctx)
+    case_id, regime_id = body.pop("case_id"), body.pop("regime_id")
+    body["inspected_at"] = ctx.clock.now() - timedelta(hours=1)
+    opener = call_of(ctx.db, ctx.clock, OPENER)
+    return devices.record_inspection(opener, case_id, regime_id, DeviceFacts(**body)).reference
+
+
+def _inspection_form(ctx: Ctx) -> Request:
+    body = _inspection_body(ctx)
+    at = (ctx.clock.now() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    return Request("/device-inspections", data={**body, "inspected_at": at})
+
+
 def _investigator(ctx: Ctx) -> str:
     """A new investigator account, to be made a member."""
     name = f"matrix-investigator-{next(_names)}"
@@ -784,7 +818,9 @@ class Route:
 
     def request(self, ctx: Ctx) -> Request:
         built = self.build(ctx)
-        return built if built.url else Request(self.path, built.json, built.data, built.content)
+        if built.url:
+            return built
+        return Request(self.path, built.json, built.data, built.content, built.files)
 
 
 ROUTES: list[Route] = [
@@ -1165,6 +1201,7 @@ ROUTES: list[Route] = [
     # retention: the published policy and sunset reports are public
     Route("GET", "/policy", None),
     Route("GET", "/transparency/sunsets", None),
+    Route("GET", "/transparency/receipt", None, page=True),
     Route("GET", "/transparency/export-key", None, lambda ctx: _export_keys(ctx, "export-key")),
     Route(
         "GET",
@@ -1332,6 +1369,79 @@ ROUTES: list[Route] = [
         ),
         page=True,
         applies=frozenset(),
+    ),
+    # device inspections during a state of emergency: recorded by the case's members
+    Route("GET", "/api/device-inspections", INSPECTION_VIEWERS),
+    Route(
+        "POST",
+        "/api/device-inspections",
+        INVESTIGATOR,
+        lambda ctx: Request("/api/device-inspections", json=_inspection_body(ctx)),
+    ),
+    Route(
+        "GET",
+        "/api/device-inspections/{reference}",
+        INSPECTION_VIEWERS,
+        lambda ctx: Request(f"/api/device-inspections/{_inspection(ctx)}"),
+    ),
+    Route(
+        "POST",
+        "/api/device-inspections/{reference}/copies",
+        INVESTIGATOR,
+        lambda ctx: Request(
+            f"/api/device-inspections/{_inspection(ctx)}/copies?category=photos",
+            content="a photo as copied",
+        ),
+    ),
+    Route(
+        "POST",
+        "/api/device-inspections/{reference}/offence",
+        INVESTIGATOR,
+        lambda ctx: Request(
+            f"/api/device-inspections/{_inspection(ctx)}/offence", json={"reason": "threats"}
+        ),
+    ),
+    Route(
+        "GET",
+        "/api/device-inspections/{reference}/receipt",
+        INSPECTION_VIEWERS,
+        lambda ctx: Request(f"/api/device-inspections/{_inspection(ctx)}/receipt"),
+    ),
+    Route("GET", "/device-inspections", INSPECTION_VIEWERS, page=True),
+    Route("POST", "/device-inspections", INVESTIGATOR, _inspection_form, page=True),
+    Route(
+        "GET",
+        "/device-inspections/{reference}",
+        INSPECTION_VIEWERS,
+        lambda ctx: Request(f"/device-inspections/{_inspection(ctx)}"),
+        page=True,
+    ),
+    Route(
+        "GET",
+        "/device-inspections/{reference}/receipt",
+        INSPECTION_VIEWERS,
+        lambda ctx: Request(f"/device-inspections/{_inspection(ctx)}/receipt"),
+        page=True,
+    ),
+    Route(
+        "POST",
+        "/device-inspections/{reference}/copies",
+        INVESTIGATOR,
+        lambda ctx: Request(
+            f"/device-inspections/{_inspection(ctx)}/copies",
+            data={"category": "photos"},
+            files={"data": ("photo.jpg", b"a photo as copied")},
+        ),
+        page=True,
+    ),
+    Route(
+        "POST",
+        "/device-inspections/{reference}/offence",
+        INVESTIGATOR,
+        lambda ctx: Request(
+            f"/device-inspections/{_inspection(ctx)}/offence", data={"reason": "threats"}
+        ),
+        page=True,
     ),
     Route("GET", "/breaches", BREACH_VIEWERS, page=True),
     Route(
@@ -1910,6 +2020,7 @@ def _call(
         json=req.json,
         data=req.data,
         content=req.content,
+        files=req.files,
         headers=headers,
         follow_redirects=follow,
     )
@@ -2006,7 +2117,13 @@ IN_A_CASE = [
     route
     for route in ROUTES
     if any(key in route.path for key in ("{case_id}", "{request_id}", "{grant_id}"))
-    or (route.method, route.path) == ("POST", "/api/access-requests")
+    or route.path.startswith(("/api/device-inspections/", "/device-inspections/"))
+    or (route.method, route.path)
+    in {
+        ("POST", "/api/access-requests"),
+        ("POST", "/api/device-inspections"),
+        ("POST", "/device-inspections"),
+    }
 ]
 
 

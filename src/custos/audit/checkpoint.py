@@ -6,12 +6,14 @@ a log whose history was changed behind its back refuses to vouch for it.
 
 from __future__ import annotations
 
+import hmac
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from custos.audit import log
+from custos.audit import log, merkle
 from custos.audit.models import AuditCheckpoint, AuditCosignature, AuditWitness
 from custos.audit.note import (
     COSIGNATURE_ED25519,
@@ -190,3 +192,28 @@ def accept_cosignatures(session: Session, clock: Clock, submitted: str) -> list[
 def witness_verifier(witness: AuditWitness) -> Verifier:
     """The cosignature verifier of a registered witness."""
     return Verifier(witness.name, COSIGNATURE_ED25519, witness.public_key)
+
+
+@dataclass(frozen=True)
+class Inclusion:
+    """An entry's leaf hash shown in a signed checkpoint: the proof, checked."""
+
+    index: int
+    leaf: bytes
+    checkpoint: AuditCheckpoint
+    proof: list[bytes]
+
+
+def prove_leaf(session: Session, index: int, leaf: bytes) -> Inclusion | None:
+    """The proof that entry `index` has leaf hash `leaf` in the latest signed checkpoint, or
+    None when it has not (no such entry, another hash, or no checkpoint covers it yet). It
+    says nothing else of the entry."""
+    signed = latest_checkpoint(session)
+    if signed is None or not 0 <= index < signed.tree_size:
+        return None
+    stored, proof = log.inclusion_with_leaf(session, index, signed.tree_size)
+    if not hmac.compare_digest(stored, leaf):
+        return None
+    if not merkle.verify_inclusion(index, signed.tree_size, leaf, proof, signed.root_hash):
+        raise TamperDetected(f"entry {index} does not prove into checkpoint #{signed.id}")
+    return Inclusion(index, leaf, signed, proof)

@@ -125,6 +125,7 @@ class CaseAct(StrEnum):
     REVIEW = "review"  # watch the footage of a grant of it (one's own grant)
     CLOSE = "close"
     MEMBERS = "members"  # add or remove a member
+    INSPECT_DEVICE = "inspect_device"  # record a device inspection in it (state of emergency)
 
 
 # The members of a case investigate it: they do everything a case allows. Approvers decide the
@@ -135,7 +136,7 @@ APPROVER_ACTS: frozenset[CaseAct] = frozenset({CaseAct.SEE, CaseAct.MEMBERS})
 # A subject-access case concerns the person who asked and no one else: its members add no
 # persons. The data protection officer who opened it sees it and closes it once the footage
 # went out, and never reviews footage.
-SUBJECT_MEMBER_ACTS: frozenset[CaseAct] = MEMBER_ACTS - {CaseAct.ADD_PERSON}
+SUBJECT_MEMBER_ACTS: frozenset[CaseAct] = MEMBER_ACTS - {CaseAct.ADD_PERSON, CaseAct.INSPECT_DEVICE}
 SUBJECT_DPO_ACTS: frozenset[CaseAct] = frozenset({CaseAct.SEE, CaseAct.CLOSE})
 
 
@@ -182,6 +183,7 @@ ACT_WORDS: Mapping[CaseAct, str] = {
     CaseAct.REVIEW: "review footage of",
     CaseAct.CLOSE: "close",
     CaseAct.MEMBERS: "change the members of",
+    CaseAct.INSPECT_DEVICE: "record device inspections in",
 }
 
 

@@ -8,6 +8,7 @@ report is published with counts and reasons only.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -107,6 +108,14 @@ def _replan_regions(session: Session, rules: Rules, regions: list[str]) -> None:
         replan(session, rules, filmed)
 
 
+def get_regime(session: Session, regime_id: int) -> EmergencyRegime:
+    """State of emergency `regime_id`, or NotFound."""
+    regime = session.get(EmergencyRegime, regime_id)
+    if regime is None:
+        raise NotFound(f"no state of emergency {regime_id}")
+    return regime
+
+
 def list_regimes(session: Session) -> list[EmergencyRegime]:
     """All states of emergency, newest first."""
     return list(
@@ -114,8 +123,14 @@ def list_regimes(session: Session) -> list[EmergencyRegime]:
     )
 
 
-def publish_sunset_reports(session: Session, clock: Clock, rules: Rules) -> list[SunsetReport]:
-    """Publish the report of every regime whose sunset is past and fully carried out."""
+def publish_sunset_reports(
+    session: Session,
+    clock: Clock,
+    rules: Rules,
+    sections: Mapping[str, Callable[[Session, int], dict[str, object]]] | None = None,
+) -> list[SunsetReport]:
+    """Publish the report of every regime whose sunset is past and fully carried out; each of
+    `sections` adds what the domain above counted for the regime (device inspections)."""
     now = clock.now()
     published = []
     done = set(session.scalars(sa.select(SunsetReport.regime_id)))
@@ -132,6 +147,8 @@ def publish_sunset_reports(session: Session, clock: Clock, rules: Rules) -> list
         if pending:
             continue  # the sweeper has not finished this sunset yet
         report = _report(session, regime, now, rules)
+        for name, count in (sections or {}).items():
+            report[name] = count(session, regime.id)
         row = SunsetReport(regime_id=regime.id, published_at=now, report=report)
         session.add(row)
         session.flush()

@@ -19,6 +19,7 @@ from custos.cameras import views as camera_views
 from custos.cases import hold_views
 from custos.cases import views as case_views
 from custos.deps import PUBLIC, DbSession, RuntimeDep
+from custos.devices import views as device_views
 from custos.dpia import views as dpia_views
 from custos.exports import views as export_views
 from custos.health import service as health
@@ -116,6 +117,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(dpia_views.router)
     app.include_router(breach_views.router)
     app.include_router(subject_views.router)
+    app.include_router(device_views.router)
     app.include_router(register_views.router)
     app.include_router(inspection_views.router)
     app.include_router(transparency_views.router)

@@ -15,6 +15,7 @@ from custos.web.pages import (
     breaches,
     cameras,
     cases,
+    devices,
     dpia,
     exports,
     factor,
@@ -40,6 +41,7 @@ for _module in (
     dpia,
     breaches,
     subjects,
+    devices,
     inspection,
 ):
     router.include_router(_module.router)

@@ -3,17 +3,21 @@ camera register with its map, the record of processing, and the transparency fig
 
 from __future__ import annotations
 
+import base64
 import math
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from custos.access.policy import GrantState, RequestStatus
+from custos.audit import checkpoint as checkpoints
 from custos.breaches.policy import CATEGORIES
 from custos.cameras.policy import CameraStatus, SensitivityTag
 from custos.cases.policy import CaseStatus, PersonRole
 from custos.deps import PUBLIC, DbSession, RuntimeDep
+from custos.devices.policy import CATEGORY_NAMES as DEVICE_CATEGORIES
 from custos.dpia.policy import Standing
 from custos.errors import Conflict, NotFound
 from custos.exports.policy import ROLE_NAMES, ExportState
@@ -47,6 +51,7 @@ DATA_TERMS: tuple[str, ...] = (
     *CATEGORIES.values(),
     *(status.value for status in SubjectStatus),
     *CHANNEL_NAMES.values(),
+    *DEVICE_CATEGORIES.values(),
     *ROLE_NAMES.values(),
     *WORDING,
 )
@@ -237,3 +242,39 @@ def transparency_page(request: Request, runtime: RuntimeDep) -> Response:
         months=months,
         breakdowns=breakdowns,
     )
+
+
+@router.get("/transparency/receipt", dependencies=[PUBLIC])
+def receipt_check(
+    request: Request,
+    db: DbSession,
+    entry: Annotated[str, Query(max_length=20)] = "",
+    leaf: Annotated[str, Query(max_length=100)] = "",
+) -> Response:
+    """Was my inspection registered? Given a receipt's entry and leaf hash, whether the signed
+    log holds that entry with that hash, and its inclusion proof; nothing else of the entry."""
+    asked = bool(entry or leaf)
+    digest = _digest(leaf)
+    proved = None
+    if entry.strip().isdigit() and digest is not None:
+        proved = checkpoints.prove_leaf(db, int(entry), digest)
+    return render(
+        request,
+        "transparency_receipt.html",
+        principal=None,
+        asked=asked,
+        entry=entry,
+        leaf=leaf,
+        proved=proved,
+        b64=lambda value: base64.b64encode(value).decode(),
+    )
+
+
+def _digest(text: str) -> bytes | None:
+    """A SHA-256 hash as a receipt writes it (base64, URL-safe or not, padded or not)."""
+    cleaned = text.strip().replace("-", "+").replace("_", "/")
+    try:
+        digest = base64.b64decode(cleaned + "=" * (-len(cleaned) % 4), validate=True)
+    except ValueError:
+        return None
+    return digest if len(digest) == 32 else None
