@@ -73,7 +73,7 @@ def test_a_dpo_records_a_persons_request_and_answers_it(tmp_path: Path, browser:
         page.fill("#assign-form [name=reason]", "on duty for requests this week")
         page.click("#assign-button")
         page.wait_for_selector("#case")
-        assert "an investigator asks for these times and places" in page.inner_text("#case")
+        assert "by dana for ivan, who asks for these times and places" in page.inner_text("#case")
         assert "No access request yet." in page.inner_text("#footage-steps")
         assert page.locator("#assign-form").count() == 0
         page.screenshot(path=str(ARTIFACTS / "3-assigned.png"), full_page=True)

@@ -42,6 +42,11 @@ def _entry(event: str, seq: int = 0, at: datetime = AT, **extra: object) -> Entr
         (_entry("breach.recorded"), "breaches"),
         (_entry("subject.request_received"), "subject_requests"),
         (_entry("subject.request_refused", details={"on_time": True}), "subject_requests_refused"),
+        (
+            _entry("subject.request_fulfilled", details={"on_time": True}),
+            "subject_requests_fulfilled",
+        ),
+        (_entry("device.inspected"), "device_inspections"),
         (_entry("subject.request_answered", details={"on_time": False}), "subject_requests_late"),
         (_entry("breach.notified", details={"on_time": False}), "breaches_notified_late"),
     ],

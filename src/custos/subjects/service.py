@@ -169,10 +169,11 @@ def fulfil(call: Call, reference: str, export_id: int) -> SubjectRequest:
 
 @dataclass(frozen=True)
 class Progress:
-    """Where the footage of a request stands: its case, the access requests and grants in it,
-    and the exports made from it."""
+    """Where the footage of a request stands: its case and who works on it, the access
+    requests and grants in it, and the exports made from it."""
 
     case: cases.Case
+    investigators: list[str]
     requests: list[access.AccessRequest]
     grants: list[access.Grant]
     exports: list[exports.Export]
@@ -185,6 +186,7 @@ def progress(session: Session, viewer: Actor, request: SubjectRequest) -> Progre
     case = cases.get_case_by_id(session, request.case_id)
     return Progress(
         case,
+        sorted(cases.member_names(session, case.id)),
         access.list_requests(session, viewer, case_id=case.id),
         access.list_grants(session, viewer, case_id=case.id),
         exports.exports(session, case.id),

@@ -48,6 +48,8 @@ FIGURES = (
     Figure("subject_requests", "Requests of people for their own footage"),
     Figure("subject_requests_late", "Such requests answered late"),
     Figure("subject_requests_refused", "Such requests refused"),
+    Figure("subject_requests_fulfilled", "Such requests fulfilled: the footage handed over"),
+    Figure("device_inspections", "Devices inspected in a state of emergency"),
 )
 
 
@@ -112,6 +114,10 @@ def figures(entries: Iterable[EntryRecord]) -> dict[str, dict[str, float]]:
                 month["subject_requests_refused"] += 1
             if details.get("on_time") is False:
                 month["subject_requests_late"] += 1
+        elif event == "subject.request_fulfilled":
+            month["subject_requests_fulfilled"] += 1
+        elif event == "device.inspected":
+            month["device_inspections"] += 1
         elif event == "breach.recorded":
             month["breaches"] += 1
         elif event == "breach.notified" and details.get("on_time") is False:
