@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import sqlalchemy as sa
 from alembic import command
@@ -22,7 +22,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
-from custos.errors import NotInitialised, StorageError
+from custos.errors import NotFound, NotInitialised, StorageError
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -195,3 +195,18 @@ def require_current_schema(engine: Engine) -> None:
             f"the database schema is at {current}, this version needs {head}; "
             "run `custos init` to migrate"
         )
+
+
+_Row = TypeVar("_Row", bound=Base)
+
+
+def by_reference(
+    session: Session, model: type[_Row], reference: str, prefix: str, missing: str
+) -> _Row:
+    """The row of `model` a reference such as BR-7 names (its id after `prefix`); NotFound with
+    the message `missing` when there is none."""
+    number = reference.removeprefix(prefix)
+    found = session.get(model, int(number)) if number.isdigit() else None
+    if found is None:
+        raise NotFound(missing)
+    return found

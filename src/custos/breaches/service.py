@@ -18,8 +18,9 @@ from custos.breaches import policy
 from custos.breaches.models import Breach
 from custos.breaches.policy import Facts, NoticeRule, Status
 from custos.context import Call, Context
+from custos.db import by_reference
 from custos.deadlines import missed
-from custos.errors import Conflict, InvalidInput, NotFound
+from custos.errors import Conflict, InvalidInput
 from custos.profile import Profile
 
 
@@ -130,11 +131,7 @@ def mark_notified(
 
 def get_breach(session: Session, reference: str) -> Breach:
     """The breach BR-n, or NotFound."""
-    number = reference.removeprefix("BR-")
-    breach = session.get(Breach, int(number)) if number.isdigit() else None
-    if breach is None:
-        raise NotFound(f"no breach {reference} in the register")
-    return breach
+    return by_reference(session, Breach, reference, "BR-", f"no breach {reference} in the register")
 
 
 def breaches(session: Session) -> Sequence[Breach]:

@@ -24,6 +24,7 @@ from custos.cases import service as cases
 from custos.cases.policy import CaseAct, CaseStatus
 from custos.clock import Clock
 from custos.context import Actor, Call, Context
+from custos.db import by_reference
 from custos.devices import policy
 from custos.devices.models import DeviceCopy, DeviceInspection
 from custos.devices.policy import DataCategory, Inspection, Regime
@@ -92,11 +93,9 @@ def record_inspection(
 
 def get_inspection(session: Session, reference: str) -> DeviceInspection:
     """Inspection DI-n, or NotFound (whoever asks: see `visible`)."""
-    number = reference.removeprefix("DI-")
-    found = session.get(DeviceInspection, int(number)) if number.isdigit() else None
-    if found is None:
-        raise NotFound(f"no device inspection {reference}")
-    return found
+    return by_reference(
+        session, DeviceInspection, reference, "DI-", f"no device inspection {reference}"
+    )
 
 
 def visible(call: Call, reference: str, act: CaseAct = CaseAct.SEE) -> DeviceInspection:

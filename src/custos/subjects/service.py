@@ -23,8 +23,9 @@ from custos.audit.policy import Action
 from custos.audit.service import record
 from custos.cases import service as cases
 from custos.context import Actor, Call, Context
+from custos.db import by_reference
 from custos.deadlines import add_months, missed
-from custos.errors import Conflict, InvalidInput, NotFound
+from custos.errors import Conflict, InvalidInput
 from custos.exports import service as exports
 from custos.exports.policy import ExportState, RecipientRole
 from custos.profile import Profile
@@ -195,11 +196,9 @@ def progress(session: Session, viewer: Actor, request: SubjectRequest) -> Progre
 
 def get_request(session: Session, reference: str) -> SubjectRequest:
     """The request DSR-n, or NotFound."""
-    number = reference.removeprefix("DSR-")
-    found = session.get(SubjectRequest, int(number)) if number.isdigit() else None
-    if found is None:
-        raise NotFound(f"no data-subject request {reference}")
-    return found
+    return by_reference(
+        session, SubjectRequest, reference, "DSR-", f"no data-subject request {reference}"
+    )
 
 
 def _open(
