@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from custos.cases.policy import (
     ACT_WORDS,
     CaseAct,
+    CaseKind,
     CaseStatus,
     Refusal,
     acts,
@@ -122,6 +123,36 @@ INVESTIGATING = {CaseAct.ADD_PERSON, CaseAct.CLEAR_PERSON, CaseAct.REQUEST, Case
 )
 def test_who_does_what_in_a_case(role, member, allowed) -> None:
     assert acts(role, member) == allowed
+
+
+@pytest.mark.parametrize(
+    ("role", "member", "allowed"),
+    [
+        # The investigator the officer assigned: everything but other persons and devices.
+        (Role.INVESTIGATOR, True, EVERY_ACT - {CaseAct.ADD_PERSON, CaseAct.INSPECT_DEVICE}),
+        (Role.INVESTIGATOR, False, frozenset()),
+        (Role.APPROVER, False, {CaseAct.SEE, CaseAct.MEMBERS}),
+        (Role.DPO, False, {CaseAct.SEE, CaseAct.CLOSE}),  # never the footage
+        (Role.AUDITOR, False, frozenset()),
+        (Role.ADMIN, False, frozenset()),
+    ],
+)
+def test_who_does_what_in_a_subject_access_case(role, member, allowed) -> None:
+    assert acts(role, member, CaseKind.SUBJECT_ACCESS) == allowed
+
+
+@pytest.mark.parametrize(
+    ("role", "kind", "refused"),
+    [
+        (Role.INVESTIGATOR, CaseKind.CRIMINAL, False),
+        (Role.DPO, CaseKind.CRIMINAL, True),
+        (Role.DPO, CaseKind.SUBJECT_ACCESS, False),
+        (Role.INVESTIGATOR, CaseKind.SUBJECT_ACCESS, True),
+        (Role.ADMIN, CaseKind.SUBJECT_ACCESS, True),
+    ],
+)
+def test_who_opens_which_kind_of_case(role, kind, refused) -> None:
+    assert (open_problem(role, kind) is not None) is refused
 
 
 @pytest.mark.parametrize(
