@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -269,7 +270,11 @@ def test_a_window_streamed_prepared_and_a_camera_watched_live_while_two_cameras_
         assert abs(frames - REVIEWED.total_seconds() * FPS) <= 2 * len(pieces)
     assert len(live_bodies) == 2
     for body in live_bodies:
-        assert body.count(b"--custos-live\r\n") >= 5 * (LIVE_SECONDS - 2)
+        # Pictures kept coming all along, none held back by the work beside them (how many a
+        # second a loaded machine masks is benchmarks/review.py's figure, not this test's).
+        captured = [float(at) for at in re.findall(rb"X-Custos-Captured: ([0-9.]+)", body)]
+        assert len(captured) >= LIVE_SECONDS - 2, len(captured)
+        assert max(b - a for a, b in itertools.pairwise(captured)) < LONGEST_WAIT + 1
     with runtime.sessions() as session:
         closed_viewings = audit_events(session, event="footage.viewing_closed")
         assert sorted(entry.object_id for entry in closed_viewings) == sorted(
