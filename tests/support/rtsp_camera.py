@@ -88,6 +88,29 @@ def show_clock(media: "GstRtspServer.RTSPMedia", width: int, height: int, fps: i
     source.connect("need-data", feed)
 
 
+def serve_file(
+    server: "GstRtspServer.RTSPServer", path: str, location: str, mounts: int, protocols: int
+) -> None:
+    """Serve an H.264 MP4 without encoding it again, as `mounts` cameras (PATH1..PATHn, each
+    its own stream): what many cameras cost a recorder, with nothing spent on making them."""
+    for number in range(1, mounts + 1):
+        factory = GstRtspServer.RTSPMediaFactory()
+        factory.set_launch(
+            f"( filesrc location={location} ! qtdemux ! h264parse config-interval=-1 ! "
+            f"rtph264pay name=pay0 pt=96 config-interval=1 )"
+        )
+        factory.set_shared(True)
+        factory.set_protocols(protocols)
+        server.get_mount_points().add_factory(f"{path}{number}", factory)
+    if server.attach(None) == 0:
+        sys.exit("cannot listen")
+    print(f"ready rtsp://127.0.0.1:{server.get_service()}{path}1..{mounts}", flush=True)
+    loop = GLib.MainLoop()
+    signal.signal(signal.SIGTERM, lambda *_: loop.quit())
+    GLib.timeout_add(200, lambda: True)  # let Python's signal handlers run
+    loop.run()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("port", type=int)
@@ -101,6 +124,8 @@ def main() -> None:
     parser.add_argument("--auth", choices=sorted(AUTH_METHODS), default="basic")
     parser.add_argument("--image", help="film this picture instead of the test pattern")
     parser.add_argument("--clock", action="store_true", help="show the wall clock as blocks")
+    parser.add_argument("--file", help="send this H.264 MP4 as it is, at its own pace")
+    parser.add_argument("--mounts", type=int, default=1, help="serve PATH1..PATHn, each alone")
     args = parser.parse_args()
     width, height = args.size.split("x")
 
@@ -108,6 +133,9 @@ def main() -> None:
     server = GstRtspServer.RTSPServer()
     server.set_address("127.0.0.1")
     server.set_service(str(args.port))
+    if args.file:
+        serve_file(server, args.path, args.file, args.mounts, TRANSPORTS[args.transport])
+        return
     factory = GstRtspServer.RTSPMediaFactory()
     if args.clock:
         scene = (
