@@ -62,7 +62,7 @@ def test_an_inspection_is_registered_and_its_receipt_checks_on_the_public_page(
     assert (entry.object_id, entry.details["copied"]) == (made.reference, ["photos"])
     assert "Samsung" not in str(entry.details)  # the device is described on the record only
 
-    proved = service.receipt(ivan, runtime.log_key, made.reference)
+    proved = service.receipt(ivan, runtime.log_key, made)
     assert proved.index == made.entry_seq
     signed = proved.checkpoint
     assert merkle.verify_inclusion(

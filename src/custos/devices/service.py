@@ -134,6 +134,7 @@ def store_copy(
         raise InvalidInput("the copy is empty", field="data")
     if len(data) > MOST_COPY_BYTES:
         raise InvalidInput(f"one copy holds at most {MOST_COPY_BYTES} bytes", field="data")
+    call.session.commit()  # nothing staged: no transaction is held while the blob is written
     copy_id = uuid.uuid4().hex
     sealed = sealer.seal(data, copy_id.encode())
     key = f"devices/{inspection.id}/{copy_id}.sealed"
@@ -194,10 +195,10 @@ def _audit(
 # --- the receipt ---------------------------------------------------------------------------------
 
 
-def receipt(call: Call, log_key: bytes, reference: str) -> checkpoints.Inclusion:
-    """The person's receipt: the inclusion proof of the entry that registered the inspection,
-    in a signed checkpoint (one is signed now if none covers the entry yet)."""
-    inspection = visible(call, reference)
+def receipt(call: Call, log_key: bytes, inspection: DeviceInspection) -> checkpoints.Inclusion:
+    """The person's receipt for an inspection the caller reached (`visible`): the inclusion
+    proof of the entry that registered it, in a signed checkpoint (one is signed now if none
+    covers the entry yet)."""
     session = call.session
     signed = checkpoints.latest_checkpoint(session)
     if signed is None or signed.tree_size <= inspection.entry_seq:

@@ -145,5 +145,6 @@ def receipt(
     reference: Reference, db: DbSession, runtime: RuntimeDep, caller: DeviceInspectionViewer
 ) -> ReceiptOut:
     """The person's receipt: the inclusion proof of the entry that registered it."""
-    proved = service.receipt(caller.call(db, runtime), runtime.log_key, reference)
+    call = caller.call(db, runtime)
+    proved = service.receipt(call, runtime.log_key, service.visible(call, reference))
     return receipt_of(reference, proved)

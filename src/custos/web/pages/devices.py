@@ -119,7 +119,7 @@ def _page(
 ) -> Response:
     call = caller.call(db, runtime)
     found = service.visible(call, reference)
-    proved = service.receipt(call, runtime.log_key, reference)
+    proved = service.receipt(call, runtime.log_key, found)
     form = form or forms.Form(COPY)
     return render(
         request,
