@@ -74,8 +74,14 @@ class Settings(BaseSettings):
         description="Where sealed segments go: a folder path, file:///path, or s3://bucket/prefix; "
         "default the folder 'blobs' in the data folder.",
     )
+    queue_url: str | None = Field(
+        default=None,
+        pattern=r"^rediss?://",
+        description="The job queue: a Redis URL (redis://host:6379/0) for workers on several "
+        "machines; default a SQLite file (queue.db) in the data folder.",
+    )
     s3_endpoint_url: str | None = Field(
-        default=None, description="S3 API endpoint (MinIO, Ceph, ...); default AWS."
+        default=None, description="S3 API endpoint (SeaweedFS, Garage, Ceph RGW, ...); default AWS."
     )
     s3_region: str = Field(default="us-east-1", description="S3 region name.")
     s3_access_key_id: str | None = Field(default=None, description="S3 access key id.")
@@ -115,6 +121,20 @@ class Settings(BaseSettings):
         le=65536,
         description="Sealed footage each recorder keeps in memory while storage or the database "
         "refuses writes; beyond it, the time lost is recorded as a gap.",
+    )
+    recorder_capacity: int = Field(
+        default=100,
+        ge=1,
+        le=10000,
+        description="How many cameras one recorder process (`custos record`, `custos serve`) "
+        "takes at most; measure a machine's with benchmarks/recorders.py.",
+    )
+    lease_seconds: float = Field(
+        default=9,
+        ge=3,
+        le=300,
+        description="How long a recorder's claim on a camera lasts without renewal; a recorder "
+        "that stops renewing loses its cameras to the others this long after its last renewal.",
     )
     camera_down_alert_seconds: float = Field(
         default=120,

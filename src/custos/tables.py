@@ -26,7 +26,7 @@ from custos.dpia.models import Assessment, AssessmentVersion
 from custos.exports.models import Export, ExportRange, Recipient
 from custos.health.models import HealthAlert
 from custos.prepared.models import PreparedSegment
-from custos.recording.models import DataKey, RecordingGap, Segment
+from custos.recording.models import CameraLease, DataKey, Recorder, RecordingGap, Segment
 from custos.retention.models import (
     Alert,
     EmergencyRegime,
@@ -38,6 +38,7 @@ from custos.retention.models import (
     SunsetReport,
     incident_cameras,
 )
+from custos.schedule.models import JobRun
 from custos.subjects.models import SubjectRequest
 from custos.users.models import AccountRequest, ApiToken, LoginSession, LoginThrottle, User
 
@@ -59,6 +60,7 @@ __all__ = [
     "Bookmark",
     "Breach",
     "Camera",
+    "CameraLease",
     "Case",
     "CaseMember",
     "CasePerson",
@@ -74,6 +76,7 @@ __all__ = [
     "HealthAlert",
     "HoldScope",
     "Incident",
+    "JobRun",
     "LegalHold",
     "LoginSession",
     "LoginThrottle",
@@ -81,6 +84,7 @@ __all__ = [
     "PreparedSegment",
     "PrivacyZone",
     "Recipient",
+    "Recorder",
     "RecordingGap",
     "RequestWindow",
     "RetentionPlanState",

@@ -128,7 +128,7 @@ def test_edit_changes_source_location_purpose_and_segment_length(
         ({"segment_seconds": 1}, "segment_seconds", "greater than or equal to 2"),
         ({"segment_seconds": 61}, "segment_seconds", "less than or equal to 60"),
         ({"location": "x" * 300}, "location", "at most 256 characters"),
-        ({}, None, "give a new source, location, purpose or segment length"),
+        ({}, None, "give a new source, location, purpose, segment length or priority"),
     ],
 )
 def test_edit_refuses_bad_input_naming_the_field(

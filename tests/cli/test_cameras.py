@@ -230,7 +230,7 @@ def test_edit_a_camera(
     assert "--url: unsupported source with 'ftp'" in err
     code, _, err = custos(capsys, "camera", "edit", "door")
     assert code == 4
-    assert "give a new source, location, purpose or segment length" in err
+    assert "give a new source, location, purpose, segment length or priority" in err
     code, _, err = custos(capsys, "camera", "edit", "nowhere", "--location", "x")
     assert code == 5
     code, out, _ = custos(capsys, "camera", "edit", "door", "--url", refused, "--no-check")

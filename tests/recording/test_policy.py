@@ -324,3 +324,85 @@ def test_every_source_failure_comes_with_advice() -> None:
     assert len(reasons) == 7
     assert all(policy.source_advice(reason) for reason in reasons)
     assert policy.source_advice(R.STORAGE_FULL) == ""
+
+
+# Camera leases.
+
+
+@pytest.mark.parametrize(
+    ("cameras", "capacities", "shares"),
+    [
+        (6, {"a": 10, "b": 10, "c": 10}, {"a": 2, "b": 2, "c": 2}),
+        (7, {"a": 10, "b": 10, "c": 10}, {"a": 3, "b": 2, "c": 2}),
+        (10, {"a": 2, "b": 100}, {"a": 2, "b": 8}),
+        (10, {"a": 2, "b": 3}, {"a": 2, "b": 3}),
+        (5, {"a": 1, "b": 1, "c": 10}, {"a": 1, "b": 1, "c": 3}),
+        (0, {"a": 4}, {"a": 0}),
+        (3, {}, {}),
+    ],
+)
+def test_fair_shares(cameras: int, capacities: dict[str, int], shares: dict[str, int]) -> None:
+    assert policy.fair_shares(cameras, capacities) == shares
+
+
+@given(
+    st.integers(min_value=0, max_value=500),
+    st.dictionaries(st.text(min_size=1, max_size=4), st.integers(0, 80), max_size=8),
+)
+def test_fair_shares_place_every_camera_there_is_room_for_and_no_more(
+    cameras: int, capacities: dict[str, int]
+) -> None:
+    shares = policy.fair_shares(cameras, capacities)
+    assert sum(shares.values()) == min(cameras, sum(capacities.values()))
+    assert all(0 <= shares[name] <= capacities[name] for name in capacities)
+    # Nobody below its capacity holds two fewer than anyone else: the spread is even.
+    below = [shares[name] for name in capacities if shares[name] < capacities[name]]
+    if below:
+        assert max(shares.values()) - min(below) <= 1
+
+
+@pytest.mark.parametrize(
+    ("held", "share", "capacity", "more"),
+    [(0, 3, 10, 3), (2, 3, 10, 1), (3, 3, 10, 0), (5, 3, 10, 0), (0, 20, 4, 4)],
+)
+def test_to_claim(held: int, share: int, capacity: int, more: int) -> None:
+    assert policy.to_claim(held, share, capacity) == more
+
+
+def test_claim_order_takes_higher_priority_then_older_cameras() -> None:
+    assert policy.claim_order([(5, 0), (3, 1), (9, 1), (1, 0)]) == [3, 9, 1, 5]
+
+
+NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+TTL = timedelta(seconds=9)
+FAILED_OVER = policy.GapReason.RECORDER_FAILED_OVER
+HANDED_OVER = policy.GapReason.RECORDER_HANDED_OVER
+
+
+EARLIER = NOW - timedelta(minutes=5)
+LATER = NOW + timedelta(seconds=1)
+
+
+@pytest.mark.parametrize(
+    ("lease", "since", "claimable", "reason"),
+    [
+        (None, EARLIER, True, None),
+        # Still held: nobody may claim it.
+        (policy.LeaseState("r1", NOW + TTL, None), EARLIER, False, FAILED_OVER),
+        # Its holder went silent while the claimant ran: failed over.
+        (policy.LeaseState("r1", NOW, None), EARLIER, True, FAILED_OVER),
+        # ... and to a recorder started after the silent one's last renewal: restarted.
+        (policy.LeaseState("r1", NOW, None), LATER, True, None),
+        # Let go while the claimant ran: handed over; to one started later: a new start.
+        (policy.LeaseState(None, NOW, NOW - timedelta(seconds=2)), EARLIER, True, HANDED_OVER),
+        (policy.LeaseState(None, NOW, NOW - timedelta(seconds=2)), LATER, True, None),
+    ],
+)
+def test_claimable_and_takeover_reason(
+    lease: policy.LeaseState | None,
+    since: datetime,
+    claimable: bool,
+    reason: policy.GapReason | None,
+) -> None:
+    assert policy.claimable(lease, NOW) is claimable
+    assert policy.takeover_reason(lease, TTL, since) == reason

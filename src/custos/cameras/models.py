@@ -27,6 +27,8 @@ class Camera(Base):
     tags: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     record_audio: Mapped[bool] = mapped_column(default=False)
     segment_seconds: Mapped[int] = mapped_column(default=DEFAULT_SEGMENT_SECONDS)
+    # Which cameras recorders claim first when they cannot take them all (higher first).
+    priority: Mapped[int] = mapped_column(default=0)
     # A justified extension of retention beyond the policy's default (None: the default).
     retention_days: Mapped[float | None]
     retention_justification: Mapped[str] = mapped_column(sa.Text, default="")

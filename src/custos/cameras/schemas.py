@@ -46,6 +46,12 @@ class CameraCreate(BaseModel):
     status: CameraStatus = Field(
         default=CameraStatus.ACTIVE, description="draft or active at registration."
     )
+    priority: int = Field(
+        default=0,
+        ge=0,
+        le=100,
+        description="Recorders claim cameras of higher priority first when short of room.",
+    )
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
     signage: str = Field(default="", max_length=2000, description="What signs tell people.")
@@ -93,6 +99,7 @@ class CameraUpdate(BaseModel):
     segment_seconds: int | None = Field(
         default=None, ge=MIN_SEGMENT_SECONDS, le=MAX_SEGMENT_SECONDS
     )
+    priority: int | None = Field(default=None, ge=0, le=100)
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
     signage: str | None = Field(default=None, max_length=2000)
@@ -147,6 +154,7 @@ class CameraOut(BaseModel):
     tags: list[SensitivityTag]
     record_audio: bool
     segment_seconds: int
+    priority: int
     retention_days: float | None
     status: CameraStatus
     latitude: float | None

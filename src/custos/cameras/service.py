@@ -95,6 +95,7 @@ def register_camera(call: Call, data: CameraCreate) -> Camera:
         tags=[tag.value for tag in data.tags],
         record_audio=data.record_audio,
         segment_seconds=data.segment_seconds,
+        priority=data.priority,
         status=data.status,
         latitude=data.latitude,
         longitude=data.longitude,
@@ -159,8 +160,10 @@ def edit_camera(
     location: str | None = None,
     purpose: str | None = None,
     segment_seconds: int | None = None,
+    priority: int | None = None,
 ) -> Camera:
-    """Change where a camera's picture comes from and how it is described and cut.
+    """Change where a camera's picture comes from, how it is described and cut, and which
+    recorders take first.
 
     Only the values given change; each is checked as at registration, and a refusal names the
     field. The change and its audit entry are one transaction; a recorder whose source or
@@ -173,11 +176,12 @@ def edit_camera(
             "location": location,
             "purpose": purpose,
             "segment_seconds": segment_seconds,
+            "priority": priority,
         }.items()
         if value is not None
     }
     if not given:
-        raise InvalidInput("give a new source, location, purpose or segment length")
+        raise InvalidInput("give a new source, location, purpose, segment length or priority")
     try:
         changes = CameraUpdate.model_validate(given)
     except ValidationError as error:

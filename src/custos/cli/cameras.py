@@ -42,6 +42,9 @@ def camera_add(
     segment_seconds: Annotated[
         int, typer.Option(help="Length of stored segments, 2-60 s.")
     ] = DEFAULT_SEGMENT_SECONDS,
+    priority: Annotated[
+        int, typer.Option(help="0-100: recorders short of room claim higher priority first.")
+    ] = 0,
     no_check: Annotated[
         bool,
         typer.Option("--no-check", help="Register without trying the source first (offline)."),
@@ -59,6 +62,7 @@ def camera_add(
         data = CameraCreate(
             record_audio=audio,
             segment_seconds=segment_seconds,
+            priority=priority,
             name=name,
             source_url=url,
             category=category,
@@ -105,11 +109,15 @@ def camera_edit(
     segment_seconds: Annotated[
         int | None, typer.Option(help="Length of stored segments, 2-60 s.")
     ] = None,
+    priority: Annotated[
+        int | None, typer.Option(help="0-100: recorders short of room claim higher first.")
+    ] = None,
     no_check: Annotated[
         bool, typer.Option("--no-check", help="Take a new URL without trying it first.")
     ] = False,
 ) -> None:
-    """Change a camera's source, location, purpose or segment length; a new source is tried."""
+    """Change a camera's source, location, purpose, segment length or priority; a new source
+    is tried."""
     from custos.cameras import service as cameras
     from custos.cameras.schemas import CameraUpdate
 
@@ -119,6 +127,7 @@ def camera_edit(
             {
                 **{k: v for k, v in given.items() if v is not None},
                 "segment_seconds": segment_seconds,
+                "priority": priority,
             }
         )
     except Exception as error:  # pydantic ValidationError: say which option is wrong
@@ -140,6 +149,7 @@ def camera_edit(
                     location=location,
                     purpose=purpose,
                     segment_seconds=segment_seconds,
+                    priority=priority,
                 )
             except InvalidInput as error:
                 if error.field:

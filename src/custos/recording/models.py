@@ -55,6 +55,8 @@ class Segment(Base):
     retention_detail: Mapped[str] = mapped_column(sa.String(128), default="")
     erased_at: Mapped[datetime | None]
     erasure_reason: Mapped[str | None] = mapped_column(sa.String(32))
+    # The lease epoch of the recorder that wrote it (None: written before leases, or by a tool).
+    epoch: Mapped[int | None]
 
     key: Mapped[DataKey | None] = relationship()
 
@@ -71,6 +73,36 @@ class RecordingGap(Base):
     reason: Mapped[str] = mapped_column(sa.String(512))
     # What went wrong in technical terms (the error FFmpeg or the store raised), if anything.
     detail: Mapped[str] = mapped_column(sa.String(512), default="")
+    epoch: Mapped[int | None]  # as on segments
+
+
+class CameraLease(Base):
+    """Which recorder records a camera, until when, under which fencing epoch.
+
+    The epoch grows with every claim and is written on every segment and gap the holder
+    writes; a write under an epoch that is no longer the lease's is refused.
+    """
+
+    __tablename__ = "camera_leases"
+
+    camera_id: Mapped[int] = mapped_column(sa.ForeignKey("cameras.id"), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(sa.String(128), index=True)
+    epoch: Mapped[int]
+    expires_at: Mapped[datetime]
+    claimed_at: Mapped[datetime]
+    released_at: Mapped[datetime | None]
+
+
+class Recorder(Base):
+    """A recorder process: how many cameras it takes, and when it last said it is alive."""
+
+    __tablename__ = "recorders"
+
+    name: Mapped[str] = mapped_column(sa.String(128), primary_key=True)
+    capacity: Mapped[int]
+    started_at: Mapped[datetime]
+    heartbeat_at: Mapped[datetime]
+    stopped_at: Mapped[datetime | None]
 
 
 class RecorderStatus(Base):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -122,6 +122,8 @@ class GapReason(StrEnum):
     CAMERA_SUSPENDED = "camera suspended"
     DPIA_EXPIRED = "DPIA expired"  # suspended: no current impact assessment covers it
     CAMERA_CHANGED = "camera settings changed"
+    RECORDER_FAILED_OVER = "recorder failed over"  # its recorder stopped renewing its lease
+    RECORDER_HANDED_OVER = "recorder handed over"  # its recorder stopped cleanly and let it go
 
 
 # errno values, as FFmpeg reports them on Linux.
@@ -281,3 +283,76 @@ def part_within(
     if last <= first:
         return None
     return (first - segment_start).total_seconds(), (last - segment_start).total_seconds()
+
+
+# Camera leases: which recorder records which camera.
+
+
+def fair_shares(cameras: int, capacities: Mapping[str, int]) -> dict[str, int]:
+    """How many of `cameras` each live recorder should hold, within its capacity.
+
+    Cameras are spread as evenly as the capacities allow: a recorder with little room takes
+    what it can, and the rest is shared among the others. Remainders go to recorders in name
+    order, so every recorder computes the same shares from the same facts.
+    """
+    shares = dict.fromkeys(capacities, 0)
+    left = max(0, cameras)
+    open_ = sorted(capacities, key=lambda name: (capacities[name], name))
+    while left and open_:
+        even, extra = divmod(left, len(open_))
+        smallest = open_[0]
+        if capacities[smallest] - shares[smallest] <= even:
+            # The smallest cannot take an even part: it takes all it can, the rest is shared.
+            left -= capacities[smallest] - shares[smallest]
+            shares[smallest] = capacities[smallest]
+            open_.pop(0)
+            continue
+        for index, name in enumerate(sorted(open_)):
+            shares[name] += even + (1 if index < extra else 0)
+        left = 0
+    return shares
+
+
+def to_claim(held: int, share: int, capacity: int) -> int:
+    """How many more cameras a recorder holding `held` claims now: up to its share."""
+    return max(0, min(share, capacity) - held)
+
+
+def claim_order(free: Iterable[tuple[int, int]]) -> list[int]:
+    """Free cameras (id, priority) in the order they are claimed: higher priority first."""
+    return [camera for camera, _ in sorted(free, key=lambda item: (-item[1], item[0]))]
+
+
+@dataclass(frozen=True)
+class LeaseState:
+    """A camera's lease as a recorder finds it when it looks for cameras to claim."""
+
+    holder: str | None  # None: never held, or let go
+    expires_at: datetime
+    released_at: datetime | None  # when its last holder let it go cleanly
+
+
+def claimable(lease: LeaseState | None, now: datetime) -> bool:
+    """Whether a recorder may claim this camera now: nobody holds it, or its holder went silent."""
+    return lease is None or lease.holder is None or lease.expires_at <= now
+
+
+def takeover_reason(
+    lease: LeaseState | None, ttl: timedelta, running_since: datetime
+) -> GapReason | None:
+    """Why the camera's time line has a hole when a recorder running since `running_since`
+    claims it from `lease`.
+
+    It failed over when the claimant was already running while the holder still renewed; it
+    was handed over when the claimant was running when the holder let it go. A recorder that
+    started only afterwards is the camera's recorder restarted, or the system started again:
+    the last run's own status says which.
+    """
+    if lease is None:
+        return None
+    if lease.holder is not None:
+        last_renewal = lease.expires_at - ttl
+        return GapReason.RECORDER_FAILED_OVER if running_since <= last_renewal else None
+    if lease.released_at is not None and running_since <= lease.released_at:
+        return GapReason.RECORDER_HANDED_OVER
+    return None

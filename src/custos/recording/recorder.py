@@ -91,7 +91,7 @@ class CameraRecorder:
         self._transport: str | None = None
         self._last_end: datetime | None = None
         self._interrupted = False
-        self.spool = Spool(writer, feed, max_bytes=spool_bytes)
+        self.spool = Spool(writer, feed, max_bytes=spool_bytes, on_fenced=stop.set)
         self.segments_stored = 0  # sealed and handed to the spool
         # Why the recorder stops, set by whoever sets `stop`: the next run's gap says it.
         self.stop_reason: GapReason = GapReason.SYSTEM_NOT_RUNNING

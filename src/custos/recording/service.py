@@ -9,7 +9,7 @@ import logging
 import os
 import socket
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, cast
 
@@ -26,8 +26,9 @@ from custos.cameras.policy import CameraStatus, Suspension
 from custos.clock import Clock
 from custos.context import Actor, Call
 from custos.errors import Conflict, CustosError, NotFound, StorageError, TamperDetected
+from custos.recording.leases import fence
 from custos.recording.media import SegmentFile, first_picture, probe_video
-from custos.recording.models import DataKey, RecorderStatus, RecordingGap, Segment
+from custos.recording.models import CameraLease, DataKey, RecorderStatus, RecordingGap, Segment
 from custos.recording.policy import (
     CameraState,
     GapReason,
@@ -72,6 +73,8 @@ class CameraFeed:
     # Privacy zones, corners as fractions of the picture: a camera with any is re-encoded.
     zones: tuple[tuple[tuple[float, float], ...], ...] = ()
     sensitive: bool = False  # at a sensitive site: the profile may keep its footage less long
+    # Which cameras recorders claim first; changing it does not restart the recorder.
+    priority: int = field(default=0, compare=False)
 
 
 def active_feeds(session: Session) -> list[CameraFeed]:
@@ -89,6 +92,7 @@ def active_feeds(session: Session) -> list[CameraFeed]:
             c.retention_days,
             tuple(tuple(points) for points in zones.get(c.id, ())),
             bool(c.tags),
+            c.priority,
         )
         for c in active
     ]
@@ -231,6 +235,9 @@ class SegmentWriter:
         blobs: BlobStore,
         planner: Planner,
         gate: StorageGate,
+        *,
+        holder: str | None = None,
+        epoch: int | None = None,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
@@ -239,11 +246,15 @@ class SegmentWriter:
         self._planner = planner
         self._gate = gate
         self._actor = recorder_actor()
+        # The recorder's lease: its name, and the epoch every write is fenced by (None: a
+        # writer without a lease, such as a tool importing footage).
+        self._holder = holder
+        self._epoch = epoch
 
     @property
     def name(self) -> str:
-        """The name recorders write under, in the audit log and their status rows."""
-        return self._actor.name
+        """The name recorders write under in their status rows: their lease name, if any."""
+        return self._holder or self._actor.name
 
     def store(self, feed: CameraFeed, segment: SegmentFile, started_at: datetime) -> StoredSegment:
         """Seal and keep one segment now; the blob is written before the index row that names it."""
@@ -305,6 +316,7 @@ class SegmentWriter:
         with self._sessions() as session:
             if again and session.get(Segment, pending.id) is not None:
                 return
+            fence(session, feed.id, self._holder, self._epoch)
             plan = self._planner.plan_new(session, feed, pending.started_at, pending.ended_at)
             # Core INSERTs, compiled once: this runs for every segment of every camera.
             session.execute(
@@ -341,6 +353,7 @@ class SegmentWriter:
                     "retention_detail": plan.detail,
                     "erased_at": None,
                     "erasure_reason": None,
+                    "epoch": self._epoch,
                 },
             )
             audit.record(
@@ -366,8 +379,13 @@ class SegmentWriter:
     ) -> int:
         """Record that `feed` stopped delivering at `started_at`, and why."""
         with self._sessions() as session:
+            fence(session, feed.id, self._holder, self._epoch)
             gap = RecordingGap(
-                camera_id=feed.id, started_at=started_at, reason=reason[:512], detail=detail[:512]
+                camera_id=feed.id,
+                started_at=started_at,
+                reason=reason[:512],
+                detail=detail[:512],
+                epoch=self._epoch,
             )
             session.add(gap)
             session.flush()
@@ -392,6 +410,7 @@ class SegmentWriter:
     def close_gap(self, feed: CameraFeed, gap_id: int, ended_at: datetime) -> None:
         """Record that `feed` delivers again from `ended_at`."""
         with self._sessions() as session:
+            fence(session, feed.id, self._holder, self._epoch)
             gap = session.get(RecordingGap, gap_id)
             if gap is None:
                 raise NotFound(f"no recording gap {gap_id}")
@@ -401,6 +420,7 @@ class SegmentWriter:
     def recorder_event(self, feed: CameraFeed, event: str, **details: object) -> None:
         """Audit a recorder starting or stopping."""
         with self._sessions() as session:
+            fence(session, feed.id, self._holder, self._epoch)
             audit.record(
                 session,
                 self._clock,
@@ -421,6 +441,7 @@ class SegmentWriter:
         segment or gap, and the reason is what the previous run's status says of its end.
         """
         with self._sessions() as session:
+            fence(session, feed.id, self._holder, self._epoch)
             status = session.get(RecorderStatus, feed.id)
             previous_state = status.state if status is not None else None
             previous_reason = status.reason if status is not None else ""
@@ -482,14 +503,22 @@ class SegmentWriter:
             return
         now = self._clock.now()
         with self._sessions() as session:
+            if self._holder is not None:
+                # A recorder writes the status of the cameras it holds, never of those it lost.
+                held = set(
+                    session.scalars(
+                        sa.select(CameraLease.camera_id).where(CameraLease.holder == self._holder)
+                    )
+                )
+                reports = [report for report in reports if report.camera_id in held]
             for report in reports:
                 row = session.get(RecorderStatus, report.camera_id)
                 if row is None:
                     row = RecorderStatus(camera_id=report.camera_id)
                     session.add(row)
-                for field in dataclasses.fields(report):
-                    setattr(row, field.name, getattr(report, field.name))
-                row.recorder = self._actor.name
+                for column in dataclasses.fields(report):
+                    setattr(row, column.name, getattr(report, column.name))
+                row.recorder = self.name
                 row.heartbeat_at = now
             session.commit()
 

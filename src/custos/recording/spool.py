@@ -13,9 +13,11 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from custos.recording.leases import LeaseLost
 from custos.recording.policy import Backoff, GapReason, describe
 from custos.recording.service import (
     CameraFeed,
@@ -89,6 +91,7 @@ class Spool:
         *,
         max_bytes: int = DEFAULT_SPOOL_BYTES,
         backoff: Backoff | None = None,
+        on_fenced: Callable[[], None] | None = None,
     ) -> None:
         self._writer = writer
         self._feed = feed
@@ -109,6 +112,10 @@ class Spool:
         # Set once the previous run's status has been read: until then, no heartbeat may
         # overwrite it.
         self.resumed = threading.Event()
+        # Set when a write was refused because another recorder holds the camera now: nothing
+        # more is written, and `on_fenced` tells the recorder to stop.
+        self.fenced = False
+        self._on_fenced = on_fenced
 
     @property
     def depth(self) -> tuple[int, int]:
@@ -187,6 +194,8 @@ class Spool:
                 op = self._ops[0]
             if not self._write(op):
                 self._abandon()
+                if self.fenced and self._on_fenced is not None:
+                    self._on_fenced()
                 return
             with self._wake:
                 self._ops.popleft()
@@ -203,6 +212,12 @@ class Spool:
             try:
                 self._apply(op)
                 return True
+            except LeaseLost as error:
+                # Never retried: the camera is another recorder's now.
+                log.warning("camera %s: %s", self._feed.name, error.message)
+                self.fenced = True
+                self.resumed.set()
+                return False
             except Exception as error:
                 reason = store_failure(error)
                 if self.failure is None:
@@ -269,7 +284,8 @@ class Spool:
             self._gap = None
 
     def _abandon(self) -> None:
-        """Closing ran out of time: what is left is lost; remove blobs nothing will index."""
+        """Closing ran out of time, or the camera was lost to another recorder: what is left is
+        lost; remove blobs nothing will index."""
         with self._wake:
             left = list(self._ops)
             self._ops.clear()
@@ -283,6 +299,8 @@ class Spool:
             "camera %s: stopped with %d segment(s) not stored (%s)",
             self._feed.name,
             len(segments),
-            self.failure.reason if self.failure else "no time left",
+            self.failure.reason
+            if self.failure
+            else ("another recorder holds the camera" if self.fenced else "no time left"),
             extra={"camera": self._feed.name},
         )

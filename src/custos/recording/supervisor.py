@@ -1,4 +1,9 @@
-"""Keeps one recorder thread per active camera, and stops the recorders of cameras that are not."""
+"""Keeps one recorder thread per camera this process holds the lease of, and claims more.
+
+Each round renews this recorder's leases, stops the recorders of cameras it lost, claims free
+active cameras up to its fair share (higher priority first) and lets go of cameras that are
+no longer active. Stopping cleanly lets every camera go at once, for another recorder to take.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
+from custos.recording.leases import Candidate, Leases, recorder_name
 from custos.recording.policy import Backoff, GapReason
 from custos.recording.recorder import CameraRecorder
 from custos.recording.service import (
@@ -16,6 +23,7 @@ from custos.recording.service import (
     SegmentWriter,
     StorageGate,
     active_feeds,
+    recorder_actor,
     stop_reasons,
 )
 from custos.runtime import Runtime
@@ -28,6 +36,7 @@ class _Running:
     recorder: CameraRecorder
     thread: threading.Thread
     stop: threading.Event
+    epoch: int
 
 
 @dataclass
@@ -52,15 +61,26 @@ class RecordingSupervisor:
         planner: Planner,
         gate: StorageGate,
         *,
-        poll_seconds: float = 5.0,
+        poll_seconds: float | None = None,
         recorder_factory: Callable[[CameraFeed, SegmentWriter, threading.Event], CameraRecorder]
         | None = None,
         restart_backoff: Backoff | None = None,
+        name: str | None = None,
     ) -> None:
         self._runtime = runtime
         self._planner = planner
         self._gate = gate
-        self._poll = poll_seconds
+        settings = runtime.settings
+        self.leases = Leases(
+            runtime.sessions,
+            runtime.clock,
+            recorder_actor(),
+            name=name or recorder_name(),
+            capacity=settings.recorder_capacity,
+            ttl=timedelta(seconds=settings.lease_seconds),
+        )
+        # A lease is renewed three times in its life, so one late round loses nothing.
+        self._poll = poll_seconds or settings.lease_seconds / 3
         spool_bytes = int(runtime.settings.spool_megabytes * 1024 * 1024)
         self._factory = recorder_factory or (
             lambda feed, writer, stop: CameraRecorder(
@@ -70,7 +90,8 @@ class RecordingSupervisor:
         self._restart_backoff = restart_backoff or Backoff(first=1.0, cap=60.0)
         self._running: dict[int, _Running] = {}
         self._restarts: dict[int, _Restarts] = {}
-        self._writer = self._new_writer()
+        self._takeovers: dict[int, GapReason] = {}  # claimed, with why their time line broke
+        self._writer = self._new_writer(None)
         self.finished: list[CameraRecorder] = []
 
     @property
@@ -104,10 +125,23 @@ class RecordingSupervisor:
             log.warning("cannot write the recorders' status: %s", error)
 
     def reconcile(self) -> None:
-        """Start recorders for new or changed active cameras; stop the others."""
+        """Renew and claim leases; start recorders for the active cameras held, stop the others."""
+        held = self.leases.renew()
+        for camera_id in [c for c in self._running if c not in held]:
+            # Another recorder holds it now: its writes are refused, so it just stops.
+            log.warning("lost the lease of %s", self._running[camera_id].recorder.feed.name)
+            self._stop(camera_id, GapReason.RECORDER_FAILED_OVER)
         with self._runtime.sessions() as session:
-            wanted = {feed.id: feed for feed in active_feeds(session)}
+            active = {feed.id: feed for feed in active_feeds(session)}
             stopped = stop_reasons(session)
+        candidates = [Candidate(f.id, f.name, f.priority) for f in active.values()]
+        for claim in self.leases.claim(candidates, len(held.keys() & active.keys())):
+            held[claim.camera_id] = claim.epoch
+            self._restarts.pop(claim.camera_id, None)
+            if claim.reason is not None:
+                self._takeovers[claim.camera_id] = claim.reason
+        wanted = {camera_id: feed for camera_id, feed in active.items() if camera_id in held}
+        names = {camera_id: r.recorder.feed.name for camera_id, r in self._running.items()}
         for camera_id, running in list(self._running.items()):
             feed = wanted.get(camera_id)
             if not running.thread.is_alive():
@@ -122,19 +156,25 @@ class RecordingSupervisor:
                 self._stop(camera_id, stopped.get(camera_id, GapReason.CAMERA_SUSPENDED))
             elif feed != running.recorder.feed:
                 self._stop(camera_id, GapReason.CAMERA_CHANGED)
-                self._start(feed, GapReason.CAMERA_CHANGED)
+                self._start(feed, held[camera_id], GapReason.CAMERA_CHANGED)
         for camera_id, feed in wanted.items():
             if camera_id in self._running:
                 continue
             restarts = self._restarts.get(camera_id)
             if restarts is None:
-                self._start(feed)
+                self._start(feed, held[camera_id], self._takeovers.pop(camera_id, None))
             elif time.monotonic() >= restarts.not_before:
                 log.info("restarting the recorder of %s", feed.name)
-                self._start(feed, GapReason.RECORDER_RESTARTED)
+                self._start(feed, held[camera_id], GapReason.RECORDER_RESTARTED)
         for camera_id in list(self._restarts):
             if camera_id not in wanted:
                 del self._restarts[camera_id]
+        # Cameras held but no longer active (their recorders stopped above) go back.
+        self.leases.release(
+            (camera_id, names.get(camera_id, str(camera_id)))
+            for camera_id in held
+            if camera_id not in wanted
+        )
 
     def report(self) -> None:
         """Write the status of every running recorder (its heartbeat)."""
@@ -148,7 +188,7 @@ class RecordingSupervisor:
                 del self._restarts[camera_id]  # it records again: the next death starts afresh
         self._writer.write_statuses(reports)
 
-    def _new_writer(self) -> SegmentWriter:
+    def _new_writer(self, epoch: int | None) -> SegmentWriter:
         return SegmentWriter(
             self._runtime.sessions,
             self._runtime.clock,
@@ -156,15 +196,17 @@ class RecordingSupervisor:
             self._runtime.blobs,
             self._planner,
             self._gate,
+            holder=self.leases.name,
+            epoch=epoch,
         )
 
-    def _start(self, feed: CameraFeed, reason: GapReason | None = None) -> None:
+    def _start(self, feed: CameraFeed, epoch: int, reason: GapReason | None = None) -> None:
         stop = threading.Event()
-        recorder = self._factory(feed, self._new_writer(), stop)
+        recorder = self._factory(feed, self._new_writer(epoch), stop)
         thread = threading.Thread(
             target=_run, args=(recorder, reason), name=f"recorder-{feed.name}", daemon=True
         )
-        self._running[feed.id] = _Running(recorder, thread, stop)
+        self._running[feed.id] = _Running(recorder, thread, stop, epoch)
         thread.start()
         log.info("recording %s", feed.name, extra={"camera": feed.name})
 
@@ -176,12 +218,24 @@ class RecordingSupervisor:
         self.finished.append(running.recorder)
 
     def stop_all(self) -> None:
-        """Stop every recorder; each seals the segment it has in progress and stores what it can."""
+        """Stop every recorder; each seals the segment it has in progress and stores what it can.
+
+        Then every camera is let go at once, for another recorder to claim.
+        """
         for running in self._running.values():
             running.recorder.stop_reason = GapReason.SYSTEM_NOT_RUNNING
             running.stop.set()
+        names = {
+            camera_id: running.recorder.feed.name for camera_id, running in self._running.items()
+        }
         for camera_id in list(self._running):
             self._stop(camera_id, GapReason.SYSTEM_NOT_RUNNING)
+        try:
+            held = self.leases.renew()
+            self.leases.release((c, names.get(c, str(c))) for c in held)
+            self.leases.retire()
+        except Exception as error:
+            log.warning("cannot let the cameras go (they go when the leases run out): %s", error)
 
 
 def _run(recorder: CameraRecorder, reason: GapReason | None) -> None:
