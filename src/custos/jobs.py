@@ -1,11 +1,12 @@
-"""Background work: retention sweeps, audit-log checkpoints, health alerts (periodic, inside
-`custos serve`), and the preparation of granted footage's tracks (`custos worker`, and inside
-`custos serve`)."""
+"""Background work, one round at a time: retention sweeps, audit-log checkpoints, health alerts,
+idle viewings, and the preparation of granted footage's tracks. `custos.tasks` runs them on the
+job queue (`custos worker`, and inside `custos serve`)."""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from custos.access import service as access
 from custos.audit import checkpoint as checkpoints
@@ -24,24 +25,22 @@ from custos.runtime import Runtime
 log = logging.getLogger(__name__)
 
 
-def sign_checkpoints(runtime: Runtime, stop: threading.Event, every_seconds: float) -> None:
-    """Sign a checkpoint every `every_seconds` while the log grows, until `stop` is set."""
-    while not stop.wait(every_seconds):
-        try:
-            with runtime.sessions() as session:
-                signed = checkpoints.sign_checkpoint(
-                    session,
-                    runtime.clock,
-                    checkpoints.log_signer(session, runtime.log_key),
-                    only_if_grown=True,
-                )
-            if signed is not None:
-                log.info("signed checkpoint #%s at %s entries", signed.id, signed.tree_size)
-        except CustosError as error:
-            # A log that no longer matches its own checkpoints must be looked at by a person.
-            log.critical("checkpoint not signed: %s", error.message)
-        except Exception:
-            log.exception("checkpoint signing failed; trying again later")
+def sign_checkpoint(runtime: Runtime) -> None:
+    """Sign a checkpoint if the log grew since the last one."""
+    try:
+        with runtime.sessions() as session:
+            signed = checkpoints.sign_checkpoint(
+                session,
+                runtime.clock,
+                checkpoints.log_signer(session, runtime.log_key),
+                only_if_grown=True,
+            )
+    except CustosError as error:
+        # A log that no longer matches its own checkpoints must be looked at by a person.
+        log.critical("checkpoint not signed: %s", error.message)
+        raise
+    if signed is not None:
+        log.info("signed checkpoint #%s at %s entries", signed.id, signed.tree_size)
 
 
 def run_retention(runtime: Runtime) -> SweepResult:
@@ -50,6 +49,8 @@ def run_retention(runtime: Runtime) -> SweepResult:
     of exports whose links are used up or expired."""
     sweeper = Sweeper(runtime.sessions, runtime.clock, runtime.blobs, runtime.rules)
     result = sweeper.run()
+    if result.erased:
+        log.info("retention erased %d segments", result.erased)
     pressure.relieve(
         runtime.sessions,
         runtime.clock,
@@ -68,18 +69,7 @@ def run_retention(runtime: Runtime) -> SweepResult:
     return result
 
 
-def sweep_retention(runtime: Runtime, stop: threading.Event, every_seconds: float) -> None:
-    """Run retention rounds every `every_seconds` until `stop` is set."""
-    while not stop.wait(every_seconds):
-        try:
-            result = run_retention(runtime)
-            if result.erased:
-                log.info("retention erased %d segments", result.erased)
-        except Exception:
-            log.exception("retention sweep failed; trying again later")
-
-
-# How often `custos serve` looks for cameras down past the threshold, and for their recovery.
+# How often the health round looks for cameras down past the threshold, and their recovery.
 HEALTH_SECONDS = 10.0
 
 
@@ -107,15 +97,6 @@ def evaluate_health(runtime: Runtime) -> Evaluation:
     return result
 
 
-def watch_health(runtime: Runtime, stop: threading.Event, every_seconds: float) -> None:
-    """Run health rounds every `every_seconds` until `stop` is set."""
-    while not stop.wait(every_seconds):
-        try:
-            evaluate_health(runtime)
-        except Exception:
-            log.exception("health alerts not evaluated; trying again later")
-
-
 # How long a worker with nothing to prepare waits before it looks again.
 PREPARE_IDLE_SECONDS = 1.0
 
@@ -134,29 +115,31 @@ def prepare_once(runtime: Runtime, worker: str) -> bool:
     return True
 
 
-def prepare_tracks(runtime: Runtime, stop: threading.Event, worker: str) -> None:
-    """Prepare granted footage's tracks, most urgent first, until `stop` is set."""
-    while not stop.is_set():
+def prepare_tracks(
+    runtime: Runtime, stop: threading.Event, worker: str, seconds: float | None = None
+) -> None:
+    """Prepare granted footage's tracks, most urgent first, until `stop` is set, or for
+    `seconds` (then the segment in hand is finished first)."""
+    deadline = None if seconds is None else time.monotonic() + seconds
+    while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
         try:
             if not prepare_once(runtime, worker):
+                if deadline is not None:
+                    return  # nothing to prepare: the queue asks again soon
                 stop.wait(PREPARE_IDLE_SECONDS)
         except Exception:
             log.exception("preparing tracks failed; trying again shortly")
             stop.wait(PREPARE_IDLE_SECONDS)
 
 
-# How often `custos serve` closes the viewings left open by players nobody closed.
+# How often the viewings left open by players nobody closed are looked for.
 VIEWINGS_SECONDS = 60.0
 
 
-def close_idle_viewings(runtime: Runtime, stop: threading.Event, every_seconds: float) -> None:
-    """Close the viewings idle past their limit, every `every_seconds`, until `stop` is set."""
-    while not stop.wait(every_seconds):
-        try:
-            with runtime.sessions() as session:
-                call = Call(session, runtime.clock, SYSTEM, runtime.policy.profile)
-                closed = access.close_idle_viewings(call)
-            if closed:
-                log.info("closed %d idle viewings", closed)
-        except Exception:
-            log.exception("closing idle viewings failed; trying again later")
+def close_idle_viewings(runtime: Runtime) -> None:
+    """Close the viewings idle past their limit."""
+    with runtime.sessions() as session:
+        call = Call(session, runtime.clock, SYSTEM, runtime.policy.profile)
+        closed = access.close_idle_viewings(call)
+    if closed:
+        log.info("closed %d idle viewings", closed)

@@ -14,21 +14,13 @@ import threading
 
 from custos.context import Actor, Call
 from custos.demo import first_admin_password, register_demo_cameras
-from custos.jobs import (
-    HEALTH_SECONDS,
-    VIEWINGS_SECONDS,
-    close_idle_viewings,
-    prepare_tracks,
-    sign_checkpoints,
-    sweep_retention,
-    watch_health,
-)
 from custos.logs import configure_logging
 from custos.recording.recorder import CameraRecorder
 from custos.recording.supervisor import RecordingSupervisor
 from custos.retention.pressure import ExhaustionGate
 from custos.retention.service import SegmentPlanner
 from custos.runtime import Runtime
+from custos.tasks import Queue
 
 
 def recorders(runtime: Runtime) -> RecordingSupervisor:
@@ -36,8 +28,8 @@ def recorders(runtime: Runtime) -> RecordingSupervisor:
     return RecordingSupervisor(runtime, SegmentPlanner(runtime.rules), ExhaustionGate())
 
 
-def serve(runtime: Runtime, host: str, port: int, *, record: bool) -> None:
-    """Run the web server, the periodic jobs and (if `record`) the recorders, until it stops."""
+def serve(runtime: Runtime, host: str, port: int, *, record: bool, work: bool = True) -> None:
+    """Run the web server and, if asked, the recorders and a worker of the job queue."""
     import uvicorn
 
     from custos.web.app import create_app
@@ -49,36 +41,11 @@ def serve(runtime: Runtime, host: str, port: int, *, record: bool) -> None:
     )
     if record:
         recording.start()
-    threading.Thread(
-        target=sign_checkpoints,
-        args=(runtime, stop, runtime.settings.checkpoint_minutes * 60),
-        name="checkpoints",
-        daemon=True,
-    ).start()
-    threading.Thread(
-        target=sweep_retention,
-        args=(runtime, stop, runtime.settings.sweep_minutes * 60),
-        name="retention",
-        daemon=True,
-    ).start()
-    threading.Thread(
-        target=watch_health,
-        args=(runtime, stop, HEALTH_SECONDS),
-        name="health",
-        daemon=True,
-    ).start()
-    threading.Thread(
-        target=close_idle_viewings,
-        args=(runtime, stop, VIEWINGS_SECONDS),
-        name="viewings",
-        daemon=True,
-    ).start()
-    threading.Thread(
-        target=prepare_tracks,
-        args=(runtime, stop, worker_name("serve")),
-        name="prepare",
-        daemon=True,
-    ).start()
+    working = threading.Thread(
+        target=Queue(runtime, worker_name("serve")).consume, args=(stop,), name="jobs", daemon=True
+    )
+    if work:
+        working.start()
     try:
         uvicorn.run(
             create_app(runtime),
@@ -92,6 +59,8 @@ def serve(runtime: Runtime, host: str, port: int, *, record: bool) -> None:
         stop.set()
         if record:
             recording.join(timeout=120)
+        if work:
+            working.join(timeout=60)
 
 
 def worker_name(role: str) -> str:
@@ -100,7 +69,7 @@ def worker_name(role: str) -> str:
 
 
 def work(runtime: Runtime, duration: float | None = None) -> None:
-    """Prepare granted footage's tracks in the foreground until `duration`, Ctrl-C or SIGTERM."""
+    """Work the job queue in the foreground until `duration`, Ctrl-C or SIGTERM."""
     configure_logging(runtime.settings.log_format)
     stop = threading.Event()
     previous = {
@@ -111,7 +80,7 @@ def work(runtime: Runtime, duration: float | None = None) -> None:
     if timer is not None:
         timer.start()
     try:
-        prepare_tracks(runtime, stop, worker_name("worker"))
+        Queue(runtime, worker_name("worker")).consume(stop)
     finally:
         if timer is not None:
             timer.cancel()

@@ -80,31 +80,33 @@ def test_web_serves_without_recorders(capsys: pytest.CaptureFixture[str]) -> Non
 
 
 @pytest.mark.parametrize(
-    ("argv", "record"),
-    [(["web"], False), (["serve"], True), (["serve", "--no-record"], False)],
+    ("argv", "record", "work"),
+    [(["web"], False, False), (["serve"], True, True), (["serve", "--no-record"], False, True)],
 )
-def test_serve_and_web_start_the_server_with_or_without_recorders(
+def test_serve_and_web_start_the_server_with_or_without_recorders_and_jobs(
     data_dir: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
     argv: list[str],
     record: bool,
+    work: bool,
 ) -> None:
     from custos import server
 
-    started: list[tuple[str, int, bool]] = []
+    started: list[tuple[str, int, bool, bool]] = []
     # The seam between the command and the long-running server: the command's wiring only.
     monkeypatch.setattr(
         server,
         "serve",
-        lambda runtime, host, port, *, record: started.append((host, port, record)),
+        lambda runtime, host, port, *, record, work: started.append((host, port, record, work)),
     )
     custos(capsys, "init")
     code, out, _ = custos(capsys, *argv, "--port", "8123")
     assert code == 0
-    assert started == [("127.0.0.1", 8123, record)]
+    assert started == [("127.0.0.1", 8123, record, work)]
     assert "Custos is serving at http://127.0.0.1:8123/" in out
     assert ("no recorders" in out) is not record
+    assert ("no jobs" in out) is not work
 
 
 def test_a_worker_with_nothing_to_prepare_waits_and_stops_when_told(

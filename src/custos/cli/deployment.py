@@ -50,8 +50,8 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     record: Annotated[bool, typer.Option(help="Run the recorders of active cameras too.")] = True,
 ) -> None:
-    """Run the web server and the recorders."""
-    _serve(ctx, host, port, record=record)
+    """Run the web server, the recorders and a worker of the job queue: all of Custos in one."""
+    _serve(ctx, host, port, record=record, work=True)
 
 
 def web(
@@ -59,17 +59,19 @@ def web(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
-    """Run the web server only; the recorders run elsewhere (`custos record`)."""
-    _serve(ctx, host, port, record=False)
+    """Run the web server only; the recorders (`custos record`) and the workers of the job
+    queue (`custos worker`) run elsewhere."""
+    _serve(ctx, host, port, record=False, work=False)
 
 
-def _serve(ctx: typer.Context, host: str, port: int, *, record: bool) -> None:
+def _serve(ctx: typer.Context, host: str, port: int, *, record: bool, work: bool) -> None:
     from custos import server
 
     with opened(ctx) as runtime:
         recorders = "" if record else " (no recorders: run `custos record` for them)"
-        typer.echo(f"Custos is serving at {_url(host, port)}{recorders}")
-        server.serve(runtime, host, port, record=record)
+        workers = "" if work else " (no jobs: run `custos worker` for them)"
+        typer.echo(f"Custos is serving at {_url(host, port)}{recorders}{workers}")
+        server.serve(runtime, host, port, record=record, work=work)
 
 
 def _url(host: str, port: int) -> str:
@@ -111,8 +113,9 @@ def worker(
         typer.Option("--for", min=1, help="Stop after this many seconds (default: until Ctrl-C)."),
     ] = None,
 ) -> None:
-    """Prepare the tracks of granted footage in the foreground, most urgent first (`custos
-    serve` runs one too; run more on other machines against the same database and storage)."""
+    """Work the job queue in the foreground: retention, checkpoints, health alerts, idle
+    viewings and the tracks of granted footage (`custos serve` runs one too; run more on other
+    machines against the same database, storage and queue: each period runs once)."""
     from custos import server
 
     with opened(ctx) as runtime:
