@@ -9,7 +9,7 @@ PORT ?= 8000
 # GStreamer's RTSP server (run by the system Python with its GObject bindings) as a live camera,
 # oathtool as a second implementation of the authenticator codes.
 TEST_DEBIAN_PACKAGES := chromium ffmpeg python3-gi gir1.2-gst-rtsp-server-1.0 \
-	gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly oathtool
+	gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly oathtool systemd
 
 .PHONY: demo test lint typecheck system-packages services messages clean
 
