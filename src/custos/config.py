@@ -130,7 +130,7 @@ class Settings(BaseSettings):
         "takes at most; measure a machine's with benchmarks/recorders.py.",
     )
     lease_seconds: float = Field(
-        default=9,
+        default=6,
         ge=3,
         le=300,
         description="How long a recorder's claim on a camera lasts without renewal; a recorder "

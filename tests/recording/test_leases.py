@@ -43,6 +43,10 @@ def _leases(runtime: Runtime, name: str, capacity: int = 10) -> Leases:
     return Leases(runtime.sessions, runtime.clock, ACTOR, name=name, capacity=capacity, ttl=TTL)
 
 
+def _claim(leases: Leases, cameras: list[Candidate], held: int) -> list[Claim]:
+    return leases.claim(cameras, held, leases.share(len(cameras)))
+
+
 def _writer(runtime: Runtime, holder: str, epoch: int) -> SegmentWriter:
     return SegmentWriter(
         runtime.sessions,
@@ -102,12 +106,12 @@ def test_a_holder_that_stops_renewing_loses_the_camera_and_its_writes(
 ) -> None:
     feed, camera = gate
     first, second = _leases(runtime, "r1"), _leases(runtime, "r2")
-    [won] = first.claim([camera], held=0)
+    [won] = _claim(first, [camera], 0)
     old = _writer(runtime, "r1", won.epoch)
     old.store(feed, segments_of(clip, 2)[0], runtime.clock.now())
-    assert second.claim([camera], held=0) == []  # held, and its lease runs
+    assert _claim(second, [camera], 0) == []  # held, and its lease runs
     clock.advance(TTL + timedelta(seconds=1))
-    [taken] = second.claim([camera], held=0)
+    [taken] = _claim(second, [camera], 0)
     assert (taken.epoch, taken.reason) == (2, GapReason.RECORDER_FAILED_OVER)
     assert first.renew() == {}  # it finds out at its next round
     segment = segments_of(clip, 2)[0]
@@ -128,9 +132,9 @@ def test_a_camera_let_go_is_handed_over_at_once(
 ) -> None:
     _, camera = gate
     first, second = _leases(runtime, "r1"), _leases(runtime, "r2")
-    first.claim([camera], held=0)
+    _claim(first, [camera], 0)
     first.release([(camera.id, "gate")])
-    [taken] = second.claim([camera], held=0)
+    [taken] = _claim(second, [camera], 0)
     assert (taken.epoch, taken.reason) == (2, GapReason.RECORDER_HANDED_OVER)
     [released] = audit_events(db, event="recording.cameras_released")
     assert released.details == {"recorder": "r1", "cameras": ["gate"]}
@@ -146,15 +150,15 @@ def test_recorders_share_cameras_and_take_the_higher_priority_first(
     small, big = _leases(runtime, "small", capacity=1), _leases(runtime, "big", capacity=3)
     small.renew()
     big.renew()
-    [one] = small.claim(cameras, held=0)
+    [one] = _claim(small, cameras, 0)
     assert one.camera_id == cameras[1].id  # c2: priority 2, the lowest id among the highest
-    taken = big.claim(cameras, held=0)
+    taken = _claim(big, cameras, 0)
     assert [c.camera_id for c in taken] == [cameras[4].id, cameras[0].id, cameras[3].id]
     # Six cameras, room for four: two stay free until a recorder with room comes.
-    assert big.claim(cameras, held=3) == []
-    assert small.claim(cameras, held=1) == []
+    assert _claim(big, cameras, 3) == []
+    assert _claim(small, cameras, 1) == []
     third = _leases(runtime, "third", capacity=5)
-    assert len(third.claim(cameras, held=0)) == 2
+    assert len(_claim(third, cameras, 0)) == 2
     held = db.scalars(sa.select(CameraLease.holder)).all()
     assert sorted(str(holder) for holder in held) == ["big"] * 3 + ["small"] + ["third"] * 2
 

@@ -389,10 +389,9 @@ LATER = NOW + timedelta(seconds=1)
         (None, EARLIER, True, None),
         # Still held: nobody may claim it.
         (policy.LeaseState("r1", NOW + TTL, None), EARLIER, False, FAILED_OVER),
-        # Its holder went silent while the claimant ran: failed over.
+        # Its holder went silent: failed over, to a recorder running or one started since.
         (policy.LeaseState("r1", NOW, None), EARLIER, True, FAILED_OVER),
-        # ... and to a recorder started after the silent one's last renewal: restarted.
-        (policy.LeaseState("r1", NOW, None), LATER, True, None),
+        (policy.LeaseState("r1", NOW, None), LATER, True, FAILED_OVER),
         # Let go while the claimant ran: handed over; to one started later: a new start.
         (policy.LeaseState(None, NOW, NOW - timedelta(seconds=2)), EARLIER, True, HANDED_OVER),
         (policy.LeaseState(None, NOW, NOW - timedelta(seconds=2)), LATER, True, None),
@@ -405,4 +404,17 @@ def test_claimable_and_takeover_reason(
     reason: policy.GapReason | None,
 ) -> None:
     assert policy.claimable(lease, NOW) is claimable
-    assert policy.takeover_reason(lease, TTL, since) == reason
+    assert policy.takeover_reason(lease, since) == reason
+
+
+@pytest.mark.parametrize(
+    ("held", "share", "released"), [(6, 2, 1), (3, 2, 1), (2, 2, 0), (0, 2, 0)]
+)
+def test_a_recorder_over_its_share_lets_one_camera_go_a_round(
+    held: int, share: int, released: int
+) -> None:
+    assert policy.to_release(held, share) == released
+
+
+def test_release_order_lets_the_lowest_priority_go_first() -> None:
+    assert policy.release_order([(5, 0), (3, 1), (9, 1), (1, 0)]) == [5, 1, 9, 3]

@@ -38,6 +38,8 @@ from custos.recording.policy import (
     to_claim,
 )
 
+_FORGOTTEN = timedelta(days=1)
+
 
 class LeaseLost(Conflict):
     """A write under an epoch that is no longer the camera's: another recorder holds it now."""
@@ -134,6 +136,8 @@ class Leases:
                 )
             else:
                 row.heartbeat_at, row.stopped_at = now, None
+            # Recorders silent for a day are gone for good: they are no longer listed.
+            session.execute(sa.delete(Recorder).where(Recorder.heartbeat_at < now - _FORGOTTEN))
             session.execute(
                 sa.update(CameraLease)
                 .where(CameraLease.holder == self.name)
@@ -149,9 +153,9 @@ class Leases:
             session.commit()
         return held
 
-    def claim(self, candidates: Sequence[Candidate], held: int) -> list[Claim]:
-        """Claim free cameras, higher priority first, up to this recorder's fair share."""
-        wanted = self.wanted(len(candidates), held)
+    def claim(self, candidates: Sequence[Candidate], held: int, share: int) -> list[Claim]:
+        """Claim free cameras, higher priority first, up to `share` (see `share`)."""
+        wanted = to_claim(held, share, self.capacity)
         claims: list[Claim] = []
         for offer in self.offers(candidates) if wanted else []:
             if len(claims) == wanted:
@@ -161,8 +165,8 @@ class Leases:
                 claims.append(claim)
         return claims
 
-    def wanted(self, cameras: int, held: int) -> int:
-        """How many more of `cameras` this recorder should take, holding `held` already."""
+    def share(self, cameras: int) -> int:
+        """How many of `cameras` active cameras this recorder should hold, among the live."""
         now = self._clock.now()
         with self._sessions() as session:
             live = dict(
@@ -174,7 +178,7 @@ class Leases:
             )
             session.rollback()
         live[self.name] = self.capacity
-        return to_claim(held, fair_shares(cameras, live)[self.name], self.capacity)
+        return fair_shares(cameras, live)[self.name]
 
     def offers(self, candidates: Sequence[Candidate]) -> list[Offer]:
         """The free cameras among `candidates`, in the order they are claimed."""
@@ -206,7 +210,7 @@ class Leases:
         """Claim `offer`'s camera if its lease is still as seen; None when another was first."""
         camera, epoch, state = offer.camera, offer.epoch, offer.state
         now = self._clock.now()
-        reason = takeover_reason(state, self.ttl, self._started_at)
+        reason = takeover_reason(state, self._started_at)
         values = {
             "holder": self.name,
             "epoch": epoch + 1,

@@ -323,6 +323,17 @@ def claim_order(free: Iterable[tuple[int, int]]) -> list[int]:
     return [camera for camera, _ in sorted(free, key=lambda item: (-item[1], item[0]))]
 
 
+def to_release(held: int, share: int) -> int:
+    """How many cameras a recorder holding more than its share lets go this round: one at a
+    time, so a recorder that joins is given cameras without a burst of hand-overs."""
+    return 1 if held > share else 0
+
+
+def release_order(held: Iterable[tuple[int, int]]) -> list[int]:
+    """Held cameras (id, priority) in the order they are let go: the reverse of claiming."""
+    return list(reversed(claim_order(held)))
+
+
 @dataclass(frozen=True)
 class LeaseState:
     """A camera's lease as a recorder finds it when it looks for cameras to claim."""
@@ -337,22 +348,19 @@ def claimable(lease: LeaseState | None, now: datetime) -> bool:
     return lease is None or lease.holder is None or lease.expires_at <= now
 
 
-def takeover_reason(
-    lease: LeaseState | None, ttl: timedelta, running_since: datetime
-) -> GapReason | None:
+def takeover_reason(lease: LeaseState | None, running_since: datetime) -> GapReason | None:
     """Why the camera's time line has a hole when a recorder running since `running_since`
     claims it from `lease`.
 
-    It failed over when the claimant was already running while the holder still renewed; it
-    was handed over when the claimant was running when the holder let it go. A recorder that
-    started only afterwards is the camera's recorder restarted, or the system started again:
-    the last run's own status says which.
+    A holder that stopped renewing failed over, whichever recorder takes the camera (another,
+    or a new process on the same machine). A camera let go while the claimant was running was
+    handed over; one let go before it started says what its last run said (the system was
+    stopped, say).
     """
     if lease is None:
         return None
     if lease.holder is not None:
-        last_renewal = lease.expires_at - ttl
-        return GapReason.RECORDER_FAILED_OVER if running_since <= last_renewal else None
+        return GapReason.RECORDER_FAILED_OVER
     if lease.released_at is not None and running_since <= lease.released_at:
         return GapReason.RECORDER_HANDED_OVER
     return None

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from custos.recording.leases import Candidate, Leases, recorder_name
-from custos.recording.policy import Backoff, GapReason
+from custos.recording.policy import Backoff, GapReason, release_order, to_release
 from custos.recording.recorder import CameraRecorder
 from custos.recording.service import (
     CameraFeed,
@@ -135,16 +135,24 @@ class RecordingSupervisor:
             active = {feed.id: feed for feed in active_feeds(session)}
             stopped = stop_reasons(session)
         candidates = [Candidate(f.id, f.name, f.priority) for f in active.values()]
-        for claim in self.leases.claim(candidates, len(held.keys() & active.keys())):
+        share = self.leases.share(len(candidates))
+        for claim in self.leases.claim(candidates, len(held.keys() & active.keys()), share):
             held[claim.camera_id] = claim.epoch
             self._restarts.pop(claim.camera_id, None)
             if claim.reason is not None:
                 self._takeovers[claim.camera_id] = claim.reason
         wanted = {camera_id: feed for camera_id, feed in active.items() if camera_id in held}
+        # Holding more than its share (another recorder joined): let one camera go a round.
+        excess = to_release(len(wanted), share)
+        for camera_id in release_order((c, f.priority) for c, f in wanted.items())[:excess]:
+            log.info("handing %s over to a recorder with fewer cameras", wanted[camera_id].name)
+            del wanted[camera_id]
         names = {camera_id: r.recorder.feed.name for camera_id, r in self._running.items()}
         for camera_id, running in list(self._running.items()):
             feed = wanted.get(camera_id)
-            if not running.thread.is_alive():
+            if feed is None and camera_id in held and camera_id in active:
+                self._stop(camera_id, GapReason.RECORDER_HANDED_OVER)
+            elif not running.thread.is_alive():
                 log.error("recorder of %s ended unexpectedly", running.recorder.feed.name)
                 self._running.pop(camera_id)
                 self.finished.append(running.recorder)
