@@ -111,6 +111,13 @@ def audit_events(db: Session, **where: Any) -> list[AuditEntry]:
     return list(db.scalars(query))
 
 
+def named_segments(db: Session, event: str) -> list[dict[str, Any]]:
+    """Every segment the batch entries of `event` name, in the log's order."""
+    return [
+        segment for entry in audit_events(db, event=event) for segment in entry.details["segments"]
+    ]
+
+
 def create_postgres_database(name: str) -> str:
     """Create an empty PostgreSQL database (dropping any old one); returns its URL."""
     admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")

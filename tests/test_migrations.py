@@ -268,3 +268,47 @@ def test_cases_opened_before_kinds_are_criminal_and_no_kind_outside_the_list_is_
                 " VALUES (2, 'C-2', 'x', 'x', 'open', 'civil', '2026-11-01 10:00:00', 'ivan', '')"
             )
         )
+
+
+def test_segments_sealed_before_batching_point_at_their_own_entries(blank: Engine) -> None:
+    _upgrade(blank, "0033")
+    with blank.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO cameras (id, name, source_url, category, region, operator_org,"
+                " location, purpose, tags, record_audio, segment_seconds, priority,"
+                " retention_justification, retention_dpia_ref, status, signage, contact,"
+                " withheld_reason, withheld_note, suspended_for, created_at, updated_at)"
+                " VALUES (1, 'gate', 'rtsp://x/y', 'other', 'R', '', '', '', '[]', false, 10, 0,"
+                " '', '', 'active', '', '', '', '', '', '2026-11-01 10:00:00',"
+                " '2026-11-01 10:00:00')"
+            )
+        )
+        for seq, segment in ((0, "seg-old"), (1, None), (2, "seg-other")):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO audit_entries (seq, at, actor, action, event, object_type,"
+                    " object_id, outcome, details) VALUES (:seq, '2026-11-01 10:00:00', 'rec',"
+                    " 'collect', :event, 'segment', :segment, 'success', '{}')"
+                ),
+                {
+                    "seq": seq,
+                    "event": "recording.segment_sealed" if segment else "login",
+                    "segment": segment,
+                },
+            )
+        for number, segment in enumerate(("seg-old", "seg-other", "seg-unsealed")):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO segments (id, camera_id, started_at, ended_at, duration_s,"
+                    " frames, bytes, codec, width, height, has_audio, sha256, blob_key,"
+                    " sealed_at, region, retention_reason, retention_detail) VALUES (:id, 1,"
+                    " '2026-11-01 10:00:00', '2026-11-01 10:00:10', 10, 250, 1000, 'h264', 640,"
+                    " 360, false, 'aa', :blob, '2026-11-01 10:00:10', 'R', 'default', '')"
+                ),
+                {"id": segment, "blob": f"cameras/1/{number}"},
+            )
+    _upgrade(blank, "head")
+    with blank.connect() as connection:
+        pointed = dict(connection.execute(sa.text("SELECT id, collected_seq FROM segments")).all())
+    assert pointed == {"seg-old": 0, "seg-other": 2, "seg-unsealed": None}

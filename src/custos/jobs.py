@@ -18,11 +18,15 @@ from custos.exports import delivery
 from custos.health import service as health
 from custos.health.service import Evaluation
 from custos.prepared import service as prepared
+from custos.recording import service as recording
 from custos.retention import emergency, pressure
 from custos.retention.sweeper import Sweeper, SweepResult
 from custos.runtime import Runtime
 
 log = logging.getLogger(__name__)
+
+# The collection entries a worker writes for stopped recorders are in the recorders' name.
+SYSTEM_RECORDER = recording.recorder_actor()
 
 
 def sign_checkpoint(runtime: Runtime) -> None:
@@ -67,6 +71,15 @@ def run_retention(runtime: Runtime) -> SweepResult:
     with runtime.sessions() as session:
         delivery.shred_used(session, runtime.clock, SYSTEM, runtime.blobs)
     return result
+
+
+def collect_segments(runtime: Runtime) -> int:
+    """Name in the log the segments whose recorder stopped or died before naming them."""
+    with runtime.sessions() as session:
+        count = recording.collect_overdue(session, runtime.clock, SYSTEM_RECORDER)
+    if count:
+        log.info("collected %d segments a stopped recorder left unnamed", count)
+    return count
 
 
 # How often the health round looks for cameras down past the threshold, and their recovery.

@@ -64,6 +64,7 @@ JOBS = (
     Job(
         "viewings", lambda _: jobs.VIEWINGS_SECONDS, timedelta(minutes=2), jobs.close_idle_viewings
     ),
+    Job("collection", lambda _: 60.0, timedelta(minutes=5), jobs.collect_segments),
 )
 
 

@@ -101,7 +101,7 @@ def test_clearing_a_person_revokes_their_grant_releases_the_hold_and_retention_r
         ("grant.revoked", investigator),
         ("hold.released", investigator),
         ("footage.refused", investigator),
-        ("retention.segment_erased", "retention-sweeper"),
+        ("retention.segments_erased", "retention-sweeper"),
     ]
     for event, actor in steps:
         assert audit_events(db, event=event), event
@@ -116,8 +116,7 @@ def test_clearing_a_person_revokes_their_grant_releases_the_hold_and_retention_r
         "grant.revoked",
         "hold.released",
         "footage.refused",
-        "retention.segment_erased",
-        "retention.segment_erased",
+        "retention.segments_erased",  # the camera's two segments, in one entry
     ]
     (revoked,) = audit_events(db, event="grant.revoked")
     assert (revoked.case_ref, revoked.grant_ref, revoked.legal_basis, revoked.recipient) == (

@@ -9,7 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from custos.audit import checkpoint as checkpoints
-from custos.audit import merkle
+from custos.audit import log, merkle
+from custos.audit.log import NewEntry
 from custos.audit.note import (
     COSIGNATURE_ED25519,
     NoteSigner,
@@ -139,3 +140,41 @@ def test_auditor_page_shows_size_checkpoints_and_filters(
         ).status_code
         == 422
     )
+
+
+def test_the_page_and_the_api_filter_by_prefix_and_hide_collection(
+    client: TestClient,
+    db: Session,
+    clock: FrozenClock,
+    filled: int,
+    make_user: Callable[..., tuple[str, str]],
+) -> None:
+    log.append(
+        db,
+        clock,
+        [
+            NewEntry(actor="recorder@x", action="collect", event=event, outcome="success")
+            for event in ("recording.segments_collected", "recording.gap_opened")
+        ],
+    )
+    db.commit()
+    _, token = make_user(Role.AUDITOR)
+    html = {**bearer(token), "Accept": "text/html"}
+    prefixed = client.get("/audit", headers=html, params={"event": "recording."})
+    assert prefixed.text.count('data-seq="') == 2
+    starred = client.get("/audit", headers=html, params={"event": "test.1*"})
+    assert starred.text.count('data-seq="') == 11  # test.1 and test.10 to test.19
+    hidden = client.get("/audit", headers=html, params={"event": "rec*", "hide_collection": "1"})
+    assert hidden.text.count('data-seq="') == 0
+    assert 'name="hide_collection" value="1" checked' in hidden.text
+    found = client.get(
+        "/api/audit/entries",
+        headers=bearer(token),
+        params={"event_prefix": "recording.", "limit": 100},
+    ).json()
+    assert {e["event"] for e in found} == {"recording.segments_collected", "recording.gap_opened"}
+    shown = client.get(
+        "/api/audit/entries", headers=bearer(token), params={"hide_collection": True, "limit": 1000}
+    ).json()
+    assert all(e["action"] != "collect" for e in shown)
+    assert len(shown) >= 25

@@ -20,7 +20,7 @@ from custos.retention.pressure import ExhaustionGate
 from custos.retention.service import SegmentPlanner
 from custos.runtime import Runtime
 from custos.storage.blobs import MemoryBlobStore
-from helpers import audit_events, call_of, register_camera, segments_of
+from helpers import audit_events, call_of, named_segments, register_camera, segments_of
 
 
 @pytest.fixture
@@ -58,13 +58,46 @@ def test_store_seals_indexes_and_audits(
     assert stored.bytes == len(ciphertext) == len(segment.data) + 16
     assert b"ftyp" not in ciphertext
     assert recording.open_segment(runtime.sealer, blobs, stored) == bytes(segment.data)
-    [entry] = audit_events(db, event="recording.segment_sealed")
-    assert (entry.action, entry.object_id, entry.details["sha256"]) == (
-        "collect",
-        row.id,
-        stored.sha256,
-    )
     assert db.get(DataKey, row.id) is not None
+    # Named in the log when its collection period closes, with its ciphertext hash.
+    assert audit_events(db, event="recording.segments_collected") == []
+    assert writer.collect(feed, start + timedelta(minutes=10)) == 1
+    [entry] = audit_events(db, event="recording.segments_collected")
+    assert (entry.action, entry.object_type, entry.object_id) == ("collect", "camera", "gate")
+    assert entry.details["segments"] == [
+        {
+            "id": row.id,
+            "started_at": start.isoformat(),
+            "duration_s": 2.0,
+            "bytes": stored.bytes,
+            "sha256": stored.sha256,
+        }
+    ]
+    db.expire_all()
+    assert db.get(Segment, row.id).collected_seq == entry.seq  # type: ignore[union-attr]
+
+
+def test_collection_is_one_entry_per_camera_and_period_and_names_each_segment_once(
+    runtime: Runtime, writer: SegmentWriter, feed: CameraFeed, clip: Path, db: Session
+) -> None:
+    segment = segments_of(clip, 2)[0]
+    start = runtime.clock.now().replace(minute=0, second=0, microsecond=0)
+    ids = [
+        writer.store(feed, segment, start + timedelta(minutes=minute)).id
+        for minute in (0, 3, 9, 10, 14, 21)
+    ]
+    # The recorder names what began before the current period: 00:00-00:10 and 00:10-00:20.
+    assert writer.collect(feed, start + timedelta(minutes=20)) == 5
+    assert writer.collect(feed, start + timedelta(minutes=20)) == 0  # nothing twice
+    entries = audit_events(db, event="recording.segments_collected")
+    assert [[s["id"] for s in e.details["segments"]] for e in entries] == [ids[:3], ids[3:5]]
+    # A recorder that died leaves the last one: the job names it a period after it closed.
+    runtime.clock.set(start + timedelta(minutes=35))  # type: ignore[attr-defined]
+    assert recording.collect_overdue(db, runtime.clock, recording.recorder_actor()) == 0
+    runtime.clock.set(start + timedelta(minutes=40))  # type: ignore[attr-defined]
+    assert recording.collect_overdue(db, runtime.clock, recording.recorder_actor()) == 1
+    named = named_segments(db, "recording.segments_collected")
+    assert [s["id"] for s in named] == ids
 
 
 def test_failed_index_write_leaves_no_blob_and_no_row(
@@ -73,25 +106,25 @@ def test_failed_index_write_leaves_no_blob_and_no_row(
     if db.get_bind().dialect.name == "sqlite":
         db.execute(
             sa.text(
-                "CREATE TRIGGER down BEFORE INSERT ON audit_entries "
-                "BEGIN SELECT RAISE(ABORT, 'audit log unavailable'); END"
+                "CREATE TRIGGER down BEFORE INSERT ON data_keys "
+                "BEGIN SELECT RAISE(ABORT, 'index unavailable'); END"
             )
         )
     else:
         db.execute(
             sa.text(
                 "CREATE FUNCTION down() RETURNS trigger LANGUAGE plpgsql AS $$ "
-                "BEGIN RAISE EXCEPTION 'audit log unavailable'; END $$"
+                "BEGIN RAISE EXCEPTION 'index unavailable'; END $$"
             )
         )
         db.execute(
             sa.text(
-                "CREATE TRIGGER down BEFORE INSERT ON audit_entries "
+                "CREATE TRIGGER down BEFORE INSERT ON data_keys "
                 "FOR EACH ROW EXECUTE FUNCTION down()"
             )
         )
     db.commit()
-    with pytest.raises(sa.exc.DBAPIError, match="audit log unavailable"):
+    with pytest.raises(sa.exc.DBAPIError, match="index unavailable"):
         writer.store(feed, segments_of(clip, 2)[0], runtime.clock.now())
     assert db.scalar(sa.select(sa.func.count()).select_from(Segment)) == 0
     assert db.scalar(sa.select(sa.func.count()).select_from(DataKey)) == 0

@@ -20,7 +20,7 @@ from custos.retention.service import SegmentPlanner
 from custos.retention.sweeper import Sweeper
 from custos.runtime import Runtime
 from custos.storage.blobs import MemoryBlobStore
-from helpers import audit_events, call_of
+from helpers import audit_events, call_of, named_segments
 from retention.conftest import check_consistent
 
 
@@ -62,9 +62,11 @@ def test_pressure_erases_oldest_ordinary_then_stops_recording(
     assert (result.erased, result.exhausted) == (2, False)
     erased = set(db.scalars(sa.select(Segment.id).where(Segment.erased_at.is_not(None))))
     assert erased == set(ordinary[:2])  # the oldest two
-    early = audit_events(db, event="retention.segment_erased_early")
-    assert sorted(e.object_id for e in early) == sorted(ordinary[:2])
+    early = audit_events(db, event="retention.segments_erased_early")
+    named = named_segments(db, "retention.segments_erased_early")
+    assert sorted(segment["id"] for segment in named) == sorted(ordinary[:2])
     assert {e.details["reason"] for e in early} == {"storage_pressure"}
+    assert {e.object_id for e in early} == {"street"}
 
     # So full that even with every ordinary segment gone only 5 % would be free.
     blobs.capacity = int(4 * one / 0.95)

@@ -33,6 +33,15 @@ def _entry(event: str, seq: int = 0, at: datetime = AT, **extra: object) -> Entr
             "erased_late",
         ),
         (_entry("retention.segment_erased_early"), "erased_early"),
+        # A batch counts the segments it names, each by when it was due.
+        (
+            _entry(
+                "retention.segments_erased",
+                details={"segments": [{"due_at": AT.isoformat()}]},
+            ),
+            "erased_on_time",
+        ),
+        (_entry("retention.segments_erased_early", details={"segments": [{}]}), "erased_early"),
         (_entry("grant.revoked", justification="case closed: solved"), "revoked_closed"),
         (_entry("grant.revoked", justification="P1 cleared: alibi"), "revoked_cleared"),
         (_entry("grant.revoked", justification="wrong camera"), "revoked_other"),
@@ -53,6 +62,16 @@ def _entry(event: str, seq: int = 0, at: datetime = AT, **extra: object) -> Entr
 )
 def test_each_event_is_counted_where_it_belongs(entry: EntryRecord, figure: str) -> None:
     assert figures([entry])["2026-12"][figure] == 1
+
+
+def test_a_batch_of_erasures_counts_each_segment_by_when_it_was_due() -> None:
+    late = (AT - timedelta(hours=2)).isoformat()
+    batch = _entry(
+        "retention.segments_erased",
+        details={"segments": [{"due_at": AT.isoformat()}, {"due_at": late}, {"due_at": None}]},
+    )
+    month = figures([batch])["2026-12"]
+    assert (month["erased_on_time"], month["erased_late"]) == (2, 1)
 
 
 def test_refusals_of_the_system_are_not_figures() -> None:

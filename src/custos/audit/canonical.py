@@ -8,7 +8,7 @@ Version 1 is one line of JSON, UTF-8, no whitespace, with the keys in exactly th
     actor         who acted (user name, "cli:<os user>", "recorder@<host>", "system")
     role          the actor's role, or null
     action        collect | alter | consult | disclose | combine | erase | configure | authenticate
-    event         what happened, e.g. "camera.registered", "recording.segment_sealed"
+    event         what happened, e.g. "camera.registered", "recording.segments_collected"
     object_type   the kind of object acted on, or null
     object_id     its id, or null
     case          the criminal case reference, or null

@@ -106,6 +106,8 @@ class EntryFilter:
     since: datetime | None = None
     until: datetime | None = None
     before_seq: int | None = None
+    event_prefix: str | None = None  # events that begin with it ("access." for all of access)
+    hidden_action: str | None = None  # leave out entries of this action ("collect")
 
     def described(self) -> dict[str, str]:
         """The filters that are set, for the audit entry of the search itself."""
@@ -125,7 +127,23 @@ def find_entries(session: Session, where: EntryFilter, limit: int = 100) -> list
         query = query.where(AuditEntry.at < where.until)
     if where.before_seq is not None:
         query = query.where(AuditEntry.seq < where.before_seq)
+    if where.event_prefix:
+        query = query.where(AuditEntry.event.startswith(where.event_prefix, autoescape=True))
+    if where.hidden_action is not None:
+        query = query.where(AuditEntry.action != where.hidden_action)
     return list(session.scalars(query))
+
+
+def entries_at(session: Session, positions: Iterable[int]) -> list[AuditEntry]:
+    """The entries at these positions in the log, in the log's order."""
+    wanted = sorted(set(positions))
+    if not wanted:
+        return []
+    return list(
+        session.scalars(
+            sa.select(AuditEntry).where(AuditEntry.seq.in_(wanted)).order_by(AuditEntry.seq)
+        )
+    )
 
 
 def read_entries(call: Call, where: EntryFilter, limit: int = 100) -> list[AuditEntry]:

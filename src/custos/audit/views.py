@@ -10,6 +10,7 @@ from fastapi.responses import PlainTextResponse
 
 from custos.audit import checkpoint as checkpoints
 from custos.audit import log
+from custos.audit.policy import Action
 from custos.audit.schemas import (
     Accepted,
     ConsistencyProof,
@@ -112,10 +113,26 @@ def list_entries(
     until: Time | None = None,
     before: Index | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    event_prefix: Annotated[str | None, Query(max_length=64)] = None,
+    hide_collection: bool = False,
 ) -> list[EntryOut]:
-    """Entries matching the filters, newest first; the search itself is logged."""
+    """Entries matching the filters, newest first; the search itself is logged.
+
+    `event_prefix` finds every event that begins with it (`access.`); `hide_collection` leaves
+    out collection (segments named, gaps, recorders' claims)."""
     where = EntryFilter(
-        event, action, actor, object_type, object_id, case_ref, outcome, since, until, before
+        event,
+        action,
+        actor,
+        object_type,
+        object_id,
+        case_ref,
+        outcome,
+        since,
+        until,
+        before,
+        event_prefix=event_prefix,
+        hidden_action=Action.COLLECT.value if hide_collection else None,
     )
     found = read_entries(caller.call(db, runtime), where, limit)
     return [EntryOut.model_validate(e) for e in found]

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from custos.audit.canonical import EntryRecord
 from custos.audit.log import record_of
-from custos.audit.service import EntryFilter, find_entries
+from custos.audit.service import EntryFilter, entries_at, find_entries
 from custos.pdf import table_report
 
 CUSTODY_FILE = "custody.html"
@@ -25,15 +25,11 @@ ALL = 100_000  # the entries of one case are far fewer
 
 
 def custody_entries(
-    session: Session, *, case_ref: str, grant_ref: str, request_id: int, segments: Sequence[str]
+    session: Session, *, case_ref: str, grant_ref: str, request_id: int, sealing: Sequence[int]
 ) -> list[EntryRecord]:
-    """The entries that touched the footage of one grant, in the log's order."""
-    found: dict[int, EntryRecord] = {}
-    for segment in segments:
-        for entry in find_entries(
-            session, EntryFilter(event="recording.segment_sealed", object_id=segment), limit=1
-        ):
-            found[entry.seq] = record_of(entry)
+    """The entries that touched the footage of one grant, in the log's order: those that name
+    its segments as collected (at positions `sealing`), then the case's own."""
+    found = {entry.seq: record_of(entry) for entry in entries_at(session, sealing)}
     for entry in find_entries(session, EntryFilter(case_ref=case_ref), limit=ALL):
         if (
             entry.grant_ref == grant_ref
@@ -46,6 +42,7 @@ def custody_entries(
 
 WHAT = {
     "recording.segment_sealed": "sealed",
+    "recording.segments_collected": "sealed",
     "access.requested": "requested",
     "access.approved": "approved",
     "footage.viewing_opened": "viewed",

@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 from custos.access import service as access
 from custos.audit import checkpoint as checkpoints
 from custos.audit.note import NoteSigner
-from custos.audit.service import EntryFilter, find_entries
 from custos.cases import service as cases
 from custos.context import Actor
 from custos.errors import Conflict, NotInitialised
@@ -103,7 +102,7 @@ def make_package(
                 case_ref=manifest["case"]["reference"],
                 grant_ref=manifest["grant"]["reference"],
                 request_id=manifest["grant"]["request"],
-                segments=list(sources),
+                sealing=[source["sealing_entry"] for source in sources.values()],
             )
         grant_ref = manifest["grant"]["reference"]
         title = f"Chain of custody: export {export_id} of grant {grant_ref}"
@@ -158,6 +157,11 @@ def _video(
         with fragmented.open("wb") as sink:
             tracks = access.render_export(player, plan, sink)
         rate = _faststart(fragmented, plain)
+        with runtime.sessions() as session:
+            # Footage of the last minutes is named in the log now, so the package can cite it.
+            recording.collect_now(
+                session, runtime.clock, recording.recorder_actor(), [p.segment for p in plan.pieces]
+            )
         with runtime.sessions() as session:
             sources, listed = _sources(session, plan)
             links = [
@@ -217,15 +221,13 @@ def _faststart(fragmented: Path, plain: Path) -> float:
 def _sources(
     session: Session, plan: access.StreamPlan
 ) -> tuple[list[SourceSegment], list[dict[str, Any]]]:
-    """The sealed segments a plan renders, each with the position of its sealing entry."""
+    """The sealed segments a plan renders, each with the position of the entry naming it."""
     sources, listed = [], []
     for piece in plan.pieces:
         segment, camera = recording.get_segment(session, piece.segment)
-        found = find_entries(
-            session, EntryFilter(event="recording.segment_sealed", object_id=segment.id), limit=1
-        )
-        if not found:
-            raise Conflict(f"segment {segment.id} has no sealing entry in the audit log")
+        entry = recording.collection_entry(session, segment)
+        if entry is None:
+            raise Conflict(f"segment {segment.id} has no collection entry in the audit log")
         source = SourceSegment(
             segment.id,
             camera,
@@ -241,7 +243,7 @@ def _sources(
                 "start": source.start,
                 "end": source.end,
                 "ciphertext_sha256": segment.sha256,
-                "sealing_entry": found[0].seq,
+                "sealing_entry": entry,
             }
         )
     return sources, listed

@@ -217,9 +217,27 @@ def check_entries(
         entry = entries.get(segment.get("sealing_entry", -1))
         if entry is None:
             problems.append(f"entries: segment {segment.get('id')} has no proven sealing entry")
-        elif str(entry.get("object_id")) != str(segment.get("id")):
+        elif not _names_segment(entry, segment):
             problems.append(f"entries: segment {segment.get('id')}'s sealing entry is another's")
     return problems
+
+
+def _names_segment(entry: dict[str, Any], segment: dict[str, Any]) -> bool:
+    """Whether `entry` records `segment` as collected, with the same ciphertext hash: a
+    collection entry naming it among its camera's segments of one period, or (footage stored
+    before collection was batched) its own sealing entry."""
+    details = entry.get("details") or {}
+    if isinstance(details, str):
+        details = json.loads(details)
+    if entry.get("event") == "recording.segments_collected":
+        return any(
+            named.get("id") == segment.get("id")
+            and named.get("sha256") == segment.get("ciphertext_sha256")
+            for named in details.get("segments", [])
+        )
+    return entry.get("event") == "recording.segment_sealed" and str(entry.get("object_id")) == str(
+        segment.get("id")
+    )
 
 
 def verify_package(folder: Path, published_log_key: str | None = None) -> list[str]:

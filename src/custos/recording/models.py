@@ -57,6 +57,9 @@ class Segment(Base):
     erasure_reason: Mapped[str | None] = mapped_column(sa.String(32))
     # The lease epoch of the recorder that wrote it (None: written before leases, or by a tool).
     epoch: Mapped[int | None]
+    # The audit entry that names it among its camera's segments of one collection period (None
+    # until that period's entry is written).
+    collected_seq: Mapped[int | None] = mapped_column(sa.BigInteger, index=True)
 
     key: Mapped[DataKey | None] = relationship()
 

@@ -364,3 +364,24 @@ def takeover_reason(lease: LeaseState | None, running_since: datetime) -> GapRea
     if lease.released_at is not None and running_since <= lease.released_at:
         return GapReason.RECORDER_HANDED_OVER
     return None
+
+
+# Collection in the audit log: one entry per camera per period, naming every segment.
+
+COLLECTION_PERIOD = timedelta(minutes=10)
+
+
+def collection_period(at: datetime, period: timedelta = COLLECTION_PERIOD) -> datetime:
+    """The start of the collection period `at` falls in (periods are aligned to the epoch)."""
+    step = period.total_seconds()
+    return datetime.fromtimestamp((at.timestamp() // step) * step, UTC)
+
+
+def collection_batches(
+    segments: Iterable[tuple[str, datetime]], period: timedelta = COLLECTION_PERIOD
+) -> dict[datetime, list[str]]:
+    """Segments (id, start) grouped by the collection period they start in, in time order."""
+    batches: dict[datetime, list[str]] = {}
+    for segment_id, started_at in sorted(segments, key=lambda item: (item[1], item[0])):
+        batches.setdefault(collection_period(started_at, period), []).append(segment_id)
+    return dict(sorted(batches.items()))

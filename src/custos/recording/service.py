@@ -30,10 +30,13 @@ from custos.recording.leases import fence
 from custos.recording.media import SegmentFile, first_picture, probe_video
 from custos.recording.models import CameraLease, DataKey, RecorderStatus, RecordingGap, Segment
 from custos.recording.policy import (
+    COLLECTION_PERIOD,
     CameraState,
     GapReason,
     associated_data,
     blob_key,
+    collection_batches,
+    collection_period,
     describe,
     holes,
     resume_reason,
@@ -307,7 +310,10 @@ class SegmentWriter:
             log.error("orphan blob %s left behind: %s", pending.blob_key, cleanup.message)
 
     def index(self, pending: PendingSegment, *, again: bool = False) -> None:
-        """Index a stored blob with its key, its retention plan and its audit entry, together.
+        """Index a stored blob with its key and its retention plan, together.
+
+        The audit log names it in its camera's collection entry for the period, written when
+        the period closes (`collect`).
 
         `again` after a failed attempt: a segment indexed already (its commit went through, its
         answer did not) is then left as it is.
@@ -354,25 +360,18 @@ class SegmentWriter:
                     "erased_at": None,
                     "erasure_reason": None,
                     "epoch": self._epoch,
-                },
-            )
-            audit.record(
-                session,
-                self._clock,
-                self._actor,
-                Action.COLLECT,
-                "recording.segment_sealed",
-                object_type="segment",
-                object_id=pending.id,
-                details={
-                    "camera": feed.name,
-                    "started_at": pending.started_at.isoformat(),
-                    "duration_s": round(pending.duration, 3),
-                    "bytes": pending.size,
-                    "sha256": pending.sha256,
+                    "collected_seq": None,
                 },
             )
             session.commit()
+
+    def collect(self, feed: CameraFeed, before: datetime) -> int:
+        """Write the collection entries of `feed`'s segments begun before `before`."""
+        with self._sessions() as session:
+            fence(session, feed.id, self._holder, self._epoch)
+            count = collect(session, self._clock, self._actor, feed.id, feed.name, before)
+            session.commit()
+        return count
 
     def open_gap(
         self, feed: CameraFeed, started_at: datetime, reason: str, detail: str = ""
@@ -521,6 +520,102 @@ class SegmentWriter:
                 row.recorder = self.name
                 row.heartbeat_at = now
             session.commit()
+
+
+def collect(
+    session: Session, clock: Clock, actor: Actor, camera_id: int, camera: str, before: datetime
+) -> int:
+    """Name the camera's segments begun before `before` that no entry names yet, one audit
+    entry per collection period, each segment with its ciphertext hash; how many were named.
+
+    The rows are locked (on PostgreSQL, skipping rows another writer holds), so a recorder and
+    the job collecting what dead recorders left never name a segment twice.
+    """
+    rows = session.execute(
+        sa.select(Segment.id, Segment.started_at, Segment.duration_s, Segment.bytes, Segment.sha256)
+        .where(
+            Segment.camera_id == camera_id,
+            Segment.collected_seq.is_(None),
+            Segment.started_at < before,
+        )
+        .order_by(Segment.started_at)
+        .with_for_update(skip_locked=True)
+    ).all()
+    by_id = {row.id: row for row in rows}
+    for period, ids in collection_batches((row.id, row.started_at) for row in rows).items():
+        seq = audit.record(
+            session,
+            clock,
+            actor,
+            Action.COLLECT,
+            "recording.segments_collected",
+            object_type="camera",
+            object_id=camera,
+            details={
+                "period": period.isoformat(),
+                "segments": [
+                    {
+                        "id": segment_id,
+                        "started_at": by_id[segment_id].started_at.isoformat(),
+                        "duration_s": round(by_id[segment_id].duration_s, 3),
+                        "bytes": by_id[segment_id].bytes,
+                        "sha256": by_id[segment_id].sha256,
+                    }
+                    for segment_id in ids
+                ],
+            },
+        )
+        session.execute(
+            sa.update(Segment)
+            .where(Segment.id.in_(ids))
+            .values(collected_seq=seq)
+            .execution_options(synchronize_session=False)
+        )
+    return len(rows)
+
+
+def collect_overdue(session: Session, clock: Clock, actor: Actor) -> int:
+    """Collect every camera's segments of periods that closed a period ago or more: what a
+    recorder that stopped or died left uncollected. Commits."""
+    before = collection_period(clock.now()) - COLLECTION_PERIOD
+    waiting = session.scalars(
+        sa.select(Segment.camera_id)
+        .where(Segment.collected_seq.is_(None), Segment.started_at < before)
+        .distinct()
+    ).all()
+    names = cameras.camera_names(session) if waiting else {}
+    count = sum(collect(session, clock, actor, c, names[c], before) for c in waiting)
+    session.commit()
+    return count
+
+
+def collect_now(session: Session, clock: Clock, actor: Actor, segment_ids: Iterable[str]) -> None:
+    """Collect at once the given segments not yet named in the log (and their cameras' earlier
+    ones), for evidence that must cite its entries now. Commits."""
+    waiting = session.execute(
+        sa.select(Segment.camera_id, sa.func.max(Segment.started_at))
+        .where(Segment.id.in_(list(segment_ids)), Segment.collected_seq.is_(None))
+        .group_by(Segment.camera_id)
+    ).all()
+    names = cameras.camera_names(session) if waiting else {}
+    for camera_id, last in waiting:
+        collect(
+            session, clock, actor, camera_id, names[camera_id], last + timedelta(microseconds=1)
+        )
+    session.commit()
+
+
+def collection_entry(session: Session, segment: Segment) -> int | None:
+    """The position of the entry that names `segment` as collected: its period's entry, or,
+    for a segment stored before collection was batched, its own sealing entry."""
+    if segment.collected_seq is not None:
+        return segment.collected_seq
+    found = audit.find_entries(
+        session,
+        audit.EntryFilter(event="recording.segment_sealed", object_id=segment.id),
+        limit=1,
+    )
+    return found[0].seq if found else None
 
 
 def _close(

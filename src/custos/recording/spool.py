@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from custos.recording.leases import LeaseLost
-from custos.recording.policy import Backoff, GapReason, describe
+from custos.recording.policy import Backoff, GapReason, collection_period, describe
 from custos.recording.service import (
     CameraFeed,
     PendingSegment,
@@ -105,6 +105,7 @@ class Spool:
         self._thread = threading.Thread(target=self._drain, name=f"spool-{feed.name}", daemon=True)
         # Kept by the drain thread only.
         self._gap: tuple[int, datetime, GapReason] | None = None
+        self._period: datetime | None = None  # the collection period of the last segment
         self.failure: Failure | None = None
         self.dropped = 0
         self.stored_end: datetime | None = None
@@ -252,6 +253,11 @@ class Spool:
             op.attempts += 1
             writer.index(pending, again=op.attempts > 1)
             self.stored_end = pending.ended_at
+            period = collection_period(pending.started_at)
+            if self._period is not None and period > self._period:
+                # A period closed: its segments go into the log in one entry.
+                writer.collect(feed, period)
+            self._period = period
         elif isinstance(op, _Lost):
             if self._gap is not None:
                 if self._gap[2] == op.reason or op.since <= self._gap[1]:
@@ -275,6 +281,7 @@ class Spool:
             writer.recorder_event(feed, op.name, **op.details)
         else:
             self._end_gap(op.at)
+            writer.collect(feed, op.at)  # the last period, cut short
             if op.status is not None:
                 writer.write_statuses([op.status])
 

@@ -147,19 +147,17 @@ class Sweeper:
                 return set()
             erased = recording.erase_segments(session, now, doomed)
             names = cameras.camera_names(session)
+            batches: dict[tuple[int, str, str], list[recording.ErasedRow]] = {}
+            for row in erased:
+                key = (row.camera_id, intents[row.id].reason, intents[row.id].detail)
+                batches.setdefault(key, []).append(row)
             audit.record_many(
                 session,
                 self._clock,
                 SWEEPER,
                 [
-                    _erasure_entry(
-                        row,
-                        names[row.camera_id],
-                        intents[row.id].reason,
-                        intents[row.id].detail,
-                        expiries[row.id],
-                    )
-                    for row in erased
+                    _erasure_entry(rows, names[camera_id], reason, rule, expiries)
+                    for (camera_id, reason, rule), rows in batches.items()
                 ],
             )
             session.commit()
@@ -192,25 +190,37 @@ class Sweeper:
 
 
 def _erasure_entry(
-    row: recording.ErasedRow, camera: str, reason: str, detail: str, due: datetime | None
+    rows: list[recording.ErasedRow],
+    camera: str,
+    reason: str,
+    rule: str,
+    due: dict[str, datetime | None],
 ) -> audit.Entry:
+    """One entry for the segments of one camera erased together for one reason: each named
+    with its ciphertext hash, so the erasure of every one stays provable."""
     early = reason == Reason.STORAGE_PRESSURE.value
     return audit.Entry(
         Action.ERASE,
-        "retention.segment_erased_early" if early else "retention.segment_erased",
-        object_type="segment",
-        object_id=row.id,
+        "retention.segments_erased_early" if early else "retention.segments_erased",
+        object_type="camera",
+        object_id=camera,
         # Metadata only: what was erased, when it was filmed, why, and the proof of its content.
         details={
-            "camera": camera,
-            "started_at": row.started_at.isoformat(),
-            "ended_at": row.ended_at.isoformat(),
-            "bytes": row.bytes,
-            "ciphertext_sha256": row.sha256,
             "reason": reason,
-            "rule": detail,
-            "key_destroyed": row.key_id is not None,
-            # When it was due: the transparency figures tell erasures on time from late ones.
-            "due_at": due.isoformat() if due is not None else None,
+            "rule": rule,
+            "segments": [
+                {
+                    "id": row.id,
+                    "started_at": row.started_at.isoformat(),
+                    "ended_at": row.ended_at.isoformat(),
+                    "bytes": row.bytes,
+                    "ciphertext_sha256": row.sha256,
+                    "key_destroyed": row.key_id is not None,
+                    # When it was due: the transparency figures tell erasures on time from
+                    # late ones.
+                    "due_at": due[row.id].isoformat() if due[row.id] is not None else None,  # type: ignore[union-attr]
+                }
+                for row in rows
+            ],
         },
     )

@@ -99,12 +99,15 @@ def figures(entries: Iterable[EntryRecord]) -> dict[str, dict[str, float]]:
             month["holds_placed"] += 1
         elif event == "hold.released":
             month["holds_released"] += 1
-        elif event == "retention.segment_erased_early":
-            month["erased_early"] += 1
-        elif event == "retention.segment_erased":
-            due = details.get("due_at")
-            late = due is not None and entry.at - datetime.fromisoformat(due) > LATE_AFTER
-            month["erased_late" if late else "erased_on_time"] += 1
+        elif event in ("retention.segments_erased_early", "retention.segment_erased_early"):
+            month["erased_early"] += len(details.get("segments", [details]))
+        elif event in ("retention.segments_erased", "retention.segment_erased"):
+            # A batch names each segment with when it was due; an entry of the older form is
+            # one segment.
+            for segment in details.get("segments", [details]):
+                due = segment.get("due_at")
+                late = due is not None and entry.at - datetime.fromisoformat(due) > LATE_AFTER
+                month["erased_late" if late else "erased_on_time"] += 1
         elif event == "emergency.sunset_report_published":
             month["sunsets"] += 1
         elif event == "subject.request_received":

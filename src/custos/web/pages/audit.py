@@ -33,11 +33,19 @@ def audit_page(
     since: str = "",
     until: str = "",
     before: Index | None = None,
+    hide_collection: bool = False,
 ) -> Response:
-    """The audit log for oversight: size, checkpoints and cosignatures, and an entry browser."""
+    """The audit log for oversight: size, checkpoints and cosignatures, and an entry browser.
+
+    An event ending in '.' or '*' is a prefix ('access.' finds every access event); collection
+    (segments named, gaps, recorders' claims) can be hidden.
+    """
+    prefix = event.rstrip("*") if event.endswith(("*", ".")) else ""
     try:
         where = EntryFilter(
-            event=event or None,
+            event=(event or None) if not prefix else None,
+            event_prefix=prefix or None,
+            hidden_action=Action.COLLECT.value if hide_collection else None,
             action=action or None,
             actor=actor or None,
             object_id=object_id or None,
@@ -69,6 +77,7 @@ def audit_page(
             "outcome": outcome,
             "since": since,
             "until": until,
+            "hide_collection": "1" if hide_collection else "",
         },
         actions=[a.value for a in Action],
         outcomes=[o.value for o in Outcome],
