@@ -43,14 +43,18 @@ VIDEO = ROOT.parent / "shared" / "testdata" / "video" / "gen1_test_video.mp4"
 SEGMENT_SECONDS = 10
 
 
-def make_clip(target: Path, seconds: float) -> None:
-    """The 720p stream a camera sends: 25 fps, 2 Mbit/s, no B-frames, a keyframe a second."""
+def make_clip(target: Path, seconds: float, height: int = 720, bitrate: int = 2) -> None:
+    """The stream a camera sends: 16:9 at `height`, 25 fps, `bitrate` Mbit/s, no B-frames, a
+    keyframe a second."""
     if target.exists():
         return
+    width = height * 16 // 9
+    scale = f"scale=-2:{height},pad={width}:{height}:(ow-iw)/2:0,fps=25"
     command = ["ffmpeg", "-v", "error", "-y", "-stream_loop", "-1", "-i", str(VIDEO)]
-    command += ["-t", f"{seconds:g}", "-an", "-vf", "scale=-2:720,pad=1280:720:(ow-iw)/2:0,fps=25"]
-    command += ["-c:v", "libx264", "-preset", "veryfast", "-bf", "0", "-b:v", "2M"]
-    command += ["-maxrate", "2M", "-bufsize", "4M", "-g", "25", "-keyint_min", "25"]
+    command += ["-t", f"{seconds:g}", "-an", "-vf", scale]
+    command += ["-c:v", "libx264", "-preset", "veryfast", "-bf", "0", "-b:v", f"{bitrate}M"]
+    command += ["-maxrate", f"{bitrate}M", "-bufsize", f"{2 * bitrate}M", "-g", "25"]
+    command += ["-keyint_min", "25"]
     command += ["-sc_threshold", "0", "-pix_fmt", "yuv420p", str(target)]
     subprocess.run(command, check=True)
 
@@ -152,12 +156,14 @@ def main() -> None:
     parser.add_argument("--most", type=int, default=16, help="the most cameras to try")
     parser.add_argument("--keep", type=float, default=0.9, help="stored share not to fall behind")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "custos-rec")
+    parser.add_argument("--height", type=int, default=720, help="picture height (16:9)")
+    parser.add_argument("--bitrate", type=int, default=2, help="Mbit/s")
     args = parser.parse_args()
     if not CUSTOS.exists():
         sys.exit(f"{CUSTOS} is missing: run `make` first")
     args.work.mkdir(parents=True, exist_ok=True)
-    clip = args.work / "camera-720p.mp4"
-    make_clip(clip, args.seconds + 30)
+    clip = args.work / f"camera-{args.height}p-{args.bitrate}M-{args.seconds + 30:g}s.mp4"
+    make_clip(clip, args.seconds + 30, args.height, args.bitrate)
     steps = []
     count = 1
     while count <= args.most:
@@ -210,7 +216,8 @@ def main() -> None:
         json.dumps(
             {
                 "benchmark": "recorders",
-                "stream": "1280x720 H.264, 25 fps, 2 Mbit/s, RTSP over TCP on loopback",
+                "stream": f"{args.height * 16 // 9}x{args.height} H.264, 25 fps, "
+                f"{args.bitrate} Mbit/s, RTSP over TCP on loopback",
                 "seconds": args.seconds,
                 "cameras_kept_up": last["cameras"] if kept_up else 0,
                 "cpu_per_camera": round(marginal, 4),

@@ -167,6 +167,12 @@ class Leases:
 
     def share(self, cameras: int) -> int:
         """How many of `cameras` active cameras this recorder should hold, among the live."""
+        live = self.live()
+        live[self.name] = self.capacity
+        return fair_shares(cameras, live)[self.name]
+
+    def live(self) -> dict[str, int]:
+        """The recorders that renewed within the lease time and did not stop: their capacity."""
         now = self._clock.now()
         with self._sessions() as session:
             live = dict(
@@ -177,8 +183,7 @@ class Leases:
                 ).all()
             )
             session.rollback()
-        live[self.name] = self.capacity
-        return fair_shares(cameras, live)[self.name]
+        return live
 
     def offers(self, candidates: Sequence[Candidate]) -> list[Offer]:
         """The free cameras among `candidates`, in the order they are claimed."""
@@ -210,7 +215,7 @@ class Leases:
         """Claim `offer`'s camera if its lease is still as seen; None when another was first."""
         camera, epoch, state = offer.camera, offer.epoch, offer.state
         now = self._clock.now()
-        reason = takeover_reason(state, self._started_at)
+        reason = takeover_reason(state)
         values = {
             "holder": self.name,
             "epoch": epoch + 1,
@@ -295,7 +300,7 @@ class Leases:
 
 
 def _state(lease: CameraLease) -> LeaseState:
-    return LeaseState(lease.holder, lease.expires_at, lease.released_at)
+    return LeaseState(lease.holder, lease.expires_at)
 
 
 def holders(session: Session) -> dict[int, tuple[str | None, int, datetime]]:

@@ -248,6 +248,7 @@ def resume_reason(previous_state: str | None, previous_reason: str) -> GapReason
             GapReason.CAMERA_SUSPENDED,
             GapReason.DPIA_EXPIRED,
             GapReason.CAMERA_CHANGED,
+            GapReason.RECORDER_HANDED_OVER,
         ):
             if previous_reason == reason:
                 return reason
@@ -340,7 +341,6 @@ class LeaseState:
 
     holder: str | None  # None: never held, or let go
     expires_at: datetime
-    released_at: datetime | None  # when its last holder let it go cleanly
 
 
 def claimable(lease: LeaseState | None, now: datetime) -> bool:
@@ -348,21 +348,15 @@ def claimable(lease: LeaseState | None, now: datetime) -> bool:
     return lease is None or lease.holder is None or lease.expires_at <= now
 
 
-def takeover_reason(lease: LeaseState | None, running_since: datetime) -> GapReason | None:
-    """Why the camera's time line has a hole when a recorder running since `running_since`
-    claims it from `lease`.
+def takeover_reason(lease: LeaseState | None) -> GapReason | None:
+    """Why the camera's time line has a hole when a recorder claims it from `lease`.
 
     A holder that stopped renewing failed over, whichever recorder takes the camera (another,
-    or a new process on the same machine). A camera let go while the claimant was running was
-    handed over; one let go before it started says what its last run said (the system was
-    stopped, say).
+    or a new process on the same machine). A camera let go says why in its last run's status
+    (handed over, suspended, the system stopped): None leaves it to that.
     """
-    if lease is None:
-        return None
-    if lease.holder is not None:
+    if lease is not None and lease.holder is not None:
         return GapReason.RECORDER_FAILED_OVER
-    if lease.released_at is not None and running_since <= lease.released_at:
-        return GapReason.RECORDER_HANDED_OVER
     return None
 
 

@@ -230,14 +230,22 @@ class RecordingSupervisor:
 
         Then every camera is let go at once, for another recorder to claim.
         """
+        # With other recorders running, they take the cameras over; else the system stops.
+        why = GapReason.SYSTEM_NOT_RUNNING
+        if self._running:
+            try:
+                if self.leases.live().keys() - {self.leases.name}:
+                    why = GapReason.RECORDER_HANDED_OVER
+            except Exception as error:
+                log.warning("cannot read the other recorders: %s", error)
         for running in self._running.values():
-            running.recorder.stop_reason = GapReason.SYSTEM_NOT_RUNNING
+            running.recorder.stop_reason = why
             running.stop.set()
         names = {
             camera_id: running.recorder.feed.name for camera_id, running in self._running.items()
         }
         for camera_id in list(self._running):
-            self._stop(camera_id, GapReason.SYSTEM_NOT_RUNNING)
+            self._stop(camera_id, why)
         try:
             held = self.leases.renew()
             self.leases.release((c, names.get(c, str(c))) for c in held)
