@@ -25,6 +25,7 @@ import threading
 from pathlib import Path
 
 import av
+from recorders import approve_assessment
 
 from custos.cameras import service as cameras
 from custos.cameras.schemas import CameraCreate
@@ -115,6 +116,7 @@ def custos_cpu(source: Path, data: Path) -> tuple[float, float, int, int]:
     runtime = open_runtime(settings)
     actor = Principal(0, "bench", Role.ADMIN, "cli").actor()
     with runtime.sessions() as session:
+        approve_assessment(session, runtime)
         cameras.register_camera(
             Call(session, runtime.clock, actor, runtime.policy.profile),
             CameraCreate.model_validate(

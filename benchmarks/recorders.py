@@ -27,6 +27,8 @@ import tempfile
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
 from custos.cameras import service as cameras
 from custos.cameras.schemas import CameraCreate
 from custos.config import Settings
@@ -34,6 +36,7 @@ from custos.context import Actor, Call
 from custos.dpia import service as dpia
 from custos.dpia.policy import Content
 from custos.permissions import Role
+from custos.runtime import Runtime
 from custos.setup import initialise, open_runtime
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,6 +86,23 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def approve_assessment(session: Session, runtime: Runtime) -> None:
+    """An impact assessment of every camera, drafted and approved by two DPOs: the gate lets
+    a benchmark's cameras record."""
+    now, profile = runtime.clock.now(), runtime.policy.profile
+    said = "Loopback cameras of a benchmark: a recorded clip, no one is filmed."
+    content = Content(
+        title="Benchmark", description=said, purposes=said, necessity=said, risks=said,
+        vulnerable_groups=said, measures=said, consultation=(), dpo_opinion=said,
+        scope=("all",), analytics=(), review_by=now + timedelta(days=30),
+        public_summary=said,
+    )  # fmt: skip
+    author = Call(session, runtime.clock, Actor("bench-dpo-a", Role.DPO.value), profile)
+    version = dpia.draft(author, content, None)
+    approver = Call(session, runtime.clock, Actor("bench-dpo-b", Role.DPO.value), profile)
+    dpia.approve(approver, dpia.reference_of(session, version), version.version)
+
+
 def register(data: Path, urls: list[str]) -> None:
     """A data folder with the cameras, under an assessment two DPOs drafted and approved."""
     settings = Settings(data_dir=data)
@@ -90,18 +110,8 @@ def register(data: Path, urls: list[str]) -> None:
     runtime = open_runtime(settings)
     try:
         with runtime.sessions() as session:
-            now, profile = runtime.clock.now(), runtime.policy.profile
-            said = "Loopback cameras of a benchmark: a recorded clip, no one is filmed."
-            content = Content(
-                title="Benchmark", description=said, purposes=said, necessity=said, risks=said,
-                vulnerable_groups=said, measures=said, consultation=(), dpo_opinion=said,
-                scope=("all",), analytics=(), review_by=now + timedelta(days=30),
-                public_summary=said,
-            )  # fmt: skip
-            author = Call(session, runtime.clock, Actor("bench-dpo-a", Role.DPO.value), profile)
-            version = dpia.draft(author, content, None)
-            approver = Call(session, runtime.clock, Actor("bench-dpo-b", Role.DPO.value), profile)
-            dpia.approve(approver, dpia.reference_of(session, version), version.version)
+            approve_assessment(session, runtime)
+            profile = runtime.policy.profile
             admin = Call(session, runtime.clock, Actor("bench", Role.ADMIN.value), profile)
             for number, url in enumerate(urls, start=1):
                 cameras.register_camera(

@@ -34,6 +34,7 @@ from custos.recording.media import SegmentFile  # noqa: E402
 from custos.recording.service import CameraFeed, SegmentWriter  # noqa: E402
 from custos.retention.pressure import ExhaustionGate  # noqa: E402
 from custos.retention.service import SegmentPlanner  # noqa: E402
+from custos.retention.sweeper import Sweeper  # noqa: E402
 from custos.runtime import Runtime  # noqa: E402
 from custos.storage.blobs import MemoryBlobStore  # noqa: E402
 from custos.storage.crypto import Sealer  # noqa: E402
@@ -109,6 +110,9 @@ def main() -> None:
                     data, 0.0, args.segment_seconds, 250, "h264", 1920, 1080, False
                 )
                 writer.store(feed, segment, at)
+        # The recorders name them in the log as their 10-minute periods close.
+        for feed in feeds:
+            writer.collect(feed, clock.now() + timedelta(days=1))
         elapsed = time.monotonic() - began
         stored = per_camera * len(feeds)
         with engine.connect() as connection:
@@ -118,6 +122,16 @@ def main() -> None:
         with sessions() as session:
             after = {t: table_bytes(session, t) for t in before}
             entries = int(session.scalar(sa.text("SELECT count(*) FROM audit_entries")) or 0)
+        # Thirty-one days on, the sweeper erases them all: keys deleted, rows kept as proof.
+        clock.set(clock.now() + timedelta(days=31))
+        Sweeper(sessions, clock, runtime.blobs, runtime.rules).run()
+        with engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
+                "VACUUM ANALYZE"
+            )
+        with sessions() as session:
+            erased = {t: table_bytes(session, t) for t in before}
+            erasures = int(session.scalar(sa.text("SELECT count(*) FROM audit_entries")) or 0)
         index_bytes = sum(after[t] - before[t] for t in INDEX_TABLES)
         audit_bytes = sum(after[t] - before[t] for t in AUDIT_TABLES)
         new_entries = entries - int(entries_before or 0)
@@ -138,6 +152,13 @@ def main() -> None:
                     "audit_bytes_per_entry": round(audit_bytes / max(new_entries, 1), 1),
                     "audit_bytes_per_segment": round(audit_bytes / stored, 1),
                     "segments_stored_per_s": round(stored / elapsed, 1),
+                    "erasure_entries_per_segment": round((erasures - entries) / stored, 4),
+                    "erasure_audit_bytes_per_segment": round(
+                        sum(erased[t] - after[t] for t in AUDIT_TABLES) / stored, 1
+                    ),
+                    "tombstone_bytes_per_segment": round(
+                        sum(erased[t] - before[t] for t in INDEX_TABLES) / stored, 1
+                    ),
                     "tables": {t: after[t] - before[t] for t in after},
                 }
             )
