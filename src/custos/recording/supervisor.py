@@ -36,7 +36,6 @@ class _Running:
     recorder: CameraRecorder
     thread: threading.Thread
     stop: threading.Event
-    epoch: int
 
 
 @dataclass
@@ -177,7 +176,8 @@ class RecordingSupervisor:
         for camera_id in list(self._restarts):
             if camera_id not in wanted:
                 del self._restarts[camera_id]
-        # Cameras held but no longer active (their recorders stopped above) go back.
+        # Cameras held but not recorded here any more (no longer active, or handed over for
+        # balance; their recorders stopped above) go back.
         self.leases.release(
             (camera_id, names.get(camera_id, str(camera_id)))
             for camera_id in held
@@ -214,7 +214,7 @@ class RecordingSupervisor:
         thread = threading.Thread(
             target=_run, args=(recorder, reason), name=f"recorder-{feed.name}", daemon=True
         )
-        self._running[feed.id] = _Running(recorder, thread, stop, epoch)
+        self._running[feed.id] = _Running(recorder, thread, stop)
         thread.start()
         log.info("recording %s", feed.name, extra={"camera": feed.name})
 
