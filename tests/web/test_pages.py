@@ -190,17 +190,27 @@ def test_edit_a_camera_on_its_page(
             "location": "Yard corner",
             "purpose": "Loading bay",
             "segment_seconds": "4",
+            "priority": "70",
         },
     )
     assert kept.status_code == 303
     assert kept.headers["location"] == "/cameras/yard"
     camera = cameras.get_camera(db, "yard")
-    assert (camera.source_url, camera.location, camera.purpose, camera.segment_seconds) == (
-        "rtsp://op:hunter2@10.2.0.9/live",
-        "Yard corner",
-        "Loading bay",
-        4,
+    assert (
+        camera.source_url,
+        camera.location,
+        camera.purpose,
+        camera.segment_seconds,
+        camera.priority,
+    ) == ("rtsp://op:hunter2@10.2.0.9/live", "Yard corner", "Loading bay", 4, 70)
+    too_high = client.post(
+        "/cameras/yard/edit",
+        headers=HTML,
+        data={"source_url": "rtsp://op:***@10.2.0.9/live", "priority": "101"},
     )
+    assert too_high.status_code == 422
+    assert 'id="edit-priority-error"' in too_high.text
+    assert 'value="101"' in too_high.text
     typed = {
         "source_url": failing_sources[GapReason.CONNECTION_REFUSED],
         "location": "Moved",

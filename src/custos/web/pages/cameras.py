@@ -155,6 +155,7 @@ def _camera_page(
             location=camera.location,
             purpose=camera.purpose,
             segment_seconds=str(camera.segment_seconds),
+            priority=str(camera.priority),
             no_check="",
         ),
     )
@@ -229,6 +230,7 @@ def edit_camera(
     location: Annotated[str, Form()] = "",
     purpose: Annotated[str, Form()] = "",
     segment_seconds: Annotated[str, Form()] = "",
+    priority: Annotated[str, Form()] = "",
     no_check: Annotated[str, Form()] = "",
 ) -> Response:
     """Change a camera from its page; a new source is tried first unless told not to.
@@ -243,6 +245,7 @@ def edit_camera(
             location=location,
             purpose=purpose,
             segment_seconds=segment_seconds,
+            priority=priority,
             no_check=no_check,
         ),
     )
@@ -262,9 +265,18 @@ def edit_camera(
             seconds = int(segment_seconds.strip()) if segment_seconds.strip() else None
         except ValueError:
             raise InvalidInput("a whole number of seconds", field="segment_seconds") from None
+        try:
+            rank = int(priority.strip()) if priority.strip() else None
+        except ValueError:
+            raise InvalidInput("a whole number from 0 to 100", field="priority") from None
         # Every value is checked before the source is tried: a slip is told at once.
         CameraUpdate.model_validate(
-            {"location": location.strip(), "purpose": purpose.strip(), "segment_seconds": seconds}
+            {
+                "location": location.strip(),
+                "purpose": purpose.strip(),
+                "segment_seconds": seconds,
+                "priority": rank,
+            }
         )
         if new_source is not None and not no_check:
             _check_source(db, new_source)
@@ -275,6 +287,7 @@ def edit_camera(
             location=location.strip(),
             purpose=purpose.strip(),
             segment_seconds=seconds,
+            priority=rank,
         )
 
     return forms.act(
