@@ -109,3 +109,14 @@ def test_a_key_with_a_wrong_id_is_refused() -> None:
     name, _, material = EXAMPLE_KEY.vkey().split("+")
     with pytest.raises(NoteError, match="key id does not match"):
         parse_vkey(f"{name}+00000000+{material}")
+
+
+def test_a_signature_spelt_in_non_canonical_base64_is_refused() -> None:
+    # The last base64 character before the padding carries unused bits: setting one spells
+    # the same bytes differently, which must not verify.
+    raw = EXAMPLE.encode()
+    position = 139
+    changed = bytearray(raw)
+    changed[position] ^= 2
+    with pytest.raises(NoteError, match="canonical"):
+        parse_note(changed.decode())

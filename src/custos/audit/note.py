@@ -109,6 +109,10 @@ def parse_note(raw: str) -> Note:
             blob = base64.b64decode(parts[2], validate=True)
         except binascii.Error:
             raise NoteError("a signature is not valid base64") from None
+        if base64.b64encode(blob).decode() != parts[2]:
+            # Base64 leaves the low bits of its last character unused: a signed note is read
+            # in one spelling only, so no byte of it can change and still verify.
+            raise NoteError("a signature is not in canonical base64")
         if len(blob) < 5:
             raise NoteError("a signature is too short")
         signatures.append(Signature(parts[1], blob[:4], blob[4:]))

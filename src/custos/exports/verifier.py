@@ -79,6 +79,8 @@ def note_text(raw: str, vkey: tuple[str, bytes, bytes]) -> str:
             blob = base64.b64decode(parts[2], validate=True)
         except binascii.Error:
             continue
+        if base64.b64encode(blob).decode() != parts[2]:
+            raise Failed(f"the signature by {name} is not in canonical base64")
         if blob[:4] != key_id:
             continue
         try:
