@@ -55,6 +55,12 @@ def table_bytes(session: Session, table: str) -> int:
     return int(session.scalar(sa.text("SELECT pg_total_relation_size(:t)"), {"t": table}) or 0)
 
 
+def vacuum(engine: sa.Engine) -> None:
+    """VACUUM ANALYZE, so the sizes read are those of the rows kept."""
+    with engine.connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--segments", type=int, default=20000)
@@ -115,20 +121,14 @@ def main() -> None:
             writer.collect(feed, clock.now() + timedelta(days=1))
         elapsed = time.monotonic() - began
         stored = per_camera * len(feeds)
-        with engine.connect() as connection:
-            connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
-                "VACUUM ANALYZE"
-            )
+        vacuum(engine)
         with sessions() as session:
             after = {t: table_bytes(session, t) for t in before}
             entries = int(session.scalar(sa.text("SELECT count(*) FROM audit_entries")) or 0)
         # Thirty-one days on, the sweeper erases them all: keys deleted, rows kept as proof.
         clock.set(clock.now() + timedelta(days=31))
         Sweeper(sessions, clock, runtime.blobs, runtime.rules).run()
-        with engine.connect() as connection:
-            connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
-                "VACUUM ANALYZE"
-            )
+        vacuum(engine)
         with sessions() as session:
             erased = {t: table_bytes(session, t) for t in before}
             erasures = int(session.scalar(sa.text("SELECT count(*) FROM audit_entries")) or 0)

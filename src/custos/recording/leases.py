@@ -16,7 +16,7 @@ import secrets
 import socket
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -143,13 +143,7 @@ class Leases:
                 .where(CameraLease.holder == self.name)
                 .values(expires_at=now + self.ttl)
             )
-            held = dict(
-                session.execute(
-                    sa.select(CameraLease.camera_id, CameraLease.epoch).where(
-                        CameraLease.holder == self.name
-                    )
-                ).all()
-            )
+            held = held_by(session, self.name)
             session.commit()
         return held
 
@@ -303,9 +297,10 @@ def _state(lease: CameraLease) -> LeaseState:
     return LeaseState(lease.holder, lease.expires_at)
 
 
-def holders(session: Session) -> dict[int, tuple[str | None, int, datetime]]:
-    """Every camera's lease: its holder (None: free), epoch and expiry."""
-    return {
-        lease.camera_id: (lease.holder, lease.epoch, lease.expires_at)
-        for lease in session.scalars(sa.select(CameraLease))
-    }
+def held_by(session: Session, holder: str) -> dict[int, int]:
+    """The cameras `holder` holds the lease of, with their epochs."""
+    return dict(
+        session.execute(
+            sa.select(CameraLease.camera_id, CameraLease.epoch).where(CameraLease.holder == holder)
+        ).all()
+    )

@@ -26,9 +26,9 @@ from custos.cameras.policy import CameraStatus, Suspension
 from custos.clock import Clock
 from custos.context import Actor, Call
 from custos.errors import Conflict, CustosError, NotFound, StorageError, TamperDetected
-from custos.recording.leases import fence
+from custos.recording.leases import fence, held_by
 from custos.recording.media import SegmentFile, first_picture, probe_video
-from custos.recording.models import CameraLease, DataKey, RecorderStatus, RecordingGap, Segment
+from custos.recording.models import DataKey, RecorderStatus, RecordingGap, Segment
 from custos.recording.policy import (
     COLLECTION_PERIOD,
     CameraState,
@@ -504,11 +504,7 @@ class SegmentWriter:
         with self._sessions() as session:
             if self._holder is not None:
                 # A recorder writes the status of the cameras it holds, never of those it lost.
-                held = set(
-                    session.scalars(
-                        sa.select(CameraLease.camera_id).where(CameraLease.holder == self._holder)
-                    )
-                )
+                held = held_by(session, self._holder)
                 reports = [report for report in reports if report.camera_id in held]
             for report in reports:
                 row = session.get(RecorderStatus, report.camera_id)
