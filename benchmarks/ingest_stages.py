@@ -22,7 +22,7 @@ import av
 from ingest import ffmpeg_cpu, make_input, settle
 
 from custos.recording.media import Segmenter, SegmentFile
-from custos.storage.crypto import CiphertextBuffer, Sealer
+from custos.storage.crypto import SealBuffer, Sealer
 
 STAGES = ("demux", "segment", "seal", "write", "fsync")
 
@@ -30,7 +30,7 @@ STAGES = ("demux", "segment", "seal", "write", "fsync")
 def run_stage(source: Path, stage: int, out: Path) -> float:
     """CPU seconds of the recording path up to and including STAGES[stage]."""
     out.mkdir(parents=True)
-    sealer, buffer = Sealer(os.urandom(32)), CiphertextBuffer()
+    sealer, buffer = Sealer(os.urandom(32)), SealBuffer()
     written = 0
 
     def handle(segment: SegmentFile) -> None:

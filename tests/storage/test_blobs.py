@@ -12,6 +12,7 @@ import pytest
 
 from custos.errors import InvalidInput, StorageError
 from custos.storage.blobs import BlobStore, FolderBlobStore, MemoryBlobStore
+from custos.storage.crypto import SealBuffer
 from custos.storage.s3 import S3BlobStore
 
 
@@ -95,6 +96,54 @@ def test_full_disk_is_a_clear_error_and_keeps_what_was_stored(tiny_disk: Path) -
     assert store.get("kept") == b"k" * 16_000
     assert sorted(store.keys()) == ["kept"]
     assert [p.name for p in tiny_disk.iterdir()] == ["kept"]
+
+
+def sealed_view(data: bytes) -> memoryview:
+    """`data` in page-aligned memory, as a sealed segment's ciphertext is."""
+    view = SealBuffer().view(len(data))
+    view[:] = data
+    return view
+
+
+def resident_pages(path: Path) -> int:
+    """How many pages of `path` the page cache holds (util-linux's fincore)."""
+    shown = subprocess.run(
+        ["fincore", "--noheadings", "--output", "PAGES", str(path)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return int(shown.stdout)
+
+
+@pytest.mark.parametrize("size", [16, 4095, 4096, 4097, 3 * 4096 + 5, 1_000_003])
+def test_sealed_memory_is_stored_whole_at_any_size(tmp_path: Path, size: int) -> None:
+    data = os.urandom(size)
+    store = FolderBlobStore(tmp_path)
+    store.put("cameras/1/seg", sealed_view(data))
+    assert store.get("cameras/1/seg") == data
+    assert (tmp_path / "cameras/1/seg").stat().st_size == size
+
+
+def test_sealed_memory_goes_past_the_page_cache(tmp_path: Path) -> None:
+    data = os.urandom(2_000_000 + 123)
+    store = FolderBlobStore(tmp_path)
+    store.put("direct", sealed_view(data))
+    store.put("cached", data)  # bytes: through the cache, like any other write
+    pages = -(-len(data) // 4096)
+    assert resident_pages(tmp_path / "cached") == pages
+    assert resident_pages(tmp_path / "direct") <= 1  # only the last, partial block
+    assert store.get("direct") == data
+
+
+def test_sealed_memory_on_a_file_system_without_direct_writes(tiny_disk: Path) -> None:
+    data = os.urandom(20_000)
+    store = FolderBlobStore(tiny_disk)  # tmpfs
+    store.put("kept", sealed_view(data))
+    assert store.get("kept") == data
+    with pytest.raises(StorageError, match="cannot write blob big: the disk is full"):
+        store.put("big", sealed_view(os.urandom(200_000)))
+    assert sorted(store.keys()) == ["kept"]
 
 
 def test_s3_objects_live_under_the_prefix(s3_store: S3BlobStore) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import mmap
 import os
 
 import pytest
@@ -9,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from custos.errors import TamperDetected
-from custos.storage.crypto import CiphertextBuffer, Sealer, kek_id
+from custos.storage.crypto import SealBuffer, SealBuffers, Sealer, kek_id
 
 KEK = bytes(range(32))
 SEALER = Sealer(KEK)
@@ -61,7 +63,7 @@ def test_any_flipped_bit_is_detected(plaintext: bytes, data: st.DataObject) -> N
 
 
 def test_reusable_buffer_gives_the_same_result_and_keeps_old_views() -> None:
-    buffer = CiphertextBuffer()
+    buffer = SealBuffer()
     small = SEALER.seal(b"a" * 10, AAD, into=buffer)
     kept = bytes(small.ciphertext)
     large = SEALER.seal(b"b" * 10_000, AAD, into=buffer)
@@ -70,6 +72,26 @@ def test_reusable_buffer_gives_the_same_result_and_keeps_old_views() -> None:
         SEALER.open(bytes(large.ciphertext), large.wrapped_key, large.nonce, AAD) == b"b" * 10_000
     )
     assert isinstance(large.ciphertext, memoryview)
+
+
+def test_sealed_views_start_on_a_page_boundary() -> None:
+    buffer = SealBuffer()
+    for size in (1, 5000, 3 * mmap.PAGESIZE + 7):
+        view = SEALER.seal(b"x" * size, AAD, into=buffer).ciphertext
+        assert isinstance(view, memoryview)
+        assert ctypes.addressof(ctypes.c_char.from_buffer(view)) % mmap.PAGESIZE == 0
+    assert buffer.capacity % mmap.PAGESIZE == 0
+
+
+def test_buffer_pool_reuses_what_is_given_back_and_keeps_only_a_few() -> None:
+    pool = SealBuffers(keep=2)
+    first, second, third = pool.take(), pool.take(), pool.take()
+    assert len({id(first), id(second), id(third)}) == 3  # none is handed out twice
+    for buffer in (first, second, third):
+        pool.give(buffer)
+    again = {id(pool.take()), id(pool.take())}
+    assert again == {id(first), id(second)}  # the third was let go
+    assert id(pool.take()) not in {id(first), id(second), id(third)}
 
 
 def test_kek_id_is_stable_and_short() -> None:

@@ -47,7 +47,7 @@ from custos.redaction.cache import DetectorCache
 from custos.redaction.service import redact_still
 from custos.redaction.zones import Point, ZoneMask
 from custos.storage.blobs import BlobStore
-from custos.storage.crypto import Sealer
+from custos.storage.crypto import SealBuffer, SealBuffers, Sealer
 
 log = logging.getLogger(__name__)
 
@@ -159,12 +159,14 @@ class PendingSegment:
     width: int
     height: int
     has_audio: bool
-    ciphertext: bytes
+    ciphertext: bytes | memoryview
     sha256: str
     wrapped_key: bytes
     nonce: bytes
     kek_id: str
     sealed_at: datetime
+    # The pooled memory `ciphertext` lies in, given back once the segment is done with.
+    buffer: SealBuffer | None = field(default=None, compare=False, repr=False)
 
     @property
     def size(self) -> int:
@@ -241,6 +243,7 @@ class SegmentWriter:
         *,
         holder: str | None = None,
         epoch: int | None = None,
+        buffers: SealBuffers | None = None,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
@@ -253,6 +256,8 @@ class SegmentWriter:
         # writer without a lease, such as a tool importing footage).
         self._holder = holder
         self._epoch = epoch
+        # Memory for ciphertext, shared by the writers of one recorder process.
+        self._buffers = buffers or SealBuffers()
 
     @property
     def name(self) -> str:
@@ -262,18 +267,22 @@ class SegmentWriter:
     def store(self, feed: CameraFeed, segment: SegmentFile, started_at: datetime) -> StoredSegment:
         """Seal and keep one segment now; the blob is written before the index row that names it."""
         pending = self.seal(feed, segment, started_at)
-        self.put_blob(pending)
         try:
-            self.index(pending)
-        except Exception:
-            self.discard(pending)
-            raise
+            self.put_blob(pending)
+            try:
+                self.index(pending)
+            except Exception:
+                self.discard(pending)
+                raise
+        finally:
+            self.release(pending)
         return StoredSegment(pending.id, pending.started_at, pending.ended_at)
 
     def seal(self, feed: CameraFeed, segment: SegmentFile, started_at: datetime) -> PendingSegment:
         """Encrypt a finished segment under a fresh key; no I/O."""
         segment_id = new_segment_id(started_at, os.urandom(10))
-        sealed = self._sealer.seal(segment.data, associated_data(segment_id, feed.id))
+        buffer = self._buffers.take()
+        sealed = self._sealer.seal(segment.data, associated_data(segment_id, feed.id), into=buffer)
         return PendingSegment(
             feed=feed,
             id=segment_id,
@@ -286,13 +295,19 @@ class SegmentWriter:
             width=segment.width,
             height=segment.height,
             has_audio=segment.has_audio,
-            ciphertext=bytes(sealed.ciphertext),
+            ciphertext=sealed.ciphertext,
             sha256=sealed.sha256,
             wrapped_key=sealed.wrapped_key,
             nonce=sealed.nonce,
             kek_id=sealed.kek_id,
             sealed_at=self._clock.now(),
+            buffer=buffer,
         )
+
+    def release(self, pending: PendingSegment) -> None:
+        """Give back the memory of a segment stored or dropped: its ciphertext is gone after."""
+        if pending.buffer is not None:
+            self._buffers.give(pending.buffer)
 
     def put_blob(self, pending: PendingSegment) -> None:
         """Write the sealed blob, unless storage refuses new footage now."""

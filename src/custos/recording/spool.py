@@ -141,6 +141,7 @@ class Spool:
                 if not self._ops or not isinstance(self._ops[-1], _Lost):
                     self._ops.append(_Lost(pending.started_at, reason, f"spool full; {detail}"))
                     self._wake.notify_all()
+                self._writer.release(pending)
                 return False
             self._bytes += pending.size
             self._segments += 1
@@ -204,6 +205,8 @@ class Spool:
                     self._segments -= 1
                     self._bytes -= op.pending.size
                     self._wake.notify_all()
+            if isinstance(op, _Segment):
+                self._writer.release(op.pending)
             self.failure = None
 
     def _write(self, op: _Op) -> bool:
@@ -302,6 +305,7 @@ class Spool:
         for op in segments:
             if op.blob_written:
                 self._writer.discard(op.pending)
+            self._writer.release(op.pending)
         log.error(
             "camera %s: stopped with %d segment(s) not stored (%s)",
             self._feed.name,

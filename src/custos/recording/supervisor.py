@@ -27,6 +27,7 @@ from custos.recording.service import (
     stop_reasons,
 )
 from custos.runtime import Runtime
+from custos.storage.crypto import SealBuffers
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,8 @@ class RecordingSupervisor:
         self._runtime = runtime
         self._planner = planner
         self._gate = gate
+        # Ciphertext memory for all its cameras: few segments are in flight at any moment.
+        self._buffers = SealBuffers(keep=8)
         settings = runtime.settings
         self.leases = Leases(
             runtime.sessions,
@@ -206,6 +209,7 @@ class RecordingSupervisor:
             self._gate,
             holder=self.leases.name,
             epoch=epoch,
+            buffers=self._buffers,
         )
 
     def _start(self, feed: CameraFeed, epoch: int, reason: GapReason | None = None) -> None:

@@ -55,6 +55,53 @@ class Facts:
     regimes: tuple[RegimeFacts, ...]
 
 
+# What bears on segments of some cameras between two times, as statements built once: the
+# recorders ask for every segment they store. Parameters: `cameras`; `start` and `end` of the
+# segments; `incidents_from` and `incidents_until`, the same widened by the policy's padding.
+_INCIDENTS = (
+    sa.select(Incident)
+    .join(incident_cameras, incident_cameras.c.incident_id == Incident.id)
+    .where(
+        incident_cameras.c.camera_id.in_(sa.bindparam("cameras", expanding=True)),
+        Incident.unmarked_at.is_(None),
+        Incident.starts_at < sa.bindparam("incidents_until"),
+        Incident.ends_at > sa.bindparam("incidents_from"),
+    )
+    .distinct()
+    # Their cameras come from the association table: no need to load the cameras.
+    .options(lazyload(Incident.cameras))
+)
+_HOLDS = (
+    sa.select(LegalHold)
+    .join(HoldScope, HoldScope.hold_id == LegalHold.id)
+    .where(
+        LegalHold.released_at.is_(None),
+        HoldScope.camera_id.in_(sa.bindparam("cameras", expanding=True)),
+        HoldScope.starts_at < sa.bindparam("end"),
+        HoldScope.ends_at > sa.bindparam("start"),
+    )
+    .distinct()
+)
+_REGIMES = sa.select(EmergencyRegime).where(
+    EmergencyRegime.starts_at < sa.bindparam("end"),
+    sa.or_(EmergencyRegime.ends_at.is_(None), EmergencyRegime.ends_at > sa.bindparam("start")),
+)
+# Whether any of them holds a row: for a new segment, almost always none.
+_ANY_FACT = sa.select(sa.or_(_INCIDENTS.exists(), _HOLDS.exists(), _REGIMES.exists()))
+
+
+def _window(
+    cameras: Sequence[int], start: datetime, end: datetime, rules: Rules
+) -> dict[str, object]:
+    return {
+        "cameras": cameras,
+        "start": start,
+        "end": end,
+        "incidents_from": start - rules.pad_after,
+        "incidents_until": end + rules.pad_before,
+    }
+
+
 def load_facts(
     session: Session, camera_ids: Iterable[int], start: datetime, end: datetime, rules: Rules
 ) -> Facts:
@@ -62,39 +109,11 @@ def load_facts(
     cameras = sorted(set(camera_ids))
     if not cameras:
         return Facts((), (), ())
-    incidents = list(
-        session.scalars(
-            sa.select(Incident)
-            .join(incident_cameras, incident_cameras.c.incident_id == Incident.id)
-            .where(
-                incident_cameras.c.camera_id.in_(cameras),
-                Incident.unmarked_at.is_(None),
-                Incident.starts_at < end + rules.pad_before,
-                Incident.ends_at > start - rules.pad_after,
-            )
-            .distinct()
-            # Their cameras come from the association table: no need to load the cameras.
-            .options(lazyload(Incident.cameras))
-        )
-    )
+    window = _window(cameras, start, end, rules)
+    incidents = list(session.scalars(_INCIDENTS, window))
     covered = incident_camera_ids(session, [i.id for i in incidents])
-    holds = session.scalars(
-        sa.select(LegalHold)
-        .join(HoldScope, HoldScope.hold_id == LegalHold.id)
-        .where(
-            LegalHold.released_at.is_(None),
-            HoldScope.camera_id.in_(cameras),
-            HoldScope.starts_at < end,
-            HoldScope.ends_at > start,
-        )
-        .distinct()
-    )
-    regimes = session.scalars(
-        sa.select(EmergencyRegime).where(
-            EmergencyRegime.starts_at < end,
-            sa.or_(EmergencyRegime.ends_at.is_(None), EmergencyRegime.ends_at > start),
-        )
-    )
+    holds = session.scalars(_HOLDS, window)
+    regimes = session.scalars(_REGIMES, window)
     return Facts(
         tuple(incident_facts(i, covered.get(i.id, ())) for i in incidents),
         tuple(hold_facts(h) for h in holds),
@@ -164,8 +183,16 @@ def decide(facts: Facts, segment: SegmentFacts, rules: Rules) -> Decision:
 
 
 def decide_new(session: Session, segment: SegmentFacts, rules: Rules) -> Decision:
-    """The decision for a segment about to be stored."""
-    facts = load_facts(session, [segment.camera_id], segment.started_at, segment.ended_at, rules)
+    """The decision for a segment about to be stored.
+
+    One query first asks whether anything bears on it at all: recorders store a segment per
+    camera every few seconds, and almost always nothing does.
+    """
+    camera, start, end = segment.camera_id, segment.started_at, segment.ended_at
+    if session.scalar(_ANY_FACT, _window([camera], start, end, rules)):
+        facts = load_facts(session, [camera], start, end, rules)
+    else:
+        facts = Facts((), (), ())
     return decide(facts, segment, rules)
 
 

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import mmap
 import os
+import threading
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
@@ -40,17 +42,52 @@ class Sealed:
     kek_id: str
 
 
-class CiphertextBuffer:
-    """Reusable memory for ciphertext; it grows by replacement, so earlier views stay valid."""
+class SealBuffer:
+    """Reusable, page-aligned memory for ciphertext (an anonymous mapping).
+
+    Page alignment lets the folder store write it straight to disk, past the page cache. It
+    grows by replacement, so views handed out earlier stay valid.
+    """
 
     def __init__(self) -> None:
-        self._buffer = bytearray()
+        self._map: mmap.mmap | None = None
+
+    @property
+    def capacity(self) -> int:
+        """Bytes it holds without growing."""
+        return 0 if self._map is None else len(self._map)
 
     def view(self, size: int) -> memoryview:
-        """A writable view of `size` bytes."""
-        if len(self._buffer) < size:
-            self._buffer = bytearray(max(size, 2 * len(self._buffer)))
-        return memoryview(self._buffer)[:size]
+        """A writable view of `size` bytes, starting on a page boundary."""
+        if self._map is None or self.capacity < size:
+            pages = max(1, -(-max(size, 2 * self.capacity) // mmap.PAGESIZE))
+            self._map = mmap.mmap(-1, pages * mmap.PAGESIZE)
+        assert self._map is not None
+        return memoryview(self._map)[:size]
+
+
+class SealBuffers:
+    """A few SealBuffers used in turn: one is taken for each segment sealed and given back once
+    that segment is stored, so a recorder does not fault in fresh memory for every segment.
+
+    Taking from an empty pool makes a new buffer; giving back to a full one lets the buffer go.
+    """
+
+    def __init__(self, keep: int = 2) -> None:
+        self._keep = keep
+        self._free: list[SealBuffer] = []
+        self._lock = threading.Lock()
+
+    def take(self) -> SealBuffer:
+        """A buffer no one else uses until it is given back."""
+        with self._lock:
+            return self._free.pop() if self._free else SealBuffer()
+
+    def give(self, buffer: SealBuffer) -> None:
+        """Take `buffer` back; whatever was sealed into it must no longer be needed."""
+        with self._lock:
+            if len(self._free) < self._keep:
+                self._free.append(buffer)
 
 
 def kek_id(kek: bytes) -> str:
@@ -71,7 +108,7 @@ class Sealer:
         self,
         plaintext: bytes | memoryview,
         associated_data: bytes,
-        into: CiphertextBuffer | None = None,
+        into: SealBuffer | None = None,
     ) -> Sealed:
         """Encrypt under a fresh data key; the plaintext is never copied or written anywhere.
 
