@@ -136,14 +136,35 @@ def test_sealed_memory_goes_past_the_page_cache(tmp_path: Path) -> None:
     assert store.get("direct") == data
 
 
-def test_sealed_memory_on_a_file_system_without_direct_writes(tiny_disk: Path) -> None:
+@pytest.fixture
+def ramfs(tmp_path: Path) -> Iterator[Path]:
+    """A real file system without direct I/O: opening with O_DIRECT makes the file, then fails."""
+    mount = tmp_path / "ram"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "ramfs", "ramfs", str(mount)], check=True)
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+
+
+def test_sealed_memory_on_a_file_system_without_direct_writes(ramfs: Path) -> None:
+    data = os.urandom(3 * 4096 + 17)
+    store = FolderBlobStore(ramfs)
+    store.put("cameras/1/seg", sealed_view(data))
+    assert store.get("cameras/1/seg") == data
+    assert [p.name for p in (ramfs / "cameras/1").iterdir()] == ["seg"]
+
+
+def test_sealed_memory_on_a_full_disk_is_a_clear_error(tiny_disk: Path) -> None:
     data = os.urandom(20_000)
-    store = FolderBlobStore(tiny_disk)  # tmpfs
+    store = FolderBlobStore(tiny_disk)
     store.put("kept", sealed_view(data))
-    assert store.get("kept") == data
     with pytest.raises(StorageError, match="cannot write blob big: the disk is full"):
         store.put("big", sealed_view(os.urandom(200_000)))
+    assert store.get("kept") == data
     assert sorted(store.keys()) == ["kept"]
+    assert [p.name for p in tiny_disk.iterdir()] == ["kept"]
 
 
 def test_s3_objects_live_under_the_prefix(s3_store: S3BlobStore) -> None:

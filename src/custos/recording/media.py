@@ -36,7 +36,8 @@ class MemoryFile:
     """A seekable, writable file in a reusable bytearray, for PyAV to mux into."""
 
     def __init__(self, capacity: int = 1 << 20) -> None:
-        self._buffer = bytearray(capacity)
+        # Kept as a view: assigning to a bytearray's slice would copy the data twice.
+        self._memory = memoryview(bytearray(capacity))
         self._position = 0
         self._size = 0
 
@@ -49,12 +50,12 @@ class MemoryFile:
         """Write at the current position, growing when needed."""
         length = len(data)
         end = self._position + length
-        if end > len(self._buffer):
+        if end > len(self._memory):
             # A new array rather than a resize: views handed out earlier stay valid.
-            grown = bytearray(max(end, 2 * len(self._buffer)))
-            grown[: self._size] = memoryview(self._buffer)[: self._size]
-            self._buffer = grown
-        self._buffer[self._position : end] = data
+            grown = memoryview(bytearray(max(end, 2 * len(self._memory))))
+            grown[: self._size] = self._memory[: self._size]
+            self._memory = grown
+        self._memory[self._position : end] = data
         self._position = end
         self._size = max(self._size, end)
         return length
@@ -72,13 +73,13 @@ class MemoryFile:
     def read(self, size: int = -1) -> bytes:
         """Read from the current position (the MP4 muxer does not, but a file must)."""
         end = self._size if size < 0 else min(self._size, self._position + size)
-        data = bytes(self._buffer[self._position : end])
+        data = bytes(self._memory[self._position : end])
         self._position = end
         return data
 
     def view(self) -> memoryview:
         """The bytes written so far, without copying."""
-        return memoryview(self._buffer)[: self._size]
+        return self._memory[: self._size]
 
 
 @dataclass(frozen=True)

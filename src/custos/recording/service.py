@@ -25,6 +25,7 @@ from custos.cameras import service as cameras
 from custos.cameras.policy import CameraStatus, Suspension
 from custos.clock import Clock
 from custos.context import Actor, Call
+from custos.db import READING
 from custos.errors import Conflict, CustosError, NotFound, StorageError, TamperDetected
 from custos.recording.leases import fence, held_by
 from custos.recording.media import SegmentFile, first_picture, probe_video
@@ -312,6 +313,7 @@ class SegmentWriter:
     def put_blob(self, pending: PendingSegment) -> None:
         """Write the sealed blob, unless storage refuses new footage now."""
         with self._sessions() as session:
+            session.connection(execution_options={READING: True})  # it only reads: no lock
             refusal = self._gate.refusal(session)
         if refusal is not None:
             raise StorageFull(refusal)

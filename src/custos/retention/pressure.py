@@ -107,11 +107,15 @@ def clear_alert(sessions: sessionmaker[Session], clock: Clock, kind: str) -> Non
             session.commit()
 
 
+# Built once: recorders ask before every segment they store.
+_ACTIVE_ALERT = (
+    sa.select(Alert).where(Alert.kind == sa.bindparam("kind"), Alert.cleared_at.is_(None)).limit(1)
+)
+
+
 def active_alert(session: Session, kind: str) -> Alert | None:
     """The live alert of `kind`."""
-    return session.scalar(
-        sa.select(Alert).where(Alert.kind == kind, Alert.cleared_at.is_(None)).limit(1)
-    )
+    return session.scalar(_ACTIVE_ALERT, {"kind": kind})
 
 
 def active_alerts(session: Session) -> list[Alert]:

@@ -144,12 +144,7 @@ class FolderBlobStore:
         temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.partial")
         try:
             _make_private_folders(path.parent)
-            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            try:
-                _write_file(descriptor, data)
-                os.fsync(descriptor)
-            finally:
-                os.close(descriptor)
+            _write_new(temporary, data)
             os.replace(temporary, path)
             _fsync_folder(path.parent)
         except OSError as error:
@@ -229,46 +224,55 @@ def _make_private_folders(folder: Path) -> None:
         each.mkdir(mode=0o700, exist_ok=True)  # exists already when a concurrent write made it
 
 
-def _write_file(descriptor: int, data: bytes | memoryview) -> None:
-    """Write all of `data` to an open file.
+def _write_new(path: Path, data: bytes | memoryview) -> None:
+    """Create `path` (0600) and write all of `data` to it durably.
 
     Page-aligned memory (a SealBuffer's) goes straight to disk in whole blocks, past the page
-    cache; the last partial block, and any other data, goes through the cache. Footage is written
-    once and seldom read: keeping it out of the cache saves a copy and the memory, and leaves the
-    cache to the database.
+    cache, where the file system allows it; the last partial block goes through the cache.
+    Footage is written once and seldom read: keeping it out of the cache saves a copy and the
+    memory, and leaves the cache to the database.
     """
     view = memoryview(data).cast("B")
-    head = len(view) - len(view) % _BLOCK
-    done = _write_direct(descriptor, view[:head]) if head and _page_aligned(view) else 0
-    while done < len(view):
-        done += os.write(descriptor, view[done:])
+    head = len(view) - len(view) % _BLOCK if _page_aligned(view) else 0
+    created = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+    try:
+        descriptor = os.open(path, created | (_DIRECT if head else 0), 0o600)
+    except OSError as error:
+        if not head or error.errno != errno.EINVAL:
+            raise
+        # No direct I/O on this file system (tmpfs): the file was made before the refusal.
+        head = 0
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        done = _write_direct(descriptor, view[:head]) if head else 0
+        if head and done < len(view):
+            fcntl.fcntl(descriptor, fcntl.F_SETFL, 0)  # the rest goes through the cache
+        while done < len(view):
+            done += os.write(descriptor, view[done:])
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _page_aligned(view: memoryview) -> bool:
-    if not _DIRECT or view.readonly:
+    if not _DIRECT or view.readonly or len(view) < _BLOCK:
         return False
     return ctypes.addressof(ctypes.c_char.from_buffer(view)) % _BLOCK == 0
 
 
 def _write_direct(descriptor: int, view: memoryview) -> int:
-    """Write whole blocks with O_DIRECT; how many bytes went: fewer (none) where the file system
-    refuses direct writes, and the caller writes the rest through the cache."""
-    flags = fcntl.fcntl(descriptor, fcntl.F_GETFL)
-    try:
-        fcntl.fcntl(descriptor, fcntl.F_SETFL, flags | _DIRECT)
-    except OSError:
-        return 0  # tmpfs and some others have no direct I/O
+    """Write whole blocks to a file opened with O_DIRECT; how many bytes went. It stops early
+    at a short write off a block boundary, or where the device wants larger blocks: the caller
+    writes the rest through the cache."""
     done = 0
     try:
         while done < len(view):
             done += os.write(descriptor, view[done:])
             if done % _BLOCK:
-                break  # a short write off a block boundary: the rest goes through the cache
+                break
     except OSError as error:
         if error.errno != errno.EINVAL:
             raise
-    finally:
-        fcntl.fcntl(descriptor, fcntl.F_SETFL, flags)
     return done
 
 
