@@ -341,8 +341,10 @@ class SegmentWriter:
                 return
             fence(session, feed.id, self._holder, self._epoch)
             plan = self._planner.plan_new(session, feed, pending.started_at, pending.ended_at)
-            # Core INSERTs, compiled once: this runs for every segment of every camera.
-            session.execute(
+            # Core INSERTs, compiled once and sent on the session's connection: this runs for
+            # every segment of every camera.
+            connection = session.connection()
+            connection.execute(
                 _INSERT_KEY,
                 {
                     "id": pending.id,
@@ -352,7 +354,7 @@ class SegmentWriter:
                     "created_at": pending.sealed_at,
                 },
             )
-            session.execute(
+            connection.execute(
                 _INSERT_SEGMENT,
                 {
                     "id": pending.id,

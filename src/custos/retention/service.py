@@ -189,7 +189,7 @@ def decide_new(session: Session, segment: SegmentFacts, rules: Rules) -> Decisio
     camera every few seconds, and almost always nothing does.
     """
     camera, start, end = segment.camera_id, segment.started_at, segment.ended_at
-    if session.scalar(_ANY_FACT, _window([camera], start, end, rules)):
+    if session.connection().scalar(_ANY_FACT, _window([camera], start, end, rules)):
         facts = load_facts(session, [camera], start, end, rules)
     else:
         facts = Facts((), (), ())
