@@ -1,8 +1,11 @@
 """Where ingest CPU goes: each stage of the recording path added in turn, beside the ffmpeg anchor.
 
 Same input as benchmarks/ingest.py. Stages: demux only; + cut into MP4 segments in memory;
-+ AES-256-GCM and SHA-256 of every byte; + write each blob to a file; + fsync each blob.
-CPU is user + system, median of --repeat runs, each after `settle`. Prints one JSON line.
++ AES-256-GCM and SHA-256 of every byte; + store each blob in the folder store as the recorder
+does (page-aligned memory written past the page cache, fsync, rename, fsync of the folder).
+What the full recorder adds beyond the last stage is the index in the database and the hand-over
+between its two threads. CPU is user + system, median of --repeat runs, each after `settle`.
+Prints one JSON line.
 
     .venv/bin/python benchmarks/ingest_stages.py [--minutes 10] [--repeat 5]
 """
@@ -22,15 +25,16 @@ import av
 from ingest import ffmpeg_cpu, make_input, settle
 
 from custos.recording.media import Segmenter, SegmentFile
+from custos.storage.blobs import FolderBlobStore
 from custos.storage.crypto import SealBuffer, Sealer
 
-STAGES = ("demux", "segment", "seal", "write", "fsync")
+STAGES = ("demux", "segment", "seal", "store")
 
 
 def run_stage(source: Path, stage: int, out: Path) -> float:
     """CPU seconds of the recording path up to and including STAGES[stage]."""
     out.mkdir(parents=True)
-    sealer, buffer = Sealer(os.urandom(32)), SealBuffer()
+    sealer, buffer, store = Sealer(os.urandom(32)), SealBuffer(), FolderBlobStore(out)
     written = 0
 
     def handle(segment: SegmentFile) -> None:
@@ -40,11 +44,7 @@ def run_stage(source: Path, stage: int, out: Path) -> float:
         sealed = sealer.seal(segment.data, b"custos-segment-v1", into=buffer)
         if stage < 3:
             return
-        with (out / str(written)).open("wb") as handle_file:
-            handle_file.write(sealed.ciphertext)
-            if stage >= 4:
-                handle_file.flush()
-                os.fsync(handle_file.fileno())
+        store.put(f"segments/{written:04d}", sealed.ciphertext)
         written += 1
 
     before = resource.getrusage(resource.RUSAGE_SELF)
