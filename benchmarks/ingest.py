@@ -35,7 +35,7 @@ from custos.permissions import Role
 from custos.recording.media import make_clip
 from custos.recording.recorder import CameraRecorder
 from custos.recording.service import SegmentWriter, active_feeds
-from custos.retention.pressure import ExhaustionGate
+from custos.retention.pressure import RECORDER_GATE_SECONDS, ExhaustionGate
 from custos.retention.service import SegmentPlanner
 from custos.setup import initialise, open_runtime
 
@@ -136,7 +136,7 @@ def custos_cpu(source: Path, data: Path) -> tuple[float, float, int, int]:
         runtime.sealer,
         runtime.blobs,
         SegmentPlanner(runtime.rules),
-        ExhaustionGate(),
+        ExhaustionGate(keep_for=RECORDER_GATE_SECONDS),  # as `custos record` has it
     )
     recorder = CameraRecorder(
         feed, writer, runtime.clock, threading.Event(), realtime_files=False, loop_files=False

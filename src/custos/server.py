@@ -17,7 +17,7 @@ from custos.demo import first_admin_password, register_demo_cameras
 from custos.logs import configure_logging
 from custos.recording.recorder import CameraRecorder
 from custos.recording.supervisor import RecordingSupervisor
-from custos.retention.pressure import ExhaustionGate
+from custos.retention.pressure import RECORDER_GATE_SECONDS, ExhaustionGate
 from custos.retention.service import SegmentPlanner
 from custos.runtime import Runtime
 from custos.tasks import Queue
@@ -25,7 +25,8 @@ from custos.tasks import Queue
 
 def recorders(runtime: Runtime) -> RecordingSupervisor:
     """The recorders, whose segments retention plans and whose storage retention may close."""
-    return RecordingSupervisor(runtime, SegmentPlanner(runtime.rules), ExhaustionGate())
+    gate = ExhaustionGate(keep_for=RECORDER_GATE_SECONDS)
+    return RecordingSupervisor(runtime, SegmentPlanner(runtime.rules), gate)
 
 
 def serve(runtime: Runtime, host: str, port: int, *, record: bool, work: bool = True) -> None:

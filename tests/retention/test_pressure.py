@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -93,3 +94,19 @@ def test_pressure_erases_oldest_ordinary_then_stops_recording(
     assert not pressure.relieve(runtime.sessions, clock, blobs, sweeper, 10).exhausted
     with runtime.sessions() as session:
         assert pressure.active_alerts(session) == []
+
+
+def test_a_recorders_gate_keeps_its_answer_for_a_while_then_asks_again(
+    runtime: Runtime, clock: FrozenClock
+) -> None:
+    kept, fresh = ExhaustionGate(keep_for=0.5), ExhaustionGate()
+    assert kept.refusal(runtime.sessions) is None
+    pressure.raise_alert(runtime.sessions, clock, pressure.STORAGE_EXHAUSTED, "storage is full")
+    assert fresh.refusal(runtime.sessions) is not None  # without keep_for: asked every time
+    assert kept.refusal(runtime.sessions) is None  # the answer of a moment ago
+    time.sleep(0.6)
+    assert "recording stopped" in (kept.refusal(runtime.sessions) or "")
+    pressure.clear_alert(runtime.sessions, clock, pressure.STORAGE_EXHAUSTED)
+    assert kept.refusal(runtime.sessions) is not None
+    time.sleep(0.6)
+    assert kept.refusal(runtime.sessions) is None

@@ -163,7 +163,7 @@ def system_verdict(
     """The system's status for `/healthz`: ok, or degraded with the reasons."""
     health = camera_health(session, limits, now) if health is None else health
     named = [Named(h.camera, _verdict(h)) for h in health]
-    refusal = pressure.ExhaustionGate().refusal(session)
+    refusal = pressure.storage_refusal(session)
     return policy.system_verdict(named, now, refusal)
 
 

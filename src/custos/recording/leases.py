@@ -50,6 +50,14 @@ def recorder_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
+# Built once: every write of every recorder is fenced.
+_FENCE = (
+    sa.select(CameraLease.holder, CameraLease.epoch)
+    .where(CameraLease.camera_id == sa.bindparam("camera_id"))
+    .with_for_update()
+)
+
+
 def fence(session: Session, camera_id: int, holder: str | None, epoch: int | None) -> None:
     """Refuse the write in `session` unless `holder` still holds `camera_id` under `epoch`.
 
@@ -58,11 +66,7 @@ def fence(session: Session, camera_id: int, holder: str | None, epoch: int | Non
     """
     if epoch is None:
         return
-    current = session.execute(
-        sa.select(CameraLease.holder, CameraLease.epoch)
-        .where(CameraLease.camera_id == camera_id)
-        .with_for_update()
-    ).first()
+    current = session.connection().execute(_FENCE, {"camera_id": camera_id}).first()
     if current is None or tuple(current) != (holder, epoch):
         now = "no lease" if current is None else f"epoch {current[1]}"
         raise LeaseLost(

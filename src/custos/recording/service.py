@@ -25,7 +25,6 @@ from custos.cameras import service as cameras
 from custos.cameras.policy import CameraStatus, Suspension
 from custos.clock import Clock
 from custos.context import Actor, Call
-from custos.db import READING
 from custos.errors import Conflict, CustosError, NotFound, StorageError, TamperDetected
 from custos.recording.leases import fence, held_by
 from custos.recording.media import SegmentFile, first_picture, probe_video
@@ -132,8 +131,8 @@ class Planner(Protocol):
 class StorageGate(Protocol):
     """Whether new footage may be stored now; retention closes it when storage is exhausted."""
 
-    def refusal(self, session: Session) -> str | None:
-        """Why nothing may be stored now, or None when it may."""
+    def refusal(self, sessions: sessionmaker[Session]) -> str | None:
+        """Why nothing may be stored now, or None when it may (asked before every blob)."""
 
 
 @dataclass(frozen=True)
@@ -312,9 +311,7 @@ class SegmentWriter:
 
     def put_blob(self, pending: PendingSegment) -> None:
         """Write the sealed blob, unless storage refuses new footage now."""
-        with self._sessions() as session:
-            session.connection(execution_options={READING: True})  # it only reads: no lock
-            refusal = self._gate.refusal(session)
+        refusal = self._gate.refusal(self._sessions)
         if refusal is not None:
             raise StorageFull(refusal)
         self._blobs.put(pending.blob_key, pending.ciphertext)

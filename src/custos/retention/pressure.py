@@ -8,6 +8,7 @@ and recording stops instead — the recorders refuse to store, and the stretch b
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from custos.cameras import service as cameras
 from custos.clock import Clock
+from custos.db import READING
 from custos.recording import service as recording
 from custos.retention.models import Alert
 from custos.retention.policy import Decision, Reason, storage_pressure_victims
@@ -123,11 +125,37 @@ def active_alerts(session: Session) -> list[Alert]:
     return list(session.scalars(sa.select(Alert).where(Alert.cleared_at.is_(None))))
 
 
-class ExhaustionGate:
-    """Recording's storage gate: closed while storage holds only protected footage."""
+def storage_refusal(session: Session) -> str | None:
+    """Why no new footage may be stored now (storage holds only protected footage), or None."""
+    if active_alert(session, STORAGE_EXHAUSTED) is None:
+        return None
+    return "recording stopped: storage holds only protected footage (see the alert)"
 
-    def refusal(self, session: Session) -> str | None:
+
+RECORDER_GATE_SECONDS = 2.0
+"""How long the recorders of one process keep the gate's answer: they ask before every segment
+of every camera, and the alert behind it changes seldom."""
+
+
+class ExhaustionGate:
+    """Recording's storage gate: closed while storage holds only protected footage.
+
+    With `keep_for`, an answer is kept that many seconds, so one process asks the database at
+    most once in that time however many cameras it records.
+    """
+
+    def __init__(self, keep_for: float = 0.0) -> None:
+        self._keep_for = keep_for
+        self._kept: tuple[float, str | None] | None = None  # (monotonic time, answer)
+
+    def refusal(self, sessions: sessionmaker[Session]) -> str | None:
         """Why nothing may be stored now, or None when it may."""
-        if active_alert(session, STORAGE_EXHAUSTED) is None:
-            return None
-        return "recording stopped: storage holds only protected footage (see the alert)"
+        now = time.monotonic()
+        kept = self._kept
+        if kept is not None and now - kept[0] < self._keep_for:
+            return kept[1]
+        with sessions() as session:
+            session.connection(execution_options={READING: True})  # it only reads: no lock
+            answer = storage_refusal(session)
+        self._kept = (now, answer)
+        return answer
