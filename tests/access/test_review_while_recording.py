@@ -50,8 +50,11 @@ pytestmark = pytest.mark.long
 
 FPS = 15  # the test cameras' rate
 FRAME = timedelta(seconds=1 / FPS)
-# Live timestamps are estimated from arrival times: good to about a frame plus network jitter.
-CLOCK_TOLERANCE = timedelta(seconds=0.25)
+# Live timestamps are estimated from arrival times: good to about a frame plus network jitter,
+# plus the time the camera takes to encode a picture, which no arrival can show. The test
+# cameras encode on the test machine itself: under a full suite on two cores that delay has
+# reached 0.31 and 0.49 s.
+CLOCK_TOLERANCE = timedelta(seconds=0.6)
 SEGMENT_SECONDS = 5  # short pieces: more to prepare and stream, more writes meanwhile
 REVIEWED = timedelta(seconds=30)
 LIVE_SECONDS = 12.0
