@@ -7,7 +7,11 @@ AES-256-GCM key, writing the blob, and indexing it with its audit entry in SQLit
 user + system; Custos's is measured around the recording itself, after start-up and imports.
 Prints one JSON line: medians (and the best run of each, the least disturbed by the machine).
 
-    .venv/bin/python benchmarks/ingest.py [--minutes 10] [--repeat 3] [--work /tmp/custos-bench]
+    .venv/bin/python benchmarks/ingest.py [--minutes 10] [--repeat 3] [--segment-seconds 10]
+        [--work /tmp/custos-bench]
+
+--segment-seconds sets both sides' segment length: comparing lengths shows what each segment
+costs apart from its bytes.
 """
 
 from __future__ import annotations
@@ -82,7 +86,7 @@ def settle(source: Path) -> None:
             pass
 
 
-def ffmpeg_cpu(source: Path, out: Path) -> float:
+def ffmpeg_cpu(source: Path, out: Path, segment_seconds: int = 10) -> float:
     """CPU seconds of ffmpeg cutting `source` into 10 s segments by stream copy."""
     out.mkdir(parents=True)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -98,7 +102,7 @@ def ffmpeg_cpu(source: Path, out: Path) -> float:
             "-f",
             "segment",
             "-segment_time",
-            "10",
+            str(segment_seconds),
             "-reset_timestamps",
             "1",
             str(out / "%04d.mp4"),
@@ -109,7 +113,9 @@ def ffmpeg_cpu(source: Path, out: Path) -> float:
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def custos_cpu(source: Path, data: Path) -> tuple[float, float, int, int]:
+def custos_cpu(
+    source: Path, data: Path, segment_seconds: int = 10
+) -> tuple[float, float, int, int]:
     """User and system CPU seconds of recording `source` once: recorder, sealer, blobs, index."""
     settings = Settings(data_dir=data)
     initialise(settings)
@@ -125,7 +131,7 @@ def custos_cpu(source: Path, data: Path) -> tuple[float, float, int, int]:
                     "source_url": str(source),
                     "category": "other",
                     "region": "bench",
-                    "segment_seconds": 10,
+                    "segment_seconds": segment_seconds,
                 }
             ),
         )
@@ -154,6 +160,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--segment-seconds", type=int, default=10)
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "custos-bench")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
@@ -168,9 +175,11 @@ def main() -> None:
     for attempt in range(args.repeat):
         run = args.work / f"run-{os.getpid()}-{attempt}"
         settle(source)
-        ffmpeg_runs.append(ffmpeg_cpu(source, run / "ffmpeg"))
+        ffmpeg_runs.append(ffmpeg_cpu(source, run / "ffmpeg", args.segment_seconds))
         settle(source)
-        user, system, segments, stored_bytes = custos_cpu(source, run / "custos")
+        user, system, segments, stored_bytes = custos_cpu(
+            source, run / "custos", args.segment_seconds
+        )
         custos_runs.append(user + system)
         custos_user.append(user)
         shutil.rmtree(run)
@@ -191,6 +200,7 @@ def main() -> None:
                 "best_custos_cpu_s": round(best_ours, 3),
                 "best_ffmpeg_cpu_s": round(best_anchor, 3),
                 "best_ratio": round(best_ours / best_anchor, 2),
+                "segment_seconds": args.segment_seconds,
                 "segments": segments,
                 "sealed_bytes": stored_bytes,
                 "custos_runs": [round(x, 3) for x in custos_runs],
