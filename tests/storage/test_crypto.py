@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes
 import mmap
 import os
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -98,3 +99,17 @@ def test_kek_id_is_stable_and_short() -> None:
     assert kek_id(KEK) == SEALER.kek_id
     assert len(kek_id(KEK)) == 16
     assert kek_id(os.urandom(32)) != kek_id(KEK)
+
+
+def _shared_memory_kib() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("RssShmem:"):
+            return int(line.split()[1])
+    raise AssertionError("no RssShmem in /proc/self/status")
+
+
+def test_sealed_memory_is_the_processs_own_not_shared_memory() -> None:
+    before = _shared_memory_kib()
+    view = SealBuffer().view(8 << 20)
+    view[:] = b"\x01" * len(view)  # touch every page
+    assert _shared_memory_kib() - before < 1024

@@ -61,7 +61,9 @@ class SealBuffer:
         """A writable view of `size` bytes, starting on a page boundary."""
         if self._map is None or self.capacity < size:
             pages = max(1, -(-max(size, 2 * self.capacity) // mmap.PAGESIZE))
-            self._map = mmap.mmap(-1, pages * mmap.PAGESIZE)
+            # Private: `mmap.mmap(-1, n)` alone would share it, as shared memory pages.
+            private = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS
+            self._map = mmap.mmap(-1, pages * mmap.PAGESIZE, flags=private)
         assert self._map is not None
         return memoryview(self._map)[:size]
 
