@@ -26,6 +26,7 @@ import statistics
 import subprocess
 import tempfile
 import threading
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import av
@@ -154,6 +155,45 @@ def custos_cpu(
     stored = sum(p.stat().st_size for p in (data / "blobs").rglob("*") if p.is_file())
     runtime.close()
     return user, system, recorder.segments_stored, stored
+
+
+def beside_ffmpeg(
+    benchmark: str,
+    description: str,
+    variants: Mapping[str, Callable[[Path, Path], float]],
+    default_repeat: int,
+) -> None:
+    """Run each of `variants` (source, out folder -> CPU s) and ffmpeg, --repeat times in
+    turn, each after `settle`, on the input of --minutes; print one JSON line of medians."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--minutes", type=float, default=10)
+    parser.add_argument("--repeat", type=int, default=default_repeat)
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "custos-bench")
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    source = make_input(args.work, args.minutes)
+    samples: dict[str, list[float]] = {name: [] for name in ("ffmpeg", *variants)}
+    for attempt in range(args.repeat):
+        run = args.work / f"{benchmark}-{os.getpid()}-{attempt}"
+        settle(source)
+        samples["ffmpeg"].append(ffmpeg_cpu(source, run / "ffmpeg"))
+        for name, measure in variants.items():
+            settle(source)
+            samples[name].append(measure(source, run / name))
+        shutil.rmtree(run)
+    medians = {name: round(statistics.median(values), 3) for name, values in samples.items()}
+    print(
+        json.dumps(
+            {
+                "benchmark": benchmark,
+                "cpu_s_median": medians,
+                "ratio_to_ffmpeg": {
+                    k: round(v / medians["ffmpeg"], 2) for k, v in medians.items() if k != "ffmpeg"
+                },
+                "runs": {k: [round(x, 3) for x in v] for k, v in samples.items()},
+            }
+        )
+    )
 
 
 def main() -> None:

@@ -12,17 +12,11 @@ after `settle`; prints one JSON line.
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import shutil
-import statistics
-import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ingest import custos_cpu, ffmpeg_cpu, make_input, settle
+from ingest import beside_ffmpeg, custos_cpu
 
 from custos.recording.service import SegmentWriter
 
@@ -48,37 +42,23 @@ def switched_off(variant: str) -> Iterator[None]:
             setattr(SegmentWriter, name, original)
 
 
+def recorder_cpu(variant: str) -> Callable[[Path, Path], float]:
+    """CPU seconds of recording the source through the recorder with `variant`'s parts off."""
+
+    def measure(source: Path, out: Path) -> float:
+        with switched_off(variant):
+            user, system, _, _ = custos_cpu(source, out)
+        return user + system
+
+    return measure
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--minutes", type=float, default=10)
-    parser.add_argument("--repeat", type=int, default=4)
-    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "custos-bench")
-    args = parser.parse_args()
-    args.work.mkdir(parents=True, exist_ok=True)
-    source = make_input(args.work, args.minutes)
-    samples: dict[str, list[float]] = {name: [] for name in ("ffmpeg", *VARIANTS)}
-    for attempt in range(args.repeat):
-        run = args.work / f"parts-{os.getpid()}-{attempt}"
-        settle(source)
-        samples["ffmpeg"].append(ffmpeg_cpu(source, run / "ffmpeg"))
-        for variant in VARIANTS:
-            settle(source)
-            with switched_off(variant):
-                user, system, _, _ = custos_cpu(source, run / variant)
-            samples[variant].append(user + system)
-        shutil.rmtree(run)
-    medians = {name: round(statistics.median(values), 3) for name, values in samples.items()}
-    print(
-        json.dumps(
-            {
-                "benchmark": "ingest_parts",
-                "cpu_s_median": medians,
-                "ratio_to_ffmpeg": {
-                    k: round(v / medians["ffmpeg"], 2) for k, v in medians.items() if k != "ffmpeg"
-                },
-                "runs": {k: [round(x, 3) for x in v] for k, v in samples.items()},
-            }
-        )
+    beside_ffmpeg(
+        "ingest_parts",
+        __doc__.split("\n")[0],
+        {variant: recorder_cpu(variant) for variant in VARIANTS},
+        default_repeat=4,
     )
 
 

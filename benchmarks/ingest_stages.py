@@ -12,17 +12,12 @@ Prints one JSON line.
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import resource
-import shutil
-import statistics
-import tempfile
 from pathlib import Path
 
 import av
-from ingest import ffmpeg_cpu, make_input, settle
+from ingest import beside_ffmpeg
 
 from custos.recording.media import Segmenter, SegmentFile
 from custos.storage.blobs import FolderBlobStore
@@ -65,33 +60,14 @@ def run_stage(source: Path, stage: int, out: Path) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--minutes", type=float, default=10)
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "custos-bench")
-    args = parser.parse_args()
-    args.work.mkdir(parents=True, exist_ok=True)
-    source = make_input(args.work, args.minutes)
-    samples: dict[str, list[float]] = {name: [] for name in ("ffmpeg", *STAGES)}
-    for attempt in range(args.repeat):
-        run = args.work / f"stages-{os.getpid()}-{attempt}"
-        settle(source)
-        samples["ffmpeg"].append(ffmpeg_cpu(source, run / "ffmpeg"))
-        for index, name in enumerate(STAGES):
-            settle(source)
-            samples[name].append(run_stage(source, index, run / name))
-        shutil.rmtree(run)
-    medians = {name: round(statistics.median(values), 3) for name, values in samples.items()}
-    print(
-        json.dumps(
-            {
-                "benchmark": "ingest_stages",
-                "cpu_s_median": medians,
-                "ratio_to_ffmpeg": {
-                    k: round(v / medians["ffmpeg"], 2) for k, v in medians.items() if k != "ffmpeg"
-                },
-            }
-        )
+    beside_ffmpeg(
+        "ingest_stages",
+        __doc__.split("\n")[0],
+        {
+            name: lambda source, out, index=index: run_stage(source, index, out)
+            for index, name in enumerate(STAGES)
+        },
+        default_repeat=5,
     )
 
 
