@@ -240,7 +240,7 @@ def _write_new(path: Path, data: bytes | memoryview) -> None:
     except OSError as error:
         if not head or error.errno != errno.EINVAL:
             raise
-        # No direct I/O on this file system (tmpfs): the file was made before the refusal.
+        # No direct I/O on this file system (ramfs): the file was made before the refusal.
         head = 0
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
     try:
