@@ -205,8 +205,7 @@ class Spool:
                     self._segments -= 1
                     self._bytes -= op.pending.size
                     self._wake.notify_all()
-            if isinstance(op, _Segment):
-                self._writer.release(op.pending)
+                    self._writer.release(op.pending)
             self.failure = None
 
     def _write(self, op: _Op) -> bool:
