@@ -108,7 +108,7 @@ def build(folder: Path, total: int, expired: int) -> tuple[Runtime, float]:
                 )
                 connection.exec_driver_sql(
                     "INSERT INTO segments (id, camera_id, started_at, ended_at, duration_s, frames,"
-                    " bytes, codec, width, height, has_audio, sha256, blob_key, key_id, sealed_at,"
+                    " bytes, codec, width, height, has_audio, digest, blob_key, key_id, sealed_at,"
                     " region, expires_at, retention_reason, retention_detail) VALUES "
                     "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [_sqlite(r) for r in rows],

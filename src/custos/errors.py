@@ -17,7 +17,7 @@ in one place and `cli` into an exit code in one place.
     │   ├── PasswordChangeRequired   signed in with a one-time password: change it first
     │   └── SecondFactorRequired     the act needs a code from the caller's authenticator
     ├── PolicyViolation    a legal rule refuses the action
-    ├── TamperDetected     stored data does not match its hash or signature
+    ├── TamperDetected     stored data does not match its digest or signature
     └── StorageError       the blob store or disk refused: full, unreachable, blob missing
 """
 

@@ -53,5 +53,5 @@ def test_record_list_check_and_find_a_tampered_segment(
     report = json.loads(out)
     assert report["checked"] == stored
     assert [bad["segment"] for bad in report["bad"]] == [victim["id"]]
-    assert "does not match its hash" in report["bad"][0]["problem"]
+    assert "does not match its digest" in report["bad"][0]["problem"]
     assert victim["id"] in err

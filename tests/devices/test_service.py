@@ -120,7 +120,7 @@ def test_copies_are_sealed_and_erased_at_the_sunset_unless_an_offence_is_shown(
     assert service.open_copy(db, runtime.sealer, runtime.blobs, kept.id) == photo
     service.mark_offence(ivan, shown.reference, "calls to violence in the messages")
     [stored, _] = audit_events(db, event="device.copy_stored")
-    assert stored.details["sha256"] == kept.sha256
+    assert stored.details["digest"] == kept.digest
 
     rules = replace(runtime.rules, emergency_grace=timedelta(days=3))  # before the default
     emergency.end_regime(call_of(db, clock), regime_id, clock.now())

@@ -64,7 +64,7 @@ def test_the_video_is_trusted_under_the_deployments_root(
     assert len(actions[1]["changes"]) == 2
     assertions = credentials.manifest["assertions"]
     sources = next(a["data"] for a in assertions if a["label"] == SOURCES_LABEL)
-    assert [s["ciphertext_sha256"] for s in sources["segments"]] == ["ab" * 32, "cd" * 32]
+    assert [s["ciphertext_digest"] for s in sources["segments"]] == ["ab" * 32, "cd" * 32]
     (ingredient,) = credentials.manifest["ingredients"]
     assert ingredient["relationship"] == "parentOf"
     assert "data" not in ingredient  # named, never embedded

@@ -26,7 +26,7 @@ def _entries(**more: dict[str, Any]) -> dict[int, dict[str, Any]]:
 
 
 def _collected(*segments: tuple[str, str]) -> dict[str, Any]:
-    named = [{"id": sid, "sha256": sha} for sid, sha in segments]
+    named = [{"id": sid, "digest": digest} for sid, digest in segments]
     return {
         "event": "recording.segments_collected",
         "object_id": "gate",
@@ -36,8 +36,8 @@ def _collected(*segments: tuple[str, str]) -> dict[str, Any]:
 
 def test_a_segment_named_in_its_period_s_entry_with_its_hash_is_proven() -> None:
     manifest = _manifest(
-        {"id": "a", "ciphertext_sha256": "aa", "sealing_entry": 3},
-        {"id": "b", "ciphertext_sha256": "bb", "sealing_entry": 3},
+        {"id": "a", "ciphertext_digest": "aa", "sealing_entry": 3},
+        {"id": "b", "ciphertext_digest": "bb", "sealing_entry": 3},
     )
     assert (
         check_entries(manifest, _entries(**{"3": _collected(("a", "aa"), ("b", "bb"))}), KEY) == []
@@ -46,9 +46,9 @@ def test_a_segment_named_in_its_period_s_entry_with_its_hash_is_proven() -> None
 
 def test_a_segment_missing_from_the_entry_or_with_another_hash_is_not() -> None:
     manifest = _manifest(
-        {"id": "a", "ciphertext_sha256": "aa", "sealing_entry": 3},
-        {"id": "b", "ciphertext_sha256": "b2", "sealing_entry": 3},
-        {"id": "c", "ciphertext_sha256": "cc", "sealing_entry": 3},
+        {"id": "a", "ciphertext_digest": "aa", "sealing_entry": 3},
+        {"id": "b", "ciphertext_digest": "b2", "sealing_entry": 3},
+        {"id": "c", "ciphertext_digest": "cc", "sealing_entry": 3},
     )
     problems = check_entries(manifest, _entries(**{"3": _collected(("a", "aa"), ("b", "bb"))}), KEY)
     assert problems == [
@@ -57,8 +57,17 @@ def test_a_segment_missing_from_the_entry_or_with_another_hash_is_not() -> None:
     ]
 
 
+def test_an_entry_written_before_digests_named_their_algorithm_still_proves_its_segment() -> None:
+    manifest = _manifest({"id": "a", "ciphertext_digest": "aa", "sealing_entry": 3})
+    older = {"event": "recording.segments_collected", "details": {"segments": []}}
+    older["details"]["segments"] = [{"id": "a", "sha256": "aa"}]
+    assert check_entries(manifest, _entries(**{"3": older}), KEY) == []
+    older["details"]["segments"] = [{"id": "a", "sha256": "ab"}]
+    assert check_entries(manifest, _entries(**{"3": older}), KEY) != []
+
+
 def test_a_segment_stored_before_batching_is_proven_by_its_own_entry() -> None:
-    manifest = _manifest({"id": "a", "ciphertext_sha256": "aa", "sealing_entry": 2})
+    manifest = _manifest({"id": "a", "ciphertext_digest": "aa", "sealing_entry": 2})
     own = {"event": "recording.segment_sealed", "object_id": "a", "details": {}}
     other = {"event": "recording.segment_sealed", "object_id": "z", "details": {}}
     assert check_entries(manifest, _entries(**{"2": own}), KEY) == []

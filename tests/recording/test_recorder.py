@@ -98,13 +98,13 @@ def test_records_a_live_rtsp_camera_over_tcp(
         assert (segment.width, segment.height) == (640, 360)
     assert _plaintext_boxes(live_runtime.settings.data_dir) == []
     with live_runtime.sessions() as session:
-        # Named in the log once each, in their collection periods' entries, with their hashes.
+        # Named in the log once each, in their collection periods' entries, with their digests.
         named = {
-            s["id"]: s["sha256"]
+            s["id"]: s["digest"]
             for e in audit_events(session, event="recording.segments_collected")
             for s in e.details["segments"]
         }
-        assert named == {segment.id: segment.sha256 for segment in segments}
+        assert named == {segment.id: segment.digest for segment in segments}
         assert [e.object_id for e in audit_events(session, event="recording.started")] == [
             "live-tcp"
         ]

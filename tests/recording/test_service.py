@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from blake3 import blake3
 from sqlalchemy.orm import Session
 
 from custos.cameras import service as cameras
@@ -54,12 +55,12 @@ def test_store_seals_indexes_and_audits(
     blobs = runtime.blobs
     assert isinstance(blobs, MemoryBlobStore)
     ciphertext = blobs.blobs[stored.blob_key]
-    assert hashlib.sha256(ciphertext).hexdigest() == stored.sha256
+    assert stored.digest == "blake3:" + blake3(ciphertext).hexdigest()
     assert stored.bytes == len(ciphertext) == len(segment.data) + 16
     assert b"ftyp" not in ciphertext
     assert recording.open_segment(runtime.sealer, blobs, stored) == bytes(segment.data)
     assert db.get(DataKey, row.id) is not None
-    # Named in the log when its collection period closes, with its ciphertext hash.
+    # Named in the log when its collection period closes, with its ciphertext digest.
     assert audit_events(db, event="recording.segments_collected") == []
     assert writer.collect(feed, start + timedelta(minutes=10)) == 1
     [entry] = audit_events(db, event="recording.segments_collected")
@@ -70,7 +71,7 @@ def test_store_seals_indexes_and_audits(
             "started_at": start.isoformat(),
             "duration_s": 2.0,
             "bytes": stored.bytes,
-            "sha256": stored.sha256,
+            "digest": stored.digest,
         }
     ]
     db.expire_all()
@@ -170,11 +171,33 @@ def test_check_finds_every_kind_of_damage(
     problems = {
         c.segment_id: c.problem for c in recording.check_segments(db, runtime.sealer, blobs)
     }
-    assert problems[rows[0].id] == f"segment {rows[0].id}: the stored blob does not match its hash"
+    assert (
+        problems[rows[0].id] == f"segment {rows[0].id}: the stored blob does not match its digest"
+    )
     assert "missing" in (problems[rows[1].id] or "")
     assert problems[rows[2].id] is None
     with pytest.raises(TamperDetected):
         recording.open_segment(runtime.sealer, blobs, rows[0])  # type: ignore[arg-type]
+
+
+def test_a_segment_sealed_with_a_sha256_digest_still_opens_and_its_damage_is_found(
+    runtime: Runtime, writer: SegmentWriter, feed: CameraFeed, clip: Path, db: Session
+) -> None:
+    # Footage stored before digests named their algorithm carries 64 hex digits of SHA-256.
+    [piece] = segments_of(clip, 2)[:1]
+    row = db.get(Segment, writer.store(feed, piece, runtime.clock.now()).id)
+    assert row is not None
+    blobs = runtime.blobs
+    assert isinstance(blobs, MemoryBlobStore)
+    row.digest = hashlib.sha256(blobs.blobs[row.blob_key]).hexdigest()
+    db.commit()
+    assert recording.open_segment(runtime.sealer, blobs, row) == bytes(piece.data)
+    assert [c.problem for c in recording.check_segments(db, runtime.sealer, blobs)] == [None]
+    damaged = bytearray(blobs.blobs[row.blob_key])
+    damaged[-1] ^= 0x01
+    blobs.blobs[row.blob_key] = bytes(damaged)
+    with pytest.raises(TamperDetected, match="does not match its digest"):
+        recording.open_segment(runtime.sealer, blobs, row)
 
 
 def test_only_active_cameras_are_fed(runtime: Runtime, feed: CameraFeed, db: Session) -> None:

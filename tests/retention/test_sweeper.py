@@ -87,7 +87,7 @@ def test_day_31_everything_ordinary_is_gone_and_unreadable(
     assert {(e.actor, e.actor_role) for e in erasures} == {("retention-sweeper", "system")}
     assert all(e.details["reason"] == "default" for e in erasures)
     by_id = {sid: db.get(Segment, sid) for sid in day_zero["plain"]}
-    assert all(s["ciphertext_sha256"] == by_id[s["id"]].sha256 for s in named)  # type: ignore[union-attr]
+    assert all(s["ciphertext_digest"] == by_id[s["id"]].digest for s in named)  # type: ignore[union-attr]
     # A copy of a blob taken before the sweep opens with nothing the system still holds.
     remaining = list(db.scalars(sa.select(DataKey)))
     for sid, ciphertext in taken.items():

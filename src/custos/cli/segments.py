@@ -39,7 +39,7 @@ def segments_list(
             "width": segment.width,
             "height": segment.height,
             "audio": segment.has_audio,
-            "sha256": segment.sha256,
+            "digest": segment.digest,
             "key_id": segment.key_id,
         }
         for segment, name in rows

@@ -58,7 +58,7 @@ class DeviceCopy(Base):
     inspection_id: Mapped[int] = mapped_column(sa.ForeignKey("device_inspections.id"), index=True)
     category: Mapped[str] = mapped_column(sa.String(16))
     size: Mapped[int] = mapped_column(sa.BigInteger)
-    sha256: Mapped[str] = mapped_column(sa.String(64))  # of the ciphertext
+    digest: Mapped[str] = mapped_column(sa.String(80))  # of the ciphertext (storage.digest)
     blob_key: Mapped[str] = mapped_column(sa.String(256))
     wrapped_key: Mapped[bytes | None] = mapped_column(sa.LargeBinary(64))
     nonce: Mapped[bytes | None] = mapped_column(sa.LargeBinary(16))

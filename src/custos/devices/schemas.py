@@ -57,7 +57,7 @@ class CopyOut(BaseModel):
     id: str
     category: str
     size: int
-    sha256: str = Field(description="of the ciphertext")
+    digest: str = Field(description="of the ciphertext: `blake3:` and 64 hex digits")
     stored_at: datetime
     erased_at: datetime | None
     erased_reason: str

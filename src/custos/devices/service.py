@@ -141,14 +141,14 @@ def store_copy(
     blobs.put(key, sealed.ciphertext)  # before the row: a row always names a stored blob
     row = DeviceCopy(
         id=copy_id, inspection_id=inspection.id, category=category, size=len(data),
-        sha256=sealed.sha256, blob_key=key, wrapped_key=sealed.wrapped_key,
+        digest=sealed.digest, blob_key=key, wrapped_key=sealed.wrapped_key,
         nonce=sealed.nonce, kek_id=sealed.kek_id, stored_by=call.actor.name,
         stored_at=call.clock.now(), erased_at=None, erased_reason="",
     )  # fmt: skip
     call.session.add(row)
     call.session.flush()
     _audit(call, inspection, Action.COLLECT, "device.copy_stored",
-           {"copy": copy_id, "category": category, "sha256": sealed.sha256,
+           {"copy": copy_id, "category": category, "digest": sealed.digest,
             "bytes": len(data)})  # fmt: skip
     try:
         call.session.commit()
@@ -261,7 +261,7 @@ def sweep(session: Session, clock: Clock, blobs: BlobStore, rules: Rules) -> lis
             session, clock, SYSTEM, Action.ERASE, "device.copies_erased",
             object_type="device_inspection", object_id=inspection.reference,
             context=Context(case_ref=case.reference, legal_basis=inspection.legal_basis),
-            details={"copies": [{"copy": c.id, "sha256": c.sha256} for c in live],
+            details={"copies": [{"copy": c.id, "digest": c.digest} for c in live],
                      "reason": why, "due": expires.isoformat()},
         )  # fmt: skip
         session.commit()

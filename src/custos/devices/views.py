@@ -46,7 +46,7 @@ def shown(inspection: DeviceInspection) -> InspectionOut:
                 id=c.id,
                 category=c.category,
                 size=c.size,
-                sha256=c.sha256,
+                digest=c.digest,
                 stored_at=c.stored_at,
                 erased_at=c.erased_at,
                 erased_reason=c.erased_reason,

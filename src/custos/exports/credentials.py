@@ -39,7 +39,7 @@ class SourceSegment:
     camera: str
     start: str  # ISO 8601
     end: str
-    ciphertext_sha256: str
+    ciphertext_digest: str
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,7 @@ def definition(
                             "camera": s.camera,
                             "start": s.start,
                             "end": s.end,
-                            "ciphertext_sha256": s.ciphertext_sha256,
+                            "ciphertext_digest": s.ciphertext_digest,
                         }
                         for s in sources
                     ]

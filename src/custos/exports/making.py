@@ -233,7 +233,7 @@ def _sources(
             camera,
             segment.started_at.isoformat(),
             segment.ended_at.isoformat(),
-            segment.sha256,
+            segment.digest,
         )
         sources.append(source)
         listed.append(
@@ -242,7 +242,7 @@ def _sources(
                 "camera": camera,
                 "start": source.start,
                 "end": source.end,
-                "ciphertext_sha256": segment.sha256,
+                "ciphertext_digest": segment.digest,
                 "sealing_entry": entry,
             }
         )

@@ -225,16 +225,17 @@ def check_entries(
 
 
 def _names_segment(entry: dict[str, Any], segment: dict[str, Any]) -> bool:
-    """Whether `entry` records `segment` as collected, with the same ciphertext hash: a
+    """Whether `entry` records `segment` as collected, with the same ciphertext digest: a
     collection entry naming it among its camera's segments of one period, or (footage stored
-    before collection was batched) its own sealing entry."""
+    before collection was batched) its own sealing entry. Entries written before digests named
+    their algorithm call the digest `sha256`."""
     details = entry.get("details") or {}
     if isinstance(details, str):
         details = json.loads(details)
     if entry.get("event") == "recording.segments_collected":
         return any(
             named.get("id") == segment.get("id")
-            and named.get("sha256") == segment.get("ciphertext_sha256")
+            and named.get("digest", named.get("sha256")) == segment.get("ciphertext_digest")
             for named in details.get("segments", [])
         )
     return entry.get("event") == "recording.segment_sealed" and str(entry.get("object_id")) == str(

@@ -23,7 +23,7 @@ class DataKey(Base):
 
 
 class Segment(Base):
-    """One stored piece of a recording: camera, time, format, and the hash of its ciphertext."""
+    """One stored piece of a recording: camera, time, format, and the digest of its ciphertext."""
 
     __tablename__ = "segments"
     __table_args__ = (
@@ -43,7 +43,7 @@ class Segment(Base):
     width: Mapped[int]
     height: Mapped[int]
     has_audio: Mapped[bool] = mapped_column(default=False)
-    sha256: Mapped[str] = mapped_column(sa.String(64))
+    digest: Mapped[str] = mapped_column(sa.String(80))  # of the ciphertext (storage.digest)
     blob_key: Mapped[str] = mapped_column(sa.String(256), unique=True)
     key_id: Mapped[str | None] = mapped_column(sa.ForeignKey("data_keys.id"), unique=True)
     sealed_at: Mapped[datetime]

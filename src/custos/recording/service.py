@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import errno
-import hashlib
 import logging
 import os
 import socket
@@ -46,6 +45,7 @@ from custos.recording.policy import segment_id as new_segment_id
 from custos.redaction.cache import DetectorCache
 from custos.redaction.service import redact_still
 from custos.redaction.zones import Point, ZoneMask
+from custos.storage import digest as digests
 from custos.storage.blobs import BlobStore
 from custos.storage.crypto import SealBuffer, SealBuffers, Sealer
 
@@ -160,7 +160,7 @@ class PendingSegment:
     height: int
     has_audio: bool
     ciphertext: bytes | memoryview
-    sha256: str
+    digest: str
     wrapped_key: bytes
     nonce: bytes
     kek_id: str
@@ -296,7 +296,7 @@ class SegmentWriter:
             height=segment.height,
             has_audio=segment.has_audio,
             ciphertext=sealed.ciphertext,
-            sha256=sealed.sha256,
+            digest=sealed.digest,
             wrapped_key=sealed.wrapped_key,
             nonce=sealed.nonce,
             kek_id=sealed.kek_id,
@@ -365,7 +365,7 @@ class SegmentWriter:
                     "width": pending.width,
                     "height": pending.height,
                     "has_audio": pending.has_audio,
-                    "sha256": pending.sha256,
+                    "digest": pending.digest,
                     "blob_key": pending.blob_key,
                     "key_id": pending.id,
                     "sealed_at": pending.sealed_at,
@@ -538,13 +538,13 @@ def collect(
     session: Session, clock: Clock, actor: Actor, camera_id: int, camera: str, before: datetime
 ) -> int:
     """Name the camera's segments begun before `before` that no entry names yet, one audit
-    entry per collection period, each segment with its ciphertext hash; how many were named.
+    entry per collection period, each segment with its ciphertext digest; how many were named.
 
     The rows are locked (on PostgreSQL, skipping rows another writer holds), so a recorder and
     the job collecting what dead recorders left never name a segment twice.
     """
     rows = session.execute(
-        sa.select(Segment.id, Segment.started_at, Segment.duration_s, Segment.bytes, Segment.sha256)
+        sa.select(Segment.id, Segment.started_at, Segment.duration_s, Segment.bytes, Segment.digest)
         .where(
             Segment.camera_id == camera_id,
             Segment.collected_seq.is_(None),
@@ -571,7 +571,7 @@ def collect(
                         "started_at": by_id[segment_id].started_at.isoformat(),
                         "duration_s": round(by_id[segment_id].duration_s, 3),
                         "bytes": by_id[segment_id].bytes,
-                        "sha256": by_id[segment_id].sha256,
+                        "digest": by_id[segment_id].digest,
                     }
                     for segment_id in ids
                 ],
@@ -904,7 +904,7 @@ class SealedSegment:
     id: str
     camera_id: int
     blob_key: str
-    sha256: str
+    digest: str
     wrapped_key: bytes
     nonce: bytes
 
@@ -917,24 +917,24 @@ def sealed_segment(segment: Segment) -> SealedSegment:
         segment.id,
         segment.camera_id,
         segment.blob_key,
-        segment.sha256,
+        segment.digest,
         segment.key.wrapped_key,
         segment.key.nonce,
     )
 
 
 def open_sealed(sealer: Sealer, blobs: BlobStore, sealed: SealedSegment) -> bytes:
-    """Fetch and decrypt a segment in memory, checking its hash first (no database access)."""
+    """Fetch and decrypt a segment in memory, checking its digest first (no database access)."""
     ciphertext = blobs.get(sealed.blob_key)
-    if hashlib.sha256(ciphertext).hexdigest() != sealed.sha256:
-        raise TamperDetected(f"segment {sealed.id}: the stored blob does not match its hash")
+    if not digests.matches(sealed.digest, ciphertext):
+        raise TamperDetected(f"segment {sealed.id}: the stored blob does not match its digest")
     return sealer.open(
         ciphertext, sealed.wrapped_key, sealed.nonce, associated_data(sealed.id, sealed.camera_id)
     )
 
 
 def open_segment(sealer: Sealer, blobs: BlobStore, segment: Segment) -> bytes:
-    """Fetch and decrypt a segment in memory, checking its hash first."""
+    """Fetch and decrypt a segment in memory, checking its digest first."""
     return open_sealed(sealer, blobs, sealed_segment(segment))
 
 
@@ -1093,7 +1093,7 @@ def planned_expiries(session: Session, segment_ids: Iterable[str]) -> dict[str, 
 
 
 # An erased segment, as its erasure is recorded: id, camera id, key id (None if it had no key
-# left), started_at, ended_at, bytes, sha256 of the ciphertext.
+# left), started_at, ended_at, bytes, digest of the ciphertext.
 ErasedRow = sa.Row[str, int, str | None, datetime, datetime, int, str]
 
 
@@ -1116,7 +1116,7 @@ def erase_segments(
             Segment.started_at,
             Segment.ended_at,
             Segment.bytes,
-            Segment.sha256,
+            Segment.digest,
         ).where(Segment.id.in_(list(reasons)), Segment.erased_at.is_(None))
     ).all()
     for reason in {reasons[row.id] for row in rows}:

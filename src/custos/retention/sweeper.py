@@ -197,7 +197,7 @@ def _erasure_entry(
     due: dict[str, datetime | None],
 ) -> audit.Entry:
     """One entry for the segments of one camera erased together for one reason: each named
-    with its ciphertext hash, so the erasure of every one stays provable."""
+    with its ciphertext digest, so the erasure of every one stays provable."""
     early = reason == Reason.STORAGE_PRESSURE.value
     return audit.Entry(
         Action.ERASE,
@@ -214,7 +214,7 @@ def _erasure_entry(
                     "started_at": row.started_at.isoformat(),
                     "ended_at": row.ended_at.isoformat(),
                     "bytes": row.bytes,
-                    "ciphertext_sha256": row.sha256,
+                    "ciphertext_digest": row.digest,
                     "key_destroyed": row.key_id is not None,
                     # When it was due: the transparency figures tell erasures on time from
                     # late ones.

@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
 
 from custos.errors import TamperDetected
+from custos.storage.digest import digest
 
 DATA_KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -36,7 +37,7 @@ class Sealed:
     """A sealed blob and what is needed to open it again."""
 
     ciphertext: bytes | memoryview
-    sha256: str
+    digest: str  # of the ciphertext (custos.storage.digest)
     wrapped_key: bytes
     nonce: bytes
     kek_id: str
@@ -128,7 +129,7 @@ class Sealer:
             cipher.encrypt_into(nonce, plaintext, associated_data, ciphertext)
         return Sealed(
             ciphertext=ciphertext,
-            sha256=hashlib.sha256(ciphertext).hexdigest(),
+            digest=digest(ciphertext),
             wrapped_key=aes_key_wrap(self._kek, data_key),
             nonce=nonce,
             kek_id=self.kek_id,
