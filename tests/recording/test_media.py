@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import mmap
 from pathlib import Path
 
 import av
@@ -103,5 +104,5 @@ def test_memory_file_behaves_like_a_file() -> None:
     assert bytes(memory.view()) == b"abXYef"
     view = memory.view()
     memory.reset()
-    memory.write(b"0123456789")  # grows: the earlier view still reads the old bytes
+    memory.write(b"0" * (mmap.PAGESIZE + 1))  # grows: the earlier view still reads the old bytes
     assert bytes(view) == b"abXYef"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -16,6 +17,7 @@ from custos.recording import service as recording
 from custos.recording.media import SegmentFile
 from custos.recording.models import RecorderStatus, RecordingGap, Segment
 from custos.recording.policy import Backoff, CameraState, GapReason
+from custos.recording.recorder import CameraRecorder
 from custos.recording.service import CameraFeed, PendingSegment, SegmentWriter, StatusReport
 from custos.recording.spool import Spool
 from custos.retention.pressure import ExhaustionGate
@@ -298,3 +300,65 @@ def test_a_database_error_is_retried_and_named_as_such(
     spool.close(live_runtime.clock.now(), None, 5)
     assert seen == [GapReason.DATABASE_UNAVAILABLE]
     assert stored_ids(live_runtime) == [segment.id]
+
+
+class WatchedStore(SwitchableStore):
+    """Takes its time over each blob, then notes how many segments wait in `spool`."""
+
+    def __init__(self, inner: BlobStore) -> None:
+        super().__init__(inner)
+        self.spool: Spool | None = None
+        self.waiting: list[int] = []
+
+    def put(self, key: str, data: bytes | memoryview) -> None:
+        assert self.spool is not None
+        time.sleep(0.05)  # slower than cutting a segment: a reader that went on would queue more
+        self.waiting.append(self.spool.depth[0])
+        super().put(key, data)
+
+
+def test_a_file_read_at_full_speed_stores_each_segment_before_reading_the_next(
+    live_runtime: Runtime, clip: Path
+) -> None:
+    camera_id = register_camera(live_runtime, "import", str(clip), segment_seconds=2)
+    feed = CameraFeed(camera_id, "import", str(clip), False, 2)
+    store = WatchedStore(live_runtime.blobs)
+    writer = SegmentWriter(
+        live_runtime.sessions,
+        live_runtime.clock,
+        live_runtime.sealer,
+        store,
+        SegmentPlanner(live_runtime.rules),
+        ExhaustionGate(),
+    )
+    recorder = CameraRecorder(
+        feed, writer, live_runtime.clock, threading.Event(), realtime_files=False, loop_files=False
+    )
+    store.spool = recorder.spool
+    began = time.monotonic()
+    recorder.run()
+    assert time.monotonic() - began < 5, "a 6 s file is read faster than real time"
+    assert recorder.segments_stored == 3
+    assert store.waiting == [1] * 3  # the one being written, never one behind it
+    assert len(stored_ids(live_runtime)) == 3
+    assert gaps(live_runtime) == []
+
+
+def test_waiting_for_room_ends_when_the_recorder_is_stopped(
+    live_runtime: Runtime,
+    writer: SegmentWriter,
+    store: SwitchableStore,
+    feed: CameraFeed,
+    pieces: list[SegmentFile],
+) -> None:
+    spool = Spool(writer, feed, backoff=QUICK)
+    spool.start()
+    store.full = True
+    assert spool.segment(sealed(writer, feed, pieces[:1], live_runtime.clock.now())[0])
+    stop = threading.Event()
+    threading.Timer(0.3, stop.set).start()
+    began = time.monotonic()
+    spool.wait_for_room(1, stop)  # storage stays full: only the stop ends the wait
+    assert 0.25 < time.monotonic() - began < 2
+    assert spool.depth[0] == 1
+    spool.close(live_runtime.clock.now(), None, 0.5)

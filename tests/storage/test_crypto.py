@@ -12,7 +12,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from custos.errors import TamperDetected
-from custos.storage.crypto import SealBuffer, SealBuffers, Sealer, kek_id
+from custos.storage.crypto import (
+    RESERVED_BYTES,
+    SealBuffer,
+    SealBuffers,
+    Sealer,
+    kek_id,
+    private_memory,
+)
 
 KEK = bytes(range(32))
 SEALER = Sealer(KEK)
@@ -67,10 +74,10 @@ def test_reusable_buffer_gives_the_same_result_and_keeps_old_views() -> None:
     buffer = SealBuffer()
     small = SEALER.seal(b"a" * 10, AAD, into=buffer)
     kept = bytes(small.ciphertext)
-    large = SEALER.seal(b"b" * 10_000, AAD, into=buffer)
+    large = SEALER.seal(b"b" * RESERVED_BYTES, AAD, into=buffer)  # past the reservation
     assert bytes(small.ciphertext) == kept  # growing replaced the memory instead of resizing it
-    assert (
-        SEALER.open(bytes(large.ciphertext), large.wrapped_key, large.nonce, AAD) == b"b" * 10_000
+    assert SEALER.open(bytes(large.ciphertext), large.wrapped_key, large.nonce, AAD) == (
+        b"b" * RESERVED_BYTES
     )
     assert isinstance(large.ciphertext, memoryview)
 
@@ -101,15 +108,25 @@ def test_kek_id_is_stable_and_short() -> None:
     assert kek_id(os.urandom(32)) != kek_id(KEK)
 
 
-def _shared_memory_kib() -> int:
+def _resident_kib(kind: str) -> int:
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("RssShmem:"):
+        if line.startswith(f"{kind}:"):
             return int(line.split()[1])
-    raise AssertionError("no RssShmem in /proc/self/status")
+    raise AssertionError(f"no {kind} in /proc/self/status")
 
 
 def test_sealed_memory_is_the_processs_own_not_shared_memory() -> None:
-    before = _shared_memory_kib()
+    before = _resident_kib("RssShmem")
     view = SealBuffer().view(8 << 20)
     view[:] = b"\x01" * len(view)  # touch every page
-    assert _shared_memory_kib() - before < 1024
+    assert _resident_kib("RssShmem") - before < 1024
+
+
+def test_reserved_memory_costs_nothing_until_it_is_written() -> None:
+    before = _resident_kib("RssAnon")
+    memory = private_memory(RESERVED_BYTES)
+    assert len(memory) == RESERVED_BYTES
+    assert _resident_kib("RssAnon") - before < 1024
+    for page in range(0, 4 << 20, mmap.PAGESIZE):
+        memory[page] = 1
+    assert 3 << 10 < _resident_kib("RssAnon") - before < 5 << 10  # the 4 MiB written, no more

@@ -29,15 +29,21 @@ from numpy.typing import NDArray
 
 from custos.recording.policy import should_cut
 from custos.redaction.zones import Point, ZoneMask
+from custos.storage.crypto import RESERVED_BYTES, private_memory
 from custos.taps import StreamInfo
 
 
 class MemoryFile:
-    """A seekable, writable file in a reusable bytearray, for PyAV to mux into."""
+    """A seekable, writable file in reusable memory, for PyAV to mux into.
 
-    def __init__(self, capacity: int = 1 << 20) -> None:
-        # Kept as a view: assigning to a bytearray's slice would copy the data twice.
-        self._memory = memoryview(bytearray(capacity))
+    The memory is reserved generously and supplied by the kernel page by page as it is written
+    (`private_memory`): a fresh file touches no more than its segments need, and grows without
+    copying until it passes the reservation.
+    """
+
+    def __init__(self, capacity: int = RESERVED_BYTES) -> None:
+        # Kept as a view: writing through it copies the data once.
+        self._memory = memoryview(private_memory(capacity))
         self._position = 0
         self._size = 0
 
@@ -51,8 +57,8 @@ class MemoryFile:
         length = len(data)
         end = self._position + length
         if end > len(self._memory):
-            # A new array rather than a resize: views handed out earlier stay valid.
-            grown = memoryview(bytearray(max(end, 2 * len(self._memory))))
+            # New memory rather than a resize: views handed out earlier stay valid.
+            grown = memoryview(private_memory(max(end, 2 * len(self._memory))))
             grown[: self._size] = self._memory[: self._size]
             self._memory = grown
         self._memory[self._position : end] = data

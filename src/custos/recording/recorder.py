@@ -235,11 +235,14 @@ class CameraRecorder:
         self._last = pending
         self._last_end = pending.ended_at
         self._interrupted = False
-        if self._is_file and not self._realtime:
-            # A file read at full speed would fill the spool with the whole file: it waits.
-            self.spool.wait_for_room(2)
         if self.spool.segment(pending):
             self.segments_stored += 1
+        if self._is_file and not self._realtime:
+            # A file read at full speed loses nothing by waiting, so each segment is stored
+            # before the next is read: the spool holds one segment, not the whole file, and
+            # reading never competes with storing for the interpreter, as with a live camera,
+            # whose reader mostly waits for the network.
+            self.spool.wait_for_room(1, self._stop)
 
     def status(self, *, stopping: bool = False) -> StatusReport:
         """What this recorder is doing now, for its status row."""

@@ -149,14 +149,14 @@ class Spool:
             self._wake.notify_all()
             return True
 
-    def wait_for_room(self, segments: int) -> None:
-        """Wait until fewer than `segments` segments wait to be stored.
+    def wait_for_room(self, segments: int, stop: threading.Event) -> None:
+        """Wait until fewer than `segments` segments wait to be stored, or `stop` is set.
 
         Only for sources that lose nothing by waiting (a file read faster than real time); a
         live camera's recorder never calls it.
         """
         with self._wake:
-            while self._segments >= segments and self._thread.is_alive():
+            while self._segments >= segments and self._thread.is_alive() and not stop.is_set():
                 self._wake.wait(0.5)
 
     def interrupted(self, since: datetime, reason: GapReason, detail: str) -> None:

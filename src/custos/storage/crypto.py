@@ -30,6 +30,19 @@ from custos.storage.digest import digest
 DATA_KEY_BYTES = 32
 NONCE_BYTES = 12
 TAG_BYTES = 16
+# What a reusable buffer reserves at first: a 10 s segment of 1080p at up to 12 Mbit/s fits.
+RESERVED_BYTES = 16 << 20
+
+
+def private_memory(size: int) -> mmap.mmap:
+    """Private anonymous memory of at least `size` bytes, in whole pages.
+
+    The kernel supplies a page when it is first written, so reserving more than is used costs
+    no memory, and growing within the reservation costs no copy. (`mmap.mmap(-1, n)` alone
+    would map shared memory, dearer to fault in.)
+    """
+    pages = max(1, -(-size // mmap.PAGESIZE))
+    return mmap.mmap(-1, pages * mmap.PAGESIZE, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
 
 
 @dataclass(frozen=True)
@@ -61,10 +74,7 @@ class SealBuffer:
     def view(self, size: int) -> memoryview:
         """A writable view of `size` bytes, starting on a page boundary."""
         if self._map is None or self.capacity < size:
-            pages = max(1, -(-max(size, 2 * self.capacity) // mmap.PAGESIZE))
-            # Private: `mmap.mmap(-1, n)` alone would share it, as shared memory pages.
-            private = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS
-            self._map = mmap.mmap(-1, pages * mmap.PAGESIZE, flags=private)
+            self._map = private_memory(max(size, 2 * self.capacity, RESERVED_BYTES))
         assert self._map is not None
         return memoryview(self._map)[:size]
 
@@ -76,7 +86,7 @@ class SealBuffers:
     Taking from an empty pool makes a new buffer; giving back to a full one lets the buffer go.
     """
 
-    def __init__(self, keep: int = 2) -> None:
+    def __init__(self, keep: int = 4) -> None:
         self._keep = keep
         self._free: list[SealBuffer] = []
         self._lock = threading.Lock()
