@@ -69,16 +69,20 @@ def store(live_runtime: Runtime) -> SwitchableStore:
     return SwitchableStore(live_runtime.blobs)
 
 
-@pytest.fixture
-def writer(live_runtime: Runtime, store: SwitchableStore) -> SegmentWriter:
+def writer_over(runtime: Runtime, store: BlobStore) -> SegmentWriter:
     return SegmentWriter(
-        live_runtime.sessions,
-        live_runtime.clock,
-        live_runtime.sealer,
+        runtime.sessions,
+        runtime.clock,
+        runtime.sealer,
         store,
-        SegmentPlanner(live_runtime.rules),
+        SegmentPlanner(runtime.rules),
         ExhaustionGate(),
     )
+
+
+@pytest.fixture
+def writer(live_runtime: Runtime, store: SwitchableStore) -> SegmentWriter:
+    return writer_over(live_runtime, store)
 
 
 @pytest.fixture
@@ -323,16 +327,13 @@ def test_a_file_read_at_full_speed_stores_each_segment_before_reading_the_next(
     camera_id = register_camera(live_runtime, "import", str(clip), segment_seconds=2)
     feed = CameraFeed(camera_id, "import", str(clip), False, 2)
     store = WatchedStore(live_runtime.blobs)
-    writer = SegmentWriter(
-        live_runtime.sessions,
-        live_runtime.clock,
-        live_runtime.sealer,
-        store,
-        SegmentPlanner(live_runtime.rules),
-        ExhaustionGate(),
-    )
     recorder = CameraRecorder(
-        feed, writer, live_runtime.clock, threading.Event(), realtime_files=False, loop_files=False
+        feed,
+        writer_over(live_runtime, store),
+        live_runtime.clock,
+        threading.Event(),
+        realtime_files=False,
+        loop_files=False,
     )
     store.spool = recorder.spool
     began = time.monotonic()
