@@ -1,11 +1,11 @@
 """Where ingest CPU goes: each stage of the recording path added in turn, beside the ffmpeg anchor.
 
 Same input as benchmarks/ingest.py. Stages: demux only; + cut into MP4 segments in memory;
-+ AES-256-GCM and SHA-256 of every byte; + store each blob in the folder store as the recorder
-does (page-aligned memory written past the page cache, fsync, rename, fsync of the folder).
-What the full recorder adds beyond the last stage is the index in the database and the hand-over
-between its two threads. CPU is user + system, median of --repeat runs, each after `settle`.
-Prints one JSON line.
++ AES-256-GCM and the digest (BLAKE3) of every byte; + store each blob in the folder store as
+the recorder does (page-aligned memory written past the page cache, fsync, rename, fsync of the
+folder). What the full recorder adds beyond the last stage is the index in the database and the
+hand-over between its two threads. CPU is user + system, median of --repeat runs, each after
+`settle`. Prints one JSON line.
 
     .venv/bin/python benchmarks/ingest_stages.py [--minutes 10] [--repeat 5]
 """
